@@ -1,0 +1,191 @@
+/**
+ * MemVfs: an in-memory Vfs for tests. It models what survives a power loss: file bytes count
+ * as durable only once `sync()` returned, and directory entries (creations, renames, removals)
+ * only once `syncDirectory()` of their directory returned. `crash()` returns a new MemVfs
+ * holding exactly the durable state, as a machine would see it after rebooting.
+ */
+import path from 'node:path'
+import { StrataError } from '../errors.ts'
+import type { Vfs, VfsFile, VfsLock } from './vfs.ts'
+
+/** One inode: bytes written so far and the prefix made durable by the last sync. */
+class MemInode {
+  bytes = new Uint8Array(0)
+  sizeBytes = 0
+  durable = new Uint8Array(0)
+
+  ensureCapacity(sizeBytes: number): void {
+    if (sizeBytes <= this.bytes.length) return
+    const grown = new Uint8Array(Math.max(sizeBytes, this.bytes.length * 2, 256))
+    grown.set(this.bytes.subarray(0, this.sizeBytes))
+    this.bytes = grown
+  }
+}
+
+class MemFile implements VfsFile {
+  readonly path: string
+  readonly #inode: MemInode
+  readonly #writable: boolean
+  #closed = false
+
+  constructor(filePath: string, inode: MemInode, writable: boolean) {
+    this.path = filePath
+    this.#inode = inode
+    this.#writable = writable
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new StrataError('IO_ERROR', `Cannot use ${this.path}: file is closed`)
+  }
+
+  read(target: Uint8Array, positionBytes: number): number {
+    this.#checkOpen()
+    const end = Math.min(this.#inode.sizeBytes, positionBytes + target.length)
+    if (end <= positionBytes) return 0
+    target.set(this.#inode.bytes.subarray(positionBytes, end))
+    return end - positionBytes
+  }
+
+  append(chunks: readonly Uint8Array[]): void {
+    this.#checkOpen()
+    if (!this.#writable) throw new StrataError('IO_ERROR', `Cannot append to ${this.path}: read-only`)
+    const inode = this.#inode
+    let totalBytes = 0
+    for (const chunk of chunks) totalBytes += chunk.length
+    inode.ensureCapacity(inode.sizeBytes + totalBytes)
+    for (const chunk of chunks) {
+      inode.bytes.set(chunk, inode.sizeBytes)
+      inode.sizeBytes += chunk.length
+    }
+  }
+
+  async sync(): Promise<void> {
+    this.#checkOpen()
+    this.#inode.durable = this.#inode.bytes.slice(0, this.#inode.sizeBytes)
+  }
+
+  sizeBytes(): number {
+    return this.#inode.sizeBytes
+  }
+
+  truncate(sizeBytes: number): void {
+    this.#checkOpen()
+    this.#inode.sizeBytes = Math.min(sizeBytes, this.#inode.sizeBytes)
+  }
+
+  close(): void {
+    this.#closed = true
+  }
+}
+
+function normalize(filePath: string): string {
+  return path.posix.resolve('/', filePath)
+}
+
+/** The in-memory Vfs. */
+export class MemVfs implements Vfs {
+  /** Directory entries as the running system sees them. */
+  readonly #entries = new Map<string, MemInode>()
+  /** Directory entries as they would survive a crash. */
+  readonly #durableEntries = new Map<string, MemInode>()
+  readonly #directories = new Set<string>(['/'])
+  readonly #locks = new Set<string>()
+
+  #inode(filePath: string): MemInode {
+    const inode = this.#entries.get(normalize(filePath))
+    if (inode === undefined) {
+      throw new StrataError('NOT_FOUND', `Cannot open ${filePath}: no such file`, {
+        details: { path: filePath },
+      })
+    }
+    return inode
+  }
+
+  openRead(filePath: string): VfsFile {
+    return new MemFile(filePath, this.#inode(filePath), false)
+  }
+  openAppend(filePath: string): VfsFile {
+    if (!this.exists(filePath)) return this.create(filePath)
+    return new MemFile(filePath, this.#inode(filePath), true)
+  }
+  create(filePath: string): VfsFile {
+    const key = normalize(filePath)
+    if (!this.#directories.has(path.posix.dirname(key))) {
+      throw new StrataError('NOT_FOUND', `Cannot create ${filePath}: no such directory`)
+    }
+    const inode = new MemInode()
+    this.#entries.set(key, inode)
+    return new MemFile(filePath, inode, true)
+  }
+  exists(filePath: string): boolean {
+    const key = normalize(filePath)
+    return this.#entries.has(key) || this.#directories.has(key)
+  }
+  list(directory: string): string[] {
+    const key = normalize(directory)
+    const names: string[] = []
+    for (const entry of this.#entries.keys()) {
+      if (path.posix.dirname(entry) === key) names.push(path.posix.basename(entry))
+    }
+    for (const entry of this.#directories) {
+      if (entry !== '/' && path.posix.dirname(entry) === key) names.push(path.posix.basename(entry))
+    }
+    return names.sort()
+  }
+  remove(filePath: string): void {
+    this.#entries.delete(normalize(filePath))
+  }
+  rename(source: string, target: string): void {
+    const inode = this.#inode(source)
+    this.#entries.delete(normalize(source))
+    this.#entries.set(normalize(target), inode)
+  }
+  mkdirp(directory: string): void {
+    let key = normalize(directory)
+    while (key !== '/') {
+      this.#directories.add(key)
+      key = path.posix.dirname(key)
+    }
+  }
+  async syncDirectory(directory: string): Promise<void> {
+    const key = normalize(directory)
+    for (const entry of [...this.#durableEntries.keys()]) {
+      if (path.posix.dirname(entry) === key && !this.#entries.has(entry)) this.#durableEntries.delete(entry)
+    }
+    for (const [entry, inode] of this.#entries) {
+      if (path.posix.dirname(entry) === key) this.#durableEntries.set(entry, inode)
+    }
+  }
+  sizeBytes(filePath: string): number {
+    return this.#inode(filePath).sizeBytes
+  }
+  link(source: string, target: string): void {
+    this.#entries.set(normalize(target), this.#inode(source))
+  }
+  lock(lockPath: string): VfsLock {
+    const key = normalize(lockPath)
+    if (this.#locks.has(key)) {
+      throw new StrataError('LOCKED', `Cannot lock ${lockPath}: already held`, { details: { path: lockPath } })
+    }
+    this.#locks.add(key)
+    return { release: () => void this.#locks.delete(key) }
+  }
+
+  /**
+   * Simulates a power loss: returns a new MemVfs with only the durable state: entries made
+   * durable by syncDirectory, each holding the bytes of its last sync. Locks are dropped.
+   */
+  crash(): MemVfs {
+    const after = new MemVfs()
+    for (const directory of this.#directories) after.#directories.add(directory)
+    for (const [entry, inode] of this.#durableEntries) {
+      const survivor = new MemInode()
+      survivor.bytes = inode.durable.slice()
+      survivor.sizeBytes = inode.durable.length
+      survivor.durable = inode.durable.slice()
+      after.#entries.set(entry, survivor)
+      after.#durableEntries.set(entry, survivor)
+    }
+    return after
+  }
+}

@@ -1,0 +1,4 @@
+/** The file-system layer: the Vfs interface and its implementations. */
+export type { Vfs, VfsFile, VfsLock } from './vfs.ts'
+export { NodeVfs } from './node-vfs.ts'
+export { MemVfs } from './mem-vfs.ts'
