@@ -1,0 +1,94 @@
+/**
+ * The benchmark result file: one JSON document per run, read by reports/ and CI.
+ * Version 1. Any change to field meaning or shape is a new `schemaVersion`; readers reject
+ * versions they do not know (validate.ts). Times are in the units their names carry.
+ */
+
+export const RESULT_SCHEMA_VERSION = 1
+
+/** Where, when and how a run was made: enough to reproduce it or to refuse to compare it. */
+export interface Provenance {
+  gitCommit: string // 40-hex commit, or 'unknown' outside a git checkout
+  gitDirty: boolean
+  startedAt: string // ISO 8601 UTC
+  hostname: string
+  platform: string // e.g. 'linux x64'
+  cpuModel: string
+  cpuCount: number
+  memoryBytes: number
+  nodeVersion: string
+  packageVersions: Record<string, string> // npm package name → installed version
+  preset: 'rocksdb-parity' | 'lsm-default' | 'lsm-paranoid'
+  suite: string // 'quick' | 'standard' | 'full' | 'custom' | an import source
+  seed: number
+  /** Imported runs (db_bench, criterion) name their origin here; native runs say 'strata-bench'. */
+  source: string
+}
+
+/** Latency percentiles of one operation kind, from a histogram of every operation, microseconds. */
+export interface LatencyUs {
+  p50: number
+  p95: number
+  p99: number
+  p999: number
+  max: number
+  mean: number
+  count: number
+}
+
+/** Storage figures measured from the file system the same way for every engine. */
+export interface StorageFigures {
+  userBytesWritten: number // key + value bytes the workload asked to write
+  diskBytesWritten: number // bytes written to the engine's files (from /proc/self/io or file sizes)
+  diskBytesRead: number
+  directoryBytes: number // apparent size of the engine's directory at the end
+  writeAmplification: number // diskBytesWritten / userBytesWritten (NaN-free: 0 when no writes)
+  readAmplification: number // diskBytesRead / user bytes read
+  spaceAmplification: number // directoryBytes / live user bytes
+}
+
+/** One engine on one workload: repetitions summarised, raw repetitions kept. */
+export interface EngineResult {
+  engine: string // adapter name, e.g. 'strata', 'blobtree', 'rocksdb-native', 'lmdb'
+  /** The engine's effective options as run (codec, level, bloom bits, cache, WAL, sync). */
+  options: Record<string, string | number | boolean>
+  /** Notes a reader must see (e.g. "SurrealKV calls go through the SDK, ~1 ms each"). */
+  notes: string[]
+  opsPerSecond: number // median over repetitions
+  opsPerSecondSpread: { min: number; max: number; stddev: number }
+  repetitions: number[] // ops/s of each repetition, in run order
+  latencyUs: LatencyUs
+  storage: StorageFigures
+  peakRssBytes: number
+  cpuUserMs: number
+  cpuSystemMs: number
+  /** Ratio of opsPerSecond to the baseline engine's on the same workload (1 for the baseline). */
+  ratioToBaseline: number | null
+  /** Whether this engine's settings match the baseline's on codec, level, bloom, cache, WAL, sync. */
+  parityWithBaseline: boolean
+  parityDifferences: string[]
+}
+
+/** One workload with its parameters and every engine's result. */
+export interface WorkloadResult {
+  workload: string // 'fillrandom', 'readrandom', 'ycsb-a', …
+  parameters: Record<string, string | number | boolean>
+  baselineEngine: string
+  engines: EngineResult[]
+}
+
+/** The whole file. */
+export interface ResultFile {
+  schemaVersion: typeof RESULT_SCHEMA_VERSION
+  provenance: Provenance
+  workloads: WorkloadResult[]
+}
+
+/** The entries CI dashboards (github-action-benchmark) consume. */
+export interface DashboardEntry {
+  name: string
+  unit: string
+  value: number
+  range?: string
+  extra?: string
+}
