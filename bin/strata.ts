@@ -1,0 +1,31 @@
+#!/usr/bin/env -S node --import tsx
+/**
+ * The `strata` command: a thin dispatcher. Each subsystem owns its subcommands and exports
+ * `main(argv): Promise<number>` returning the exit status; nothing imports this file.
+ */
+const commands: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
+  bench: { summary: 'run the benchmark suite (strata bench run --help)', load: () => import('../benchsuite/cli.ts') },
+  report: { summary: 'build HTML reports and regression views (strata report --help)', load: () => import('../reports/cli.ts') },
+  demo: { summary: 'store and read back large values, print stats', load: () => import('./demo.ts') },
+}
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  return `Usage: strata <command> [options]\n\nCommands:\n${lines.join('\n')}\n`
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage())
+    return name === undefined ? 2 : 0
+  }
+  const command = commands[name]
+  if (command === undefined) {
+    process.stderr.write(`strata: unknown command '${name}'\n\n${usage()}`)
+    return 2
+  }
+  return (await command.load()).main(rest)
+}
+
+process.exitCode = await run(process.argv.slice(2))

@@ -1,0 +1,46 @@
+/**
+ * The block transform seam: everything that turns a raw block (a table's data, index, filter
+ * or properties block; a manifest block; a blob-file frame body) into the bytes on disk, and back.
+ *
+ * Writers and readers of tables, manifests and blob files depend only on this interface, so the
+ * integrity stack (checksum x zstd x AEAD x ECC, issue #3) plugs in without touching them.
+ * `decode` verifies before anything else touches the bytes and never returns corrupt data: it
+ * returns the exact raw bytes `encode` was given, or throws a StrataError
+ * (`CHECKSUM_MISMATCH`, `CORRUPTION`, `UNSUPPORTED_FORMAT_VERSION`, `DECRYPT_FAILED`, …).
+ */
+
+/** What identifies a block; encryption binds these into its AAD, errors name them. */
+export interface BlockContext {
+  /** The file number of the table / manifest / blob file holding the block. */
+  fileNumber: number
+  /** The block's kind (BlockType in block-type.ts), as written into the block header. */
+  blockType: number
+  /** For error messages and forensics only; never bound into the format. */
+  fileName: string
+  /** Where the block starts in its file; for error messages only. */
+  offsetBytes: number
+}
+
+/** Raw block bytes ⇄ on-disk block bytes. */
+export interface BlockCodec {
+  /** Returns the on-disk bytes of `raw` (a new buffer; `raw` may be reused by the caller after). */
+  encode(raw: Uint8Array, context: BlockContext): Uint8Array
+  /**
+   * Verifies and decodes the exact on-disk bytes of one block. The result may be a view into
+   * `onDisk`; callers that keep it must not reuse `onDisk`.
+   */
+  decode(onDisk: Uint8Array, context: BlockContext): Uint8Array
+}
+
+/** Block kinds; stored as a u8 in the block header. Values are frozen once written. */
+export const BlockType = {
+  Data: 1,
+  Index: 2,
+  Filter: 3,
+  Properties: 4,
+  RangeTombstones: 5,
+  Manifest: 6,
+  BlobFrame: 7,
+  BlobFileFooter: 8,
+} as const
+export type BlockType = (typeof BlockType)[keyof typeof BlockType]
