@@ -64,6 +64,16 @@ function opensslName(suiteId: CipherSuite): 'aes-256-gcm' | 'chacha20-poly1305' 
   return undefined
 }
 
+// Both OpenSSL suites share this surface; the split calls only satisfy @types/node's overloads.
+function nodeCipher(name: 'aes-256-gcm' | 'chacha20-poly1305', key: KeyObject, nonce: Uint8Array) {
+  const options = { authTagLength: AEAD_TAG_SIZE_BYTES }
+  return name === 'aes-256-gcm' ? createCipheriv(name, key, nonce, options) : createCipheriv(name, key, nonce, options)
+}
+function nodeDecipher(name: 'aes-256-gcm' | 'chacha20-poly1305', key: KeyObject, nonce: Uint8Array) {
+  const options = { authTagLength: AEAD_TAG_SIZE_BYTES }
+  return name === 'aes-256-gcm' ? createDecipheriv(name, key, nonce, options) : createDecipheriv(name, key, nonce, options)
+}
+
 /**
  * A key prepared for one suite: a node KeyObject (skips re-importing raw bytes per block) or the
  * raw bytes noble needs. Holds key material: never log it.
@@ -88,7 +98,7 @@ export function sealInto(key: PreparedKey, nonce: Uint8Array, aad: Uint8Array, p
   assert.equal(nonce.length, nonceSizeOf(key.suiteId))
   const name = opensslName(key.suiteId)
   if (name !== undefined) {
-    const cipher = createCipheriv(name, key.keyObject as KeyObject, nonce, { authTagLength: AEAD_TAG_SIZE_BYTES })
+    const cipher = nodeCipher(name, key.keyObject as KeyObject, nonce)
     cipher.setAAD(aad, { plaintextLength: plaintext.length })
     const head = cipher.update(plaintext)
     const tail = cipher.final()
@@ -108,7 +118,7 @@ export function openSealed(key: PreparedKey, nonce: Uint8Array, aad: Uint8Array,
   const ciphertextSizeBytes = sealed.length - AEAD_TAG_SIZE_BYTES
   const name = opensslName(key.suiteId)
   if (name !== undefined) {
-    const decipher = createDecipheriv(name, key.keyObject as KeyObject, nonce, { authTagLength: AEAD_TAG_SIZE_BYTES })
+    const decipher = nodeDecipher(name, key.keyObject as KeyObject, nonce)
     decipher.setAAD(aad, { plaintextLength: ciphertextSizeBytes })
     decipher.setAuthTag(sealed.subarray(ciphertextSizeBytes))
     const head = decipher.update(sealed.subarray(0, ciphertextSizeBytes))
