@@ -1,0 +1,79 @@
+/**
+ * Latency percentiles per workload and engine: p50 → max on an ordinal axis, microseconds on a
+ * log scale (tails run 10–100× the median). Results with no latency histogram (count 0, as
+ * imports without one write) and non-positive values are left out: a log scale cannot show 0
+ * and 0 would mean "not measured", not "instant".
+ */
+import type { EngineRow } from '../result/rows.ts'
+import { distinct } from '../result/rows.ts'
+import { baseSpec, engineColor, engineOrder, engineShape, type Figure } from './figure.ts'
+
+/** The percentiles in axis order, with their result field. */
+export const PERCENTILES = [
+  { label: 'p50', field: 'p50' },
+  { label: 'p95', field: 'p95' },
+  { label: 'p99', field: 'p99' },
+  { label: 'p99.9', field: 'p999' },
+  { label: 'max', field: 'max' },
+] as const
+
+/** One point of the latency chart. */
+export interface LatencyDatum {
+  workload: string
+  engine: string
+  percentile: string
+  latencyUs: number
+}
+
+/** The chart data: a point per measured, positive percentile of each row. */
+export function latencyData(rows: readonly EngineRow[]): LatencyDatum[] {
+  const data: LatencyDatum[] = []
+  for (const row of rows) {
+    if (row.result.latencyUs.count === 0) continue
+    for (const { label, field } of PERCENTILES) {
+      const latencyUs = row.result.latencyUs[field]
+      if (latencyUs > 0) data.push({ workload: row.workloadLabel, engine: row.engine, percentile: label, latencyUs })
+    }
+  }
+  return data
+}
+
+/** Builds the latency figure, or null when no row has a latency histogram. */
+export function latencyFigure(rows: readonly EngineRow[], id: string): Figure | null {
+  const data = latencyData(rows)
+  if (data.length === 0) return null
+  const engines = engineOrder(data.map((d) => d.engine), rows[0].baselineEngine)
+  const workloads = distinct(data.map((d) => d.workload))
+  const title = 'Latency percentiles per workload and engine'
+  const description =
+    `Line chart of per-operation latency in microseconds on a log scale at p50, p95, p99, p99.9 ` +
+    `and max, for ${engines.length} engines on ${workloads.length} workloads.`
+  const encoding = {
+    x: { field: 'percentile', type: 'ordinal', title: 'Percentile', sort: PERCENTILES.map((p) => p.label) },
+    y: { field: 'latencyUs', type: 'quantitative', title: 'Latency (µs, log scale)', scale: { type: 'log' } },
+    color: engineColor(engines),
+  }
+  const spec = baseSpec(title, description, data, {
+    facet: { field: 'workload', type: 'nominal', title: 'Workload', sort: workloads },
+    columns: Math.min(3, workloads.length),
+    spec: {
+      width: 200,
+      height: 170,
+      layer: [
+        { mark: { type: 'line' }, encoding },
+        { mark: { type: 'point', filled: true, size: 45, tooltip: true }, encoding: { ...encoding, shape: engineShape(engines) } },
+      ],
+    },
+    resolve: { scale: { y: 'independent' } },
+  })
+  return {
+    id,
+    title,
+    description,
+    spec,
+    table: {
+      columns: [{ label: 'Workload' }, { label: 'Engine' }, { label: 'Percentile' }, { label: 'Latency', unit: 'µs', numeric: true }],
+      rows: data.map((d) => [d.workload, d.engine, d.percentile, d.latencyUs]),
+    },
+  }
+}
