@@ -1,0 +1,9 @@
+/**
+ * The log layer: the write-ahead log and the record framing the manifest shares with it.
+ * Format: docs/formats/wal.md.
+ */
+export { WalWriter, type WalWriterOptions } from './writer.ts'
+export { readWal, type WalReadOptions, type WalReadReport, type WalReadResult, type WalTailReason } from './reader.ts'
+export { LOG_FORMAT_VERSION, LOG_FILE_HEADER_SIZE_BYTES, type LogFileKind } from './file-header.ts'
+export { RECORD_HEADER_SIZE_BYTES } from './record.ts'
+export { WAL_RECORD_PAYLOAD_BYTES_MAX } from './limits.ts'

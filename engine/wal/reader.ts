@@ -1,0 +1,221 @@
+/**
+ * readWal reads every record of a log file (WAL or manifest) in order, for recovery.
+ *
+ * The hard part is telling a torn tail from corruption in the middle (docs/formats/wal.md §4).
+ * A crash mid-append leaves an incomplete or garbled LAST record: that record was never
+ * acknowledged as durable, so dropping it is correct. A damaged record with valid records
+ * after it is different: dropping it and everything behind it would silently lose writes that
+ * were acknowledged. Rule: when the record at offset p is bad, scan every later byte offset for
+ * a record that checks out (size within bounds and inside the file, a record index above the
+ * bad one's, a matching seeded crc32). If one exists, the damage is in the middle: CORRUPTION,
+ * whatever the mode. If none exists, bytes p..end are a torn tail. A false "valid record" in a
+ * garbage tail needs a 32-bit crc collision on top of an index match, so the scan is safe.
+ */
+import { StrataError } from '../errors.ts'
+import type { Vfs, VfsFile } from '../vfs/mod.ts'
+import { ByteWindow } from './byte-window.ts'
+import {
+  decodeLogFileHeader, isLogFileHeaderPrefix, LOG_FILE_HEADER_SIZE_BYTES, type LogFileKind,
+} from './file-header.ts'
+import { decodeRecordHeader, recordChecksum, recordChecksumSeed, RECORD_HEADER_SIZE_BYTES } from './record.ts'
+import { WAL_RECORD_PAYLOAD_BYTES_MAX } from './limits.ts'
+
+/** Why the tail of a log was dropped. */
+export type WalTailReason =
+  | 'incomplete-file-header'
+  | 'incomplete-record-header'
+  | 'payload-size-over-limit'
+  | 'incomplete-payload'
+  | 'record-index-mismatch'
+  | 'checksum-mismatch'
+
+/** What a read found besides the payloads. */
+export interface WalReadReport {
+  /** Valid records returned. */
+  recordsRead: number
+  /** Bytes after the last valid record that were dropped as a torn tail (0 when clean). */
+  tailBytesDropped: number
+  /** Why the first dropped record was rejected; absent when nothing was dropped. */
+  tailReason?: WalTailReason
+  /** Offset of the first dropped byte; absent when nothing was dropped. */
+  tailOffsetBytes?: number
+}
+
+/** The records of a log file and what the read found. */
+export interface WalReadResult {
+  /** The log number from the file header; undefined only when the header itself was torn. */
+  logNumber: number | undefined
+  /** Record payloads in file order (views into read buffers, not copies). */
+  payloads: Uint8Array[]
+  report: WalReadReport
+}
+
+/** Options of readWal. */
+export interface WalReadOptions {
+  /**
+   * What to do with a torn tail: 'truncate' cuts it from the file (and syncs) and reports it,
+   * 'report' only reports it (read-only opens, the manifest), 'fail' throws CORRUPTION.
+   */
+  onTornTail: 'truncate' | 'report' | 'fail'
+  /** Which magic the file must carry; default 'wal'. */
+  kind?: LogFileKind
+  /** When set, the header's log number must equal it (else CORRUPTION). */
+  expectedLogNumber?: number
+}
+
+interface RecordProblem {
+  reason: WalTailReason
+}
+
+/**
+ * Reads all records of the log at `filePath`.
+ * @example
+ * ```ts
+ * const { payloads, report } = await readWal(vfs, '/db/000007.wal', { onTornTail: 'truncate' })
+ * if (report.tailBytesDropped > 0) log(`dropped torn tail: ${report.tailReason}`)
+ * ```
+ * @throws {StrataError} `CORRUPTION` (details: fileName, offsetBytes, recordIndex) for a bad
+ * header, a damaged record followed by valid data, or any torn tail in 'fail' mode;
+ * `UNSUPPORTED_FORMAT_VERSION` for an unknown format version; `NOT_FOUND`, `IO_ERROR`.
+ */
+export async function readWal(vfs: Vfs, filePath: string, options: WalReadOptions): Promise<WalReadResult> {
+  const kind = options.kind ?? 'wal'
+  const file = vfs.openRead(filePath)
+  let result: WalReadResult
+  try {
+    result = readRecords(file, kind, options)
+  } finally {
+    file.close()
+  }
+  const { report } = result
+  if (report.tailBytesDropped > 0) {
+    if (options.onTornTail === 'fail') throw tornTailError(kind, filePath, report)
+    if (options.onTornTail === 'truncate') await truncateTail(vfs, filePath, report.tailOffsetBytes ?? 0)
+  }
+  return result
+}
+
+function readRecords(file: VfsFile, kind: LogFileKind, options: WalReadOptions): WalReadResult {
+  const fileSizeBytes = file.sizeBytes()
+  const window = new ByteWindow(file, fileSizeBytes)
+  if (fileSizeBytes < LOG_FILE_HEADER_SIZE_BYTES) {
+    return readTornHeader(window, file.path, kind, fileSizeBytes)
+  }
+  const header = decodeLogFileHeader(kind, window.bytes(0, LOG_FILE_HEADER_SIZE_BYTES), file.path)
+  if (options.expectedLogNumber !== undefined && header.fileNumber !== options.expectedLogNumber) {
+    throw new StrataError('CORRUPTION',
+      `Cannot read ${kind} file ${file.path}: header names log ${header.fileNumber}, expected ${options.expectedLogNumber}`,
+      { details: { fileName: file.path, offsetBytes: 0 } })
+  }
+  const scan = new RecordScan(window, fileSizeBytes, recordChecksumSeed(header.fileNumber))
+  const payloads: Uint8Array[] = []
+  let offsetBytes = LOG_FILE_HEADER_SIZE_BYTES
+  // Each iteration consumes at least RECORD_HEADER_SIZE_BYTES, which bounds the loop.
+  while (offsetBytes < fileSizeBytes) {
+    const record = scan.recordAt(offsetBytes, payloads.length)
+    if ('reason' in record) {
+      throwIfValidRecordFollows(scan, kind, file.path, offsetBytes, payloads.length, record.reason)
+      const report: WalReadReport = {
+        recordsRead: payloads.length,
+        tailBytesDropped: fileSizeBytes - offsetBytes,
+        tailReason: record.reason,
+        tailOffsetBytes: offsetBytes,
+      }
+      return { logNumber: header.fileNumber, payloads, report }
+    }
+    payloads.push(record.payload)
+    offsetBytes = record.nextOffsetBytes
+  }
+  return { logNumber: header.fileNumber, payloads, report: { recordsRead: payloads.length, tailBytesDropped: 0 } }
+}
+
+/** A file shorter than a header: torn during creation when its bytes fit the magic. */
+function readTornHeader(window: ByteWindow, fileName: string, kind: LogFileKind, fileSizeBytes: number): WalReadResult {
+  if (!isLogFileHeaderPrefix(kind, window.bytes(0, fileSizeBytes))) {
+    throw new StrataError('CORRUPTION', `Cannot read ${kind} file ${fileName}: ${fileSizeBytes} bytes with a bad magic`, {
+      details: { fileName, offsetBytes: 0 },
+    })
+  }
+  const report: WalReadReport = fileSizeBytes === 0
+    ? { recordsRead: 0, tailBytesDropped: 0 }
+    : { recordsRead: 0, tailBytesDropped: fileSizeBytes, tailReason: 'incomplete-file-header', tailOffsetBytes: 0 }
+  return { logNumber: undefined, payloads: [], report }
+}
+
+function throwIfValidRecordFollows(
+  scan: RecordScan, kind: LogFileKind, fileName: string, offsetBytes: number, recordIndex: number, reason: WalTailReason,
+): void {
+  const validOffsetBytes = scan.findValidRecordAfter(offsetBytes, recordIndex)
+  if (validOffsetBytes === undefined) return
+  throw new StrataError('CORRUPTION',
+    `Cannot read ${kind} file ${fileName}: record ${recordIndex} at offset ${offsetBytes} is damaged (${reason}) ` +
+    `but a valid record follows at offset ${validOffsetBytes}`,
+    { details: { fileName, offsetBytes, recordIndex, reason, validOffsetBytes } })
+}
+
+function tornTailError(kind: LogFileKind, fileName: string, report: WalReadReport): StrataError {
+  const offsetBytes = report.tailOffsetBytes ?? 0
+  return new StrataError('CORRUPTION',
+    `Cannot read ${kind} file ${fileName}: torn tail of ${report.tailBytesDropped} bytes at offset ${offsetBytes} (${report.tailReason})`,
+    { details: { fileName, offsetBytes, recordIndex: report.recordsRead, reason: report.tailReason ?? 'unknown' } })
+}
+
+async function truncateTail(vfs: Vfs, filePath: string, offsetBytes: number): Promise<void> {
+  const file = vfs.openAppend(filePath)
+  try {
+    file.truncate(offsetBytes)
+    await file.sync()
+  } finally {
+    file.close()
+  }
+}
+
+/** Checks records at given offsets of one file. */
+class RecordScan {
+  readonly #window: ByteWindow
+  readonly #fileSizeBytes: number
+  readonly #seed: number
+
+  constructor(window: ByteWindow, fileSizeBytes: number, seed: number) {
+    this.#window = window
+    this.#fileSizeBytes = fileSizeBytes
+    this.#seed = seed
+  }
+
+  /** The record at `offsetBytes` if it is whole and valid with index `recordIndex`. */
+  recordAt(offsetBytes: number, recordIndex: number): { payload: Uint8Array, nextOffsetBytes: number } | RecordProblem {
+    const remainingBytes = this.#fileSizeBytes - offsetBytes
+    if (remainingBytes < RECORD_HEADER_SIZE_BYTES) return { reason: 'incomplete-record-header' }
+    const headerBytes = this.#window.bytes(offsetBytes, RECORD_HEADER_SIZE_BYTES)
+    const header = decodeRecordHeader(headerBytes, 0)
+    if (header.payloadSizeBytes > WAL_RECORD_PAYLOAD_BYTES_MAX) return { reason: 'payload-size-over-limit' }
+    if (header.payloadSizeBytes > remainingBytes - RECORD_HEADER_SIZE_BYTES) return { reason: 'incomplete-payload' }
+    if (header.recordIndex !== recordIndex) return { reason: 'record-index-mismatch' }
+    const payloadOffsetBytes = offsetBytes + RECORD_HEADER_SIZE_BYTES
+    const payload = this.#window.bytes(payloadOffsetBytes, header.payloadSizeBytes)
+    // headerBytes stays valid even if the payload read moved the window: windows are never reused.
+    if (recordChecksum(headerBytes.subarray(0, 8), payload, this.#seed) !== header.checksum) {
+      return { reason: 'checksum-mismatch' }
+    }
+    return { payload, nextOffsetBytes: payloadOffsetBytes + header.payloadSizeBytes }
+  }
+
+  /**
+   * The offset of the first valid record after the bad one at `badOffsetBytes` whose index is
+   * above `badRecordIndex`, or undefined. Cheap filters (index range, size) run before the crc.
+   */
+  findValidRecordAfter(badOffsetBytes: number, badRecordIndex: number): number | undefined {
+    // Records take at least a header each, which bounds how high a later index can be.
+    const indexMax = badRecordIndex + Math.floor((this.#fileSizeBytes - badOffsetBytes) / RECORD_HEADER_SIZE_BYTES)
+    const lastStartBytes = this.#fileSizeBytes - RECORD_HEADER_SIZE_BYTES
+    for (let offsetBytes = badOffsetBytes + 1; offsetBytes <= lastStartBytes; offsetBytes++) {
+      // Hot loop over every byte offset: read the u32 index by hand instead of a DataView.
+      const bytes = this.#window.bytes(offsetBytes, RECORD_HEADER_SIZE_BYTES)
+      const recordIndex = (bytes[4] | (bytes[5] << 8) | (bytes[6] << 16) | (bytes[7] << 24)) >>> 0
+      if (recordIndex <= badRecordIndex || recordIndex > indexMax) continue
+      const record = this.recordAt(offsetBytes, recordIndex)
+      if (!('reason' in record)) return offsetBytes
+    }
+    return undefined
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * WalWriter appends records to a new log file and makes them durable with group commit.
+ * `add` is synchronous (one Vfs append per record, header and payload as two chunks, so the
+ * payload is never copied); `sync` resolves once everything added before it is durable.
+ * One writer per file, used from one event loop. After a failed append or fsync the writer
+ * refuses every further call with that IO_ERROR: the file's durable content is unknown.
+ * Format: docs/formats/wal.md.
+ */
+import path from 'node:path'
+import assert from 'node:assert/strict'
+import { StrataError, ioError, isStrataError } from '../errors.ts'
+import type { Vfs, VfsFile } from '../vfs/mod.ts'
+import { encodeLogFileHeader, LOG_FILE_HEADER_SIZE_BYTES, type LogFileKind } from './file-header.ts'
+import { encodeRecordHeader, recordChecksumSeed, RECORD_HEADER_SIZE_BYTES } from './record.ts'
+import { GroupCommit } from './group-commit.ts'
+import { WAL_RECORD_COUNT_MAX, WAL_RECORD_PAYLOAD_BYTES_MAX } from './limits.ts'
+
+/** Options of WalWriter.create. */
+export interface WalWriterOptions {
+  /** Which magic the file carries; default 'wal'. The manifest uses 'manifest'. */
+  kind?: LogFileKind
+}
+
+/**
+ * Writer of one log file.
+ * @example
+ * ```ts
+ * const wal = WalWriter.create(vfs, '/db/000007.wal', 7)
+ * wal.add(encodedBatch)
+ * await wal.sync()           // concurrent callers share one fsync
+ * await wal.close()
+ * ```
+ */
+export class WalWriter {
+  readonly #vfs: Vfs
+  readonly #file: VfsFile
+  readonly #fileNumber: number
+  readonly #checksumSeed: number
+  readonly #groupCommit: GroupCommit
+  #recordCount = 0
+  #directorySynced = false
+  #appendFailure: StrataError | null = null
+  #closed = false
+
+  private constructor(vfs: Vfs, file: VfsFile, fileNumber: number) {
+    this.#vfs = vfs
+    this.#file = file
+    this.#fileNumber = fileNumber
+    this.#checksumSeed = recordChecksumSeed(fileNumber)
+    this.#groupCommit = new GroupCommit({
+      path: file.path,
+      appendedBytes: () => this.#file.sizeBytes(),
+      syncOnce: () => this.#syncOnce(),
+    })
+  }
+
+  /**
+   * Creates (or truncates) the log file at `filePath` and appends its header. Nothing is
+   * durable until the first `sync()`, which also syncs the parent directory so the file's
+   * name survives a crash.
+   * @throws {StrataError} `IO_ERROR`, `NOT_FOUND` when the directory is missing,
+   * `INVALID_ARGUMENT` for a file number that is not a u53.
+   */
+  static create(vfs: Vfs, filePath: string, logNumber: number, options: WalWriterOptions = {}): WalWriter {
+    const header = encodeLogFileHeader(options.kind ?? 'wal', logNumber)
+    const file = vfs.create(filePath)
+    try {
+      file.append([header])
+    } catch (error) {
+      file.close()
+      throw error
+    }
+    assert.equal(file.sizeBytes(), LOG_FILE_HEADER_SIZE_BYTES)
+    return new WalWriter(vfs, file, logNumber)
+  }
+
+  /** The log number written in the header. */
+  get logNumber(): number {
+    return this.#fileNumber
+  }
+
+  /** Records added so far. */
+  get recordCount(): number {
+    return this.#recordCount
+  }
+
+  /** fsync rounds run so far (group commit makes this smaller than the sync() calls). */
+  get syncRoundCount(): number {
+    return this.#groupCommit.roundCount
+  }
+
+  /** Bytes in the file, including the header and records not yet synced. */
+  sizeBytes(): number {
+    return this.#file.sizeBytes()
+  }
+
+  /**
+   * Appends one record holding `payload` (not copied; do not mutate it until add returns).
+   * @throws {StrataError} `INVALID_ARGUMENT` when the payload exceeds
+   * WAL_RECORD_PAYLOAD_BYTES_MAX; `CLOSED` after close(); `IO_ERROR` when the append fails or
+   * an earlier append or fsync failed.
+   */
+  add(payload: Uint8Array): void {
+    this.#checkWritable()
+    if (payload.length > WAL_RECORD_PAYLOAD_BYTES_MAX) {
+      throw new StrataError('INVALID_ARGUMENT',
+        `Cannot append to ${this.#file.path}: payload of ${payload.length} bytes exceeds ${WAL_RECORD_PAYLOAD_BYTES_MAX}`,
+        { details: { path: this.#file.path, payloadSizeBytes: payload.length } })
+    }
+    if (this.#recordCount >= WAL_RECORD_COUNT_MAX) {
+      throw new StrataError('INVALID_ARGUMENT', `Cannot append to ${this.#file.path}: file holds ${WAL_RECORD_COUNT_MAX} records`)
+    }
+    const header = encodeRecordHeader(payload, this.#recordCount, this.#checksumSeed)
+    const sizeBefore = this.#file.sizeBytes()
+    try {
+      this.#file.append([header, payload])
+    } catch (error) {
+      // A partial record may be in the file; later records would sit behind it.
+      this.#appendFailure = isStrataError(error, 'IO_ERROR') ? error : ioError('append to', this.#file.path, error)
+      throw this.#appendFailure
+    }
+    assert.equal(this.#file.sizeBytes(), sizeBefore + RECORD_HEADER_SIZE_BYTES + payload.length)
+    this.#recordCount++
+  }
+
+  /**
+   * Resolves once every record added before the call is durable. Concurrent callers share
+   * fsyncs (group commit); at most one fsync is in flight.
+   * @throws {StrataError} `IO_ERROR` when the fsync covering this call failed, or an earlier one
+   * did; `CLOSED` after close().
+   */
+  sync(): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError())
+    if (this.#appendFailure !== null) return Promise.reject(this.#appendFailure)
+    return this.#groupCommit.request()
+  }
+
+  /** Syncs, then closes the file. Idempotent. Closes the file even when the sync fails. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    try {
+      if (this.#appendFailure === null && this.#groupCommit.failure === null) await this.#groupCommit.request()
+    } finally {
+      this.#closed = true
+      this.#file.close()
+    }
+  }
+
+  async #syncOnce(): Promise<void> {
+    await this.#file.sync()
+    if (!this.#directorySynced) {
+      await this.#vfs.syncDirectory(path.dirname(this.#file.path))
+      this.#directorySynced = true
+    }
+  }
+
+  #checkWritable(): void {
+    if (this.#closed) throw this.#closedError()
+    if (this.#appendFailure !== null) throw this.#appendFailure
+    const failure = this.#groupCommit.failure
+    if (failure !== null) throw failure
+  }
+
+  #closedError(): StrataError {
+    return new StrataError('CLOSED', `Cannot write ${this.#file.path}: log writer is closed`, {
+      details: { path: this.#file.path },
+    })
+  }
+}
