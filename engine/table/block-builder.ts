@@ -1,0 +1,113 @@
+/**
+ * BlockBuilder: encodes sorted entries into one raw data block (docs/formats/table.md §2).
+ * Keys are prefix-compressed against the previous key; every `restartInterval` entries a
+ * restart point stores the full key so a reader can binary-search the restarts. The builder
+ * writes into a reused arena and hands out a view of it; the caller (TableWriter) passes the
+ * view to the block codec, which copies it, before adding the next entry.
+ *
+ * Data block entry:
+ * | size | field          | encoding                                                  |
+ * |-----:|----------------|-----------------------------------------------------------|
+ * |  1–3 | sharedBytes    | varint: bytes shared with the previous key (0 at a restart) |
+ * |  1–3 | unsharedBytes  | varint: key bytes that follow                             |
+ * |  1–4 | valueSizeBytes | varint: value bytes (0 for a Delete)                      |
+ * |    1 | kind           | u8: EntryKind (0 Delete, 1 Put, 2 BlobHandle)             |
+ * |  1–8 | seqno          | varint, < 2^53                                            |
+ * |    n | keySuffix      | the key's last `unsharedBytes` bytes                      |
+ * |    m | value          | the value bytes                                           |
+ *
+ * Block trailer, after the last entry:
+ * | size | field          | encoding                                                  |
+ * |-----:|----------------|-----------------------------------------------------------|
+ * |  4·r | restartOffsets | u32 LE each: offset of a restart entry from block start; the first is 0 |
+ * |    4 | restartCount   | u32 LE, r >= 1                                            |
+ */
+import assert from 'node:assert/strict'
+import type { EntryKind } from '../entry.ts'
+import { ByteArena } from './arena.ts'
+import { VARINT_SIZE_BYTES_MAX } from './varint.ts'
+
+/** Bytes of the restart count at the end of a block. */
+export const RESTART_COUNT_SIZE_BYTES = 4
+/** Bytes of one restart offset. */
+export const RESTART_OFFSET_SIZE_BYTES = 4
+/** Upper bound on the fixed part of an entry: four varints and the kind byte. */
+const ENTRY_HEADER_SIZE_BYTES_MAX = 3 * 5 + 1 + VARINT_SIZE_BYTES_MAX
+
+export class BlockBuilder {
+  readonly #arena: ByteArena
+  readonly #restartInterval: number
+  readonly #restartOffsets: number[] = []
+  #entryCountSinceRestart = 0
+  #entryCount = 0
+  #lastKey = ''
+
+  constructor(restartInterval: number, blockSizeBytes: number) {
+    assert(restartInterval >= 1)
+    this.#restartInterval = restartInterval
+    this.#arena = new ByteArena(blockSizeBytes * 2)
+  }
+
+  get entryCount(): number {
+    return this.#entryCount
+  }
+
+  /** The last key added since the last reset. */
+  get lastKey(): string {
+    return this.#lastKey
+  }
+
+  /** Size of the block if finished now. */
+  estimatedSizeBytes(): number {
+    return this.#arena.sizeBytes + (this.#restartOffsets.length + 1) * RESTART_OFFSET_SIZE_BYTES
+  }
+
+  /** Adds one entry; the caller keeps internal order. */
+  add(key: string, seqno: number, kind: EntryKind, value: Uint8Array): void {
+    const arena = this.#arena
+    let sharedBytes = 0
+    if (this.#entryCountSinceRestart === this.#restartInterval || this.#entryCount === 0) {
+      this.#restartOffsets.push(arena.sizeBytes)
+      this.#entryCountSinceRestart = 0
+    } else {
+      sharedBytes = sharedPrefixSizeBytes(this.#lastKey, key)
+    }
+    arena.reserve(ENTRY_HEADER_SIZE_BYTES_MAX + key.length - sharedBytes + value.length)
+    arena.varint(sharedBytes)
+    arena.varint(key.length - sharedBytes)
+    arena.varint(value.length)
+    arena.u8(kind)
+    arena.varint(seqno)
+    arena.latin1(key, sharedBytes)
+    if (value.length > 0) arena.bytesOf(value)
+    this.#lastKey = key
+    this.#entryCountSinceRestart++
+    this.#entryCount++
+  }
+
+  /** Appends the restart array and returns the raw block: a view valid until reset(). */
+  finish(): Uint8Array {
+    assert(this.#entryCount > 0, 'a data block holds at least one entry')
+    const arena = this.#arena
+    arena.reserve((this.#restartOffsets.length + 1) * RESTART_OFFSET_SIZE_BYTES)
+    for (const offset of this.#restartOffsets) arena.u32(offset)
+    arena.u32(this.#restartOffsets.length)
+    return arena.view()
+  }
+
+  reset(): void {
+    this.#arena.reset()
+    this.#restartOffsets.length = 0
+    this.#entryCountSinceRestart = 0
+    this.#entryCount = 0
+    this.#lastKey = ''
+  }
+}
+
+/** Number of leading characters `a` and `b` share. */
+export function sharedPrefixSizeBytes(a: string, b: string): number {
+  const limit = a.length < b.length ? a.length : b.length
+  let i = 0
+  while (i < limit && a.charCodeAt(i) === b.charCodeAt(i)) i++
+  return i
+}

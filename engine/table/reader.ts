@@ -1,0 +1,206 @@
+/**
+ * TableReader: reads one table written by TableWriter (docs/formats/table.md). Opening reads
+ * the footer, then the index, filter, properties and range tombstones, and keeps them in memory
+ * for the reader's life; data blocks are read on demand with the synchronous VfsFile.read
+ * (readSync beats async reads 7–25x here, js-building-blocks.md §5) and kept in the shared
+ * block cache when one is given. Every block passes through the codec, which verifies it first.
+ *
+ * Values returned by get() and by iterators are views into cached blocks: copy them before
+ * handing them to users. A reader is used from one thread; get() reuses one cursor.
+ */
+import { StrataError } from '../errors.ts'
+import type { EntryKind, RangeTombstone } from '../entry.ts'
+import type { Vfs, VfsFile } from '../vfs/mod.ts'
+import { BlockType, type BlockCodec } from '../transform/block-codec.ts'
+import { PlainCodec } from '../transform/plain-codec.ts'
+import type { BlockCache } from '../cache/mod.ts'
+import { BlockCursor, decodeDataBlock, type DataBlock } from './block.ts'
+import { decodeFilter, type BloomFilter } from './filter.ts'
+import { decodeFooter, FOOTER_SIZE_BYTES, type Footer } from './footer.ts'
+import { checkHandle, decodeIndex, lowerBound, type BlockHandle, type TableIndex } from './index-block.ts'
+import { decodeProperties, type TableProperties } from './properties.ts'
+import { decodeRangeTombstones } from './range-tombstone-block.ts'
+import { TableIterator } from './table-iterator.ts'
+
+/** Options of TableReader.open. */
+export interface TableReaderOptions {
+  /** Block transform; must match the writer's; default PlainCodec. */
+  codec?: BlockCodec
+  /** Shared cache of decoded data blocks; without one every get reads its block. */
+  blockCache?: BlockCache
+}
+
+/** One version found by get(). `value` is a view into a cached block: copy it before handing it out. */
+export interface TableGetResult {
+  seqno: number
+  kind: EntryKind
+  value: Uint8Array
+}
+
+/**
+ * An open table.
+ * @example
+ * ```ts
+ * const reader = TableReader.open(vfs, '/db/000007.sst', 7, { blockCache })
+ * const found = reader.get('a', SEQNO_MAX)   // { seqno, kind, value } | undefined
+ * reader.close()
+ * ```
+ */
+export class TableReader {
+  readonly path: string
+  readonly fileNumber: number
+  readonly properties: TableProperties
+  /** Sorted by start, then seqno descending. Not applied by get() or iterators: callers apply them. */
+  readonly rangeTombstones: readonly RangeTombstone[]
+  readonly separatorKeys: readonly string[]
+  readonly #file: VfsFile
+  readonly #codec: BlockCodec
+  readonly #blockCache: BlockCache | undefined
+  readonly #index: TableIndex
+  readonly #filter: BloomFilter | undefined
+  readonly #cursor = new BlockCursor()
+  #closed = false
+
+  private constructor(file: VfsFile, fileNumber: number, codec: BlockCodec, blockCache: BlockCache | undefined,
+    parts: { index: TableIndex, filter: BloomFilter | undefined, properties: TableProperties, rangeTombstones: RangeTombstone[] }) {
+    this.path = file.path
+    this.fileNumber = fileNumber
+    this.#file = file
+    this.#codec = codec
+    this.#blockCache = blockCache
+    this.#index = parts.index
+    this.#filter = parts.filter
+    this.properties = parts.properties
+    this.rangeTombstones = parts.rangeTombstones
+    this.separatorKeys = parts.index.separatorKeys
+  }
+
+  /**
+   * Opens the table at `path`. Throws NOT_FOUND / IO_ERROR from the Vfs, CORRUPTION for a
+   * truncated or malformed file, CHECKSUM_MISMATCH (from the codec) for a damaged metadata
+   * block, UNSUPPORTED_FORMAT_VERSION for another table format version.
+   */
+  static open(vfs: Vfs, path: string, fileNumber: number, options: TableReaderOptions = {}): TableReader {
+    const file = vfs.openRead(path)
+    try {
+      const codec = options.codec ?? new PlainCodec()
+      const parts = readMetadata(file, fileNumber, codec)
+      return new TableReader(file, fileNumber, codec, options.blockCache, parts)
+    } catch (error) {
+      file.close()
+      throw error
+    }
+  }
+
+  /** False when the filter proves `key` absent; true when it may be present. */
+  mayContain(key: string): boolean {
+    return this.#filter === undefined || this.#filter.mayContain(key)
+  }
+
+  /**
+   * The newest version of `key` with seqno <= `snapshotSeqno` (a Delete included), or
+   * undefined. Range tombstones are not applied. Throws CLOSED after close(), and what a block
+   * read throws (CHECKSUM_MISMATCH, CORRUPTION, IO_ERROR).
+   */
+  get(key: string, snapshotSeqno: number): TableGetResult | undefined {
+    if (this.#closed) this.#throwClosed()
+    const properties = this.properties
+    if (key < properties.smallestKey || key > properties.largestKey) return undefined
+    if (this.#filter !== undefined && !this.#filter.mayContain(key)) return undefined
+    const separatorKeys = this.#index.separatorKeys
+    let blockIndex = lowerBound(separatorKeys, key, false)
+    if (blockIndex === separatorKeys.length) return undefined
+    const cursor = this.#cursor
+    cursor.attach(this.loadDataBlock(blockIndex))
+    cursor.seek(key)
+    for (;;) {
+      if (!cursor.valid()) {
+        // The key's versions may continue in the next block.
+        if (++blockIndex === separatorKeys.length) return undefined
+        cursor.attach(this.loadDataBlock(blockIndex))
+        cursor.seekToFirst()
+      }
+      if (!cursor.keyEquals(key)) return undefined
+      if (cursor.seqno() <= snapshotSeqno) return { seqno: cursor.seqno(), kind: cursor.kind(), value: cursor.value() }
+      cursor.next()
+    }
+  }
+
+  /** An iterator over every version in the table. `onClose` runs once when it closes (e.g. to release a file-cache handle). */
+  iterator(onClose?: () => void): TableIterator {
+    if (this.#closed) this.#throwClosed()
+    return new TableIterator(this, onClose)
+  }
+
+  /** The decoded data block `blockIndex`, from the block cache or read now. */
+  loadDataBlock(blockIndex: number): DataBlock {
+    const offsetBytes = this.#index.offsetsBytes[blockIndex]
+    const cache = this.#blockCache
+    if (cache !== undefined) {
+      const cached = cache.get(this.fileNumber, offsetBytes)
+      if (cached !== undefined) return cached as DataBlock
+    }
+    if (this.#closed) this.#throwClosed()
+    const handle = { offsetBytes, sizeBytes: this.#index.sizesBytes[blockIndex] }
+    const raw = readBlock(this.#file, this.fileNumber, this.#codec, handle, BlockType.Data)
+    const block = decodeDataBlock(raw, this.path, offsetBytes)
+    cache?.insert(this.fileNumber, offsetBytes, block, block.chargeBytes)
+    return block
+  }
+
+  /** Closes the file; idempotent. Open iterators fail with CLOSED when they need another block. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#cursor.detach()
+    this.#file.close()
+  }
+
+  #throwClosed(): never {
+    throw new StrataError('CLOSED', `Cannot read ${this.path}: table reader is closed`, { details: { fileName: this.path } })
+  }
+}
+
+/** Reads the on-disk bytes of one block and decodes them through the codec. */
+function readBlock(file: VfsFile, fileNumber: number, codec: BlockCodec, handle: BlockHandle, blockType: BlockType): Uint8Array {
+  const onDisk = new Uint8Array(handle.sizeBytes)
+  const readBytes = file.read(onDisk, handle.offsetBytes)
+  const context = { fileNumber, blockType, fileName: file.path, offsetBytes: handle.offsetBytes }
+  if (readBytes !== handle.sizeBytes) {
+    throw new StrataError('CORRUPTION', `Cannot read block at offset ${handle.offsetBytes} of ${file.path}: file ends after ${readBytes} of ${handle.sizeBytes} bytes`,
+      { details: { fileName: file.path, offsetBytes: handle.offsetBytes, blockType } })
+  }
+  return codec.decode(onDisk, context)
+}
+
+function readMetadata(file: VfsFile, fileNumber: number, codec: BlockCodec) {
+  const fileSizeBytes = file.sizeBytes()
+  const details = { fileName: file.path, fileSizeBytes }
+  if (fileSizeBytes < FOOTER_SIZE_BYTES) {
+    throw new StrataError('CORRUPTION', `Cannot open ${file.path}: ${fileSizeBytes} bytes is shorter than a table footer`, { details })
+  }
+  const bodySizeBytes = fileSizeBytes - FOOTER_SIZE_BYTES
+  const footerBytes = new Uint8Array(FOOTER_SIZE_BYTES)
+  file.read(footerBytes, bodySizeBytes)
+  const footer: Footer = decodeFooter(footerBytes, file.path, bodySizeBytes)
+  checkHandle(footer.index, bodySizeBytes, 'index', details)
+  checkHandle(footer.filter, bodySizeBytes, 'filter', details)
+  checkHandle(footer.properties, bodySizeBytes, 'properties', details)
+  checkHandle(footer.rangeTombstones, bodySizeBytes, 'range-tombstone', details)
+  const read = (handle: BlockHandle, blockType: BlockType) => readBlock(file, fileNumber, codec, handle, blockType)
+  const properties = decodeProperties(read(footer.properties, BlockType.Properties), details)
+  const dataEndBytes = Math.min(footer.index.offsetBytes, footer.properties.offsetBytes,
+    footer.filter.sizeBytes > 0 ? footer.filter.offsetBytes : Infinity,
+    footer.rangeTombstones.sizeBytes > 0 ? footer.rangeTombstones.offsetBytes : Infinity)
+  const index = decodeIndex(read(footer.index, BlockType.Index), details, dataEndBytes)
+  const filter = footer.filter.sizeBytes > 0 ? decodeFilter(read(footer.filter, BlockType.Filter), details) : undefined
+  const rangeTombstones = footer.rangeTombstones.sizeBytes > 0
+    ? decodeRangeTombstones(read(footer.rangeTombstones, BlockType.RangeTombstones), details) : []
+  const fail = (reason: string): never => {
+    throw new StrataError('CORRUPTION', `Cannot open ${file.path}: ${reason}`, { details })
+  }
+  if (index.separatorKeys.length !== properties.dataBlockCount) fail(`index lists ${index.separatorKeys.length} blocks, properties ${properties.dataBlockCount}`)
+  if (rangeTombstones.length !== properties.rangeTombstoneCount) fail(`${rangeTombstones.length} range tombstones, properties say ${properties.rangeTombstoneCount}`)
+  if (properties.fileNumber !== fileNumber) fail(`table holds file number ${properties.fileNumber}, expected ${fileNumber}`)
+  return { index, filter, properties, rangeTombstones }
+}

@@ -1,0 +1,119 @@
+/**
+ * TableIterator: an InternalIterator over every version in one table, tombstones included.
+ * It walks the index and one data block at a time through a BlockCursor; blocks come from the
+ * reader's loader (block cache first). It holds its current block, so cache eviction never
+ * invalidates it. Values are views into cached blocks: copy before handing them to users.
+ */
+import type { EntryKind } from '../entry.ts'
+import type { InternalIterator } from '../iterator/internal-iterator.ts'
+import { BlockCursor, type DataBlock } from './block.ts'
+import { lowerBound } from './index-block.ts'
+
+/** What an iterator needs from its table. */
+export interface DataBlockSource {
+  readonly separatorKeys: readonly string[]
+  loadDataBlock(blockIndex: number): DataBlock
+}
+
+export class TableIterator implements InternalIterator {
+  readonly #source: DataBlockSource
+  readonly #cursor = new BlockCursor()
+  readonly #onClose: (() => void) | undefined
+  #blockIndex = -1
+  #closed = false
+
+  constructor(source: DataBlockSource, onClose?: () => void) {
+    this.#source = source
+    this.#onClose = onClose
+  }
+
+  valid(): boolean {
+    return this.#cursor.valid()
+  }
+
+  seekToFirst(): void {
+    if (!this.#load(0)) return
+    this.#cursor.seekToFirst()
+  }
+
+  seekToLast(): void {
+    if (!this.#load(this.#source.separatorKeys.length - 1)) return
+    this.#cursor.seekToLast()
+  }
+
+  seek(key: string): void {
+    if (!this.#load(lowerBound(this.#source.separatorKeys, key, false))) return
+    this.#cursor.seek(key)
+    this.#skipForward()
+  }
+
+  seekForPrev(key: string): void {
+    // Find the first entry > key, then step back. Blocks before the first separator > key hold
+    // only keys <= key; that block holds the first key > key, or the next block does.
+    const blockIndex = lowerBound(this.#source.separatorKeys, key, true)
+    if (blockIndex === this.#source.separatorKeys.length) {
+      this.seekToLast()
+      return
+    }
+    this.#load(blockIndex)
+    this.#cursor.seekAfter(key)
+    if (this.#cursor.valid()) this.prev()
+    else this.#cursor.seekToLast()
+  }
+
+  next(): void {
+    this.#cursor.next()
+    this.#skipForward()
+  }
+
+  prev(): void {
+    this.#cursor.prev()
+    while (!this.#cursor.valid() && this.#blockIndex > 0) {
+      this.#load(this.#blockIndex - 1)
+      this.#cursor.seekToLast()
+    }
+  }
+
+  key(): string {
+    return this.#cursor.key()
+  }
+
+  seqno(): number {
+    return this.#cursor.seqno()
+  }
+
+  kind(): EntryKind {
+    return this.#cursor.kind()
+  }
+
+  value(): Uint8Array {
+    return this.#cursor.value()
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#cursor.detach()
+    this.#blockIndex = this.#source.separatorKeys.length
+    this.#onClose?.()
+  }
+
+  #skipForward(): void {
+    const blockCount = this.#source.separatorKeys.length
+    while (!this.#cursor.valid() && this.#blockIndex + 1 < blockCount) {
+      this.#load(this.#blockIndex + 1)
+      this.#cursor.seekToFirst()
+    }
+  }
+
+  /** Attaches the cursor to block `blockIndex` (unpositioned); false (and invalid) when out of range. */
+  #load(blockIndex: number): boolean {
+    if (this.#closed || blockIndex < 0 || blockIndex >= this.#source.separatorKeys.length) {
+      this.#cursor.detach()
+      return false
+    }
+    this.#blockIndex = blockIndex
+    this.#cursor.attach(this.#source.loadDataBlock(blockIndex))
+    return true
+  }
+}
