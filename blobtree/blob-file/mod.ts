@@ -1,0 +1,11 @@
+/** Blob files (value logs): the format, the writer, the reader and the scan. */
+export { BlobFileWriter, type BlobEntry, type BlobFileSummary, type BlobFileWriterOptions, type EncodedFrame } from './writer.ts'
+export { BlobFileReader, type BlobFileReaderOptions, type CheckedFrame, type FrameStatus } from './reader.ts'
+export { BlobFileScan, scanBlobFile, type ScanEnd, type ScanOptions, type ScannedFrame } from './scan.ts'
+export {
+  BLOB_FILE_FORMAT_VERSION,
+  FILE_HEADER_SIZE_BYTES,
+  FOOTER_SIZE_BYTES,
+  FRAME_HEADER_SIZE_BYTES,
+  type BlobFileFooter,
+} from './format.ts'

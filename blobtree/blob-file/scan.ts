@@ -1,0 +1,130 @@
+/**
+ * Sequential scan of a blob file: every frame in file order, for GC relocation and verify.
+ * In a finished file (one with a footer) every byte between header and footer must be a valid
+ * frame and the count must match the footer, so any failure is thrown as corruption. In an
+ * unfinished file (live, or left by a crash) the scan stops cleanly at the first bytes that do
+ * not form a whole, verified frame and reports where and why in `end` (a torn tail).
+ * Reads are synchronous, two per frame (header, then key and body).
+ */
+import { StrataError } from '../../engine/errors.ts'
+import type { BlobHandle } from '../handle.ts'
+import { FILE_HEADER_SIZE_BYTES, FRAME_HEADER_SIZE_BYTES, RecordKind, frameChecksumMatches, frameSizeBytes, parseFrameHeader } from './format.ts'
+import { checkedFrameOf, type BlobFileReader } from './reader.ts'
+
+/** One frame met by the scan. */
+export interface ScannedFrame {
+  /** The handle that reads this frame (what the index holds if the frame is live). */
+  handle: BlobHandle
+  key: Uint8Array
+  /** The decoded, verified value; undefined when scanning with `decodeValues: false`. */
+  value: Uint8Array | undefined
+  /** The whole frame as on disk, for `BlobFileWriter.copyFrames` (relocation). */
+  frameBytes: Uint8Array
+  rawValueSizeBytes: number
+  originFileNumber: number
+}
+
+/** How a scan ended. */
+export interface ScanEnd {
+  /**
+   * 'footer': a finished file, every frame read. 'end-of-file': an unfinished file ending at a
+   * frame boundary. 'torn': an unfinished file whose bytes from `offsetBytes` on are not a whole
+   * valid frame (a write the crash cut short; nothing there was ever durably acknowledged).
+   */
+  kind: 'footer' | 'end-of-file' | 'torn'
+  /** Where the valid frames end. */
+  offsetBytes: number
+  frameCount: number
+  /** For 'torn': what was wrong with the bytes at `offsetBytes`. */
+  reason?: string
+}
+
+/** Options of `scanBlobFile`. */
+export interface ScanOptions {
+  /** Decode and verify every body through the codec (and yield the value). Default true. */
+  decodeValues?: boolean
+}
+
+/** An iterable scan; `end` is set once iteration has finished. */
+export class BlobFileScan implements Iterable<ScannedFrame> {
+  end: ScanEnd | undefined = undefined
+  readonly #reader: BlobFileReader
+  readonly #decodeValues: boolean
+
+  constructor(reader: BlobFileReader, options: ScanOptions = {}) {
+    this.#reader = reader
+    this.#decodeValues = options.decodeValues ?? true
+  }
+
+  *[Symbol.iterator](): Iterator<ScannedFrame> {
+    const reader = this.#reader
+    const finished = reader.footer !== undefined
+    const endBytes = reader.framesEndBytes()
+    let offsetBytes = FILE_HEADER_SIZE_BYTES
+    let frameCount = 0
+    const stop = (reason: string): void => {
+      if (finished) {
+        throw new StrataError('CORRUPTION', `Cannot scan blob file ${reader.file.path} at offset ${offsetBytes}: ${reason}`, { details: { fileName: reader.file.path, offsetBytes } })
+      }
+      this.end = { kind: 'torn', offsetBytes, frameCount, reason }
+    }
+    // Each pass consumes at least FRAME_HEADER_SIZE_BYTES, so the loop is bounded by the file size.
+    while (offsetBytes < endBytes) {
+      const frame = this.#readFrame(offsetBytes, endBytes, finished)
+      if (typeof frame === 'string') return stop(frame)
+      frameCount++
+      yield frame
+      offsetBytes += frame.frameBytes.length
+    }
+    if (finished && frameCount !== reader.footer?.frameCount) {
+      throw new StrataError('CORRUPTION', `Cannot scan blob file ${reader.file.path}: found ${frameCount} frames, footer says ${reader.footer?.frameCount}`, { details: { fileName: reader.file.path } })
+    }
+    this.end = { kind: finished ? 'footer' : 'end-of-file', offsetBytes, frameCount }
+  }
+
+  /** Reads and verifies the frame at `offsetBytes`; a string says why there is none. */
+  #readFrame(offsetBytes: number, endBytes: number, finished: boolean): ScannedFrame | string {
+    const reader = this.#reader
+    const remainingBytes = endBytes - offsetBytes
+    if (remainingBytes < FRAME_HEADER_SIZE_BYTES) return `${remainingBytes} trailing bytes are shorter than a frame header`
+    const header = new Uint8Array(FRAME_HEADER_SIZE_BYTES)
+    if (reader.file.read(header, offsetBytes) !== header.length) return 'frame header cut short'
+    if (header[0] === RecordKind.Footer && !finished) return 'an incomplete footer (the file was being finished)'
+    const fields = parseFrameHeader(header)
+    if (typeof fields === 'string') return fields
+    const sizeBytes = frameSizeBytes(fields.keySizeBytes, fields.bodySizeBytes)
+    if (sizeBytes > remainingBytes) return `frame of ${sizeBytes} bytes runs past the end at ${endBytes}`
+    const frameBytes = new Uint8Array(sizeBytes)
+    frameBytes.set(header)
+    const rest = frameBytes.subarray(FRAME_HEADER_SIZE_BYTES)
+    if (reader.file.read(rest, offsetBytes + FRAME_HEADER_SIZE_BYTES) !== rest.length) return 'frame cut short'
+    const frame = checkedFrameOf(offsetBytes, fields, frameBytes)
+    if (!frameChecksumMatches(frameBytes, frame.key, frame.body)) return 'frame checksum mismatch'
+    let value: Uint8Array | undefined
+    if (this.#decodeValues) {
+      try {
+        value = reader.decodeValue(frame)
+      } catch (error) {
+        // In a finished file a bad body is corruption, and decodeValue's error names the key.
+        if (finished) throw error
+        return `body does not verify: ${(error as Error).message}`
+      }
+    }
+    const handle = { fileNumber: reader.fileNumber, offsetBytes, frameSizeBytes: sizeBytes, rawValueSizeBytes: fields.rawValueSizeBytes }
+    return { handle, key: frame.key, value, frameBytes, rawValueSizeBytes: fields.rawValueSizeBytes, originFileNumber: fields.originFileNumber }
+  }
+}
+
+/**
+ * Scans every frame of the file `reader` reads, in order.
+ * @example
+ * ```ts
+ * const scan = scanBlobFile(reader)
+ * for (const frame of scan) if (isLive(frame.key, frame.handle)) live.push(frame)
+ * if (scan.end?.kind === 'torn') log(`torn tail at ${scan.end.offsetBytes}: ${scan.end.reason}`)
+ * ```
+ * @throws {StrataError} (while iterating) `CORRUPTION` or a codec code in a finished file; `IO_ERROR`.
+ */
+export function scanBlobFile(reader: BlobFileReader, options: ScanOptions = {}): BlobFileScan {
+  return new BlobFileScan(reader, options)
+}
