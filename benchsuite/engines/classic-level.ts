@@ -1,0 +1,81 @@
+/**
+ * LevelDB 1.20 through `classic-level` at its defaults, as in peer-baseline.md: Snappy on, 8 MiB
+ * cache, 4 MiB write buffer, 2 MiB files, bloom 10 bits (set by the binding), sync off unless the
+ * run asks for it (classic-level honours `sync` per batch). No flush call; compactRange over the
+ * whole keyspace for the compaction workload.
+ */
+import { createRequire } from 'node:module'
+import type { Availability, EffectiveOptions, EngineAdapter, EngineRunOptions, EngineSession, ScanRange, WriteEntry } from './adapter.ts'
+import { reasonOf, ScanTally } from './adapter.ts'
+import { packageVersion } from './package-version.ts'
+
+const require = createRequire(import.meta.url)
+
+interface ClassicDb {
+  open(): Promise<void>
+  batch(operations: Array<{ type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }>, options?: { sync?: boolean }): Promise<void>
+  get(key: Uint8Array): Promise<Uint8Array | undefined>
+  getMany(keys: Uint8Array[]): Promise<Array<Uint8Array | undefined>>
+  iterator(options: { gte?: Uint8Array; lt?: Uint8Array; limit?: number }): AsyncIterable<[Uint8Array, Uint8Array]>
+  compactRange(start: Uint8Array, end: Uint8Array): Promise<void>
+  close(): Promise<void>
+}
+type ClassicConstructor = new (location: string, options: Record<string, unknown>) => ClassicDb
+
+/** Bounds that enclose every key the datasets make (keys start with an 8-byte big-endian index). */
+const KEYSPACE_START = new Uint8Array([0])
+const KEYSPACE_END = new Uint8Array(16).fill(0xff)
+
+function loadPackage(): { ClassicLevel: ClassicConstructor; version: string } | { reason: string } {
+  try {
+    const { ClassicLevel } = require('classic-level') as { ClassicLevel: ClassicConstructor }
+    return { ClassicLevel, version: packageVersion('classic-level') }
+  } catch (error) {
+    return { reason: `package classic-level failed to load: ${reasonOf(error)}` }
+  }
+}
+
+export const classicLevelAdapter: EngineAdapter = {
+  name: 'classic-level',
+  summary: 'LevelDB 1.20 (classic-level) at defaults: Snappy, 8 MiB cache',
+  packages: ['classic-level'],
+  async load(): Promise<Availability> {
+    const loaded = loadPackage()
+    return 'reason' in loaded ? { available: false, reason: loaded.reason } : { available: true, version: loaded.version }
+  },
+  async open(directory: string, options: EngineRunOptions): Promise<EngineSession> {
+    const loaded = loadPackage()
+    if ('reason' in loaded) throw new Error(loaded.reason)
+    const db = new loaded.ClassicLevel(directory, { keyEncoding: 'view', valueEncoding: 'view' })
+    await db.open()
+    const writeOptions = { sync: options.sync }
+    return {
+      putBatch: (entries: readonly WriteEntry[]) => db.batch(entries.map((e) => ({ type: 'put' as const, key: e.key, value: e.value })), writeOptions),
+      deleteBatch: (keys: readonly Uint8Array[]) => db.batch(keys.map((key) => ({ type: 'del' as const, key })), writeOptions),
+      get: (key: Uint8Array) => db.get(key),
+      getMany: (keys: readonly Uint8Array[]) => db.getMany([...keys]),
+      async scan(range: ScanRange, limit: number) {
+        const tally = new ScanTally()
+        for await (const [key, value] of db.iterator({ ...range, limit })) tally.add(key, value)
+        return tally.outcome()
+      },
+      compact: () => db.compactRange(KEYSPACE_START, KEYSPACE_END),
+      close: () => db.close(),
+    }
+  },
+  effectiveOptions(options: EngineRunOptions): EffectiveOptions {
+    return {
+      codec: 'snappy',
+      codecLevel: 0,
+      bloomBitsPerKey: 10,
+      blockCacheBytes: 8 * 1024 * 1024,
+      wal: 'on',
+      sync: options.sync,
+      writeBufferBytes: 4 * 1024 * 1024,
+      maxFileBytes: 2 * 1024 * 1024,
+    }
+  },
+  notes(): string[] {
+    return ['LevelDB defaults as set by classic-level: Snappy on, 8 MiB cache. No flush call in the API.']
+  },
+}

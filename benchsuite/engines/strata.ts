@@ -1,0 +1,108 @@
+/**
+ * Strata itself, through its public package entry (index.ts at the repository root), imported
+ * dynamically: while the engine is not there or fails to import, both adapters report
+ * "unavailable" and the run goes on without them. `strata` runs with KV separation off,
+ * `blobtree` with it on at the run's `minBlobSizeBytes`. The preset decides every other option.
+ */
+import type { Availability, EffectiveOptions, EngineAdapter, EngineRunOptions, EngineSession, ScanRange, WriteEntry } from './adapter.ts'
+import { reasonOf, ScanTally } from './adapter.ts'
+
+/** The package entry; a URL so the import does not depend on the working directory. */
+const STRATA_ENTRY_URL = new URL('../../index.ts', import.meta.url).href
+
+interface StrataDb {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>
+  batch(operations: Array<{ type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }>, options?: { sync?: boolean }): Promise<void>
+  iterator(options: { gte?: Uint8Array; lt?: Uint8Array; limit?: number }): AsyncIterable<[Uint8Array, Uint8Array]>
+  flush(): Promise<void>
+  compact(): Promise<void>
+  close(): Promise<void>
+}
+interface StrataModule {
+  open(directory: string, options?: Record<string, unknown>): Promise<StrataDb>
+}
+
+let loaded: Promise<{ module: StrataModule } | { reason: string }> | undefined
+
+function loadStrata(): Promise<{ module: StrataModule } | { reason: string }> {
+  loaded ??= (async () => {
+    try {
+      const module = (await import(STRATA_ENTRY_URL)) as Partial<StrataModule>
+      if (typeof module.open !== 'function') return { reason: 'index.ts loads but exports no open() function' }
+      return { module: module as StrataModule }
+    } catch (error) {
+      return { reason: `Strata engine not loadable from index.ts: ${reasonOf(error)}` }
+    }
+  })()
+  return loaded
+}
+
+/** The options object handed to Strata's open(): preset, then the run's compression and KV separation. */
+export function strataOpenOptions(options: EngineRunOptions, kvSeparation: boolean): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...options.preset.strataOptions }
+  if (options.compression.codec === 'none') merged.compression = { codec: 'none' }
+  if (options.compression.codec === 'zstd') merged.compression = { codec: 'zstd', level: options.compression.level }
+  if (kvSeparation) merged.kvSeparation = { minBlobSize: options.minBlobSizeBytes }
+  return merged
+}
+
+function createStrataAdapter(name: 'strata' | 'blobtree', kvSeparation: boolean): EngineAdapter {
+  return {
+    name,
+    summary: kvSeparation ? 'Strata with KV separation (blob files) on' : 'Strata with KV separation off',
+    packages: ['strata-kv'],
+    async load(): Promise<Availability> {
+      const result = await loadStrata()
+      return 'module' in result ? { available: true, version: 'working tree' } : { available: false, reason: result.reason }
+    },
+    async open(directory: string, options: EngineRunOptions): Promise<EngineSession> {
+      const result = await loadStrata()
+      if (!('module' in result)) throw new Error(result.reason)
+      const db = await result.module.open(directory, strataOpenOptions(options, kvSeparation))
+      const writeOptions = { sync: options.sync }
+      return {
+        putBatch: (entries: readonly WriteEntry[]) => db.batch(entries.map((e) => ({ type: 'put' as const, key: e.key, value: e.value })), writeOptions),
+        deleteBatch: (keys: readonly Uint8Array[]) => db.batch(keys.map((key) => ({ type: 'del' as const, key })), writeOptions),
+        get: (key: Uint8Array) => db.get(key),
+        // No multi-get in Strata's API yet: the gets are issued together and awaited together.
+        getMany: (keys: readonly Uint8Array[]) => Promise.all(keys.map((key) => db.get(key))),
+        async scan(range: ScanRange, limit: number) {
+          const tally = new ScanTally()
+          for await (const [key, value] of db.iterator({ ...range, limit })) tally.add(key, value)
+          return tally.outcome()
+        },
+        flush: () => db.flush(),
+        compact: () => db.compact(),
+        close: () => db.close(),
+      }
+    },
+    effectiveOptions(options: EngineRunOptions): EffectiveOptions {
+      const preset = options.preset
+      const codec = options.compression.codec === 'preset' ? preset.paritySettings.codec : options.compression.codec
+      return {
+        codec,
+        codecLevel: options.compression.codec === 'zstd' ? options.compression.level : codec === 'none' ? 0 : 'default',
+        bloomBitsPerKey: preset.paritySettings.bloomBitsPerKey,
+        blockCacheBytes: preset.paritySettings.blockCacheBytes,
+        wal: 'on',
+        sync: options.sync,
+        kvSeparation: kvSeparation,
+        minBlobSizeBytes: kvSeparation ? options.minBlobSizeBytes : 0,
+        preset: preset.name,
+        perKeyChecksums: String(preset.protections.perKeyChecksums),
+        ecc: preset.protections.ecc,
+        manifestHardening: String(preset.protections.manifestHardening),
+        encryption: preset.protections.encryption,
+      }
+    },
+    notes(options: EngineRunOptions): string[] {
+      return [
+        `Options are the ones requested from Strata's open() by preset ${options.preset.name}; options the engine does not support yet are ignored by it.`,
+        'getMany is a set of concurrent get() calls (no multi-get in the API).',
+      ]
+    },
+  }
+}
+
+export const strataAdapter = createStrataAdapter('strata', false)
+export const blobtreeAdapter = createStrataAdapter('blobtree', true)

@@ -1,0 +1,43 @@
+/**
+ * The size of an engine's directory, walked the same way for every engine: apparent bytes (Σ
+ * st_size) and allocated bytes (Σ st_blocks·512, what `du` shows; preallocated WAL space counts
+ * here). Files that vanish during the walk (a compaction deleting its inputs) are skipped.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+
+export interface DirectorySize {
+  apparentBytes: number
+  allocatedBytes: number
+  fileCount: number
+}
+
+export function directorySize(directory: string): DirectorySize {
+  const total: DirectorySize = { apparentBytes: 0, allocatedBytes: 0, fileCount: 0 }
+  walk(directory, total)
+  return total
+}
+
+function walk(directory: string, total: DirectorySize): void {
+  let entries: fs.Dirent[]
+  try {
+    entries = fs.readdirSync(directory, { withFileTypes: true })
+  } catch {
+    return
+  }
+  for (const entry of entries) {
+    const entryPath = path.join(directory, entry.name)
+    if (entry.isDirectory()) {
+      walk(entryPath, total)
+      continue
+    }
+    try {
+      const stats = fs.statSync(entryPath)
+      total.apparentBytes += stats.size
+      total.allocatedBytes += stats.blocks * 512
+      total.fileCount++
+    } catch {
+      // Deleted between readdir and stat: it no longer takes space.
+    }
+  }
+}
