@@ -97,12 +97,13 @@ export class BlockCache {
     assert(chargeBytes >= 0)
     if (chargeBytes > this.capacityBytes) return
     let blocks = this.#files.get(fileNumber)
+    const existing = blocks?.get(offsetBytes)
+    if (existing !== undefined) this.#remove(existing, blocks!)
+    blocks = this.#files.get(fileNumber)
     if (blocks === undefined) {
       blocks = new Map()
       this.#files.set(fileNumber, blocks)
     }
-    const existing = blocks.get(offsetBytes)
-    if (existing !== undefined) this.#remove(existing, blocks)
     const node = new CacheNode(fileNumber, offsetBytes, value, chargeBytes)
     blocks.set(offsetBytes, node)
     this.#pushNewest(node)

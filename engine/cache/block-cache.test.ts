@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { BlockCache } from './block-cache.ts'
+
+describe('BlockCache', () => {
+  test('keeps usage within capacity, evicting least recently used first', () => {
+    const cache = new BlockCache({ capacityBytes: 1000 })
+    for (let offset = 0; offset < 10; offset++) cache.insert(1, offset * 100, { offset }, 100)
+    assert.equal(cache.stats().usageBytes, 1000)
+    assert.deepEqual(cache.get(1, 0), { offset: 0 }) // now most recently used
+    cache.insert(2, 0, { file: 2 }, 250)
+    const stats = cache.stats()
+    assert.ok(stats.usageBytes <= 1000, `usage ${stats.usageBytes}`)
+    assert.equal(stats.evictionCount, 3)
+    assert.equal(cache.get(1, 100), undefined) // the three oldest went
+    assert.equal(cache.get(1, 200), undefined)
+    assert.equal(cache.get(1, 300), undefined)
+    assert.deepEqual(cache.get(1, 0), { offset: 0 })
+    assert.deepEqual(cache.get(1, 400), { offset: 4 })
+  })
+
+  test('stays bounded under a long random workload', () => {
+    const cache = new BlockCache({ capacityBytes: 64 * 1024 })
+    let state = 12345
+    for (let i = 0; i < 20_000; i++) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0
+      const offset = (state >>> 8) % 500
+      if (cache.get(state % 7, offset) === undefined) cache.insert(state % 7, offset, {}, 100 + (state % 4000))
+      assert.ok(cache.stats().usageBytes <= 64 * 1024)
+    }
+    const stats = cache.stats()
+    assert.ok(stats.hitCount > 0 && stats.missCount > 0 && stats.evictionCount > 0)
+  })
+
+  test('counts hits and misses', () => {
+    const cache = new BlockCache()
+    assert.equal(cache.get(1, 0), undefined)
+    cache.insert(1, 0, {}, 10)
+    cache.get(1, 0)
+    cache.get(1, 0)
+    assert.deepEqual([cache.stats().hitCount, cache.stats().missCount], [2, 1])
+  })
+
+  test('evictFile drops every block of one file and only those', () => {
+    const cache = new BlockCache()
+    for (let offset = 0; offset < 5; offset++) {
+      cache.insert(1, offset, {}, 10)
+      cache.insert(2, offset, {}, 10)
+    }
+    assert.equal(cache.evictFile(1), 5)
+    assert.equal(cache.get(1, 3), undefined)
+    assert.notEqual(cache.get(2, 3), undefined)
+    assert.deepEqual([cache.stats().entryCount, cache.stats().usageBytes], [5, 50])
+    assert.equal(cache.evictFile(1), 0)
+  })
+
+  test('replaces an entry at the same key without double-charging, and skips a block above capacity', () => {
+    const cache = new BlockCache({ capacityBytes: 100 })
+    cache.insert(1, 0, { v: 1 }, 40)
+    cache.insert(1, 0, { v: 2 }, 30)
+    assert.equal(cache.stats().usageBytes, 30)
+    assert.deepEqual(cache.get(1, 0), { v: 2 })
+    cache.insert(1, 8, {}, 101)
+    assert.equal(cache.get(1, 8), undefined)
+    assert.equal(cache.stats().usageBytes, 30)
+  })
+})

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { Buffer } from 'node:buffer'
+import { EntryKind, type InternalEntry } from '../entry.ts'
+import { BlockBuilder } from './block-builder.ts'
+import { BlockCursor, decodeDataBlock } from './block.ts'
+import { Prng, randomEntries, seedFromEnv } from './test-support.ts'
+
+function build(entries: readonly InternalEntry[], restartInterval = 16): Uint8Array {
+  const builder = new BlockBuilder(restartInterval, 4096)
+  for (const entry of entries) builder.add(entry.key, entry.seqno, entry.kind, entry.value)
+  return builder.finish().slice()
+}
+
+function cursorOn(entries: readonly InternalEntry[], restartInterval = 16): BlockCursor {
+  const cursor = new BlockCursor()
+  cursor.attach(decodeDataBlock(build(entries, restartInterval), '/t.sst', 0))
+  return cursor
+}
+
+function entryAt(cursor: BlockCursor): InternalEntry {
+  return { key: cursor.key(), seqno: cursor.seqno(), kind: cursor.kind(), value: Uint8Array.from(cursor.value()) }
+}
+
+/** Index of the first entry whose key is >= key (> key when strict). */
+function modelSeek(entries: readonly InternalEntry[], key: string, strict: boolean): number {
+  const index = entries.findIndex((entry) => (strict ? entry.key > key : entry.key >= key))
+  return index === -1 ? entries.length : index
+}
+
+describe('BlockBuilder / BlockCursor', () => {
+  const seed = seedFromEnv()
+  for (const restartInterval of [1, 3, 16]) {
+    test(`round-trip random entries forward and backward (restartInterval ${restartInterval}, seed ${seed})`, () => {
+      const prng = new Prng(seed + restartInterval)
+      const entries = randomEntries(prng, 60, 3, 40)
+      const cursor = cursorOn(entries, restartInterval)
+      const forward: InternalEntry[] = []
+      for (cursor.seekToFirst(); cursor.valid(); cursor.next()) forward.push(entryAt(cursor))
+      assert.deepEqual(forward, entries, `seed=${seed}`)
+      const backward: InternalEntry[] = []
+      for (cursor.seekToLast(); cursor.valid(); cursor.prev()) backward.push(entryAt(cursor))
+      assert.deepEqual(backward.reverse(), entries, `seed=${seed}`)
+    })
+
+    test(`seek and seekAfter land on the model position for every key and gap (restartInterval ${restartInterval})`, () => {
+      const prng = new Prng(seed * 3 + restartInterval)
+      const entries = randomEntries(prng, 40, 3, 8)
+      const cursor = cursorOn(entries, restartInterval)
+      const probes = new Set<string>(['', '\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff'])
+      for (const entry of entries) {
+        probes.add(entry.key)
+        probes.add(entry.key + '\u0000')
+        probes.add(entry.key.slice(0, -1))
+      }
+      for (const probe of probes) {
+        for (const strict of [false, true]) {
+          const expected = modelSeek(entries, probe, strict)
+          if (strict) cursor.seekAfter(probe)
+          else cursor.seek(probe)
+          if (expected === entries.length) {
+            assert.equal(cursor.valid(), false, `probe ${JSON.stringify(probe)} strict=${strict} seed=${seed}`)
+          } else {
+            assert.deepEqual(entryAt(cursor), entries[expected], `probe ${JSON.stringify(probe)} strict=${strict} seed=${seed}`)
+            // prev from a seeked position returns the entry before it.
+            cursor.prev()
+            if (expected === 0) assert.equal(cursor.valid(), false)
+            else assert.deepEqual(entryAt(cursor), entries[expected - 1])
+          }
+        }
+      }
+    })
+  }
+
+  test('single-entry block walks and seeks', () => {
+    const entries = [{ key: 'k', seqno: 3, kind: EntryKind.Put, value: Buffer.from('v') }]
+    const cursor = cursorOn(entries)
+    cursor.seekToLast()
+    assert.deepEqual(entryAt(cursor), { ...entries[0], value: Uint8Array.from(entries[0].value) })
+    cursor.next()
+    assert.equal(cursor.valid(), false)
+    cursor.seek('a')
+    assert.equal(cursor.key(), 'k')
+    cursor.prev()
+    assert.equal(cursor.valid(), false)
+    cursor.seek('l')
+    assert.equal(cursor.valid(), false)
+  })
+
+  test('keeps every version of one key, newest first', () => {
+    const entries = [5, 4, 3, 2, 1].map((seqno) => ({ key: 'same', seqno, kind: EntryKind.Put, value: Buffer.from(`v${seqno}`) }))
+    const cursor = cursorOn(entries, 2)
+    cursor.seek('same')
+    assert.equal(cursor.seqno(), 5)
+    cursor.seekAfter('same')
+    assert.equal(cursor.valid(), false)
+    cursor.seekToLast()
+    assert.equal(cursor.seqno(), 1)
+    assert.equal(Buffer.from(cursor.value()).toString(), 'v1')
+  })
+
+  test('encodes one entry as the documented bytes', () => {
+    const bytes = build([
+      { key: 'ab', seqno: 300, kind: EntryKind.Put, value: Buffer.from('x') },
+      { key: 'ac', seqno: 1, kind: EntryKind.Delete, value: new Uint8Array(0) },
+    ])
+    const expected = [
+      '00', '02', '01', '01', 'ac02', '6162', '78', // shared 0, unshared 2, value 1, Put, seqno 300, "ab", "x"
+      '01', '01', '00', '00', '01', '63', //           shared 1, unshared 1, value 0, Delete, seqno 1, "c"
+      '00000000', '01000000', //                       restart offsets [0], restart count 1
+    ].join('')
+    assert.equal(Buffer.from(bytes).toString('hex'), expected)
+  })
+
+  test('decodeDataBlock throws CORRUPTION naming the file for a bad restart array', () => {
+    const bytes = build([{ key: 'a', seqno: 1, kind: EntryKind.Put, value: Buffer.from('v') }])
+    bytes[bytes.length - 4] = 9
+    assert.throws(() => decodeDataBlock(bytes, '/bad.sst', 4096), (error: unknown) => {
+      const e = error as { code: string, details: { fileName: string, offsetBytes: number } }
+      return e.code === 'CORRUPTION' && e.details.fileName === '/bad.sst' && e.details.offsetBytes === 4096
+    })
+  })
+
+  test('cursor throws CORRUPTION for an entry running past the block', () => {
+    const bytes = build([{ key: 'a', seqno: 1, kind: EntryKind.Put, value: Buffer.from('value') }])
+    bytes[2] = 100 // value size far past the data region
+    assert.throws(() => decodeDataBlock(bytes, '/bad.sst', 0), { code: 'CORRUPTION' })
+  })
+})
