@@ -1,0 +1,20 @@
+/**
+ * The block transform's public surface: the codec seam, the checksum-only codec, the integrity
+ * codec with its configuration types, the key chain, and the per-KV checksum helper. Other
+ * folders import from here, never from the files behind it.
+ */
+export { BlockType, type BlockCodec, type BlockContext } from './block-codec.ts'
+export { PlainCodec, BLOCK_FORMAT_VERSION, BLOCK_HEADER_SIZE_BYTES } from './plain-codec.ts'
+export {
+  IntegrityCodec,
+  BlockFlag,
+  type IntegrityCodecOptions,
+  type EncryptionConfig,
+  type RepairEvent,
+} from './pipeline.ts'
+export { type CompressionConfig, type ZstdDictionary, CompressionType } from './compress.ts'
+export { type EccConfig, type RepairKind } from './ecc.ts'
+export { CipherSuite, type CipherSuiteName } from './encrypt.ts'
+export { KeyChain, type KeyChainEntry, type KeyChainOptions, KEY_SIZE_BYTES } from './key-chain.ts'
+export { kvChecksum } from './kv-checksum.ts'
+export { RAW_BLOCK_SIZE_BYTES_MAX } from './limits.ts'
