@@ -379,3 +379,26 @@ describe('WalWriter crash safety', () => {
     }
   })
 })
+
+describe('WalWriter on NodeVfs', () => {
+  test('writes, syncs, reads back and truncates a torn tail on the real file system', async () => {
+    const { NodeVfs } = await import('../vfs/mod.ts')
+    const os = await import('node:os')
+    const fs = await import('node:fs')
+    const path = await import('node:path')
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-wal-'))
+    try {
+      const vfs = new NodeVfs()
+      const filePath = path.join(directory, '000009.wal')
+      const payloads = plainPayloads(20)
+      const offsets = await writeWal(vfs, filePath, payloads, 9)
+      fs.truncateSync(filePath, offsets[19] + 5)
+      const { payloads: read, report } = await readWal(vfs, filePath, { onTornTail: 'truncate', expectedLogNumber: 9 })
+      assert.equal(read.length, 19)
+      assert.equal(report.tailBytesDropped, 5)
+      assert.equal(fs.statSync(filePath).size, offsets[19])
+    } finally {
+      fs.rmSync(directory, { recursive: true, force: true })
+    }
+  })
+})
