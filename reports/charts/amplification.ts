@@ -36,10 +36,10 @@ export function amplificationData(rows: readonly EngineRow[]): AmplificationDatu
 }
 
 /** Builds the amplification figure, or null when nothing was measured. */
-export function amplificationFigure(rows: readonly EngineRow[], id: string): Figure | null {
+export function amplificationFigure(rows: readonly EngineRow[], id: string, pageEngines?: readonly string[]): Figure | null {
   const data = amplificationData(rows)
   if (data.length === 0) return null
-  const engines = engineOrder(data.map((d) => d.engine), rows[0].baselineEngine)
+  const engines = engineOrder(data.map((d) => d.engine))
   const workloads = distinct(data.map((d) => d.workload))
   const kinds = AMPLIFICATION_KINDS.map((k) => k.kind).filter((kind) => data.some((d) => d.kind === kind))
   const title = 'Write, read and space amplification'
@@ -57,10 +57,10 @@ export function amplificationFigure(rows: readonly EngineRow[], id: string): Fig
         x: { field: 'workload', type: 'nominal', title: 'Workload', sort: workloads, axis: { labelAngle: -30 } },
         xOffset: { field: 'engine', type: 'nominal', sort: engines },
         y: { field: 'amplification', type: 'quantitative', title: 'Amplification (× user bytes)' },
-        color: engineColor(engines),
+        color: engineColor(engines, pageEngines),
       },
     },
-    resolve: { scale: { y: 'independent' } },
+    resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
   })
   return {
     id,

@@ -103,9 +103,12 @@ describe('findSweeps()', () => {
 })
 
 describe('engineColor()', () => {
-  test('gives each engine a fixed Okabe-Ito colour, baseline first', () => {
-    const engines = engineOrder(['strata', 'rocksdb-native', 'lmdb', 'strata'], 'rocksdb-native')
-    assert.deepEqual(engines, ['rocksdb-native', 'strata', 'lmdb'])
-    assert.deepEqual((engineColor(engines).scale as { range: string[] }).range, OKABE_ITO.slice(0, 3))
+  test('orders known engines first, then others by name', () => {
+    assert.deepEqual(engineOrder(['zeta', 'lmdb', 'strata', 'alpha', 'strata']), ['strata', 'lmdb', 'alpha', 'zeta'])
+  })
+  test("keeps an engine's page colour on a chart that shows only some engines", () => {
+    const page = engineOrder(['rocksdb-native', 'strata', 'lmdb'])
+    assert.deepEqual((engineColor(['rocksdb-native', 'lmdb'], page).scale as { range: string[] }).range, [OKABE_ITO[0], OKABE_ITO[2]])
+    assert.deepEqual((engineColor(page).scale as { range: string[] }).range, OKABE_ITO.slice(0, 3))
   })
 })

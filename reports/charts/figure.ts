@@ -43,33 +43,50 @@ export const OKABE_ITO = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7',
 /** Shapes that pair with the palette so a series is told apart without colour too. */
 export const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'stroke', 'wedge'] as const
 
-/** Engines in a stable order: the baseline engine first, then first-seen order. */
-export function engineOrder(engines: Iterable<string>, baselineEngine?: string): string[] {
-  const unique = [...new Set(engines)]
-  if (baselineEngine === undefined || !unique.includes(baselineEngine)) return unique
-  return [baselineEngine, ...unique.filter((engine) => engine !== baselineEngine)]
+/**
+ * Engines a report usually shows, in the order that fixes their colour: the same engine gets the
+ * same colour on every chart of every report. Others follow, sorted by name.
+ */
+export const KNOWN_ENGINES = ['rocksdb-native', 'strata', 'blobtree', 'lmdb', 'surrealkv', 'rocksdb-native-blob', 'classic-level', 'nxtedition-rocksdb'] as const
+
+/** Engines in the stable colour order: KNOWN_ENGINES first, then the rest by name. */
+export function engineOrder(engines: Iterable<string>): string[] {
+  const unique = new Set(engines)
+  const known: string[] = KNOWN_ENGINES.filter((engine) => unique.has(engine))
+  const others = [...unique].filter((engine) => !known.includes(engine)).sort()
+  return [...known, ...others]
 }
 
-/** The colour channel for engines: a fixed domain so one engine has one colour across every chart. */
-export function engineColor(engines: readonly string[]): Record<string, unknown> {
+/**
+ * The colour channel for `engines` (the engines of one chart). Colours are assigned by position
+ * in `pageEngines` (every engine on the page, in engineOrder), so one engine keeps one colour
+ * across the page's charts even when a chart shows only some engines.
+ */
+export function engineColor(engines: readonly string[], pageEngines: readonly string[] = engines): Record<string, unknown> {
   return {
     field: 'engine',
     type: 'nominal',
     title: 'Engine',
     sort: engines,
-    scale: { domain: engines, range: engines.map((_, index) => OKABE_ITO[index % OKABE_ITO.length]) },
+    scale: { domain: engines, range: engines.map((engine) => OKABE_ITO[slotOf(engine, pageEngines) % OKABE_ITO.length]) },
   }
 }
 
 /** The shape channel for engines, paired with engineColor. */
-export function engineShape(engines: readonly string[]): Record<string, unknown> {
+export function engineShape(engines: readonly string[], pageEngines: readonly string[] = engines): Record<string, unknown> {
   return {
     field: 'engine',
     type: 'nominal',
     title: 'Engine',
     sort: engines,
-    scale: { domain: engines, range: engines.map((_, index) => SHAPES[index % SHAPES.length]) },
+    scale: { domain: engines, range: engines.map((engine) => SHAPES[slotOf(engine, pageEngines) % SHAPES.length]) },
   }
+}
+
+function slotOf(engine: string, pageEngines: readonly string[]): number {
+  const slot = pageEngines.indexOf(engine)
+  if (slot < 0) throw new Error(`engine ${engine} is missing from the page's engine list`)
+  return slot
 }
 
 /** Shared look: readable font sizes, a left-aligned title, no chart border. */

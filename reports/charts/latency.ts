@@ -39,10 +39,10 @@ export function latencyData(rows: readonly EngineRow[]): LatencyDatum[] {
 }
 
 /** Builds the latency figure, or null when no row has a latency histogram. */
-export function latencyFigure(rows: readonly EngineRow[], id: string): Figure | null {
+export function latencyFigure(rows: readonly EngineRow[], id: string, pageEngines?: readonly string[]): Figure | null {
   const data = latencyData(rows)
   if (data.length === 0) return null
-  const engines = engineOrder(data.map((d) => d.engine), rows[0].baselineEngine)
+  const engines = engineOrder(data.map((d) => d.engine))
   const workloads = distinct(data.map((d) => d.workload))
   const title = 'Latency percentiles per workload and engine'
   const description =
@@ -51,7 +51,7 @@ export function latencyFigure(rows: readonly EngineRow[], id: string): Figure | 
   const encoding = {
     x: { field: 'percentile', type: 'ordinal', title: 'Percentile', sort: PERCENTILES.map((p) => p.label) },
     y: { field: 'latencyUs', type: 'quantitative', title: 'Latency (µs, log scale)', scale: { type: 'log' } },
-    color: engineColor(engines),
+    color: engineColor(engines, pageEngines),
   }
   const spec = baseSpec(title, description, data, {
     facet: { field: 'workload', type: 'nominal', title: 'Workload', sort: workloads },
@@ -61,10 +61,10 @@ export function latencyFigure(rows: readonly EngineRow[], id: string): Figure | 
       height: 170,
       layer: [
         { mark: { type: 'line' }, encoding },
-        { mark: { type: 'point', filled: true, size: 45, tooltip: true }, encoding: { ...encoding, shape: engineShape(engines) } },
+        { mark: { type: 'point', filled: true, size: 45, tooltip: true }, encoding: { ...encoding, shape: engineShape(engines, pageEngines) } },
       ],
     },
-    resolve: { scale: { y: 'independent' } },
+    resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
   })
   return {
     id,

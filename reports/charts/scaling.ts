@@ -69,10 +69,10 @@ export function scalingData(sweep: Sweep): ScalingDatum[] {
 }
 
 /** Builds one figure per sweep found in `rows`. */
-export function scalingFigures(rows: readonly EngineRow[], idPrefix: string): Figure[] {
+export function scalingFigures(rows: readonly EngineRow[], idPrefix: string, pageEngines?: readonly string[]): Figure[] {
   return findSweeps(rows).map((sweep) => {
     const data = scalingData(sweep)
-    const engines = engineOrder(data.map((d) => d.engine), sweep.rows[0].baselineEngine)
+    const engines = engineOrder(data.map((d) => d.engine))
     const axisTitle = humanParameterName(sweep.parameter)
     const title = `Scaling: ${sweep.workload} throughput by ${axisTitle.toLowerCase()}`
     const description =
@@ -84,9 +84,9 @@ export function scalingFigures(rows: readonly EngineRow[], idPrefix: string): Fi
       width: 420,
       height: 220,
       layer: [
-        { mark: { type: 'line' }, encoding: { x, y, color: engineColor(engines) } },
-        { mark: { type: 'rule' }, encoding: { x, y: { field: 'minOpsPerSecond', type: 'quantitative' }, y2: { field: 'maxOpsPerSecond' }, color: engineColor(engines) } },
-        { mark: { type: 'point', filled: true, size: 50, tooltip: true }, encoding: { x, y, color: engineColor(engines), shape: engineShape(engines) } },
+        { mark: { type: 'line' }, encoding: { x, y, color: engineColor(engines, pageEngines) } },
+        { mark: { type: 'rule' }, encoding: { x, y: { field: 'minOpsPerSecond', type: 'quantitative' }, y2: { field: 'maxOpsPerSecond' }, color: engineColor(engines, pageEngines) } },
+        { mark: { type: 'point', filled: true, size: 50, tooltip: true }, encoding: { x, y, color: engineColor(engines, pageEngines), shape: engineShape(engines, pageEngines) } },
       ],
     })
     return {

@@ -36,10 +36,10 @@ export function throughputData(rows: readonly EngineRow[]): ThroughputDatum[] {
  * const figure = throughputFigure(engineRows(runs), 'run-1-throughput')
  * ```
  */
-export function throughputFigure(rows: readonly EngineRow[], id: string): Figure | null {
+export function throughputFigure(rows: readonly EngineRow[], id: string, pageEngines?: readonly string[]): Figure | null {
   if (rows.length === 0) return null
   const data = throughputData(rows)
-  const engines = engineOrder(data.map((d) => d.engine), rows[0].baselineEngine)
+  const engines = engineOrder(data.map((d) => d.engine))
   const workloads = distinct(data.map((d) => d.workload))
   const title = 'Throughput per workload and engine'
   const description =
@@ -58,7 +58,7 @@ export function throughputFigure(rows: readonly EngineRow[], id: string): Figure
           encoding: {
             x,
             y: { field: 'opsPerSecond', type: 'quantitative', title: 'Throughput (ops/s, median)' },
-            color: engineColor(engines),
+            color: engineColor(engines, pageEngines),
           },
         },
         {
@@ -71,7 +71,7 @@ export function throughputFigure(rows: readonly EngineRow[], id: string): Figure
         },
       ],
     },
-    resolve: { scale: { y: 'independent' } },
+    resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
   })
   return {
     id,
