@@ -214,7 +214,9 @@ export class BlockCompressor {
         throw blockError('CORRUPTION', where, `zstd dictionary ${context.dictionaryId} is not configured`, { dictionaryId: context.dictionaryId })
       }
     }
-    const out = new Uint8Array(rawSizeBytes)
+    // Uninitialised memory is safe here: the size check below guarantees every byte was written.
+    const buffer = Buffer.allocUnsafeSlow(rawSizeBytes)
+    const out = new Uint8Array(buffer.buffer, buffer.byteOffset, rawSizeBytes)
     let writtenBytes: number
     try {
       writtenBytes = ddict === undefined ? this.#dctx.decompress(out, body) : this.#dctx.decompressUsingDDict(out, body, ddict)

@@ -133,7 +133,7 @@ export class IntegrityCodec implements BlockCodec {
   readonly #onRepair: ((event: RepairEvent) => void) | undefined
   readonly #nonces: NonceSource
   readonly #rawSizeBytesMax: number
-  readonly #preparedKeys = new Map<string, PreparedKey>()
+  readonly #preparedKeys = new Map<number, PreparedKey>()
   #repairCount = 0
 
   constructor(options: IntegrityCodecOptions = {}) {
@@ -257,7 +257,7 @@ export class IntegrityCodec implements BlockCodec {
 
   /** The prepared key for (suite, epoch); key-chain errors gain the block's location. */
   #keyFor(suiteId: CipherSuite, keyEpoch: number, context: BlockContext): PreparedKey {
-    const cacheKey = `${suiteId}:${keyEpoch}`
+    const cacheKey = keyEpoch * 256 + suiteId // a number key: no string built per block
     let prepared = this.#preparedKeys.get(cacheKey)
     if (prepared !== undefined) return prepared
     if (this.#keyChain === undefined) {
