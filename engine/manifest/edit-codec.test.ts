@@ -41,6 +41,19 @@ describe('encodeVersionEdit() / decodeVersionEdit()', () => {
     assert.equal(hex, '01' + '08000000' + '0500000000000000' + '05' + '09000000' + '01' + '0200000000000000')
   })
 
+  test('the worked example of docs/formats/manifest.md §3 matches byte for byte', () => {
+    const edit: VersionEdit = {
+      nextFileNumber: 13, lastSeqno: 100,
+      addedTables: [{ level: 0, fileNumber: 12, sizeBytes: 4096, smallestKey: 'a', largestKey: 'k', smallestSeqno: 1,
+        largestSeqno: 100, entryCount: 100, tombstoneCount: 2, rangeTombstoneCount: 0 }],
+    }
+    const expected = '02080000000d00000000000000' + '03080000006400000000000000' +
+      '044300000000' + '0c00000000000000' + '0010000000000000' + '0100000000000000' + '6400000000000000' +
+      '6400000000000000' + '0200000000000000' + '0000000000000000' + '0100000061' + '010000006b'
+    assert.equal(Buffer.from(encodeVersionEdit(edit)).toString('hex'), expected)
+    assert.deepEqual(decodeVersionEdit(Buffer.from(expected, 'hex'), SOURCE), edit)
+  })
+
   test('an unknown tag below 128 is UNSUPPORTED_FORMAT_VERSION', () => {
     const bytes = Buffer.concat([encodeVersionEdit({ logNumber: 1 }), field(9, new Uint8Array(3))])
     assert.throws(() => decodeVersionEdit(bytes, SOURCE), { code: 'UNSUPPORTED_FORMAT_VERSION' })

@@ -266,6 +266,19 @@ describe('readWal() torn tails', () => {
     assert.equal(report.recordsRead, 2)
   })
 
+  test('a long garbage tail is scanned and dropped as a torn tail', async (t) => {
+    t.diagnostic(`seed=${SEED}`)
+    const vfs = new MemVfs()
+    await writeWal(vfs, '/t.wal', plainPayloads(3))
+    const bytes = readFile(vfs, '/t.wal')
+    const random = prng(SEED + 3)
+    const garbage = new Uint8Array(3 * 1024 * 1024).map(() => Math.floor(random() * 256))
+    writeFile(vfs, '/t.wal', Buffer.concat([bytes, garbage]))
+    const { report } = await readWal(vfs, '/t.wal', { onTornTail: 'report' })
+    assert.equal(report.recordsRead, 3, `seed=${SEED}`)
+    assert.equal(report.tailBytesDropped, garbage.length)
+  })
+
   test('a zero-filled tail (preallocated or lost pages) is a torn tail', async () => {
     const vfs = new MemVfs()
     await writeWal(vfs, '/t.wal', plainPayloads(3))
