@@ -6,7 +6,7 @@ import { xxh3128 } from '../../engine/checksum/xxh3.ts'
 import { MemVfs } from '../../engine/vfs/mem-vfs.ts'
 import { PlainCodec } from '../../engine/transform/plain-codec.ts'
 import type { BlockCodec, BlockContext } from '../../engine/transform/block-codec.ts'
-import type { BlobHandle } from '../handle.ts'
+import { encodeBlobHandle, type BlobHandle } from '../handle.ts'
 import { SeededRandom, seedFromEnv } from '../testing/seeded-random.ts'
 import { BlobFileWriter, type BlobEntry } from './writer.ts'
 import { BlobFileReader } from './reader.ts'
@@ -370,6 +370,7 @@ describe('blob file format v1', () => {
     const bytes = Buffer.from(readAllBytes(vfs, '/db/7.blob')).toString('hex')
     assert.deepEqual(handle, { fileNumber: 7, offsetBytes: 40, frameSizeBytes: 71, rawValueSizeBytes: 5 })
     assert.equal(bytes, GOLDEN_FILE_HEX)
+    assert.equal(Buffer.from(encodeBlobHandle(handle)).toString('hex'), '0107284705')
   })
 })
 

@@ -100,9 +100,10 @@ export function encodeFileHeader(header: BlobFileHeader): Uint8Array {
 }
 
 /**
- * Decodes and verifies a file header read from disk.
- * @throws {StrataError} `CORRUPTION` (bad magic, reserved bits, file number),
- * `CHECKSUM_MISMATCH`, `UNSUPPORTED_FORMAT_VERSION`.
+ * Decodes and verifies a file header read from disk, in this order: length, magic, version,
+ * checksum, reserved bytes, file number.
+ * @throws {StrataError} `CORRUPTION` (short, bad magic, reserved bits, file number),
+ * `UNSUPPORTED_FORMAT_VERSION`, `CHECKSUM_MISMATCH`.
  */
 export function decodeFileHeader(bytes: Uint8Array, fileName: string): BlobFileHeader {
   const details = { fileName, offsetBytes: 0 }
@@ -112,11 +113,12 @@ export function decodeFileHeader(bytes: Uint8Array, fileName: string): BlobFileH
   if (!hasMagic(bytes, 0)) {
     throw new StrataError('CORRUPTION', `Cannot open blob file ${fileName}: magic is not "SBLF"`, { details })
   }
-  if (!xxh3128Matches(bytes, FILE_HEADER_CHECKED_BYTES, bytes.subarray(0, FILE_HEADER_CHECKED_BYTES))) {
-    throw new StrataError('CHECKSUM_MISMATCH', `Cannot open blob file ${fileName}: file header checksum mismatch`, { details })
-  }
+  // The version comes before the checksum: a later version may lay out (and sum) the rest differently.
   if (bytes[4] !== BLOB_FILE_FORMAT_VERSION) {
     throw new StrataError('UNSUPPORTED_FORMAT_VERSION', `Cannot open blob file ${fileName}: format version ${bytes[4]}, this build reads ${BLOB_FILE_FORMAT_VERSION}`, { details: { ...details, formatVersion: bytes[4] } })
+  }
+  if (!xxh3128Matches(bytes, FILE_HEADER_CHECKED_BYTES, bytes.subarray(0, FILE_HEADER_CHECKED_BYTES))) {
+    throw new StrataError('CHECKSUM_MISMATCH', `Cannot open blob file ${fileName}: file header checksum mismatch`, { details })
   }
   if (!allZero(bytes, 5, 8) || !allZero(bytes, 20, 24)) {
     throw new StrataError('CORRUPTION', `Cannot open blob file ${fileName}: reserved header bytes are not zero`, { details })
