@@ -1,0 +1,827 @@
+/**
+ * Db: the engine's database. It wires the write-ahead log, memtables, tables, manifest and
+ * compaction together and owns no on-disk format of its own.
+ *
+ * Concurrency model: one JS thread. Foreground calls (put, get, iterators) run synchronously
+ * up to their first await; flushes and compactions run as one background job at a time
+ * (`#exclusive`) that yields to the event loop every few milliseconds. Writers wait
+ * (backpressure) while too many memtables await flush or L0 holds too many tables.
+ * After a background failure the store turns read-only: reads go on, writes reject with
+ * READ_ONLY carrying the cause, and a reopen recovers.
+ */
+import path from 'node:path'
+import { Buffer } from 'node:buffer'
+import { EntryKind, SEQNO_MAX, type RangeTombstone } from './entry.ts'
+import { StrataError } from './errors.ts'
+import { BATCH_OP_COUNT_MAX, LEVEL_COUNT } from './limits.ts'
+import { resolveOptions, type EngineOptions, type ResolvedOptions } from './options.ts'
+import { toCallerValue, toInternalKey, toValueBytes, type BytesLike } from './keys.ts'
+import { Memtable } from './memtable/memtable.ts'
+import { encodeBatch, OpKind, type BatchOp } from './batch/write-batch.ts'
+import { WalWriter } from './wal/mod.ts'
+import { VersionSet, tableFileName, walFileName, type Version, type TableMeta, type VersionEdit } from './manifest/mod.ts'
+import { TableReader } from './table/mod.ts'
+import { TableOutputs, flushMemtable, type TableOutput } from './table-outputs.ts'
+import { BlockCache, FileCache } from './cache/mod.ts'
+import { MergingIterator } from './iterator/merging-iterator.ts'
+import { LevelIterator } from './iterator/level-iterator.ts'
+import { DbIterator, type KeyBounds, type VisibleEntry } from './iterator/db-iterator.ts'
+import { TombstoneSet } from './iterator/tombstone-set.ts'
+import { StrataIterator } from './iterator/async-iterator.ts'
+import type { InternalIterator } from './iterator/internal-iterator.ts'
+import { Snapshot, SnapshotList } from './snapshot.ts'
+import { pickAtLevel, pickCompaction, type CompactionPick } from './compaction/picker.ts'
+import { mergeRun } from './compaction/merge-run.ts'
+import { recoverWals } from './recovery.ts'
+import { NodeVfs } from './vfs/node-vfs.ts'
+import type { Vfs } from './vfs/vfs.ts'
+import type { EngineStats } from './stats.ts'
+import { removeObsoleteFiles } from './obsolete-files.ts'
+
+/** Options of a single write. */
+export interface WriteOptions {
+  /** Resolve only once the write is on stable storage (fsync, shared by group commit). Default false. */
+  sync?: boolean
+}
+
+/** Options of a read. */
+export interface ReadOptions {
+  /** Read as of this snapshot instead of the latest state. */
+  snapshot?: Snapshot
+}
+
+/** One operation of `batch()`. */
+export type BatchOperation =
+  | { type: 'put'; key: BytesLike; value: BytesLike }
+  | { type: 'del'; key: BytesLike }
+  | { type: 'delRange'; start: BytesLike; end: BytesLike }
+
+/** Options of `iterator()`. Bounds compare bytewise. */
+export interface IteratorOptions {
+  gt?: BytesLike
+  gte?: BytesLike
+  lt?: BytesLike
+  lte?: BytesLike
+  /** Walk from the largest key down. Default false. */
+  reverse?: boolean
+  /** Stop after this many entries; -1 or absent for no limit. */
+  limit?: number
+  /** Read as of this snapshot. */
+  snapshot?: Snapshot
+  /** Return values (default true). False never reads blob files. */
+  values?: boolean
+}
+
+/**
+ * Hooks the value layer (blobtree/) registers; the engine never imports it. A BlobHandle value
+ * is opaque here: `resolveValue` turns it into the user's bytes, and compaction reports every
+ * handle it drops through `onDroppedValue` so the blob layer can count stale bytes.
+ */
+export interface ValueHooks {
+  resolveValue(key: string, handle: Uint8Array): Uint8Array
+  onDroppedValue?(key: string, handle: Uint8Array): void
+}
+
+/** A frozen memtable waiting for flush, with the WAL that holds its records. */
+interface ImmutableMemtable {
+  memtable: Memtable
+  wal: WalWriter
+}
+
+/** The database. Create with `Db.open()`. */
+export class Db {
+  readonly directory: string
+  readonly #options: ResolvedOptions
+  readonly #vfs: Vfs
+  readonly #versions: VersionSet
+  readonly #blockCache: BlockCache
+  readonly #tables: FileCache<TableReader>
+  readonly #snapshots = new SnapshotList()
+  readonly #pinnedVersions = new Map<Version, number>()
+  readonly #obsoleteFiles = new Set<number>()
+  readonly #lock: { release(): void }
+  readonly #outputs: TableOutputs
+  #valueHooks: ValueHooks | undefined
+  #memtable = new Memtable()
+  #wal: WalWriter
+  #walDirectorySynced: Promise<void>
+  #immutables: ImmutableMemtable[] = []
+  #lastSeqno: number
+  #tombstones: TombstoneSet | undefined
+  #closed = false
+  #closing: Promise<void> | undefined
+  #backgroundError: StrataError | undefined
+  #workScheduled = false
+  #exclusiveTail: Promise<void> = Promise.resolve()
+  #waiters: (() => void)[] = []
+  readonly #counters = {
+    userBytesWritten: 0,
+    walBytesWritten: 0,
+    flushCount: 0,
+    flushBytesWritten: 0,
+    compactionCount: 0,
+    compactionBytesRead: 0,
+    compactionBytesWritten: 0,
+    compactionEntriesDropped: 0,
+    writeStallCount: 0,
+  }
+  readonly #recoveryReport: EngineStats['recovery']
+
+  private constructor(parts: {
+    directory: string
+    options: ResolvedOptions
+    versions: VersionSet
+    outputs: TableOutputs
+    lock: { release(): void }
+    wal: WalWriter
+    recovery: EngineStats['recovery']
+  }) {
+    this.directory = parts.directory
+    this.#options = parts.options
+    this.#vfs = parts.options.vfs
+    this.#versions = parts.versions
+    this.#lock = parts.lock
+    this.#wal = parts.wal
+    this.#walDirectorySynced = Promise.resolve()
+    this.#outputs = parts.outputs
+    this.#lastSeqno = parts.versions.lastSeqno
+    this.#recoveryReport = parts.recovery
+    this.#blockCache = new BlockCache({ capacityBytes: parts.options.blockCacheSizeBytes })
+    this.#tables = new FileCache<TableReader>({
+      entryCountMax: parts.options.openFileCountMax,
+      open: (fileNumber) =>
+        TableReader.open(this.#vfs, this.#path(tableFileName(fileNumber)), fileNumber, {
+          codec: this.#options.blockCodec,
+          blockCache: this.#blockCache,
+        }),
+    })
+  }
+
+  /**
+   * Opens (or creates) the database in `directory`, replaying its write-ahead log.
+   * @throws {StrataError} `LOCKED` when another process (or Db) holds it, `INVALID_ARGUMENT`
+   * for bad options, `NOT_FOUND` when absent and `createIfMissing` is false, `CORRUPTION`,
+   * `CHECKSUM_MISMATCH` or `UNSUPPORTED_FORMAT_VERSION` for damaged files, `IO_ERROR`.
+   */
+  static async open(directory: string, options: EngineOptions = {}, hooks?: ValueHooks): Promise<Db> {
+    if (typeof directory !== 'string' || directory.length === 0) {
+      throw new StrataError('INVALID_ARGUMENT', 'Cannot open: directory must be a non-empty string')
+    }
+    const resolved = resolveOptions(options, () => new NodeVfs())
+    const vfs = resolved.vfs
+    const dir = path.resolve(directory)
+    const exists = vfs.exists(path.join(dir, 'CURRENT'))
+    if (!exists && !resolved.createIfMissing) {
+      throw new StrataError('NOT_FOUND', `Cannot open ${dir}: no database there and createIfMissing is false`, { details: { directory: dir } })
+    }
+    if (exists && resolved.errorIfExists) {
+      throw new StrataError('INVALID_ARGUMENT', `Cannot open ${dir}: a database exists and errorIfExists is true`, { details: { directory: dir } })
+    }
+    vfs.mkdirp(dir)
+    const lock = vfs.lock(path.join(dir, 'LOCK'))
+    try {
+      const versions = exists ? await VersionSet.recover(vfs, dir) : await VersionSet.create(vfs, dir)
+      const outputs = new TableOutputs(resolved, dir, versions)
+      const walNumber = versions.nextFileNumber()
+      const wal = WalWriter.create(vfs, path.join(dir, walFileName(walNumber)), walNumber)
+      await vfs.syncDirectory(dir)
+      const recovery = await recoverWals(dir, versions, resolved, outputs, walNumber)
+      const db = new Db({ directory: dir, options: resolved, versions, outputs, lock, wal, recovery })
+      db.#valueHooks = hooks
+      removeObsoleteFiles(vfs, dir, versions, new Set([walNumber]))
+      db.#scheduleWork()
+      return db
+    } catch (error) {
+      lock.release()
+      throw error
+    }
+  }
+
+  /** Registers the value layer's hooks (blobtree/). */
+  setValueHooks(hooks: ValueHooks): void {
+    this.#valueHooks = hooks
+  }
+
+  #path(name: string): string {
+    return path.join(this.directory, name)
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /** Stores `value` under `key`. @throws {StrataError} INVALID_ARGUMENT, CLOSED, READ_ONLY, IO_ERROR */
+  async put(key: BytesLike, value: BytesLike, options: WriteOptions = {}): Promise<void> {
+    const op = { kind: OpKind.Put, key: toInternalKey(key, 'put'), value: toValueBytes(value, 'put') }
+    await this.write([op], options)
+  }
+
+  /** Deletes `key` (a no-op when absent). */
+  async delete(key: BytesLike, options: WriteOptions = {}): Promise<void> {
+    await this.write([{ kind: OpKind.Delete, key: toInternalKey(key, 'delete'), value: new Uint8Array(0) }], options)
+  }
+
+  /** Deletes every key in [start, end). */
+  async deleteRange(start: BytesLike, end: BytesLike, options: WriteOptions = {}): Promise<void> {
+    await this.write([rangeDeleteOp(start, end)], options)
+  }
+
+  /** Applies the operations atomically: after a crash either all of them are present or none. */
+  async batch(operations: readonly BatchOperation[], options: WriteOptions = {}): Promise<void> {
+    if (!Array.isArray(operations)) throw new StrataError('INVALID_ARGUMENT', 'Cannot write batch: operations must be an array')
+    if (operations.length > BATCH_OP_COUNT_MAX) {
+      throw new StrataError('INVALID_ARGUMENT', `Cannot write batch: ${operations.length} operations exceed ${BATCH_OP_COUNT_MAX}`)
+    }
+    const ops = operations.map(toBatchOp)
+    if (ops.length === 0) return
+    await this.write(ops, options)
+  }
+
+  /**
+   * Writes already-validated ops (internal: the value layer passes BlobHandle ops here).
+   * The record is appended to the WAL and applied to the memtable synchronously, before the
+   * first await, so writes from one caller are applied in call order.
+   */
+  async write(ops: BatchOp[], options: WriteOptions = {}): Promise<void> {
+    const sync = checkWriteOptions(options)
+    this.#checkWritable()
+    if (this.#mustStall()) await this.#stall()
+    const wal = this.#wal
+    const firstSeqno = this.#lastSeqno + 1
+    const payload = encodeBatch(firstSeqno, ops)
+    try {
+      wal.add(payload)
+    } catch (error) {
+      throw this.#failWrites(error)
+    }
+    this.#applyToMemtable(firstSeqno, ops)
+    this.#counters.walBytesWritten += payload.length
+    if (this.#memtable.sizeBytes >= this.#options.memtableSizeBytes) this.#freezeMemtable()
+    if (sync) {
+      await this.#walDirectorySynced
+      await wal.sync()
+    }
+  }
+
+  #applyToMemtable(firstSeqno: number, ops: readonly BatchOp[]): void {
+    const memtable = this.#memtable
+    let seqno = firstSeqno
+    for (const op of ops) {
+      if (op.kind === OpKind.RangeDelete) {
+        memtable.addRangeTombstone({ start: op.key, end: Buffer.from(op.value).toString('latin1'), seqno })
+        this.#tombstones = undefined
+      } else {
+        memtable.add(op.key, seqno, op.kind, op.value)
+      }
+      this.#counters.userBytesWritten += op.key.length + op.value.length
+      seqno++
+    }
+    this.#lastSeqno = seqno - 1
+  }
+
+  #checkWritable(): void {
+    if (this.#closed) throw new StrataError('CLOSED', 'Cannot write: database is closed')
+    if (this.#backgroundError !== undefined) {
+      throw new StrataError('READ_ONLY', `Cannot write: database is read-only after a failure: ${this.#backgroundError.message}`, {
+        cause: this.#backgroundError,
+      })
+    }
+  }
+
+  /** A WAL append or sync failed: nothing more can be made durable in order, so stop writes. */
+  #failWrites(error: unknown): unknown {
+    if (error instanceof StrataError && this.#backgroundError === undefined) this.#backgroundError = error
+    return error
+  }
+
+  #mustStall(): boolean {
+    return (
+      this.#immutables.length >= this.#options.immutableMemtableCountMax ||
+      this.#versions.current.levels[0].length >= this.#options.l0StopWritesTrigger
+    )
+  }
+
+  async #stall(): Promise<void> {
+    this.#counters.writeStallCount++
+    while (this.#mustStall()) {
+      this.#checkWritable()
+      this.#scheduleWork()
+      await new Promise<void>((resolve) => this.#waiters.push(resolve))
+    }
+    this.#checkWritable()
+  }
+
+  #wakeWaiters(): void {
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const wake of waiters) wake()
+  }
+
+  #freezeMemtable(): void {
+    if (this.#memtable.isEmpty()) return
+    this.#immutables.push({ memtable: this.#memtable, wal: this.#wal })
+    const walNumber = this.#versions.nextFileNumber()
+    this.#wal = WalWriter.create(this.#vfs, this.#path(walFileName(walNumber)), walNumber)
+    // A synced write into the new log is durable only once its directory entry is.
+    this.#walDirectorySynced = this.#vfs.syncDirectory(this.directory)
+    this.#walDirectorySynced.catch((error) => this.#failWrites(error))
+    this.#memtable = new Memtable()
+    this.#scheduleWork()
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** The value stored under `key`, or undefined. */
+  async get(key: BytesLike, options: ReadOptions = {}): Promise<Buffer | undefined> {
+    return this.getSync(key, options)
+  }
+
+  /** `get()` without the promise, for adapters that can use it. */
+  getSync(key: BytesLike, options: ReadOptions = {}): Buffer | undefined {
+    if (this.#closed) throw new StrataError('CLOSED', 'Cannot get: database is closed')
+    const internalKey = toInternalKey(key, 'get')
+    const snapshotSeqno = this.#snapshotSeqno(options.snapshot, 'get')
+    const found = this.#lookup(internalKey, snapshotSeqno)
+    if (found === undefined || found.kind === EntryKind.Delete) return undefined
+    if (this.#tombstoneSet().covers(internalKey, found.seqno, snapshotSeqno)) return undefined
+    return this.#readValue({ key: internalKey, kind: found.kind, value: found.value })
+  }
+
+  #readValue(entry: VisibleEntry): Buffer {
+    if (entry.kind === EntryKind.BlobHandle) {
+      if (this.#valueHooks === undefined) {
+        throw new StrataError('CORRUPTION', `Cannot read value of key: it lives in a blob file but no blob layer is open`, { details: { directory: this.directory } })
+      }
+      const value = this.#valueHooks.resolveValue(entry.key, entry.value)
+      return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+    }
+    return toCallerValue(entry.value)
+  }
+
+  #snapshotSeqno(snapshot: Snapshot | undefined, action: string): number {
+    if (snapshot === undefined) return this.#lastSeqno
+    if (!(snapshot instanceof Snapshot)) throw new StrataError('INVALID_ARGUMENT', `Cannot ${action}: snapshot must come from db.snapshot()`)
+    snapshot.check(action)
+    return snapshot.seqno
+  }
+
+  /** Newest version of `key` visible at `snapshotSeqno` across memtables and tables. */
+  #lookup(key: string, snapshotSeqno: number): { seqno: number; kind: EntryKind; value: Uint8Array } | undefined {
+    const inMemtable = this.#memtable.get(key, snapshotSeqno)
+    if (inMemtable !== undefined) return inMemtable
+    for (let index = this.#immutables.length - 1; index >= 0; index--) {
+      const found = this.#immutables[index].memtable.get(key, snapshotSeqno)
+      if (found !== undefined) return found
+    }
+    const levels = this.#versions.current.levels
+    for (const table of levels[0]) {
+      if (key < table.smallestKey || key > table.largestKey) continue
+      const found = this.#tableGet(table.fileNumber, key, snapshotSeqno)
+      if (found !== undefined) return found
+    }
+    for (let level = 1; level < levels.length; level++) {
+      const table = findTable(levels[level], key)
+      if (table === undefined) continue
+      const found = this.#tableGet(table.fileNumber, key, snapshotSeqno)
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+
+  #tableGet(fileNumber: number, key: string, snapshotSeqno: number) {
+    const handle = this.#tables.acquire(fileNumber)
+    try {
+      return handle.value.get(key, snapshotSeqno)
+    } finally {
+      handle.release()
+    }
+  }
+
+  /** Every range tombstone of the live memtables and tables (rebuilt when those change). */
+  #tombstoneSet(): TombstoneSet {
+    if (this.#tombstones !== undefined) return this.#tombstones
+    this.#tombstones = new TombstoneSet(this.#collectTombstones(this.#versions.current))
+    return this.#tombstones
+  }
+
+  #collectTombstones(version: Version): RangeTombstone[] {
+    const all: RangeTombstone[] = [...this.#memtable.rangeTombstones]
+    for (const immutable of this.#immutables) all.push(...immutable.memtable.rangeTombstones)
+    for (const tables of version.levels) {
+      for (const table of tables) {
+        if (table.rangeTombstoneCount === 0) continue
+        const handle = this.#tables.acquire(table.fileNumber)
+        try {
+          all.push(...handle.value.rangeTombstones)
+        } finally {
+          handle.release()
+        }
+      }
+    }
+    return all
+  }
+
+  /** Takes a consistent read view; release it when done so compaction can drop old versions. */
+  snapshot(): Snapshot {
+    if (this.#closed) throw new StrataError('CLOSED', 'Cannot take snapshot: database is closed')
+    const seqno = this.#lastSeqno
+    this.#snapshots.add(seqno)
+    return new Snapshot(seqno, (released) => this.#snapshots.remove(released))
+  }
+
+  /** An iterator over the keys in range, as of now or of `options.snapshot`. */
+  iterator(options: IteratorOptions = {}): StrataIterator {
+    if (this.#closed) throw new StrataError('CLOSED', 'Cannot create iterator: database is closed')
+    if (options === null || typeof options !== 'object') throw new StrataError('INVALID_ARGUMENT', 'Cannot create iterator: options must be an object')
+    const bounds: KeyBounds = {}
+    for (const name of ['gt', 'gte', 'lt', 'lte'] as const) {
+      if (options[name] !== undefined) bounds[name] = toInternalKey(options[name], `create iterator (${name})`)
+    }
+    const limit = options.limit ?? -1
+    if (!Number.isInteger(limit) || limit < -1) throw new StrataError('INVALID_ARGUMENT', `Cannot create iterator: limit must be an integer >= -1, got ${String(limit)}`)
+    const snapshotSeqno = this.#snapshotSeqno(options.snapshot, 'create iterator')
+    const version = this.#versions.current
+    this.#pin(version)
+    const releases: (() => void)[] = []
+    const internal = this.#internalIterator(version, releases)
+    const tombstones = new TombstoneSet(this.#collectTombstones(version))
+    const inner = new DbIterator(internal, snapshotSeqno, tombstones, { bounds, reverse: options.reverse === true, limit })
+    const readValue = options.values === false ? undefined : (entry: VisibleEntry) => this.#readValue(entry)
+    return new StrataIterator(inner, readValue, () => !this.#closed, () => {
+      for (const release of releases) release()
+      this.#unpin(version)
+    })
+  }
+
+  /** Merged stream over the memtables and the tables of `version`. */
+  #internalIterator(version: Version, releases: (() => void)[]): InternalIterator {
+    const children: InternalIterator[] = [this.#memtable.iterator()]
+    for (let index = this.#immutables.length - 1; index >= 0; index--) children.push(this.#immutables[index].memtable.iterator())
+    for (const table of version.levels[0]) children.push(this.#tableIterator(table.fileNumber, releases))
+    for (let level = 1; level < version.levels.length; level++) {
+      const tables = version.levels[level]
+      if (tables.length === 0) continue
+      children.push(new LevelIterator(tables, (index) => this.#tableIterator(tables[index].fileNumber, releases)))
+    }
+    return new MergingIterator(children)
+  }
+
+  #tableIterator(fileNumber: number, releases: (() => void)[]): InternalIterator {
+    const handle = this.#tables.acquire(fileNumber)
+    let released = false
+    const release = (): void => {
+      if (released) return
+      released = true
+      handle.release()
+    }
+    releases.push(release)
+    return handle.value.iterator(release)
+  }
+
+  #pin(version: Version): void {
+    this.#pinnedVersions.set(version, (this.#pinnedVersions.get(version) ?? 0) + 1)
+  }
+
+  #unpin(version: Version): void {
+    const count = (this.#pinnedVersions.get(version) ?? 1) - 1
+    if (count > 0) this.#pinnedVersions.set(version, count)
+    else this.#pinnedVersions.delete(version)
+    this.#deleteObsoleteFiles()
+  }
+
+  // ---------------------------------------------------------------- background work
+
+  /** Runs `job` when no other flush or compaction runs. */
+  #exclusive<T>(job: () => Promise<T>): Promise<T> {
+    const result = this.#exclusiveTail.then(job)
+    this.#exclusiveTail = result.then(
+      () => undefined,
+      () => undefined,
+    )
+    return result
+  }
+
+  #scheduleWork(): void {
+    if (this.#workScheduled || this.#closed || this.#backgroundError !== undefined) return
+    if (this.#immutables.length === 0 && !this.#compactionNeeded()) return
+    this.#workScheduled = true
+    void this.#exclusive(async () => {
+      try {
+        await this.#doWork()
+      } catch (error) {
+        this.#backgroundError =
+          error instanceof StrataError ? error : new StrataError('IO_ERROR', `Background work failed: ${String(error)}`, { cause: error })
+      } finally {
+        this.#workScheduled = false
+        this.#wakeWaiters()
+      }
+    })
+  }
+
+  #compactionNeeded(): boolean {
+    if (!this.#options.backgroundWork) return false
+    const version = this.#versions.current
+    return pickCompaction(version.levels, this.#options, version.compactPointers as string[]) !== undefined
+  }
+
+  async #doWork(): Promise<void> {
+    while (!this.#closed) {
+      if (this.#immutables.length > 0) {
+        await this.#flushOldestImmutable()
+        continue
+      }
+      if (!this.#options.backgroundWork) return
+      const version = this.#versions.current
+      const pick = pickCompaction(version.levels, this.#options, version.compactPointers as string[])
+      if (pick === undefined) return
+      await this.#compact(pick)
+    }
+  }
+
+  async #flushOldestImmutable(): Promise<void> {
+    const immutable = this.#immutables[0]
+    const added = await flushMemtable(immutable.memtable, this.#outputs, () => this.#vfs.syncDirectory(this.directory))
+    const nextLog = this.#immutables[1]?.wal.logNumber ?? this.#wal.logNumber
+    await this.#versions.logAndApply({ addedTables: added, logNumber: nextLog, lastSeqno: this.#lastSeqno })
+    this.#outputs.settle(added.map((t) => t.fileNumber))
+    this.#immutables.shift()
+    this.#tombstones = undefined
+    this.#counters.flushCount++
+    for (const table of added) this.#counters.flushBytesWritten += table.sizeBytes
+    await immutable.wal.close()
+    this.#vfs.remove(this.#path(walFileName(immutable.wal.logNumber)))
+    this.#wakeWaiters()
+  }
+
+  async #compact(pick: CompactionPick<TableMeta>): Promise<void> {
+    const version = this.#versions.current
+    const outputLevel = pick.level + 1
+    const inputs = [...pick.inputs, ...pick.nextLevelInputs]
+    const inputNumbers = new Set(inputs.map((t) => t.fileNumber))
+    const releases: (() => void)[] = []
+    const children = inputs.map((t) => this.#tableIterator(t.fileNumber, releases))
+    const rangeTombstones: RangeTombstone[] = []
+    for (const table of inputs) {
+      if (table.rangeTombstoneCount === 0) continue
+      const handle = this.#tables.acquire(table.fileNumber)
+      rangeTombstones.push(...handle.value.rangeTombstones)
+      handle.release()
+    }
+    const added: TableMeta[] = []
+    const input = new MergingIterator(children)
+    let stats
+    try {
+      stats = await mergeRun({
+        input,
+        rangeTombstones,
+        snapshots: this.#snapshots.sorted(),
+        deeperDataMayExist: (start, end) => {
+          for (let level = outputLevel; level < LEVEL_COUNT; level++) {
+            for (const table of version.levels[level]) {
+              if (inputNumbers.has(table.fileNumber)) continue
+              if (!(table.largestKey < start || table.smallestKey > end)) return true
+            }
+          }
+          return false
+        },
+        newOutput: () => this.#outputs.create(outputLevel),
+        finishOutput: async (output: TableOutput) => {
+          added.push(await this.#outputs.finish(output))
+        },
+        targetTableSizeBytes: this.#options.targetTableSizeBytes,
+        onDroppedValue: (key, _kind, value) => this.#valueHooks?.onDroppedValue?.(key, value),
+      })
+    } finally {
+      input.close()
+      for (const release of releases) release()
+    }
+    const largest = pick.inputs.reduce((max, t) => (t.largestKey > max ? t.largestKey : max), pick.inputs[0].largestKey)
+    const edit: VersionEdit = {
+      removedTables: inputs.map((t) => ({ level: t.level, fileNumber: t.fileNumber })),
+      addedTables: added,
+      compactPointers: pick.level > 0 ? [{ level: pick.level, key: largest }] : [],
+    }
+    await this.#versions.logAndApply(edit)
+    this.#outputs.settle(added.map((t) => t.fileNumber))
+    this.#tombstones = undefined
+    this.#counters.compactionCount++
+    this.#counters.compactionEntriesDropped += stats.entriesDropped
+    for (const t of inputs) {
+      this.#counters.compactionBytesRead += t.sizeBytes
+      this.#obsoleteFiles.add(t.fileNumber)
+    }
+    for (const t of added) this.#counters.compactionBytesWritten += t.sizeBytes
+    this.#deleteObsoleteFiles()
+    this.#wakeWaiters()
+  }
+
+  /** Deletes compaction inputs once no pinned version (open iterator) still reads them. */
+  #deleteObsoleteFiles(): void {
+    if (this.#obsoleteFiles.size === 0) return
+    const live = new Set<number>()
+    for (const version of [this.#versions.current, ...this.#pinnedVersions.keys()]) {
+      for (const tables of version.levels) for (const t of tables) live.add(t.fileNumber)
+    }
+    for (const fileNumber of this.#obsoleteFiles) {
+      if (live.has(fileNumber)) continue
+      this.#obsoleteFiles.delete(fileNumber)
+      this.#tables.evict(fileNumber)
+      this.#blockCache.evictFile(fileNumber)
+      this.#vfs.remove(this.#path(tableFileName(fileNumber)))
+    }
+  }
+
+  /** Flushes the memtable to a table and waits until every frozen memtable is flushed. */
+  async flush(): Promise<void> {
+    this.#checkWritable()
+    this.#freezeMemtable()
+    this.#scheduleWork()
+    await this.#exclusive(async () => {
+      while (this.#immutables.length > 0) await this.#flushOldestImmutable()
+    })
+    this.#throwBackgroundError()
+  }
+
+  /**
+   * Compacts the whole tree into its last level: every shadowed version, deletion and range
+   * deletion no snapshot can see is dropped.
+   */
+  async compact(): Promise<void> {
+    await this.flush()
+    await this.#exclusive(async () => {
+      for (let level = 0; level < LEVEL_COUNT - 1; level++) {
+        const levels = this.#versions.current.levels
+        if (levels[level].length === 0) continue
+        if (levels.slice(level + 1).every((tables) => tables.length === 0) && level > 0) break
+        const pick = pickAtLevel(levels, level, [], 1)!
+        await this.#compact({ ...pick, inputs: levels[level].slice(), nextLevelInputs: levels[level + 1].slice() })
+      }
+    })
+    this.#throwBackgroundError()
+  }
+
+  #throwBackgroundError(): void {
+    if (this.#backgroundError !== undefined) throw this.#backgroundError
+  }
+
+  // ---------------------------------------------------------------- observation
+
+  /** Counters and sizes: levels, memtables, caches, amplification, recovery. */
+  stats(): EngineStats {
+    if (this.#closed) throw new StrataError('CLOSED', 'Cannot read stats: database is closed')
+    const version = this.#versions.current
+    const levels = version.levels.map((tables, level) => ({
+      level,
+      tableCount: tables.length,
+      sizeBytes: tables.reduce((sum, t) => sum + t.sizeBytes, 0),
+      entryCount: tables.reduce((sum, t) => sum + t.entryCount, 0),
+    }))
+    const tableBytes = levels.reduce((sum, l) => sum + l.sizeBytes, 0)
+    const c = this.#counters
+    const diskBytesWritten = c.walBytesWritten + c.flushBytesWritten + c.compactionBytesWritten
+    return {
+      lastSeqno: this.#lastSeqno,
+      levels,
+      tableBytes,
+      memtableSizeBytes: this.#memtable.sizeBytes,
+      immutableMemtableCount: this.#immutables.length,
+      snapshotCount: this.#snapshots.count,
+      openIteratorVersionCount: this.#pinnedVersions.size,
+      blockCache: this.#blockCache.stats(),
+      fileCache: this.#tables.stats(),
+      ...c,
+      writeAmplification: c.userBytesWritten === 0 ? 0 : diskBytesWritten / c.userBytesWritten,
+      readOnly: this.#backgroundError !== undefined,
+      backgroundError: this.#backgroundError?.message,
+      recovery: this.#recoveryReport,
+    }
+  }
+
+  /**
+   * Reads every table block and checks checksums and key order; returns per-file results.
+   * Never throws for damaged files: they are reported.
+   */
+  async verify(): Promise<{ files: { fileNumber: number; level: number; ok: boolean; entries: number; error?: string; code?: string }[]; ok: boolean }> {
+    if (this.#closed) throw new StrataError('CLOSED', 'Cannot verify: database is closed')
+    const version = this.#versions.current
+    this.#pin(version)
+    const files = []
+    try {
+      for (const tables of version.levels) {
+        for (const table of tables) {
+          files.push(this.#verifyTable(table))
+          await new Promise((resolve) => setImmediate(resolve))
+        }
+      }
+    } finally {
+      this.#unpin(version)
+    }
+    return { files, ok: files.every((f) => f.ok) }
+  }
+
+  #verifyTable(table: TableMeta): { fileNumber: number; level: number; ok: boolean; entries: number; error?: string; code?: string } {
+    let entries = 0
+    try {
+      // A fresh reader without the cache: verify must read the bytes on disk.
+      const reader = TableReader.open(this.#vfs, this.#path(tableFileName(table.fileNumber)), table.fileNumber, { codec: this.#options.blockCodec })
+      try {
+        const iterator = reader.iterator()
+        let previousKey = ''
+        let previousSeqno = SEQNO_MAX
+        for (iterator.seekToFirst(); iterator.valid(); iterator.next()) {
+          const key = iterator.key()
+          const seqno = iterator.seqno()
+          if (key < previousKey || (key === previousKey && seqno >= previousSeqno)) {
+            throw new StrataError('CORRUPTION', `Cannot verify ${tableFileName(table.fileNumber)}: keys out of order at entry ${entries}`)
+          }
+          previousKey = key
+          previousSeqno = seqno
+          entries++
+        }
+        iterator.close()
+        if (entries !== table.entryCount) {
+          throw new StrataError('CORRUPTION', `Cannot verify ${tableFileName(table.fileNumber)}: ${entries} entries, manifest says ${table.entryCount}`)
+        }
+      } finally {
+        reader.close()
+      }
+      return { fileNumber: table.fileNumber, level: table.level, ok: true, entries }
+    } catch (error) {
+      const code = error instanceof StrataError ? error.code : 'IO_ERROR'
+      return { fileNumber: table.fileNumber, level: table.level, ok: false, entries, error: String((error as Error).message), code }
+    }
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /**
+   * Waits for background work, syncs the log and releases files and the lock. Idempotent.
+   * Unflushed memtables stay in the log and are replayed on the next open.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true
+    this.#wakeWaiters()
+    try {
+      await this.#exclusive(async () => undefined)
+      await this.#wal.close()
+      for (const immutable of this.#immutables) await immutable.wal.close()
+    } finally {
+      this.#tables.close()
+      this.#blockCache.clear()
+      await this.#versions.close()
+      this.#lock.release()
+    }
+  }
+}
+
+/** The table of a sorted level whose range holds `key`, by binary search on largest keys. */
+function findTable(tables: readonly TableMeta[], key: string): TableMeta | undefined {
+  let low = 0
+  let high = tables.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (tables[middle].largestKey < key) low = middle + 1
+    else high = middle
+  }
+  const table = tables[low]
+  return table !== undefined && table.smallestKey <= key ? table : undefined
+}
+
+function checkWriteOptions(options: WriteOptions): boolean {
+  if (options === null || typeof options !== 'object') throw new StrataError('INVALID_ARGUMENT', 'Cannot write: options must be an object')
+  if (options.sync !== undefined && typeof options.sync !== 'boolean') {
+    throw new StrataError('INVALID_ARGUMENT', `Cannot write: option sync must be a boolean, got ${typeof options.sync}`)
+  }
+  return options.sync === true
+}
+
+function rangeDeleteOp(start: BytesLike, end: BytesLike): BatchOp {
+  const startKey = toInternalKey(start, 'delete range (start)')
+  const endKey = toInternalKey(end, 'delete range (end)')
+  if (!(startKey < endKey)) throw new StrataError('INVALID_ARGUMENT', 'Cannot delete range: start must sort before end')
+  return { kind: OpKind.RangeDelete, key: startKey, value: Buffer.from(endKey, 'latin1') }
+}
+
+function toBatchOp(operation: BatchOperation, index: number): BatchOp {
+  if (operation === null || typeof operation !== 'object') {
+    throw new StrataError('INVALID_ARGUMENT', `Cannot write batch: operation ${index} must be an object`)
+  }
+  switch (operation.type) {
+    case 'put':
+      return { kind: OpKind.Put, key: toInternalKey(operation.key, `write batch (op ${index})`), value: toValueBytes(operation.value, `write batch (op ${index})`) }
+    case 'del':
+      return { kind: OpKind.Delete, key: toInternalKey(operation.key, `write batch (op ${index})`), value: new Uint8Array(0) }
+    case 'delRange':
+      return rangeDeleteOp(operation.start, operation.end)
+    default:
+      throw new StrataError('INVALID_ARGUMENT', `Cannot write batch: operation ${index} has unknown type ${String((operation as { type: unknown }).type)}`)
+  }
+}
+

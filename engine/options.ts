@@ -1,0 +1,95 @@
+/**
+ * Open options: what a caller may set, their units and defaults, and their validation.
+ * Defaults suit the 2-core, 24 GiB reference machine and a value-heavy workload; each is
+ * written in the README ("Defaults").
+ */
+import { StrataError } from './errors.ts'
+import type { BlockCodec } from './transform/block-codec.ts'
+import type { Vfs } from './vfs/vfs.ts'
+
+/** Options of `open()`. Sizes in bytes, counts as counts. */
+export interface EngineOptions {
+  /** File system to use. Default: the real one (NodeVfs). */
+  vfs?: Vfs
+  /** Create the directory and an empty store when absent. Default true. */
+  createIfMissing?: boolean
+  /** Fail when a store already exists. Default false. */
+  errorIfExists?: boolean
+  /** Memtable budget: a memtable past this size is frozen and flushed. Default 32 MiB. */
+  memtableSizeBytes?: number
+  /** Frozen memtables allowed to wait for flush before writers wait (backpressure). Default 2. */
+  immutableMemtableCountMax?: number
+  /** L0 table count that triggers an L0→L1 compaction. Default 4. */
+  l0CompactionTrigger?: number
+  /** L0 table count at which writers wait for compaction (backpressure). Default 12. */
+  l0StopWritesTrigger?: number
+  /** Target size of L1; level n+1 targets `levelSizeRatio` times level n. Default 64 MiB. */
+  l1SizeBytes?: number
+  /** Size ratio between adjacent levels. Default 10. */
+  levelSizeRatio?: number
+  /** Target size of a table written by compaction. Default 16 MiB. */
+  targetTableSizeBytes?: number
+  /** Target size of a data block before encoding. Default 4096. */
+  blockSizeBytes?: number
+  /** Restart point every this many keys in a data block. Default 16. */
+  blockRestartInterval?: number
+  /** Bloom filter bits per key. Default 10 (≈1% false positives). 0 disables filters. */
+  bloomBitsPerKey?: number
+  /** Byte budget of the decoded-block cache. Default 16 MiB. */
+  blockCacheSizeBytes?: number
+  /** Most table files kept open at once. Default 500. */
+  openFileCountMax?: number
+  /** What to do with a torn or corrupt WAL tail at open: cut it off and report it, or fail. Default 'truncate'. */
+  walRecovery?: 'truncate' | 'fail'
+  /** Run flushes and compactions automatically in the background. Default true. */
+  backgroundWork?: boolean
+  /** Block codec for tables (the integrity stack plugs in here). Default: checksum only. */
+  blockCodec?: BlockCodec
+}
+
+/** Options with every default applied. */
+export type ResolvedOptions = Required<Omit<EngineOptions, 'blockCodec'>> & { blockCodec: BlockCodec | undefined }
+
+const MIB = 1024 * 1024
+
+function positiveInteger(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new StrataError('INVALID_ARGUMENT', `Cannot open: option ${name} must be an integer in [${min}, ${max}], got ${String(value)}`)
+  }
+  return value
+}
+
+/** Applies defaults and validates; throws INVALID_ARGUMENT naming the option. */
+export function resolveOptions(options: EngineOptions, defaultVfs: () => Vfs): ResolvedOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new StrataError('INVALID_ARGUMENT', 'Cannot open: options must be an object')
+  }
+  const walRecovery = options.walRecovery ?? 'truncate'
+  if (walRecovery !== 'truncate' && walRecovery !== 'fail') {
+    throw new StrataError('INVALID_ARGUMENT', `Cannot open: option walRecovery must be 'truncate' or 'fail', got ${String(walRecovery)}`)
+  }
+  const resolved: ResolvedOptions = {
+    vfs: options.vfs ?? defaultVfs(),
+    createIfMissing: options.createIfMissing ?? true,
+    errorIfExists: options.errorIfExists ?? false,
+    memtableSizeBytes: positiveInteger('memtableSizeBytes', options.memtableSizeBytes ?? 32 * MIB, 4096, 4096 * MIB),
+    immutableMemtableCountMax: positiveInteger('immutableMemtableCountMax', options.immutableMemtableCountMax ?? 2, 1, 64),
+    l0CompactionTrigger: positiveInteger('l0CompactionTrigger', options.l0CompactionTrigger ?? 4, 1, 1000),
+    l0StopWritesTrigger: positiveInteger('l0StopWritesTrigger', options.l0StopWritesTrigger ?? 12, 1, 10000),
+    l1SizeBytes: positiveInteger('l1SizeBytes', options.l1SizeBytes ?? 64 * MIB, 4096, 2 ** 45),
+    levelSizeRatio: positiveInteger('levelSizeRatio', options.levelSizeRatio ?? 10, 2, 1000),
+    targetTableSizeBytes: positiveInteger('targetTableSizeBytes', options.targetTableSizeBytes ?? 16 * MIB, 4096, 4096 * MIB),
+    blockSizeBytes: positiveInteger('blockSizeBytes', options.blockSizeBytes ?? 4096, 256, 4 * MIB),
+    blockRestartInterval: positiveInteger('blockRestartInterval', options.blockRestartInterval ?? 16, 1, 1024),
+    bloomBitsPerKey: positiveInteger('bloomBitsPerKey', options.bloomBitsPerKey ?? 10, 0, 32),
+    blockCacheSizeBytes: positiveInteger('blockCacheSizeBytes', options.blockCacheSizeBytes ?? 16 * MIB, 0, 2 ** 45),
+    openFileCountMax: positiveInteger('openFileCountMax', options.openFileCountMax ?? 500, 8, 1_000_000),
+    walRecovery,
+    backgroundWork: options.backgroundWork ?? true,
+    blockCodec: options.blockCodec,
+  }
+  if (resolved.l0StopWritesTrigger < resolved.l0CompactionTrigger) {
+    throw new StrataError('INVALID_ARGUMENT', 'Cannot open: l0StopWritesTrigger must be >= l0CompactionTrigger')
+  }
+  return resolved
+}

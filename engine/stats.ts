@@ -1,0 +1,43 @@
+/**
+ * The shape of `db.stats()`: counters since open and sizes now. Byte counts are in bytes.
+ */
+import type { BlockCacheStats, FileCacheStats } from './cache/mod.ts'
+import type { RecoveryReport } from './recovery.ts'
+
+export interface LevelStats {
+  level: number
+  tableCount: number
+  sizeBytes: number
+  entryCount: number
+}
+
+export interface EngineStats {
+  lastSeqno: number
+  levels: LevelStats[]
+  /** Sum of table sizes over all levels. */
+  tableBytes: number
+  memtableSizeBytes: number
+  immutableMemtableCount: number
+  snapshotCount: number
+  /** Versions pinned by open iterators (their files cannot be deleted yet). */
+  openIteratorVersionCount: number
+  blockCache: BlockCacheStats
+  fileCache: FileCacheStats
+  /** Key + value bytes callers wrote since open. */
+  userBytesWritten: number
+  walBytesWritten: number
+  flushCount: number
+  flushBytesWritten: number
+  compactionCount: number
+  compactionBytesRead: number
+  compactionBytesWritten: number
+  compactionEntriesDropped: number
+  /** Writes that had to wait for flush or compaction (backpressure). */
+  writeStallCount: number
+  /** (WAL + flush + compaction bytes written) / user bytes written. */
+  writeAmplification: number
+  /** True after a background failure: reads work, writes reject with READ_ONLY. */
+  readOnly: boolean
+  backgroundError: string | undefined
+  recovery: RecoveryReport
+}
