@@ -75,6 +75,8 @@ export interface WorkloadResult {
   parameters: Record<string, string | number | boolean>
   baselineEngine: string
   engines: EngineResult[]
+  /** Engines requested but not run on this workload, each with the reason (missing package, unsupported, failed check). Optional: added after v1 shipped, readers treat absence as none. */
+  skipped?: Array<{ engine: string; reason: string }>
 }
 
 /** The whole file. */

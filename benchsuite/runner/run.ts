@@ -1,0 +1,107 @@
+/**
+ * The runner: every workload × engine × repetition, engines interleaved within each repetition
+ * (rep 1: A B C, rep 2: A B C …) so machine drift hits all engines alike. With isolation
+ * 'process' each engine's repetition runs in its own child process (worker.ts); with 'none' in
+ * this process (tests). Warm-up repetitions run first and are discarded.
+ */
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { CompressionSetting } from '../engines/adapter.ts'
+import { findEngine } from '../engines/registry.ts'
+import { PRESETS } from '../presets.ts'
+import type { PresetName } from '../presets.ts'
+import type { WorkloadParameters } from '../workloads/parameters.ts'
+import { findWorkload } from '../workloads/registry.ts'
+import type { CellMeasurement } from './cell.ts'
+import { runCell } from './cell.ts'
+
+export interface WorkerSpec {
+  engine: string
+  workloads: string[]
+  parameters: WorkloadParameters
+  preset: PresetName
+  dataRoot: string
+  label: string
+}
+
+/** Runs one engine's cells for one repetition, in workload order. */
+export async function runEngineCells(spec: WorkerSpec): Promise<Record<string, CellMeasurement>> {
+  const adapter = findEngine(spec.engine)
+  if (adapter === undefined) throw new Error(`unknown engine ${spec.engine}`)
+  const runOptions = {
+    preset: PRESETS[spec.preset],
+    compression: spec.parameters.compression as CompressionSetting,
+    sync: spec.parameters.sync,
+    minBlobSizeBytes: spec.parameters.minBlobSizeBytes,
+  }
+  const measurements: Record<string, CellMeasurement> = {}
+  for (const name of spec.workloads) {
+    const workload = findWorkload(name)
+    if (workload === undefined) throw new Error(`unknown workload ${name}`)
+    measurements[name] = await runCell({ adapter, workload, parameters: spec.parameters, runOptions, dataRoot: spec.dataRoot, label: spec.label })
+  }
+  return measurements
+}
+
+export interface RunPlan {
+  engines: string[]
+  workloads: string[]
+  parameters: WorkloadParameters
+  preset: PresetName
+  repetitions: number
+  warmupRepetitions: number
+  isolation: 'process' | 'none'
+  dataRoot: string
+  log: (line: string) => void
+}
+
+/** measurements[workload][engine] = one CellMeasurement per measured repetition, in run order. */
+export type RunMeasurements = Record<string, Record<string, CellMeasurement[]>>
+
+export async function runPlan(plan: RunPlan): Promise<RunMeasurements> {
+  const measurements: RunMeasurements = {}
+  for (const workload of plan.workloads) {
+    measurements[workload] = {}
+    for (const engine of plan.engines) measurements[workload][engine] = []
+  }
+  fs.mkdirSync(plan.dataRoot, { recursive: true })
+  const totalRepetitions = plan.warmupRepetitions + plan.repetitions
+  for (let repetition = 0; repetition < totalRepetitions; repetition++) {
+    const warmup = repetition < plan.warmupRepetitions
+    const label = warmup ? `warm-up ${repetition + 1}/${plan.warmupRepetitions}` : `rep ${repetition - plan.warmupRepetitions + 1}/${plan.repetitions}`
+    for (const engine of plan.engines) {
+      plan.log(`[${label}] ${engine}: ${plan.workloads.join(', ')}`)
+      const spec: WorkerSpec = { engine, workloads: plan.workloads, parameters: plan.parameters, preset: plan.preset, dataRoot: plan.dataRoot, label }
+      const cells = plan.isolation === 'process' ? runInChild(spec) : await runEngineCells(spec)
+      if (warmup) continue
+      for (const workload of plan.workloads) {
+        const cell = cells[workload] ?? { status: 'failed', reason: 'the worker returned no measurement' }
+        if (cell.status !== 'ok') plan.log(`  ${workload} × ${engine}: ${cell.status}: ${cell.reason}`)
+        measurements[workload][engine].push(cell)
+      }
+    }
+  }
+  return measurements
+}
+
+const WORKER_PATH = fileURLToPath(new URL('./worker.ts', import.meta.url))
+
+function runInChild(spec: WorkerSpec): Record<string, CellMeasurement> {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bench-worker-'))
+  try {
+    const specPath = path.join(scratch, 'spec.json')
+    const outPath = path.join(scratch, 'out.json')
+    fs.writeFileSync(specPath, JSON.stringify(spec))
+    const child = spawnSync(process.execPath, ['--import', 'tsx', WORKER_PATH, specPath, outPath], { stdio: ['ignore', 'inherit', 'inherit'] })
+    if (child.status !== 0 || !fs.existsSync(outPath)) {
+      const reason = `worker process for ${spec.engine} exited with ${child.status ?? child.signal}`
+      return Object.fromEntries(spec.workloads.map((w) => [w, { status: 'failed', reason } as CellMeasurement]))
+    }
+    return JSON.parse(fs.readFileSync(outPath, 'utf8')) as Record<string, CellMeasurement>
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * The child process of an isolated run: runs one engine's cells for one repetition and writes
+ * their measurements as JSON. One engine per process means peak RSS, CPU time and /proc/self/io
+ * belong to that engine alone, and a crashing native binding cannot take the run down.
+ * Usage (by run.ts only): node --import tsx benchsuite/runner/worker.ts <spec.json> <out.json>
+ */
+import fs from 'node:fs'
+import { runEngineCells } from './run.ts'
+import type { WorkerSpec } from './run.ts'
+
+const [specPath, outPath] = process.argv.slice(2)
+const spec = JSON.parse(fs.readFileSync(specPath, 'utf8')) as WorkerSpec
+const measurements = await runEngineCells(spec)
+fs.writeFileSync(outPath, JSON.stringify(measurements))
+// Some bindings keep handles alive after close; the parent has what it needs.
+process.exit(0)

@@ -1,0 +1,45 @@
+/**
+ * Suites: named sizes and workload lists. `quick` is the README's main job and must finish in
+ * under 3 minutes on the 2-core reference machine with every peer; BENCHMARKING.md lists all three.
+ */
+import type { WorkloadParameters } from './workloads/parameters.ts'
+import { DEFAULT_PARAMETERS } from './workloads/parameters.ts'
+
+export interface Suite {
+  name: string
+  workloads: string[]
+  parameters: WorkloadParameters
+  repetitions: number
+  warmupRepetitions: number
+}
+
+export const SUITES: Record<string, Suite> = {
+  quick: {
+    name: 'quick',
+    workloads: ['fillrandom', 'readrandom', 'multiget', 'seekrandom', 'ycsb-a'],
+    parameters: { ...DEFAULT_PARAMETERS, keyCount: 10_000, operationCount: 2_000 },
+    repetitions: 2,
+    warmupRepetitions: 0,
+  },
+  standard: {
+    name: 'standard',
+    workloads: ['fillseq', 'fillrandom', 'overwrite', 'readrandom', 'multiget', 'readseq', 'seekrandom', 'readwhilewriting', 'deleterandom', 'compaction', 'ycsb-a', 'ycsb-b', 'ycsb-c', 'ycsb-d', 'ycsb-e', 'ycsb-f'],
+    parameters: { ...DEFAULT_PARAMETERS, keyCount: 200_000, operationCount: 50_000, batchSize: 1000 },
+    repetitions: 3,
+    warmupRepetitions: 1,
+  },
+  full: {
+    name: 'full',
+    workloads: ['fillseq', 'fillrandom', 'overwrite', 'readrandom', 'multiget', 'readseq', 'seekrandom', 'readwhilewriting', 'deleterandom', 'compaction', 'ycsb-a', 'ycsb-b', 'ycsb-c', 'ycsb-d', 'ycsb-e', 'ycsb-f'],
+    parameters: {
+      ...DEFAULT_PARAMETERS,
+      keyCount: 1_000_000,
+      operationCount: 200_000,
+      batchSize: 1000,
+      valueSize: { kind: 'pareto', shapeK: 0.348238, scaleSigma: 214.476, locationTheta: 0, maxBytes: 1024 * 1024 },
+      valueContent: { kind: 'json' },
+    },
+    repetitions: 5,
+    warmupRepetitions: 1,
+  },
+}

@@ -1,0 +1,77 @@
+/**
+ * Workload parameters: one record per run, recorded verbatim in result files. Defaults here are
+ * the `quick` suite's; suites.ts scales them.
+ */
+import type { KeyOrderSpec, ValueContentSpec, ValueSizeSpec } from '../../datasets/mod.ts'
+import { describeKeyOrder, describeValueContent, describeValueSize } from '../../datasets/mod.ts'
+import type { CompressionSetting } from '../engines/adapter.ts'
+
+export interface WorkloadParameters {
+  /** Keys loaded before a read workload (YCSB recordcount), or written by a fill. */
+  keyCount: number
+  /** Measured operations for non-fill workloads (YCSB operationcount). */
+  operationCount: number
+  keySizeBytes: number
+  valueSize: ValueSizeSpec
+  valueContent: ValueContentSpec
+  /** Request distribution for reads and updates; each workload has its own default when undefined. */
+  keyOrder: KeyOrderSpec | undefined
+  /** Writes per batch (fills, overwrite, deletes, the load phase) and keys per multiget. */
+  batchSize: number
+  sync: boolean
+  compression: CompressionSetting
+  /** Concurrent async clients issuing operations. */
+  clients: number
+  /** warm: read workloads run a warm-up pass first; cold: the engine is closed and reopened after loading. */
+  cache: 'warm' | 'cold'
+  /** Fraction of readrandom lookups aimed at keys that were never written. */
+  missRatio: number
+  /** Entries per seek (seekrandom) and the maximum YCSB-E scan length. */
+  scanLength: number
+  /** Flushes (overlapping tables) before the compaction workload's major compaction. */
+  flushCount: number
+  minBlobSizeBytes: number
+  seed: number
+}
+
+export const DEFAULT_PARAMETERS: WorkloadParameters = {
+  keyCount: 20_000,
+  operationCount: 10_000,
+  keySizeBytes: 16,
+  valueSize: { kind: 'fixed', sizeBytes: 256 },
+  valueContent: { kind: 'compressible', ratio: 0.5 },
+  keyOrder: undefined,
+  batchSize: 100,
+  sync: false,
+  compression: { codec: 'preset' },
+  clients: 1,
+  cache: 'warm',
+  missRatio: 0.1,
+  scanLength: 100,
+  flushCount: 4,
+  minBlobSizeBytes: 1024,
+  seed: 42,
+}
+
+/** Flat fields for the result file. */
+export function describeParameters(parameters: WorkloadParameters): Record<string, string | number | boolean> {
+  const compression = parameters.compression
+  return {
+    keyCount: parameters.keyCount,
+    operationCount: parameters.operationCount,
+    keySizeBytes: parameters.keySizeBytes,
+    valueSize: describeValueSize(parameters.valueSize),
+    valueContent: describeValueContent(parameters.valueContent),
+    keyOrder: parameters.keyOrder === undefined ? 'workload default' : describeKeyOrder(parameters.keyOrder),
+    batchSize: parameters.batchSize,
+    sync: parameters.sync,
+    compression: compression.codec === 'zstd' ? `zstd:${compression.level}` : compression.codec,
+    clients: parameters.clients,
+    cache: parameters.cache,
+    missRatio: parameters.missRatio,
+    scanLength: parameters.scanLength,
+    flushCount: parameters.flushCount,
+    minBlobSizeBytes: parameters.minBlobSizeBytes,
+    seed: parameters.seed,
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Read workloads (db_bench vocabulary): readrandom (hits and misses), multiget, readseq,
+ * seekrandom, readwhilewriting. Each starts from a loaded store and counts what it found.
+ */
+import type { WorkloadContext, WorkloadOutcome } from './context.ts'
+import { runClients, valueMatches } from './context.ts'
+import type { Workload } from './workload.ts'
+
+function liveBytes(context: WorkloadContext): number {
+  const p = context.parameters
+  return p.keyCount * (p.keySizeBytes + context.dataset.sizer('live').meanBytes)
+}
+
+/** Pre-draws `count` key indices so every engine and every client interleaving reads the same keys. */
+function planIndices(context: WorkloadContext, purpose: string, keySpace: number, count: number): Float64Array {
+  const chooser = context.dataset.chooser(context.parameters.keyOrder ?? { kind: 'uniform' }, keySpace, purpose)
+  const plan = new Float64Array(count)
+  for (let i = 0; i < count; i++) plan[i] = chooser.next()
+  return plan
+}
+
+export const readrandom: Workload = {
+  name: 'readrandom',
+  summary: 'operationCount point gets; a missRatio share aims at keys never written (misses), the rest hit',
+  needsLoad: true,
+  readsData: true,
+  plannedOperations: ({ parameters }) => parameters.operationCount,
+  async run(context: WorkloadContext): Promise<WorkloadOutcome> {
+    const { session, dataset, meter, parameters } = context
+    const keySpace = Math.max(1, Math.round(parameters.keyCount * (1 + parameters.missRatio)))
+    const plan = planIndices(context, 'readrandom', keySpace, parameters.operationCount)
+    let found = 0
+    let wrong = 0
+    let bytesRead = 0
+    await runClients(parameters.clients, plan.length, async (i) => {
+      const index = plan[i]
+      const value = await meter.time(() => session.get(dataset.key(index)))
+      if (value !== undefined) {
+        found++
+        bytesRead += value.length
+        if (index >= parameters.keyCount || !valueMatches(value, index)) wrong++
+      }
+    })
+    let expected = 0
+    for (const index of plan) if (index < parameters.keyCount) expected++
+    const ok = found === expected && wrong === 0
+    return {
+      operationCount: plan.length, userBytesWritten: 0, userBytesRead: bytesRead, liveUserBytes: liveBytes(context),
+      check: { ok, message: `${found} of ${plan.length} found (expected ${expected}), ${wrong} wrong values` },
+    }
+  },
+}
+
+export const multiget: Workload = {
+  name: 'multiget',
+  summary: 'operationCount keys read batchSize at a time through the engine\'s multi-get; ops = keys',
+  needsLoad: true,
+  readsData: true,
+  plannedOperations: ({ parameters }) => parameters.operationCount,
+  async run(context: WorkloadContext): Promise<WorkloadOutcome> {
+    const { session, dataset, meter, parameters } = context
+    const plan = planIndices(context, 'multiget', parameters.keyCount, parameters.operationCount)
+    const batchCount = Math.ceil(plan.length / parameters.batchSize)
+    let found = 0
+    let bytesRead = 0
+    await runClients(parameters.clients, batchCount, async (batch) => {
+      const indices = plan.subarray(batch * parameters.batchSize, (batch + 1) * parameters.batchSize)
+      const values = await meter.time(() => session.getMany(Array.from(indices, (i) => dataset.key(i))), indices.length)
+      values.forEach((value, position) => {
+        if (valueMatches(value, indices[position])) { found++; bytesRead += value!.length }
+      })
+    })
+    return {
+      operationCount: plan.length, userBytesWritten: 0, userBytesRead: bytesRead, liveUserBytes: liveBytes(context),
+      check: { ok: found === plan.length, message: `${found} of ${plan.length} keys found` },
+    }
+  },
+}
+
+export const readseq: Workload = {
+  name: 'readseq',
+  summary: 'one full forward scan of the loaded keys; ops = entries read',
+  needsLoad: true,
+  readsData: true,
+  plannedOperations: ({ parameters }) => parameters.keyCount,
+  async run(context: WorkloadContext): Promise<WorkloadOutcome> {
+    const { session, meter, parameters } = context
+    const outcome = await meter.time(() => session.scan({}, Infinity), parameters.keyCount)
+    const ok = outcome.count === parameters.keyCount && outcome.ordered
+    return {
+      operationCount: outcome.count, userBytesWritten: 0, userBytesRead: outcome.bytes, liveUserBytes: liveBytes(context),
+      check: { ok, message: `${outcome.count} of ${parameters.keyCount} entries, ${outcome.ordered ? 'in order' : 'OUT OF ORDER'}` },
+    }
+  },
+}
+
+export const seekrandom: Workload = {
+  name: 'seekrandom',
+  summary: 'operationCount range scans: seek to a random key, read scanLength entries; ops = seeks',
+  needsLoad: true,
+  readsData: true,
+  plannedOperations: ({ parameters }) => parameters.operationCount,
+  async run(context: WorkloadContext): Promise<WorkloadOutcome> {
+    const { session, dataset, meter, parameters } = context
+    const plan = planIndices(context, 'seekrandom', parameters.keyCount, parameters.operationCount)
+    let wrong = 0
+    let bytesRead = 0
+    await runClients(parameters.clients, plan.length, async (i) => {
+      const start = plan[i]
+      const outcome = await meter.time(() => session.scan({ gte: dataset.key(start) }, parameters.scanLength))
+      bytesRead += outcome.bytes
+      if (outcome.count !== Math.min(parameters.scanLength, parameters.keyCount - start) || !outcome.ordered) wrong++
+    })
+    return {
+      operationCount: plan.length, userBytesWritten: 0, userBytesRead: bytesRead, liveUserBytes: liveBytes(context),
+      check: { ok: wrong === 0, message: `${plan.length - wrong} of ${plan.length} scans returned the expected entries in order` },
+    }
+  },
+}
+
+export const readwhilewriting: Workload = {
+  name: 'readwhilewriting',
+  summary: 'clients readers do operationCount random gets while one writer overwrites random keys in batches; ops = reads',
+  needsLoad: true,
+  readsData: true,
+  plannedOperations: ({ parameters }) => parameters.operationCount,
+  async run(context: WorkloadContext): Promise<WorkloadOutcome> {
+    const { session, dataset, meter, parameters } = context
+    const plan = planIndices(context, 'readwhilewriting', parameters.keyCount, parameters.operationCount)
+    let readersDone = false
+    let userBytesWritten = 0
+    const writer = (async () => {
+      const chooser = dataset.chooser({ kind: 'uniform' }, parameters.keyCount, 'readwhilewriting:writer')
+      const sizer = dataset.sizer('readwhilewriting:writer')
+      while (!readersDone) {
+        const entries = Array.from({ length: parameters.batchSize }, () => dataset.entry(chooser.next(), sizer.next(), 1))
+        for (const e of entries) userBytesWritten += e.key.length + e.value.length
+        await session.putBatch(entries)
+        await new Promise((resolve) => setImmediate(resolve)) // let readers in between batches
+      }
+    })()
+    let found = 0
+    await runClients(parameters.clients, plan.length, async (i) => {
+      const value = await meter.time(() => session.get(dataset.key(plan[i])))
+      if (valueMatches(value, plan[i])) found++
+    })
+    readersDone = true
+    await writer
+    return {
+      operationCount: plan.length, userBytesWritten, userBytesRead: 0, liveUserBytes: liveBytes(context),
+      check: { ok: found === plan.length, message: `${found} of ${plan.length} reads found their key while writing` },
+    }
+  },
+}
