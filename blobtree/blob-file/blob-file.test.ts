@@ -95,6 +95,9 @@ describe('BlobFileWriter and BlobFileReader', () => {
     assert.equal(handles[1].offsetBytes, handles[0].offsetBytes + handles[0].frameSizeBytes)
     assert.equal(writer.sizeBytes(), handles[1].offsetBytes + handles[1].frameSizeBytes)
     assert.equal(handles[0].frameSizeBytes, FRAME_HEADER_SIZE_BYTES + 1 + 24 + 3) // PlainCodec adds 24 bytes
+    assert.deepEqual(writer.addMany([]), [])
+    assert.deepEqual(writer.copyFrames([]), [])
+    assert.equal(writer.sizeBytes(), handles[1].offsetBytes + handles[1].frameSizeBytes)
   })
 
   test('addMany() rejects a batch with one oversized key and appends nothing', () => {

@@ -185,6 +185,7 @@ export class BlobFileWriter {
   addMany(entries: readonly BlobEntry[]): BlobHandle[] {
     this.#checkWritable()
     this.#checkBatch(entries)
+    if (entries.length === 0) return []
     let headerArenaBytes = 0
     for (const entry of entries) headerArenaBytes += FRAME_HEADER_SIZE_BYTES + entry.key.length
     // Headers and keys share one arena so a frame costs two iovecs (header+key, body), not three.
@@ -224,6 +225,7 @@ export class BlobFileWriter {
     if (frames.length > BLOB_BATCH_FRAME_COUNT_MAX) {
       throw new StrataError('INVALID_ARGUMENT', `Cannot copy ${frames.length} frames into ${this.#file.path}: a batch holds at most ${BLOB_BATCH_FRAME_COUNT_MAX}`)
     }
+    if (frames.length === 0) return []
     const handles: BlobHandle[] = []
     let offsetBytes = this.#sizeBytes
     for (const frame of frames) {
