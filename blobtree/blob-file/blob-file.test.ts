@@ -3,7 +3,11 @@ import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
 import { StrataError } from '../../engine/errors.ts'
 import { xxh3128 } from '../../engine/checksum/xxh3.ts'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { MemVfs } from '../../engine/vfs/mem-vfs.ts'
+import { NodeVfs } from '../../engine/vfs/node-vfs.ts'
 import { PlainCodec } from '../../engine/transform/plain-codec.ts'
 import type { BlockCodec, BlockContext } from '../../engine/transform/block-codec.ts'
 import { encodeBlobHandle, type BlobHandle } from '../handle.ts'
@@ -211,6 +215,25 @@ describe('BlobFileWriter and BlobFileReader', () => {
       assert.throws(() => BlobFileReader.open(vfs.openRead('/db/bad.blob')), { code })
     }
     assert.throws(() => BlobFileReader.open(vfs.openRead('/db/1.blob'), { expectedFileNumber: 2 }), { code: 'CORRUPTION' })
+  })
+})
+
+describe('blob files on NodeVfs', () => {
+  test('a finished file on disk reads and scans back after reopening', async (t) => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-blob-test-'))
+    t.after(() => fs.rmSync(directory, { recursive: true, force: true }))
+    const vfs = new NodeVfs()
+    const filePath = path.join(directory, '000003.blob')
+    const entries = randomEntries(new SeededRandom(seedFromEnv()), 20)
+    const writer = BlobFileWriter.create(vfs.create(filePath), { fileNumber: 3 })
+    const handles = writer.addMany(entries)
+    await writer.finish()
+    const reader = BlobFileReader.open(vfs.openRead(filePath), { expectedFileNumber: 3 })
+    t.after(() => reader.close())
+    entries.forEach((entry, index) => assert.deepEqual(reader.read(handles[index], entry.key), entry.value))
+    const scan = scanBlobFile(reader)
+    assert.equal([...scan].length, entries.length)
+    assert.equal(scan.end?.kind, 'footer')
   })
 })
 
