@@ -88,7 +88,7 @@ bench
   })
   .add(`write table (x${KEY_COUNT} entries, MemVfs)`, async () => {
     await writeTable('/write.sst')
-  }, { iterations: 3 })
+  })
 
 await bench.run()
 assert.ok(foundCount > 0 && scannedCount > 0)

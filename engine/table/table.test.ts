@@ -3,7 +3,7 @@ import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
 import { EntryKind, SEQNO_MAX, type InternalEntry } from '../entry.ts'
 import { MemVfs, type VfsFile } from '../vfs/mod.ts'
-import { BlockCache } from '../cache/mod.ts'
+import { BlockCache, FileCache } from '../cache/mod.ts'
 import { TableReader, TableWriter, type FinishedTable } from './mod.ts'
 import type { TableIterator } from './table-iterator.ts'
 import { Prng, randomEntries, seedFromEnv, writeTable } from './test-support.ts'
@@ -241,6 +241,32 @@ describe('TableWriter / TableReader', () => {
     assert.equal(cache.stats().missCount, first.missCount)
     assert.ok(cache.stats().hitCount >= entries.length)
     reader.close()
+  })
+})
+
+describe('TableReader in a FileCache', () => {
+  test('an iterator keeps reading after its reader is evicted, and the reader closes when the iterator does', async () => {
+    const vfs = new MemVfs()
+    const entries = Array.from({ length: 300 }, (_, i) => put(`k${String(i).padStart(4, '0')}`, 1, 'v'.repeat(40)))
+    await writeTable(entries, { vfs, path: '/000007.sst', blockSizeBytes: 256 })
+    await writeTable([put('x', 1)], { vfs, path: '/000008.sst', fileNumber: 8 })
+    const blockCache = new BlockCache({ capacityBytes: 4096 })
+    const files = new FileCache<TableReader>({ entryCountMax: 1, open: (n) => TableReader.open(vfs, `/00000${n}.sst`, n, { blockCache }) })
+    const handle = files.acquire(7)
+    const iterator = handle.value.iterator(() => handle.release())
+    iterator.seekToFirst()
+    files.acquire(8).release() // over the bound: the unreferenced table 8 closes, never table 7
+    assert.equal(files.stats().closeCount, 1)
+    files.evict(7) // as after a compaction deleted table 7
+
+    blockCache.evictFile(7)
+    let count = 0
+    for (; iterator.valid(); iterator.next()) count++
+    assert.equal(count, entries.length)
+    assert.equal(files.stats().openFileCount, 1)
+    iterator.close()
+    assert.equal(files.stats().openFileCount, 0)
+    assert.throws(() => handle.value.get('k0001', SEQNO_MAX), { code: 'CLOSED' })
   })
 })
 
