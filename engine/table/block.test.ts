@@ -121,6 +121,14 @@ describe('BlockBuilder / BlockCursor', () => {
     })
   })
 
+  test('decodeDataBlock rejects entries out of internal order when STRATA_INVARIANTS=1', { skip: process.env.STRATA_INVARIANTS !== '1' }, () => {
+    const bytes = build([
+      { key: 'b', seqno: 1, kind: EntryKind.Put, value: new Uint8Array(0) },
+      { key: 'a', seqno: 1, kind: EntryKind.Put, value: new Uint8Array(0) },
+    ])
+    assert.throws(() => decodeDataBlock(bytes, '/bad.sst', 0), { code: 'CORRUPTION' })
+  })
+
   test('cursor throws CORRUPTION for an entry running past the block', () => {
     const bytes = build([{ key: 'a', seqno: 1, kind: EntryKind.Put, value: Buffer.from('value') }])
     bytes[2] = 100 // value size far past the data region

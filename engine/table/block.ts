@@ -75,10 +75,30 @@ export function decodeDataBlock(raw: Uint8Array, fileName: string, offsetBytes: 
     block.restartKeys[i] = cursor.key()
     if (i > 0 && !(block.restartKeys[i - 1] <= block.restartKeys[i])) fail(`restart keys out of order at restart ${i}`)
   }
+  if (CHECK_INVARIANTS) checkEntryOrder(block)
   let keyBytes = 0
   for (const key of block.restartKeys) keyBytes += key.length + 16
   block.chargeBytes = bytes.length + restartOffsets.byteLength + keyBytes + BLOCK_OVERHEAD_BYTES
   return block
+}
+
+/** Scans that cost a pass over data run only when STRATA_INVARIANTS=1 (every test run sets it). */
+const CHECK_INVARIANTS = process.env.STRATA_INVARIANTS === '1'
+
+/** Throws CORRUPTION unless the block's entries are in internal order (key ascending, seqno descending). */
+function checkEntryOrder(block: DataBlock): void {
+  const cursor = new BlockCursor()
+  cursor.attach(block)
+  let previousKey: string | undefined
+  let previousSeqno = 0
+  for (cursor.seekToFirst(); cursor.valid(); cursor.next()) {
+    const key = cursor.key()
+    if (previousKey !== undefined && (key < previousKey || (key === previousKey && cursor.seqno() >= previousSeqno))) {
+      block.corrupt(`entry (${JSON.stringify(key)}, ${cursor.seqno()}) is out of internal order`)
+    }
+    previousKey = key
+    previousSeqno = cursor.seqno()
+  }
 }
 
 /** Reads one varint at `position` of a block; sets `varintEnd`. Bounded by `endBytes`. */

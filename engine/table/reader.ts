@@ -134,13 +134,13 @@ export class TableReader {
 
   /** The decoded data block `blockIndex`, from the block cache or read now. */
   loadDataBlock(blockIndex: number): DataBlock {
+    if (this.#closed) this.#throwClosed()
     const offsetBytes = this.#index.offsetsBytes[blockIndex]
     const cache = this.#blockCache
     if (cache !== undefined) {
       const cached = cache.get(this.fileNumber, offsetBytes)
       if (cached !== undefined) return cached as DataBlock
     }
-    if (this.#closed) this.#throwClosed()
     const handle = { offsetBytes, sizeBytes: this.#index.sizesBytes[blockIndex] }
     const raw = readBlock(this.#file, this.fileNumber, this.#codec, handle, BlockType.Data)
     const block = decodeDataBlock(raw, this.path, offsetBytes)

@@ -86,6 +86,15 @@ bench
     assert.equal(count, KEY_COUNT)
     scannedCount += keyBytes > 0 ? count : 0
   })
+  .add(`reverse scan, key + value view per entry (x${KEY_COUNT})`, () => {
+    const iterator = reader.iterator()
+    let count = 0
+    for (iterator.seekToLast(); iterator.valid(); iterator.prev()) {
+      if (iterator.key().length + iterator.value().length > 0) count++
+    }
+    iterator.close()
+    assert.equal(count, KEY_COUNT)
+  })
   .add(`write table (x${KEY_COUNT} entries, MemVfs)`, async () => {
     await writeTable('/write.sst')
   })
@@ -98,6 +107,7 @@ const perOperation: Record<string, number> = {
   [`get, absent key (x${BATCH_COUNT})`]: BATCH_COUNT,
   [`iterator seek, cached block (x${BATCH_COUNT})`]: BATCH_COUNT,
   [`scan, key + value view per entry, cached blocks (x${KEY_COUNT})`]: KEY_COUNT,
+  [`reverse scan, key + value view per entry (x${KEY_COUNT})`]: KEY_COUNT,
   [`write table (x${KEY_COUNT} entries, MemVfs)`]: KEY_COUNT,
 }
 console.log(`${KEY_COUNT} keys, ${dataBlockCount} data blocks, node ${process.version}`)
