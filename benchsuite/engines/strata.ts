@@ -68,7 +68,8 @@ function createStrataAdapter(name: 'strata' | 'blobtree', kvSeparation: boolean)
         getMany: (keys: readonly Uint8Array[]) => Promise.all(keys.map((key) => db.get(key))),
         async scan(range: ScanRange, limit: number) {
           const tally = new ScanTally()
-          for await (const [key, value] of db.iterator({ ...range, limit })) tally.add(key, value)
+          // Strata takes an integer limit (−1 for none), not Infinity.
+          for await (const [key, value] of db.iterator({ ...range, limit: Number.isFinite(limit) ? limit : -1 })) tally.add(key, value)
           return tally.outcome()
         },
         flush: () => db.flush(),
