@@ -22,6 +22,10 @@ import { provenanceWarnings } from './regression/provenance-check.ts'
 import { readResultFiles, type LoadedRun } from './result/read.ts'
 import { engineRows } from './result/rows.ts'
 
+// The evaluate() callbacks run in the page, where `document` exists; the repo's tsconfig has no DOM lib.
+interface PageElement { textContent: string | null; querySelector(selector: string): PageElement | null; querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>; getBoundingClientRect(): { width: number; height: number } }
+declare const document: { getElementById(id: string): PageElement | null; querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement> }
+
 const CHROMIUM_PATH = '/usr/bin/chromium'
 const ARTIFACTS = path.resolve('test-artifacts/reports')
 const FIXTURES = path.resolve('reports/fixtures')
