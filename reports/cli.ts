@@ -163,12 +163,16 @@ async function runImport(argv: string[]): Promise<number> {
   const out = requireOut(values.out)
   const preset = values.preset as Provenance['preset'] | undefined
   if (preset !== undefined && !PRESETS.includes(preset)) throw new ReportError('INVALID_ARGUMENT', `Invalid --preset ${JSON.stringify(preset)}: expected ${PRESETS.join(', ')}`)
+  const commit = values.commit as string | undefined
+  if (commit !== undefined && commit !== 'unknown' && !/^[0-9a-f]{40}$/.test(commit)) {
+    throw new ReportError('INVALID_ARGUMENT', `Invalid --commit ${JSON.stringify(commit)}: expected the full 40-hex commit id (git rev-parse HEAD) or 'unknown'`)
+  }
   const startedAt = values['started-at'] as string | undefined
   if (startedAt !== undefined && Number.isNaN(Date.parse(startedAt))) throw new ReportError('INVALID_ARGUMENT', `Invalid --started-at ${JSON.stringify(startedAt)}: expected an ISO 8601 date`)
   const options: ImportOptions = {
     engine: values.engine as string | undefined,
     baselineEngine: values['baseline-engine'] as string | undefined,
-    commit: values.commit as string | undefined,
+    commit,
     startedAt: startedAt === undefined ? undefined : new Date(startedAt).toISOString(),
     hostname: values.hostname as string | undefined,
     preset,

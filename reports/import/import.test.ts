@@ -38,9 +38,9 @@ describe('parseDbBench()', () => {
 
 describe('dbBenchToResult()', () => {
   test('maps repeated lines to repetitions and the median run to the summary', () => {
-    const result = checkResultFile(dbBenchToResult(parseDbBench(sample), { commit: 'abc' }), 'import')
+    const result = checkResultFile(dbBenchToResult(parseDbBench(sample), { commit: 'a'.repeat(40) }), 'import')
     assert.equal(result.provenance.source, 'db_bench')
-    assert.equal(result.provenance.gitCommit, 'abc')
+    assert.equal(result.provenance.gitCommit, 'a'.repeat(40))
     assert.deepEqual(result.provenance.packageVersions, { rocksdb: '7.8.3' })
     const fill = result.workloads[0].engines[0]
     assert.equal(result.workloads[0].workload, 'fillrandom')

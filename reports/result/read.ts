@@ -1,12 +1,13 @@
 /**
  * Reads result files (benchsuite/result/schema.ts, version 1) from files and folders and checks
- * the fields reports/ uses. This is the minimum check reports needs to never render a wrong
- * number from a malformed file; benchsuite/result/validate.ts, once it exists, is the full one.
- * TODO(#6): delegate to benchsuite/result/validate.ts when it lands.
+ * the fields reports/ uses: first the suite's full validator (benchsuite/result/validate.ts), then
+ * the checks reports/ itself depends on (non-negative numbers, a parsable date), so a malformed
+ * file is refused with the field it got wrong instead of drawn as a wrong number.
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { RESULT_SCHEMA_VERSION, type ResultFile } from '../../benchsuite/result/schema.ts'
+import { validateResultFile } from '../../benchsuite/result/validate.ts'
 import { ReportError } from '../errors.ts'
 
 /** One result file as loaded: where it came from and its content. */
@@ -106,6 +107,18 @@ function ioError(action: string, file: string, cause: unknown): ReportError {
  * @throws {ReportError} `INVALID_RESULT` naming the first bad field, `UNSUPPORTED_FORMAT_VERSION`.
  */
 export function checkResultFile(json: unknown, source: string): ResultFile {
+  try {
+    validateResultFile(json)
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    if (typeof code !== 'string') throw error
+    const field = (error as { details?: { field?: unknown } }).details?.field
+    throw new ReportError(
+      code === 'UNSUPPORTED_FORMAT_VERSION' ? 'UNSUPPORTED_FORMAT_VERSION' : 'INVALID_RESULT',
+      `Cannot read ${source}: ${(error as Error).message.replace(/^Invalid result file: /, '')}`,
+      { cause: error, details: { path: source, field: typeof field === 'string' ? field : '' } },
+    )
+  }
   const check = new Checker(source)
   const root = check.object(json, '')
   if (root.schemaVersion !== RESULT_SCHEMA_VERSION) {
