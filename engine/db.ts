@@ -295,7 +295,7 @@ export class Db {
   #mustStall(): boolean {
     return (
       this.#immutables.length >= this.#options.immutableMemtableCountMax ||
-      this.#versions.current.levels[0].length >= this.#options.l0StopWritesTrigger
+      (this.#options.backgroundWork && this.#versions.current.levels[0].length >= this.#options.l0StopWritesTrigger)
     )
   }
 
@@ -538,7 +538,7 @@ export class Db {
 
   async #flushOldestImmutable(): Promise<void> {
     const immutable = this.#immutables[0]
-    const added = await flushMemtable(immutable.memtable, this.#outputs, () => this.#vfs.syncDirectory(this.directory))
+    const added = await flushMemtable(immutable.memtable, this.#outputs, this.#snapshots.sorted(), () => this.#vfs.syncDirectory(this.directory))
     const nextLog = this.#immutables[1]?.wal.logNumber ?? this.#wal.logNumber
     await this.#versions.logAndApply({ addedTables: added, logNumber: nextLog, lastSeqno: this.#lastSeqno })
     this.#outputs.settle(added.map((t) => t.fileNumber))
@@ -573,15 +573,11 @@ export class Db {
         input,
         rangeTombstones,
         snapshots: this.#snapshots.sorted(),
-        deeperDataMayExist: (start, end) => {
-          for (let level = outputLevel; level < LEVEL_COUNT; level++) {
-            for (const table of version.levels[level]) {
-              if (inputNumbers.has(table.fileNumber)) continue
-              if (!(table.largestKey < start || table.smallestKey > end)) return true
-            }
-          }
-          return false
-        },
+        deeperDataMayExist: (start, end) => mayHoldKeys(version, outputLevel, inputNumbers, start, end),
+        // A range tombstone may sit deeper than older data it covers: its table's key range
+        // holds its point keys only, so compaction can move it down past that data.
+        otherDataMayExist: (start, end) => mayHoldKeys(version, 0, inputNumbers, start, end),
+        attachTombstones: false,
         newOutput: () => this.#outputs.create(outputLevel),
         finishOutput: async (output: TableOutput) => {
           added.push(await this.#outputs.finish(output))
@@ -593,6 +589,7 @@ export class Db {
       input.close()
       for (const release of releases) release()
     }
+    if (stats.keptTombstones.length > 0) added.push(await this.#writeTombstoneTable(stats.keptTombstones))
     const largest = pick.inputs.reduce((max, t) => (t.largestKey > max ? t.largestKey : max), pick.inputs[0].largestKey)
     const edit: VersionEdit = {
       removedTables: inputs.map((t) => ({ level: t.level, fileNumber: t.fileNumber })),
@@ -611,6 +608,18 @@ export class Db {
     for (const t of added) this.#counters.compactionBytesWritten += t.sizeBytes
     this.#deleteObsoleteFiles()
     this.#wakeWaiters()
+  }
+
+  /**
+   * Writes range tombstones a compaction keeps into a level-0 table of their own: L0 tables may
+   * overlap, so the tombstones' ranges do not have to fit between a sorted level's tables.
+   */
+  async #writeTombstoneTable(tombstones: readonly RangeTombstone[]): Promise<TableMeta> {
+    const output = this.#outputs.create(0)
+    for (const tombstone of [...tombstones].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : b.seqno - a.seqno))) {
+      output.addRangeTombstone(tombstone)
+    }
+    return this.#outputs.finish(output)
   }
 
   /** Deletes compaction inputs once no pinned version (open iterator) still reads them. */
@@ -779,6 +788,17 @@ export class Db {
       this.#lock.release()
     }
   }
+}
+
+/** True when a table of `version` at `fromLevel` or deeper, not among the inputs, overlaps [start, end]. */
+function mayHoldKeys(version: Version, fromLevel: number, inputs: ReadonlySet<number>, start: string, end: string): boolean {
+  for (let level = fromLevel; level < LEVEL_COUNT; level++) {
+    for (const table of version.levels[level]) {
+      if (inputs.has(table.fileNumber)) continue
+      if (!(table.largestKey < start || table.smallestKey > end)) return true
+    }
+  }
+  return false
 }
 
 /** The table of a sorted level whose range holds `key`, by binary search on largest keys. */

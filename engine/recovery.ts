@@ -74,12 +74,12 @@ export async function recoverWals(
       lastSeqno = Math.max(lastSeqno, seqno - 1)
       report.batchesReplayed++
       if (memtable.sizeBytes >= options.memtableSizeBytes) {
-        added.push(...(await flushMemtable(memtable, outputs, syncDirectory)))
+        added.push(...(await flushMemtable(memtable, outputs, [], syncDirectory)))
         memtable = new Memtable()
       }
     }
   }
-  if (!memtable.isEmpty()) added.push(...(await flushMemtable(memtable, outputs, syncDirectory)))
+  if (!memtable.isEmpty()) added.push(...(await flushMemtable(memtable, outputs, [], syncDirectory)))
   report.tablesWritten = added.length
   await versions.logAndApply({ addedTables: added, logNumber: newLogNumber, lastSeqno })
   outputs.settle(added.map((t) => t.fileNumber))

@@ -17,6 +17,9 @@ export interface TableOutput extends OutputTable {
   readonly file: VfsFile
   readonly fileNumber: number
   readonly level: number
+  /** First and last point key added; undefined while none was. */
+  firstKey: string | undefined
+  lastKey: string | undefined
 }
 
 export class TableOutputs {
@@ -43,18 +46,29 @@ export class TableOutputs {
       restartInterval: this.#options.blockRestartInterval,
       filterBitsPerKey: this.#options.bloomBitsPerKey,
     })
-    return {
+    const output: TableOutput = {
       writer,
       file,
       fileNumber,
       level,
-      add: (key, seqno, kind, value) => writer.add(key, seqno, kind, value),
+      firstKey: undefined,
+      lastKey: undefined,
+      add: (key, seqno, kind, value) => {
+        writer.add(key, seqno, kind, value)
+        output.firstKey ??= key
+        output.lastKey = key
+      },
       addRangeTombstone: (tombstone) => writer.addRangeTombstone(tombstone),
       estimatedSizeBytes: () => writer.estimatedSizeBytes(),
     }
+    return output
   }
 
-  /** Finishes (and syncs) the table; returns its manifest record. */
+  /**
+   * Finishes (and syncs) the table; returns its manifest record. The key range is that of the
+   * point keys when the table has any (a sorted level's tables must not overlap), else that of
+   * its range tombstones (only level 0 holds such tables).
+   */
   async finish(output: TableOutput): Promise<TableMeta> {
     const finished = await output.writer.finish()
     output.file.close()
@@ -62,8 +76,8 @@ export class TableOutputs {
       level: output.level,
       fileNumber: output.fileNumber,
       sizeBytes: finished.sizeBytes,
-      smallestKey: finished.smallestKey,
-      largestKey: finished.largestKey,
+      smallestKey: output.firstKey ?? finished.smallestKey,
+      largestKey: output.lastKey ?? finished.largestKey,
       smallestSeqno: finished.smallestSeqno,
       largestSeqno: finished.largestSeqno,
       entryCount: finished.entryCount,
@@ -80,18 +94,25 @@ export class TableOutputs {
 
 /**
  * Writes `memtable` as one level-0 table (none when it is empty) and syncs its directory.
- * Flush keeps every version: dropping here would need compaction's snapshot bookkeeping for
- * little gain, since an L0→L1 compaction follows soon.
+ * Versions no reader can see (shadowed within a snapshot stripe, given the live `snapshots`,
+ * ascending) are dropped already here; tombstones stay, since deeper tables may hold their keys.
  */
-export async function flushMemtable(memtable: Memtable, outputs: TableOutputs, vfsSyncDirectory: () => Promise<void>): Promise<TableMeta[]> {
+export async function flushMemtable(
+  memtable: Memtable,
+  outputs: TableOutputs,
+  snapshots: readonly number[],
+  vfsSyncDirectory: () => Promise<void>,
+): Promise<TableMeta[]> {
   const added: TableMeta[] = []
   const iterator = memtable.iterator()
   try {
     await mergeRun<TableOutput>({
       input: iterator,
       rangeTombstones: memtable.rangeTombstones,
-      snapshots: [],
+      snapshots,
       deeperDataMayExist: () => true,
+      otherDataMayExist: () => true,
+      attachTombstones: true,
       newOutput: () => outputs.create(0),
       finishOutput: async (output) => {
         added.push(await outputs.finish(output))

@@ -6,6 +6,9 @@
  * - a point tombstone visible to every reader when no deeper table can hold its key;
  * - a range tombstone visible to every reader when no other table can hold keys it covers.
  * Output tables are cut only between user keys, so tables of a sorted level never share a key.
+ * Kept range tombstones go into the last output when `attachTombstones` is set (level 0, where
+ * tables may overlap); otherwise they are returned, so that the key range of a sorted level's
+ * table covers its point keys only and tables of that level never overlap.
  * It yields to the event loop every BACKGROUND_SLICE_MS so foreground reads and writes go on.
  */
 import { EntryKind, type RangeTombstone } from '../entry.ts'
@@ -27,13 +30,20 @@ export interface MergeRunSettings<Output extends OutputTable> {
   rangeTombstones: readonly RangeTombstone[]
   /** Live snapshot seqnos, ascending. */
   snapshots: readonly number[]
-  /** True when some table outside the inputs, at the output level or deeper, may hold keys in [start, end]. */
+  /** True when a table outside the inputs, at the output level or deeper, may hold keys in [start, end]. */
   deeperDataMayExist(start: string, endInclusive: string): boolean
+  /**
+   * True when any table outside the inputs, at any level, may hold keys in [start, end). Range
+   * tombstones need the wider test: one may sit below older data it covers (see db.ts).
+   */
+  otherDataMayExist(start: string, end: string): boolean
   /** Starts a new output table. */
   newOutput(): Output
   /** Finishes an output (at most one is open at a time). */
   finishOutput(output: Output): Promise<void>
   targetTableSizeBytes: number
+  /** Write kept range tombstones into the last output (true) or return them (false). */
+  attachTombstones: boolean
   /** Told of every dropped BlobHandle value, so the blob layer can count stale bytes. */
   onDroppedValue?: (key: string, kind: EntryKind, value: Uint8Array) => void
 }
@@ -44,32 +54,39 @@ export interface MergeRunStats {
   entriesWritten: number
   entriesDropped: number
   rangeTombstonesDropped: number
+  /** Range tombstones still needed and not written (attachTombstones false). */
+  keptTombstones: RangeTombstone[]
 }
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
 
-function coveringTombstoneSeqno(tombstones: readonly RangeTombstone[], key: string, seqno: number): number {
-  let newest = -1
+/**
+ * The oldest tombstone newer than the version that covers it, or -1. The oldest one matters:
+ * if any covering tombstone shares the version's snapshot stripe, no reader sees the version,
+ * and a newer tombstone in a later stripe must not keep it alive once the older one is dropped.
+ */
+function oldestCoveringTombstoneSeqno(tombstones: readonly RangeTombstone[], key: string, seqno: number): number {
+  let oldest = -1
   for (const t of tombstones) {
-    if (t.seqno > seqno && t.seqno > newest && key >= t.start && key < t.end) newest = t.seqno
+    if (t.seqno > seqno && (oldest < 0 || t.seqno < oldest) && key >= t.start && key < t.end) oldest = t.seqno
   }
-  return newest
+  return oldest
 }
 
 /** Runs the merge; returns its counts. Outputs are finished in order through `finishOutput`. */
 export async function mergeRun<Output extends OutputTable>(settings: MergeRunSettings<Output>): Promise<MergeRunStats> {
   const { input, rangeTombstones, targetTableSizeBytes } = settings
   const retention = new RetentionFilter(settings.snapshots)
-  const stats: MergeRunStats = { entriesRead: 0, entriesWritten: 0, entriesDropped: 0, rangeTombstonesDropped: 0 }
+  const stats: MergeRunStats = { entriesRead: 0, entriesWritten: 0, entriesDropped: 0, rangeTombstonesDropped: 0, keptTombstones: [] }
   let output: Output | undefined
   let lastKey: string | undefined
   let sliceStartMs = performance.now()
 
   const keptTombstones = rangeTombstones.filter((t) => {
     // An exclusive end: the last key it can cover sorts before `end`, so `end` bounds it safely.
-    const droppable = retention.visibleToAll(t.seqno) && !settings.deeperDataMayExist(t.start, t.end)
+    const droppable = retention.visibleToAll(t.seqno) && !settings.otherDataMayExist(t.start, t.end)
     if (droppable) stats.rangeTombstonesDropped++
     return !droppable
   })
@@ -83,7 +100,7 @@ export async function mergeRun<Output extends OutputTable>(settings: MergeRunSet
     lastKey = key
     let drop = retention.isShadowed(key, seqno)
     if (!drop) {
-      const tombstoneSeqno = coveringTombstoneSeqno(rangeTombstones, key, seqno)
+      const tombstoneSeqno = oldestCoveringTombstoneSeqno(rangeTombstones, key, seqno)
       drop = tombstoneSeqno >= 0 && retention.sameStripe(seqno, tombstoneSeqno)
     }
     if (!drop && kind === EntryKind.Delete && retention.visibleToAll(seqno)) {
@@ -106,8 +123,12 @@ export async function mergeRun<Output extends OutputTable>(settings: MergeRunSet
       sliceStartMs = performance.now()
     }
   }
-  if (keptTombstones.length > 0) output ??= settings.newOutput()
-  for (const t of keptTombstones) output!.addRangeTombstone(t)
+  if (settings.attachTombstones) {
+    if (keptTombstones.length > 0) output ??= settings.newOutput()
+    for (const t of keptTombstones) output!.addRangeTombstone(t)
+  } else {
+    stats.keptTombstones = keptTombstones
+  }
   if (output !== undefined) await settings.finishOutput(output)
   return stats
 }

@@ -194,6 +194,9 @@ describe('TableWriter / TableReader', () => {
     assert.throws(() => new TableWriter(vfs.create('/w.sst'), { fileNumber: 1, blockSizeBytes: 10 }), { code: 'INVALID_ARGUMENT' })
     assert.throws(() => new TableWriter(vfs.create('/w.sst'), { fileNumber: 1, restartInterval: 0 }), { code: 'INVALID_ARGUMENT' })
     assert.throws(() => new TableWriter(vfs.create('/w.sst'), { fileNumber: 1, filterBitsPerKey: 99 }), { code: 'INVALID_ARGUMENT' })
+    const used = vfs.create('/used.sst')
+    used.append([new Uint8Array(3)])
+    assert.throws(() => new TableWriter(used, { fileNumber: 1 }), { code: 'INVALID_ARGUMENT' })
   })
 
   test('batches data blocks into few appends', async () => {

@@ -103,7 +103,9 @@ export class TableWriter {
     this.#writeBufferBytes = checkRange('writeBufferBytes', options.writeBufferBytes ?? limits.WRITE_BUFFER_BYTES_DEFAULT, 0, 2 ** 30)
     this.#creationTimeMs = options.creationTimeMs ?? Date.now()
     this.#block = new BlockBuilder(this.#restartInterval, this.#blockSizeBytes)
-    this.#offsetBytes = file.sizeBytes()
+    this.#offsetBytes = 0
+    // The index requires data blocks to start at offset 0 (docs/formats/table.md §3).
+    if (file.sizeBytes() !== 0) this.#invalid(`file already holds ${file.sizeBytes()} bytes`)
   }
 
   /** Point entries added so far. */
