@@ -43,6 +43,14 @@ describe('readResultFiles()', () => {
     await assert.rejects(readResultFiles([directory]), { code: 'INVALID_RESULT' })
     fs.rmSync(directory, { recursive: true })
   })
+  test('skips other JSON found in a folder but not a file named explicitly', async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'results-'))
+    fs.writeFileSync(path.join(directory, 'result-1.json'), JSON.stringify(valid()))
+    fs.writeFileSync(path.join(directory, 'dashboard-bigger.json'), '[]')
+    assert.deepEqual((await readResultFiles([directory])).map((r) => r.label), ['result-1'])
+    await assert.rejects(readResultFiles([path.join(directory, 'dashboard-bigger.json')]), { code: 'INVALID_RESULT' })
+    fs.rmSync(directory, { recursive: true })
+  })
   test('throws INVALID_ARGUMENT for a folder without JSON files', async () => {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'results-'))
     await assert.rejects(readResultFiles([directory]), { code: 'INVALID_ARGUMENT' })

@@ -34,20 +34,30 @@ export const RESULT_FILE_SIZE_BYTES_MAX = 64 * 1024 * 1024
  * not a result file, `UNSUPPORTED_FORMAT_VERSION` for an unknown schemaVersion.
  */
 export async function readResultFiles(inputs: readonly string[]): Promise<LoadedRun[]> {
-  const files: string[] = []
-  for (const input of inputs) files.push(...(await expandInput(input)))
-  if (files.length > RESULT_FILE_COUNT_MAX) {
-    throw new ReportError('INVALID_ARGUMENT', `Cannot read result files: ${files.length} files exceed ${RESULT_FILE_COUNT_MAX}`)
+  const files = new Map<string, boolean>() // path → found by a folder walk
+  for (const input of inputs) {
+    for (const [file, walked] of await expandInput(input)) files.set(file, (files.get(file) ?? true) && walked)
+  }
+  if (files.size > RESULT_FILE_COUNT_MAX) {
+    throw new ReportError('INVALID_ARGUMENT', `Cannot read result files: ${files.size} files exceed ${RESULT_FILE_COUNT_MAX}`)
   }
   const runs: LoadedRun[] = []
-  for (const file of [...new Set(files)]) runs.push(await readResultFile(file))
+  for (const [file, walked] of files) {
+    const run = await readResultFile(file, { skipOtherJson: walked })
+    if (run !== null) runs.push(run)
+  }
+  if (runs.length === 0) throw new ReportError('INVALID_ARGUMENT', `Cannot read result files: none found in ${inputs.join(', ')}`)
   return runs.sort(
     (a, b) => a.result.provenance.startedAt.localeCompare(b.result.provenance.startedAt) || a.path.localeCompare(b.path),
   )
 }
 
-/** Loads and checks one result file. */
-export async function readResultFile(file: string): Promise<LoadedRun> {
+/**
+ * Loads and checks one result file. With `skipOtherJson` (files found by walking a folder), JSON
+ * that is not meant as a result file (no top-level `schemaVersion`: the suite's dashboard-*.json,
+ * criterion's files) returns null instead of failing; a file that claims to be one is checked.
+ */
+export async function readResultFile(file: string, options: { skipOtherJson?: boolean } = {}): Promise<LoadedRun | null> {
   let text: string
   try {
     const stat = await fs.stat(file)
@@ -70,17 +80,19 @@ export async function readResultFile(file: string): Promise<LoadedRun> {
       details: { path: file },
     })
   }
+  const claimsResult = typeof json === 'object' && json !== null && !Array.isArray(json) && 'schemaVersion' in json
+  if (options.skipOtherJson && !claimsResult) return null
   return { path: file, label: path.basename(file).replace(/\.json$/i, ''), result: checkResultFile(json, file) }
 }
 
-async function expandInput(input: string): Promise<string[]> {
+async function expandInput(input: string): Promise<Array<[string, boolean]>> {
   let stat
   try {
     stat = await fs.stat(input)
   } catch (error) {
     throw ioError('read', input, error)
   }
-  if (!stat.isDirectory()) return [input]
+  if (!stat.isDirectory()) return [[input, false]]
   const found: string[] = []
   const entries = await fs.readdir(input, { withFileTypes: true, recursive: true })
   for (const entry of entries) {
@@ -91,7 +103,7 @@ async function expandInput(input: string): Promise<string[]> {
       details: { path: input },
     })
   }
-  return found.sort()
+  return found.sort().map((file) => [file, true])
 }
 
 function ioError(action: string, file: string, cause: unknown): ReportError {
