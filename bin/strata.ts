@@ -1,4 +1,3 @@
-#!/usr/bin/env -S node --import tsx
 /**
  * The `strata` command: a thin dispatcher. Each subsystem owns its subcommands and exports
  * `main(argv): Promise<number>` returning the exit status; nothing imports this file.

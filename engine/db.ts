@@ -80,6 +80,13 @@ export interface IteratorOptions {
 export interface ValueHooks {
   resolveValue(key: string, handle: Uint8Array): Uint8Array
   onDroppedValue?(key: string, handle: Uint8Array): void
+  /**
+   * WAL replay asks whether the bytes a logged handle points at reached the disk. False means
+   * the write was never acknowledged durably: replay stops there, as at a torn tail.
+   */
+  isDurable?(key: string, handle: Uint8Array): boolean
+  /** Called just before a compaction's edit is logged; what it returns joins that edit atomically. */
+  takeCompactionEdit?(): Pick<VersionEdit, 'blobStaleBytes' | 'removedBlobFiles'>
 }
 
 /** A frozen memtable waiting for flush, with the WAL that holds its records. */
@@ -185,7 +192,7 @@ export class Db {
       const walNumber = versions.nextFileNumber()
       const wal = WalWriter.create(vfs, path.join(dir, walFileName(walNumber)), walNumber)
       await vfs.syncDirectory(dir)
-      const recovery = await recoverWals(dir, versions, resolved, outputs, walNumber)
+      const recovery = await recoverWals(dir, versions, resolved, outputs, walNumber, hooks)
       const db = new Db({ directory: dir, options: resolved, versions, outputs, lock, wal, recovery })
       db.#valueHooks = hooks
       removeObsoleteFiles(vfs, dir, versions, new Set([walNumber]))
@@ -200,6 +207,25 @@ export class Db {
   /** Registers the value layer's hooks (blobtree/). */
   setValueHooks(hooks: ValueHooks): void {
     this.#valueHooks = hooks
+  }
+
+  /**
+   * Logs an edit of the value layer (blob files added, removed, stale bytes) to the manifest.
+   * Internal: for blobtree/ only; table changes are the engine's own.
+   */
+  async logValueEdit(edit: Pick<VersionEdit, 'addedBlobFiles' | 'removedBlobFiles' | 'blobStaleBytes'>): Promise<Version> {
+    if (this.#closed) throw new StrataError('CLOSED', 'Cannot log edit: database is closed')
+    return this.#versions.logAndApply(edit)
+  }
+
+  /** The current version (live tables and blob files). Internal: for blobtree/ and tools. */
+  currentVersion(): Version {
+    return this.#versions.current
+  }
+
+  /** Open snapshots plus versions pinned by open iterators: readers that may hold old handles. */
+  readerCount(): number {
+    return this.#snapshots.count + this.#pinnedVersions.size
   }
 
   #path(name: string): string {
@@ -435,7 +461,7 @@ export class Db {
     for (const name of ['gt', 'gte', 'lt', 'lte'] as const) {
       if (options[name] !== undefined) bounds[name] = toInternalKey(options[name], `create iterator (${name})`)
     }
-    const limit = options.limit ?? -1
+    const limit = options.limit === undefined || options.limit === Number.POSITIVE_INFINITY ? -1 : options.limit
     if (!Number.isInteger(limit) || limit < -1) throw new StrataError('INVALID_ARGUMENT', `Cannot create iterator: limit must be an integer >= -1, got ${String(limit)}`)
     const snapshotSeqno = this.#snapshotSeqno(options.snapshot, 'create iterator')
     const version = this.#versions.current
@@ -592,6 +618,7 @@ export class Db {
     if (stats.keptTombstones.length > 0) added.push(await this.#writeTombstoneTable(stats.keptTombstones))
     const largest = pick.inputs.reduce((max, t) => (t.largestKey > max ? t.largestKey : max), pick.inputs[0].largestKey)
     const edit: VersionEdit = {
+      ...this.#valueHooks?.takeCompactionEdit?.(),
       removedTables: inputs.map((t) => ({ level: t.level, fileNumber: t.fileNumber })),
       addedTables: added,
       compactPointers: pick.level > 0 ? [{ level: pick.level, key: largest }] : [],

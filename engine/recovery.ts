@@ -11,6 +11,16 @@ import { readWal } from './wal/mod.ts'
 import { parseFileName, walFileName, type TableMeta, type VersionSet } from './manifest/mod.ts'
 import { flushMemtable, type TableOutputs } from './table-outputs.ts'
 import type { ResolvedOptions } from './options.ts'
+import { EntryKind } from './entry.ts'
+import type { ValueHooks } from './db.ts'
+
+function handlesDurable(ops: readonly { kind: number; key: string; value: Uint8Array }[], hooks: ValueHooks | undefined): boolean {
+  if (hooks?.isDurable === undefined) return true
+  for (const op of ops) {
+    if (op.kind === EntryKind.BlobHandle && !hooks.isDurable(op.key, op.value)) return false
+  }
+  return true
+}
 
 /** What recovery found and did; reported by `stats().recovery`. */
 export interface RecoveryReport {
@@ -33,6 +43,7 @@ export async function recoverWals(
   options: ResolvedOptions,
   outputs: TableOutputs,
   newLogNumber: number,
+  hooks: ValueHooks | undefined,
 ): Promise<RecoveryReport> {
   const vfs = options.vfs
   const report: RecoveryReport = { walFilesReplayed: 0, batchesReplayed: 0, tablesWritten: 0, tailBytesDropped: 0 }
@@ -48,7 +59,9 @@ export async function recoverWals(
   const added: TableMeta[] = []
   let lastSeqno = versions.lastSeqno
   let memtable = new Memtable()
+  let stopped = false
   for (const logNumber of logNumbers) {
+    if (stopped) break
     const fileName = walFileName(logNumber)
     const { payloads, report: walReport } = await readWal(vfs, path.join(directory, fileName), {
       onTornTail: options.walRecovery === 'fail' ? 'fail' : 'truncate',
@@ -59,8 +72,17 @@ export async function recoverWals(
       report.tailReason = walReport.tailReason
       report.tailFile = fileName
     }
-    for (const payload of payloads) {
+    for (const [recordIndex, payload] of payloads.entries()) {
       const batch = decodeBatch(payload, fileName)
+      if (!handlesDurable(batch.ops, hooks)) {
+        // The blob bytes of this batch never reached the disk, so it was never acknowledged as
+        // durable, and nothing after it was either (a later sync would have covered it).
+        report.tailReason = 'blob-not-durable'
+        report.tailFile = fileName
+        report.tailBytesDropped += payloads.slice(recordIndex).reduce((sum, p) => sum + p.length, 0)
+        stopped = true
+        break
+      }
       let seqno = batch.firstSeqno
       for (const op of batch.ops) {
         if (op.kind === OpKind.RangeDelete) {
