@@ -62,6 +62,9 @@ export function parityNotes(provenance: Provenance, workloads: readonly Workload
       }
       for (const note of engine.notes) notes.push(`${workload.workload}: ${engine.engine}: ${note}`)
     }
+    // benchsuite records engines that could not run a workload (validate.ts accepts `skipped`).
+    const skipped = (workload as { skipped?: ReadonlyArray<{ engine: string; reason: string }> }).skipped ?? []
+    for (const entry of skipped) notes.push(`${workload.workload}: ${entry.engine} was skipped: ${entry.reason}`)
   }
   return [...new Set(notes)]
 }

@@ -122,3 +122,15 @@ describe('provenanceWarnings()', () => {
     assert.deepEqual(provenanceWarnings([a], [a]), [])
   })
 })
+
+describe('a real quick-suite result', () => {
+  test('compares with itself as OK and lists its skipped engines in the notes', async () => {
+    const { parityNotes } = await import('../pages/summary.ts')
+    const [run] = await readResultFiles(['reports/fixtures/real'])
+    const changes = compareRows(engineRows([run]), engineRows([run]), thresholds)
+    assert.equal(verdictOf(changes), 'ok')
+    assert.ok(changes.every((c) => c.level === 'ok'))
+    const notes = parityNotes(run.result.provenance, run.result.workloads)
+    assert.ok(notes.some((n) => n.includes('blobtree was skipped')), notes.join('\n'))
+  })
+})
