@@ -413,12 +413,7 @@ export class Db {
   }
 
   #tableGet(fileNumber: number, key: string, snapshotSeqno: number) {
-    const handle = this.#tables.acquire(fileNumber)
-    try {
-      return handle.value.get(key, snapshotSeqno)
-    } finally {
-      handle.release()
-    }
+    return this.#tables.borrow(fileNumber).get(key, snapshotSeqno)
   }
 
   /** Every range tombstone of the live memtables and tables (rebuilt when those change). */

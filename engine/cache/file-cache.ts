@@ -102,6 +102,29 @@ export class FileCache<T extends Closable> {
     }
   }
 
+  /**
+   * Returns file `fileNumber` without taking a reference, for a use that is synchronous and ends
+   * before the caller borrows or acquires another file (a point get). It skips the handle and
+   * closure of `acquire()`, which showed up at ~4% of a cached get's profile.
+   */
+  borrow(fileNumber: number): T {
+    let slot = this.#slots.get(fileNumber)
+    if (slot !== undefined) {
+      this.#hitCount++
+      if (this.#slots.size > 1) {
+        this.#slots.delete(fileNumber)
+        this.#slots.set(fileNumber, slot)
+      }
+      return slot.value
+    }
+    this.#missCount++
+    slot = { value: this.#open(fileNumber), referenceCount: 0, cached: true }
+    this.#openCount++
+    this.#slots.set(fileNumber, slot)
+    this.#shrink()
+    return slot.value
+  }
+
   /** Drops file `fileNumber` (e.g. its table was deleted): closed now, or on its last release. */
   evict(fileNumber: number): void {
     const slot = this.#slots.get(fileNumber)
