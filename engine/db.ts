@@ -618,6 +618,9 @@ export class Db {
       addedTables: added,
       compactPointers: pick.level > 0 ? [{ level: pick.level, key: largest }] : [],
     }
+    // The outputs' directory entries must be durable before the manifest names them, else a
+    // power loss leaves a manifest pointing at tables that vanished (the inputs are gone too).
+    if (added.length > 0) await this.#vfs.syncDirectory(this.directory)
     await this.#versions.logAndApply(edit)
     this.#outputs.settle(added.map((t) => t.fileNumber))
     this.#tombstones = undefined
