@@ -343,11 +343,15 @@ export class Db {
 
   #freezeMemtable(): void {
     if (this.#memtable.isEmpty()) return
-    this.#immutables.push({ memtable: this.#memtable, wal: this.#wal })
+    const frozenWal = this.#wal
+    this.#immutables.push({ memtable: this.#memtable, wal: frozenWal })
     const walNumber = this.#versions.nextFileNumber()
     this.#wal = WalWriter.create(this.#vfs, this.#path(walFileName(walNumber)), walNumber)
-    // A synced write into the new log is durable only once its directory entry is.
-    this.#walDirectorySynced = this.#vfs.syncDirectory(this.directory)
+    // A synced write into the new log is durable only once its directory entry is, and only
+    // once every older log is synced too: else a power loss could keep it while losing
+    // unsynced writes made before it into the frozen log (recovery must yield a prefix).
+    const olderLogsSynced = this.#walDirectorySynced
+    this.#walDirectorySynced = Promise.all([olderLogsSynced, frozenWal.sync(), this.#vfs.syncDirectory(this.directory)]).then(() => undefined)
     this.#walDirectorySynced.catch((error) => this.#failWrites(error))
     this.#memtable = new Memtable()
     this.#scheduleWork()
