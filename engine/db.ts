@@ -37,6 +37,7 @@ import { NodeVfs } from './vfs/node-vfs.ts'
 import type { Vfs } from './vfs/vfs.ts'
 import type { EngineStats } from './stats.ts'
 import { removeObsoleteFiles } from './obsolete-files.ts'
+import { runScrubPass, verifyTable, type VerifyReport } from './scrub/mod.ts'
 
 /** Options of a single write. */
 export interface WriteOptions {
@@ -730,61 +731,33 @@ export class Db {
       readOnly: this.#backgroundError !== undefined,
       backgroundError: this.#backgroundError?.message,
       recovery: this.#recoveryReport,
+      integrity: this.#options.integrity.stats(),
     }
   }
 
   /**
-   * Reads every table block and checks checksums and key order; returns per-file results.
-   * Never throws for damaged files: they are reported.
+   * Reads every block of every live table from disk (not from the block cache), checks
+   * checksums, key order and entry counts, and reports each file as clean, repaired (ECC fixed
+   * blocks; with autoHeal the file is queued for rewrite) or unrecoverable. Never throws for
+   * damaged files: they are reported.
    */
-  async verify(): Promise<{ files: { fileNumber: number; level: number; ok: boolean; entries: number; error?: string; code?: string }[]; ok: boolean }> {
+  async verify(): Promise<VerifyReport> {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot verify: database is closed')
-    const version = this.#versions.current
-    this.#pin(version)
-    const files = []
-    try {
-      for (const tables of version.levels) {
-        for (const table of tables) {
-          files.push(this.#verifyTable(table))
-          await new Promise((resolve) => setImmediate(resolve))
-        }
-      }
-    } finally {
-      this.#unpin(version)
-    }
-    return { files, ok: files.every((f) => f.ok) }
+    return this.#scrubPass(0)
   }
 
-  #verifyTable(table: TableMeta): { fileNumber: number; level: number; ok: boolean; entries: number; error?: string; code?: string } {
-    let entries = 0
+  /** One scrub pass over the current version's tables, reading at most `bytesPerSecondMax` (0: unbounded). */
+  async #scrubPass(bytesPerSecondMax: number): Promise<VerifyReport> {
+    const version = this.#versions.current
+    this.#pin(version)
     try {
-      // A fresh reader without the cache: verify must read the bytes on disk.
-      const reader = TableReader.open(this.#vfs, this.#path(tableFileName(table.fileNumber)), table.fileNumber, { codec: this.#options.blockCodec })
-      try {
-        const iterator = reader.iterator()
-        let previousKey = ''
-        let previousSeqno = SEQNO_MAX
-        for (iterator.seekToFirst(); iterator.valid(); iterator.next()) {
-          const key = iterator.key()
-          const seqno = iterator.seqno()
-          if (key < previousKey || (key === previousKey && seqno >= previousSeqno)) {
-            throw new StrataError('CORRUPTION', `Cannot verify ${tableFileName(table.fileNumber)}: keys out of order at entry ${entries}`)
-          }
-          previousKey = key
-          previousSeqno = seqno
-          entries++
-        }
-        iterator.close()
-        if (entries !== table.entryCount) {
-          throw new StrataError('CORRUPTION', `Cannot verify ${tableFileName(table.fileNumber)}: ${entries} entries, manifest says ${table.entryCount}`)
-        }
-      } finally {
-        reader.close()
-      }
-      return { fileNumber: table.fileNumber, level: table.level, ok: true, entries }
-    } catch (error) {
-      const code = error instanceof StrataError ? error.code : 'IO_ERROR'
-      return { fileNumber: table.fileNumber, level: table.level, ok: false, entries, error: String((error as Error).message), code }
+      const monitor = this.#options.integrity
+      const settings = { vfs: this.#vfs, directory: this.directory, codec: this.#options.blockCodec, repairCountOf: (fileNumber: number) => monitor.repairCountOf(fileNumber) }
+      const report = await runScrubPass(version.levels.flat(), (table) => verifyTable(table, settings), { bytesPerSecondMax, stopped: () => this.#closed })
+      monitor.recordPass(report)
+      return report
+    } finally {
+      this.#unpin(version)
     }
   }
 

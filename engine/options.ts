@@ -6,6 +6,8 @@
 import { StrataError } from './errors.ts'
 import type { BlockCodec } from './transform/block-codec.ts'
 import type { Vfs } from './vfs/vfs.ts'
+import { resolveIntegrity, type IntegrityOptions } from './integrity-options.ts'
+import { IntegrityMonitor, checkScrubInterval } from './scrub/mod.ts'
 
 /** Options of `open()`. Sizes in bytes, counts as counts. */
 export interface EngineOptions {
@@ -45,10 +47,21 @@ export interface EngineOptions {
   backgroundWork?: boolean
   /** Block codec for tables (the integrity stack plugs in here). Default: checksum only. */
   blockCodec?: BlockCodec
+  /**
+   * The integrity stack for every table block: compression, encryption, ECC, auto-heal
+   * (engine/integrity-options.ts). Default: checksum only. Not together with `blockCodec`.
+   */
+  integrity?: IntegrityOptions
+  /** Interval of the background patrol scrub, ms; 0 turns it off. Default 0. */
+  scrubIntervalMs?: number
 }
 
 /** Options with every default applied. */
-export type ResolvedOptions = Required<Omit<EngineOptions, 'blockCodec'>> & { blockCodec: BlockCodec | undefined }
+export type ResolvedOptions = Required<Omit<EngineOptions, 'blockCodec' | 'integrity'>> & {
+  blockCodec: BlockCodec | undefined
+  /** Counts what the integrity stack repairs; its codec reports to it. */
+  integrity: IntegrityMonitor
+}
 
 const MIB = 1024 * 1024
 
@@ -87,6 +100,18 @@ export function resolveOptions(options: EngineOptions, defaultVfs: () => Vfs): R
     walRecovery,
     backgroundWork: options.backgroundWork ?? true,
     blockCodec: options.blockCodec,
+    integrity: new IntegrityMonitor(),
+    scrubIntervalMs: checkScrubInterval(options.scrubIntervalMs ?? 0),
+  }
+  if (options.integrity !== undefined) {
+    if (options.blockCodec !== undefined) {
+      throw new StrataError('INVALID_ARGUMENT', 'Cannot open: options integrity and blockCodec are exclusive (integrity builds the codec)')
+    }
+    const monitor = resolved.integrity
+    const integrity = resolveIntegrity(options.integrity, (event) => monitor.recordRepair(event))
+    resolved.blockCodec = integrity.codec
+    monitor.description = integrity.description
+    monitor.autoHeal = integrity.autoHeal
   }
   if (resolved.l0StopWritesTrigger < resolved.l0CompactionTrigger) {
     throw new StrataError('INVALID_ARGUMENT', 'Cannot open: l0StopWritesTrigger must be >= l0CompactionTrigger')

@@ -3,6 +3,7 @@
  */
 import type { BlockCacheStats, FileCacheStats } from './cache/mod.ts'
 import type { RecoveryReport } from './recovery.ts'
+import type { IntegrityStats } from './scrub/mod.ts'
 
 export interface LevelStats {
   level: number
@@ -40,4 +41,6 @@ export interface EngineStats {
   readOnly: boolean
   backgroundError: string | undefined
   recovery: RecoveryReport
+  /** Integrity stack: configuration (no keys), ECC repairs, auto-heal, scrub passes. */
+  integrity: IntegrityStats
 }

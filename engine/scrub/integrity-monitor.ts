@@ -1,0 +1,110 @@
+/**
+ * IntegrityMonitor: the Db's record of what the integrity stack saw — verified ECC repairs (by
+ * kind and by file), the auto-heal queue's work, patrol scrub passes and key rotation rewrites —
+ * and the source of `stats().integrity`. The codec reports repairs synchronously, from inside a
+ * block read; the monitor only counts and hands the file to `onHealNeeded`, it never does I/O.
+ *
+ * Holds no key material: the description it reports carries suite and epochs only.
+ */
+import type { IntegrityDescription } from '../integrity-options.ts'
+import type { RepairEvent, RepairKind } from '../transform/mod.ts'
+import type { FileStatus, VerifyReport } from './verify-table.ts'
+
+/** `stats().integrity`. Counts are since open. */
+export interface IntegrityStats {
+  /** The configuration, without keys; 'none' / undefined for axes that are off. */
+  compression: string
+  encryption: { suite: string; activeEpoch: number; epochs: number[] } | undefined
+  ecc: string
+  autoHeal: boolean
+  /** Blocks repaired by ECC and verified by checksum. */
+  repairCount: number
+  repairsByKind: Record<RepairKind, number>
+  /** Distinct table files that had at least one block repaired. */
+  filesRepairedCount: number
+  /** Files queued for rewrite by auto-heal, rewritten, and failed to rewrite. */
+  healQueuedCount: number
+  healCompletedCount: number
+  healFailedCount: number
+  healPendingCount: number
+  lastHealError: string | undefined
+  /** Tables rewritten by compact() because they were sealed under an older key epoch. */
+  rekeyedTableCount: number
+  /** Scrub passes (patrol and verify()) and the per-file outcome of the last one. */
+  scrub: { passCount: number; lastPass: Record<FileStatus, number> | undefined }
+}
+
+export class IntegrityMonitor {
+  description: IntegrityDescription = { compression: 'none', encryption: undefined, ecc: 'none' }
+  autoHeal = false
+  /** Set by the Db: queue `fileNumber` for rewrite. Called only when autoHeal is on. */
+  onHealNeeded: ((fileNumber: number) => void) | undefined
+  readonly #repairsByKind: Record<RepairKind, number> = { xor: 0, 'reed-solomon': 0, 'sec-ded': 0 }
+  readonly #repairsByFile = new Map<number, number>()
+  #filesRepairedCount = 0
+  #heal = { queued: 0, completed: 0, failed: 0, pending: 0, lastError: undefined as string | undefined }
+  #rekeyedTableCount = 0
+  #scrubPassCount = 0
+  #lastPass: Record<FileStatus, number> | undefined
+
+  /** The codec's onRepair: count, then ask for a rewrite. */
+  recordRepair(event: RepairEvent): void {
+    this.#repairsByKind[event.kind]++
+    const previous = this.#repairsByFile.get(event.fileNumber) ?? 0
+    if (previous === 0) this.#filesRepairedCount++
+    this.#repairsByFile.set(event.fileNumber, previous + 1)
+    if (this.autoHeal) this.onHealNeeded?.(event.fileNumber)
+  }
+
+  /** Repairs seen in `fileNumber` since open (verify diffs this around a file's pass). */
+  repairCountOf(fileNumber: number): number {
+    return this.#repairsByFile.get(fileNumber) ?? 0
+  }
+
+  /** Forgets per-file counts of files that are gone (the totals stay). */
+  forgetFile(fileNumber: number): void {
+    this.#repairsByFile.delete(fileNumber)
+  }
+
+  healQueued(pendingCount: number): void {
+    this.#heal.queued++
+    this.#heal.pending = pendingCount
+  }
+
+  healFinished(error: unknown, pendingCount: number): void {
+    if (error === undefined) this.#heal.completed++
+    else {
+      this.#heal.failed++
+      this.#heal.lastError = error instanceof Error ? error.message : String(error)
+    }
+    this.#heal.pending = pendingCount
+  }
+
+  tableRekeyed(): void {
+    this.#rekeyedTableCount++
+  }
+
+  recordPass(report: VerifyReport): void {
+    this.#scrubPassCount++
+    this.#lastPass = { clean: report.cleanCount, repaired: report.repairedCount, unrecoverable: report.unrecoverableCount }
+  }
+
+  stats(): IntegrityStats {
+    return {
+      compression: this.description.compression,
+      encryption: this.description.encryption && { ...this.description.encryption, epochs: [...this.description.encryption.epochs] },
+      ecc: this.description.ecc,
+      autoHeal: this.autoHeal,
+      repairCount: this.#repairsByKind.xor + this.#repairsByKind['reed-solomon'] + this.#repairsByKind['sec-ded'],
+      repairsByKind: { ...this.#repairsByKind },
+      filesRepairedCount: this.#filesRepairedCount,
+      healQueuedCount: this.#heal.queued,
+      healCompletedCount: this.#heal.completed,
+      healFailedCount: this.#heal.failed,
+      healPendingCount: this.#heal.pending,
+      lastHealError: this.#heal.lastError,
+      rekeyedTableCount: this.#rekeyedTableCount,
+      scrub: { passCount: this.#scrubPassCount, lastPass: this.#lastPass && { ...this.#lastPass } },
+    }
+  }
+}
