@@ -12,7 +12,7 @@
 import path from 'node:path'
 import { Buffer } from 'node:buffer'
 import { EntryKind, SEQNO_MAX, type RangeTombstone } from './entry.ts'
-import { StrataError } from './errors.ts'
+import { StrataError, isStrataError } from './errors.ts'
 import { BATCH_OP_COUNT_MAX, LEVEL_COUNT } from './limits.ts'
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './options.ts'
 import { toCallerValue, toInternalKey, toValueBytes, type BytesLike } from './keys.ts'
@@ -277,6 +277,9 @@ export class Db {
     try {
       wal.add(payload)
     } catch (error) {
+      // INVALID_ARGUMENT (a record over the log limit) is thrown before anything is appended:
+      // the caller's mistake, not a failed log, so the store stays writable.
+      if (isStrataError(error, 'INVALID_ARGUMENT')) throw error
       throw this.#failWrites(error)
     }
     this.#applyToMemtable(firstSeqno, ops)
