@@ -258,7 +258,11 @@ export class Db {
       throw new StrataError('INVALID_ARGUMENT', `Cannot write batch: ${operations.length} operations exceed ${BATCH_OP_COUNT_MAX}`)
     }
     const ops = operations.map(toBatchOp)
-    if (ops.length === 0) return
+    if (ops.length === 0) {
+      // Nothing to write, but a closed or read-only store still says so (as for any write).
+      this.#checkWritable()
+      return
+    }
     await this.write(ops, options)
   }
 
