@@ -37,7 +37,7 @@ import { NodeVfs } from './vfs/node-vfs.ts'
 import type { Vfs } from './vfs/vfs.ts'
 import type { EngineStats } from './stats.ts'
 import { removeObsoleteFiles } from './obsolete-files.ts'
-import { runScrubPass, verifyTable, type VerifyReport } from './scrub/mod.ts'
+import { copyTable, HEAL_QUEUE_LENGTH_MAX, PatrolScrub, runScrubPass, SCRUB_BYTES_PER_SECOND_MAX, tableKeyEpoch, verifyTable, type VerifyReport } from './scrub/mod.ts'
 
 /** Options of a single write. */
 export interface WriteOptions {
@@ -122,6 +122,11 @@ export class Db {
   #workScheduled = false
   #exclusiveTail: Promise<void> = Promise.resolve()
   #waiters: (() => void)[] = []
+  /** Tables whose blocks ECC repaired, waiting for their rewrite (auto-heal), and the one being rewritten. */
+  readonly #healQueue = new Set<number>()
+  #healing: number | undefined
+  #healScheduled = false
+  #patrol: PatrolScrub | undefined
   readonly #counters = {
     userBytesWritten: 0,
     walBytesWritten: 0,
@@ -154,6 +159,7 @@ export class Db {
     this.#outputs = parts.outputs
     this.#lastSeqno = parts.versions.lastSeqno
     this.#recoveryReport = parts.recovery
+    parts.options.integrity.onHealNeeded = (fileNumber) => this.#queueHeal(fileNumber)
     this.#blockCache = new BlockCache({ capacityBytes: parts.options.blockCacheSizeBytes })
     this.#tables = new FileCache<TableReader>({
       entryCountMax: parts.options.openFileCountMax,
@@ -198,6 +204,12 @@ export class Db {
       db.#valueHooks = hooks
       removeObsoleteFiles(vfs, dir, versions, new Set([walNumber]))
       db.#scheduleWork()
+      if (resolved.scrubIntervalMs > 0) {
+        db.#patrol = new PatrolScrub(resolved.scrubIntervalMs, async () => {
+          await db.#scrubPass(SCRUB_BYTES_PER_SECOND_MAX).catch(() => undefined)
+        })
+        db.#patrol.start()
+      }
       return db
     } catch (error) {
       lock.release()
@@ -700,8 +712,88 @@ export class Db {
         const pick = pickAtLevel(levels, level, [], 1)!
         await this.#compact({ ...pick, inputs: levels[level].slice(), nextLevelInputs: levels[level + 1].slice() })
       }
+      // A tree whose data sits in one level is not merged above, so key rotation needs this.
+      await this.#rekeyTables()
     })
     this.#throwBackgroundError()
+  }
+
+  // ---------------------------------------------------------------- integrity: heal and rekey
+
+  /** Queues a table whose blocks ECC repaired for rewrite (auto-heal); the rewrite runs as background work. */
+  #queueHeal(fileNumber: number): void {
+    if (this.#closed || fileNumber === this.#healing || this.#healQueue.has(fileNumber)) return
+    if (this.#healQueue.size >= HEAL_QUEUE_LENGTH_MAX) return
+    this.#healQueue.add(fileNumber)
+    this.#options.integrity.healQueued(this.#healQueue.size)
+    if (this.#healScheduled) return
+    this.#healScheduled = true
+    void this.#exclusive(async () => {
+      this.#healScheduled = false
+      for (const queued of [...this.#healQueue]) {
+        if (this.#closed || this.#backgroundError !== undefined) return
+        this.#healQueue.delete(queued)
+        // Compacted away meanwhile: its data already lives in fresh blocks.
+        const table = this.#versions.current.levels.flat().find((t) => t.fileNumber === queued)
+        if (table === undefined) continue
+        let failure: unknown
+        this.#healing = queued
+        try {
+          await this.#rewriteTable(table)
+        } catch (error) {
+          failure = error
+        } finally {
+          this.#healing = undefined
+        }
+        this.#options.integrity.healFinished(failure, this.#healQueue.size)
+      }
+    })
+  }
+
+  /** Rewrites live tables sealed under a key epoch other than the active one (key rotation). */
+  async #rekeyTables(): Promise<void> {
+    const activeEpoch = this.#options.integrity.description.encryption?.activeEpoch
+    if (activeEpoch === undefined) return
+    for (const table of this.#versions.current.levels.flat()) {
+      if (tableKeyEpoch(this.#vfs, this.#path(tableFileName(table.fileNumber))) === activeEpoch) continue
+      await this.#rewriteTable(table)
+      this.#options.integrity.tableRekeyed()
+    }
+  }
+
+  /**
+   * Replaces `table` with a fresh copy of its contents in the same level, in one manifest edit
+   * (same keys, seqnos and range, so every read answers the same). Runs inside #exclusive.
+   */
+  async #rewriteTable(table: TableMeta): Promise<void> {
+    const output = this.#outputs.create(table.level)
+    let copy: TableMeta
+    try {
+      const handle = this.#tables.acquire(table.fileNumber)
+      try {
+        copyTable(handle.value, output)
+      } finally {
+        handle.release()
+      }
+      copy = await this.#outputs.finish(output)
+      await this.#vfs.syncDirectory(this.directory)
+      await this.#versions.logAndApply({ removedTables: [{ level: table.level, fileNumber: table.fileNumber }], addedTables: [copy] })
+    } catch (error) {
+      // Abandon the copy; the original stays live and readable.
+      this.#outputs.settle([output.fileNumber])
+      try {
+        output.file.close()
+        this.#vfs.remove(this.#path(tableFileName(output.fileNumber)))
+      } catch {
+        // Best effort: an orphan table is removed at the next open.
+      }
+      throw error
+    }
+    this.#outputs.settle([copy.fileNumber])
+    this.#tombstones = undefined
+    this.#options.integrity.forgetFile(table.fileNumber)
+    this.#obsoleteFiles.add(table.fileNumber)
+    this.#deleteObsoleteFiles()
   }
 
   #throwBackgroundError(): void {
@@ -785,6 +877,7 @@ export class Db {
 
   async #close(): Promise<void> {
     this.#closed = true
+    await this.#patrol?.stop()
     this.#wakeWaiters()
     try {
       await this.#exclusive(async () => undefined)
