@@ -11,7 +11,11 @@ import type { Latin1Buffer } from './table/latin1.ts'
 /** What the public API accepts as a key or value. */
 export type BytesLike = Uint8Array | string
 
-/** Validates a caller key and returns its internal latin1 form. Throws INVALID_ARGUMENT. */
+/**
+ * Validates a caller key and returns its internal latin1 form. Throws INVALID_ARGUMENT.
+ * The empty key is a valid key (as in LevelDB and RocksDB): it sorts before every other key,
+ * and abstract-level's compliance suite stores it.
+ */
 export function toInternalKey(key: unknown, action: string): string {
   let bytes: Uint8Array
   if (key instanceof Uint8Array) bytes = key
@@ -19,7 +23,6 @@ export function toInternalKey(key: unknown, action: string): string {
   else {
     throw new StrataError('INVALID_ARGUMENT', `Cannot ${action}: key must be a Uint8Array or string, got ${describeType(key)}`)
   }
-  if (bytes.length === 0) throw new StrataError('INVALID_ARGUMENT', `Cannot ${action}: key is empty`)
   if (bytes.length > KEY_SIZE_BYTES_MAX) {
     throw new StrataError('INVALID_ARGUMENT', `Cannot ${action}: key of ${bytes.length} bytes exceeds ${KEY_SIZE_BYTES_MAX}`)
   }
