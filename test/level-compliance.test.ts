@@ -92,3 +92,123 @@ describe('strata-kv/level', () => {
     }
   })
 })
+
+describe('StrataLevel beyond the suite', () => {
+  function tempLocation(): { location: string; cleanup: () => void } {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-level-'))
+    return { location: path.join(root, 'db'), cleanup: () => fs.rmSync(root, { recursive: true, force: true }) }
+  }
+
+  test('the empty key survives flush, compaction, reopen and a whole-range clear()', async () => {
+    const { location, cleanup } = tempLocation()
+    try {
+      const db = new StrataLevel(location)
+      await db.batch([
+        { type: 'put', key: '', value: 'empty' },
+        { type: 'put', key: '\x00', value: 'nul' },
+        { type: 'put', key: 'a', value: 'A' },
+      ])
+      await db.strata.flush()
+      await db.put('b', 'B')
+      await db.strata.compact()
+      await db.close()
+      await db.open()
+      assert.equal(await db.get(''), 'empty')
+      assert.deepEqual(await db.keys().all(), ['', '\x00', 'a', 'b'])
+      assert.deepEqual(await db.keys({ lte: '' }).all(), [''])
+      assert.deepEqual(await db.keys({ gt: '' }).all(), ['\x00', 'a', 'b'])
+      await db.clear()
+      assert.deepEqual(await db.keys().all(), [])
+      await db.strata.compact()
+      assert.deepEqual(await db.keys().all(), [])
+      await db.close()
+    } finally {
+      cleanup()
+    }
+  })
+
+  test('clear() with a plain range writes one range deletion and keeps neighbours', async () => {
+    const { location, cleanup } = tempLocation()
+    try {
+      const db = new StrataLevel(location)
+      const keys = Array.from({ length: 50 }, (_, index) => String(index).padStart(2, '0'))
+      await db.batch(keys.map((key) => ({ type: 'put' as const, key, value: key })))
+      await db.strata.flush()
+      const before = db.strata.stats().lastSeqno
+      await db.clear({ gt: '10', lte: '40' })
+      // One batch: a range deletion [11, 40) plus a point deletion of 40.
+      assert.equal(db.strata.stats().lastSeqno - before, 2)
+      assert.deepEqual(await db.keys().all(), keys.filter((key) => key <= '10' || key > '40'))
+      await db.clear({ gte: 'x' })
+      assert.equal(db.strata.stats().lastSeqno - before, 2, 'an empty range writes nothing')
+      await db.close()
+    } finally {
+      cleanup()
+    }
+  })
+
+  test('clear() with a snapshot deletes only what the snapshot sees', async () => {
+    const { location, cleanup } = tempLocation()
+    try {
+      const db = new StrataLevel(location)
+      await db.put('a', '1')
+      const snapshot = db.snapshot()
+      await db.put('b', '2')
+      await db.clear({ snapshot })
+      assert.deepEqual(await db.keys().all(), ['b'])
+      await snapshot.close()
+      await db.close()
+    } finally {
+      cleanup()
+    }
+  })
+
+  test('engine errors map to level codes and keep the StrataError as cause', async () => {
+    const { location, cleanup } = tempLocation()
+    try {
+      const first = new StrataLevel(location)
+      await first.open()
+      const second = new StrataLevel(location)
+      await assert.rejects(second.open(), (error: Error & { code?: string; cause?: Error & { code?: string; cause?: { code?: string } } }) => {
+        assert.equal(error.code, 'LEVEL_DATABASE_NOT_OPEN')
+        assert.equal(error.cause?.code, 'LEVEL_LOCKED')
+        assert.equal(error.cause?.cause?.code, 'LOCKED')
+        return true
+      })
+      await first.close()
+      const missing = new StrataLevel(path.join(location, 'absent'), { createIfMissing: false })
+      await assert.rejects(missing.open(), (error: Error & { code?: string; cause?: Error & { cause?: { code?: string } } }) => {
+        assert.equal(error.code, 'LEVEL_DATABASE_NOT_OPEN')
+        assert.match(error.cause!.message, /does not exist/)
+        assert.equal(error.cause?.cause?.code, 'NOT_FOUND')
+        return true
+      })
+      assert.throws(() => first.strata, { code: 'LEVEL_DATABASE_NOT_OPEN' })
+    } finally {
+      cleanup()
+    }
+  })
+
+  test('iterators seek after their end and read their implicit snapshot', async () => {
+    const { location, cleanup } = tempLocation()
+    try {
+      const db = new StrataLevel(location, { strata: { memtableSizeBytes: 4096 } })
+      await db.batch(['a', 'b', 'c'].map((key) => ({ type: 'put' as const, key, value: key })))
+      const iterator = db.iterator()
+      await db.del('b')
+      await db.put('d', 'd')
+      for (let index = 0; index < 200; index++) await db.put(`z${index}`, 'x'.repeat(100))
+      await db.strata.compact()
+      assert.deepEqual(await iterator.all(), [['a', 'a'], ['b', 'b'], ['c', 'c']])
+      const again = db.iterator()
+      assert.equal((await again.nextv(1000)).length, 203)
+      assert.equal(await again.next(), undefined)
+      again.seek('b')
+      assert.deepEqual(await again.next(), ['c', 'c'])
+      await again.close()
+      await db.close()
+    } finally {
+      cleanup()
+    }
+  })
+})
