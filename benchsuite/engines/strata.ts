@@ -4,6 +4,9 @@
  * "unavailable" and the run goes on without them. `strata` runs with KV separation off,
  * `blobtree` with it on at the run's `minBlobSizeBytes`. The preset decides every other option.
  */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import type { Availability, EffectiveOptions, EngineAdapter, EngineRunOptions, EngineSession, ScanRange, WriteEntry } from './adapter.ts'
 import { reasonOf, ScanTally } from './adapter.ts'
 
@@ -37,6 +40,23 @@ function loadStrata(): Promise<{ module: StrataModule } | { reason: string }> {
   return loaded
 }
 
+/**
+ * Opens a throwaway store with KV separation on: a build that rejects the option reports the
+ * blobtree engine unavailable (skipped with its reason) instead of failing every workload.
+ */
+async function probeKvSeparation(module: StrataModule): Promise<string | undefined> {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-probe-'))
+  try {
+    const db = await module.open(directory, { kvSeparation: { minBlobSize: 1024 } })
+    await db.close()
+    return undefined
+  } catch (error) {
+    return `KV separation unavailable in this build: ${reasonOf(error)}`
+  } finally {
+    fs.rmSync(directory, { recursive: true, force: true })
+  }
+}
+
 /** The options object handed to Strata's open(): preset, then the run's compression and KV separation. */
 export function strataOpenOptions(options: EngineRunOptions, kvSeparation: boolean): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...options.preset.strataOptions }
@@ -53,7 +73,12 @@ function createStrataAdapter(name: 'strata' | 'blobtree', kvSeparation: boolean)
     packages: ['strata-kv'],
     async load(): Promise<Availability> {
       const result = await loadStrata()
-      return 'module' in result ? { available: true, version: 'working tree' } : { available: false, reason: result.reason }
+      if (!('module' in result)) return { available: false, reason: result.reason }
+      if (kvSeparation) {
+        const reason = await probeKvSeparation(result.module)
+        if (reason !== undefined) return { available: false, reason }
+      }
+      return { available: true, version: 'working tree' }
     },
     async open(directory: string, options: EngineRunOptions): Promise<EngineSession> {
       const result = await loadStrata()
