@@ -1,6 +1,8 @@
 /**
  * strata-kv: the package entry. `open()` returns an engine database; with `kvSeparation` set,
- * large values will live in blob files (blobtree/, issue #4; not wired yet: see README).
+ * it returns a BlobDb (blobtree/), which has the same API and keeps values of at least
+ * `minBlobSize` bytes in blob files, written once, with blob GC (`db.gc()`, also run by
+ * `compact()`) and blob figures in `stats().blob`.
  * @example
  * ```ts
  * import { open } from 'strata-kv'
@@ -10,14 +12,19 @@
  * await db.close()
  * ```
  */
-import { Db, StrataError, type EngineOptions } from './engine/mod.ts'
+import { Db, type EngineOptions } from './engine/mod.ts'
+import { BlobDb, type KvSeparationOptions } from './blobtree/mod.ts'
 
 export * from './engine/mod.ts'
+export { BlobDb, type BlobDbStats, type BlobStats, type KvSeparationOptions, type CollectionReport } from './blobtree/mod.ts'
 
 /** Options of `open()`: the engine's options plus KV separation. */
 export interface OpenOptions extends EngineOptions {
-  /** Store values of at least `minBlobSize` bytes in blob files (value logs). */
-  kvSeparation?: { minBlobSize?: number }
+  /**
+   * Store values of at least `minBlobSize` bytes (default 1024) in blob files (value logs);
+   * the other fields tune blob file size and GC (blobtree/blob-db.ts, KvSeparationOptions).
+   */
+  kvSeparation?: KvSeparationOptions
 }
 
 /**
@@ -28,7 +35,10 @@ export interface OpenOptions extends EngineOptions {
 export async function open(directory: string, options: OpenOptions = {}): Promise<Db> {
   const { kvSeparation, ...engineOptions } = options ?? {}
   if (kvSeparation !== undefined) {
-    throw new StrataError('INVALID_ARGUMENT', 'Cannot open: kvSeparation is not available in this build yet (issue #4)')
+    // BlobDb has Db's public API but is not a Db (Db's #private fields make the class nominal),
+    // so the cast keeps one return type for callers typed against Db. TODO(#4): a shared
+    // `Database` interface that both implement, once the callers typed against Db move to it.
+    return (await BlobDb.open(directory, engineOptions, kvSeparation)) as unknown as Db
   }
   return Db.open(directory, engineOptions)
 }

@@ -19,3 +19,5 @@ export {
   type StaleDelta,
 } from './gc/accounting.ts'
 export * from './limits.ts'
+export { BlobDb, type BlobDbStats, type BlobStats, type BlobFileVerification, type KvSeparationOptions } from './blob-db.ts'
+export type { CollectionReport, CollectorStats } from './gc/collector.ts'

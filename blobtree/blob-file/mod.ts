@@ -9,3 +9,5 @@ export {
   FRAME_HEADER_SIZE_BYTES,
   type BlobFileFooter,
 } from './format.ts'
+export { encodeFooter } from './format.ts'
+export { describeKey } from './format.ts'

@@ -1,0 +1,240 @@
+/**
+ * BlobCollector: blob garbage collection over a ValueLog. It counts stale bytes as compaction
+ * drops handles (onDroppedValue → takeCompactionEdit, joined atomically to the compaction's
+ * manifest edit), relocates files whose staleness passes the threshold (live frames copied
+ * verbatim into the active file, new handles written to the index), and deletes files that
+ * are wholly dead or relocated once no snapshot or iterator can still reach an old handle.
+ *
+ * Liveness: a frame is live iff the index still maps its key to exactly that handle. The check
+ * and the write of the new handle happen while user writes are paused (`withWritesPaused`), so
+ * no user write can land between them and be overwritten by a relocated older value.
+ * Single-threaded; one collection runs at a time (the caller serialises `collect`).
+ */
+import { Buffer } from 'node:buffer'
+import { OpKind, type BatchOp } from '../../engine/mod.ts'
+import type { Version } from '../../engine/manifest/mod.ts'
+import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type ScannedFrame } from '../blob-file/mod.ts'
+import { decodeBlobHandle, encodeBlobHandle } from '../handle.ts'
+import { isSealed, type ValueLog } from '../value-log.ts'
+
+/** What the collector needs of the database around it. */
+export interface CollectorPort {
+  currentVersion(): Version
+  /** Open snapshots and iterators: readers that may hold handles older than a relocation. */
+  readerCount(): number
+  /** The handle the index maps `key` (latin1) to now, or undefined (absent, deleted, inline). */
+  lookupHandle(key: string): Uint8Array | undefined
+  /** Writes BlobHandle ops straight to the engine (writes are paused around the call). */
+  writeHandles(ops: BatchOp[], sync: boolean): Promise<void>
+  /** Runs `work` with user writes held back and in-flight ones settled. */
+  withWritesPaused<T>(work: () => Promise<T>): Promise<T>
+}
+
+/** Tuning of the collector. */
+export interface CollectorOptions {
+  /** Relocate a sealed file once this fraction of its frame bytes is stale. Default 0.25. */
+  stalenessThreshold: number
+  /** Live bytes one collection copies at most (at least one file is always taken). */
+  relocationBytesMax: number
+}
+
+/** Figures of the work done since open, for stats(). */
+export interface CollectorStats {
+  bytesMoved: number
+  framesMoved: number
+  filesRelocated: number
+  filesDeleted: number
+  /** Files relocated or dead, waiting until no reader can reach them. */
+  filesAwaitingDeletion: number
+}
+
+/** What one `collect()` did. */
+export interface CollectionReport {
+  relocatedFileNumbers: number[]
+  deletedFileNumbers: number[]
+  bytesMoved: number
+}
+
+/** Live frames are copied and their handles written in chunks of about this many bytes. */
+const RELOCATION_CHUNK_BYTES_MAX = 4 * 1024 * 1024
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false
+  return true
+}
+
+/** Bytes of all frames in a sealed file of `sizeBytes`. */
+function frameBytesOf(sizeBytes: number): number {
+  return sizeBytes - FILE_HEADER_SIZE_BYTES - FOOTER_SIZE_BYTES
+}
+
+export class BlobCollector {
+  readonly #log: ValueLog
+  readonly #options: CollectorOptions
+  #port: CollectorPort | undefined
+  /** Stale bytes reported by compaction and not yet handed to a manifest edit. */
+  readonly #pending = new Map<number, number>()
+  /** Relocated or dead files: deleted once readerCount() is 0. */
+  readonly #retired = new Set<number>()
+  /** Files whose removal edit is in flight or done: their stale deltas are dropped. */
+  readonly #removed = new Set<number>()
+  readonly #stats: Omit<CollectorStats, 'filesAwaitingDeletion'> = { bytesMoved: 0, framesMoved: 0, filesRelocated: 0, filesDeleted: 0 }
+
+  constructor(log: ValueLog, options: CollectorOptions) {
+    this.#log = log
+    this.#options = options
+  }
+
+  attach(port: CollectorPort): void {
+    this.#port = port
+  }
+
+  /** Engine hook: compaction dropped `handleBytes`. */
+  onDroppedValue(_key: string, handleBytes: Uint8Array): void {
+    let fileNumber: number
+    let frameSizeBytes: number
+    try {
+      ;({ fileNumber, frameSizeBytes } = decodeBlobHandle(handleBytes))
+    } catch {
+      // A handle that does not decode points at nothing to reclaim; reads of it already fail.
+      return
+    }
+    if (this.#removed.has(fileNumber)) return
+    this.#pending.set(fileNumber, (this.#pending.get(fileNumber) ?? 0) + frameSizeBytes)
+  }
+
+  /**
+   * Engine hook: the stale bytes to join the compaction edit being logged. Deltas for files
+   * being sealed wait for the next edit (the seal edit carries the file's stale figure over);
+   * deltas for files no longer listed are dropped (their bytes are gone already).
+   */
+  takeCompactionEdit(version: Version): { blobStaleBytes: { fileNumber: number; staleBytesDelta: number }[] } {
+    const blobStaleBytes: { fileNumber: number; staleBytesDelta: number }[] = []
+    for (const [fileNumber, staleBytes] of this.#pending) {
+      if (this.#log.sealEditsInFlight.has(fileNumber)) continue
+      this.#pending.delete(fileNumber)
+      if (this.#removed.has(fileNumber) || !version.blobFiles.has(fileNumber)) continue
+      blobStaleBytes.push({ fileNumber, staleBytesDelta: staleBytes })
+    }
+    return { blobStaleBytes }
+  }
+
+  stats(): CollectorStats {
+    return { ...this.#stats, filesAwaitingDeletion: this.#retired.size }
+  }
+
+  /**
+   * One collection: files wholly dead are retired, files past the staleness threshold are
+   * relocated then retired, and retired files are deleted if no reader can reach them.
+   * @throws {StrataError} from reading a damaged file (it is then left in place) or from writes.
+   */
+  async collect(): Promise<CollectionReport> {
+    const port = this.#portOrThrow()
+    const report: CollectionReport = { relocatedFileNumbers: [], deletedFileNumbers: [], bytesMoved: 0 }
+    const { dead, toRelocate } = this.#pick(port.currentVersion())
+    for (const fileNumber of dead) this.#retired.add(fileNumber)
+    for (const fileNumber of toRelocate) {
+      report.bytesMoved += await port.withWritesPaused(() => this.#relocate(fileNumber))
+      this.#retired.add(fileNumber)
+      this.#stats.filesRelocated++
+      report.relocatedFileNumbers.push(fileNumber)
+    }
+    report.deletedFileNumbers = await this.deleteRetired()
+    return report
+  }
+
+  /** Deletes retired files when no snapshot or iterator is open; returns the numbers deleted. */
+  async deleteRetired(): Promise<number[]> {
+    const port = this.#portOrThrow()
+    if (this.#retired.size === 0 || port.readerCount() > 0) return []
+    const fileNumbers = [...this.#retired]
+    for (const fileNumber of fileNumbers) this.#removed.add(fileNumber)
+    await this.#log.removeFiles(fileNumbers)
+    for (const fileNumber of fileNumbers) this.#retired.delete(fileNumber)
+    this.#stats.filesDeleted += fileNumbers.length
+    return fileNumbers
+  }
+
+  #pick(version: Version): { dead: number[]; toRelocate: number[] } {
+    const busy = new Set<number>(this.#log.sealingFileNumbers())
+    const active = this.#log.activeFileNumber()
+    if (active !== undefined) busy.add(active)
+    const dead: number[] = []
+    const toRelocate: number[] = []
+    let liveBytesPicked = 0
+    for (const fileNumber of [...version.blobFiles.keys()].sort((a, b) => a - b)) {
+      const state = version.blobFiles.get(fileNumber)!
+      if (busy.has(fileNumber) || this.#retired.has(fileNumber) || this.#removed.has(fileNumber)) continue
+      if (!isSealed(state.meta.sizeBytes) || this.#log.sealEditsInFlight.has(fileNumber)) continue
+      const frameBytes = frameBytesOf(state.meta.sizeBytes)
+      // Every frame stale (or none written): nothing to copy. Judged on the applied, durable
+      // manifest figure, so a compaction edit still in flight cannot make a file look dead.
+      if (state.staleBytes >= frameBytes) {
+        dead.push(fileNumber)
+        continue
+      }
+      if (state.staleBytes / frameBytes < this.#options.stalenessThreshold) continue
+      const liveBytes = frameBytes - state.staleBytes
+      if (toRelocate.length > 0 && liveBytesPicked + liveBytes > this.#options.relocationBytesMax) continue
+      toRelocate.push(fileNumber)
+      liveBytesPicked += liveBytes
+    }
+    return { dead, toRelocate }
+  }
+
+  /**
+   * Copies the live frames of `fileNumber` into the active file and points the index at the
+   * copies; the last write is synced (after the blob file), so once this resolves the old file
+   * is needed only by readers older than the relocation. Returns the bytes moved.
+   */
+  async #relocate(fileNumber: number): Promise<number> {
+    const port = this.#portOrThrow()
+    // Bodies are decoded while scanning: a damaged frame must fail here, never be copied on.
+    const reader = this.#log.openDetachedReader(fileNumber)
+    try {
+      return await this.#relocateFrames(scanBlobFile(reader, { decodeValues: true }))
+    } finally {
+      reader.close()
+    }
+  }
+
+  async #relocateFrames(scan: Iterable<ScannedFrame>): Promise<number> {
+    const port = this.#portOrThrow()
+    let chunk: { frame: ScannedFrame; key: string }[] = []
+    let chunkBytes = 0
+    let bytesMoved = 0
+    for (const frame of scan) {
+      const key = Buffer.from(frame.key.buffer, frame.key.byteOffset, frame.key.byteLength).toString('latin1')
+      const current = port.lookupHandle(key)
+      if (current === undefined || !bytesEqual(current, encodeBlobHandle(frame.handle))) continue
+      if (chunk.length > 0 && chunkBytes + frame.frameBytes.length > RELOCATION_CHUNK_BYTES_MAX) {
+        bytesMoved += await this.#move(chunk, false)
+        chunk = []
+        chunkBytes = 0
+      }
+      chunk.push({ frame, key })
+      chunkBytes += frame.frameBytes.length
+    }
+    if (chunk.length > 0) bytesMoved += await this.#move(chunk, true)
+    return bytesMoved
+  }
+
+  async #move(chunk: readonly { frame: ScannedFrame; key: string }[], last: boolean): Promise<number> {
+    const port = this.#portOrThrow()
+    const handles = this.#log.copy(chunk.map(({ frame }) => ({ frameBytes: frame.frameBytes, rawValueSizeBytes: frame.rawValueSizeBytes })))
+    const ops: BatchOp[] = chunk.map(({ key }, index) => ({ kind: OpKind.BlobHandle, key, value: encodeBlobHandle(handles[index]) }))
+    if (last) await this.#log.syncAll()
+    await port.writeHandles(ops, last)
+    let bytes = 0
+    for (const { frame } of chunk) bytes += frame.frameBytes.length
+    this.#stats.bytesMoved += bytes
+    this.#stats.framesMoved += chunk.length
+    return bytes
+  }
+
+  #portOrThrow(): CollectorPort {
+    if (this.#port === undefined) throw new Error('BlobCollector used before attach()')
+    return this.#port
+  }
+}
