@@ -19,7 +19,7 @@ import { toCallerValue, toInternalKey, toValueBytes, type BytesLike } from './ke
 import { Memtable } from './memtable/memtable.ts'
 import { encodeBatch, OpKind, type BatchOp } from './batch/write-batch.ts'
 import { WalWriter } from './wal/mod.ts'
-import { VersionSet, tableFileName, walFileName, type Version, type TableMeta, type VersionEdit } from './manifest/mod.ts'
+import { VersionSet, parseFileName, tableFileName, walFileName, type Version, type TableMeta, type VersionEdit } from './manifest/mod.ts'
 import { TableReader } from './table/mod.ts'
 import { TableOutputs, flushMemtable, type TableOutput } from './table-outputs.ts'
 import { BlockCache, FileCache } from './cache/mod.ts'
@@ -184,7 +184,9 @@ export class Db {
     const resolved = resolveOptions(options, () => new NodeVfs())
     const vfs = resolved.vfs
     const dir = path.resolve(directory)
-    const exists = vfs.exists(path.join(dir, 'CURRENT'))
+    // Data files without CURRENT are a damaged store, not a fresh one: creating an empty store
+    // there would replay stale logs and delete the tables as orphans. recover() says CORRUPTION.
+    const exists = vfs.exists(path.join(dir, 'CURRENT')) || holdsDataFiles(vfs, dir)
     if (!exists && !resolved.createIfMissing) {
       throw new StrataError('NOT_FOUND', `Cannot open ${dir}: no database there and createIfMissing is false`, { details: { directory: dir } })
     }
@@ -890,6 +892,15 @@ export class Db {
       this.#lock.release()
     }
   }
+}
+
+/** True when `directory` holds a table, log or blob file named by this engine. */
+function holdsDataFiles(vfs: Vfs, directory: string): boolean {
+  if (!vfs.exists(directory)) return false
+  return vfs.list(directory).some((name) => {
+    const kind = parseFileName(name)?.kind
+    return kind === 'table' || kind === 'wal' || kind === 'blob'
+  })
 }
 
 /** True when a table of `version` at `fromLevel` or deeper, not among the inputs, overlaps [start, end]. */
