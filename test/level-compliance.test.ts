@@ -37,8 +37,8 @@ interface SuiteReport {
   skips: string[]
 }
 
-/** Runs the suite on a fresh tape harness; resolves once tape reports the end. */
-function runSuite(factory: (options?: object) => unknown): Promise<SuiteReport> {
+/** Runs what `register` adds to a fresh tape harness; resolves once tape reports the end. */
+function runTape(register: (test: unknown) => void): Promise<SuiteReport> {
   const harness = tape.createHarness()
   const report: SuiteReport = { testCount: 0, assertCount: 0, failures: [], skips: [] }
   const testNames = new Map<number, string>()
@@ -62,8 +62,12 @@ function runSuite(factory: (options?: object) => unknown): Promise<SuiteReport> 
     })
     stream.on('end', () => resolve(report))
   })
-  suite({ test: harness, factory })
+  register(harness)
   return finished
+}
+
+function runSuite(factory: (options?: object) => unknown): Promise<SuiteReport> {
+  return runTape((test) => suite({ test, factory }))
 }
 
 /** A short rendering of an expected or actual value: enough to find the failure. */
@@ -78,6 +82,22 @@ function fmt(value: unknown): string {
 }
 
 describe('strata-kv/level', () => {
+  test('the tape collector reports failed and skipped assertions (it can fail)', async () => {
+    const report = await runTape((test) => {
+      const tapeTest = test as (name: string, body: (t: { ok(value: unknown, message: string): void; skip(message: string): void; end(): void }) => void) => void
+      tapeTest('a failing test', (t) => {
+        t.ok(true, 'passes')
+        t.ok(false, 'fails')
+        t.skip('skipped')
+        t.end()
+      })
+    })
+    assert.equal(report.testCount, 1)
+    assert.equal(report.failures.length, 1)
+    assert.match(report.failures[0], /a failing test › fails/)
+    assert.equal(report.skips.length, 1)
+  })
+
   test('passes the abstract-level compliance suite (tape)', { timeout: 240_000 }, async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-level-'))
     let directoryIndex = 0
