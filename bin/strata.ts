@@ -6,6 +6,22 @@ const commands: Record<string, { summary: string; load: () => Promise<{ main(arg
   bench: { summary: 'run the benchmark suite (strata bench run --help)', load: () => import('../benchsuite/cli.ts') },
   report: { summary: 'build HTML reports and regression views (strata report --help)', load: () => import('../reports/cli.ts') },
   demo: { summary: 'store and read back large values, print stats', load: () => import('./demo.ts') },
+  inspect: forensics('inspect', 'levels, tables, blob files and sizes of a store (read-only)'),
+  verify: forensics('verify', 'read every table: clean / repaired / unrecoverable per file'),
+  scrub: forensics('scrub', 'verify block by block, naming each damaged block'),
+  'dump-block': forensics('dump-block', "decode one block's header and regions (strata dump-block --help)"),
+  stats: forensics('stats', 'sizes and counts per level and of blob files (read-only)'),
+}
+
+/** A forensics subcommand: engine/forensics/cli.ts handles all five, keyed by name. */
+function forensics(name: string, summary: string): (typeof commands)[string] {
+  return {
+    summary,
+    load: async () => {
+      const cli = await import('../engine/forensics/cli.ts')
+      return { main: (argv: string[]) => cli.main([name, ...argv]) }
+    },
+  }
 }
 
 function usage(): string {

@@ -1,0 +1,314 @@
+/**
+ * The forensics subcommands of `strata` (bin/strata.ts lazy-imports this file): inspect, verify,
+ * scrub, dump-block, stats. Every command is read-only: the manifest is opened with
+ * `readOnly: true` (no new manifest, no lock), tables and blocks are only read, so they are safe
+ * on a store another process has open. Exit status: 0 clean (or repaired), 1 damage found or the
+ * store/file could not be read, 2 usage error.
+ */
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { StrataError } from '../errors.ts'
+import { parseFileName, tableFileName, blobFileName } from '../manifest/mod.ts'
+import { FOOTER_SIZE_BYTES } from '../table/mod.ts'
+import { NodeVfs, type Vfs } from '../vfs/mod.ts'
+import { anatomize, formatAnatomy } from './block-anatomy.ts'
+import { loadKeyFile, readingCodec, type LoadedKeys } from './key-file.ts'
+import { readVersion, tableCodecSummary, verifyStore, walkTableBlocks } from './store-reader.ts'
+
+/** Where a command writes; tests pass their own. */
+export interface CliIo {
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+  vfs: Vfs
+}
+
+const USAGE = `Usage: strata <inspect|verify|scrub|dump-block|stats> … (read-only forensics)
+
+  strata inspect <dir> [--json]
+      levels, tables (size, entries, key range, codec), blob files, from the manifest
+  strata verify <dir> [--key-file K] [--epoch N] [--json]
+      read every table; per file: clean, repaired (by ECC) or unrecoverable
+  strata scrub <dir> [--key-file K] [--epoch N] [--json]
+      like verify, block by block, naming each damaged block's offset
+  strata dump-block <file> --offset N [--key-file K] [--epoch N] [--file-number N] [--json]
+      decode one block's header and regions; without a key: suite, epoch, flags, AAD
+  strata stats <dir> [--json]
+      sizes and counts per level and of blob files
+
+Key file: 64 hex digits or 32 raw bytes (the key of --epoch, default the block's own or 1),
+or JSON {"suite","activeEpoch","keys":[{"epoch":1,"key":"<hex>"}]}.
+Exit status: 0 clean, 1 damage found or unreadable, 2 usage error.
+`
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  'key-file': { type: 'string' },
+  epoch: { type: 'string' },
+  offset: { type: 'string' },
+  'file-number': { type: 'string' },
+} as const
+
+class UsageError extends Error {}
+
+type Parsed = { positionals: string[]; values: { json?: boolean; help?: boolean; 'key-file'?: string; epoch?: string; offset?: string; 'file-number'?: string } }
+
+function parse(argv: string[]): Parsed {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }) as Parsed
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+}
+
+function integerOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined
+  const parsed = Number(value)
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed)) throw new UsageError(`--${name} must be a non-negative integer, got '${value}'`)
+  return parsed
+}
+
+function onePositional(parsed: Parsed, what: string): string {
+  if (parsed.positionals.length !== 1) throw new UsageError(`expected one ${what}, got ${parsed.positionals.length}`)
+  return path.resolve(parsed.positionals[0])
+}
+
+function keysOf(parsed: Parsed, defaultEpoch: number): LoadedKeys | undefined {
+  const keyFile = parsed.values['key-file']
+  return keyFile === undefined ? undefined : loadKeyFile(keyFile, integerOption(parsed.values.epoch, 'epoch') ?? defaultEpoch)
+}
+
+/**
+ * Runs one forensics command; `argv[0]` is its name.
+ * @example
+ * ```ts
+ * const status = await runForensics(['inspect', '/data/db'], { stdout: (t) => process.stdout.write(t), stderr: …, vfs: new NodeVfs() })
+ * ```
+ */
+export async function runForensics(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    const parsed = parse(rest)
+    if (parsed.values.help) {
+      io.stdout(USAGE)
+      return 0
+    }
+    switch (command) {
+      case 'inspect':
+        return await inspect(parsed, io)
+      case 'stats':
+        return await stats(parsed, io)
+      case 'verify':
+        return await verify(parsed, io)
+      case 'scrub':
+        return await scrub(parsed, io)
+      case 'dump-block':
+        return dumpBlock(parsed, io)
+      default:
+        throw new UsageError(`unknown command '${String(command)}'`)
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`strata ${command ?? ''}: ${error.message}\n\n${USAGE}`)
+      return 2
+    }
+    const code = error instanceof StrataError ? `${error.code}: ` : ''
+    io.stderr(`strata ${command}: ${code}${(error as Error).message}\n`)
+    return 1
+  }
+}
+
+async function inspect(parsed: Parsed, io: CliIo): Promise<number> {
+  const directory = onePositional(parsed, 'store directory')
+  const { version, manifestFileName, lastSeqno } = await readVersion(io.vfs, directory)
+  const levels = version.levels.map((tables, level) => ({
+    level,
+    tables: tables.map((table) => ({
+      file: tableFileName(table.fileNumber),
+      sizeBytes: table.sizeBytes,
+      entryCount: table.entryCount,
+      tombstoneCount: table.tombstoneCount,
+      rangeTombstoneCount: table.rangeTombstoneCount,
+      smallestKey: table.smallestKey,
+      largestKey: table.largestKey,
+      seqnos: [table.smallestSeqno, table.largestSeqno],
+      codec: safeCodecSummary(io.vfs, directory, table),
+    })),
+  }))
+  const blobFiles = [...version.blobFiles.values()].map((state) => ({ file: blobFileName(state.meta.fileNumber), sizeBytes: state.meta.sizeBytes, valueCount: state.meta.valueCount, staleBytes: state.staleBytes }))
+  if (parsed.values.json) {
+    io.stdout(`${JSON.stringify({ directory, manifest: manifestFileName, lastSeqno, levels, blobFiles }, null, 2)}\n`)
+    return 0
+  }
+  const lines = [`store      ${directory}`, `manifest   ${manifestFileName}, last seqno ${lastSeqno}`]
+  for (const { level, tables } of levels) {
+    if (tables.length === 0) continue
+    lines.push(`level ${level}    ${tables.length} table(s), ${tables.reduce((sum, t) => sum + t.sizeBytes, 0)} bytes`)
+    for (const t of tables) {
+      lines.push(`  ${t.file}  ${String(t.sizeBytes).padStart(10)} B  ${String(t.entryCount).padStart(8)} entries  [${printable(t.smallestKey)} .. ${printable(t.largestKey)}]  seqno ${t.seqnos[0]}-${t.seqnos[1]}  ${t.codec}`)
+    }
+  }
+  if (levels.every(({ tables }) => tables.length === 0)) lines.push('tables     none')
+  lines.push(`blob files ${blobFiles.length === 0 ? 'none' : `${blobFiles.length}, ${blobFiles.reduce((sum, b) => sum + b.sizeBytes, 0)} bytes`}`)
+  for (const blob of blobFiles) lines.push(`  ${blob.file}  ${String(blob.sizeBytes).padStart(10)} B  ${blob.valueCount} values  ${blob.staleBytes} stale bytes`)
+  io.stdout(`${lines.join('\n')}\n`)
+  return 0
+}
+
+function safeCodecSummary(vfs: Vfs, directory: string, table: Parameters<typeof tableCodecSummary>[2]): string {
+  try {
+    return tableCodecSummary(vfs, directory, table)
+  } catch (error) {
+    return `unreadable (${error instanceof StrataError ? error.code : 'IO_ERROR'})`
+  }
+}
+
+/** Keys are latin1 strings inside the engine; show printable ASCII, escape the rest. */
+function printable(key: string): string {
+  return [...key].map((ch) => (ch >= ' ' && ch <= '~' ? ch : `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`)).join('')
+}
+
+async function stats(parsed: Parsed, io: CliIo): Promise<number> {
+  const directory = onePositional(parsed, 'store directory')
+  const { version, lastSeqno } = await readVersion(io.vfs, directory)
+  const levels = version.levels.map((tables, level) => ({
+    level,
+    tableCount: tables.length,
+    sizeBytes: tables.reduce((sum, t) => sum + t.sizeBytes, 0),
+    entryCount: tables.reduce((sum, t) => sum + t.entryCount, 0),
+    tombstoneCount: tables.reduce((sum, t) => sum + t.tombstoneCount, 0),
+  }))
+  const blobs = [...version.blobFiles.values()]
+  const summary = {
+    lastSeqno,
+    tableCount: levels.reduce((sum, l) => sum + l.tableCount, 0),
+    tableBytes: levels.reduce((sum, l) => sum + l.sizeBytes, 0),
+    entryCount: levels.reduce((sum, l) => sum + l.entryCount, 0),
+    blobFileCount: blobs.length,
+    blobBytes: blobs.reduce((sum, b) => sum + b.meta.sizeBytes, 0),
+    blobStaleBytes: blobs.reduce((sum, b) => sum + b.staleBytes, 0),
+    levels: levels.filter((l) => l.tableCount > 0),
+  }
+  if (parsed.values.json) {
+    io.stdout(`${JSON.stringify(summary, null, 2)}\n`)
+    return 0
+  }
+  const lines = [
+    `last seqno      ${summary.lastSeqno}`,
+    `tables          ${summary.tableCount}, ${summary.tableBytes} bytes, ${summary.entryCount} entries`,
+    ...summary.levels.map((l) => `  level ${l.level}       ${l.tableCount} table(s), ${l.sizeBytes} bytes, ${l.entryCount} entries, ${l.tombstoneCount} tombstones`),
+    `blob files      ${summary.blobFileCount}, ${summary.blobBytes} bytes, ${summary.blobStaleBytes} stale bytes`,
+  ]
+  io.stdout(`${lines.join('\n')}\n`)
+  return 0
+}
+
+async function verify(parsed: Parsed, io: CliIo): Promise<number> {
+  const directory = onePositional(parsed, 'store directory')
+  const keys = keysOf(parsed, 1)
+  const { version } = await readVersion(io.vfs, directory)
+  const report = verifyStore(io.vfs, directory, version, (monitor) => readingCodec(keys, (event) => monitor.recordRepair(event)))
+  if (parsed.values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`)
+  else {
+    const lines = report.files.map((file) => {
+      const name = `${tableFileName(file.fileNumber)} L${file.level}`
+      if (file.status === 'clean') return `${name}  clean  ${file.entries} entries`
+      if (file.status === 'repaired') return `${name}  repaired  ${file.repairCount} block(s) fixed by ECC, ${file.entries} entries`
+      return `${name}  unrecoverable  ${file.code}: ${file.error}`
+    })
+    lines.push(`${report.files.length} file(s): ${report.cleanCount} clean, ${report.repairedCount} repaired, ${report.unrecoverableCount} unrecoverable`)
+    io.stdout(`${lines.join('\n')}\n`)
+  }
+  return report.ok ? 0 : 1
+}
+
+async function scrub(parsed: Parsed, io: CliIo): Promise<number> {
+  const directory = onePositional(parsed, 'store directory')
+  const keys = keysOf(parsed, 1)
+  const { version } = await readVersion(io.vfs, directory)
+  let repairs = 0
+  const codec = readingCodec(keys, () => repairs++)
+  const files = version.levels.flat().map((table) => {
+    const name = tableFileName(table.fileNumber)
+    const walk = walkTableBlocks(io.vfs, path.join(directory, name), table.fileNumber, codec, () => repairs)
+    const count = (status: string) => walk.blocks.filter((block) => block.status === status).length
+    const unrecoverable = count('unrecoverable') + (walk.stoppedAt === undefined ? 0 : 1)
+    const status = unrecoverable > 0 ? 'unrecoverable' : count('repaired') > 0 ? 'repaired' : 'clean'
+    return { file: name, level: table.level, status, blockCount: walk.blocks.length, repaired: count('repaired'), unrecoverable, stoppedAt: walk.stoppedAt, damaged: walk.blocks.filter((block) => block.status !== 'clean') }
+  })
+  const ok = files.every((file) => file.status !== 'unrecoverable')
+  if (parsed.values.json) {
+    io.stdout(`${JSON.stringify({ ok, files }, null, 2)}\n`)
+    return ok ? 0 : 1
+  }
+  const lines: string[] = []
+  for (const file of files) {
+    lines.push(`${file.file} L${file.level}  ${file.status}  ${file.blockCount} blocks`)
+    for (const block of file.damaged) lines.push(`  block at ${block.offsetBytes} (${block.sizeBytes} B, type ${block.blockType})  ${block.status}${block.code ? ` ${block.code}` : ''}`)
+    if (file.stoppedAt !== undefined) lines.push(`  cannot find the end of the block at ${file.stoppedAt}; the rest of the file is unchecked`)
+  }
+  const count = (status: string) => files.filter((file) => file.status === status).length
+  lines.push(`${files.length} file(s): ${count('clean')} clean, ${count('repaired')} repaired, ${count('unrecoverable')} unrecoverable`)
+  io.stdout(`${lines.join('\n')}\n`)
+  return ok ? 0 : 1
+}
+
+function dumpBlock(parsed: Parsed, io: CliIo): number {
+  const filePath = onePositional(parsed, 'file')
+  const offsetBytes = integerOption(parsed.values.offset, 'offset')
+  if (offsetBytes === undefined) throw new UsageError('--offset is required')
+  const fileNumber = integerOption(parsed.values['file-number'], 'file-number') ?? fileNumberOf(filePath)
+  if (!io.vfs.exists(filePath)) throw new StrataError('NOT_FOUND', `Cannot read ${filePath}: no such file`)
+  const fileSizeBytes = io.vfs.sizeBytes(filePath)
+  // Tables end in a footer no block runs into; other files (blob files) end at their size.
+  const endBytes = filePath.endsWith('.sst') ? Math.max(0, fileSizeBytes - FOOTER_SIZE_BYTES) : fileSizeBytes
+  if (offsetBytes >= endBytes) throw new UsageError(`--offset ${offsetBytes} is past the last block (blocks end at ${endBytes})`)
+  const bytes = new Uint8Array(endBytes - offsetBytes)
+  const file = io.vfs.openRead(filePath)
+  try {
+    file.read(bytes, offsetBytes)
+  } finally {
+    file.close()
+  }
+  const anatomy = anatomize(bytes, offsetBytes, fileNumber)
+  const decoded = parsed.values['key-file'] === undefined && anatomy.encryption ? undefined : decodeBlock(bytes, anatomy, fileNumber, filePath, keysOf(parsed, anatomy.encryption?.keyEpoch ?? 1))
+  if (parsed.values.json) {
+    io.stdout(`${JSON.stringify({ file: filePath, fileNumber, ...anatomy, decoded }, null, 2)}\n`)
+  } else {
+    const lines = [`file        ${filePath} (file number ${fileNumber})`, ...formatAnatomy(anatomy)]
+    if (decoded === undefined) lines.push('decoded     not attempted: the block is encrypted and no --key-file was given')
+    else if (decoded.ok) lines.push(`decoded     ${decoded.rawSizeBytes} raw bytes${decoded.repaired ? ' (after an ECC repair)' : ''}`, `raw head    ${decoded.headHex}`)
+    else lines.push(`decoded     FAILED ${decoded.code}: ${decoded.error}`)
+    io.stdout(`${lines.join('\n')}\n`)
+  }
+  return anatomy.checksumOk && (decoded === undefined || decoded.ok) ? 0 : 1
+}
+
+const RAW_HEAD_SIZE_BYTES = 64
+
+function decodeBlock(bytes: Uint8Array, anatomy: ReturnType<typeof anatomize>, fileNumber: number, fileName: string, keys: LoadedKeys | undefined) {
+  if (anatomy.sizeBytes === undefined) return { ok: false as const, code: 'CORRUPTION', error: 'the block end could not be found' }
+  let repaired = false
+  try {
+    const codec = readingCodec(keys, () => (repaired = true))
+    const raw = codec.decode(bytes.subarray(0, anatomy.sizeBytes), { fileNumber, blockType: anatomy.blockType, fileName, offsetBytes: anatomy.offsetBytes })
+    return { ok: true as const, rawSizeBytes: raw.length, repaired, headHex: Buffer.from(raw.subarray(0, RAW_HEAD_SIZE_BYTES)).toString('hex') }
+  } catch (error) {
+    return { ok: false as const, code: error instanceof StrataError ? error.code : 'IO_ERROR', error: (error as Error).message }
+  }
+}
+
+/** The file number in a Strata file name (000007.sst → 7); 0 when the name has none. */
+function fileNumberOf(filePath: string): number {
+  const parsed = parseFileName(path.basename(filePath))
+  return parsed !== undefined && 'fileNumber' in parsed && parsed.fileNumber !== undefined ? parsed.fileNumber : 0
+}
+
+/** Entry point for bin/strata.ts: `argv` starts with the subcommand. */
+export async function main(argv: string[]): Promise<number> {
+  return runForensics(argv, {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    vfs: new NodeVfs(),
+  })
+}
