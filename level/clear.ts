@@ -26,8 +26,21 @@ export interface LevelClearOptions {
 const CLEAR_BATCH_OP_COUNT = 1000
 
 /** Deletes the keys in range (as of `snapshot` when given), at most `limit` of them. */
-export async function clearRange(db: Db, options: LevelClearOptions, snapshot: Snapshot | undefined, sync: boolean): Promise<void> {
-  const range: CursorOptions = { gt: options.gt, gte: options.gte, lt: options.lt, lte: options.lte, reverse: options.reverse, values: false, snapshot }
+export async function clearRange(
+  db: Db,
+  options: LevelClearOptions,
+  snapshot: Snapshot | undefined,
+  sync: boolean,
+): Promise<void> {
+  const range: CursorOptions = {
+    gt: options.gt,
+    gte: options.gte,
+    lt: options.lt,
+    lte: options.lte,
+    reverse: options.reverse,
+    values: false,
+    snapshot,
+  }
   if (options.limit === -1 && snapshot === undefined) return clearWholeRange(db, range, sync)
   return clearKeyByKey(db, range, options.limit, sync)
 }

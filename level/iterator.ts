@@ -35,7 +35,15 @@ const ALL_STEP_COUNT = 1000
 
 function openCursor(db: Db, options: LevelIteratorOptions, values: boolean, resolve: SnapshotResolver): Cursor {
   try {
-    return new Cursor(db, { gt: options.gt, gte: options.gte, lt: options.lt, lte: options.lte, reverse: options.reverse, values, snapshot: resolve(options.snapshot) })
+    return new Cursor(db, {
+      gt: options.gt,
+      gte: options.gte,
+      lt: options.lt,
+      lte: options.lte,
+      reverse: options.reverse,
+      values,
+      snapshot: resolve(options.snapshot),
+    })
   } catch (error) {
     throw toLevelError(error)
   }

@@ -10,7 +10,12 @@ import { open, type Db, type OpenOptions, type Snapshot } from '../index.ts'
 import { clearRange, type LevelClearOptions } from './clear.ts'
 import { LevelError, toLevelError, toOpenError } from './errors.ts'
 import { toFormat, type LevelBytes } from './format.ts'
-import { StrataLevelIterator, StrataLevelKeyIterator, StrataLevelValueIterator, type LevelIteratorOptions } from './iterator.ts'
+import {
+  StrataLevelIterator,
+  StrataLevelKeyIterator,
+  StrataLevelValueIterator,
+  type LevelIteratorOptions,
+} from './iterator.ts'
 import { StrataLevelSnapshot } from './snapshot.ts'
 
 /** Engine options a StrataLevel forwards to `open()`; create/exists flags come from abstract-level. */
@@ -99,7 +104,11 @@ export class StrataLevel<K = string, V = string> extends AbstractLevel<LevelByte
 
   async _open(options: { createIfMissing: boolean; errorIfExists: boolean }): Promise<void> {
     try {
-      this.#db = await open(this.#location, { ...this.#engineOptions, createIfMissing: options.createIfMissing, errorIfExists: options.errorIfExists })
+      this.#db = await open(this.#location, {
+        ...this.#engineOptions,
+        createIfMissing: options.createIfMissing,
+        errorIfExists: options.errorIfExists,
+      })
     } catch (error) {
       throw toOpenError(error, this.#location)
     }
@@ -128,10 +137,12 @@ export class StrataLevel<K = string, V = string> extends AbstractLevel<LevelByte
   async _getMany(keys: LevelBytes[], options: ReadOptions): Promise<(LevelBytes | undefined)[]> {
     const db = this.strata
     const snapshot = engineSnapshot(options)
-    return this.#read(() => keys.map((key) => {
-      const value = db.getSync(key, { snapshot })
-      return value === undefined ? undefined : toFormat(value, options.valueEncoding)
-    }))
+    return this.#read(() =>
+      keys.map((key) => {
+        const value = db.getSync(key, { snapshot })
+        return value === undefined ? undefined : toFormat(value, options.valueEncoding)
+      }),
+    )
   }
 
   async _has(key: LevelBytes, options: ReadOptions): Promise<boolean> {
@@ -162,7 +173,9 @@ export class StrataLevel<K = string, V = string> extends AbstractLevel<LevelByte
 
   async _batch(operations: LevelOperation[], options: WriteOptions): Promise<void> {
     const engineOperations = operations.map((op) =>
-      op.type === 'put' ? { type: 'put' as const, key: op.key, value: op.value! } : { type: 'del' as const, key: op.key },
+      op.type === 'put'
+        ? { type: 'put' as const, key: op.key, value: op.value! }
+        : { type: 'del' as const, key: op.key },
     )
     try {
       await this.strata.batch(engineOperations, { sync: options.sync === true })
@@ -192,7 +205,10 @@ export class StrataLevel<K = string, V = string> extends AbstractLevel<LevelByte
   }
 
   _snapshot(options: { owner: unknown }): StrataLevelSnapshot {
-    return new StrataLevelSnapshot(options, this.#read(() => this.strata.snapshot()))
+    return new StrataLevelSnapshot(
+      options,
+      this.#read(() => this.strata.snapshot()),
+    )
   }
 
   #read<T>(read: () => T): T {

@@ -14,7 +14,10 @@ import tape from 'tape'
 import { StrataLevel } from '../level.ts'
 
 const require = createRequire(import.meta.url)
-const suite = require('abstract-level/test') as (options: { test: unknown; factory: (options?: object) => unknown }) => void
+const suite = require('abstract-level/test') as (options: {
+  test: unknown
+  factory: (options?: object) => unknown
+}) => void
 
 interface TapeRow {
   type: 'test' | 'assert' | 'end'
@@ -57,7 +60,9 @@ function runTape(register: (test: unknown) => void): Promise<SuiteReport> {
       if (row.skip || row.todo) report.skips.push(where)
       else if (!row.ok) {
         const error = row.error instanceof Error ? ` ${row.error.stack?.split('\n').slice(0, 3).join(' | ')}` : ''
-        report.failures.push(`${where} (${row.operator}: expected ${fmt(row.expected)}, actual ${fmt(row.actual)})${error}`)
+        report.failures.push(
+          `${where} (${row.operator}: expected ${fmt(row.expected)}, actual ${fmt(row.actual)})${error}`,
+        )
       }
     })
     stream.on('end', () => resolve(report))
@@ -84,7 +89,10 @@ function fmt(value: unknown): string {
 describe('strata-kv/level', () => {
   test('the tape collector reports failed and skipped assertions (it can fail)', async () => {
     const report = await runTape((test) => {
-      const tapeTest = test as (name: string, body: (t: { ok(value: unknown, message: string): void; skip(message: string): void; end(): void }) => void) => void
+      const tapeTest = test as (
+        name: string,
+        body: (t: { ok(value: unknown, message: string): void; skip(message: string): void; end(): void }) => void,
+      ) => void
       tapeTest('a failing test', (t) => {
         t.ok(true, 'passes')
         t.ok(false, 'fails')
@@ -103,7 +111,9 @@ describe('strata-kv/level', () => {
     let directoryIndex = 0
     try {
       const report = await runSuite((options) => new StrataLevel(path.join(root, `db-${directoryIndex++}`), options))
-      console.log(`abstract-level suite: ${report.testCount} tests, ${report.assertCount} assertions, ${report.failures.length} failed, ${report.skips.length} skipped`)
+      console.log(
+        `abstract-level suite: ${report.testCount} tests, ${report.assertCount} assertions, ${report.failures.length} failed, ${report.skips.length} skipped`,
+      )
       assert.deepEqual(report.failures, [], 'no tape assertion failed')
       assert.deepEqual(report.skips, [], 'no test skipped')
       assert.ok(report.testCount > 500, `the whole suite ran (${report.testCount} tests)`)
@@ -158,7 +168,10 @@ describe('StrataLevel beyond the suite', () => {
       await db.clear({ gt: '10', lte: '40' })
       // One batch: a range deletion [11, 40) plus a point deletion of 40.
       assert.equal(db.strata.stats().lastSeqno - before, 2)
-      assert.deepEqual(await db.keys().all(), keys.filter((key) => key <= '10' || key > '40'))
+      assert.deepEqual(
+        await db.keys().all(),
+        keys.filter((key) => key <= '10' || key > '40'),
+      )
       await db.clear({ gte: 'x' })
       assert.equal(db.strata.stats().lastSeqno - before, 2, 'an empty range writes nothing')
       await db.close()
@@ -189,20 +202,26 @@ describe('StrataLevel beyond the suite', () => {
       const first = new StrataLevel(location)
       await first.open()
       const second = new StrataLevel(location)
-      await assert.rejects(second.open(), (error: Error & { code?: string; cause?: Error & { code?: string; cause?: { code?: string } } }) => {
-        assert.equal(error.code, 'LEVEL_DATABASE_NOT_OPEN')
-        assert.equal(error.cause?.code, 'LEVEL_LOCKED')
-        assert.equal(error.cause?.cause?.code, 'LOCKED')
-        return true
-      })
+      await assert.rejects(
+        second.open(),
+        (error: Error & { code?: string; cause?: Error & { code?: string; cause?: { code?: string } } }) => {
+          assert.equal(error.code, 'LEVEL_DATABASE_NOT_OPEN')
+          assert.equal(error.cause?.code, 'LEVEL_LOCKED')
+          assert.equal(error.cause?.cause?.code, 'LOCKED')
+          return true
+        },
+      )
       await first.close()
       const missing = new StrataLevel(path.join(location, 'absent'), { createIfMissing: false })
-      await assert.rejects(missing.open(), (error: Error & { code?: string; cause?: Error & { cause?: { code?: string } } }) => {
-        assert.equal(error.code, 'LEVEL_DATABASE_NOT_OPEN')
-        assert.match(error.cause!.message, /does not exist/)
-        assert.equal(error.cause?.cause?.code, 'NOT_FOUND')
-        return true
-      })
+      await assert.rejects(
+        missing.open(),
+        (error: Error & { code?: string; cause?: Error & { cause?: { code?: string } } }) => {
+          assert.equal(error.code, 'LEVEL_DATABASE_NOT_OPEN')
+          assert.match(error.cause!.message, /does not exist/)
+          assert.equal(error.cause?.cause?.code, 'NOT_FOUND')
+          return true
+        },
+      )
       assert.throws(() => first.strata, { code: 'LEVEL_DATABASE_NOT_OPEN' })
     } finally {
       cleanup()
@@ -219,7 +238,11 @@ describe('StrataLevel beyond the suite', () => {
       await db.put('d', 'd')
       for (let index = 0; index < 200; index++) await db.put(`z${index}`, 'x'.repeat(100))
       await db.strata.compact()
-      assert.deepEqual(await iterator.all(), [['a', 'a'], ['b', 'b'], ['c', 'c']])
+      assert.deepEqual(await iterator.all(), [
+        ['a', 'a'],
+        ['b', 'b'],
+        ['c', 'c'],
+      ])
       const again = db.iterator()
       assert.equal((await again.nextv(1000)).length, 203)
       assert.equal(await again.next(), undefined)
