@@ -181,7 +181,10 @@ export class ValueLog {
     return this.readerOf(handle.fileNumber, keyBytes).read(handle, keyBytes)
   }
 
-  /** For WAL replay: true when the frame a logged handle points at is whole and verifies. */
+  /**
+   * For WAL replay: true when the frame a logged handle points at was made durable: it is
+   * whole and verifies in an unfinished file, or lies inside a finished (sealed) file.
+   */
   isDurable(key: string, handleBytes: Uint8Array): boolean {
     let handle: BlobHandle
     try {
@@ -192,7 +195,14 @@ export class ValueLog {
     if (!this.#vfs.exists(this.pathOf(handle.fileNumber))) return false
     const keyBytes = Buffer.from(key, 'latin1')
     try {
-      return this.readerOf(handle.fileNumber, keyBytes).frameStatus(handle, keyBytes) === 'durable'
+      const reader = this.readerOf(handle.fileNumber, keyBytes)
+      const status = reader.frameStatus(handle, keyBytes)
+      // A finished file was synced whole when sealed: a frame there that fails its checks is
+      // damage, not a torn write. Replay keeps the record so that reading it fails loudly
+      // (CHECKSUM_MISMATCH naming file and key) instead of silently dropping it and every
+      // later record. In an unfinished file a bad frame is a write the crash cut short.
+      if (reader.footer !== undefined) return status !== 'missing'
+      return status === 'durable'
     } catch (error) {
       if (isStrataError(error) && error.code !== 'IO_ERROR') return false
       throw error

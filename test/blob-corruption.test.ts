@@ -1,0 +1,58 @@
+/**
+ * Goal: a damaged blob file never yields wrong data: a get fails with a typed error naming the
+ * blob file and the key, and verify() reports the file.
+ * Method: MemVfs; write separated values, close, flip one byte inside a value's frame body (and
+ * in another run, inside its key), reopen, get every key.
+ */
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { Buffer } from 'node:buffer'
+import { BlobDb, MemVfs, StrataError } from '../index.ts'
+
+async function damagedDb(flip: (bytes: Uint8Array, target: number) => number): Promise<{ db: BlobDb; fileName: string; key: string }> {
+  const vfs = new MemVfs()
+  const db = await BlobDb.open('/bad', { vfs }, { minBlobSize: 100 })
+  for (let index = 0; index < 10; index++) await db.put(`key${index}`, Buffer.alloc(500, 65 + index))
+  await db.close()
+  const fileName = vfs.list('/bad').find((name) => name.endsWith('.blob') && vfs.sizeBytes(`/bad/${name}`) > 1000)!
+  const path = `/bad/${fileName}`
+  const file = vfs.openRead(path)
+  const bytes = new Uint8Array(file.sizeBytes())
+  file.read(bytes, 0)
+  file.close()
+  // Frames of key0..key9 in order after the 40-byte file header: find key3's value bytes.
+  const target = Buffer.from(bytes).indexOf(Buffer.alloc(500, 65 + 3))
+  assert.ok(target > 0)
+  flip(bytes, target)
+  const out = vfs.create(path)
+  out.append([bytes])
+  await out.sync()
+  out.close()
+  return { db: await BlobDb.open('/bad', { vfs }, { minBlobSize: 100 }), fileName, key: 'key3' }
+}
+
+function assertNamesFileAndKey(error: unknown, fileName: string, key: string): true {
+  assert.ok(error instanceof StrataError, String(error))
+  assert.ok(['CHECKSUM_MISMATCH', 'CORRUPTION'].includes(error.code), error.code)
+  assert.ok(error.message.includes(fileName), error.message)
+  assert.ok(error.message.includes(`"${key}"`), error.message)
+  return true
+}
+
+describe('blob file corruption', () => {
+  test('a flipped body byte: get throws naming file and key; other keys read; verify reports it', async () => {
+    const { db, fileName, key } = await damagedDb((bytes, target) => (bytes[target + 100] ^= 0x04))
+    await assert.rejects(db.get(key), (error) => assertNamesFileAndKey(error, fileName, key))
+    assert.deepEqual(await db.get('key4'), Buffer.alloc(500, 65 + 4))
+    const verification = await db.verify()
+    assert.equal(verification.ok, false)
+    assert.ok(verification.blobFiles.some((file) => !file.ok && file.error!.includes(fileName)))
+    await db.close()
+  })
+
+  test('a flipped key byte in the frame: get throws naming file and key, never another key\'s value', async () => {
+    const { db, fileName, key } = await damagedDb((bytes, target) => (bytes[target - 1] ^= 0x01))
+    await assert.rejects(db.get(key), (error) => assertNamesFileAndKey(error, fileName, key))
+    await db.close()
+  })
+})
