@@ -304,8 +304,11 @@ export class Db {
     this.#counters.walBytesWritten += payload.length
     if (this.#memtable.sizeBytes >= this.#options.memtableSizeBytes) this.#freezeMemtable()
     if (sync) {
+      // Join the group commit now, before any await: a flush may close this log (after its own
+      // final sync) while we wait, and a sync requested on a closed log is refused.
+      const synced = wal.sync()
       await this.#walDirectorySynced
-      await wal.sync()
+      await synced
     }
   }
 
