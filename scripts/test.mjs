@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
-const roots = ['engine', 'blobtree', 'datasets', 'benchsuite', 'reports', 'bin', 'test', 'examples']
+const roots = ['level', 'engine', 'blobtree', 'datasets', 'benchsuite', 'reports', 'bin', 'test', 'examples']
 const filters = process.argv.slice(2)
 
 function findTests(directory) {
