@@ -86,8 +86,16 @@ export interface ValueHooks {
    * the write was never acknowledged durably: replay stops there, as at a torn tail.
    */
   isDurable?(key: string, handle: Uint8Array): boolean
-  /** Called just before a compaction's edit is logged; what it returns joins that edit atomically. */
+  /**
+   * Called just before a flush's or compaction's edit is logged; what it returns joins that edit
+   * atomically (stale bytes counted through onDroppedValue during that job).
+   */
   takeCompactionEdit?(): Pick<VersionEdit, 'blobStaleBytes' | 'removedBlobFiles'>
+  /**
+   * Called before a memtable is written to a table: the value layer makes every blob byte the
+   * memtable's handles point at durable, since after the flush no WAL record vouches for them.
+   */
+  beforeFlush?(): Promise<void>
 }
 
 /** A frozen memtable waiting for flush, with the WAL that holds its records. */
@@ -231,6 +239,12 @@ export class Db {
   async logValueEdit(edit: Pick<VersionEdit, 'addedBlobFiles' | 'removedBlobFiles' | 'blobStaleBytes'>): Promise<Version> {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot log edit: database is closed')
     return this.#versions.logAndApply(edit)
+  }
+
+  /** Hands out a fresh file number (for a blob file); durable with the next manifest edit. */
+  allocateFileNumber(): number {
+    if (this.#closed) throw new StrataError('CLOSED', 'Cannot allocate file number: database is closed')
+    return this.#versions.nextFileNumber()
   }
 
   /** The current version (live tables and blob files). Internal: for blobtree/ and tools. */
@@ -588,9 +602,17 @@ export class Db {
 
   async #flushOldestImmutable(): Promise<void> {
     const immutable = this.#immutables[0]
-    const added = await flushMemtable(immutable.memtable, this.#outputs, this.#snapshots.sorted(), () => this.#vfs.syncDirectory(this.directory))
+    await this.#valueHooks?.beforeFlush?.()
+    const added = await flushMemtable(immutable.memtable, this.#outputs, this.#snapshots.sorted(), () => this.#vfs.syncDirectory(this.directory), (key, value) =>
+      this.#valueHooks?.onDroppedValue?.(key, value),
+    )
     const nextLog = this.#immutables[1]?.wal.logNumber ?? this.#wal.logNumber
-    await this.#versions.logAndApply({ addedTables: added, logNumber: nextLog, lastSeqno: this.#lastSeqno })
+    await this.#versions.logAndApply({
+      ...this.#valueHooks?.takeCompactionEdit?.(),
+      addedTables: added,
+      logNumber: nextLog,
+      lastSeqno: this.#lastSeqno,
+    })
     this.#outputs.settle(added.map((t) => t.fileNumber))
     this.#immutables.shift()
     this.#tombstones = undefined

@@ -102,6 +102,7 @@ export async function flushMemtable(
   outputs: TableOutputs,
   snapshots: readonly number[],
   vfsSyncDirectory: () => Promise<void>,
+  onDroppedValue?: (key: string, value: Uint8Array) => void,
 ): Promise<TableMeta[]> {
   const added: TableMeta[] = []
   const iterator = memtable.iterator()
@@ -113,6 +114,7 @@ export async function flushMemtable(
       deeperDataMayExist: () => true,
       otherDataMayExist: () => true,
       attachTombstones: true,
+      onDroppedValue: onDroppedValue === undefined ? undefined : (key, _kind, value) => onDroppedValue(key, value),
       newOutput: () => outputs.create(0),
       finishOutput: async (output) => {
         added.push(await outputs.finish(output))
