@@ -37,6 +37,7 @@ import { NodeVfs } from './vfs/node-vfs.ts'
 import type { Vfs } from './vfs/vfs.ts'
 import type { EngineStats } from './stats.ts'
 import { removeObsoleteFiles } from './obsolete-files.ts'
+import { writeCheckpoint, type CheckpointReport } from './checkpoint.ts'
 import { copyTable, HEAL_QUEUE_LENGTH_MAX, PatrolScrub, runScrubPass, SCRUB_BYTES_PER_SECOND_MAX, tableKeyEpoch, verifyTable, type VerifyReport } from './scrub/mod.ts'
 
 /** Options of a single write. */
@@ -825,6 +826,23 @@ export class Db {
 
   #throwBackgroundError(): void {
     if (this.#backgroundError !== undefined) throw this.#backgroundError
+  }
+
+  /**
+   * Writes a consistent copy of the database into `directory` (absent or empty) that opens as an
+   * independent store, while writes and compaction go on. It holds every write acknowledged
+   * before the call (and possibly some made during it). Tables and sealed blob files are
+   * hard-linked, copied where links are impossible. Method: engine/checkpoint.ts.
+   * @throws {StrataError} `INVALID_ARGUMENT` when `directory` is not empty, `CLOSED`, `READ_ONLY`, `IO_ERROR`.
+   */
+  async checkpoint(directory: string): Promise<CheckpointReport> {
+    if (this.#closed) throw new StrataError('CLOSED', 'Cannot checkpoint: database is closed')
+    const pinCurrentVersion = () => {
+      const version = this.#versions.current
+      this.#pin(version)
+      return { version, lastSeqno: this.#versions.lastSeqno, release: () => this.#unpin(version) }
+    }
+    return writeCheckpoint({ vfs: this.#vfs, directory: this.directory, pinCurrentVersion, flush: () => this.flush() }, directory)
   }
 
   // ---------------------------------------------------------------- observation
