@@ -119,9 +119,6 @@ function resolveKvOptions(options: KvSeparationOptions): ResolvedKvOptions {
   return resolved
 }
 
-/** Hooks with the pre-flush sync this layer asks the engine for (see the issue #4 report). */
-type BlobValueHooks = ValueHooks & { beforeFlush?(): Promise<void> }
-
 interface QueuedWrite {
   work: () => Promise<void>
   resolve: () => void
@@ -183,7 +180,9 @@ export class BlobDb {
     if (vfs.exists(resolvedDirectory)) await log.syncUnfinishedFiles()
     let blobDb: BlobDb | undefined
     let engine: Db | undefined
-    const hooks: BlobValueHooks = {
+    // beforeFlush: the engine awaits it before writing each memtable to a table, so every frame a
+    // flushed handle points at is durable before the table (and its manifest edit) is.
+    const hooks: ValueHooks = {
       resolveValue: (key, handle) => (blobDb === undefined ? log.read(key, handle) : blobDb.#resolveValue(key, handle)),
       onDroppedValue: (key, handle) => collector.onDroppedValue(key, handle),
       isDurable: (key, handle) => log.isDurable(key, handle),
@@ -329,18 +328,6 @@ export class BlobDb {
     // syncAll() is called now, in this turn: it covers every frame appended before this record.
     if (sync) await Promise.all([written, this.#log.syncAll()])
     else await written
-    this.#syncBeforeFlush()
-  }
-
-  /**
-   * Until the engine calls `beforeFlush` itself: once a memtable is frozen (a flush is
-   * coming), start syncing the blob files, so their frames are durable before the flush's
-   * manifest edit (issued after the table is written and synced) makes the table live.
-   */
-  #syncBeforeFlush(): void {
-    if (!this.#log.hasUnsyncedBytes()) return
-    if (this.#db.closed || this.#db.stats().immutableMemtableCount === 0) return
-    this.#log.syncAll().catch(() => undefined)
   }
 
   async #drain(): Promise<void> {
@@ -418,15 +405,13 @@ export class BlobDb {
 
   // ---------------------------------------------------------------- maintenance
 
-  /** Syncs the blob files, then flushes the memtable to tables. */
+  /** Flushes the memtable to tables (the engine's beforeFlush hook syncs the blob files first). */
   async flush(): Promise<void> {
-    await this.#log.syncAll()
     await this.#db.flush()
   }
 
   /** Compacts the whole tree, then (with gcOnCompact) runs one GC round. */
   async compact(): Promise<void> {
-    await this.#log.syncAll()
     await this.#db.compact()
     if (this.#options.gcOnCompact) await this.gc()
   }
