@@ -96,11 +96,13 @@ export async function recoverWals(
       lastSeqno = Math.max(lastSeqno, seqno - 1)
       report.batchesReplayed++
       if (memtable.sizeBytes >= options.memtableSizeBytes) {
+        memtable.freeze()
         added.push(...(await flushMemtable(memtable, outputs, [], syncDirectory)))
         memtable = new Memtable()
       }
     }
   }
+  memtable.freeze()
   if (!memtable.isEmpty()) added.push(...(await flushMemtable(memtable, outputs, [], syncDirectory)))
   report.tablesWritten = added.length
   await versions.logAndApply({ addedTables: added, logNumber: newLogNumber, lastSeqno })

@@ -9,13 +9,16 @@
  * seqno order; versions are only ever appended, so a captured prefix of the array is stable.
  * Single-threaded: callers must not insert while another call is in progress (JS guarantees it).
  */
+import assert from 'node:assert/strict'
 import BTreeModule from 'sorted-btree'
 import type { EntryKind, RangeTombstone } from '../entry.ts'
 import type { InternalIterator } from '../iterator/internal-iterator.ts'
 
 // sorted-btree ships CommonJS with `exports.default`; imported from ESM the class sits on .default.
 const BTree = BTreeModule.default
-type StringTree = InstanceType<typeof BTree<string, MemVersion[]>>
+/** One key's versions: a lone version (the common case, one allocation less) or all of them, oldest first. */
+type Slot = MemVersion | MemVersion[]
+type StringTree = InstanceType<typeof BTree<string, Slot>>
 
 /** One stored version. */
 export interface MemVersion {
@@ -33,7 +36,9 @@ function compareStrings(a: string, b: string): number {
 
 /** The memtable; `sizeBytes` approximates its heap footprint for the flush budget. */
 export class Memtable {
-  readonly #tree = new BTree<string, MemVersion[]>(undefined, compareStrings)
+  readonly #tree: StringTree = new BTree<string, Slot>(undefined, compareStrings)
+  /** Sorted snapshot of the tree, built once the memtable is frozen (no more inserts). */
+  #frozen: { keys: string[]; slots: Slot[] } | undefined
   readonly rangeTombstones: RangeTombstone[] = []
   #sizeBytes = 0
   #entryCount = 0
@@ -57,16 +62,21 @@ export class Memtable {
   }
 
   add(key: string, seqno: number, kind: EntryKind, value: Uint8Array): void {
-    const versions = this.#tree.get(key)
+    assert(this.#frozen === undefined, 'add() on a frozen memtable')
     const version: MemVersion = { seqno, kind, value }
-    if (versions === undefined) this.#tree.set(key, [version])
-    else versions.push(version)
+    // One tree walk for a new key (set without overwrite); a second only for an existing one.
+    if (!this.#tree.set(key, version, false)) {
+      const slot = this.#tree.get(key)!
+      if (Array.isArray(slot)) slot.push(version)
+      else this.#tree.set(key, [slot, version])
+    }
     this.#sizeBytes += key.length + value.length + VERSION_OVERHEAD_BYTES
     this.#entryCount++
     this.#noteSeqno(seqno)
   }
 
   addRangeTombstone(tombstone: RangeTombstone): void {
+    assert(this.#frozen === undefined, 'addRangeTombstone() on a frozen memtable')
     this.rangeTombstones.push(tombstone)
     this.#sizeBytes += tombstone.start.length + tombstone.end.length + VERSION_OVERHEAD_BYTES
     this.#noteSeqno(tombstone.seqno)
@@ -79,22 +89,43 @@ export class Memtable {
 
   /** The newest version of `key` with seqno <= `snapshotSeqno`, or undefined. */
   get(key: string, snapshotSeqno: number): MemVersion | undefined {
-    const versions = this.#tree.get(key)
-    if (versions === undefined) return undefined
-    for (let index = versions.length - 1; index >= 0; index--) {
-      if (versions[index].seqno <= snapshotSeqno) return versions[index]
+    const slot = this.#tree.get(key)
+    if (slot === undefined) return undefined
+    if (!Array.isArray(slot)) return slot.seqno <= snapshotSeqno ? slot : undefined
+    for (let index = slot.length - 1; index >= 0; index--) {
+      if (slot[index].seqno <= snapshotSeqno) return slot[index]
     }
     return undefined
   }
 
-  /** @internal Used by MemtableIterator. */
-  tree(): StringTree {
-    return this.#tree
+  /**
+   * Marks the memtable immutable (it is about to be flushed). Its iterators then walk a sorted
+   * array instead of re-finding each key in the tree: O(1) per step instead of O(log n), which
+   * was ~6% of a 400k-key fill profile (the flush walks every entry once).
+   */
+  freeze(): void {
+    if (this.#frozen !== undefined) return
+    const keys: string[] = []
+    const slots: Slot[] = []
+    this.#tree.forEachPair((key, slot) => {
+      keys.push(key)
+      slots.push(slot)
+    })
+    this.#frozen = { keys, slots }
   }
 
   iterator(): InternalIterator {
-    return new MemtableIterator(this)
+    return this.#frozen === undefined ? new MemtableIterator(this.#tree) : new FrozenMemtableIterator(this.#frozen.keys, this.#frozen.slots)
   }
+}
+
+function versionCount(slot: Slot): number {
+  return Array.isArray(slot) ? slot.length : 1
+}
+
+/** The version at internal position `index` (0 = newest) of a slot whose first `count` versions are seen. */
+function versionAt(slot: Slot, count: number, index: number): MemVersion {
+  return Array.isArray(slot) ? slot[count - 1 - index] : slot
 }
 
 /**
@@ -103,30 +134,30 @@ export class Memtable {
  * versions as captured when it arrived there; later versions carry seqnos no open snapshot sees.
  */
 class MemtableIterator implements InternalIterator {
-  readonly #tree: ReturnType<Memtable['tree']>
+  readonly #tree: StringTree
   #key = ''
-  #versions: MemVersion[] | undefined = undefined
+  #slot: Slot | undefined = undefined
   #count = 0
   /** Position within the key in internal order: 0 = newest captured version. */
   #index = 0
 
-  constructor(memtable: Memtable) {
-    this.#tree = memtable.tree()
+  constructor(tree: StringTree) {
+    this.#tree = tree
   }
 
-  #land(pair: [string, MemVersion[]] | undefined, atNewest: boolean): void {
+  #land(pair: [string, Slot] | undefined, atNewest: boolean): void {
     if (pair === undefined) {
-      this.#versions = undefined
+      this.#slot = undefined
       return
     }
     this.#key = pair[0]
-    this.#versions = pair[1]
-    this.#count = pair[1].length
+    this.#slot = pair[1]
+    this.#count = versionCount(pair[1])
     this.#index = atNewest ? 0 : this.#count - 1
   }
 
   valid(): boolean {
-    return this.#versions !== undefined
+    return this.#slot !== undefined
   }
   seekToFirst(): void {
     const first = this.#tree.minKey()
@@ -151,7 +182,7 @@ class MemtableIterator implements InternalIterator {
     else this.#land(this.#tree.nextLowerPair(this.#key), false)
   }
   #version(): MemVersion {
-    return this.#versions![this.#count - 1 - this.#index]
+    return versionAt(this.#slot!, this.#count, this.#index)
   }
   key(): string {
     return this.#key
@@ -166,6 +197,85 @@ class MemtableIterator implements InternalIterator {
     return this.#version().value
   }
   close(): void {
-    this.#versions = undefined
+    this.#slot = undefined
+  }
+}
+
+/** Walks a frozen memtable's sorted arrays; positions are (key index, version index). */
+class FrozenMemtableIterator implements InternalIterator {
+  readonly #keys: string[]
+  readonly #slots: Slot[]
+  /** Key position; -1 or keys.length when not valid. */
+  #keyIndex = -1
+  #index = 0
+
+  constructor(keys: string[], slots: Slot[]) {
+    this.#keys = keys
+    this.#slots = slots
+  }
+
+  /** First key position whose key is >= key. */
+  #lowerBound(key: string): number {
+    let low = 0
+    let high = this.#keys.length
+    while (low < high) {
+      const middle = (low + high) >>> 1
+      if (this.#keys[middle] < key) low = middle + 1
+      else high = middle
+    }
+    return low
+  }
+  #atOldest(keyIndex: number): void {
+    this.#keyIndex = keyIndex
+    this.#index = keyIndex >= 0 && keyIndex < this.#keys.length ? versionCount(this.#slots[keyIndex]) - 1 : 0
+  }
+
+  valid(): boolean {
+    return this.#keyIndex >= 0 && this.#keyIndex < this.#keys.length
+  }
+  seekToFirst(): void {
+    this.#keyIndex = 0
+    this.#index = 0
+  }
+  seekToLast(): void {
+    this.#atOldest(this.#keys.length - 1)
+  }
+  seek(key: string): void {
+    this.#keyIndex = this.#lowerBound(key)
+    this.#index = 0
+  }
+  seekForPrev(key: string): void {
+    const index = this.#lowerBound(key)
+    this.#atOldest(index < this.#keys.length && this.#keys[index] === key ? index : index - 1)
+  }
+  next(): void {
+    if (this.#index + 1 < versionCount(this.#slots[this.#keyIndex])) this.#index++
+    else {
+      this.#keyIndex++
+      this.#index = 0
+    }
+  }
+  prev(): void {
+    if (this.#index > 0) this.#index--
+    else this.#atOldest(this.#keyIndex - 1)
+  }
+  #version(): MemVersion {
+    const slot = this.#slots[this.#keyIndex]
+    return versionAt(slot, versionCount(slot), this.#index)
+  }
+  key(): string {
+    return this.#keys[this.#keyIndex]
+  }
+  seqno(): number {
+    return this.#version().seqno
+  }
+  kind(): EntryKind {
+    return this.#version().kind
+  }
+  value(): Uint8Array {
+    return this.#version().value
+  }
+  close(): void {
+    this.#keyIndex = -1
   }
 }
