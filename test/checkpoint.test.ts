@@ -1,0 +1,203 @@
+// Goal: db.checkpoint(dir) makes a consistent copy that opens as an independent store while
+// writes and compaction go on, with and without KV separation.
+// Method: seeded writes (acknowledged), then a second seeded stream of writes and a full
+// compaction run concurrently with the checkpoint. The checkpoint must equal the model after
+// the acknowledged writes plus some prefix of the concurrent stream (never a state the source
+// did not pass through); then writes to either store must not show in the other, and the copy
+// must survive the deletion of the source directory. STRATA_SEED=<n> replays a run.
+import { describe, test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { open, type OpenOptions, type Db } from '../index.ts'
+import { seedFromEnv, Rng } from './support/seed.ts'
+import { MemVfs } from '../engine/vfs/mod.ts'
+import { FaultVfs } from '../engine/vfs/fault-vfs.ts'
+
+type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: string }
+
+const KEY_COUNT = 120
+
+function tempRoot(t: TestContext): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-checkpoint-'))
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }))
+  return root
+}
+
+function randomOps(rng: Rng, count: number, tag: string): Op[] {
+  const ops: Op[] = []
+  for (let index = 0; index < count; index++) {
+    const key = `key-${String(rng.below(KEY_COUNT)).padStart(4, '0')}`
+    if (rng.chance(0.15)) ops.push({ type: 'del', key })
+    else ops.push({ type: 'put', key, value: `${tag}${index}:`.padEnd(10 + rng.below(2000), String.fromCharCode(97 + rng.below(26))) })
+  }
+  return ops
+}
+
+async function apply(db: Db, op: Op): Promise<void> {
+  if (op.type === 'put') await db.put(op.key, op.value)
+  else await db.delete(op.key)
+}
+
+function applyToModel(model: Map<string, string>, op: Op): void {
+  if (op.type === 'put') model.set(op.key, op.value)
+  else model.delete(op.key)
+}
+
+async function readAll(db: Db): Promise<Map<string, string>> {
+  const entries = new Map<string, string>()
+  for await (const [key, value] of db.iterator()) entries.set(Buffer.from(key).toString('latin1'), Buffer.from(value).toString('latin1'))
+  return entries
+}
+
+function serialize(entries: Map<string, string>): string {
+  return JSON.stringify([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+}
+
+function hasCheckpoint(db: Db): boolean {
+  return typeof (db as { checkpoint?: unknown }).checkpoint === 'function'
+}
+
+const CONFIGS: { name: string; options: OpenOptions }[] = [
+  { name: 'engine', options: { memtableSizeBytes: 16 * 1024, l0CompactionTrigger: 2 } },
+  {
+    name: 'kv separation',
+    options: { memtableSizeBytes: 16 * 1024, l0CompactionTrigger: 2, kvSeparation: { minBlobSize: 256, blobFileSizeBytesTarget: 32 * 1024 } },
+  },
+]
+
+describe('Db.checkpoint()', () => {
+  for (const config of CONFIGS) {
+    test(`holds the acknowledged writes plus a prefix of concurrent ones, and is independent (${config.name})`, async (t) => {
+      const seed = seedFromEnv(`checkpoint ${config.name}`)
+      t.diagnostic(`seed=${seed}`)
+      const rng = new Rng(seed)
+      const root = tempRoot(t)
+      const source = path.join(root, 'source')
+      const copy = path.join(root, 'copy')
+      const db = await open(source, config.options)
+      if (!hasCheckpoint(db)) {
+        await db.close()
+        t.skip('BlobDb has no checkpoint() yet: blobtree/blob-db.ts must delegate to Db.checkpoint (see the issue #7 report)')
+        return
+      }
+      const model = new Map<string, string>()
+      for (const op of randomOps(rng, 400, 'a')) {
+        await apply(db, op)
+        applyToModel(model, op)
+      }
+      // Every state the source passes through during the concurrent stream, by prefix length.
+      const concurrent = randomOps(rng, 200, 'b')
+      const states: string[] = [serialize(model)]
+      const running = new Map(model)
+      for (const op of concurrent) {
+        applyToModel(running, op)
+        states.push(serialize(running))
+      }
+      const writer = (async () => {
+        for (const op of concurrent) await apply(db, op)
+      })()
+      const compaction = db.compact()
+      const report = await db.checkpoint(copy)
+      await Promise.all([writer, compaction])
+      t.diagnostic(`report=${JSON.stringify(report)}`)
+      assert.ok(report.tableCount > 0, `seed=${seed}: the checkpoint holds tables`)
+      if (config.options.kvSeparation !== undefined) assert.ok(report.blobFileCount > 0, `seed=${seed}: the checkpoint holds blob files`)
+
+      const checkpointDb = await open(copy, config.options)
+      const prefix = states.indexOf(serialize(await readAll(checkpointDb)))
+      assert.ok(prefix >= 0, `seed=${seed}: the checkpoint equals the acknowledged state plus a prefix of the concurrent writes`)
+      t.diagnostic(`concurrent writes in the checkpoint: ${prefix} of ${concurrent.length}`)
+      assert.equal(serialize(await readAll(db)), states[states.length - 1], `seed=${seed}: the source holds every write`)
+
+      // Independence: writes to one store never show in the other.
+      await db.put('only-in-source', 'x')
+      await checkpointDb.put('only-in-checkpoint', 'y')
+      assert.equal(await db.get('only-in-checkpoint'), undefined, `seed=${seed}`)
+      assert.equal(await checkpointDb.get('only-in-source'), undefined, `seed=${seed}`)
+      await db.compact()
+      await checkpointDb.compact()
+      const expected = new Map([...JSON.parse(states[prefix]), ['only-in-checkpoint', 'y']] as [string, string][])
+
+      // The copy outlives the source: close it, delete its directory, reopen the copy.
+      await db.close()
+      fs.rmSync(source, { recursive: true, force: true })
+      await checkpointDb.close()
+      const reopened = await open(copy, config.options)
+      try {
+        assert.equal(serialize(await readAll(reopened)), serialize(expected), `seed=${seed}: the copy reads the same after the source is gone`)
+        assert.ok((await reopened.verify()).ok, `seed=${seed}: verify() finds the copy clean`)
+      } finally {
+        await reopened.close()
+      }
+    })
+  }
+
+  test('links tables and sealed blob files, and copies the blob file still being written', async (t) => {
+    const root = tempRoot(t)
+    const source = path.join(root, 'source')
+    const copy = path.join(root, 'copy')
+    const options = { kvSeparation: { minBlobSize: 64 } }
+    // Close seals the blob file it wrote; the reopened store writes into a fresh, unsealed one.
+    const first = await open(source, options)
+    for (let index = 0; index < 30; index++) await first.put(`k${index}`, 'v'.repeat(500) + index)
+    await first.close()
+    const db = await open(source, options)
+    try {
+      if (!hasCheckpoint(db)) return t.skip('BlobDb has no checkpoint() yet (see the issue #7 report)')
+      for (let index = 30; index < 40; index++) await db.put(`k${index}`, 'v'.repeat(500) + index)
+      const report = await db.checkpoint(copy)
+      const version = (db as unknown as { stats(): { blob: { fileCount: number } } }).stats()
+      assert.ok(version.blob.fileCount >= 2, 'the store rotated its blob file at least once')
+      const shared: string[] = []
+      const separate: string[] = []
+      for (const name of fs.readdirSync(copy)) {
+        if (!/\.(sst|blob)$/.test(name)) continue
+        const same = fs.statSync(path.join(copy, name)).ino === fs.statSync(path.join(source, name)).ino
+        ;(same ? shared : separate).push(name)
+      }
+      assert.ok(shared.some((name) => name.endsWith('.sst')), `tables are linked: ${shared.join(' ')}`)
+      assert.ok(shared.some((name) => name.endsWith('.blob')), `sealed blob files are linked: ${shared.join(' ')}`)
+      assert.deepEqual(separate.filter((name) => name.endsWith('.sst')), [], 'no table is copied')
+      assert.equal(separate.length, report.copiedFileCount, 'only unsealed blob files are copied')
+      assert.ok(report.copiedFileCount >= 1, 'the active blob file is copied, not linked')
+    } finally {
+      await db.close()
+    }
+    const reopened = await open(copy, options)
+    try {
+      for (let index = 0; index < 40; index++) assert.equal((await reopened.get(`k${index}`))?.toString(), 'v'.repeat(500) + index)
+    } finally {
+      await reopened.close()
+    }
+  })
+
+  test('throws INVALID_ARGUMENT for a non-empty target or the source itself, CLOSED after close', async (t) => {
+    const root = tempRoot(t)
+    const source = path.join(root, 'source')
+    const busy = path.join(root, 'busy')
+    fs.mkdirSync(busy)
+    fs.writeFileSync(path.join(busy, 'file'), 'x')
+    const db = await open(source)
+    await db.put('a', 'b')
+    await assert.rejects(db.checkpoint(busy), { code: 'INVALID_ARGUMENT' })
+    await assert.rejects(db.checkpoint(source), { code: 'INVALID_ARGUMENT' })
+    await db.close()
+    await assert.rejects(db.checkpoint(path.join(root, 'late')), { code: 'CLOSED' })
+  })
+
+  test('a checkpoint that fails before CURRENT refuses to open instead of opening empty', async () => {
+    const vfs = new FaultVfs(new MemVfs())
+    const db = await open('/db', { vfs })
+    try {
+      for (let index = 0; index < 50; index++) await db.put(`k${index}`, `v${index}`)
+      vfs.addRule({ op: 'create', path: /CURRENT\.tmp$/ })
+      await assert.rejects(db.checkpoint('/copy'), { code: 'IO_ERROR' })
+      vfs.clearRules()
+    } finally {
+      await db.close()
+    }
+    await assert.rejects(open('/copy', { vfs }), { code: 'CORRUPTION' })
+  })
+})
