@@ -28,6 +28,10 @@ export interface EngineStats {
   userBytesWritten: number
   walBytesWritten: number
   flushCount: number
+  /** Flushes whose table the worker thread built (the rest ran on the main thread). */
+  flushInWorkerCount: number
+  /** Worker flushes that failed and were redone on the main thread. */
+  flushWorkerFallbackCount: number
   flushBytesWritten: number
   compactionCount: number
   compactionBytesRead: number

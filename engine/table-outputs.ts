@@ -5,9 +5,10 @@
  */
 import path from 'node:path'
 import type { ResolvedOptions } from './options.ts'
-import type { Memtable } from './memtable/memtable.ts'
+import type { RangeTombstone } from './entry.ts'
+import type { InternalIterator } from './iterator/internal-iterator.ts'
 import { TableWriter } from './table/mod.ts'
-import { tableFileName, type TableMeta, type VersionSet } from './manifest/mod.ts'
+import { tableFileName, type TableMeta } from './manifest/mod.ts'
 import { mergeRun, type OutputTable } from './compaction/merge-run.ts'
 import type { VfsFile } from './vfs/vfs.ts'
 
@@ -22,21 +23,25 @@ export interface TableOutput extends OutputTable {
   lastKey: string | undefined
 }
 
+/** The options a table writer needs (a subset of the open options, so a worker can build it). */
+export type TableOutputSettings = Pick<ResolvedOptions, 'vfs' | 'blockCodec' | 'blockSizeBytes' | 'blockRestartInterval' | 'bloomBitsPerKey'>
+
 export class TableOutputs {
-  readonly #options: ResolvedOptions
+  readonly #options: TableOutputSettings
   readonly #directory: string
-  readonly #versions: VersionSet
+  readonly #nextFileNumber: () => number
   /** File numbers of outputs being written: live, though no version lists them yet. */
   readonly pending = new Set<number>()
 
-  constructor(options: ResolvedOptions, directory: string, versions: VersionSet) {
+  /** `nextFileNumber` hands out file numbers (VersionSet.nextFileNumber in the database). */
+  constructor(options: TableOutputSettings, directory: string, nextFileNumber: () => number) {
     this.#options = options
     this.#directory = directory
-    this.#versions = versions
+    this.#nextFileNumber = nextFileNumber
   }
 
   create(level: number): TableOutput {
-    const fileNumber = this.#versions.nextFileNumber()
+    const fileNumber = this.#nextFileNumber()
     this.pending.add(fileNumber)
     const file = this.#options.vfs.create(path.join(this.#directory, tableFileName(fileNumber)))
     const writer = new TableWriter(file, {
@@ -92,13 +97,19 @@ export class TableOutputs {
   }
 }
 
+/** What a flush reads: a frozen memtable, or its entries shipped to the flush worker. */
+export interface FlushSource {
+  iterator(): InternalIterator
+  readonly rangeTombstones: readonly RangeTombstone[]
+}
+
 /**
  * Writes `memtable` as one level-0 table (none when it is empty) and syncs its directory.
  * Versions no reader can see (shadowed within a snapshot stripe, given the live `snapshots`,
  * ascending) are dropped already here; tombstones stay, since deeper tables may hold their keys.
  */
 export async function flushMemtable(
-  memtable: Memtable,
+  memtable: FlushSource,
   outputs: TableOutputs,
   snapshots: readonly number[],
   vfsSyncDirectory: () => Promise<void>,
