@@ -60,8 +60,10 @@ async function probeKvSeparation(module: StrataModule): Promise<string | undefin
 /** The options object handed to Strata's open(): preset, then the run's compression and KV separation. */
 export function strataOpenOptions(options: EngineRunOptions, kvSeparation: boolean): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...options.preset.strataOptions }
-  if (options.compression.codec === 'none') merged.compression = { codec: 'none' }
-  if (options.compression.codec === 'zstd') merged.compression = { codec: 'zstd', level: options.compression.level }
+  if (options.compression.codec === 'zstd') {
+    const integrity = (merged.integrity ?? {}) as Record<string, unknown>
+    merged.integrity = { ...integrity, compression: { kind: 'zstd', level: options.compression.level } }
+  }
   if (kvSeparation) merged.kvSeparation = { minBlobSize: options.minBlobSizeBytes }
   return merged
 }
@@ -123,7 +125,7 @@ function createStrataAdapter(name: 'strata' | 'blobtree', kvSeparation: boolean)
     },
     notes(options: EngineRunOptions): string[] {
       return [
-        `Options are the ones requested from Strata's open() by preset ${options.preset.name}; options the engine does not support yet are ignored by it.`,
+        `Options are the ones preset ${options.preset.name} passes to Strata's open() (benchsuite/presets.ts); protections marked 'not available yet' are not built.`,
         'getMany is a set of concurrent get() calls (no multi-get in the API).',
       ]
     },
