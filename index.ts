@@ -11,6 +11,7 @@
  * console.log((await db.get('hello'))?.toString())   // 'world'
  * await db.close()
  * ```
+ * @module strata-kv
  */
 import { Db, type EngineOptions } from './engine/mod.ts'
 import { BlobDb, type KvSeparationOptions } from './blobtree/mod.ts'

@@ -9,6 +9,7 @@
  * for await (const [key, value] of db.iterator({ gte: 'h' })) console.log(key, value)
  * await db.close()
  * ```
+ * @module strata-kv/level
  */
 export { StrataLevel, type StrataLevelOptions, type StrataEngineOptions } from './level/strata-level.ts'
 export { StrataLevelSnapshot } from './level/snapshot.ts'

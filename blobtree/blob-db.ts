@@ -59,15 +59,19 @@ export interface KvSeparationOptions {
 export interface BlobStats extends CollectorStats {
   /** Blob files in the manifest (the active one included). */
   fileCount: number
+  /** Bytes of all blob files on disk (the active file at its current size). */
   fileBytesTotal: number
   /** Frame bytes still referenced (file bytes minus headers, footers and stale frames). */
   liveBytes: number
+  /** Frame bytes no live handle reaches any more (reclaimed by GC). */
   staleBytes: number
   /** fileBytesTotal / liveBytes; 1 without garbage. */
   spaceAmplification: number
   /** Bytes appended to blob files since open (values, relocation copies, headers, footers). */
   bytesWritten: number
+  /** Values written to blob files since open. */
   separatedValueCount: number
+  /** Open blob file readers, and hits and misses of their cache since open. */
   readerCache: { openCount: number; hitCount: number; missCount: number }
 }
 
@@ -129,6 +133,7 @@ const EMPTY_VALUE = new Uint8Array(0)
 
 /** A database whose large values live in blob files. Create with `BlobDb.open()`. */
 export class BlobDb {
+  /** Absolute path of the database directory. */
   readonly directory: string
   readonly #db: Db
   readonly #log: ValueLog
@@ -490,6 +495,7 @@ export class BlobDb {
     return { ...tables, blobFiles, ok: tables.ok && blobFiles.every((file) => file.ok) }
   }
 
+  /** True once `close()` was called. */
   get closed(): boolean {
     return this.#closed
   }

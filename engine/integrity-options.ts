@@ -46,6 +46,8 @@ export interface IntegrityOptions {
   /**
    * Encryption at rest. `keys` maps epochs to 32-byte keys; new blocks use `activeEpoch`, older
    * epochs stay readable, and `compact()` rewrites every table under the active epoch.
+   * Scope today: table blocks. The write-ahead log and blob files (kvSeparation) are not
+   * encrypted yet, so plaintext of unflushed writes and of separated values reaches the disk.
    */
   encryption?: { suite: CipherSuiteName; keys: readonly { epoch: number; key: Uint8Array }[]; activeEpoch: number }
   /** Error-correcting code over each block's on-disk bytes. Default none. */

@@ -34,15 +34,18 @@ export class SnapshotList {
  * flushes and compactions, until `release()`.
  */
 export class Snapshot {
+  /** The sequence number the view reads at: it sees exactly the writes with a seqno at or below it. */
   readonly seqno: number
   readonly #onRelease: (seqno: number) => void
   #released = false
 
+  /** @internal Taken with `db.snapshot()`. */
   constructor(seqno: number, onRelease: (seqno: number) => void) {
     this.seqno = seqno
     this.#onRelease = onRelease
   }
 
+  /** True once `release()` was called; reads through the snapshot then throw INVALID_ARGUMENT. */
   get released(): boolean {
     return this.#released
   }

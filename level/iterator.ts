@@ -96,18 +96,23 @@ export class StrataLevelIterator extends AbstractIterator<unknown, LevelBytes, L
     this.#map = (key, value) => [toFormat(key, keyEncoding), toFormat(value, valueEncoding)]
   }
 
+  /** @internal abstract-level's implementation hook behind `next()`, which callers use instead. */
   async _next(): Promise<Entry | undefined> {
     return take(this.#cursor, 1, this.#map)[0]
   }
+  /** @internal abstract-level's implementation hook behind `nextv()`, which callers use instead. */
   async _nextv(size: number): Promise<Entry[]> {
     return take(this.#cursor, size, this.#map)
   }
+  /** @internal abstract-level's implementation hook behind `all()`, which callers use instead. */
   async _all(): Promise<Entry[]> {
     return takeAll(this.#cursor, this.limit - this.count, this.#map)
   }
+  /** @internal abstract-level's implementation hook behind `seek()`, which callers use instead. */
   _seek(target: LevelBytes): void {
     seek(this.#cursor, target)
   }
+  /** @internal abstract-level's implementation hook behind `close()`, which callers use instead. */
   async _close(): Promise<void> {
     this.#cursor.close()
   }
@@ -125,18 +130,23 @@ export class StrataLevelKeyIterator extends AbstractKeyIterator<unknown, LevelBy
     this.#map = (key) => toFormat(key, keyEncoding)
   }
 
+  /** @internal abstract-level's implementation hook behind `next()`, which callers use instead. */
   async _next(): Promise<LevelBytes | undefined> {
     return take(this.#cursor, 1, this.#map)[0]
   }
+  /** @internal abstract-level's implementation hook behind `nextv()`, which callers use instead. */
   async _nextv(size: number): Promise<LevelBytes[]> {
     return take(this.#cursor, size, this.#map)
   }
+  /** @internal abstract-level's implementation hook behind `all()`, which callers use instead. */
   async _all(): Promise<LevelBytes[]> {
     return takeAll(this.#cursor, this.limit - this.count, this.#map)
   }
+  /** @internal abstract-level's implementation hook behind `seek()`, which callers use instead. */
   _seek(target: LevelBytes): void {
     seek(this.#cursor, target)
   }
+  /** @internal abstract-level's implementation hook behind `close()`, which callers use instead. */
   async _close(): Promise<void> {
     this.#cursor.close()
   }
@@ -154,18 +164,23 @@ export class StrataLevelValueIterator extends AbstractValueIterator<unknown, Lev
     this.#map = (_key, value) => toFormat(value, valueEncoding)
   }
 
+  /** @internal abstract-level's implementation hook behind `next()`, which callers use instead. */
   async _next(): Promise<LevelBytes | undefined> {
     return take(this.#cursor, 1, this.#map)[0]
   }
+  /** @internal abstract-level's implementation hook behind `nextv()`, which callers use instead. */
   async _nextv(size: number): Promise<LevelBytes[]> {
     return take(this.#cursor, size, this.#map)
   }
+  /** @internal abstract-level's implementation hook behind `all()`, which callers use instead. */
   async _all(): Promise<LevelBytes[]> {
     return takeAll(this.#cursor, this.limit - this.count, this.#map)
   }
+  /** @internal abstract-level's implementation hook behind `seek()`, which callers use instead. */
   _seek(target: LevelBytes): void {
     seek(this.#cursor, target)
   }
+  /** @internal abstract-level's implementation hook behind `close()`, which callers use instead. */
   async _close(): Promise<void> {
     this.#cursor.close()
   }

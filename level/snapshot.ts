@@ -21,6 +21,7 @@ export class StrataLevelSnapshot extends AbstractSnapshot {
     return value instanceof StrataLevelSnapshot ? value.#snapshot : undefined
   }
 
+  /** @internal abstract-level's implementation hook behind `close()`, which callers use instead. */
   async _close(): Promise<void> {
     this.#snapshot.release()
   }

@@ -102,6 +102,7 @@ export class StrataLevel<K = string, V = string> extends AbstractLevel<LevelByte
     return this.#db
   }
 
+  /** @internal abstract-level's implementation hook behind `open()`, which callers use instead. */
   async _open(options: { createIfMissing: boolean; errorIfExists: boolean }): Promise<void> {
     try {
       this.#db = await open(this.#location, {
@@ -114,6 +115,7 @@ export class StrataLevel<K = string, V = string> extends AbstractLevel<LevelByte
     }
   }
 
+  /** @internal abstract-level's implementation hook behind `close()`, which callers use instead. */
   async _close(): Promise<void> {
     const db = this.#db
     if (db === undefined) return
@@ -125,15 +127,18 @@ export class StrataLevel<K = string, V = string> extends AbstractLevel<LevelByte
     this.#db = undefined
   }
 
+  /** @internal abstract-level's implementation hook behind `get()`, which callers use instead. */
   async _get(key: LevelBytes, options: ReadOptions): Promise<LevelBytes | undefined> {
     return this._getSync(key, options)
   }
 
+  /** @internal abstract-level's implementation hook behind `getSync()`, which callers use instead. */
   _getSync(key: LevelBytes, options: ReadOptions): LevelBytes | undefined {
     const value = this.#read(() => this.strata.getSync(key, { snapshot: engineSnapshot(options) }))
     return value === undefined ? undefined : toFormat(value, options.valueEncoding)
   }
 
+  /** @internal abstract-level's implementation hook behind `getMany()`, which callers use instead. */
   async _getMany(keys: LevelBytes[], options: ReadOptions): Promise<(LevelBytes | undefined)[]> {
     const db = this.strata
     const snapshot = engineSnapshot(options)
@@ -145,16 +150,19 @@ export class StrataLevel<K = string, V = string> extends AbstractLevel<LevelByte
     )
   }
 
+  /** @internal abstract-level's implementation hook behind `has()`, which callers use instead. */
   async _has(key: LevelBytes, options: ReadOptions): Promise<boolean> {
     return this.#read(() => this.strata.getSync(key, { snapshot: engineSnapshot(options) }) !== undefined)
   }
 
+  /** @internal abstract-level's implementation hook behind `hasMany()`, which callers use instead. */
   async _hasMany(keys: LevelBytes[], options: ReadOptions): Promise<boolean[]> {
     const db = this.strata
     const snapshot = engineSnapshot(options)
     return this.#read(() => keys.map((key) => db.getSync(key, { snapshot }) !== undefined))
   }
 
+  /** @internal abstract-level's implementation hook behind `put()`, which callers use instead. */
   async _put(key: LevelBytes, value: LevelBytes, options: WriteOptions): Promise<void> {
     try {
       await this.strata.put(key, value, { sync: options.sync === true })
@@ -163,6 +171,7 @@ export class StrataLevel<K = string, V = string> extends AbstractLevel<LevelByte
     }
   }
 
+  /** @internal abstract-level's implementation hook behind `del()`, which callers use instead. */
   async _del(key: LevelBytes, options: WriteOptions): Promise<void> {
     try {
       await this.strata.delete(key, { sync: options.sync === true })
@@ -171,6 +180,7 @@ export class StrataLevel<K = string, V = string> extends AbstractLevel<LevelByte
     }
   }
 
+  /** @internal abstract-level's implementation hook behind `batch()`, which callers use instead. */
   async _batch(operations: LevelOperation[], options: WriteOptions): Promise<void> {
     const engineOperations = operations.map((op) =>
       op.type === 'put'
@@ -184,6 +194,7 @@ export class StrataLevel<K = string, V = string> extends AbstractLevel<LevelByte
     }
   }
 
+  /** @internal abstract-level's implementation hook behind `clear()`, which callers use instead. */
   async _clear(options: LevelClearOptions & WriteOptions & { snapshot?: unknown }): Promise<void> {
     try {
       await clearRange(this.strata, options, engineSnapshot(options), options.sync === true)
@@ -192,18 +203,22 @@ export class StrataLevel<K = string, V = string> extends AbstractLevel<LevelByte
     }
   }
 
+  /** @internal abstract-level's implementation hook behind `iterator()`, which callers use instead. */
   _iterator(options: LevelIteratorOptions): StrataLevelIterator {
     return new StrataLevelIterator(this, this.strata, options, StrataLevelSnapshot.engineSnapshotOf)
   }
 
+  /** @internal abstract-level's implementation hook behind `keys()`, which callers use instead. */
   _keys(options: LevelIteratorOptions): StrataLevelKeyIterator {
     return new StrataLevelKeyIterator(this, this.strata, options, StrataLevelSnapshot.engineSnapshotOf)
   }
 
+  /** @internal abstract-level's implementation hook behind `values()`, which callers use instead. */
   _values(options: LevelIteratorOptions): StrataLevelValueIterator {
     return new StrataLevelValueIterator(this, this.strata, options, StrataLevelSnapshot.engineSnapshotOf)
   }
 
+  /** @internal abstract-level's implementation hook behind `snapshot()`, which callers use instead. */
   _snapshot(options: { owner: unknown }): StrataLevelSnapshot {
     return new StrataLevelSnapshot(
       options,

@@ -40,9 +40,13 @@ export interface CollectorOptions {
 
 /** Figures of the work done since open, for stats(). */
 export interface CollectorStats {
+  /** Frame bytes copied into the active file by relocation. */
   bytesMoved: number
+  /** Frames (values) copied by relocation. */
   framesMoved: number
+  /** Blob files whose live frames were copied out. */
   filesRelocated: number
+  /** Blob files deleted (dead or relocated, once no reader could reach them). */
   filesDeleted: number
   /** Files relocated or dead, waiting until no reader can reach them. */
   filesAwaitingDeletion: number
@@ -50,8 +54,11 @@ export interface CollectorStats {
 
 /** What one `collect()` did. */
 export interface CollectionReport {
+  /** Blob files this round relocated. */
   relocatedFileNumbers: number[]
+  /** Blob files this round deleted. */
   deletedFileNumbers: number[]
+  /** Frame bytes this round copied. */
   bytesMoved: number
 }
 

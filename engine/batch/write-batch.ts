@@ -23,11 +23,17 @@ export const BATCH_FORMAT_VERSION = 1
 const BATCH_HEADER_SIZE_BYTES = 1 + 4 + 4 + 4
 const TWO_POW_32 = 2 ** 32
 
-/** Op kinds on the wire: the three entry kinds plus the range delete. */
+/**
+ * Op kinds on the wire: the three entry kinds plus the range delete.
+ * @internal For the blob layer (blobtree/); callers use `db.batch()` operations instead.
+ */
 export const OpKind = { Delete: 0, Put: 1, BlobHandle: 2, RangeDelete: 3 } as const
 export type OpKind = (typeof OpKind)[keyof typeof OpKind]
 
-/** One operation with its key (latin1 string) and value bytes (end key for range deletes). */
+/**
+ * One operation with its key (latin1 string) and value bytes (end key for range deletes).
+ * @internal For the blob layer (blobtree/); callers use `db.batch()` operations instead.
+ */
 export interface BatchOp {
   kind: OpKind
   key: string

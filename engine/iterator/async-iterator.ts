@@ -20,7 +20,7 @@ export class StrataIterator implements AsyncIterableIterator<[Buffer, Buffer]> {
   readonly #isDbOpen: () => boolean
   #closed = false
 
-  /** `readValue` undefined: keys only, values come back empty and blob files are never read. */
+  /** @internal Created by `db.iterator()`. `readValue` undefined: keys only, values come back empty and blob files are never read. */
   constructor(inner: DbIterator, readValue: ValueReader | undefined, isDbOpen: () => boolean, onClose: () => void) {
     this.#inner = inner
     this.#readValue = readValue
@@ -45,6 +45,7 @@ export class StrataIterator implements AsyncIterableIterator<[Buffer, Buffer]> {
     return [toCallerKey(entry.key), value]
   }
 
+  /** The next `[key, value]` pair; `done` at the end, after which the iterator is closed. @throws {StrataError} `CLOSED` when the database was closed meanwhile. */
   async next(): Promise<IteratorResult<[Buffer, Buffer]>> {
     if (this.#closed) return { done: true, value: undefined }
     const entry = this.nextSync()
@@ -57,6 +58,7 @@ export class StrataIterator implements AsyncIterableIterator<[Buffer, Buffer]> {
     this.#inner.seek(toInternalKey(target, 'seek iterator'))
   }
 
+  /** Releases the files the iterator pins. Idempotent. */
   closeSync(): void {
     if (this.#closed) return
     this.#closed = true
@@ -64,15 +66,18 @@ export class StrataIterator implements AsyncIterableIterator<[Buffer, Buffer]> {
     this.#onClose()
   }
 
+  /** `closeSync()` as a promise, for `await`-style callers. Idempotent. */
   async close(): Promise<void> {
     this.closeSync()
   }
 
+  /** Called by `for await` when the loop exits early (break, throw): closes the iterator. */
   async return(): Promise<IteratorResult<[Buffer, Buffer]>> {
     this.closeSync()
     return { done: true, value: undefined }
   }
 
+  /** The iterator itself, so it works in `for await`. */
   [Symbol.asyncIterator](): this {
     return this
   }

@@ -14,19 +14,27 @@ import type { FileStatus, VerifyReport } from './verify-table.ts'
 export interface IntegrityStats {
   /** The configuration, without keys; 'none' / undefined for axes that are off. */
   compression: string
+  /** Cipher suite, active key epoch and every epoch in the key chain (never the keys); undefined when encryption is off. */
   encryption: { suite: string; activeEpoch: number; epochs: number[] } | undefined
+  /** The ECC scheme, 'none' when off. */
   ecc: string
+  /** Whether a table with ECC-repaired blocks is rewritten (auto-heal). */
   autoHeal: boolean
   /** Blocks repaired by ECC and verified by checksum. */
   repairCount: number
+  /** `repairCount` split by ECC scheme (xor, reed-solomon, sec-ded). */
   repairsByKind: Record<RepairKind, number>
   /** Distinct table files that had at least one block repaired. */
   filesRepairedCount: number
-  /** Files queued for rewrite by auto-heal, rewritten, and failed to rewrite. */
+  /** Files queued for rewrite by auto-heal. */
   healQueuedCount: number
+  /** Auto-heal rewrites that completed. */
   healCompletedCount: number
+  /** Auto-heal rewrites that failed (the original table stays live). */
   healFailedCount: number
+  /** Files waiting in the auto-heal queue now. */
   healPendingCount: number
+  /** Message of the last failed auto-heal rewrite, if any. */
   lastHealError: string | undefined
   /** Tables rewritten by compact() because they were sealed under an older key epoch. */
   rekeyedTableCount: number

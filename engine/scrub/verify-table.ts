@@ -18,8 +18,11 @@ export type FileStatus = 'clean' | 'repaired' | 'unrecoverable'
 
 /** One file's result. */
 export interface FileCheck {
+  /** Number of the table file (`000012.sst` is 12). */
   fileNumber: number
+  /** LSM level the table lives in (0 … 6). */
   level: number
+  /** `clean`, `repaired` (ECC fixed blocks) or `unrecoverable`. */
   status: FileStatus
   /** False only for `unrecoverable`. */
   ok: boolean
@@ -27,16 +30,23 @@ export interface FileCheck {
   entries: number
   /** Blocks of this file the ECC repaired during the check. */
   repairCount: number
+  /** Message of the failure, for an unrecoverable file. */
   error?: string
+  /** StrataError code of the failure, for an unrecoverable file. */
   code?: string
 }
 
 /** A whole pass. `ok` is false when any file is unrecoverable. */
 export interface VerifyReport {
+  /** One entry per live table, in level order. */
   files: FileCheck[]
+  /** True when no file is unrecoverable. */
   ok: boolean
+  /** Files whose every block verified as written. */
   cleanCount: number
+  /** Files where ECC repaired at least one block. */
   repairedCount: number
+  /** Files with a block neither the checksum nor ECC could vouch for. */
   unrecoverableCount: number
 }
 

@@ -14,6 +14,7 @@
 
 /** An open file. Positions and sizes are in bytes. */
 export interface VfsFile {
+  /** The path the file was opened with. */
   readonly path: string
   /** Reads up to `target.length` bytes at `positionBytes`; returns the count read (short at EOF). */
   read(target: Uint8Array, positionBytes: number): number
@@ -25,6 +26,7 @@ export interface VfsFile {
   sizeBytes(): number
   /** Shrinks the file to `sizeBytes` (used to cut a torn log tail). */
   truncate(sizeBytes: number): void
+  /** Releases the file descriptor; bytes not synced are not made durable by closing. */
   close(): void
 }
 
@@ -36,15 +38,19 @@ export interface Vfs {
   openAppend(path: string): VfsFile
   /** Creates a new empty file for appending; an existing file is truncated. */
   create(path: string): VfsFile
+  /** True when a file or directory exists at `path`. */
   exists(path: string): boolean
   /** Names (not paths) of the entries of a directory. */
   list(directory: string): string[]
+  /** Deletes a file; absent files are ignored. Durable only after `syncDirectory`. */
   remove(path: string): void
   /** Atomically replaces `target` with `source`. Durable only after `syncDirectory`. */
   rename(source: string, target: string): void
+  /** Creates `directory` and its missing parents. */
   mkdirp(directory: string): void
   /** Makes creations, renames and removals in `directory` durable. */
   syncDirectory(directory: string): Promise<void>
+  /** Size of the file at `path`, in bytes. Throws NOT_FOUND when absent. */
   sizeBytes(path: string): number
   /** Creates a hard link (or copies where links are impossible). */
   link(source: string, target: string): void
@@ -54,5 +60,6 @@ export interface Vfs {
 
 /** A held lock; release is idempotent. */
 export interface VfsLock {
+  /** Releases the lock. Idempotent. */
   release(): void
 }
