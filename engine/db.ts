@@ -62,9 +62,13 @@ export type BatchOperation =
 
 /** Options of `iterator()`. Bounds compare bytewise. */
 export interface IteratorOptions {
+  /** Start after this key. */
   gt?: BytesLike
+  /** Start at this key. */
   gte?: BytesLike
+  /** Stop before this key. */
   lt?: BytesLike
+  /** Stop after this key. */
   lte?: BytesLike
   /** Walk from the largest key down. Default false. */
   reverse?: boolean
@@ -80,9 +84,12 @@ export interface IteratorOptions {
  * Hooks the value layer (blobtree/) registers; the engine never imports it. A BlobHandle value
  * is opaque here: `resolveValue` turns it into the user's bytes, and compaction reports every
  * handle it drops through `onDroppedValue` so the blob layer can count stale bytes.
+ * @internal For blobtree/; applications use `open(dir, { kvSeparation })`.
  */
 export interface ValueHooks {
+  /** The user's bytes behind a handle the index holds for `key`. */
   resolveValue(key: string, handle: Uint8Array): Uint8Array
+  /** Compaction or flush dropped this handle: its bytes in the blob file are stale now. */
   onDroppedValue?(key: string, handle: Uint8Array): void
   /**
    * WAL replay asks whether the bytes a logged handle points at reached the disk. False means
@@ -109,6 +116,7 @@ interface ImmutableMemtable {
 
 /** The database. Create with `Db.open()`. */
 export class Db {
+  /** Absolute path of the database directory. */
   readonly directory: string
   readonly #options: ResolvedOptions
   readonly #vfs: Vfs
@@ -233,7 +241,7 @@ export class Db {
     }
   }
 
-  /** Registers the value layer's hooks (blobtree/). */
+  /** Registers the value layer's hooks (blobtree/). @internal For blobtree/ and tools. */
   setValueHooks(hooks: ValueHooks): void {
     this.#valueHooks = hooks
   }
@@ -241,24 +249,25 @@ export class Db {
   /**
    * Logs an edit of the value layer (blob files added, removed, stale bytes) to the manifest.
    * Internal: for blobtree/ only; table changes are the engine's own.
+   * @internal
    */
   async logValueEdit(edit: Pick<VersionEdit, 'addedBlobFiles' | 'removedBlobFiles' | 'blobStaleBytes'>): Promise<Version> {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot log edit: database is closed')
     return this.#versions.logAndApply(edit)
   }
 
-  /** Hands out a fresh file number (for a blob file); durable with the next manifest edit. */
+  /** Hands out a fresh file number (for a blob file); durable with the next manifest edit. @internal For blobtree/ and tools. */
   allocateFileNumber(): number {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot allocate file number: database is closed')
     return this.#versions.nextFileNumber()
   }
 
-  /** The current version (live tables and blob files). Internal: for blobtree/ and tools. */
+  /** The current version (live tables and blob files). @internal For blobtree/ and tools. */
   currentVersion(): Version {
     return this.#versions.current
   }
 
-  /** Open snapshots plus versions pinned by open iterators: readers that may hold old handles. */
+  /** Open snapshots plus versions pinned by open iterators: readers that may hold old handles. @internal For blobtree/ and tools. */
   readerCount(): number {
     return this.#snapshots.count + this.#pinnedVersions.size
   }
@@ -304,6 +313,7 @@ export class Db {
    * Writes already-validated ops (internal: the value layer passes BlobHandle ops here).
    * The record is appended to the WAL and applied to the memtable synchronously, before the
    * first await, so writes from one caller are applied in call order.
+   * @internal
    */
   async write(ops: BatchOp[], options: WriteOptions = {}): Promise<void> {
     const sync = checkWriteOptions(options)
@@ -944,6 +954,7 @@ export class Db {
 
   // ---------------------------------------------------------------- lifecycle
 
+  /** True once `close()` was called. */
   get closed(): boolean {
     return this.#closed
   }

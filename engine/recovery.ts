@@ -39,12 +39,17 @@ function handlesDurable(ops: readonly { kind: number; key: string; value: Uint8A
 
 /** What recovery found and did; reported by `stats().recovery`. */
 export interface RecoveryReport {
+  /** Write-ahead log files replayed at open. */
   walFilesReplayed: number
+  /** Write batches (records) replayed from them. */
   batchesReplayed: number
+  /** Level-0 tables the replayed memtables were flushed into. */
   tablesWritten: number
   /** Bytes cut from a torn log tail (0 when every log ended cleanly). */
   tailBytesDropped: number
+  /** Why the last log ended early (torn record, bad checksum, …), when it did. */
   tailReason?: string
+  /** The log file whose tail was cut, when one was. */
   tailFile?: string
 }
 
