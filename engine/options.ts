@@ -80,9 +80,21 @@ function positiveInteger(name: string, value: number, min: number, max: number):
 }
 
 /** Applies defaults and validates; throws INVALID_ARGUMENT naming the option. */
+/** Every option name open() knows; anything else is a typo or a feature this build lacks. */
+const OPTION_NAMES: ReadonlySet<string> = new Set<keyof EngineOptions>([
+  'vfs', 'createIfMissing', 'errorIfExists', 'memtableSizeBytes', 'immutableMemtableCountMax',
+  'l0CompactionTrigger', 'l0StopWritesTrigger', 'l1SizeBytes', 'levelSizeRatio', 'targetTableSizeBytes',
+  'blockSizeBytes', 'blockRestartInterval', 'bloomBitsPerKey', 'blockCacheSizeBytes', 'openFileCountMax',
+  'walRecovery', 'backgroundWork', 'flushInWorker', 'blockCodec', 'integrity', 'scrubIntervalMs',
+])
+
 export function resolveOptions(options: EngineOptions, defaultVfs: () => Vfs): ResolvedOptions {
-  if (options === null || typeof options !== 'object') {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new StrataError('INVALID_ARGUMENT', 'Cannot open: options must be an object')
+  }
+  // Silently ignoring an unknown option once made a benchmark preset measure an unprotected store.
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.has(name)) throw new StrataError('INVALID_ARGUMENT', `Cannot open: unknown option ${name}`, { details: { option: name } })
   }
   const walRecovery = options.walRecovery ?? 'truncate'
   if (walRecovery !== 'truncate' && walRecovery !== 'fail') {
