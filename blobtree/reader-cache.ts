@@ -10,6 +10,8 @@ import type { BlobFileReader } from './blob-file/mod.ts'
 export class ReaderCache {
   readonly #entryCountMax: number
   readonly #readers = new Map<number, BlobFileReader>()
+  /** The most recently used file: a hit on it skips the reorder (most gets hit one file). */
+  #newest: number | undefined
   hitCount = 0
   missCount = 0
 
@@ -23,14 +25,17 @@ export class ReaderCache {
     const cached = this.#readers.get(fileNumber)
     if (cached !== undefined) {
       this.hitCount++
+      if (this.#newest === fileNumber) return cached
       // Re-insertion moves the entry to the most recently used end of the Map's order.
       this.#readers.delete(fileNumber)
       this.#readers.set(fileNumber, cached)
+      this.#newest = fileNumber
       return cached
     }
     this.missCount++
     const reader = open()
     this.#readers.set(fileNumber, reader)
+    this.#newest = fileNumber
     while (this.#readers.size > this.#entryCountMax) {
       const [oldest, evicted] = this.#readers.entries().next().value as [number, BlobFileReader]
       this.#readers.delete(oldest)
@@ -43,12 +48,14 @@ export class ReaderCache {
     const reader = this.#readers.get(fileNumber)
     if (reader === undefined) return
     this.#readers.delete(fileNumber)
+    if (this.#newest === fileNumber) this.#newest = undefined
     reader.close()
   }
 
   clear(): void {
     for (const reader of this.#readers.values()) reader.close()
     this.#readers.clear()
+    this.#newest = undefined
   }
 
   get size(): number {

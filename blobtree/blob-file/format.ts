@@ -167,16 +167,20 @@ const FRAME_HEADER_CHECKED_BYTES = FRAME_HEADER_SIZE_BYTES - XXH3_128_SIZE_BYTES
 /** Largest frame a valid file can hold; bounds a frame size read from a handle. */
 export const FRAME_SIZE_BYTES_MAX = FRAME_HEADER_SIZE_BYTES + BLOB_KEY_SIZE_BYTES_MAX + BLOB_BODY_SIZE_BYTES_MAX
 
-function frameChecksum(header: Uint8Array, key: Uint8Array, body: Uint8Array): Uint8Array {
-  const prefix = body.subarray(0, Math.min(FRAME_CHECKSUM_BODY_PREFIX_BYTES, body.length))
-  return xxh3128(header.subarray(0, FRAME_HEADER_CHECKED_BYTES), key, prefix)
+/** The body is `bodyHead` then `bodyTail` (a body written as two parts); the sum covers its first 32 bytes. */
+function frameChecksum(header: Uint8Array, key: Uint8Array, bodyHead: Uint8Array, bodyTail?: Uint8Array): Uint8Array {
+  const headPrefix = bodyHead.subarray(0, Math.min(FRAME_CHECKSUM_BODY_PREFIX_BYTES, bodyHead.length))
+  const tailBytes = FRAME_CHECKSUM_BODY_PREFIX_BYTES - headPrefix.length
+  if (bodyTail === undefined || tailBytes === 0) return xxh3128(header.subarray(0, FRAME_HEADER_CHECKED_BYTES), key, headPrefix)
+  return xxh3128(header.subarray(0, FRAME_HEADER_CHECKED_BYTES), key, headPrefix, bodyTail.subarray(0, Math.min(tailBytes, bodyTail.length)))
 }
 
 /**
  * Writes the frame header for `key` and `body` into `target` at `offset` (table above), checksum
- * included. The caller writes key and body after it.
+ * included. The caller writes key and body after it. A body written in two parts (an envelope
+ * header, then the value: plain-envelope.ts) passes them as `body` and `bodyTail`.
  */
-export function writeFrameHeader(target: Uint8Array, offset: number, fields: FrameHeader, key: Uint8Array, body: Uint8Array): void {
+export function writeFrameHeader(target: Uint8Array, offset: number, fields: FrameHeader, key: Uint8Array, body: Uint8Array, bodyTail?: Uint8Array): void {
   const header = target.subarray(offset, offset + FRAME_HEADER_SIZE_BYTES)
   header.fill(0, 0, FRAME_HEADER_CHECKED_BYTES)
   const view = viewOf(header)
@@ -185,7 +189,7 @@ export function writeFrameHeader(target: Uint8Array, offset: number, fields: Fra
   view.setUint32(8, fields.rawValueSizeBytes, true)
   view.setUint32(12, fields.bodySizeBytes, true)
   setU64(view, 16, fields.originFileNumber)
-  header.set(frameChecksum(header, key, body), FRAME_HEADER_CHECKED_BYTES)
+  header.set(frameChecksum(header, key, body, bodyTail), FRAME_HEADER_CHECKED_BYTES)
 }
 
 /**

@@ -144,26 +144,29 @@ export class BlobFileReader {
   readCheckedFrame(handle: BlobHandle, expectedKey?: Uint8Array): CheckedFrame {
     this.#checkFileNumber(handle)
     const { offsetBytes, frameSizeBytes: sizeBytes } = handle
-    const keyText = expectedKey === undefined ? 'an unknown key' : `key ${describeKey(expectedKey)}`
-    const fail = (code: StrataErrorCode, reason: string): StrataError => this.#frameError(code, offsetBytes, keyText, reason, expectedKey)
+    // No closures and no key description on the success path: under tsx each closure costs a
+    // __name() call, and describeKey costs more than the checks (scripts/blob-load-profile.ts).
     const endBytes = this.framesEndBytes()
     if (offsetBytes < FILE_HEADER_SIZE_BYTES || sizeBytes < FRAME_HEADER_SIZE_BYTES || offsetBytes + sizeBytes > endBytes) {
-      throw fail('CORRUPTION', `frame of ${sizeBytes} bytes lies outside the frames region ${FILE_HEADER_SIZE_BYTES}..${endBytes}`)
+      throw this.#frameError('CORRUPTION', offsetBytes, keyTextOf(expectedKey), `frame of ${sizeBytes} bytes lies outside the frames region ${FILE_HEADER_SIZE_BYTES}..${endBytes}`, expectedKey)
     }
-    const frameBytes = new Uint8Array(sizeBytes)
+    // Unzeroed (every byte is overwritten by the read, which must return sizeBytes: checked next)
+    // and unpooled, so a value kept by the caller pins its own frame only. A plain Uint8Array view,
+    // as the codec's other callers get.
+    const frameBytes = new Uint8Array(Buffer.allocUnsafeSlow(sizeBytes).buffer, 0, sizeBytes)
     const readBytes = this.file.read(frameBytes, offsetBytes)
-    if (readBytes !== sizeBytes) throw fail('CORRUPTION', `read ${readBytes} of ${sizeBytes} frame bytes`)
+    if (readBytes !== sizeBytes) throw this.#frameError('CORRUPTION', offsetBytes, keyTextOf(expectedKey), `read ${readBytes} of ${sizeBytes} frame bytes`, expectedKey)
     const fields = parseFrameHeader(frameBytes)
-    if (typeof fields === 'string') throw fail('CORRUPTION', fields)
+    if (typeof fields === 'string') throw this.#frameError('CORRUPTION', offsetBytes, keyTextOf(expectedKey), fields, expectedKey)
     const storedSizeBytes = frameSizeBytes(fields.keySizeBytes, fields.bodySizeBytes)
-    if (storedSizeBytes !== sizeBytes) throw fail('CORRUPTION', `frame header adds up to ${storedSizeBytes} bytes, handle says ${sizeBytes}`)
+    if (storedSizeBytes !== sizeBytes) throw this.#frameError('CORRUPTION', offsetBytes, keyTextOf(expectedKey), `frame header adds up to ${storedSizeBytes} bytes, handle says ${sizeBytes}`, expectedKey)
     if (fields.rawValueSizeBytes !== handle.rawValueSizeBytes) {
-      throw fail('CORRUPTION', `frame header says value size ${fields.rawValueSizeBytes}, handle says ${handle.rawValueSizeBytes}`)
+      throw this.#frameError('CORRUPTION', offsetBytes, keyTextOf(expectedKey), `frame header says value size ${fields.rawValueSizeBytes}, handle says ${handle.rawValueSizeBytes}`, expectedKey)
     }
     const frame = checkedFrameOf(offsetBytes, fields, frameBytes)
-    if (!frameChecksumMatches(frameBytes, frame.key, frame.body)) throw fail('CHECKSUM_MISMATCH', 'frame checksum mismatch')
+    if (!frameChecksumMatches(frameBytes, frame.key, frame.body)) throw this.#frameError('CHECKSUM_MISMATCH', offsetBytes, keyTextOf(expectedKey), 'frame checksum mismatch', expectedKey)
     if (expectedKey !== undefined && !keysEqual(frame.key, expectedKey)) {
-      throw this.#frameError('CORRUPTION', offsetBytes, keyText, `frame holds key ${describeKey(frame.key)}`, expectedKey)
+      throw this.#frameError('CORRUPTION', offsetBytes, keyTextOf(expectedKey), `frame holds key ${describeKey(frame.key)}`, expectedKey)
     }
     return frame
   }
@@ -175,7 +178,6 @@ export class BlobFileReader {
    * `CORRUPTION`, naming the file, offset and the frame's key.
    */
   decodeValue(frame: CheckedFrame): Uint8Array {
-    const keyText = `key ${describeKey(frame.key)}`
     const bodyOffsetBytes = frame.offsetBytes + FRAME_HEADER_SIZE_BYTES + frame.fields.keySizeBytes
     const context = { fileNumber: frame.fields.originFileNumber, blockType: BlockType.BlobFrame, fileName: this.file.path, offsetBytes: bodyOffsetBytes }
     let value: Uint8Array
@@ -184,10 +186,10 @@ export class BlobFileReader {
     } catch (error) {
       const code = isStrataError(error) ? error.code : 'CORRUPTION'
       const reason = error instanceof Error ? error.message : String(error)
-      throw this.#frameError(code, frame.offsetBytes, keyText, `body: ${reason}`, frame.key, error)
+      throw this.#frameError(code, frame.offsetBytes, keyTextOf(frame.key), `body: ${reason}`, frame.key, error)
     }
     if (value.length !== frame.fields.rawValueSizeBytes) {
-      throw this.#frameError('CORRUPTION', frame.offsetBytes, keyText, `body decodes to ${value.length} bytes, header says ${frame.fields.rawValueSizeBytes}`, frame.key)
+      throw this.#frameError('CORRUPTION', frame.offsetBytes, keyTextOf(frame.key), `body decodes to ${value.length} bytes, header says ${frame.fields.rawValueSizeBytes}`, frame.key)
     }
     return value
   }
@@ -210,6 +212,11 @@ export class BlobFileReader {
 }
 
 /** Splits a frame's bytes into key and body views (sizes already checked against the bytes). */
+/** How messages name the key of a frame (built on failure only). */
+function keyTextOf(key: Uint8Array | undefined): string {
+  return key === undefined ? 'an unknown key' : `key ${describeKey(key)}`
+}
+
 export function checkedFrameOf(offsetBytes: number, fields: FrameHeader, frameBytes: Uint8Array): CheckedFrame {
   const keyEnd = FRAME_HEADER_SIZE_BYTES + fields.keySizeBytes
   return { offsetBytes, fields, frameBytes, key: frameBytes.subarray(FRAME_HEADER_SIZE_BYTES, keyEnd), body: frameBytes.subarray(keyEnd, keyEnd + fields.bodySizeBytes) }

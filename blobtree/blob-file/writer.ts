@@ -69,6 +69,7 @@ import {
   frameSizeBytes,
   writeFrameHeader,
 } from './format.ts'
+import { PLAIN_ENVELOPE_HEADER_SIZE_BYTES, isPlainCodec, writePlainEnvelopeHeader } from './plain-envelope.ts'
 
 /** One key and value to separate. */
 export interface BlobEntry {
@@ -115,6 +116,8 @@ export class BlobFileWriter {
   readonly fileNumber: number
   readonly #file: VfsFile
   readonly #codec: BlockCodec
+  /** The codec is PlainCodec: bodies are written as envelope header + value, uncopied. */
+  readonly #plain: boolean
   #sizeBytes: number
   #durableSizeBytes = 0
   #frameCount = 0
@@ -125,6 +128,7 @@ export class BlobFileWriter {
     this.#file = file
     this.fileNumber = fileNumber
     this.#codec = codec
+    this.#plain = isPlainCodec(codec)
     this.#sizeBytes = file.sizeBytes()
   }
 
@@ -186,6 +190,11 @@ export class BlobFileWriter {
     this.#checkWritable()
     this.#checkBatch(entries)
     if (entries.length === 0) return []
+    return this.#plain ? this.#addManyPlain(entries) : this.#addManyEncoded(entries)
+  }
+
+  /** Any codec: each body is the codec's fresh output, written after its header and key. */
+  #addManyEncoded(entries: readonly BlobEntry[]): BlobHandle[] {
     let headerArenaBytes = 0
     for (const entry of entries) headerArenaBytes += FRAME_HEADER_SIZE_BYTES + entry.key.length
     // Headers and keys share one arena so a frame costs two iovecs (header+key, body), not three.
@@ -205,6 +214,43 @@ export class BlobFileWriter {
       chunks.push(arena.subarray(arenaOffset, headerAndKeyEnd), body)
       arenaOffset = headerAndKeyEnd
       const size = frameSizeBytes(key.length, body.length)
+      handles.push({ fileNumber: this.fileNumber, offsetBytes, frameSizeBytes: size, rawValueSizeBytes: value.length })
+      offsetBytes += size
+    }
+    this.#checkFileSize(offsetBytes)
+    this.#appendChunks(chunks)
+    this.#countFrames(handles)
+    return handles
+  }
+
+  /**
+   * PlainCodec: the body is a 24-byte envelope header (plain-envelope.ts) and the caller's value
+   * itself, so the value is never copied in user space; the writev reads it where it lies. The
+   * bytes equal the encoded path's. Safe because the append is synchronous: the caller may
+   * reuse the value as soon as this returns.
+   */
+  #addManyPlain(entries: readonly BlobEntry[]): BlobHandle[] {
+    let arenaBytes = 0
+    for (const entry of entries) arenaBytes += FRAME_HEADER_SIZE_BYTES + entry.key.length + PLAIN_ENVELOPE_HEADER_SIZE_BYTES
+    const arena = new Uint8Array(arenaBytes)
+    const chunks: Uint8Array[] = []
+    const handles: BlobHandle[] = []
+    let arenaOffset = 0
+    let offsetBytes = this.#sizeBytes
+    for (let index = 0; index < entries.length; index++) {
+      const { key, value } = entries[index]
+      const envelopeOffset = arenaOffset + FRAME_HEADER_SIZE_BYTES + key.length
+      const arenaEnd = envelopeOffset + PLAIN_ENVELOPE_HEADER_SIZE_BYTES
+      writePlainEnvelopeHeader(arena, envelopeOffset, BlockType.BlobFrame, value)
+      const bodySizeBytes = PLAIN_ENVELOPE_HEADER_SIZE_BYTES + value.length
+      assert(bodySizeBytes <= BLOB_BODY_SIZE_BYTES_MAX, 'plain body exceeds BLOB_BODY_SIZE_BYTES_MAX')
+      const fields = { keySizeBytes: key.length, rawValueSizeBytes: value.length, bodySizeBytes, originFileNumber: this.fileNumber }
+      writeFrameHeader(arena, arenaOffset, fields, key, arena.subarray(envelopeOffset, arenaEnd), value)
+      arena.set(key, arenaOffset + FRAME_HEADER_SIZE_BYTES)
+      chunks.push(arena.subarray(arenaOffset, arenaEnd))
+      if (value.length > 0) chunks.push(value)
+      arenaOffset = arenaEnd
+      const size = frameSizeBytes(key.length, bodySizeBytes)
       handles.push({ fileNumber: this.fileNumber, offsetBytes, frameSizeBytes: size, rawValueSizeBytes: value.length })
       offsetBytes += size
     }

@@ -1,0 +1,57 @@
+/**
+ * The issue #4 load, alone, for profiling: `node --cpu-prof --import tsx scripts/blob-load-profile.ts`.
+ * 16 KiB values about 50% compressible (datasets/ compressible:0.5), 16-byte keys in a seeded
+ * random order, batches of 100, compression off, KV separation at 1 KiB; then random awaited
+ * gets of those keys. Prints MiB/s and gets/s. Benchmark, not test: nothing here asserts speed.
+ * Env: VALUE_COUNT (32768), GET_COUNT (32768), SYNC=1 (fsync each batch), STRATA_SEED (42),
+ * PROFILE_DIR (temp). Compare engines with `strata bench run` (BENCHMARKING.md), not with this.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { BlobDb } from '../index.ts'
+import { createValueSource, encodeKey, Prng, randomPermutation } from '../datasets/mod.ts'
+
+const VALUE_SIZE_BYTES = 16 * 1024
+const KEY_SIZE_BYTES = 16
+const BATCH_COUNT = 100
+const valueCount = Number(process.env.VALUE_COUNT ?? 32768)
+const getCount = Number(process.env.GET_COUNT ?? 32768)
+const sync = process.env.SYNC === '1'
+const seed = Number(process.env.STRATA_SEED ?? 42)
+
+const values = createValueSource({ kind: 'compressible', ratio: 0.5 }, seed)
+const order = randomPermutation(valueCount, Prng.derive(seed, 'blob-load-profile'))
+const keys = Array.from({ length: valueCount }, (_, index) => encodeKey(index, KEY_SIZE_BYTES))
+const directory = fs.mkdtempSync(path.join(process.env.PROFILE_DIR ?? os.tmpdir(), 'strata-load-'))
+const db = await BlobDb.open(directory, {}, { minBlobSize: 1024 })
+// Values are made before timing starts so the figure is the store's, not the generator's.
+const batches: { type: 'put'; key: Uint8Array; value: Uint8Array }[][] = []
+let loadMs = 0
+for (let start = 0; start < valueCount; start += BATCH_COUNT) {
+  const batch = []
+  for (let index = start; index < Math.min(valueCount, start + BATCH_COUNT); index++) {
+    const keyIndex = order[index]
+    batch.push({ type: 'put' as const, key: keys[keyIndex], value: values.value(keyIndex, VALUE_SIZE_BYTES) })
+  }
+  const startedMs = performance.now()
+  await db.batch(batch, { sync })
+  loadMs += performance.now() - startedMs
+}
+const flushStartedMs = performance.now()
+await db.flush()
+const flushMs = performance.now() - flushStartedMs
+const userBytes = valueCount * (VALUE_SIZE_BYTES + KEY_SIZE_BYTES)
+const stats = db.stats()
+console.log(`load: ${valueCount} x ${VALUE_SIZE_BYTES} B, sync=${sync}: ${(userBytes / 2 ** 20 / (loadMs / 1000)).toFixed(0)} MiB/s (${loadMs.toFixed(0)} ms, then flush ${flushMs.toFixed(0)} ms), WA ${stats.writeAmplification.toFixed(4)}`)
+const prng = Prng.derive(seed, 'blob-load-profile gets')
+let found = 0
+const getsStartedMs = performance.now()
+for (let count = 0; count < getCount; count++) {
+  const value = await db.get(keys[prng.nextBelow(valueCount)])
+  if (value !== undefined && value.length === VALUE_SIZE_BYTES) found++
+}
+const getsMs = performance.now() - getsStartedMs
+console.log(`gets: ${(getCount / (getsMs / 1000)).toFixed(0)}/s, found ${found} of ${getCount}`)
+await db.close()
+fs.rmSync(directory, { recursive: true, force: true })
