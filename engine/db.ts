@@ -533,7 +533,9 @@ export class Db {
 
   /** Merged stream over the memtables and the tables of `version`. */
   #internalIterator(version: Version, releases: (() => void)[]): InternalIterator {
-    const children: InternalIterator[] = [this.#memtable.iterator()]
+    // An empty memtable can only gain entries newer than this iterator's snapshot: leave it out,
+    // which spares a merge comparison per step on a freshly flushed tree.
+    const children: InternalIterator[] = this.#memtable.isEmpty() ? [] : [this.#memtable.iterator()]
     for (let index = this.#immutables.length - 1; index >= 0; index--) children.push(this.#immutables[index].memtable.iterator())
     for (const table of version.levels[0]) children.push(this.#tableIterator(table.fileNumber, releases))
     for (let level = 1; level < version.levels.length; level++) {
@@ -541,7 +543,7 @@ export class Db {
       if (tables.length === 0) continue
       children.push(new LevelIterator(tables, (index) => this.#tableIterator(tables[index].fileNumber, releases)))
     }
-    return new MergingIterator(children)
+    return children.length === 1 ? children[0] : new MergingIterator(children)
   }
 
   #tableIterator(fileNumber: number, releases: (() => void)[]): InternalIterator {
