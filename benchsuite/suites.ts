@@ -16,7 +16,9 @@ export interface Suite {
 export const SUITES: Record<string, Suite> = {
   quick: {
     name: 'quick',
-    workloads: ['fillrandom', 'readrandom', 'multiget', 'seekrandom', 'ycsb-a'],
+    // readseq rather than seekrandom: SurrealKV's seeks ran at ~54/s here (its LIMIT is not pushed
+    // into range queries), which alone took the suite past its 3-minute budget.
+    workloads: ['fillrandom', 'readrandom', 'multiget', 'readseq', 'ycsb-a'],
     parameters: { ...DEFAULT_PARAMETERS, keyCount: 10_000, operationCount: 2_000 },
     repetitions: 2,
     warmupRepetitions: 0,
