@@ -19,7 +19,7 @@ describe('strata bench', () => {
       const result = readResultFile(path.join(out, resultName))
       assert.equal(result.provenance.seed, 7)
       assert.equal(result.provenance.preset, 'rocksdb-parity')
-      assert.deepEqual(result.workloads.map((w) => w.workload), ['fillrandom', 'readrandom', 'multiget', 'seekrandom', 'ycsb-a'])
+      assert.deepEqual(result.workloads.map((w) => w.workload), ['fillrandom', 'readrandom', 'multiget', 'readseq', 'ycsb-a'])
       const ran = result.workloads[0].engines.map((e) => e.engine)
       assert.ok(ran.length >= 1, 'at least one peer ran')
       for (const workload of result.workloads) for (const engine of workload.engines) assert.ok(engine.opsPerSecond > 0)
