@@ -184,7 +184,8 @@ export class ValueLog {
 
   /**
    * For WAL replay: true when the frame a logged handle points at was made durable: it is
-   * whole and verifies in an unfinished file, or lies inside a finished (sealed) file.
+   * whole and verifies in an unfinished file, lies inside a finished (sealed) file, or its file
+   * was removed by GC (see below).
    */
   isDurable(key: string, handleBytes: Uint8Array): boolean {
     let handle: BlobHandle
@@ -193,7 +194,13 @@ export class ValueLog {
     } catch {
       return false
     }
-    if (!this.#vfs.exists(this.pathOf(handle.fileNumber))) return false
+    // A missing file was removed by GC: a file is registered (and its directory entry synced)
+    // before any handle into it is written, and leaves only through GC, which relocates or
+    // drops sealed, synced files after the records that supersede their handles are synced.
+    // So the frame was durable and a later record in this log shadows the handle. Returning
+    // false here stopped replay at such a record and lost every acknowledged write after it
+    // (test/blob-gc-crash.test.ts). A file deleted behind our back still fails loudly on read.
+    if (!this.#vfs.exists(this.pathOf(handle.fileNumber))) return true
     const keyBytes = Buffer.from(key, 'latin1')
     try {
       const reader = this.readerOf(handle.fileNumber, keyBytes)

@@ -1,0 +1,187 @@
+/**
+ * The SIGKILL loop of the blob GC crash test, shared by test/blob-gc-crash.test.ts (10 rounds)
+ * and scripts/blob-gc-crash.ts (as many as asked). Each round spawns gc-crash-child.ts on one
+ * directory, kills it with SIGKILL after a seeded delay (sometimes before it finished opening),
+ * reopens the store here and checks: the surviving batches form a prefix holding every
+ * acknowledged batch; the store equals the model of surviving prefixes, through the iterator and
+ * through point gets (every handle resolves: no dangling handle); verify() passes; every blob
+ * file on disk is one the manifest lists. `checkNoLeak` then compacts and collects and bounds
+ * the blob bytes left by the live bytes.
+ */
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { Buffer } from 'node:buffer'
+import { fileURLToPath } from 'node:url'
+import { BlobDb } from '../blob-db.ts'
+import { SeededRandom } from './seeded-random.ts'
+import { applyGcCrashBatch, GC_CRASH_ENGINE_OPTIONS, GC_CRASH_KV_OPTIONS, gcCrashMarkerOf } from './gc-crash-workload.ts'
+
+const HERE = path.dirname(fileURLToPath(import.meta.url))
+const CHILD_PATH = path.join(HERE, 'gc-crash-child.ts')
+const REPO_ROOT = path.resolve(HERE, '..', '..')
+/** A child that never prints `ready` within this time failed (open hung). */
+const CHILD_READY_TIMEOUT_MS = 60_000
+
+/** What one round saw. */
+export interface GcCrashRound {
+  round: number
+  ackedCount: number
+  survivorCount: number
+  killDelayMs: number
+  killedBeforeReady: boolean
+  blobFileCount: number
+}
+
+/** Expected content: each round's surviving prefix of batches, applied in order. */
+export class GcCrashHistory {
+  readonly seed: number
+  readonly directory: string
+  readonly survivorCounts: number[] = []
+
+  constructor(seed: number, directory: string) {
+    this.seed = seed
+    this.directory = directory
+  }
+
+  model(): Map<string, Buffer> {
+    const model = new Map<string, Buffer>()
+    this.survivorCounts.forEach((count, round) => {
+      for (let batch = 0; batch < count; batch++) applyGcCrashBatch(model, this.seed, round, batch)
+    })
+    return model
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+async function killChild(history: GcCrashHistory, random: SeededRandom): Promise<{ acked: Set<number>; killDelayMs: number; killedBeforeReady: boolean }> {
+  const round = history.survivorCounts.length
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD_PATH, history.directory, String(history.seed), String(round)], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const acked = new Set<number>()
+  let stderr = ''
+  let pending = ''
+  let killed = false
+  let onReady: () => void = () => undefined
+  const ready = new Promise<void>((resolve) => (onReady = resolve))
+  child.stdout.setEncoding('utf8')
+  child.stdout.on('data', (chunk: string) => {
+    pending += chunk
+    const lines = pending.split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) {
+      if (line === 'ready') onReady()
+      else if (line.startsWith('ack ')) acked.add(Number(line.slice(4)))
+      else stderr += `unexpected stdout line: ${line}\n`
+    }
+  })
+  child.stderr.setEncoding('utf8')
+  child.stderr.on('data', (chunk: string) => (stderr += chunk))
+  const closed = new Promise<{ signal: NodeJS.Signals | null }>((resolve) => child.on('close', (_code, signal) => resolve({ signal })))
+  const killedBeforeReady = random.below(100) < 15
+  const killDelayMs = killedBeforeReady ? random.below(400) : 20 + random.below(600)
+  const exitedEarly = closed.then(() => {
+    if (!killed) throw new Error(`seed=${history.seed} round=${round}: child exited on its own before the kill\n${stderr}`)
+  })
+  if (!killedBeforeReady) {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`round ${round}: child not ready after ${CHILD_READY_TIMEOUT_MS} ms\n${stderr}`)), CHILD_READY_TIMEOUT_MS)
+    })
+    try {
+      await Promise.race([ready, exitedEarly, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+  await Promise.race([sleep(killDelayMs), exitedEarly])
+  killed = true
+  child.kill('SIGKILL')
+  const { signal } = await closed
+  assert.equal(signal, 'SIGKILL', `seed=${history.seed} round=${round}: child ended by ${signal}\n${stderr}`)
+  assert.equal(stderr, '', `seed=${history.seed} round=${round}: child wrote to stderr`)
+  return { acked, killDelayMs, killedBeforeReady }
+}
+
+export function openGcCrashStore(directory: string): Promise<BlobDb> {
+  return BlobDb.open(directory, GC_CRASH_ENGINE_OPTIONS, GC_CRASH_KV_OPTIONS)
+}
+
+function blobFilesOnDisk(directory: string): number[] {
+  return fs
+    .readdirSync(directory)
+    .filter((name) => name.endsWith('.blob'))
+    .map((name) => Number.parseInt(name, 10))
+    .sort((a, b) => a - b)
+}
+
+/** Markers m/<round>/0..P-1 present and none above: returns P. */
+async function survivorCountOf(db: BlobDb, round: number, where: string): Promise<number> {
+  const present: number[] = []
+  const prefix = `m/${round}/`
+  for await (const [key] of db.iterator({ gte: prefix, lt: `m/${round}0`, values: false })) present.push(Number(key.toString('latin1').slice(prefix.length)))
+  present.sort((a, b) => a - b)
+  present.forEach((batch, index) => assert.equal(batch, index, `${where}: batch ${index} is missing but batch ${present.at(-1)} survived`))
+  return present.length
+}
+
+/** Every key equals the model, through a full scan and through point gets; verify() passes. */
+export async function checkAgainstModel(db: BlobDb, model: Map<string, Buffer>, where: string): Promise<void> {
+  const actual = new Map<string, Buffer>()
+  for await (const [key, value] of db.iterator()) actual.set(key.toString('latin1'), value)
+  const wrong = [...model.keys()].filter((key) => !actual.get(key)?.equals(model.get(key)!)).slice(0, 5)
+  const extra = [...actual.keys()].filter((key) => !model.has(key)).slice(0, 5)
+  assert.ok(wrong.length === 0 && extra.length === 0, `${where}: wrong or missing ${JSON.stringify(wrong)}, unexpected ${JSON.stringify(extra)}`)
+  for (const [key, value] of model) assert.ok((await db.get(key))?.equals(value), `${where}: get ${key}`)
+  const verification = await db.verify()
+  assert.ok(verification.ok, `${where}: verify ${JSON.stringify(verification.blobFiles.filter((file) => !file.ok))}`)
+}
+
+/** One round: spawn, kill, reopen, check. */
+export async function runGcCrashRound(history: GcCrashHistory, random: SeededRandom): Promise<GcCrashRound> {
+  const round = history.survivorCounts.length
+  const where = `seed=${history.seed} round=${round}`
+  const { acked, killDelayMs, killedBeforeReady } = await killChild(history, random)
+  const db = await openGcCrashStore(history.directory)
+  try {
+    const survivorCount = await survivorCountOf(db, round, where)
+    for (const batch of acked) assert.ok(batch < survivorCount, `${where}: acknowledged batch ${batch} lost (survivors 0..${survivorCount - 1})`)
+    history.survivorCounts.push(survivorCount)
+    await checkAgainstModel(db, history.model(), where)
+    if (survivorCount > 0) assert.equal((await db.get(gcCrashMarkerOf(round, survivorCount - 1)))?.toString('latin1'), String(survivorCount - 1))
+    // Open has deleted orphans: every blob file left is one the manifest lists.
+    const onDisk = blobFilesOnDisk(history.directory)
+    assert.equal(onDisk.length, db.stats().blob.fileCount, `${where}: blob files on disk ${onDisk.join(',')} vs manifest ${db.stats().blob.fileCount}`)
+    return { round, ackedCount: acked.size, survivorCount, killDelayMs, killedBeforeReady, blobFileCount: onDisk.length }
+  } finally {
+    await db.close()
+  }
+}
+
+/**
+ * After the rounds: compact and collect twice, then the blob bytes left are bounded by the live
+ * bytes (staleness threshold) plus the active file; nothing on disk is unlisted.
+ */
+export async function checkNoLeak(history: GcCrashHistory): Promise<{ fileCount: number; fileBytesTotal: number; liveBytes: number; staleBytes: number }> {
+  const where = `seed=${history.seed} after the rounds`
+  const db = await openGcCrashStore(history.directory)
+  try {
+    await db.compact()
+    await db.gc()
+    await db.gc()
+    await checkAgainstModel(db, history.model(), where)
+    const blob = db.stats().blob
+    const boundBytes = blob.liveBytes / (1 - GC_CRASH_KV_OPTIONS.stalenessThreshold) + 2 * GC_CRASH_KV_OPTIONS.blobFileSizeBytesTarget
+    assert.ok(blob.fileBytesTotal <= boundBytes, `${where}: ${blob.fileBytesTotal} blob bytes for ${blob.liveBytes} live (${blob.fileCount} files, stale ${blob.staleBytes})`)
+    assert.equal(blobFilesOnDisk(history.directory).length, blob.fileCount, `${where}: unlisted blob files on disk`)
+    return { fileCount: blob.fileCount, fileBytesTotal: blob.fileBytesTotal, liveBytes: blob.liveBytes, staleBytes: blob.staleBytes }
+  } finally {
+    await db.close()
+  }
+}
