@@ -37,6 +37,11 @@ export interface TortureOptions {
    * the run must then report lost acknowledged writes.
    */
   lyingSync?: boolean
+  /**
+   * Leave MANIFEST append faults out of the menu. Only for measuring around the known bug in
+   * test/fault-torture.test.ts (test.todo, seed 20250101); the default suite keeps them.
+   */
+  excludeManifestFaults?: boolean
   /** Separate values of at least 64 bytes into blob files. Default true. */
   kvSeparation?: boolean
 }
@@ -127,8 +132,15 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
   for (let round = 0; round < crashCount; round++) {
     const note = `seed=${seed} round=${round}`
     const vfs = new FaultVfs(image, { seed: (seed ^ Math.imul(round + 1, 0x9e3779b1)) >>> 0 })
-    const db = await open(DIRECTORY, { ...ENGINE, vfs, kvSeparation: options.kvSeparation === false ? undefined : KV })
-    const recovered = await readAll(db)
+    let db: Db
+    let recovered: Model
+    try {
+      db = await open(DIRECTORY, { ...ENGINE, vfs, kvSeparation: options.kvSeparation === false ? undefined : KV })
+      recovered = await readAll(db)
+    } catch (error) {
+      // Recovery runs on a healthy disk: any error here is a violation.
+      throw new assert.AssertionError({ message: `${note}: recovery failed: ${String(error)}` })
+    }
     let match = -1
     for (let index = states.length - 1; index >= durableIndex; index--) {
       if (sameMap(recovered, states[index])) {
@@ -156,13 +168,19 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
       crashed = image.crash()
       vfs.halt('crash point')
     }
-    if (rng.chance(faultRoundShare)) vfs.addRule(rng.pick(FAULT_MENU))
+    if (rng.chance(faultRoundShare)) {
+      const rule = rng.pick(FAULT_MENU)
+      if (options.excludeManifestFaults !== true || rule.path?.source !== 'MANIFEST') vfs.addRule(rule)
+    }
     if (options.lyingSync === true) vfs.addRule({ op: 'sync', mode: 'lying-sync' })
     const outcome = await runWorkload(db, rng, states, note, () => vfs.halted)
     durableIndex = outcome.durableIndex
     report.writeCount += outcome.writeCount
     report.acknowledgedDurableWriteCount += outcome.durableWriteCount
     report.typedErrorCount += outcome.typedErrorCount
+    if (process.env.STRATA_TORTURE_TRACE === String(round)) {
+      console.log(`${note}: crashAt=${crashAt} opCount=${vfs.opCount} injected=${JSON.stringify(vfs.injected)}`)
+    }
     crashed ??= image.crash()
     vfs.halt('end of round')
     const stats = (db as unknown as BlobDb).stats()
@@ -177,6 +195,16 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
     image = crashed
   }
   return report
+}
+
+/**
+ * Before the crash the only failures a healthy store may show are the injected ones: IO_ERROR
+ * (a fault or the halted disk) and READ_ONLY (a background job met one). CORRUPTION or
+ * CHECKSUM_MISMATCH there would be the store damaging itself.
+ */
+function checkFaultError(error: unknown, note: string, step: number): void {
+  if (isStrataError(error, 'IO_ERROR') || isStrataError(error, 'READ_ONLY')) return
+  throw new assert.AssertionError({ message: `${note} step=${step}: unexpected error under faults: ${String(error)}` })
 }
 
 interface WorkloadOutcome {
@@ -225,7 +253,7 @@ async function runWorkload(db: Db, rng: Rng, states: Model[], note: string, halt
         const found = await db.get(key)
         assert.equal(found?.toString('latin1'), states.at(-1)!.get(key), `${note} step=${step}: get ${key}`)
       } catch (error) {
-        if (!isStrataError(error)) throw error
+        checkFaultError(error, note, step)
         outcome.typedErrorCount++
         return outcome
       }
@@ -237,7 +265,7 @@ async function runWorkload(db: Db, rng: Rng, states: Model[], note: string, halt
         for await (const [key, value] of db.iterator({ snapshot })) seen.set(key.toString('latin1'), value.toString('latin1'))
         assert.ok(sameMap(seen, states.at(-1)!), `${note} step=${step}: snapshot scan differs: ${describeDiff(seen, states.at(-1)!)}`)
       } catch (error) {
-        if (!isStrataError(error)) throw error
+        checkFaultError(error, note, step)
         outcome.typedErrorCount++
         return outcome
       } finally {
@@ -252,7 +280,7 @@ async function runWorkload(db: Db, rng: Rng, states: Model[], note: string, halt
       try {
         await blobDb.gc?.()
       } catch (error) {
-        if (!isStrataError(error)) throw error
+        checkFaultError(error, note, step)
         outcome.typedErrorCount++
         return outcome
       }
@@ -262,7 +290,7 @@ async function runWorkload(db: Db, rng: Rng, states: Model[], note: string, halt
       try {
         await durablePoint()
       } catch (error) {
-        if (!isStrataError(error)) throw error
+        checkFaultError(error, note, step)
         outcome.typedErrorCount++
         return outcome
       }
@@ -272,7 +300,7 @@ async function runWorkload(db: Db, rng: Rng, states: Model[], note: string, halt
     try {
       await write!()
     } catch (error) {
-      assert.ok(isStrataError(error), `${note} step=${step}: untyped write error ${String(error)}`)
+      checkFaultError(error, note, step)
       outcome.typedErrorCount++
       // The write may or may not have reached the log; it is the last one either way.
       if (!isStrataError(error, 'READ_ONLY') && !isStrataError(error, 'CLOSED')) states.push(model)
