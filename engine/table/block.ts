@@ -68,13 +68,15 @@ export function decodeDataBlock(raw: Uint8Array, fileName: string, offsetBytes: 
     restartOffsets[i] = offset
   }
   const block = new DataBlock(bytes, dataEndBytes, restartOffsets, new Array<string>(restartCount), fileName, offsetBytes)
-  const cursor = new BlockCursor()
+  // One cursor for every decode: a fresh one allocated its 256-byte key scratch per block read.
+  const cursor = decodeCursor
+  cursor.attach(block)
   for (let i = 0; i < restartCount; i++) {
-    cursor.attach(block)
     cursor.positionAtRestart(i)
     block.restartKeys[i] = cursor.key()
     if (i > 0 && !(block.restartKeys[i - 1] <= block.restartKeys[i])) fail(`restart keys out of order at restart ${i}`)
   }
+  cursor.detach()
   if (CHECK_INVARIANTS) checkEntryOrder(block)
   let keyBytes = 0
   for (const key of block.restartKeys) keyBytes += key.length + 16
@@ -318,3 +320,6 @@ export class BlockCursor {
     this.#keyBytes = grown
   }
 }
+
+/** The cursor decodeDataBlock parses restart keys with (JS is single-threaded and decoding never yields). */
+const decodeCursor = new BlockCursor()

@@ -11,8 +11,9 @@ export interface Latin1Buffer extends Buffer {
   latin1Write(text: string, offsetBytes: number): number
 }
 
-/** `bytes` as a Latin1Buffer view (no copy). */
+/** `bytes` as a Latin1Buffer view (no copy); a Buffer is returned as it is. */
 export function latin1View(bytes: Uint8Array): Latin1Buffer {
+  if (Buffer.isBuffer(bytes)) return bytes as Latin1Buffer
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Latin1Buffer
 }
 

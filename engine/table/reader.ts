@@ -8,6 +8,7 @@
  * Values returned by get() and by iterators are views into cached blocks: copy them before
  * handing them to users. A reader is used from one thread; get() reuses one cursor.
  */
+import { Buffer } from 'node:buffer'
 import { StrataError } from '../errors.ts'
 import type { EntryKind, RangeTombstone } from '../entry.ts'
 import type { Vfs, VfsFile } from '../vfs/mod.ts'
@@ -163,7 +164,10 @@ export class TableReader {
 
 /** Reads the on-disk bytes of one block and decodes them through the codec. */
 function readBlock(file: VfsFile, fileNumber: number, codec: BlockCodec, handle: BlockHandle, blockType: BlockType): Uint8Array {
-  const onDisk = new Uint8Array(handle.sizeBytes)
+  // Unzeroed and outside Buffer's pool: every byte is overwritten by the read (a short read
+  // throws below), and a cached block keeps only its own buffer alive. The codec's view of a
+  // Buffer is a Buffer, so decodeDataBlock needs no second wrapper.
+  const onDisk = Buffer.allocUnsafeSlow(handle.sizeBytes)
   const readBytes = file.read(onDisk, handle.offsetBytes)
   const context = { fileNumber, blockType, fileName: file.path, offsetBytes: handle.offsetBytes }
   if (readBytes !== handle.sizeBytes) {
