@@ -55,27 +55,39 @@ export interface KvSeparationOptions {
   blobReaderCountMax?: number
 }
 
-/** Blob figures in `stats().blob`. */
+/**
+ * Blob figures in `stats().blob`. Sizes are bytes on disk; "frame bytes" are a frame's header,
+ * key and encoded body (what a handle's frameSizeBytes counts), without file headers and footers.
+ * Figures from the manifest (file count, sizes, stale bytes) survive reopen; counters marked
+ * "since open" start at 0 in each process.
+ */
 export interface BlobStats extends CollectorStats {
-  /** Blob files in the manifest (the active one included). */
+  /** Blob files the manifest lists: sealed ones, the active one and any being sealed. */
   fileCount: number
-  /** Bytes of all blob files on disk (the active file at its current size). */
+  /** Bytes of those files: final size of sealed files, bytes written so far of open ones. */
   fileBytesTotal: number
-  /** Frame bytes still referenced (file bytes minus headers, footers and stale frames). */
+  /** Frame bytes still referenced by the index: fileBytesTotal minus headers, footers and staleBytes. */
   liveBytes: number
-  /** Frame bytes no live handle reaches any more (reclaimed by GC). */
+  /**
+   * Frame bytes whose handles flushes and compactions dropped (overwritten or deleted values no
+   * snapshot needs): what GC can reclaim. Durable: it is logged with each job's manifest edit.
+   */
   staleBytes: number
-  /** fileBytesTotal / liveBytes; 1 without garbage. */
+  /** fileBytesTotal / liveBytes: 1 without garbage; Infinity when files hold no live frame. */
   spaceAmplification: number
-  /** Bytes appended to blob files since open (values, relocation copies, headers, footers). */
+  /** Bytes appended to blob files since open: frames, GC copies, file headers and footers. */
   bytesWritten: number
-  /** Values written to blob files since open. */
+  /** Values written to blob files since open (puts at or above minBlobSize; not GC copies). */
   separatedValueCount: number
-  /** Open blob file readers, and hits and misses of their cache since open. */
+  /** Open-file cache of finished blob files: readers open now, and hits and misses since open. */
   readerCache: { openCount: number; hitCount: number; missCount: number }
 }
 
-/** `stats()` of a BlobDb: the engine's figures, with write amplification over all files. */
+/**
+ * `stats()` of a BlobDb: the engine's figures (EngineStats), with `userBytesWritten` (keys plus
+ * values as given to put/batch, since open) and `writeAmplification` (WAL + table + blob bytes
+ * written since open, divided by userBytesWritten) counting blob files too, plus `blob`.
+ */
 export type BlobDbStats = EngineStats & { blob: BlobStats }
 
 /** What `verify()` reports for one blob file. */
@@ -443,13 +455,15 @@ export class BlobDb {
 
   #blobStats(): BlobStats {
     const version = this.#db.currentVersion()
-    const active = this.#log.activeFileNumber()
     let fileBytesTotal = 0
     let liveBytes = 0
     let staleBytes = 0
     for (const [fileNumber, state] of version.blobFiles) {
-      const sizeBytes = isSealed(state.meta.sizeBytes) ? state.meta.sizeBytes : fileNumber === active ? this.#log.activeSizeBytes() : 0
-      const overheadBytes = isSealed(state.meta.sizeBytes) ? sizeBytes - frameBytesOfSealed(state.meta.sizeBytes) : Math.min(sizeBytes, FILE_HEADER_SIZE_BYTES)
+      // A file being sealed is still unsealed in the manifest until its seal edit: count its
+      // header and frames as written (its footer joins fileBytesTotal with the seal edit).
+      const sealed = isSealed(state.meta.sizeBytes)
+      const sizeBytes = sealed ? state.meta.sizeBytes : (this.#log.openFileSizeBytes(fileNumber) ?? 0)
+      const overheadBytes = sealed ? sizeBytes - frameBytesOfSealed(state.meta.sizeBytes) : Math.min(sizeBytes, FILE_HEADER_SIZE_BYTES)
       fileBytesTotal += sizeBytes
       staleBytes += state.staleBytes
       liveBytes += Math.max(0, sizeBytes - overheadBytes - state.staleBytes)

@@ -117,7 +117,7 @@ export class ValueLog {
   #manifest: ManifestPort | undefined
   #active: OpenBlobFile | undefined
   /** Files being sealed: still readable through their live reader until the seal completes. */
-  readonly #sealing = new Map<number, { file: OpenBlobFile; done: Promise<void> }>()
+  readonly #sealing = new Map<number, { file: OpenBlobFile; done: Promise<void>; framesEndBytes: number }>()
   #rotation: Promise<void> | undefined
   #failure: unknown
   /** Bytes appended to blob files (frames, headers, footers, relocation copies). */
@@ -260,9 +260,13 @@ export class ValueLog {
     return this.#active?.writer.fileNumber
   }
 
-  /** Bytes in the active file so far. */
-  activeSizeBytes(): number {
-    return this.#active?.writer.sizeBytes() ?? 0
+  /**
+   * Header and frame bytes of a file still open for writing (active, or being sealed: its footer
+   * is not counted), or undefined for a finished file (its size is in the manifest).
+   */
+  openFileSizeBytes(fileNumber: number): number | undefined {
+    if (this.#active?.writer.fileNumber === fileNumber) return this.#active.writer.sizeBytes()
+    return this.#sealing.get(fileNumber)?.framesEndBytes
   }
 
   /** Numbers of files still being sealed. */
@@ -330,8 +334,10 @@ export class ValueLog {
       const previous = this.#active
       this.#active = next
       if (previous !== undefined) {
+        // No append reaches `previous` after this point: its frames end here (the footer follows).
+        const framesEndBytes = previous.writer.sizeBytes()
         const done = this.#seal(previous)
-        this.#sealing.set(previous.writer.fileNumber, { file: previous, done })
+        this.#sealing.set(previous.writer.fileNumber, { file: previous, done, framesEndBytes })
         done.catch(() => undefined)
       }
     } catch (error) {
