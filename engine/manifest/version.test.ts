@@ -48,7 +48,8 @@ describe('Version.apply()', () => {
     assert.throws(() => version.apply({ addedTables: [table(3, 5, 'x', 'y')] }), { code: 'INVALID_ARGUMENT' })
     assert.throws(() => version.apply({ addedTables: [table(3, 6, 'x', 'y')] }), { code: 'INVALID_ARGUMENT' })
     assert.throws(() => version.apply({ removedBlobFiles: [7] }), { code: 'INVALID_ARGUMENT' })
-    assert.throws(() => version.apply({ blobStaleBytes: [{ fileNumber: 7, staleBytesDelta: 1 }] }), { code: 'INVALID_ARGUMENT' })
+    // Stale bytes for a blob file no longer live (removed by GC before a compaction's edit) are ignored.
+    assert.equal(version.apply({ blobStaleBytes: [{ fileNumber: 7, staleBytesDelta: 1 }] }).blobFiles.has(7), false)
     assert.throws(() => version.apply({ addedTables: [table(7, 9, 'a', 'b')] }), { code: 'INVALID_ARGUMENT' })
     assert.throws(() => version.apply({ addedTables: [table(2, 9, 'b', 'a')] }), { code: 'INVALID_ARGUMENT' })
     assert.throws(() => version.apply({ addedTables: [{ ...table(2, 9, 'a', 'b'), sizeBytes: -1 }] }), { code: 'INVALID_ARGUMENT' })
