@@ -2,10 +2,12 @@
  * DataBlock and BlockCursor: the decoded form of a data block (format in block-builder.ts and
  * docs/formats/table.md §2) and a cursor that seeks and walks it.
  *
- * A DataBlock is what the block cache keeps: the raw bytes plus the restart array and the
- * restart keys already parsed into latin1 strings, so a seek is a binary search with JS string
- * compares (~9 ns each) followed by a short linear scan that compares bytes in place. A cursor
- * rebuilds the current key in a scratch buffer and turns it into a string only when asked.
+ * A DataBlock is what the block cache keeps: the raw bytes, checked once when read (restart
+ * array, restart entry headers, restart key order) and never copied or parsed into strings:
+ * a seek binary-searches the restart keys in place, then scans one restart interval comparing
+ * bytes. Parsing every restart key into a latin1 string at read cost a string per restart per
+ * block miss and cache bytes for the strings. A cursor rebuilds the current key in a scratch
+ * buffer and turns it into a string only when asked.
  * Values are views into the block: callers must copy them before handing them to users.
  */
 import { allocLatin1, latin1View, type Latin1Buffer } from './latin1.ts'
@@ -24,21 +26,26 @@ export class DataBlock {
   readonly bytes: Latin1Buffer
   /** Where the entries end and the restart array begins. */
   readonly dataEndBytes: number
-  readonly restartOffsets: Uint32Array
-  readonly restartKeys: string[]
+  readonly restartCount: number
   readonly fileName: string
   readonly offsetBytes: number
-  /** What the block costs the block cache; set once its restart keys are parsed. */
-  chargeBytes = 0
+  /** What the block costs the block cache: its bytes plus the objects around them. */
+  readonly chargeBytes: number
 
-  constructor(bytes: Latin1Buffer, dataEndBytes: number, restartOffsets: Uint32Array, restartKeys: string[],
-    fileName: string, offsetBytes: number) {
+  constructor(bytes: Latin1Buffer, dataEndBytes: number, restartCount: number, fileName: string, offsetBytes: number) {
     this.bytes = bytes
     this.dataEndBytes = dataEndBytes
-    this.restartOffsets = restartOffsets
-    this.restartKeys = restartKeys
+    this.restartCount = restartCount
     this.fileName = fileName
     this.offsetBytes = offsetBytes
+    this.chargeBytes = bytes.length + BLOCK_OVERHEAD_BYTES
+  }
+
+  /** Offset of restart entry `restartIndex` (0..restartCount - 1), read from the restart array in place. */
+  restartOffset(restartIndex: number): number {
+    const bytes = this.bytes
+    const position = this.dataEndBytes + restartIndex * RESTART_OFFSET_SIZE_BYTES
+    return (bytes[position] | (bytes[position + 1] << 8) | (bytes[position + 2] << 16)) + bytes[position + 3] * 0x1000000
   }
 
   /** Throws CORRUPTION locating the block. */
@@ -49,39 +56,73 @@ export class DataBlock {
 }
 
 /**
- * Parses a raw (codec-decoded, checksum-verified) data block: checks the restart array and
- * parses every restart key. Throws CORRUPTION naming `fileName` and `offsetBytes`.
+ * Checks a raw (codec-decoded, checksum-verified) data block: the restart array is in range and
+ * ascending, every restart entry decodes within the block with a full key, and the restart keys
+ * ascend. Nothing is copied or parsed into strings: seeks compare restart keys in place. Throws
+ * CORRUPTION naming `fileName` and `offsetBytes`.
  */
 export function decodeDataBlock(raw: Uint8Array, fileName: string, offsetBytes: number): DataBlock {
   const bytes = latin1View(raw)
-  const fail = (reason: string): never => new DataBlock(bytes, 0, new Uint32Array(0), [], fileName, offsetBytes).corrupt(reason)
-  if (bytes.length < RESTART_COUNT_SIZE_BYTES + RESTART_OFFSET_SIZE_BYTES) fail(`${bytes.length} bytes is too short`)
-  const restartCount = bytes.readUInt32LE(bytes.length - RESTART_COUNT_SIZE_BYTES)
+  const sizeBytes = bytes.length
+  if (sizeBytes < RESTART_COUNT_SIZE_BYTES + RESTART_OFFSET_SIZE_BYTES) {
+    new DataBlock(bytes, 0, 0, fileName, offsetBytes).corrupt(`${sizeBytes} bytes is too short`)
+  }
+  const restartCount = bytes.readUInt32LE(sizeBytes - RESTART_COUNT_SIZE_BYTES)
   const trailerBytes = RESTART_COUNT_SIZE_BYTES + restartCount * RESTART_OFFSET_SIZE_BYTES
-  if (restartCount === 0 || trailerBytes > bytes.length) fail(`restart count ${restartCount} does not fit ${bytes.length} bytes`)
-  const dataEndBytes = bytes.length - trailerBytes
-  const restartOffsets = new Uint32Array(restartCount)
+  const block = new DataBlock(bytes, sizeBytes - Math.min(trailerBytes, sizeBytes), restartCount, fileName, offsetBytes)
+  if (restartCount === 0 || trailerBytes > sizeBytes) block.corrupt(`restart count ${restartCount} does not fit ${sizeBytes} bytes`)
+  const dataEndBytes = block.dataEndBytes
+  let previousOffset = -1
+  let previousKeyOffset = 0
+  let previousKeySizeBytes = 0
   for (let i = 0; i < restartCount; i++) {
-    const offset = bytes.readUInt32LE(dataEndBytes + i * RESTART_OFFSET_SIZE_BYTES)
-    const previous = i === 0 ? -1 : restartOffsets[i - 1]
-    if (offset >= dataEndBytes || offset <= previous || (i === 0 && offset !== 0)) fail(`restart offset ${offset} out of order`)
-    restartOffsets[i] = offset
+    const offset = block.restartOffset(i)
+    if (offset >= dataEndBytes || offset <= previousOffset || (i === 0 && offset !== 0)) block.corrupt(`restart offset ${offset} out of order`)
+    const keyOffset = restartKeyAt(block, offset)
+    const keySizeBytes = restartKeySizeBytes
+    if (i > 0 && compareRanges(bytes, previousKeyOffset, previousKeySizeBytes, keyOffset, keySizeBytes) > 0) {
+      block.corrupt(`restart keys out of order at restart ${i}`)
+    }
+    previousOffset = offset
+    previousKeyOffset = keyOffset
+    previousKeySizeBytes = keySizeBytes
   }
-  const block = new DataBlock(bytes, dataEndBytes, restartOffsets, new Array<string>(restartCount), fileName, offsetBytes)
-  // One cursor for every decode: a fresh one allocated its 256-byte key scratch per block read.
-  const cursor = decodeCursor
-  cursor.attach(block)
-  for (let i = 0; i < restartCount; i++) {
-    cursor.positionAtRestart(i)
-    block.restartKeys[i] = cursor.key()
-    if (i > 0 && !(block.restartKeys[i - 1] <= block.restartKeys[i])) fail(`restart keys out of order at restart ${i}`)
-  }
-  cursor.detach()
   if (CHECK_INVARIANTS) checkEntryOrder(block)
-  let keyBytes = 0
-  for (const key of block.restartKeys) keyBytes += key.length + 16
-  block.chargeBytes = bytes.length + restartOffsets.byteLength + keyBytes + BLOCK_OVERHEAD_BYTES
   return block
+}
+
+/**
+ * Decodes the header of the restart entry at `offset` and returns where its key starts; sets
+ * `restartKeySizeBytes`. A restart entry shares nothing with the key before it, so its whole key
+ * lies in the block. Throws CORRUPTION for a header or an entry that runs past the data region.
+ */
+let restartKeySizeBytes = 0
+function restartKeyAt(block: DataBlock, offset: number): number {
+  const bytes = block.bytes
+  const dataEndBytes = block.dataEndBytes
+  const sharedBytes = readVarint(bytes, offset, dataEndBytes, block)
+  const unsharedBytes = readVarint(bytes, varintEnd, dataEndBytes, block)
+  const valueSizeBytes = readVarint(bytes, varintEnd, dataEndBytes, block)
+  const kindOffset = varintEnd
+  if (kindOffset >= dataEndBytes) block.corrupt(`entry at byte ${offset} runs past byte ${dataEndBytes}`)
+  readVarint(bytes, kindOffset + 1, dataEndBytes, block)
+  const keyOffset = varintEnd
+  if (sharedBytes !== 0) block.corrupt(`restart entry at byte ${offset} shares ${sharedBytes} bytes with no key before it`)
+  if (unsharedBytes > KEY_SIZE_BYTES_MAX) block.corrupt(`key of ${unsharedBytes} bytes exceeds ${KEY_SIZE_BYTES_MAX}`)
+  if (keyOffset + unsharedBytes + valueSizeBytes > dataEndBytes) block.corrupt(`entry at byte ${offset} runs past byte ${dataEndBytes}`)
+  if (bytes[kindOffset] > 2) block.corrupt(`entry at byte ${offset} has unknown kind ${bytes[kindOffset]}`)
+  restartKeySizeBytes = unsharedBytes
+  return keyOffset
+}
+
+/** Compares two byte ranges of `bytes` as latin1 strings would compare. */
+function compareRanges(bytes: Uint8Array, aOffset: number, aSizeBytes: number, bOffset: number, bSizeBytes: number): number {
+  const limit = aSizeBytes < bSizeBytes ? aSizeBytes : bSizeBytes
+  for (let i = 0; i < limit; i++) {
+    const difference = bytes[aOffset + i] - bytes[bOffset + i]
+    if (difference !== 0) return difference
+  }
+  return aSizeBytes - bSizeBytes
 }
 
 /** Scans that cost a pass over data run only when STRATA_INVARIANTS=1 (every test run sets it). */
@@ -131,10 +172,10 @@ function readVarint(bytes: Latin1Buffer, position: number, endBytes: number, blo
  * Compares `target` with the `length` bytes of `bytes` as latin1 strings would compare:
  * negative when target sorts first, zero when equal, positive when after.
  */
-function compareWithBytes(target: string, bytes: Uint8Array, length: number): number {
+function compareWithBytes(target: string, bytes: Uint8Array, offset: number, length: number): number {
   const limit = target.length < length ? target.length : length
   for (let i = 0; i < limit; i++) {
-    const difference = target.charCodeAt(i) - bytes[i]
+    const difference = target.charCodeAt(i) - bytes[offset + i]
     if (difference !== 0) return difference
   }
   return target.length - length
@@ -148,8 +189,9 @@ export class BlockCursor {
   /** Offset of the current entry, and of the one after it. */
   #entryOffset = 0
   #nextOffset = 0
-  /** The restart interval holding the current entry. */
+  /** The restart interval holding the current entry, and where the next one starts (Infinity after the last). */
   #restartIndex = 0
+  #nextRestartOffset = 0
   #keyBytes: Latin1Buffer = allocLatin1(256)
   #keySizeBytes = 0
   #keyString: string | undefined = undefined
@@ -185,7 +227,7 @@ export class BlockCursor {
 
   /** True when the current key equals `key`, without building a string. */
   keyEquals(key: string): boolean {
-    return key.length === this.#keySizeBytes && compareWithBytes(key, this.#keyBytes, this.#keySizeBytes) === 0
+    return key.length === this.#keySizeBytes && compareWithBytes(key, this.#keyBytes, 0, this.#keySizeBytes) === 0
   }
 
   seqno(): number {
@@ -208,7 +250,7 @@ export class BlockCursor {
 
   seekToLast(): void {
     const block = this.#block!
-    this.positionAtRestart(block.restartOffsets.length - 1)
+    this.positionAtRestart(block.restartCount - 1)
     while (this.#nextOffset < block.dataEndBytes) this.#decodeAt(this.#nextOffset)
   }
 
@@ -230,9 +272,7 @@ export class BlockCursor {
       return
     }
     this.#decodeAt(this.#nextOffset)
-    const restartOffsets = block.restartOffsets
-    const restartIndex = this.#restartIndex + 1
-    if (restartIndex < restartOffsets.length && restartOffsets[restartIndex] === this.#entryOffset) this.#restartIndex = restartIndex
+    if (this.#entryOffset === this.#nextRestartOffset) this.#enterRestart(this.#restartIndex + 1)
   }
 
   /** Moves to the previous entry by re-scanning its restart interval (as LevelDB does). */
@@ -241,7 +281,7 @@ export class BlockCursor {
     const block = this.#block!
     const original = this.#entryOffset
     let restartIndex = this.#restartIndex
-    while (restartIndex >= 0 && block.restartOffsets[restartIndex] >= original) restartIndex--
+    while (restartIndex >= 0 && block.restartOffset(restartIndex) >= original) restartIndex--
     if (restartIndex < 0) {
       this.#valid = false
       return
@@ -252,25 +292,34 @@ export class BlockCursor {
 
   /** Positions at the entry of restart point `restartIndex`. */
   positionAtRestart(restartIndex: number): void {
-    this.#restartIndex = restartIndex
     this.#keySizeBytes = 0
-    this.#decodeAt(this.#block!.restartOffsets[restartIndex])
+    this.#decodeAt(this.#enterRestart(restartIndex))
+  }
+
+  /** Records that the cursor is in restart interval `restartIndex`; returns where it starts. */
+  #enterRestart(restartIndex: number): number {
+    const block = this.#block!
+    this.#restartIndex = restartIndex
+    this.#nextRestartOffset = restartIndex + 1 < block.restartCount ? block.restartOffset(restartIndex + 1) : Infinity
+    return restartIndex === 0 ? 0 : block.restartOffset(restartIndex)
   }
 
   #seek(key: string, strict: boolean): void {
-    const restartKeys = this.#block!.restartKeys
-    // Find the last restart whose key is < key (<= key when strict); every entry before it sorts first.
+    const block = this.#block!
+    // Find the last restart whose key is < key (<= key when strict); every entry before it sorts
+    // first. Restart keys are compared in place (decodeDataBlock checked their headers).
     let low = 0
-    let high = restartKeys.length - 1
+    let high = block.restartCount - 1
     while (low < high) {
       const middle = (low + high + 1) >>> 1
-      const restartKey = restartKeys[middle]
-      if (restartKey < key || (strict && restartKey === key)) low = middle
+      const keyOffset = restartKeyAt(block, block.restartOffset(middle))
+      const order = compareWithBytes(key, block.bytes, keyOffset, restartKeySizeBytes)
+      if (order > 0 || (strict && order === 0)) low = middle
       else high = middle - 1
     }
     this.positionAtRestart(low)
     for (;;) {
-      const order = compareWithBytes(key, this.#keyBytes, this.#keySizeBytes)
+      const order = compareWithBytes(key, this.#keyBytes, 0, this.#keySizeBytes)
       if (order < 0 || (order === 0 && !strict)) return
       this.next()
       if (!this.#valid) return
@@ -320,6 +369,3 @@ export class BlockCursor {
     this.#keyBytes = grown
   }
 }
-
-/** The cursor decodeDataBlock parses restart keys with (JS is single-threaded and decoding never yields). */
-const decodeCursor = new BlockCursor()
