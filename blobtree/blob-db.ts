@@ -33,7 +33,9 @@ import {
   type BytesLike,
 } from '../engine/mod.ts'
 import { toInternalKey, toValueBytes } from '../engine/keys.ts'
+import { resolveIntegrity } from '../engine/integrity-options.ts'
 import { BATCH_OP_COUNT_MAX } from '../engine/limits.ts'
+import type { BlockCodec } from '../engine/transform/block-codec.ts'
 import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type BlobEntry } from './blob-file/mod.ts'
 import { encodeBlobHandle } from './handle.ts'
 import { BlobCollector, type CollectionReport, type CollectorStats } from './gc/collector.ts'
@@ -189,7 +191,7 @@ export class BlobDb {
     const log = new ValueLog({
       vfs,
       directory: resolvedDirectory,
-      codec: engineOptions.blockCodec,
+      codec: blobCodecOf(engineOptions),
       fileSizeBytesTarget: options.blobFileSizeBytesTarget,
       readerCountMax: options.blobReaderCountMax,
     })
@@ -532,6 +534,18 @@ export class BlobDb {
       await this.#db.close()
     }
   }
+}
+
+/**
+ * The block transform of blob frame bodies: the same as the tables' (DESIGN.md: blob data is
+ * compressed, encrypted and ECC-protected like everything else). With `integrity` the codec is
+ * built here from the same options, since the engine keeps its own instance private; ECC
+ * repairs of blob frames are verified and returned but not counted in stats().integrity and
+ * not auto-healed (the blob file is not rewritten; GC relocation copies frames verbatim).
+ */
+function blobCodecOf(options: EngineOptions): BlockCodec | undefined {
+  if (options.blockCodec !== undefined || options.integrity === undefined) return options.blockCodec
+  return resolveIntegrity(options.integrity, () => undefined).codec
 }
 
 function frameBytesOfSealed(sizeBytes: number): number {
