@@ -50,6 +50,11 @@ export interface CollectorStats {
   filesDeleted: number
   /** Files relocated or dead, waiting until no reader can reach them. */
   filesAwaitingDeletion: number
+  /**
+   * Files whose stale count said dead but whose scan found a live frame (relocated instead of
+   * deleted). Should stay 0; a non-zero value means stale bytes were over-counted.
+   */
+  deadFilesFoundLive: number
 }
 
 /** What one `collect()` did. */
@@ -86,7 +91,7 @@ export class BlobCollector {
   readonly #retired = new Set<number>()
   /** Files whose removal edit is in flight or done: their stale deltas are dropped. */
   readonly #removed = new Set<number>()
-  readonly #stats: Omit<CollectorStats, 'filesAwaitingDeletion'> = { bytesMoved: 0, framesMoved: 0, filesRelocated: 0, filesDeleted: 0 }
+  readonly #stats: Omit<CollectorStats, 'filesAwaitingDeletion'> = { bytesMoved: 0, framesMoved: 0, filesRelocated: 0, filesDeleted: 0, deadFilesFoundLive: 0 }
 
   constructor(log: ValueLog, options: CollectorOptions) {
     this.#log = log
@@ -140,7 +145,21 @@ export class BlobCollector {
     const port = this.#portOrThrow()
     const report: CollectionReport = { relocatedFileNumbers: [], deletedFileNumbers: [], bytesMoved: 0 }
     const { dead, toRelocate } = this.#pick(port.currentVersion())
-    for (const fileNumber of dead) this.#retired.add(fileNumber)
+    for (const fileNumber of dead) {
+      // The count says every frame is stale; the index has the last word before a file goes.
+      // A live frame here means the count ran ahead of the truth (a drop counted twice, or in
+      // the wrong job's edit): relocating instead keeps every live value readable.
+      const live = this.#hasLiveFrame(fileNumber)
+      // A file that cannot be scanned (damaged) stays: nothing proves it unreferenced, and a
+      // read of a live frame in it reports the damage itself. verify() lists it.
+      if (live === undefined) continue
+      if (live) {
+        this.#stats.deadFilesFoundLive++
+        toRelocate.push(fileNumber)
+        continue
+      }
+      this.#retired.add(fileNumber)
+    }
     for (const fileNumber of toRelocate) {
       report.bytesMoved += await port.withWritesPaused(() => this.#relocate(fileNumber))
       this.#retired.add(fileNumber)
@@ -188,6 +207,32 @@ export class BlobCollector {
       liveBytesPicked += liveBytes
     }
     return { dead, toRelocate }
+  }
+
+  /**
+   * True when the index still maps some frame's key to that frame (keys only: no body decoded);
+   * undefined when the file cannot be read or scanned.
+   */
+  #hasLiveFrame(fileNumber: number): boolean | undefined {
+    const port = this.#portOrThrow()
+    let reader
+    try {
+      reader = this.#log.openDetachedReader(fileNumber)
+    } catch {
+      return undefined
+    }
+    try {
+      for (const frame of scanBlobFile(reader, { decodeValues: false })) {
+        const key = Buffer.from(frame.key.buffer, frame.key.byteOffset, frame.key.byteLength).toString('latin1')
+        const current = port.lookupHandle(key)
+        if (current !== undefined && bytesEqual(current, encodeBlobHandle(frame.handle))) return true
+      }
+      return false
+    } catch {
+      return undefined
+    } finally {
+      reader.close()
+    }
   }
 
   /**
