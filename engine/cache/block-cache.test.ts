@@ -64,4 +64,17 @@ describe('BlockCache', () => {
     assert.equal(cache.get(1, 8), undefined)
     assert.equal(cache.stats().usageBytes, 30)
   })
+
+  test('insertIfRoom takes a block only into free capacity and never evicts or replaces', () => {
+    const cache = new BlockCache({ capacityBytes: 100 })
+    assert.equal(cache.insertIfRoom(1, 0, { v: 1 }, 60), true)
+    assert.equal(cache.fits(40), true)
+    assert.equal(cache.fits(41), false)
+    assert.equal(cache.insertIfRoom(1, 8, { v: 2 }, 41), false)
+    assert.equal(cache.insertIfRoom(1, 0, { v: 3 }, 10), false)
+    assert.equal(cache.insertIfRoom(1, 16, { v: 4 }, 40), true)
+    assert.deepEqual([cache.stats().usageBytes, cache.stats().evictionCount], [100, 0])
+    assert.deepEqual(cache.get(1, 0), { v: 1 })
+    assert.equal(cache.get(1, 8), undefined)
+  })
 })

@@ -117,6 +117,24 @@ export class BlockCache {
     }
   }
 
+  /** True when a block charged `chargeBytes` fits in the free capacity (insertIfRoom would take it). */
+  fits(chargeBytes: number): boolean {
+    return this.#usageBytes + chargeBytes <= this.capacityBytes
+  }
+
+  /**
+   * Caches `value` only when it fits in the free capacity: evicts nothing and returns whether it
+   * inserted. Scans and compactions fill the cache this way, so one pass over more data than
+   * the cache holds does not push out the blocks point reads keep hot (RocksDB's
+   * `fill_cache = false`, except that a cold cache still warms). Never replaces an entry.
+   */
+  insertIfRoom(fileNumber: number, offsetBytes: number, value: object, chargeBytes: number): boolean {
+    if (!this.fits(chargeBytes)) return false
+    if (this.#files.get(fileNumber)?.has(offsetBytes) === true) return false
+    this.insert(fileNumber, offsetBytes, value, chargeBytes)
+    return true
+  }
+
   /** Drops every block of `fileNumber` (its table was deleted); returns how many. */
   evictFile(fileNumber: number): number {
     const blocks = this.#files.get(fileNumber)

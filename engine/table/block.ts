@@ -48,6 +48,13 @@ export class DataBlock {
     return (bytes[position] | (bytes[position + 1] << 8) | (bytes[position + 2] << 16)) + bytes[position + 3] * 0x1000000
   }
 
+  /** The same block over a private copy of its bytes, so caching it keeps no larger read buffer alive. */
+  copy(): DataBlock {
+    const bytes = allocLatin1(this.bytes.length)
+    this.bytes.copy(bytes)
+    return new DataBlock(bytes, this.dataEndBytes, this.restartCount, this.fileName, this.offsetBytes)
+  }
+
   /** Throws CORRUPTION locating the block. */
   corrupt(reason: string): never {
     throw new StrataError('CORRUPTION', `Cannot decode data block at offset ${this.offsetBytes} of ${this.fileName}: ${reason}`,

@@ -21,7 +21,8 @@ import { decodeFooter, FOOTER_SIZE_BYTES, type Footer } from './footer.ts'
 import { checkHandle, decodeIndex, lowerBound, type BlockHandle, type TableIndex } from './index-block.ts'
 import { decodeProperties, type TableProperties } from './properties.ts'
 import { decodeRangeTombstones } from './range-tombstone-block.ts'
-import { TableIterator } from './table-iterator.ts'
+import { TableIterator, type TableIteratorOptions } from './table-iterator.ts'
+import type { Readahead } from './readahead.ts'
 
 /** Options of TableReader.open. */
 export interface TableReaderOptions {
@@ -127,25 +128,47 @@ export class TableReader {
     }
   }
 
-  /** An iterator over every version in the table. `onClose` runs once when it closes (e.g. to release a file-cache handle). */
-  iterator(onClose?: () => void): TableIterator {
+  /**
+   * An iterator over every version in the table. `onClose` runs once when it closes (e.g. to
+   * release a file-cache handle). It reads ahead when it walks forward and, unless
+   * `options.fillCache`, caches what it reads only into free cache capacity.
+   */
+  iterator(onClose?: () => void, options: TableIteratorOptions = {}): TableIterator {
     if (this.#closed) this.#throwClosed()
-    return new TableIterator(this, onClose)
+    return new TableIterator(this, onClose, options)
   }
 
-  /** The decoded data block `blockIndex`, from the block cache or read now. */
-  loadDataBlock(blockIndex: number): DataBlock {
+  /**
+   * The decoded data block `blockIndex`, from the block cache or read now. Without `readahead`
+   * (a point get) the block is read alone and cached, evicting others. With it (an iterator)
+   * it comes from the readahead window and is cached only into free capacity unless
+   * `fillCache`; a block cut from a larger window is copied first.
+   */
+  loadDataBlock(blockIndex: number, readahead?: Readahead, fillCache = true): DataBlock {
     if (this.#closed) this.#throwClosed()
     const offsetBytes = this.#index.offsetsBytes[blockIndex]
     const cache = this.#blockCache
     if (cache !== undefined) {
       const cached = cache.get(this.fileNumber, offsetBytes)
-      if (cached !== undefined) return cached as DataBlock
+      if (cached !== undefined) {
+        readahead?.note(blockIndex)
+        return cached as DataBlock
+      }
     }
-    const handle = { offsetBytes, sizeBytes: this.#index.sizesBytes[blockIndex] }
-    const raw = readBlock(this.#file, this.fileNumber, this.#codec, handle, BlockType.Data)
+    if (readahead === undefined) {
+      const handle = { offsetBytes, sizeBytes: this.#index.sizesBytes[blockIndex] }
+      const block = decodeDataBlock(readBlock(this.#file, this.fileNumber, this.#codec, handle, BlockType.Data), this.path, offsetBytes)
+      cache?.insert(this.fileNumber, offsetBytes, block, block.chargeBytes)
+      return block
+    }
+    const onDisk = readahead.read(this.#file, this.#index, blockIndex)
+    const context = { fileNumber: this.fileNumber, blockType: BlockType.Data, fileName: this.path, offsetBytes }
+    const raw = this.#codec.decode(onDisk, context)
     const block = decodeDataBlock(raw, this.path, offsetBytes)
-    cache?.insert(this.fileNumber, offsetBytes, block, block.chargeBytes)
+    if (cache !== undefined && (fillCache || cache.fits(block.chargeBytes))) {
+      const owned = raw.buffer.byteLength > onDisk.length ? block.copy() : block
+      cache.insert(this.fileNumber, offsetBytes, owned, owned.chargeBytes)
+    }
     return block
   }
 

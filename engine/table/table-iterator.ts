@@ -1,30 +1,48 @@
 /**
  * TableIterator: an InternalIterator over every version in one table, tombstones included.
  * It walks the index and one data block at a time through a BlockCursor; blocks come from the
- * reader's loader (block cache first). It holds its current block, so cache eviction never
- * invalidates it. Values are views into cached blocks: copy before handing them to users.
+ * reader's loader (block cache first, then its Readahead window). It holds its current block,
+ * so cache eviction never invalidates it. Values are views into blocks: copy before handing
+ * them to users.
+ *
+ * By default an iterator caches the blocks it reads only into free cache capacity: a scan or a
+ * compaction over more data than the cache holds would otherwise evict every block point reads
+ * keep hot, and gain nothing, as an LRU cache never hits on a scan larger than itself.
  */
 import type { EntryKind } from '../entry.ts'
 import type { InternalIterator } from '../iterator/internal-iterator.ts'
 import { BlockCursor, type DataBlock } from './block.ts'
 import { lowerBound } from './index-block.ts'
+import { Readahead } from './readahead.ts'
 
 /** What an iterator needs from its table. */
 export interface DataBlockSource {
   readonly separatorKeys: readonly string[]
-  loadDataBlock(blockIndex: number): DataBlock
+  loadDataBlock(blockIndex: number, readahead: Readahead, fillCache: boolean): DataBlock
+}
+
+/** Options of TableReader.iterator. */
+export interface TableIteratorOptions {
+  /**
+   * Cache every block read, evicting others (true), or only into free capacity (false, the
+   * default, as RocksDB's `fill_cache = false` for scans but letting a cold cache warm).
+   */
+  fillCache?: boolean
 }
 
 export class TableIterator implements InternalIterator {
   readonly #source: DataBlockSource
   readonly #cursor = new BlockCursor()
   readonly #onClose: (() => void) | undefined
+  readonly #readahead = new Readahead()
+  readonly #fillCache: boolean
   #blockIndex = -1
   #closed = false
 
-  constructor(source: DataBlockSource, onClose?: () => void) {
+  constructor(source: DataBlockSource, onClose?: () => void, options: TableIteratorOptions = {}) {
     this.#source = source
     this.#onClose = onClose
+    this.#fillCache = options.fillCache ?? false
   }
 
   valid(): boolean {
@@ -94,6 +112,7 @@ export class TableIterator implements InternalIterator {
     if (this.#closed) return
     this.#closed = true
     this.#cursor.detach()
+    this.#readahead.clear()
     this.#blockIndex = this.#source.separatorKeys.length
     this.#onClose?.()
   }
@@ -113,7 +132,7 @@ export class TableIterator implements InternalIterator {
       return false
     }
     this.#blockIndex = blockIndex
-    this.#cursor.attach(this.#source.loadDataBlock(blockIndex))
+    this.#cursor.attach(this.#source.loadDataBlock(blockIndex, this.#readahead, this.#fillCache))
     return true
   }
 }
