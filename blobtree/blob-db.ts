@@ -343,9 +343,14 @@ export class BlobDb {
       this.#separatedValueCount += entries.length
     }
     this.#userBytesWritten += userBytes
+    // The blob sync starts before the engine write, so the blob file's fdatasync (the long one:
+    // it carries the values) runs in the thread pool while the memtable and WAL record are built.
+    // It covers every frame appended so far, this batch's included.
+    const blobSynced = sync ? this.#log.syncAll() : undefined
+    // Observed by Promise.all below; this keeps a failure from going unhandled if write throws first.
+    blobSynced?.catch(() => undefined)
     const written = this.#track(this.#db.write(engineOps, { sync }))
-    // syncAll() is called now, in this turn: it covers every frame appended before this record.
-    if (sync) await Promise.all([written, this.#log.syncAll()])
+    if (blobSynced !== undefined) await Promise.all([written, blobSynced])
     else await written
   }
 
