@@ -205,7 +205,7 @@ export class BlobDb {
       resolveValue: (key, handle) => (blobDb === undefined ? log.read(key, handle) : blobDb.#resolveValue(key, handle)),
       onDroppedValue: (key, handle) => collector.onDroppedValue(key, handle),
       isDurable: (key, handle) => log.isDurable(key, handle),
-      takeCompactionEdit: () => collector.takeCompactionEdit(engine!.currentVersion()),
+      takeCompactionEdit: (version) => collector.takeCompactionEdit(version),
       beforeFlush: () => log.syncAll(),
     }
     engine = await Db.open(resolvedDirectory, { ...engineOptions, vfs }, hooks)
@@ -493,6 +493,14 @@ export class BlobDb {
    * Verifies every table (engine) and every blob file (each frame's checksum, key and body).
    * Never throws for damaged files: they are reported.
    */
+  /**
+   * Writes a consistent copy into `directory` that opens as an independent store (Db.checkpoint):
+   * tables and sealed blob files hard-linked, the active blob file copied.
+   */
+  checkpoint(directory: string): ReturnType<Db['checkpoint']> {
+    return this.#db.checkpoint(directory)
+  }
+
   async verify(): Promise<Awaited<ReturnType<Db['verify']>> & { blobFiles: BlobFileVerification[] }> {
     const tables = await this.#db.verify()
     const blobFiles: BlobFileVerification[] = []

@@ -100,7 +100,7 @@ export interface ValueHooks {
    * Called just before a flush's or compaction's edit is logged; what it returns joins that edit
    * atomically (stale bytes counted through onDroppedValue during that job).
    */
-  takeCompactionEdit?(): Pick<VersionEdit, 'blobStaleBytes' | 'removedBlobFiles'>
+  takeCompactionEdit?(version: Version): Pick<VersionEdit, 'blobStaleBytes' | 'removedBlobFiles'>
   /**
    * Called before a memtable is written to a table: the value layer makes every blob byte the
    * memtable's handles point at durable, since after the flush no WAL record vouches for them.
@@ -628,7 +628,7 @@ export class Db {
       ))
     const nextLog = this.#immutables[1]?.wal.logNumber ?? this.#wal.logNumber
     await this.#versions.logAndApply({
-      ...this.#valueHooks?.takeCompactionEdit?.(),
+      ...this.#valueHooks?.takeCompactionEdit?.(this.#versions.current),
       addedTables: added,
       logNumber: nextLog,
       lastSeqno: this.#lastSeqno,
@@ -714,7 +714,7 @@ export class Db {
     if (stats.keptTombstones.length > 0) added.push(await this.#writeTombstoneTable(stats.keptTombstones))
     const largest = pick.inputs.reduce((max, t) => (t.largestKey > max ? t.largestKey : max), pick.inputs[0].largestKey)
     const edit: VersionEdit = {
-      ...this.#valueHooks?.takeCompactionEdit?.(),
+      ...this.#valueHooks?.takeCompactionEdit?.(this.#versions.current),
       removedTables: inputs.map((t) => ({ level: t.level, fileNumber: t.fileNumber })),
       addedTables: added,
       compactPointers: pick.level > 0 ? [{ level: pick.level, key: largest }] : [],

@@ -76,6 +76,8 @@ export async function recoverWals(
   }
   logNumbers.sort((a, b) => a - b)
   const syncDirectory = () => vfs.syncDirectory(directory)
+  // Handles the replay flush drops (overwritten within one log) are stale bytes for the value layer.
+  const onDroppedValue = hooks?.onDroppedValue === undefined ? undefined : (key: string, value: Uint8Array) => hooks.onDroppedValue!(key, value)
   const added: TableMeta[] = []
   let lastSeqno = versions.lastSeqno
   let memtable = new Memtable()
@@ -108,15 +110,15 @@ export async function recoverWals(
       report.batchesReplayed++
       if (memtable.sizeBytes >= options.memtableSizeBytes) {
         memtable.freeze()
-        added.push(...(await flushMemtable(memtable, outputs, [], syncDirectory)))
+        added.push(...(await flushMemtable(memtable, outputs, [], syncDirectory, onDroppedValue)))
         memtable = new Memtable()
       }
     }
   }
   memtable.freeze()
-  if (!memtable.isEmpty()) added.push(...(await flushMemtable(memtable, outputs, [], syncDirectory)))
+  if (!memtable.isEmpty()) added.push(...(await flushMemtable(memtable, outputs, [], syncDirectory, onDroppedValue)))
   report.tablesWritten = added.length
-  await versions.logAndApply({ addedTables: added, logNumber: newLogNumber, lastSeqno })
+  await versions.logAndApply({ ...hooks?.takeCompactionEdit?.(versions.current), addedTables: added, logNumber: newLogNumber, lastSeqno })
   outputs.settle(added.map((t) => t.fileNumber))
   return report
 }

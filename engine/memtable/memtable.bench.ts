@@ -49,6 +49,6 @@ bench
 
 await bench.run()
 for (const task of bench.tasks) {
-  const meanMs = task.result?.latency?.mean ?? Number.NaN
+  const meanMs = (task.result as { latency?: { mean: number } } | undefined)?.latency?.mean ?? Number.NaN
   console.log(`${task.name.padEnd(40)} ${(meanMs * 1e6 / KEY_COUNT).toFixed(0).padStart(6)} ns/op  (${Math.round(KEY_COUNT / meanMs * 1000).toLocaleString()} ops/s)`)
 }
