@@ -46,8 +46,9 @@ export interface IntegrityOptions {
   /**
    * Encryption at rest. `keys` maps epochs to 32-byte keys; new blocks use `activeEpoch`, older
    * epochs stay readable, and `compact()` rewrites every table under the active epoch.
-   * Scope today: table blocks. The write-ahead log and blob files (kvSeparation) are not
-   * encrypted yet, so plaintext of unflushed writes and of separated values reaches the disk.
+   * Scope today: table blocks and blob-file frames (kvSeparation). The write-ahead log is not
+   * encrypted yet, so the plaintext of writes not yet flushed (inline values and keys) reaches
+   * the disk until their memtable is flushed and the log deleted.
    */
   encryption?: { suite: CipherSuiteName; keys: readonly { epoch: number; key: Uint8Array }[]; activeEpoch: number }
   /** Error-correcting code over each block's on-disk bytes. Default none. */

@@ -7,9 +7,9 @@
  * blocks use it), run `compact()` (it rewrites every table still under an old epoch), then drop
  * the old key. A missing epoch is a clear `UNKNOWN_KEY_EPOCH` error, never wrong data.
  *
- * Scope, as of this example: encryption covers table blocks. The write-ahead log and blob files
- * (kvSeparation) are not encrypted, so this example flushes before closing and keeps values
- * inline (see the issue #7 report).
+ * Scope: encryption covers table blocks and blob-file frames (kvSeparation). The write-ahead log
+ * is not encrypted yet, so this example flushes before closing: after a flush the log holding
+ * the plaintext of those writes is deleted.
  *
  * Keys here come from `randomBytes`; an application gets them from its KMS or secret store and
  * never writes them next to the data.
