@@ -34,8 +34,6 @@ import { pickAtLevel, pickCompaction, type CompactionPick } from './compaction/p
 import { mergeRun } from './compaction/merge-run.ts'
 import { recoverWals } from './recovery.ts'
 import { NodeVfs } from './vfs/node-vfs.ts'
-import { FlushOffload } from './flush/flush-offload.ts'
-import { packMemtable } from './flush/frozen-entries.ts'
 import type { Vfs } from './vfs/vfs.ts'
 import type { EngineStats } from './stats.ts'
 import { removeObsoleteFiles } from './obsolete-files.ts'
@@ -128,7 +126,6 @@ export class Db {
   readonly #obsoleteFiles = new Set<number>()
   readonly #lock: { release(): void }
   readonly #outputs: TableOutputs
-  readonly #flushOffload = new FlushOffload()
   #valueHooks: ValueHooks | undefined
   #memtable = new Memtable()
   #wal: WalWriter
@@ -151,8 +148,6 @@ export class Db {
     userBytesWritten: 0,
     walBytesWritten: 0,
     flushCount: 0,
-    flushInWorkerCount: 0,
-    flushWorkerFallbackCount: 0,
     flushBytesWritten: 0,
     compactionCount: 0,
     compactionBytesRead: 0,
@@ -621,11 +616,9 @@ export class Db {
   async #flushOldestImmutable(): Promise<void> {
     const immutable = this.#immutables[0]
     await this.#valueHooks?.beforeFlush?.()
-    const added =
-      (await this.#flushInWorker(immutable)) ??
-      (await flushMemtable(immutable.memtable, this.#outputs, this.#snapshots.sorted(), () => this.#vfs.syncDirectory(this.directory), (key, value) =>
-        this.#valueHooks?.onDroppedValue?.(key, value),
-      ))
+    const added = await flushMemtable(immutable.memtable, this.#outputs, this.#snapshots.sorted(), () => this.#vfs.syncDirectory(this.directory), (key, value) =>
+      this.#valueHooks?.onDroppedValue?.(key, value),
+    )
     const nextLog = this.#immutables[1]?.wal.logNumber ?? this.#wal.logNumber
     await this.#versions.logAndApply({
       ...this.#valueHooks?.takeCompactionEdit?.(this.#versions.current),
@@ -641,36 +634,6 @@ export class Db {
     await immutable.wal.close()
     this.#vfs.remove(this.#path(walFileName(immutable.wal.logNumber)))
     this.#wakeWaiters()
-  }
-
-  /**
-   * Builds the flush table in the worker thread (second core) when the store is on the real file
-   * system with the default codec; returns undefined to flush in-process instead (MemVfs, custom
-   * codec, worker unavailable or failed). A failed attempt's partial file is removed.
-   */
-  async #flushInWorker(immutable: ImmutableMemtable): Promise<TableMeta[] | undefined> {
-    if (!this.#options.flushInWorker || !this.#flushOffload.usable) return undefined
-    if (!(this.#vfs instanceof NodeVfs) || this.#options.blockCodec !== undefined) return undefined
-    const fileNumber = this.#versions.nextFileNumber()
-    this.#outputs.pending.add(fileNumber)
-    const result = await this.#flushOffload.run({
-      directory: this.directory,
-      entries: packMemtable(immutable.memtable),
-      fileNumber,
-      snapshots: this.#snapshots.sorted(),
-      blockSizeBytes: this.#options.blockSizeBytes,
-      blockRestartInterval: this.#options.blockRestartInterval,
-      bloomBitsPerKey: this.#options.bloomBitsPerKey,
-    })
-    if (result.error !== undefined || result.added === undefined) {
-      this.#outputs.settle([fileNumber])
-      this.#vfs.remove(this.#path(tableFileName(fileNumber)))
-      this.#counters.flushWorkerFallbackCount++
-      return undefined
-    }
-    for (const [key, handle] of result.dropped ?? []) this.#valueHooks?.onDroppedValue?.(key, handle)
-    this.#counters.flushInWorkerCount++
-    return result.added
   }
 
   async #compact(pick: CompactionPick<TableMeta>): Promise<void> {
@@ -981,7 +944,6 @@ export class Db {
     } finally {
       this.#tables.close()
       this.#blockCache.clear()
-      await this.#flushOffload.close()
       await this.#versions.close()
       this.#lock.release()
     }

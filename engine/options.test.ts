@@ -9,7 +9,6 @@ describe('resolveOptions()', () => {
     assert.equal(resolved.memtableSizeBytes, 32 * 1024 * 1024)
     assert.equal(resolved.blockCacheSizeBytes, 16 * 1024 * 1024)
     assert.equal(resolved.bloomBitsPerKey, 10)
-    assert.equal(resolved.flushInWorker, false)
   })
   test('rejects an unknown option name with INVALID_ARGUMENT naming it', () => {
     assert.throws(() => resolveOptions({ ecc: { scheme: 'off' } } as never, () => new MemVfs()), (error: { code?: string; message?: string }) => {

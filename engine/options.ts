@@ -45,13 +45,6 @@ export interface EngineOptions {
   walRecovery?: 'truncate' | 'fail'
   /** Run flushes and compactions automatically in the background. Default true. */
   backgroundWork?: boolean
-  /**
-   * Build flush tables in a worker thread (the second core) when the store uses the real file
-   * system and the default codec. Default false: on the shared 2-core machine, with other jobs
-   * holding both cores, a 400k-key fill ran no faster with it (A/B in the commit message); it
-   * needs a measurement on a quiet machine before it becomes the default.
-   */
-  flushInWorker?: boolean
   /** Block codec for tables (the integrity stack plugs in here). Default: checksum only. */
   blockCodec?: BlockCodec
   /**
@@ -85,7 +78,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof EngineOptions>([
   'vfs', 'createIfMissing', 'errorIfExists', 'memtableSizeBytes', 'immutableMemtableCountMax',
   'l0CompactionTrigger', 'l0StopWritesTrigger', 'l1SizeBytes', 'levelSizeRatio', 'targetTableSizeBytes',
   'blockSizeBytes', 'blockRestartInterval', 'bloomBitsPerKey', 'blockCacheSizeBytes', 'openFileCountMax',
-  'walRecovery', 'backgroundWork', 'flushInWorker', 'blockCodec', 'integrity', 'scrubIntervalMs',
+  'walRecovery', 'backgroundWork', 'blockCodec', 'integrity', 'scrubIntervalMs',
 ])
 
 export function resolveOptions(options: EngineOptions, defaultVfs: () => Vfs): ResolvedOptions {
@@ -118,7 +111,6 @@ export function resolveOptions(options: EngineOptions, defaultVfs: () => Vfs): R
     openFileCountMax: positiveInteger('openFileCountMax', options.openFileCountMax ?? 500, 8, 1_000_000),
     walRecovery,
     backgroundWork: options.backgroundWork ?? true,
-    flushInWorker: options.flushInWorker ?? false,
     blockCodec: options.blockCodec,
     integrity: new IntegrityMonitor(),
     scrubIntervalMs: checkScrubInterval(options.scrubIntervalMs ?? 0),

@@ -43,10 +43,6 @@ export interface EngineStats {
   walBytesWritten: number
   /** Memtable flushes since open. */
   flushCount: number
-  /** Flushes whose table the worker thread built (the rest ran on the main thread). */
-  flushInWorkerCount: number
-  /** Worker flushes that failed and were redone on the main thread. */
-  flushWorkerFallbackCount: number
   /** Table bytes written by flushes since open. */
   flushBytesWritten: number
   /** Compactions since open. */
