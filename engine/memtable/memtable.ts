@@ -20,6 +20,9 @@ const BTree = BTreeModule.default
 type Slot = MemVersion | MemVersion[]
 type StringTree = InstanceType<typeof BTree<string, Slot>>
 
+/** Keys a forward memtable scan takes from the tree at a time. */
+const READ_AHEAD_KEY_COUNT = 64
+
 /** One stored version. */
 export interface MemVersion {
   seqno: number
@@ -137,6 +140,9 @@ class MemtableIterator implements InternalIterator {
   readonly #tree: StringTree
   #key = ''
   #slot: Slot | undefined = undefined
+  /** Keys after the current one, taken from the tree in a chunk (forward scans only). */
+  readonly #ahead: [string, Slot][] = []
+  #aheadIndex = 0
   #count = 0
   /** Position within the key in internal order: 0 = newest captured version. */
   #index = 0
@@ -145,7 +151,8 @@ class MemtableIterator implements InternalIterator {
     this.#tree = tree
   }
 
-  #land(pair: [string, Slot] | undefined, atNewest: boolean): void {
+  #land(pair: [string, Slot] | undefined, atNewest: boolean, keepAhead = false): void {
+    if (!keepAhead) this.#ahead.length = 0
     if (pair === undefined) {
       this.#slot = undefined
       return
@@ -175,7 +182,26 @@ class MemtableIterator implements InternalIterator {
   }
   next(): void {
     if (this.#index + 1 < this.#count) this.#index++
-    else this.#land(this.#tree.nextHigherPair(this.#key), true)
+    else this.#land(this.#nextPair(), true, true)
+  }
+
+  /**
+   * The pair after the current key. Forward scans take the following keys in chunks from the
+   * tree's own cursor instead of one O(log n) search per key. A chunk may miss keys inserted
+   * after it was taken: those carry seqnos newer than any reader of this iterator can see.
+   */
+  #nextPair(): [string, Slot] | undefined {
+    if (this.#ahead.length === 0 || this.#aheadIndex >= this.#ahead.length) {
+      this.#ahead.length = 0
+      this.#aheadIndex = 0
+      for (const pair of this.#tree.entries(this.#key)) {
+        if (pair[0] === this.#key) continue
+        this.#ahead.push(pair)
+        if (this.#ahead.length === READ_AHEAD_KEY_COUNT) break
+      }
+      if (this.#ahead.length === 0) return undefined
+    }
+    return this.#ahead[this.#aheadIndex++]
   }
   prev(): void {
     if (this.#index > 0) this.#index--
