@@ -120,6 +120,8 @@ export class ValueLog {
   readonly #sealing = new Map<number, { file: OpenBlobFile; done: Promise<void>; framesEndBytes: number }>()
   #rotation: Promise<void> | undefined
   #failure: unknown
+  /** Set when finishing a file failed: frames of it may be lost, so syncAll can never succeed. */
+  #sealFailure: unknown
   /** Bytes appended to blob files (frames, headers, footers, relocation copies). */
   bytesWritten = 0
   /** Files whose sealing edit is in flight; their stale deltas wait (see takeStaleDeltas). */
@@ -307,6 +309,7 @@ export class ValueLog {
 
   /** Makes every frame appended before this call durable (active file and files being sealed). */
   async syncAll(): Promise<void> {
+    if (this.#sealFailure !== undefined) throw this.#sealFailure
     const waits: Promise<void>[] = [...this.#sealing.values()].map((entry) => entry.done)
     const writer = this.#active?.writer
     if (writer !== undefined && writer.durableSizeBytes() < writer.sizeBytes()) waits.push(this.#guard(writer.sync()))
@@ -374,7 +377,20 @@ export class ValueLog {
     const fileNumber = file.writer.fileNumber
     try {
       const sizeBefore = file.writer.sizeBytes()
-      const summary = await file.writer.finish()
+      let summary
+      try {
+        summary = await file.writer.finish()
+      } catch (error) {
+        // The footer append or its sync failed, so the frames appended since the file's last
+        // good sync may never reach the disk (after a failed fsync the kernel may drop the dirty
+        // pages), and recovery will cut the file there. Once the file leaves #sealing, syncAll
+        // would no longer see it and a flush could make a table holding handles into those
+        // frames durable: stop the value log instead, so syncAll (synced writes, beforeFlush)
+        // fails from here on (test/blob-crash.test.ts, seed 20250101 round 2596).
+        this.#sealFailure ??= error
+        this.#failure ??= error
+        throw error
+      }
       this.bytesWritten += summary.sizeBytes - sizeBefore
       await this.#logSealEdit({ fileNumber, sizeBytes: summary.sizeBytes, valueCount: summary.valueCount, totalValueBytes: summary.totalValueBytes })
     } finally {

@@ -9,7 +9,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
-import { BlobDb, MemVfs } from '../index.ts'
+import { BlobDb, MemVfs, isStrataError } from '../index.ts'
+import { FaultVfs } from '../engine/vfs/fault-vfs.ts'
 import { Rng, seedFromEnv } from './support/seed.ts'
 
 const KEY_SPACE = 150
@@ -96,5 +97,40 @@ describe('KV separation crash safety', () => {
       await reopened.put('after', valueOf(rng, 0), { sync: true })
       await reopened.close()
     }
+  })
+
+  // Regression: scripts/reliability.ts (seed 20250101, round 2596) found a table holding handles
+  // past the end of a blob file after recovery ("frame of 524 bytes lies outside the frames
+  // region"). The fsync of a rotated file's seal failed; the file then left the set syncAll
+  // waits on, so the next flush's beforeFlush synced only the new active file and made a table
+  // with handles into the never-synced frames durable; recovery cut the file at its last synced
+  // frame. A failed seal now fails every later syncAll, so the flush (and any synced write) fails.
+  test('a failed fsync while sealing a rotated blob file never lets a flush persist handles into it', async () => {
+    const mem = new MemVfs()
+    const vfs = new FaultVfs(mem, { seed: 1 })
+    const options = { memtableSizeBytes: 1024 * 1024 }
+    const smallFiles = { minBlobSize: 64, blobFileSizeBytesTarget: 4 * 1024 }
+    const db = await BlobDb.open('/seal-fail', { ...options, vfs }, smallFiles)
+    const value = (tag: string): Buffer => Buffer.from(tag.padEnd(1000, '.'), 'latin1')
+    await db.put('durable', value('durable'), { sync: true })
+    const [activeName] = mem.list('/seal-fail').filter((name) => name.endsWith('.blob'))
+    // The next sync of this file is the one sealing it: nothing below syncs it otherwise.
+    vfs.addRule({ op: 'sync', path: new RegExp(`${activeName.replace('.', '\\.')}$`), errno: 'EIO', countMax: 1 })
+    // Unsynced values past the target size: a rotation starts, then seals this file.
+    for (let index = 0; index < 5; index++) await db.put(`unsynced${index}`, value(`unsynced${index}`))
+    while (vfs.injected.length === 0) await new Promise((resolve) => setImmediate(resolve))
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(vfs.injected.map((fault) => [fault.op, fault.path]), [['sync', `/seal-fail/${activeName}`]])
+    await assert.rejects(db.flush(), (error: unknown) => isStrataError(error, 'IO_ERROR') || isStrataError(error, 'READ_ONLY'))
+    await assert.rejects(db.put('after', value('after'), { sync: true }))
+    const image = mem.crash()
+    vfs.halt('power loss')
+    const reopened = await BlobDb.open('/seal-fail', { ...options, vfs: image }, smallFiles)
+    assert.deepEqual(await reopened.get('durable'), value('durable'))
+    // The unsynced values may be lost, but none may dangle: every key reads back whole.
+    for await (const [key, found] of reopened.iterator()) assert.deepEqual(found, value(key.toString('latin1')))
+    const verification = await reopened.verify()
+    assert.equal(verification.ok, true, JSON.stringify(verification.blobFiles.filter((file) => !file.ok)))
+    await reopened.close()
   })
 })
