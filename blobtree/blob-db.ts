@@ -490,10 +490,6 @@ export class BlobDb {
   }
 
   /**
-   * Verifies every table (engine) and every blob file (each frame's checksum, key and body).
-   * Never throws for damaged files: they are reported.
-   */
-  /**
    * Writes a consistent copy into `directory` that opens as an independent store (Db.checkpoint):
    * tables and sealed blob files hard-linked, the active blob file copied.
    */
@@ -501,6 +497,10 @@ export class BlobDb {
     return this.#db.checkpoint(directory)
   }
 
+  /**
+   * Verifies every table (engine) and every blob file (each frame's checksum, key and body).
+   * Never throws for damaged files: they are reported.
+   */
   async verify(): Promise<Awaited<ReturnType<Db['verify']>> & { blobFiles: BlobFileVerification[] }> {
     const tables = await this.#db.verify()
     const blobFiles: BlobFileVerification[] = []
