@@ -28,7 +28,7 @@ describe('engine adapters', () => {
         session = await adapter.open(directory, runOptions)
       } catch (error) {
         // The engine loads but refuses this configuration (e.g. KV separation not built yet).
-        fs.rmSync(directory, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 })
+        fs.rmSync(directory, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 })
         t.skip(`${adapter.name} cannot open: ${(error as Error).message}`)
         return
       }
@@ -52,7 +52,7 @@ describe('engine adapters', () => {
         for (const field of ['codec', 'bloomBitsPerKey', 'blockCacheBytes', 'wal', 'sync']) assert.ok(field in options, `${adapter.name} reports ${field}`)
       } finally {
         await session.close()
-        fs.rmSync(directory, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 })
+        fs.rmSync(directory, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 })
       }
     })
   }

@@ -72,7 +72,7 @@ export async function runCell(spec: CellSpec): Promise<CellMeasurement> {
     return { status: 'failed', reason: error instanceof Error ? error.message : String(error) }
   } finally {
     await session?.close().catch(() => undefined)
-    fs.rmSync(directory, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 })
+    fs.rmSync(directory, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 })
   }
 }
 

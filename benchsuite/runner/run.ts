@@ -102,6 +102,6 @@ function runInChild(spec: WorkerSpec): Record<string, CellMeasurement> {
     }
     return JSON.parse(fs.readFileSync(outPath, 'utf8')) as Record<string, CellMeasurement>
   } finally {
-    fs.rmSync(scratch, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 })
+    fs.rmSync(scratch, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 })
   }
 }
