@@ -16,8 +16,17 @@
  * states, and not one older than the last acknowledged durable point (a sync write, flush or
  * compaction that resolved). Equality with a state rules out lost acknowledged writes,
  * partially applied batches and resurrected deletes at once.
+ *
+ * Replaying one round: a failure at round N of a long run needs every round before it (each
+ * starts from the image the last crash left, and they share one PRNG). Save a checkpoint at a
+ * round just before N once (STRATA_TORTURE_SAVE_ROUND=<round> STRATA_TORTURE_CHECKPOINT=<file>,
+ * or the options), then resume from it in about a second (STRATA_TORTURE_RESUME=<file>, same seed
+ * and crash count): `node --import tsx scripts/reliability.ts --torture-only` does both.
+ * STRATA_TORTURE_TRACE=<round> prints that round's crash point and injected faults.
  */
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import { Buffer } from 'node:buffer'
 import { open, isStrataError, MemVfs, type BlobDb, type Db, type OpenOptions } from '../../index.ts'
 import { FaultVfs, type FaultRule } from '../../engine/vfs/fault-vfs.ts'
 import { Rng } from './seed.ts'
@@ -44,6 +53,23 @@ export interface TortureOptions {
   excludeManifestFaults?: boolean
   /** Separate values of at least 64 bytes into blob files. Default true. */
   kvSeparation?: boolean
+  /** Write a checkpoint (TortureCheckpoint, JSON) to `file` when round `round` starts. */
+  saveCheckpoint?: { round: number; file: string }
+  /** Start from a checkpoint file written by a run with the same seed and options. */
+  resumeFrom?: string
+}
+
+/** Where a run stood when a round started: enough to run that round and the ones after it. */
+export interface TortureCheckpoint {
+  seed: number
+  round: number
+  /** u32 draws the run's PRNG made before the round. */
+  rngDrawCount: number
+  /** Model states, as key-value pairs, and the index of the last durable one. */
+  states: [string, string][][]
+  durableIndex: number
+  /** The crash image: every file of the store directory, base64 (all of it is durable). */
+  files: { name: string; base64: string }[]
 }
 
 /** What a torture run measured. */
@@ -67,6 +93,40 @@ export interface TortureReport {
 }
 
 type Model = Map<string, string>
+
+/** Rng that counts its draws, so a checkpoint can fast-forward a fresh one to the same point. */
+class CountingRng extends Rng {
+  drawCount = 0
+  override u32(): number {
+    this.drawCount++
+    return super.u32()
+  }
+}
+
+function checkpointOf(seed: number, round: number, rng: CountingRng, states: Model[], durableIndex: number, image: MemVfs): TortureCheckpoint {
+  const files = image.exists(DIRECTORY) ? image.list(DIRECTORY).map((name) => {
+    const file = image.openRead(`${DIRECTORY}/${name}`)
+    const bytes = new Uint8Array(file.sizeBytes())
+    file.read(bytes, 0)
+    file.close()
+    return { name, base64: Buffer.from(bytes).toString('base64') }
+  }) : []
+  return { seed, round, rngDrawCount: rng.drawCount, states: states.map((state) => [...state]), durableIndex, files }
+}
+
+async function imageOf(checkpoint: TortureCheckpoint): Promise<MemVfs> {
+  const image = new MemVfs()
+  if (checkpoint.files.length === 0) return image
+  image.mkdirp(DIRECTORY)
+  for (const { name, base64 } of checkpoint.files) {
+    const file = image.create(`${DIRECTORY}/${name}`)
+    file.append([Buffer.from(base64, 'base64')])
+    await file.sync()
+    file.close()
+  }
+  await image.syncDirectory(DIRECTORY)
+  return image
+}
 
 const ENGINE: OpenOptions = {
   memtableSizeBytes: 4096,
@@ -120,7 +180,7 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
   const opsPerCrashMax = options.opsPerCrashMax ?? 600
   const faultRoundShare = options.faultRoundShare ?? 0.25
   const verifyEvery = options.verifyEvery ?? 10
-  const rng = new Rng(seed)
+  const rng = new CountingRng(seed)
   const report: TortureReport = {
     seed, crashCount: 0, vfsOpCount: 0, writeCount: 0, acknowledgedDurableWriteCount: 0,
     faultsInjected: 0, unsyncedWritesLost: 0, acknowledgedWritesLost: 0, typedErrorCount: 0,
@@ -129,8 +189,23 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
   let image = new MemVfs()
   let states: Model[] = [new Map()]
   let durableIndex = 0
-  for (let round = 0; round < crashCount; round++) {
+  let firstRound = 0
+  const resumeFrom = options.resumeFrom ?? process.env.STRATA_TORTURE_RESUME
+  if (resumeFrom !== undefined && resumeFrom !== '') {
+    const checkpoint = JSON.parse(fs.readFileSync(resumeFrom, 'utf8')) as TortureCheckpoint
+    assert.equal(checkpoint.seed, seed, `checkpoint ${resumeFrom} is of seed ${checkpoint.seed}`)
+    while (rng.drawCount < checkpoint.rngDrawCount) rng.u32()
+    firstRound = checkpoint.round
+    states = checkpoint.states.map((pairs) => new Map(pairs))
+    durableIndex = checkpoint.durableIndex
+    image = await imageOf(checkpoint)
+  }
+  const saveCheckpoint = options.saveCheckpoint ?? (process.env.STRATA_TORTURE_SAVE_ROUND !== undefined && process.env.STRATA_TORTURE_CHECKPOINT !== undefined
+    ? { round: Number(process.env.STRATA_TORTURE_SAVE_ROUND), file: process.env.STRATA_TORTURE_CHECKPOINT }
+    : undefined)
+  for (let round = firstRound; round < crashCount; round++) {
     const note = `seed=${seed} round=${round}`
+    if (saveCheckpoint?.round === round) fs.writeFileSync(saveCheckpoint.file, JSON.stringify(checkpointOf(seed, round, rng, states, durableIndex, image)))
     const vfs = new FaultVfs(image, { seed: (seed ^ Math.imul(round + 1, 0x9e3779b1)) >>> 0 })
     let db: Db
     let recovered: Model
