@@ -2,7 +2,7 @@
  * datasets/: seeded, reproducible, engine-agnostic workload inputs. Same seed, same bytes, on any
  * machine. benchsuite/ imports only this file.
  */
-export { Prng, randomPermutation } from './prng.ts'
+export { Prng, randomPermutation, splitmix32 } from './prng.ts'
 export { ZipfianGenerator, YCSB_ZIPFIAN_THETA, zeta } from './zipfian.ts'
 export { createKeyChooser, parseKeyOrder, describeKeyOrder } from './key-order.ts'
 export type { KeyChooser, KeyChooserOptions, KeyOrderSpec } from './key-order.ts'

@@ -11,6 +11,14 @@ describe('Prng', () => {
     assert.deepEqual(values, GOLDEN_SEED_42)
   })
 
+  test('fromState continues the xoshiro128** stream from raw words, and refuses an all-zero state', () => {
+    const prng = Prng.fromState(1, 2, 3, 4)
+    const again = Prng.fromState(1, 2, 3, 4)
+    assert.equal(Prng.fromState(1, 2, 3, 4).nextU32(), 11520) // reference xoshiro128**: rotl(2 * 5, 7) * 9
+    assert.deepEqual(Array.from({ length: 4 }, () => prng.nextU32()), Array.from({ length: 4 }, () => again.nextU32()))
+    assert.throws(() => Prng.fromState(0, 0, 0, 0), RangeError)
+  })
+
   test('gives different streams for different seeds and labels', () => {
     assert.notEqual(new Prng(1).nextU32(), new Prng(2).nextU32())
     assert.notEqual(Prng.derive(1, 'keys').nextU32(), Prng.derive(1, 'values').nextU32())

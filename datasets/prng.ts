@@ -6,8 +6,12 @@
  * need independent streams: derive one per purpose with `Prng.derive(seed, label)`.
  */
 
-/** One splitmix32 step: turns any 32-bit state into a well-mixed 32-bit output. */
-function splitmix32(state: number): number {
+/**
+ * One splitmix32 step: turns any 32-bit state into a well-mixed 32-bit output. Exported for
+ * test generators that expand a seed into state words their own way (test/support/seed.ts,
+ * blobtree/testing/seeded-random.ts).
+ */
+export function splitmix32(state: number): number {
   let z = (state + 0x9e3779b9) | 0
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b)
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
@@ -47,6 +51,21 @@ export class Prng {
     this.#s2 = state = splitmix32(state)
     this.#s3 = splitmix32(state)
     if ((this.#s0 | this.#s1 | this.#s2 | this.#s3) === 0) this.#s0 = 1 // all-zero state is a fixed point
+  }
+
+  /**
+   * A generator that starts from four raw state words instead of a seed: for a caller whose
+   * streams were seeded another way and are pinned (test/support/seed.ts keeps the sequences its
+   * replayed seeds depend on). The words must not all be zero.
+   */
+  static fromState(s0: number, s1: number, s2: number, s3: number): Prng {
+    if (((s0 | s1 | s2 | s3) >>> 0) === 0) throw new RangeError('Prng state must not be all zero')
+    const prng = new Prng(0)
+    prng.#s0 = s0 | 0
+    prng.#s1 = s1 | 0
+    prng.#s2 = s2 | 0
+    prng.#s3 = s3 | 0
+    return prng
   }
 
   /** A generator for one purpose (`label`), independent of the streams for other labels. */
