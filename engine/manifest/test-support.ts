@@ -6,17 +6,8 @@ import type { TableMeta, VersionEdit } from './version-edit.ts'
 import type { Version } from './version.ts'
 import { LEVEL_COUNT } from './limits.ts'
 
-/** mulberry32: a small seeded PRNG, enough for test inputs. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
+/** mulberry32 floats in [0, 1): a small seeded PRNG, enough for test inputs. */
+export { mulberry32Float as prng } from '../mulberry32.ts'
 
 /** The seed of this run: STRATA_SEED or a fixed default. */
 export function seedFromEnv(): number {

@@ -3,6 +3,7 @@
  * STRATA_SEED, random latin1 keys and values, and a small-table builder over MemVfs.
  */
 import { MemVfs } from '../vfs/mod.ts'
+import { mulberry32Float } from '../mulberry32.ts'
 import { EntryKind, compareInternal, type InternalEntry, type RangeTombstone } from '../entry.ts'
 import { TableWriter, type TableWriterOptions, type FinishedTable } from './writer.ts'
 
@@ -12,18 +13,15 @@ export function seedFromEnv(fallback = 20240611): number {
   return text === undefined ? fallback : Number(text)
 }
 
-/** xorshift32-style PRNG (mulberry32); deterministic for a seed. */
+/** The tests' PRNG: mulberry32 (the stream these tests' seeds replay); deterministic for a seed. */
 export class Prng {
-  #state: number
+  readonly #next: () => number
   constructor(seed: number) {
-    this.#state = seed >>> 0
+    this.#next = mulberry32Float(seed)
   }
   /** A float in [0, 1). */
   next(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) | 0)
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    return this.#next()
   }
   /** An integer in [0, bound). */
   int(bound: number): number {

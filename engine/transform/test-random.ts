@@ -3,6 +3,7 @@
  * block contents the property tests draw. The seed comes from STRATA_SEED when set, so a failing
  * run replays exactly; tests print it.
  */
+import { mulberry32 } from '../mulberry32.ts'
 
 /** The seed of this run: STRATA_SEED, else a fixed default so plain runs are reproducible. */
 export function seedFromEnv(): number {
@@ -12,16 +13,12 @@ export function seedFromEnv(): number {
 
 /** A deterministic 32-bit generator (mulberry32). */
 export class TestRandom {
-  #state: number
+  readonly #next: () => number
   constructor(seed: number) {
-    this.#state = seed >>> 0
+    this.#next = mulberry32(seed)
   }
   nextU32(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0
-    let t = this.#state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (t ^ (t >>> 14)) >>> 0
+    return this.#next()
   }
   /** An integer in 0..bound-1. */
   below(bound: number): number {

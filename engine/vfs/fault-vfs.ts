@@ -13,6 +13,7 @@
  * sequence inject the same faults. Single-threaded use from one event loop.
  */
 import { StrataError } from '../errors.ts'
+import { mulberry32Float } from '../mulberry32.ts'
 import type { Vfs, VfsFile, VfsLock } from './vfs.ts'
 
 /** Operations a rule can target. */
@@ -93,7 +94,7 @@ export class FaultVfs implements Vfs {
 
   constructor(inner: Vfs, options: FaultVfsOptions = {}) {
     this.inner = inner
-    this.#random = seededRandom(options.seed ?? 1)
+    this.#random = mulberry32Float(options.seed ?? 1)
     this.#onOp = options.onOp
     for (const rule of options.rules ?? []) this.addRule(rule)
   }
@@ -292,17 +293,5 @@ function checkRule(rule: FaultRule): void {
   }
   if (rule.probability !== undefined && !(rule.probability >= 0 && rule.probability <= 1)) {
     throw new StrataError('INVALID_ARGUMENT', `Cannot add fault rule: probability must be in [0, 1], got ${rule.probability}`)
-  }
-}
-
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let z = state
-    z = Math.imul(z ^ (z >>> 15), z | 1)
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61)
-    return ((z ^ (z >>> 14)) >>> 0) / 2 ** 32
   }
 }

@@ -6,25 +6,14 @@ import { Buffer } from 'node:buffer'
 import { MemVfs } from '../vfs/mod.ts'
 import type { Vfs } from '../vfs/mod.ts'
 import { StrataError } from '../errors.ts'
+import { mulberry32Float } from '../mulberry32.ts'
 import { HookedVfs } from './hooked-vfs.ts'
 import { readWal, WalWriter, LOG_FILE_HEADER_SIZE_BYTES, RECORD_HEADER_SIZE_BYTES, WAL_RECORD_PAYLOAD_BYTES_MAX } from './mod.ts'
 
 const SEED = Number(process.env.STRATA_SEED ?? 20240611)
 
-/** mulberry32: a small seeded PRNG, enough for test inputs. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
-
 function randomPayloads(seed: number, count: number, sizeBytesMax: number): Uint8Array[] {
-  const random = prng(seed)
+  const random = mulberry32Float(seed)
   const payloads: Uint8Array[] = []
   for (let i = 0; i < count; i++) {
     const payload = new Uint8Array(Math.floor(random() * sizeBytesMax))
@@ -271,7 +260,7 @@ describe('readWal() torn tails', () => {
     const vfs = new MemVfs()
     await writeWal(vfs, '/t.wal', plainPayloads(3))
     const bytes = readFile(vfs, '/t.wal')
-    const random = prng(SEED + 3)
+    const random = mulberry32Float(SEED + 3)
     const garbage = new Uint8Array(3 * 1024 * 1024).map(() => Math.floor(random() * 256))
     writeFile(vfs, '/t.wal', Buffer.concat([bytes, garbage]))
     const { report } = await readWal(vfs, '/t.wal', { onTornTail: 'report' })
@@ -373,7 +362,7 @@ describe('WalWriter crash safety', () => {
     vfs.mkdirp('/db')
     const payloads = randomPayloads(SEED + 1, 60, 500)
     const writer = WalWriter.create(vfs, '/db/000003.wal', 3)
-    const random = prng(SEED + 2)
+    const random = mulberry32Float(SEED + 2)
     let syncedCount = 0
     for (let i = 0; i < payloads.length; i++) {
       writer.add(payloads[i])
