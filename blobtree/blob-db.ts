@@ -198,7 +198,6 @@ export class BlobDb {
     const collector = new BlobCollector(log, { stalenessThreshold: options.stalenessThreshold, relocationBytesMax: options.gcRelocationBytesMax })
     if (vfs.exists(resolvedDirectory)) await log.syncUnfinishedFiles()
     let blobDb: BlobDb | undefined
-    let engine: Db | undefined
     // beforeFlush: the engine awaits it before writing each memtable to a table, so every frame a
     // flushed handle points at is durable before the table (and its manifest edit) is.
     const hooks: ValueHooks = {
@@ -208,7 +207,7 @@ export class BlobDb {
       takeCompactionEdit: (version) => collector.takeCompactionEdit(version),
       beforeFlush: () => log.syncAll(),
     }
-    engine = await Db.open(resolvedDirectory, { ...engineOptions, vfs }, hooks)
+    const engine = await Db.open(resolvedDirectory, { ...engineOptions, vfs }, hooks)
     try {
       log.attach(engine)
       blobDb = new BlobDb(engine, log, collector, options)

@@ -11,7 +11,7 @@
  */
 import path from 'node:path'
 import { Buffer } from 'node:buffer'
-import { EntryKind, SEQNO_MAX, type RangeTombstone } from './entry.ts'
+import { EntryKind, type RangeTombstone } from './entry.ts'
 import { StrataError, isStrataError } from './errors.ts'
 import { BATCH_OP_COUNT_MAX, LEVEL_COUNT } from './limits.ts'
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './options.ts'

@@ -29,7 +29,6 @@ process.on('exit', () => fs.rmSync(directory, { recursive: true, force: true }))
 const blobFileSizeBytesTarget = process.env.BLOB_FILE_BYTES === undefined ? undefined : Number(process.env.BLOB_FILE_BYTES)
 const db = await BlobDb.open(directory, {}, { minBlobSize: 1024, blobFileSizeBytesTarget })
 // Values are made before timing starts so the figure is the store's, not the generator's.
-const batches: { type: 'put'; key: Uint8Array; value: Uint8Array }[][] = []
 let loadMs = 0
 const batchMs: number[] = []
 for (let start = 0; start < valueCount; start += BATCH_COUNT) {

@@ -152,7 +152,10 @@ async function runPowerLoss(seed: number, log: (message: string) => void): Promi
           const ops: { type: 'put' | 'del'; key: string; value: string }[] = []
           for (let n = 1 + rng.below(10); n > 0; n--) ops.push({ type: rng.chance(0.8) ? 'put' : 'del', key: keyOf(rng), value: `b${step}-${n}` })
           await db.batch(ops, { sync })
-          for (const op of ops) op.type === 'put' ? model.set(op.key, op.value) : model.delete(op.key)
+          for (const op of ops) {
+            if (op.type === 'put') model.set(op.key, op.value)
+            else model.delete(op.key)
+          }
         } else if (roll < 95) {
           const key = keyOf(rng)
           assert.equal((await db.get(key))?.toString('latin1'), model.get(key), `seed=${seed} step=${step} get ${key}`)

@@ -131,6 +131,8 @@ for (const kvSeparation of [undefined, KV]) {
 
     test('ENOSPC during a background compaction turns the store read-only and never damages the inputs', async () => {
       const mem = new MemVfs()
+      // `let`, assigned once after open: the fault hook runs during open and must see undefined, not a TDZ error.
+      // eslint-disable-next-line prefer-const
       let db: Db | undefined
       // A table created while no memtable awaits flush is a compaction output: fail its appends.
       const vfs = new FaultVfs(mem, {

@@ -9,9 +9,7 @@
 import type { Availability, EffectiveOptions, EngineAdapter, EngineRunOptions, EngineSession, ScanRange, WriteEntry } from './adapter.ts'
 import { reasonOf, ScanTally } from './adapter.ts'
 import { packageVersion } from './package-version.ts'
-import { createRequire } from 'node:module'
 
-const require = createRequire(import.meta.url)
 const TABLE = 'kv'
 
 /* The SDK's types are wide; the adapter uses this narrow view of them. */

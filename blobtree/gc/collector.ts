@@ -249,7 +249,7 @@ export class BlobCollector {
    * is needed only by readers older than the relocation. Returns the bytes moved.
    */
   async #relocate(fileNumber: number): Promise<number> {
-    const port = this.#portOrThrow()
+    this.#portOrThrow()
     // Bodies are decoded while scanning: a damaged frame must fail here, never be copied on.
     const reader = this.#log.openDetachedReader(fileNumber)
     try {

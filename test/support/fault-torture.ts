@@ -321,7 +321,10 @@ async function runWorkload(db: Db, rng: Rng, states: Model[], note: string, halt
         ops.push(rng.chance(0.8) ? { type: 'put', key, value: valueOf(rng, step) } : { type: 'del', key })
       }
       write = () => db.batch(ops, { sync })
-      for (const op of ops) op.type === 'put' ? model.set(op.key, op.value) : model.delete(op.key)
+      for (const op of ops) {
+            if (op.type === 'put') model.set(op.key, op.value)
+            else model.delete(op.key)
+          }
     } else if (roll < 88) {
       const key = keyOf(rng)
       try {
