@@ -9,7 +9,7 @@
  * the blob bytes left by the live bytes.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { runAndKill } from '../../test/support/kill-child.ts'
 import fs from 'node:fs'
 import path from 'node:path'
 import { Buffer } from 'node:buffer'
@@ -21,8 +21,6 @@ import { applyGcCrashBatch, GC_CRASH_ENGINE_OPTIONS, GC_CRASH_KV_OPTIONS, gcCras
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const CHILD_PATH = path.join(HERE, 'gc-crash-child.ts')
 const REPO_ROOT = path.resolve(HERE, '..', '..')
-/** A child that never prints `ready` within this time failed (open hung). */
-const CHILD_READY_TIMEOUT_MS = 60_000
 
 /** What one round saw. */
 export interface GcCrashRound {
@@ -54,58 +52,18 @@ export class GcCrashHistory {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
 async function killChild(history: GcCrashHistory, random: SeededRandom): Promise<{ acked: Set<number>; killDelayMs: number; killedBeforeReady: boolean }> {
   const round = history.survivorCounts.length
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD_PATH, history.directory, String(history.seed), String(round)], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const acked = new Set<number>()
-  let stderr = ''
-  let pending = ''
-  let killed = false
-  let onReady: () => void = () => undefined
-  const ready = new Promise<void>((resolve) => (onReady = resolve))
-  child.stdout.setEncoding('utf8')
-  child.stdout.on('data', (chunk: string) => {
-    pending += chunk
-    const lines = pending.split('\n')
-    pending = lines.pop() ?? ''
-    for (const line of lines) {
-      if (line === 'ready') onReady()
-      else if (line.startsWith('ack ')) acked.add(Number(line.slice(4)))
-      else stderr += `unexpected stdout line: ${line}\n`
-    }
-  })
-  child.stderr.setEncoding('utf8')
-  child.stderr.on('data', (chunk: string) => (stderr += chunk))
-  const closed = new Promise<{ signal: NodeJS.Signals | null }>((resolve) => child.on('close', (_code, signal) => resolve({ signal })))
   const killedBeforeReady = random.below(100) < 15
   const killDelayMs = killedBeforeReady ? random.below(400) : 20 + random.below(600)
-  const exitedEarly = closed.then(() => {
-    if (!killed) throw new Error(`seed=${history.seed} round=${round}: child exited on its own before the kill\n${stderr}`)
+  const acked = await runAndKill({
+    script: CHILD_PATH,
+    args: [history.directory, String(history.seed), String(round)],
+    cwd: REPO_ROOT,
+    killedBeforeReady,
+    killDelayMs,
+    label: `seed=${history.seed} round=${round}`,
   })
-  if (!killedBeforeReady) {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`round ${round}: child not ready after ${CHILD_READY_TIMEOUT_MS} ms\n${stderr}`)), CHILD_READY_TIMEOUT_MS)
-    })
-    try {
-      await Promise.race([ready, exitedEarly, timeout])
-    } finally {
-      clearTimeout(timer)
-    }
-  }
-  await Promise.race([sleep(killDelayMs), exitedEarly])
-  killed = true
-  child.kill('SIGKILL')
-  const { signal } = await closed
-  assert.equal(signal, 'SIGKILL', `seed=${history.seed} round=${round}: child ended by ${signal}\n${stderr}`)
-  assert.equal(stderr, '', `seed=${history.seed} round=${round}: child wrote to stderr`)
   return { acked, killDelayMs, killedBeforeReady }
 }
 

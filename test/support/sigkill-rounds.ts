@@ -6,7 +6,7 @@
  * child's own recovery of the previous kill is covered too.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { runAndKill } from './kill-child.ts'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { open, type Db } from '../../index.ts'
@@ -15,8 +15,6 @@ import { Rng } from './seed.ts'
 
 const CHILD_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crash-child.ts')
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-/** A round whose child never prints `ready` within this time failed (open hung or crashed). */
-const CHILD_READY_TIMEOUT_MS = 60_000
 
 /** What one round saw. */
 export interface RoundResult {
@@ -51,66 +49,18 @@ export class CrashHistory {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-/**
- * Runs the child for round `history.survivorCounts.length`, kills it, and returns the acks it
- * printed. Rejects when the child exits on its own (it never should) or prints something odd.
- */
 async function killChild(history: CrashHistory, rng: Rng): Promise<{ acked: Set<number>; killDelayMs: number; killedBeforeReady: boolean }> {
   const round = history.survivorCounts.length
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD_PATH, history.directory, String(history.seed), String(round)], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const acked = new Set<number>()
-  let stderr = ''
-  let pending = ''
-  let killed = false
-  let onReady: () => void = () => undefined
-  const ready = new Promise<void>((resolve) => (onReady = resolve))
-  child.stdout.setEncoding('utf8')
-  child.stdout.on('data', (chunk: string) => {
-    pending += chunk
-    const lines = pending.split('\n')
-    pending = lines.pop() ?? ''
-    for (const line of lines) {
-      if (line === 'ready') onReady()
-      else if (line.startsWith('ack ')) acked.add(Number(line.slice(4)))
-      else stderr += `unexpected stdout line: ${line}\n`
-    }
-  })
-  child.stderr.setEncoding('utf8')
-  child.stderr.on('data', (chunk: string) => (stderr += chunk))
-  // 'close' (not 'exit'): all stdout read and the child reaped, so its pid is gone and the
-  // LOCK file it left is seen as stale.
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal })),
-  )
   const killedBeforeReady = rng.chance(0.15)
   const killDelayMs = killedBeforeReady ? rng.below(400) : rng.below(700)
-  const exitedEarly = closed.then(() => {
-    if (!killed) throw new Error(`round ${round}: child exited on its own before the kill\n${stderr}`)
+  const acked = await runAndKill({
+    script: CHILD_PATH,
+    args: [history.directory, String(history.seed), String(round)],
+    cwd: REPO_ROOT,
+    killedBeforeReady,
+    killDelayMs,
+    label: `seed=${history.seed} round=${round}`,
   })
-  if (!killedBeforeReady) {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`round ${round}: child not ready after ${CHILD_READY_TIMEOUT_MS} ms\n${stderr}`)), CHILD_READY_TIMEOUT_MS)
-    })
-    try {
-      await Promise.race([ready, exitedEarly, timeout])
-    } finally {
-      clearTimeout(timer)
-    }
-  }
-  await Promise.race([sleep(killDelayMs), exitedEarly])
-  killed = true
-  child.kill('SIGKILL')
-  const { signal } = await closed
-  assert.equal(signal, 'SIGKILL', `seed=${history.seed} round=${round}: child ended by ${signal}\n${stderr}`)
-  assert.equal(stderr, '', `seed=${history.seed} round=${round}: child wrote to stderr`)
   return { acked, killDelayMs, killedBeforeReady }
 }
 
