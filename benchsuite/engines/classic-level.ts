@@ -5,8 +5,9 @@
  * whole keyspace for the compaction workload.
  */
 import { createRequire } from 'node:module'
-import type { Availability, EffectiveOptions, EngineAdapter, EngineRunOptions, EngineSession, ScanRange, WriteEntry } from './adapter.ts'
-import { reasonOf, ScanTally } from './adapter.ts'
+import type { Availability, EffectiveOptions, EngineAdapter, EngineRunOptions, EngineSession } from './adapter.ts'
+import { reasonOf } from './adapter.ts'
+import { levelStyleWritesAndScan } from './level-style.ts'
 import { packageVersion } from './package-version.ts'
 
 const require = createRequire(import.meta.url)
@@ -48,17 +49,10 @@ export const classicLevelAdapter: EngineAdapter = {
     if ('reason' in loaded) throw new Error(loaded.reason)
     const db = new loaded.ClassicLevel(directory, { keyEncoding: 'view', valueEncoding: 'view' })
     await db.open()
-    const writeOptions = { sync: options.sync }
     return {
-      putBatch: (entries: readonly WriteEntry[]) => db.batch(entries.map((e) => ({ type: 'put' as const, key: e.key, value: e.value })), writeOptions),
-      deleteBatch: (keys: readonly Uint8Array[]) => db.batch(keys.map((key) => ({ type: 'del' as const, key })), writeOptions),
+      ...levelStyleWritesAndScan(db, options.sync),
       get: (key: Uint8Array) => db.get(key),
       getMany: (keys: readonly Uint8Array[]) => db.getMany([...keys]),
-      async scan(range: ScanRange, limit: number) {
-        const tally = new ScanTally()
-        for await (const [key, value] of db.iterator({ ...range, limit })) tally.add(key, value)
-        return tally.outcome()
-      },
       compact: () => db.compactRange(KEYSPACE_START, KEYSPACE_END),
       close: () => db.close(),
     }

@@ -5,8 +5,9 @@
  * synchronously on the JS thread. The binding exposes neither flush nor manual compaction.
  */
 import { createRequire } from 'node:module'
-import type { Availability, EffectiveOptions, EngineAdapter, EngineRunOptions, EngineSession, ScanRange, WriteEntry } from './adapter.ts'
-import { reasonOf, ScanTally } from './adapter.ts'
+import type { Availability, EffectiveOptions, EngineAdapter, EngineRunOptions, EngineSession } from './adapter.ts'
+import { reasonOf } from './adapter.ts'
+import { levelStyleWritesAndScan } from './level-style.ts'
 import { packageVersion } from './package-version.ts'
 import os from 'node:os'
 
@@ -54,18 +55,11 @@ export const nxteditionRocksdbAdapter: EngineAdapter = {
     if ('reason' in loaded) throw new Error(loaded.reason)
     const db = new loaded.RocksLevel(directory, { keyEncoding: 'buffer', valueEncoding: 'buffer' })
     await db.open()
-    const writeOptions = { sync: options.sync }
     return {
-      putBatch: (entries: readonly WriteEntry[]) => db.batch(entries.map((e) => ({ type: 'put' as const, key: e.key, value: e.value })), writeOptions),
-      deleteBatch: (keys: readonly Uint8Array[]) => db.batch(keys.map((key) => ({ type: 'del' as const, key })), writeOptions),
+      ...levelStyleWritesAndScan(db, options.sync),
       get: (key: Uint8Array) => getOrUndefined(db, key),
       async getMany(keys: readonly Uint8Array[]) {
         return (await db.getMany([...keys])).map((value) => value ?? undefined)
-      },
-      async scan(range: ScanRange, limit: number) {
-        const tally = new ScanTally()
-        for await (const [key, value] of db.iterator({ ...range, limit })) tally.add(key, value)
-        return tally.outcome()
       },
       close: () => db.close(),
     }

@@ -7,8 +7,9 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { Availability, EffectiveOptions, EngineAdapter, EngineRunOptions, EngineSession, ScanRange, WriteEntry } from './adapter.ts'
-import { reasonOf, ScanTally } from './adapter.ts'
+import type { Availability, EffectiveOptions, EngineAdapter, EngineRunOptions, EngineSession } from './adapter.ts'
+import { reasonOf } from './adapter.ts'
+import { levelStyleWritesAndScan } from './level-style.ts'
 
 /** The package entry; a URL so the import does not depend on the working directory. */
 const STRATA_ENTRY_URL = new URL('../../index.ts', import.meta.url).href
@@ -86,19 +87,12 @@ function createStrataAdapter(name: 'strata' | 'blobtree', kvSeparation: boolean)
       const result = await loadStrata()
       if (!('module' in result)) throw new Error(result.reason)
       const db = await result.module.open(directory, strataOpenOptions(options, kvSeparation))
-      const writeOptions = { sync: options.sync }
       return {
-        putBatch: (entries: readonly WriteEntry[]) => db.batch(entries.map((e) => ({ type: 'put' as const, key: e.key, value: e.value })), writeOptions),
-        deleteBatch: (keys: readonly Uint8Array[]) => db.batch(keys.map((key) => ({ type: 'del' as const, key })), writeOptions),
+        // Strata takes an integer limit (-1 for none), not Infinity.
+        ...levelStyleWritesAndScan(db, options.sync, -1),
         get: (key: Uint8Array) => db.get(key),
         // No multi-get in Strata's API yet: the gets are issued together and awaited together.
         getMany: (keys: readonly Uint8Array[]) => Promise.all(keys.map((key) => db.get(key))),
-        async scan(range: ScanRange, limit: number) {
-          const tally = new ScanTally()
-          // Strata takes an integer limit (−1 for none), not Infinity.
-          for await (const [key, value] of db.iterator({ ...range, limit: Number.isFinite(limit) ? limit : -1 })) tally.add(key, value)
-          return tally.outcome()
-        },
         flush: () => db.flush(),
         compact: () => db.compact(),
         close: () => db.close(),
