@@ -7,7 +7,7 @@
  * Internal order: user key ascending, then seqno descending (newest version first).
  */
 import { Buffer } from 'node:buffer'
-import { latin1View } from './table/latin1.ts'
+import { latin1View } from './latin1.ts'
 
 /** What an entry holds; stored as a u8 on disk. */
 export const EntryKind = {

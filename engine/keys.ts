@@ -6,7 +6,7 @@ import { Buffer } from 'node:buffer'
 import { StrataError } from './errors.ts'
 import { KEY_SIZE_BYTES_MAX, VALUE_SIZE_BYTES_MAX } from './limits.ts'
 import { keyToString } from './entry.ts'
-import type { Latin1Buffer } from './table/latin1.ts'
+import type { Latin1Buffer } from './latin1.ts'
 
 /** What the public API accepts as a key or value. */
 export type BytesLike = Uint8Array | string

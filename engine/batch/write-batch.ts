@@ -17,7 +17,7 @@
 import { Buffer } from 'node:buffer'
 import { StrataError } from '../errors.ts'
 import { isEntryKind } from '../entry.ts'
-import { latin1View, type Latin1Buffer } from '../table/latin1.ts'
+import { latin1View, type Latin1Buffer } from '../latin1.ts'
 
 export const BATCH_FORMAT_VERSION = 1
 const BATCH_HEADER_SIZE_BYTES = 1 + 4 + 4 + 4

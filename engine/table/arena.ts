@@ -3,7 +3,7 @@
  * block outgrows every block before it. One allocation per 4 KiB block made encoding ~3x slower
  * (js-building-blocks.md §3: 647k against 1.85–2.14M entries/s).
  */
-import { allocLatin1, type Latin1Buffer } from './latin1.ts'
+import { allocLatin1, type Latin1Buffer } from '../latin1.ts'
 import { writeVarint } from './varint.ts'
 
 /** Keys this long or shorter are copied with a JS loop; longer ones with latin1Write (a native call). */

@@ -10,7 +10,7 @@
  * buffer and turns it into a string only when asked.
  * Values are views into the block: callers must copy them before handing them to users.
  */
-import { allocLatin1, latin1View, type Latin1Buffer } from './latin1.ts'
+import { allocLatin1, latin1View, type Latin1Buffer } from '../latin1.ts'
 import { StrataError } from '../errors.ts'
 import type { EntryKind } from '../entry.ts'
 import { KEY_SIZE_BYTES_MAX } from './limits.ts'

@@ -9,7 +9,7 @@
  *
  * A number below 2^53 takes at most 8 bytes.
  */
-import { latin1View, type Latin1Buffer } from './latin1.ts'
+import { latin1View, type Latin1Buffer } from '../latin1.ts'
 import { StrataError, type StrataErrorDetails } from '../errors.ts'
 
 /** Most bytes a varint of a safe integer takes. */
