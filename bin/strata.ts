@@ -1,16 +1,47 @@
+#!/usr/bin/env node
 /**
  * The `strata` command: a thin dispatcher. Each subsystem owns its subcommands and exports
  * `main(argv): Promise<number>` returning the exit status; nothing imports this file.
+ * Runs as TypeScript under tsx in the repository and as compiled JavaScript (dist/bin/strata.js)
+ * from the npm package, which ships the engine but not benchsuite/ or reports/.
  */
-const commands: Record<string, { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> }> = {
-  bench: { summary: 'run the benchmark suite (strata bench run --help)', load: () => import('../benchsuite/cli.ts') },
-  report: { summary: 'build HTML reports and regression views (strata report --help)', load: () => import('../reports/cli.ts') },
+import fs from 'node:fs'
+
+interface Command {
+  main(argv: string[]): Promise<number>
+}
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  bench: { summary: 'run the benchmark suite (strata bench run --help)', load: fromCheckout('bench', 'benchsuite') },
+  report: { summary: 'build HTML reports and regression views (strata report --help)', load: fromCheckout('report', 'reports') },
   demo: { summary: 'store and read back large values, print stats', load: () => import('./demo.ts') },
   inspect: forensics('inspect', 'levels, tables, blob files and sizes of a store (read-only)'),
   verify: forensics('verify', 'read every table: clean / repaired / unrecoverable per file'),
   scrub: forensics('scrub', 'verify block by block, naming each damaged block'),
   'dump-block': forensics('dump-block', "decode one block's header and regions (strata dump-block --help)"),
   stats: forensics('stats', 'sizes and counts per level and of blob files (read-only)'),
+}
+
+/**
+ * A command whose code lives only in a checkout of the repository. The specifier is a runtime
+ * value, not a literal, so the package build (tsconfig.build.json) does not follow it into
+ * benchsuite/ and reports/ and their benchmark peers; a missing file then means "installed
+ * from npm", which gets a clear message and exit 2 instead of ERR_MODULE_NOT_FOUND.
+ */
+function fromCheckout(name: string, folder: string): () => Promise<Command> {
+  return async () => {
+    const url = new URL(`../${folder}/cli.ts`, import.meta.url)
+    if (fs.existsSync(url)) return (await import(url.href)) as Command
+    return {
+      main: async () => {
+        process.stderr.write(
+          `strata ${name}: this command runs from a checkout of the strata-kv repository (it needs ${folder}/, ` +
+            `which the npm package does not ship). In a checkout: npm ci, then npm run strata -- ${name} --help\n`,
+        )
+        return 2
+      },
+    }
+  }
 }
 
 /** A forensics subcommand: engine/forensics/cli.ts handles all five, keyed by name. */
