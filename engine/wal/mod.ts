@@ -4,6 +4,9 @@
  */
 export { WalWriter, type WalWriterOptions } from './writer.ts'
 export { readWal, type WalReadOptions, type WalReadReport, type WalReadResult, type WalTailReason } from './reader.ts'
-export { LOG_FORMAT_VERSION, LOG_FILE_HEADER_SIZE_BYTES, type LogFileKind } from './file-header.ts'
+export {
+  LOG_FORMAT_VERSION, LOG_FORMAT_VERSION_ENCRYPTED, LOG_FILE_HEADER_SIZE_BYTES, ENCRYPTED_LOG_FILE_HEADER_SIZE_BYTES, type LogFileKind,
+} from './file-header.ts'
+export { LogCipher, LOG_SEAL_OVERHEAD_BYTES, type LogCipherOptions, type LogEncryptionOption } from './log-cipher.ts'
 export { RECORD_HEADER_SIZE_BYTES } from './record.ts'
 export { WAL_RECORD_PAYLOAD_BYTES_MAX } from './limits.ts'

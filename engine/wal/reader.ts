@@ -10,13 +10,20 @@
  * bad one's, a matching seeded crc32). If one exists, the damage is in the middle: CORRUPTION,
  * whatever the mode. If none exists, bytes p..end are a torn tail. A false "valid record" in a
  * garbage tail needs a 32-bit crc collision on top of an index match, so the scan is safe.
+ *
+ * Encrypted logs (format version 2) are framed the same way; the checksum covers the sealed
+ * bytes, so the rule above runs without the key. A record is opened only after its checksum
+ * held: an authentication failure there is a wrong key or tampering, and throws
+ * DECRYPT_FAILED in every mode instead of being dropped as a torn tail.
  */
 import { StrataError } from '../errors.ts'
 import type { Vfs, VfsFile } from '../vfs/mod.ts'
 import { ByteWindow } from './byte-window.ts'
 import {
-  decodeLogFileHeader, isLogFileHeaderPrefix, LOG_FILE_HEADER_SIZE_BYTES, type LogFileKind,
+  decodeLogFileHeader, isLogFileHeaderPrefix, logFileHeaderSizeOf, LOG_FILE_HEADER_PREFIX_SIZE_BYTES,
+  type LogFileHeader, type LogFileKind,
 } from './file-header.ts'
+import { logFileKeyOf, type LogCipher, type LogFileKey } from './log-cipher.ts'
 import { decodeRecordHeader, recordChecksum, recordChecksumSeed, RECORD_HEADER_SIZE_BYTES } from './record.ts'
 import { WAL_READ_WINDOW_BYTES, WAL_RECORD_PAYLOAD_BYTES_MAX } from './limits.ts'
 
@@ -61,6 +68,11 @@ export interface WalReadOptions {
   kind?: LogFileKind
   /** When set, the header's log number must equal it (else CORRUPTION). */
   expectedLogNumber?: number
+  /**
+   * Keys for encrypted logs. Without it an encrypted log fails with UNKNOWN_KEY_EPOCH; with it
+   * a plaintext log is refused unless the cipher allows plaintext logs.
+   */
+  cipher?: LogCipher
 }
 
 interface RecordProblem {
@@ -76,7 +88,10 @@ interface RecordProblem {
  * ```
  * @throws {StrataError} `CORRUPTION` (details: fileName, offsetBytes, recordIndex) for a bad
  * header, a damaged record followed by valid data, or any torn tail in 'fail' mode;
- * `UNSUPPORTED_FORMAT_VERSION` for an unknown format version; `NOT_FOUND`, `IO_ERROR`.
+ * `UNSUPPORTED_FORMAT_VERSION` for an unknown format version; `NOT_FOUND`, `IO_ERROR`;
+ * for encrypted logs `DECRYPT_FAILED` (wrong key, a tampered header or record, a plaintext log
+ * the cipher refuses), `UNKNOWN_KEY_EPOCH` (epoch not in the chain, or no cipher) and
+ * `MISSING_KEY` (epoch known, key withheld), details fileName, offsetBytes, keyEpoch, suiteId.
  */
 export async function readWal(vfs: Vfs, filePath: string, options: WalReadOptions): Promise<WalReadResult> {
   const kind = options.kind ?? 'wal'
@@ -98,18 +113,22 @@ export async function readWal(vfs: Vfs, filePath: string, options: WalReadOption
 function readRecords(file: VfsFile, kind: LogFileKind, options: WalReadOptions): WalReadResult {
   const fileSizeBytes = file.sizeBytes()
   const window = new ByteWindow(file, fileSizeBytes)
-  if (fileSizeBytes < LOG_FILE_HEADER_SIZE_BYTES) {
+  const headerSizeBytes = fileSizeBytes < LOG_FILE_HEADER_PREFIX_SIZE_BYTES
+    ? undefined
+    : logFileHeaderSizeOf(kind, window.bytes(0, LOG_FILE_HEADER_PREFIX_SIZE_BYTES), file.path)
+  if (headerSizeBytes === undefined || fileSizeBytes < headerSizeBytes) {
     return readTornHeader(window, file.path, kind, fileSizeBytes)
   }
-  const header = decodeLogFileHeader(kind, window.bytes(0, LOG_FILE_HEADER_SIZE_BYTES), file.path)
+  const header = decodeLogFileHeader(kind, window.bytes(0, headerSizeBytes), file.path)
   if (options.expectedLogNumber !== undefined && header.fileNumber !== options.expectedLogNumber) {
     throw new StrataError('CORRUPTION',
       `Cannot read ${kind} file ${file.path}: header names log ${header.fileNumber}, expected ${options.expectedLogNumber}`,
       { details: { fileName: file.path, offsetBytes: 0 } })
   }
+  const fileKey = logFileKeyOf(options.cipher, header, file.path)
   const scan = new RecordScan(window, fileSizeBytes, recordChecksumSeed(header.fileNumber))
   const payloads: Uint8Array[] = []
-  let offsetBytes = LOG_FILE_HEADER_SIZE_BYTES
+  let offsetBytes = headerSizeBytes
   // Each iteration consumes at least RECORD_HEADER_SIZE_BYTES, which bounds the loop.
   while (offsetBytes < fileSizeBytes) {
     const record = scan.recordAt(offsetBytes, payloads.length)
@@ -123,10 +142,22 @@ function readRecords(file: VfsFile, kind: LogFileKind, options: WalReadOptions):
       }
       return { logNumber: header.fileNumber, payloads, report }
     }
-    payloads.push(record.payload)
+    payloads.push(fileKey === undefined ? record.payload : openRecord(fileKey, header, file.path, offsetBytes, payloads.length, record.payload))
     offsetBytes = record.nextOffsetBytes
   }
   return { logNumber: header.fileNumber, payloads, report: { recordsRead: payloads.length, tailBytesDropped: 0 } }
+}
+
+/** The plaintext of a sealed record whose checksum held; a failed tag is never a torn tail. */
+function openRecord(
+  fileKey: LogFileKey, header: LogFileHeader, fileName: string, offsetBytes: number, recordIndex: number, sealed: Uint8Array,
+): Uint8Array {
+  const plaintext = fileKey.open(recordIndex, sealed)
+  if (plaintext !== undefined) return plaintext
+  throw new StrataError('DECRYPT_FAILED',
+    `Cannot read ${header.kind} file ${fileName}: record ${recordIndex} at offset ${offsetBytes} failed authentication ` +
+    '(wrong key, or the record was altered, moved or reordered)',
+    { details: { fileName, offsetBytes, recordIndex, fileNumber: header.fileNumber, suiteId: fileKey.suiteId, keyEpoch: fileKey.keyEpoch } })
 }
 
 /** A file shorter than a header: torn during creation when its bytes fit the magic. */

@@ -4,21 +4,26 @@
  * payload is never copied); `sync` resolves once everything added before it is durable.
  * One writer per file, used from one event loop. After a failed append or fsync the writer
  * refuses every further call with that IO_ERROR: the file's durable content is unknown.
+ * With a `cipher` the file is an encrypted log (format version 2): each payload is sealed on
+ * its own before it is framed (log-cipher.ts); without one the bytes are those of version 1.
  * Format: docs/formats/wal.md.
  */
 import path from 'node:path'
 import assert from 'node:assert/strict'
 import { StrataError, ioError, isStrataError } from '../errors.ts'
 import type { Vfs, VfsFile } from '../vfs/mod.ts'
-import { encodeLogFileHeader, LOG_FILE_HEADER_SIZE_BYTES, type LogFileKind } from './file-header.ts'
+import { encodeLogFileHeader, type LogFileKind } from './file-header.ts'
 import { encodeRecordHeader, recordChecksumSeed, RECORD_HEADER_SIZE_BYTES } from './record.ts'
 import { GroupCommit } from './group-commit.ts'
 import { WAL_RECORD_COUNT_MAX, WAL_RECORD_PAYLOAD_BYTES_MAX } from './limits.ts'
+import { LOG_SEAL_OVERHEAD_BYTES, type LogCipher, type LogFileKey } from './log-cipher.ts'
 
 /** Options of WalWriter.create. */
 export interface WalWriterOptions {
   /** Which magic the file carries; default 'wal'. The manifest uses 'manifest'. */
   kind?: LogFileKind
+  /** Encrypts every record under a fresh per-file key; default none (plaintext, version 1). */
+  cipher?: LogCipher
 }
 
 /**
@@ -37,15 +42,22 @@ export class WalWriter {
   readonly #fileNumber: number
   readonly #checksumSeed: number
   readonly #groupCommit: GroupCommit
+  readonly #options: WalWriterOptions
+  readonly #fileKey: LogFileKey | undefined
+  readonly #payloadSizeBytesMax: number
   #recordCount = 0
   #directorySynced = false
   #appendFailure: StrataError | null = null
   #closed = false
 
-  private constructor(vfs: Vfs, file: VfsFile, fileNumber: number) {
+  private constructor(vfs: Vfs, file: VfsFile, fileNumber: number, options: WalWriterOptions, fileKey: LogFileKey | undefined) {
     this.#vfs = vfs
     this.#file = file
     this.#fileNumber = fileNumber
+    this.#options = options
+    this.#fileKey = fileKey
+    // The sealed payload must fit the on-disk bound the reader enforces.
+    this.#payloadSizeBytesMax = WAL_RECORD_PAYLOAD_BYTES_MAX - (fileKey === undefined ? 0 : LOG_SEAL_OVERHEAD_BYTES)
     this.#checksumSeed = recordChecksumSeed(fileNumber)
     this.#groupCommit = new GroupCommit({
       path: file.path,
@@ -62,7 +74,9 @@ export class WalWriter {
    * `INVALID_ARGUMENT` for a file number that is not a u53.
    */
   static create(vfs: Vfs, filePath: string, logNumber: number, options: WalWriterOptions = {}): WalWriter {
-    const header = encodeLogFileHeader(options.kind ?? 'wal', logNumber)
+    const kind = options.kind ?? 'wal'
+    const fileKey = options.cipher?.newFileKey(kind, logNumber)
+    const header = encodeLogFileHeader(kind, logNumber, fileKey)
     const file = vfs.create(filePath)
     try {
       file.append([header])
@@ -70,8 +84,21 @@ export class WalWriter {
       file.close()
       throw error
     }
-    assert.equal(file.sizeBytes(), LOG_FILE_HEADER_SIZE_BYTES)
-    return new WalWriter(vfs, file, logNumber)
+    assert.equal(file.sizeBytes(), header.length)
+    return new WalWriter(vfs, file, logNumber, options, fileKey)
+  }
+
+  /**
+   * Creates the next log file with this writer's options (kind, cipher): the DB rolls to a new
+   * WAL without holding the options itself. Throws as `create`.
+   */
+  createSuccessor(filePath: string, logNumber: number): WalWriter {
+    return WalWriter.create(this.#vfs, filePath, logNumber, this.#options)
+  }
+
+  /** True when records are sealed (an encrypted log, format version 2). */
+  get encrypted(): boolean {
+    return this.#fileKey !== undefined
   }
 
   /** The log number written in the header. */
@@ -102,24 +129,27 @@ export class WalWriter {
    */
   add(payload: Uint8Array): void {
     this.#checkWritable()
-    if (payload.length > WAL_RECORD_PAYLOAD_BYTES_MAX) {
+    if (payload.length > this.#payloadSizeBytesMax) {
       throw new StrataError('INVALID_ARGUMENT',
-        `Cannot append to ${this.#file.path}: payload of ${payload.length} bytes exceeds ${WAL_RECORD_PAYLOAD_BYTES_MAX}`,
+        `Cannot append to ${this.#file.path}: payload of ${payload.length} bytes exceeds ${this.#payloadSizeBytesMax}`,
         { details: { path: this.#file.path, payloadSizeBytes: payload.length } })
     }
     if (this.#recordCount >= WAL_RECORD_COUNT_MAX) {
       throw new StrataError('INVALID_ARGUMENT', `Cannot append to ${this.#file.path}: file holds ${WAL_RECORD_COUNT_MAX} records`)
     }
-    const header = encodeRecordHeader(payload, this.#recordCount, this.#checksumSeed)
+    // The checksum covers the bytes on disk (sealed when encrypted), so torn-tail detection
+    // never needs the key.
+    const body = this.#fileKey === undefined ? payload : this.#fileKey.seal(this.#recordCount, payload)
+    const header = encodeRecordHeader(body, this.#recordCount, this.#checksumSeed)
     const sizeBefore = this.#file.sizeBytes()
     try {
-      this.#file.append([header, payload])
+      this.#file.append([header, body])
     } catch (error) {
       // A partial record may be in the file; later records would sit behind it.
       this.#appendFailure = isStrataError(error, 'IO_ERROR') ? error : ioError('append to', this.#file.path, error)
       throw this.#appendFailure
     }
-    assert.equal(this.#file.sizeBytes(), sizeBefore + RECORD_HEADER_SIZE_BYTES + payload.length)
+    assert.equal(this.#file.sizeBytes(), sizeBefore + RECORD_HEADER_SIZE_BYTES + body.length)
     this.#recordCount++
   }
 
