@@ -127,7 +127,7 @@ export class Db {
   readonly #lock: { release(): void }
   readonly #outputs: TableOutputs
   #valueHooks: ValueHooks | undefined
-  #memtable = new Memtable()
+  #memtable: Memtable
   #wal: WalWriter
   #walDirectorySynced: Promise<void>
   #immutables: ImmutableMemtable[] = []
@@ -174,6 +174,7 @@ export class Db {
     this.#wal = parts.wal
     this.#walDirectorySynced = Promise.resolve()
     this.#outputs = parts.outputs
+    this.#memtable = new Memtable({ perKeyChecksums: parts.outputs.perKeyChecksums })
     this.#lastSeqno = parts.versions.lastSeqno
     this.#recoveryReport = parts.recovery
     parts.options.integrity.onHealNeeded = (fileNumber) => this.#queueHeal(fileNumber)
@@ -403,7 +404,7 @@ export class Db {
     const olderLogsSynced = this.#walDirectorySynced
     this.#walDirectorySynced = Promise.all([olderLogsSynced, frozenWal.sync(), this.#vfs.syncDirectory(this.directory)]).then(() => undefined)
     this.#walDirectorySynced.catch((error) => this.#failWrites(error))
-    this.#memtable = new Memtable()
+    this.#memtable = new Memtable({ perKeyChecksums: this.#outputs.perKeyChecksums })
     this.#scheduleWork()
   }
 

@@ -55,7 +55,12 @@ export interface IntegrityOptions {
   ecc?: IntegrityEcc
   /** Rewrite a table after ECC repaired one of its blocks. Default false. */
   autoHeal?: boolean
-  /** Per-key checksums (not available yet: `true` is rejected). Default false. */
+  /**
+   * Per-KV checksums: a CRC-32 of (key, seqno, kind, value) computed when a write enters the
+   * memtable, stored beside every table entry (table format version 2) and verified on every
+   * read, flush and compaction (docs/per-kv-checksums.md). Default false: tables keep format
+   * version 1, unchanged. Tables written with and without it coexist in one store.
+   */
   perKeyChecksums?: boolean
 }
 
@@ -63,6 +68,7 @@ export interface IntegrityOptions {
 export interface ResolvedIntegrity {
   codec: IntegrityCodec
   autoHeal: boolean
+  perKeyChecksums: boolean
   description: IntegrityDescription
 }
 
@@ -71,6 +77,8 @@ export interface IntegrityDescription {
   compression: string
   encryption: { suite: CipherSuiteName; activeEpoch: number; epochs: number[] } | undefined
   ecc: string
+  /** Per-KV checksums on new writes and tables; absent means off. */
+  perKeyChecksums?: boolean
 }
 
 function invalid(field: string, found: string): StrataError {
@@ -186,9 +194,7 @@ export function resolveIntegrity(options: IntegrityOptions, onRepair: (event: Re
   const encryption = resolveEncryption(options.encryption)
   const ecc = resolveEcc(options.ecc)
   const autoHeal = booleanOption(options.autoHeal, 'autoHeal')
-  // TODO(#3): per-KV checksums need a value-format change in the table writer; until then
-  // accepting `true` would promise a protection that is not there.
-  if (booleanOption(options.perKeyChecksums, 'perKeyChecksums')) throw invalid('perKeyChecksums', 'is not available in this build yet')
+  const perKeyChecksums = booleanOption(options.perKeyChecksums, 'perKeyChecksums')
   let codec: IntegrityCodec
   try {
     codec = new IntegrityCodec({ compression, encryption, ecc, onRepair })
@@ -200,7 +206,7 @@ export function resolveIntegrity(options: IntegrityOptions, onRepair: (event: Re
     }
     throw error
   }
-  return { codec, autoHeal, description: describe(compression, encryption, ecc) }
+  return { codec, autoHeal, perKeyChecksums, description: { ...describe(compression, encryption, ecc), perKeyChecksums } }
 }
 
 function describe(compression: CompressionConfig, encryption: { suite: CipherSuiteName; keyChain: KeyChain } | undefined, ecc: EccConfig | undefined): IntegrityDescription {

@@ -24,7 +24,7 @@ export interface TableOutput extends OutputTable {
 }
 
 /** The options a table writer needs (a subset of the open options, so a worker can build it). */
-export type TableOutputSettings = Pick<ResolvedOptions, 'vfs' | 'blockCodec' | 'blockSizeBytes' | 'blockRestartInterval' | 'bloomBitsPerKey'>
+export type TableOutputSettings = Pick<ResolvedOptions, 'vfs' | 'blockCodec' | 'blockSizeBytes' | 'blockRestartInterval' | 'bloomBitsPerKey' | 'integrity'>
 
 export class TableOutputs {
   readonly #options: TableOutputSettings
@@ -32,12 +32,15 @@ export class TableOutputs {
   readonly #nextFileNumber: () => number
   /** File numbers of outputs being written: live, though no version lists them yet. */
   readonly pending = new Set<number>()
+  /** integrity.perKeyChecksums: new tables (and memtables) carry per-KV checksums (docs/per-kv-checksums.md). */
+  readonly perKeyChecksums: boolean
 
   /** `nextFileNumber` hands out file numbers (VersionSet.nextFileNumber in the database). */
   constructor(options: TableOutputSettings, directory: string, nextFileNumber: () => number) {
     this.#options = options
     this.#directory = directory
     this.#nextFileNumber = nextFileNumber
+    this.perKeyChecksums = options.integrity.description.perKeyChecksums === true
   }
 
   create(level: number): TableOutput {
@@ -50,6 +53,7 @@ export class TableOutputs {
       blockSizeBytes: this.#options.blockSizeBytes,
       restartInterval: this.#options.blockRestartInterval,
       filterBitsPerKey: this.#options.bloomBitsPerKey,
+      perKeyChecksums: this.perKeyChecksums,
     })
     const output: TableOutput = {
       writer,

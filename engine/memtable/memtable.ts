@@ -8,11 +8,18 @@
  * which costs ~110 ms per 200k keys each time. Each key maps to its versions in ascending
  * seqno order; versions are only ever appended, so a captured prefix of the array is stable.
  * Single-threaded: callers must not insert while another call is in progress (JS guarantees it).
+ *
+ * With per-KV checksums on (docs/per-kv-checksums.md) each version also carries the CRC of
+ * (key, seqno, kind, value) computed in add(), the moment the write enters the engine; get() and
+ * iterators' value() verify it, so a flush writes no entry the memtable damaged. Off (default),
+ * versions have no checksum field and reads pay one boolean test.
  */
 import assert from 'node:assert/strict'
 import BTreeModule from 'sorted-btree'
 import type { EntryKind, RangeTombstone } from '../entry.ts'
 import type { InternalIterator } from '../iterator/internal-iterator.ts'
+import { StrataError } from '../errors.ts'
+import { kvChecksum } from '../transform/kv-checksum.ts'
 
 // sorted-btree ships CommonJS with `exports.default`; imported from ESM the class sits on .default.
 const BTree = BTreeModule.default
@@ -28,6 +35,21 @@ export interface MemVersion {
   seqno: number
   kind: EntryKind
   value: Uint8Array
+  /** kvChecksum(key, seqno, kind, value), present only when per-KV checksums are on. */
+  checksum?: number
+}
+
+/** Options of a Memtable. */
+export interface MemtableOptions {
+  /** Compute a per-KV checksum at add() and verify it on every read. Default false. */
+  perKeyChecksums?: boolean
+}
+
+/** Throws CHECKSUM_MISMATCH unless `version` still matches the checksum add() computed. */
+function verifyVersion(key: string, version: MemVersion): void {
+  if (kvChecksum(key, version.seqno, version.kind, version.value) === version.checksum) return
+  throw new StrataError('CHECKSUM_MISMATCH', `Cannot read ${JSON.stringify(key)} at seqno ${version.seqno} from the memtable: per-KV checksum mismatch`,
+    { details: { fileName: 'memtable', seqno: version.seqno } })
 }
 
 /** Bookkeeping bytes charged per version on top of key and value (B+tree slot, object, array). */
@@ -47,6 +69,15 @@ export class Memtable {
   #entryCount = 0
   #smallestSeqno = Number.POSITIVE_INFINITY
   #largestSeqno = 0
+  readonly #perKeyChecksums: boolean
+
+  constructor(options: MemtableOptions = {}) {
+    this.#perKeyChecksums = options.perKeyChecksums ?? false
+  }
+
+  get perKeyChecksums(): boolean {
+    return this.#perKeyChecksums
+  }
 
   get sizeBytes(): number {
     return this.#sizeBytes
@@ -66,7 +97,7 @@ export class Memtable {
 
   add(key: string, seqno: number, kind: EntryKind, value: Uint8Array): void {
     assert(this.#frozen === undefined, 'add() on a frozen memtable')
-    const version: MemVersion = { seqno, kind, value }
+    const version: MemVersion = this.#perKeyChecksums ? { seqno, kind, value, checksum: kvChecksum(key, seqno, kind, value) } : { seqno, kind, value }
     // One tree walk for a new key (set without overwrite); a second only for an existing one.
     if (!this.#tree.set(key, version, false)) {
       const slot = this.#tree.get(key)!
@@ -92,6 +123,12 @@ export class Memtable {
 
   /** The newest version of `key` with seqno <= `snapshotSeqno`, or undefined. */
   get(key: string, snapshotSeqno: number): MemVersion | undefined {
+    const found = this.#find(key, snapshotSeqno)
+    if (this.#perKeyChecksums && found !== undefined) verifyVersion(key, found)
+    return found
+  }
+
+  #find(key: string, snapshotSeqno: number): MemVersion | undefined {
     const slot = this.#tree.get(key)
     if (slot === undefined) return undefined
     if (!Array.isArray(slot)) return slot.seqno <= snapshotSeqno ? slot : undefined
@@ -118,7 +155,8 @@ export class Memtable {
   }
 
   iterator(): InternalIterator {
-    return this.#frozen === undefined ? new MemtableIterator(this.#tree) : new FrozenMemtableIterator(this.#frozen.keys, this.#frozen.slots)
+    const verify = this.#perKeyChecksums
+    return this.#frozen === undefined ? new MemtableIterator(this.#tree, verify) : new FrozenMemtableIterator(this.#frozen.keys, this.#frozen.slots, verify)
   }
 }
 
@@ -146,9 +184,11 @@ class MemtableIterator implements InternalIterator {
   #count = 0
   /** Position within the key in internal order: 0 = newest captured version. */
   #index = 0
+  readonly #verify: boolean
 
-  constructor(tree: StringTree) {
+  constructor(tree: StringTree, verify: boolean) {
     this.#tree = tree
+    this.#verify = verify
   }
 
   #land(pair: [string, Slot] | undefined, atNewest: boolean, keepAhead = false): void {
@@ -220,7 +260,9 @@ class MemtableIterator implements InternalIterator {
     return this.#version().kind
   }
   value(): Uint8Array {
-    return this.#version().value
+    const version = this.#version()
+    if (this.#verify) verifyVersion(this.key(), version)
+    return version.value
   }
   close(): void {
     this.#slot = undefined
@@ -234,10 +276,12 @@ class FrozenMemtableIterator implements InternalIterator {
   /** Key position; -1 or keys.length when not valid. */
   #keyIndex = -1
   #index = 0
+  readonly #verify: boolean
 
-  constructor(keys: string[], slots: Slot[]) {
+  constructor(keys: string[], slots: Slot[], verify: boolean) {
     this.#keys = keys
     this.#slots = slots
+    this.#verify = verify
   }
 
   /** First key position whose key is >= key. */
@@ -299,7 +343,9 @@ class FrozenMemtableIterator implements InternalIterator {
     return this.#version().kind
   }
   value(): Uint8Array {
-    return this.#version().value
+    const version = this.#version()
+    if (this.#verify) verifyVersion(this.key(), version)
+    return version.value
   }
   close(): void {
     this.#keyIndex = -1

@@ -15,6 +15,7 @@
  * |  1–8 | seqno          | varint, < 2^53                                            |
  * |    n | keySuffix      | the key's last `unsharedBytes` bytes                      |
  * |    m | value          | the value bytes                                           |
+ * |    4 | kvChecksum     | u32 LE, table format version 2 only: kvChecksum(key, seqno, kind, value) |
  *
  * Block trailer, after the last entry:
  * | size | field          | encoding                                                  |
@@ -24,6 +25,7 @@
  */
 import assert from 'node:assert/strict'
 import type { EntryKind } from '../entry.ts'
+import { kvChecksum, KV_CHECKSUM_SIZE_BYTES } from '../transform/kv-checksum.ts'
 import { ByteArena } from './arena.ts'
 import { VARINT_SIZE_BYTES_MAX } from './varint.ts'
 
@@ -32,7 +34,7 @@ export const RESTART_COUNT_SIZE_BYTES = 4
 /** Bytes of one restart offset. */
 export const RESTART_OFFSET_SIZE_BYTES = 4
 /** Upper bound on the fixed part of an entry: four varints and the kind byte. */
-const ENTRY_HEADER_SIZE_BYTES_MAX = 3 * 5 + 1 + VARINT_SIZE_BYTES_MAX
+const ENTRY_HEADER_SIZE_BYTES_MAX = 3 * 5 + 1 + VARINT_SIZE_BYTES_MAX + KV_CHECKSUM_SIZE_BYTES
 
 export class BlockBuilder {
   readonly #arena: ByteArena
@@ -41,10 +43,13 @@ export class BlockBuilder {
   #entryCountSinceRestart = 0
   #entryCount = 0
   #lastKey = ''
+  /** Table format version 2: each entry ends with its per-KV checksum. */
+  readonly #kvChecksums: boolean
 
-  constructor(restartInterval: number, blockSizeBytes: number) {
+  constructor(restartInterval: number, blockSizeBytes: number, kvChecksums = false) {
     assert(restartInterval >= 1)
     this.#restartInterval = restartInterval
+    this.#kvChecksums = kvChecksums
     this.#arena = new ByteArena(blockSizeBytes * 2)
   }
 
@@ -80,6 +85,8 @@ export class BlockBuilder {
     arena.varint(seqno)
     arena.latin1(key, sharedBytes)
     if (value.length > 0) arena.bytesOf(value)
+    // Computed from the entry as handed in, as the memtable did at the write (docs/per-kv-checksums.md).
+    if (this.#kvChecksums) arena.u32(kvChecksum(key, seqno, kind, value))
     this.#lastKey = key
     this.#entryCountSinceRestart++
     this.#entryCount++

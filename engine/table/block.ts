@@ -15,6 +15,7 @@ import { StrataError } from '../errors.ts'
 import type { EntryKind } from '../entry.ts'
 import { KEY_SIZE_BYTES_MAX } from './limits.ts'
 import { RESTART_COUNT_SIZE_BYTES, RESTART_OFFSET_SIZE_BYTES } from './block-builder.ts'
+import { kvChecksumOfRanges, KV_CHECKSUM_SIZE_BYTES } from '../transform/kv-checksum.ts'
 
 const EMPTY = allocLatin1(0)
 
@@ -29,11 +30,14 @@ export class DataBlock {
   readonly restartCount: number
   readonly fileName: string
   readonly offsetBytes: number
+  /** Bytes after each entry's value: KV_CHECKSUM_SIZE_BYTES in a table of format version 2, else 0. */
+  readonly entryTrailerBytes: number
   /** What the block costs the block cache: its bytes plus the objects around them. */
   readonly chargeBytes: number
 
-  constructor(bytes: Latin1Buffer, dataEndBytes: number, restartCount: number, fileName: string, offsetBytes: number) {
+  constructor(bytes: Latin1Buffer, dataEndBytes: number, restartCount: number, fileName: string, offsetBytes: number, entryTrailerBytes: number) {
     this.bytes = bytes
+    this.entryTrailerBytes = entryTrailerBytes
     this.dataEndBytes = dataEndBytes
     this.restartCount = restartCount
     this.fileName = fileName
@@ -52,7 +56,7 @@ export class DataBlock {
   copy(): DataBlock {
     const bytes = allocLatin1(this.bytes.length)
     this.bytes.copy(bytes)
-    return new DataBlock(bytes, this.dataEndBytes, this.restartCount, this.fileName, this.offsetBytes)
+    return new DataBlock(bytes, this.dataEndBytes, this.restartCount, this.fileName, this.offsetBytes, this.entryTrailerBytes)
   }
 
   /** Throws CORRUPTION locating the block. */
@@ -66,17 +70,19 @@ export class DataBlock {
  * Checks a raw (codec-decoded, checksum-verified) data block: the restart array is in range and
  * ascending, every restart entry decodes within the block with a full key, and the restart keys
  * ascend. Nothing is copied or parsed into strings: seeks compare restart keys in place. Throws
- * CORRUPTION naming `fileName` and `offsetBytes`.
+ * CORRUPTION naming `fileName` and `offsetBytes`. `kvChecksums`: the table is of format version 2,
+ * so each entry ends with a per-KV checksum (checked by BlockCursor.verifyEntry, not here).
  */
-export function decodeDataBlock(raw: Uint8Array, fileName: string, offsetBytes: number): DataBlock {
+export function decodeDataBlock(raw: Uint8Array, fileName: string, offsetBytes: number, kvChecksums = false): DataBlock {
+  const entryTrailerBytes = kvChecksums ? KV_CHECKSUM_SIZE_BYTES : 0
   const bytes = latin1View(raw)
   const sizeBytes = bytes.length
   if (sizeBytes < RESTART_COUNT_SIZE_BYTES + RESTART_OFFSET_SIZE_BYTES) {
-    new DataBlock(bytes, 0, 0, fileName, offsetBytes).corrupt(`${sizeBytes} bytes is too short`)
+    new DataBlock(bytes, 0, 0, fileName, offsetBytes, entryTrailerBytes).corrupt(`${sizeBytes} bytes is too short`)
   }
   const restartCount = bytes.readUInt32LE(sizeBytes - RESTART_COUNT_SIZE_BYTES)
   const trailerBytes = RESTART_COUNT_SIZE_BYTES + restartCount * RESTART_OFFSET_SIZE_BYTES
-  const block = new DataBlock(bytes, sizeBytes - Math.min(trailerBytes, sizeBytes), restartCount, fileName, offsetBytes)
+  const block = new DataBlock(bytes, sizeBytes - Math.min(trailerBytes, sizeBytes), restartCount, fileName, offsetBytes, entryTrailerBytes)
   if (restartCount === 0 || trailerBytes > sizeBytes) block.corrupt(`restart count ${restartCount} does not fit ${sizeBytes} bytes`)
   const dataEndBytes = block.dataEndBytes
   let previousOffset = -1
@@ -116,7 +122,7 @@ function restartKeyAt(block: DataBlock, offset: number): number {
   const keyOffset = varintEnd
   if (sharedBytes !== 0) block.corrupt(`restart entry at byte ${offset} shares ${sharedBytes} bytes with no key before it`)
   if (unsharedBytes > KEY_SIZE_BYTES_MAX) block.corrupt(`key of ${unsharedBytes} bytes exceeds ${KEY_SIZE_BYTES_MAX}`)
-  if (keyOffset + unsharedBytes + valueSizeBytes > dataEndBytes) block.corrupt(`entry at byte ${offset} runs past byte ${dataEndBytes}`)
+  if (keyOffset + unsharedBytes + valueSizeBytes + block.entryTrailerBytes > dataEndBytes) block.corrupt(`entry at byte ${offset} runs past byte ${dataEndBytes}`)
   if (bytes[kindOffset] > 2) block.corrupt(`entry at byte ${offset} has unknown kind ${bytes[kindOffset]}`)
   restartKeySizeBytes = unsharedBytes
   return keyOffset
@@ -251,6 +257,24 @@ export class BlockCursor {
     return new Uint8Array(bytes.buffer, bytes.byteOffset + this.#valueOffset, this.#valueSizeBytes)
   }
 
+  /**
+   * Checks the current entry against its stored per-KV checksum (format version 2 blocks only;
+   * the caller tests `block.entryTrailerBytes` first, so version 1 pays nothing). Throws
+   * CHECKSUM_MISMATCH naming the file, the block and the entry's offset.
+   */
+  verifyEntry(): void {
+    const block = this.#block!
+    const bytes = this.#bytes
+    const storedOffset = this.#valueOffset + this.#valueSizeBytes
+    const stored = bytes.readUInt32LE(storedOffset)
+    const computed = kvChecksumOfRanges(this.#keyBytes, this.#keySizeBytes, this.#seqno, this.#kind, bytes, this.#valueOffset, this.#valueSizeBytes)
+    if (stored !== computed) {
+      throw new StrataError('CHECKSUM_MISMATCH',
+        `Cannot read entry at byte ${this.#entryOffset} of the data block at offset ${block.offsetBytes} of ${block.fileName}: per-KV checksum mismatch`,
+        { details: { fileName: block.fileName, offsetBytes: block.offsetBytes, blockType: 'data', entryOffsetBytes: this.#entryOffset, seqno: this.#seqno } })
+    }
+  }
+
   seekToFirst(): void {
     this.positionAtRestart(0)
   }
@@ -348,7 +372,7 @@ export class BlockCursor {
     position = varintEnd
     const keyEnd = position + unsharedBytes
     if (sharedBytes > this.#keySizeBytes) block.corrupt(`entry at byte ${offset} shares ${sharedBytes} bytes of a ${this.#keySizeBytes}-byte key`)
-    if (keyEnd + valueSizeBytes > dataEndBytes) block.corrupt(`entry at byte ${offset} runs past byte ${dataEndBytes}`)
+    if (keyEnd + valueSizeBytes + block.entryTrailerBytes > dataEndBytes) block.corrupt(`entry at byte ${offset} runs past byte ${dataEndBytes}`)
     if (kind > 2) block.corrupt(`entry at byte ${offset} has unknown kind ${kind}`)
     const keySizeBytes = sharedBytes + unsharedBytes
     if (keySizeBytes > this.#keyBytes.length) this.#growKey(keySizeBytes, block)
@@ -365,7 +389,7 @@ export class BlockCursor {
     this.#kind = kind as EntryKind
     this.#valueOffset = keyEnd
     this.#valueSizeBytes = valueSizeBytes
-    this.#nextOffset = keyEnd + valueSizeBytes
+    this.#nextOffset = keyEnd + valueSizeBytes + block.entryTrailerBytes
     this.#valid = true
   }
 

@@ -55,6 +55,7 @@ describe('table format version 1', () => {
 
   test('encodeFooter round-trips handles above 2^32', () => {
     const footer = {
+      formatVersion: 1,
       index: { offsetBytes: 2 ** 40 + 5, sizeBytes: 77 },
       filter: { offsetBytes: 0, sizeBytes: 0 },
       properties: { offsetBytes: 2 ** 33, sizeBytes: 1 },

@@ -17,7 +17,7 @@ import { PlainCodec } from '../transform/plain-codec.ts'
 import type { BlockCache } from '../cache/mod.ts'
 import { BlockCursor, decodeDataBlock, type DataBlock } from './block.ts'
 import { decodeFilter, type BloomFilter } from './filter.ts'
-import { decodeFooter, FOOTER_SIZE_BYTES, type Footer } from './footer.ts'
+import { decodeFooter, FOOTER_SIZE_BYTES, TABLE_FORMAT_VERSION_KV_CHECKSUMS, type Footer } from './footer.ts'
 import { checkHandle, decodeIndex, lowerBound, type BlockHandle, type TableIndex } from './index-block.ts'
 import { decodeProperties, type TableProperties } from './properties.ts'
 import { decodeRangeTombstones } from './range-tombstone-block.ts'
@@ -55,6 +55,8 @@ export class TableReader {
   /** Sorted by start, then seqno descending. Not applied by get() or iterators: callers apply them. */
   readonly rangeTombstones: readonly RangeTombstone[]
   readonly separatorKeys: readonly string[]
+  /** Table format version 2: every entry carries a per-KV checksum, verified as it is read. */
+  readonly kvChecksums: boolean
   readonly #file: VfsFile
   readonly #codec: BlockCodec
   readonly #blockCache: BlockCache | undefined
@@ -64,7 +66,7 @@ export class TableReader {
   #closed = false
 
   private constructor(file: VfsFile, fileNumber: number, codec: BlockCodec, blockCache: BlockCache | undefined,
-    parts: { index: TableIndex, filter: BloomFilter | undefined, properties: TableProperties, rangeTombstones: RangeTombstone[] }) {
+    parts: { index: TableIndex, filter: BloomFilter | undefined, properties: TableProperties, rangeTombstones: RangeTombstone[], kvChecksums: boolean }) {
     this.path = file.path
     this.fileNumber = fileNumber
     this.#file = file
@@ -75,6 +77,7 @@ export class TableReader {
     this.properties = parts.properties
     this.rangeTombstones = parts.rangeTombstones
     this.separatorKeys = parts.index.separatorKeys
+    this.kvChecksums = parts.kvChecksums
   }
 
   /**
@@ -123,7 +126,10 @@ export class TableReader {
         cursor.seekToFirst()
       }
       if (!cursor.keyEquals(key)) return undefined
-      if (cursor.seqno() <= snapshotSeqno) return { seqno: cursor.seqno(), kind: cursor.kind(), value: cursor.value() }
+      if (cursor.seqno() <= snapshotSeqno) {
+        if (this.kvChecksums) cursor.verifyEntry()
+        return { seqno: cursor.seqno(), kind: cursor.kind(), value: cursor.value() }
+      }
       cursor.next()
     }
   }
@@ -157,14 +163,14 @@ export class TableReader {
     }
     if (readahead === undefined) {
       const handle = { offsetBytes, sizeBytes: this.#index.sizesBytes[blockIndex] }
-      const block = decodeDataBlock(readBlock(this.#file, this.fileNumber, this.#codec, handle, BlockType.Data), this.path, offsetBytes)
+      const block = decodeDataBlock(readBlock(this.#file, this.fileNumber, this.#codec, handle, BlockType.Data), this.path, offsetBytes, this.kvChecksums)
       cache?.insert(this.fileNumber, offsetBytes, block, block.chargeBytes)
       return block
     }
     const onDisk = readahead.read(this.#file, this.#index, blockIndex)
     const context = { fileNumber: this.fileNumber, blockType: BlockType.Data, fileName: this.path, offsetBytes }
     const raw = this.#codec.decode(onDisk, context)
-    const block = decodeDataBlock(raw, this.path, offsetBytes)
+    const block = decodeDataBlock(raw, this.path, offsetBytes, this.kvChecksums)
     if (cache !== undefined && (fillCache || cache.fits(block.chargeBytes))) {
       const owned = raw.buffer.byteLength > onDisk.length ? block.copy() : block
       cache.insert(this.fileNumber, offsetBytes, owned, owned.chargeBytes)
@@ -229,5 +235,6 @@ function readMetadata(file: VfsFile, fileNumber: number, codec: BlockCodec) {
   if (index.separatorKeys.length !== properties.dataBlockCount) fail(`index lists ${index.separatorKeys.length} blocks, properties ${properties.dataBlockCount}`)
   if (rangeTombstones.length !== properties.rangeTombstoneCount) fail(`${rangeTombstones.length} range tombstones, properties say ${properties.rangeTombstoneCount}`)
   if (properties.fileNumber !== fileNumber) fail(`table holds file number ${properties.fileNumber}, expected ${fileNumber}`)
-  return { index, filter, properties, rangeTombstones }
+  if (properties.formatVersion !== footer.formatVersion) fail(`properties say format version ${properties.formatVersion}, the footer ${footer.formatVersion}`)
+  return { index, filter, properties, rangeTombstones, kvChecksums: footer.formatVersion === TABLE_FORMAT_VERSION_KV_CHECKSUMS }
 }

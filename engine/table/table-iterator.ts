@@ -18,6 +18,8 @@ import { Readahead } from './readahead.ts'
 /** What an iterator needs from its table. */
 export interface DataBlockSource {
   readonly separatorKeys: readonly string[]
+  /** Entries carry per-KV checksums (table format version 2): verify each one the iterator lands on. */
+  readonly kvChecksums: boolean
   loadDataBlock(blockIndex: number, readahead: Readahead, fillCache: boolean): DataBlock
 }
 
@@ -36,6 +38,7 @@ export class TableIterator implements InternalIterator {
   readonly #onClose: (() => void) | undefined
   readonly #readahead = new Readahead()
   readonly #fillCache: boolean
+  readonly #kvChecksums: boolean
   #blockIndex = -1
   #closed = false
 
@@ -43,6 +46,7 @@ export class TableIterator implements InternalIterator {
     this.#source = source
     this.#onClose = onClose
     this.#fillCache = options.fillCache ?? false
+    this.#kvChecksums = source.kvChecksums
   }
 
   valid(): boolean {
@@ -52,17 +56,20 @@ export class TableIterator implements InternalIterator {
   seekToFirst(): void {
     if (!this.#load(0)) return
     this.#cursor.seekToFirst()
+    if (this.#kvChecksums) this.#verify()
   }
 
   seekToLast(): void {
     if (!this.#load(this.#source.separatorKeys.length - 1)) return
     this.#cursor.seekToLast()
+    if (this.#kvChecksums) this.#verify()
   }
 
   seek(key: string): void {
     if (!this.#load(lowerBound(this.#source.separatorKeys, key, false))) return
     this.#cursor.seek(key)
     this.#skipForward()
+    if (this.#kvChecksums) this.#verify()
   }
 
   seekForPrev(key: string): void {
@@ -76,12 +83,16 @@ export class TableIterator implements InternalIterator {
     this.#load(blockIndex)
     this.#cursor.seekAfter(key)
     if (this.#cursor.valid()) this.prev()
-    else this.#cursor.seekToLast()
+    else {
+      this.#cursor.seekToLast()
+      if (this.#kvChecksums) this.#verify()
+    }
   }
 
   next(): void {
     this.#cursor.next()
     this.#skipForward()
+    if (this.#kvChecksums) this.#verify()
   }
 
   prev(): void {
@@ -90,6 +101,7 @@ export class TableIterator implements InternalIterator {
       this.#load(this.#blockIndex - 1)
       this.#cursor.seekToLast()
     }
+    if (this.#kvChecksums) this.#verify()
   }
 
   key(): string {
@@ -115,6 +127,11 @@ export class TableIterator implements InternalIterator {
     this.#readahead.clear()
     this.#blockIndex = this.#source.separatorKeys.length
     this.#onClose?.()
+  }
+
+  /** Every entry the iterator lands on is checked before anyone reads it (docs/per-kv-checksums.md). */
+  #verify(): void {
+    if (this.#cursor.valid()) this.#cursor.verifyEntry()
   }
 
   #skipForward(): void {

@@ -13,7 +13,7 @@ import { BlockType, type BlockCodec } from '../transform/block-codec.ts'
 import { PlainCodec } from '../transform/plain-codec.ts'
 import { BlockBuilder } from './block-builder.ts'
 import { encodeFilter } from './filter.ts'
-import { encodeFooter, TABLE_FORMAT_VERSION } from './footer.ts'
+import { encodeFooter, TABLE_FORMAT_VERSION, TABLE_FORMAT_VERSION_KV_CHECKSUMS } from './footer.ts'
 import { encodeIndex, shortestSeparator, type BlockHandle } from './index-block.ts'
 import { murmur3Hash32 } from './key-hash.ts'
 import * as limits from './limits.ts'
@@ -39,6 +39,11 @@ export interface TableWriterOptions {
   writeBufferBytes?: number
   /** Creation time recorded in the properties, ms since the epoch; default Date.now(). */
   creationTimeMs?: number
+  /**
+   * Store a per-KV checksum after every entry (table format version 2,
+   * docs/per-kv-checksums.md). Default false: format version 1, byte for byte as before.
+   */
+  perKeyChecksums?: boolean
 }
 
 /** What finish() returns: the table's properties and its file size. */
@@ -69,6 +74,7 @@ export class TableWriter {
   readonly #filterBitsPerKey: number
   readonly #writeBufferBytes: number
   readonly #creationTimeMs: number
+  readonly #formatVersion: number
   readonly #block: BlockBuilder
   #offsetBytes: number
   #pending: Uint8Array[] = []
@@ -102,7 +108,9 @@ export class TableWriter {
       0, limits.FILTER_BITS_PER_KEY_MAX)
     this.#writeBufferBytes = checkRange('writeBufferBytes', options.writeBufferBytes ?? limits.WRITE_BUFFER_BYTES_DEFAULT, 0, 2 ** 30)
     this.#creationTimeMs = options.creationTimeMs ?? Date.now()
-    this.#block = new BlockBuilder(this.#restartInterval, this.#blockSizeBytes)
+    const perKeyChecksums = options.perKeyChecksums ?? false
+    this.#formatVersion = perKeyChecksums ? TABLE_FORMAT_VERSION_KV_CHECKSUMS : TABLE_FORMAT_VERSION
+    this.#block = new BlockBuilder(this.#restartInterval, this.#blockSizeBytes, perKeyChecksums)
     this.#offsetBytes = 0
     // The index requires data blocks to start at offset 0 (docs/formats/table.md §3).
     if (file.sizeBytes() !== 0) this.#invalid(`file already holds ${file.sizeBytes()} bytes`)
@@ -175,7 +183,7 @@ export class TableWriter {
     const index = this.#writeBlock(encodeIndex(this.#separatorKeys, this.#handles), BlockType.Index)
     const properties = this.#properties(index.sizeBytes, filter.sizeBytes)
     const propertiesHandle = this.#writeBlock(encodeProperties(properties), BlockType.Properties)
-    const footer = encodeFooter({ index, filter, properties: propertiesHandle, rangeTombstones })
+    const footer = encodeFooter({ formatVersion: this.#formatVersion, index, filter, properties: propertiesHandle, rangeTombstones })
     this.#pending.push(footer)
     this.#offsetBytes += footer.length
     this.#flushPending()
@@ -196,7 +204,7 @@ export class TableWriter {
       if (tombstone.seqno > largestSeqno) largestSeqno = tombstone.seqno
     }
     return {
-      formatVersion: TABLE_FORMAT_VERSION,
+      formatVersion: this.#formatVersion,
       fileNumber: this.#fileNumber,
       smallestKey: smallestKey ?? '',
       largestKey: largestKey ?? '',
