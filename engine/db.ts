@@ -18,7 +18,7 @@ import { resolveOptions, type EngineOptions, type ResolvedOptions } from './opti
 import { toCallerValue, toInternalKey, toValueBytes, type BytesLike } from './keys.ts'
 import { Memtable } from './memtable/memtable.ts'
 import { encodeBatch, OpKind, type BatchOp } from './batch/write-batch.ts'
-import { WalWriter } from './wal/mod.ts'
+import { LogCipher, WalWriter } from './wal/mod.ts'
 import { VersionSet, parseFileName, tableFileName, walFileName, type Version, type TableMeta, type VersionEdit } from './manifest/mod.ts'
 import { TableReader } from './table/mod.ts'
 import { TableOutputs, flushMemtable, type TableOutput } from './table-outputs.ts'
@@ -217,9 +217,10 @@ export class Db {
       const versions = exists ? await VersionSet.recover(vfs, dir) : await VersionSet.create(vfs, dir)
       const outputs = new TableOutputs(resolved, dir, () => versions.nextFileNumber())
       const walNumber = versions.nextFileNumber()
-      const wal = WalWriter.create(vfs, path.join(dir, walFileName(walNumber)), walNumber)
+      const cipher = LogCipher.fromEncryptionOption(options.integrity?.encryption)
+      const wal = WalWriter.create(vfs, path.join(dir, walFileName(walNumber)), walNumber, { cipher })
       await vfs.syncDirectory(dir)
-      const recovery = await recoverWals(dir, versions, resolved, outputs, walNumber, hooks)
+      const recovery = await recoverWals(dir, versions, resolved, outputs, walNumber, hooks, cipher)
       const db = new Db({ directory: dir, options: resolved, versions, outputs, lock, wal, recovery })
       db.#valueHooks = hooks
       removeObsoleteFiles(vfs, dir, versions, new Set([walNumber]))
@@ -397,7 +398,7 @@ export class Db {
     const frozenWal = this.#wal
     this.#immutables.push({ memtable: this.#memtable, wal: frozenWal })
     const walNumber = this.#versions.nextFileNumber()
-    this.#wal = WalWriter.create(this.#vfs, this.#path(walFileName(walNumber)), walNumber)
+    this.#wal = this.#wal.createSuccessor(this.#path(walFileName(walNumber)), walNumber)
     // A synced write into the new log is durable only once its directory entry is, and only
     // once every older log is synced too: else a power loss could keep it while losing
     // unsynced writes made before it into the frozen log (recovery must yield a prefix).

@@ -7,7 +7,7 @@ import path from 'node:path'
 import { Buffer } from 'node:buffer'
 import { decodeBatch, OpKind, type DecodedBatch } from './batch/write-batch.ts'
 import { Memtable } from './memtable/memtable.ts'
-import { readWal } from './wal/mod.ts'
+import { readWal, type LogCipher } from './wal/mod.ts'
 import { parseFileName, walFileName, type TableMeta, type VersionSet } from './manifest/mod.ts'
 import { flushMemtable, type TableOutputs } from './table-outputs.ts'
 import type { ResolvedOptions } from './options.ts'
@@ -56,6 +56,7 @@ export interface RecoveryReport {
 /**
  * Replays the logs numbered >= `versions.logNumber` and below `newLogNumber`, then records the
  * tables and `newLogNumber` in the manifest. The caller has created the new log already.
+ * `walCipher` opens encrypted logs (integrity.encryption); plaintext logs replay either way.
  */
 export async function recoverWals(
   directory: string,
@@ -64,6 +65,7 @@ export async function recoverWals(
   outputs: TableOutputs,
   newLogNumber: number,
   hooks: ValueHooks | undefined,
+  walCipher?: LogCipher,
 ): Promise<RecoveryReport> {
   const vfs = options.vfs
   const report: RecoveryReport = { walFilesReplayed: 0, batchesReplayed: 0, tablesWritten: 0, tailBytesDropped: 0 }
@@ -87,6 +89,7 @@ export async function recoverWals(
     const fileName = walFileName(logNumber)
     const { payloads, report: walReport } = await readWal(vfs, path.join(directory, fileName), {
       onTornTail: options.walRecovery === 'fail' ? 'fail' : 'truncate',
+      cipher: walCipher,
     })
     report.walFilesReplayed++
     if (walReport.tailBytesDropped > 0) {
