@@ -46,7 +46,7 @@ import {
 } from '../transform/encrypt.ts'
 import {
   LOG_FORMAT_VERSION_ENCRYPTED, LOG_HEADER_TAG_SIZE_BYTES, LOG_SALT_SIZE_BYTES,
-  type LogFileHeader, type LogFileKind, type LogHeaderSealer,
+  type LogFileHeader, type LogFileKind, type LogHeaderEncryption, type LogHeaderSealer,
 } from './file-header.ts'
 import { WAL_RECORD_COUNT_MAX } from './limits.ts'
 
@@ -249,19 +249,22 @@ function headerError(code: 'DECRYPT_FAILED' | 'UNKNOWN_KEY_EPOCH' | 'MISSING_KEY
 }
 
 /**
- * The key to open the records of the log whose header is `header`, checked against the header
- * tag; undefined for a plaintext log that `cipher` allows (or when there is no cipher).
+ * Checks that a plaintext log may be read with `cipher` (always, without a cipher).
+ * @throws {StrataError} `DECRYPT_FAILED` when the cipher refuses plaintext logs.
+ */
+export function checkPlaintextLogAllowed(cipher: LogCipher | undefined, header: LogFileHeader, fileName: string): void {
+  if (cipher === undefined || cipher.allowPlaintextLogs) return
+  throw headerError('DECRYPT_FAILED', header, fileName, 'log is not encrypted but encryption is required')
+}
+
+/**
+ * The key to open the records of the encrypted log whose header is `header`, checked against
+ * the header tag.
  * @throws {StrataError} `UNKNOWN_KEY_EPOCH` when the log is encrypted under an epoch the chain
  * does not know, or no cipher is configured; `MISSING_KEY` when the chain knows the epoch but
- * holds no key; `DECRYPT_FAILED` for a wrong key, a tampered header, an unknown suite, or a
- * plaintext log that the cipher does not allow.
+ * holds no key; `DECRYPT_FAILED` for a wrong key, a tampered header or an unknown suite.
  */
-export function logFileKeyOf(cipher: LogCipher | undefined, header: LogFileHeader, fileName: string): LogFileKey | undefined {
-  const encryption = header.encryption
-  if (encryption === undefined) {
-    if (cipher === undefined || cipher.allowPlaintextLogs) return undefined
-    throw headerError('DECRYPT_FAILED', header, fileName, 'log is not encrypted but encryption is required')
-  }
+export function logFileKeyOf(cipher: LogCipher | undefined, header: LogFileHeader, encryption: LogHeaderEncryption, fileName: string): LogFileKey {
   if (cipher === undefined) {
     throw headerError('UNKNOWN_KEY_EPOCH', header, fileName, `log is encrypted under key epoch ${encryption.keyEpoch} but no key chain is configured`)
   }

@@ -23,7 +23,7 @@ import {
   decodeLogFileHeader, isLogFileHeaderPrefix, logFileHeaderSizeOf, LOG_FILE_HEADER_PREFIX_SIZE_BYTES,
   type LogFileHeader, type LogFileKind,
 } from './file-header.ts'
-import { logFileKeyOf, type LogCipher, type LogFileKey } from './log-cipher.ts'
+import { checkPlaintextLogAllowed, logFileKeyOf, type LogCipher, type LogFileKey } from './log-cipher.ts'
 import { decodeRecordHeader, recordChecksum, recordChecksumSeed, RECORD_HEADER_SIZE_BYTES } from './record.ts'
 import { WAL_READ_WINDOW_BYTES, WAL_RECORD_PAYLOAD_BYTES_MAX } from './limits.ts'
 
@@ -125,7 +125,11 @@ function readRecords(file: VfsFile, kind: LogFileKind, options: WalReadOptions):
       `Cannot read ${kind} file ${file.path}: header names log ${header.fileNumber}, expected ${options.expectedLogNumber}`,
       { details: { fileName: file.path, offsetBytes: 0 } })
   }
-  const fileKey = logFileKeyOf(options.cipher, header, file.path)
+  // An encrypted log needs its key only for its first record: a log without records holds no
+  // data, so a DB whose last log is empty opens after its epoch's key was dropped.
+  const encryption = header.encryption
+  if (encryption === undefined) checkPlaintextLogAllowed(options.cipher, header, file.path)
+  let fileKey: LogFileKey | undefined
   const scan = new RecordScan(window, fileSizeBytes, recordChecksumSeed(header.fileNumber))
   const payloads: Uint8Array[] = []
   let offsetBytes = headerSizeBytes
@@ -142,7 +146,12 @@ function readRecords(file: VfsFile, kind: LogFileKind, options: WalReadOptions):
       }
       return { logNumber: header.fileNumber, payloads, report }
     }
-    payloads.push(fileKey === undefined ? record.payload : openRecord(fileKey, header, file.path, offsetBytes, payloads.length, record.payload))
+    if (encryption === undefined) {
+      payloads.push(record.payload)
+    } else {
+      fileKey ??= logFileKeyOf(options.cipher, header, encryption, file.path)
+      payloads.push(openRecord(fileKey, header, file.path, offsetBytes, payloads.length, record.payload))
+    }
     offsetBytes = record.nextOffsetBytes
   }
   return { logNumber: header.fileNumber, payloads, report: { recordsRead: payloads.length, tailBytesDropped: 0 } }

@@ -96,6 +96,11 @@ export class WalWriter {
     return WalWriter.create(this.#vfs, filePath, logNumber, this.#options)
   }
 
+  /** The cipher new records are sealed with (undefined for a plaintext log). */
+  get cipher(): LogCipher | undefined {
+    return this.#options.cipher
+  }
+
   /** True when records are sealed (an encrypted log, format version 2). */
   get encrypted(): boolean {
     return this.#fileKey !== undefined
