@@ -14,6 +14,7 @@
  * file yet, or GC pausing writes for a relocation), writes queue and are applied in order later.
  */
 import path from 'node:path'
+import type { Readable } from 'node:stream'
 import { Buffer } from 'node:buffer'
 import {
   Db,
@@ -36,8 +37,18 @@ import { toInternalKey, toValueBytes } from '../engine/keys.ts'
 import { resolveIntegrity } from '../engine/integrity-options.ts'
 import { BATCH_OP_COUNT_MAX } from '../engine/limits.ts'
 import type { BlockCodec } from '../engine/transform/block-codec.ts'
-import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type BlobEntry } from './blob-file/mod.ts'
+import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type BlobEntry, type BlobFileSummary } from './blob-file/mod.ts'
 import { encodeBlobHandle } from './handle.ts'
+import { encodeChunkList, type ChunkList } from './chunk-list.ts'
+import { decodeValueHandle, valueSizeOf } from './value-handle.ts'
+import { StreamWriter } from './stream/stream-writer.ts'
+import { ValueStream, type ValueSource } from './stream/value-stream.ts'
+import {
+  STREAM_CHUNK_SIZE_BYTES_DEFAULT,
+  STREAM_CHUNK_SIZE_BYTES_MAX,
+  STREAM_CHUNK_SIZE_BYTES_MIN,
+  STREAM_GET_SIZE_BYTES_MAX_DEFAULT,
+} from './limits.ts'
 import { BlobCollector, type CollectionReport, type CollectorStats } from './gc/collector.ts'
 import { isSealed, ValueLog } from './value-log.ts'
 
@@ -55,6 +66,16 @@ export interface KvSeparationOptions {
   gcOnCompact?: boolean
   /** Blob files kept open for reads. Default 64. */
   blobReaderCountMax?: number
+  /**
+   * Raw bytes per chunk of a value written with `putStream`, in bytes: 1 KiB to 64 MiB, default
+   * 1 MiB. A streamed value shorter than one chunk is stored as by `put`.
+   */
+  streamChunkSizeBytes?: number
+  /**
+   * Largest streamed value `get()` and iterators return whole, in bytes; a larger one throws
+   * `INVALID_ARGUMENT` naming getStream. Default 256 MiB.
+   */
+  streamGetSizeBytesMax?: number
 }
 
 /**
@@ -92,6 +113,18 @@ export interface BlobStats extends CollectorStats {
  */
 export type BlobDbStats = EngineStats & { blob: BlobStats }
 
+/** Options of `getStream()`. */
+export interface GetStreamOptions {
+  /** First byte to read (inclusive), default 0. */
+  start?: number
+  /** Byte to stop before (exclusive), default the value's size; clamped to it. */
+  end?: number
+  /** Read the value as of this snapshot instead of now. */
+  snapshot?: Snapshot
+  /** The Readable's highWaterMark in bytes (Node's default when absent). */
+  highWaterMark?: number
+}
+
 /** What `verify()` reports for one blob file. */
 export interface BlobFileVerification {
   fileNumber: number
@@ -108,6 +141,8 @@ const DEFAULTS = {
   gcRelocationBytesMax: 256 * 1024 * 1024,
   gcOnCompact: true,
   blobReaderCountMax: 64,
+  streamChunkSizeBytes: STREAM_CHUNK_SIZE_BYTES_DEFAULT,
+  streamGetSizeBytesMax: STREAM_GET_SIZE_BYTES_MAX_DEFAULT,
 }
 
 type ResolvedKvOptions = typeof DEFAULTS
@@ -130,6 +165,14 @@ function resolveKvOptions(options: KvSeparationOptions): ResolvedKvOptions {
   positive('blobFileSizeBytesTarget')
   positive('gcRelocationBytesMax')
   positive('blobReaderCountMax')
+  positive('streamGetSizeBytesMax')
+  const chunkSizeBytes = resolved.streamChunkSizeBytes
+  if (!Number.isSafeInteger(chunkSizeBytes) || chunkSizeBytes < STREAM_CHUNK_SIZE_BYTES_MIN || chunkSizeBytes > STREAM_CHUNK_SIZE_BYTES_MAX) {
+    throw new StrataError(
+      'INVALID_ARGUMENT',
+      `Cannot open: kvSeparation.streamChunkSizeBytes must be an integer in ${STREAM_CHUNK_SIZE_BYTES_MIN}..${STREAM_CHUNK_SIZE_BYTES_MAX}, got ${String(chunkSizeBytes)}`,
+    )
+  }
   if (!(resolved.stalenessThreshold > 0 && resolved.stalenessThreshold <= 1)) {
     throw new StrataError('INVALID_ARGUMENT', `Cannot open: kvSeparation.stalenessThreshold must be in (0, 1], got ${resolved.stalenessThreshold}`)
   }
@@ -194,6 +237,7 @@ export class BlobDb {
       codec: blobCodecOf(engineOptions),
       fileSizeBytesTarget: options.blobFileSizeBytesTarget,
       readerCountMax: options.blobReaderCountMax,
+      streamGetSizeBytesMax: options.streamGetSizeBytesMax,
     })
     const collector = new BlobCollector(log, { stalenessThreshold: options.stalenessThreshold, relocationBytesMax: options.gcRelocationBytesMax })
     if (vfs.exists(resolvedDirectory)) await log.syncUnfinishedFiles()
@@ -221,12 +265,21 @@ export class BlobDb {
     }
   }
 
-  /** Deletes orphan blob files and seals files a crash left unsealed. */
+  /**
+   * Deletes orphan blob files and seals files a crash left unsealed. An orphan that is a sealed
+   * stream file the index refers to is registered instead: the process stopped between writing
+   * a stream's chunk list and listing its files (docs/formats/blob-stream.md §5).
+   */
   async #reconcileFiles(): Promise<void> {
     const version = this.#db.currentVersion()
+    const adopted: { fileNumber: number; sizeBytes: number; valueCount: number; totalValueBytes: number }[] = []
     for (const fileNumber of this.#log.filesOnDisk()) {
-      if (!version.blobFiles.has(fileNumber)) this.#log.removeOrphan(fileNumber)
+      if (version.blobFiles.has(fileNumber)) continue
+      const meta = this.#referencedStreamFile(fileNumber)
+      if (meta !== undefined) adopted.push(meta)
+      else this.#log.removeOrphan(fileNumber)
     }
+    await this.#log.registerStreamFiles(adopted)
     for (const [fileNumber, state] of version.blobFiles) {
       if (isSealed(state.meta.sizeBytes)) continue
       // A registered file that is missing was removed behind our back; reads of it report it.
@@ -234,6 +287,32 @@ export class BlobDb {
       await this.#log.sealRecoveredFile(fileNumber)
     }
     this.#log.clearReaders()
+  }
+
+  /** The meta of an unlisted file when it is a sealed stream file whose key's chunk list names it. */
+  #referencedStreamFile(fileNumber: number): { fileNumber: number; sizeBytes: number; valueCount: number; totalValueBytes: number } | undefined {
+    let reader
+    try {
+      reader = this.#log.openDetachedReader(fileNumber)
+    } catch {
+      return undefined
+    }
+    try {
+      const footer = reader.footer
+      if (footer === undefined) return undefined
+      const first = scanBlobFile(reader, { decodeValues: false })[Symbol.iterator]().next()
+      if (first.done === true) return undefined
+      const key = Buffer.from(first.value.key).toString('latin1')
+      const found = this.#lookupStored(key, undefined)
+      if (found?.handle === undefined) return undefined
+      const handle = decodeValueHandle(found.handle)
+      if (handle.kind !== 'chunks' || !handle.list.chunks.some((chunk) => chunk.fileNumber === fileNumber)) return undefined
+      return { fileNumber, sizeBytes: FILE_HEADER_SIZE_BYTES + footer.framesSizeBytes + FOOTER_SIZE_BYTES, valueCount: footer.frameCount, totalValueBytes: footer.rawValueBytesTotal }
+    } catch {
+      return undefined
+    } finally {
+      reader.close()
+    }
   }
 
   #collectorPort() {
@@ -256,14 +335,24 @@ export class BlobDb {
 
   /** The handle the index maps `key` to now, without reading the blob file. */
   #lookupHandle(key: string): Uint8Array | undefined {
+    return this.#lookupStored(key, undefined)?.handle
+  }
+
+  /**
+   * What the index holds for `key` (latin1) in `snapshot` (or now), without reading any blob
+   * file: the handle of a separated or streamed value, the bytes of an inline one, or undefined.
+   */
+  #lookupStored(key: string, snapshot: Snapshot | undefined): { handle?: Uint8Array; value?: Buffer } | undefined {
     const capture: { handle: Uint8Array | undefined } = { handle: undefined }
     this.#capture = capture
+    let value: Buffer | undefined
     try {
-      this.#db.getSync(Buffer.from(key, 'latin1'))
+      value = this.#db.getSync(Buffer.from(key, 'latin1'), snapshot === undefined ? {} : { snapshot })
     } finally {
       this.#capture = undefined
     }
-    return capture.handle
+    if (capture.handle !== undefined) return { handle: capture.handle }
+    return value === undefined ? undefined : { value }
   }
 
   // ---------------------------------------------------------------- writes
@@ -298,6 +387,71 @@ export class BlobDb {
     await this.#write(ops, options)
   }
 
+  /**
+   * Stores the bytes `source` yields under `key`, consuming it one piece at a time: the value is
+   * cut into chunks of `streamChunkSizeBytes`, each written as one blob frame (same transform as
+   * any separated value) into files of its own, and the index entry (a chunk list) is written
+   * only after every chunk is sealed and synced. Until then, and after any failure or crash, the
+   * key keeps its previous value, and no blob space is left behind. Writes to the same key take
+   * effect in the order their index entries are written: the stream's when it completes. A value
+   * shorter than one chunk is stored as by `put`. Resolves with the value's size in bytes.
+   * @example
+   * ```ts
+   * const sizeBytes = await db.putStream('video', fs.createReadStream('movie.mp4'), { sync: true })
+   * ```
+   * @throws {StrataError} `INVALID_ARGUMENT` (bad key or source, a piece that is not a
+   * Uint8Array, a value past STREAM_VALUE_SIZE_BYTES_MAX), `CLOSED`, `READ_ONLY`, `IO_ERROR`;
+   * an error the source throws is rethrown as is.
+   */
+  async putStream(key: BytesLike, source: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: WriteOptions = {}): Promise<number> {
+    const internalKey = toInternalKey(key, 'put stream')
+    if (options === null || typeof options !== 'object') throw new StrataError('INVALID_ARGUMENT', 'Cannot put stream: options must be an object')
+    if (source === null || typeof source !== 'object' || !(Symbol.asyncIterator in source || Symbol.iterator in source)) {
+      throw new StrataError('INVALID_ARGUMENT', 'Cannot put stream: source must be a Readable or an (async) iterable of Uint8Array')
+    }
+    if (this.#closed) throw new StrataError('CLOSED', 'Cannot put stream: database is closed')
+    const writer = new StreamWriter(
+      { createStreamFile: () => this.#log.createStreamFile(), countBytesWritten: (bytes) => (this.#log.bytesWritten += bytes) },
+      { key: Buffer.from(internalKey, 'latin1'), chunkSizeBytes: this.#options.streamChunkSizeBytes, fileSizeBytesTarget: this.#options.blobFileSizeBytesTarget },
+    )
+    let finished
+    try {
+      for await (const piece of source as AsyncIterable<unknown>) {
+        if (this.#closed) throw new StrataError('CLOSED', 'Cannot put stream: database is closed')
+        if (!(piece instanceof Uint8Array)) throw new StrataError('INVALID_ARGUMENT', `Cannot put stream: the source yielded ${typeof piece}, not a Uint8Array`)
+        await writer.write(piece)
+      }
+      finished = await writer.finish()
+      if (this.#closed) throw new StrataError('CLOSED', 'Cannot put stream: database is closed')
+    } catch (error) {
+      // Nothing refers to these files yet: they go now (after a crash, open deletes them).
+      for (const fileNumber of writer.abandon()) this.#log.removeStreamFile(fileNumber)
+      throw error
+    }
+    if (finished.kind === 'value') {
+      await this.put(key, finished.value, options)
+      return finished.value.length
+    }
+    await this.#commitStream(internalKey, finished.list, finished.files, options)
+    return finished.list.totalSizeBytes
+  }
+
+  /**
+   * Writes a stream's chunk list to the index, then lists its (sealed, synced) files in the
+   * manifest. Stale deltas for the files wait until they are listed. When the index write
+   * fails the files stay on disk: the record may still be in the WAL, and open decides.
+   */
+  async #commitStream(internalKey: string, list: ChunkList, files: BlobFileSummary[], options: WriteOptions): Promise<void> {
+    await this.#log.syncDirectory()
+    for (const file of files) this.#log.registrationsInFlight.add(file.fileNumber)
+    try {
+      await this.#write([{ kind: OpKind.BlobHandle, key: internalKey, value: encodeChunkList(list) }], options)
+      await this.#log.registerStreamFiles(files)
+    } finally {
+      for (const file of files) this.#log.registrationsInFlight.delete(file.fileNumber)
+    }
+  }
+
   #write(ops: BatchOp[], options: WriteOptions): Promise<void> {
     if (options === null || typeof options !== 'object') throw new StrataError('INVALID_ARGUMENT', 'Cannot write: options must be an object')
     const sync = options.sync === true
@@ -325,6 +479,12 @@ export class BlobDb {
     let userBytes = 0
     for (let index = 0; index < ops.length; index++) {
       const op = ops[index]
+      // A BlobHandle op here is a stream's chunk list: count the bytes the user streamed.
+      if (op.kind === OpKind.BlobHandle) {
+        userBytes += op.key.length + valueSizeOf(decodeValueHandle(op.value))
+        this.#separatedValueCount++
+        continue
+      }
       userBytes += op.key.length + op.value.length
       if (op.kind === OpKind.Put && op.value.length >= this.#options.minBlobSize) {
         entries.push({ key: Buffer.from(op.key, 'latin1'), value: op.value })
@@ -414,6 +574,72 @@ export class BlobDb {
   /** `get()` without the promise. */
   getSync(key: BytesLike, options: ReadOptions = {}): Buffer | undefined {
     return this.#db.getSync(key, options)
+  }
+
+  /**
+   * A Readable over the value stored under `key`, or over bytes [start, end) of it; undefined
+   * when the key is absent (as `get`). Works for every value, streamed or not. A streamed value
+   * is read one chunk per `_read()`, so memory stays near highWaterMark plus one chunk. The
+   * stream reads the value as of the call (or of `snapshot`) and holds a snapshot of its own
+   * until it ends or is destroyed: destroy streams you abandon, or GC cannot delete old files.
+   * `end` past the value's size is clamped to it; `start` past `end` gives an empty stream.
+   * @example
+   * ```ts
+   * const stream = await db.getStream('video', { start: 1_000_000, end: 2_000_000 })
+   * stream?.pipe(response)
+   * ```
+   * @throws {StrataError} `INVALID_ARGUMENT` for a bad key or range, `CLOSED`; read errors
+   * (`CHECKSUM_MISMATCH`, `CORRUPTION`, …) destroy the stream with that error.
+   */
+  async getStream(key: BytesLike, options: GetStreamOptions = {}): Promise<ValueStream | undefined> {
+    const internalKey = toInternalKey(key, 'get stream')
+    if (options === null || typeof options !== 'object') throw new StrataError('INVALID_ARGUMENT', 'Cannot get stream: options must be an object')
+    const startBytes = rangeBound(options.start, 0, 'start')
+    const endOption = rangeBound(options.end, Number.MAX_SAFE_INTEGER, 'end')
+    if (this.#closed) throw new StrataError('CLOSED', 'Cannot get stream: database is closed')
+    const pin = this.#db.snapshot()
+    let released = false
+    const release = (): void => {
+      if (released) return
+      released = true
+      pin.release()
+    }
+    try {
+      const found = this.#lookupStored(internalKey, options.snapshot ?? pin)
+      if (found === undefined) {
+        release()
+        return undefined
+      }
+      const source = this.#sourceOf(internalKey, found)
+      const sizeBytes = source.kind === 'bytes' ? source.bytes.length : source.list.totalSizeBytes
+      const endBytes = Math.min(endOption, sizeBytes)
+      return new ValueStream({ source, startBytes: Math.min(startBytes, endBytes), endBytes, highWaterMark: options.highWaterMark, release })
+    } catch (error) {
+      release()
+      throw error
+    }
+  }
+
+  #sourceOf(internalKey: string, found: { handle?: Uint8Array; value?: Buffer }): ValueSource {
+    if (found.handle === undefined) return { kind: 'bytes', bytes: found.value! }
+    const handle = decodeValueHandle(found.handle)
+    if (handle.kind === 'frame') return { kind: 'bytes', bytes: this.#log.read(internalKey, found.handle) }
+    const keyBytes = Buffer.from(internalKey, 'latin1')
+    return { kind: 'chunks', list: handle.list, readChunk: (chunkIndex) => this.#log.readChunk(keyBytes, handle.list, chunkIndex) }
+  }
+
+  /**
+   * The size in bytes of the value stored under `key`, or undefined when absent. Reads no blob
+   * file: a separated or streamed value's size is in its handle.
+   * @throws {StrataError} `INVALID_ARGUMENT`, `CLOSED`, `CORRUPTION` for a damaged handle.
+   */
+  valueSize(key: BytesLike, options: ReadOptions = {}): number | undefined {
+    const internalKey = toInternalKey(key, 'get value size')
+    if (this.#closed) throw new StrataError('CLOSED', 'Cannot get value size: database is closed')
+    const found = this.#lookupStored(internalKey, options.snapshot)
+    if (found === undefined) return undefined
+    if (found.handle === undefined) return found.value!.length
+    return valueSizeOf(decodeValueHandle(found.handle))
   }
 
   /** Takes a consistent read view; release it when done so GC can delete old blob files. */
@@ -558,6 +784,12 @@ export class BlobDb {
 function blobCodecOf(options: EngineOptions): BlockCodec | undefined {
   if (options.blockCodec !== undefined || options.integrity === undefined) return options.blockCodec
   return resolveIntegrity(options.integrity, () => undefined).codec
+}
+
+function rangeBound(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value < 0) throw new StrataError('INVALID_ARGUMENT', `Cannot get stream: ${name} must be a non-negative integer, got ${String(value)}`)
+  return value
 }
 
 function frameBytesOfSealed(sizeBytes: number): number {

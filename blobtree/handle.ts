@@ -27,7 +27,11 @@ export interface BlobHandle {
   rawValueSizeBytes: number
 }
 
-/** Handle format version; the first byte of every encoded handle. */
+/**
+ * Handle format version; the first byte of every encoded single-frame handle. The first byte is
+ * also the handle's kind: 1 is this single-frame handle, 2 a streamed value's chunk list
+ * (`chunk-list.ts`, docs/formats/blob-stream.md); `value-handle.ts` dispatches on it.
+ */
 export const BLOB_HANDLE_FORMAT_VERSION = 1
 
 /** Largest encoded handle: the version byte and four varints at their longest. */
@@ -36,7 +40,8 @@ export const BLOB_HANDLE_SIZE_BYTES_MAX = 1 + 4 * BLOB_HANDLE_VARINT_SIZE_BYTES_
 /** Smallest possible frame (an empty key and body); a shorter frame size in a handle is corrupt. */
 const FRAME_SIZE_BYTES_MIN = FRAME_HEADER_SIZE_BYTES
 
-function writeVarint(target: Uint8Array, offset: number, value: number): number {
+/** Writes `value` as a minimal unsigned LEB128 varint at `offset`; returns the offset after it. */
+export function writeVarint(target: Uint8Array, offset: number, value: number): number {
   let rest = value
   while (rest >= 0x80) {
     target[offset++] = (rest % 0x80) | 0x80
@@ -46,7 +51,7 @@ function writeVarint(target: Uint8Array, offset: number, value: number): number 
   return offset
 }
 
-function corruptHandle(reason: string, bytes: Uint8Array): StrataError {
+export function corruptHandle(reason: string, bytes: Uint8Array): StrataError {
   return new StrataError('CORRUPTION', `Cannot decode blob handle: ${reason}`, {
     details: { handleHex: Buffer.from(bytes.subarray(0, BLOB_HANDLE_SIZE_BYTES_MAX)).toString('hex') },
   })
@@ -92,7 +97,7 @@ export function encodeBlobHandle(handle: BlobHandle): Uint8Array {
 }
 
 /** A varint cursor over untrusted bytes; every failure is a CORRUPTION naming the field. */
-class VarintReader {
+export class VarintReader {
   readonly #bytes: Uint8Array
   offset: number
 

@@ -36,6 +36,39 @@ export const BLOB_BATCH_FRAME_COUNT_MAX = 64 * 1024
 /** Bytes of one varint in a value handle: 8 x 7 bits = 56 bits covers every exact double. */
 export const BLOB_HANDLE_VARINT_SIZE_BYTES_MAX = 8
 
+/**
+ * Default raw bytes per chunk of a streamed value (`putStream`). 1 MiB: one chunk is one frame
+ * read per `_read()` of getStream, small against memory budgets and large enough that the
+ * chunk list costs about 10 bytes per MiB (docs/formats/blob-stream.md).
+ */
+export const STREAM_CHUNK_SIZE_BYTES_DEFAULT = 1024 * 1024
+
+/** Smallest chunk a store may be configured with; below this the chunk list outweighs the data. */
+export const STREAM_CHUNK_SIZE_BYTES_MIN = 1024
+
+/** Largest chunk: putStream holds one chunk in memory, and getStream reads one frame at a time. */
+export const STREAM_CHUNK_SIZE_BYTES_MAX = 64 * 1024 * 1024
+
+/**
+ * Chunks of one streamed value. The chunk list sits inline in the index entry (about 10 bytes a
+ * chunk), so this keeps an entry under about 1.5 MiB at worst and bounds what a corrupt count
+ * can make the decoder allocate; at the default chunk size it allows 64 GiB values.
+ */
+export const STREAM_CHUNK_COUNT_MAX = 64 * 1024
+
+/** Largest streamed value: chunk size times chunk count, both at their bounds, stays exact. */
+export const STREAM_VALUE_SIZE_BYTES_MAX = STREAM_CHUNK_COUNT_MAX * STREAM_CHUNK_SIZE_BYTES_MAX
+
+/**
+ * Default bound on a streamed value that `get()` (and iterators) return whole; larger ones must
+ * be read with getStream. The same 256 MiB as the largest single separated value.
+ */
+export const STREAM_GET_SIZE_BYTES_MAX_DEFAULT = BLOB_VALUE_SIZE_BYTES_MAX
+
+assert(STREAM_CHUNK_SIZE_BYTES_MAX <= BLOB_VALUE_SIZE_BYTES_MAX) // a chunk is one frame
+assert(STREAM_CHUNK_SIZE_BYTES_MIN <= STREAM_CHUNK_SIZE_BYTES_DEFAULT)
+assert(STREAM_CHUNK_SIZE_BYTES_DEFAULT <= STREAM_CHUNK_SIZE_BYTES_MAX)
+assert(STREAM_VALUE_SIZE_BYTES_MAX <= Number.MAX_SAFE_INTEGER)
 assert(BLOB_BODY_SIZE_BYTES_MAX < 2 ** 32) // stored as u32 in the frame header
 assert(BLOB_VALUE_SIZE_BYTES_MAX < 2 ** 32) // stored as u32 in the frame header
 assert(BLOB_KEY_SIZE_BYTES_MAX < 2 ** 32) // stored as u32 in the frame header

@@ -30,7 +30,10 @@ import {
   type BlobEntry,
   type EncodedFrame,
 } from './blob-file/mod.ts'
-import { decodeBlobHandle, type BlobHandle } from './handle.ts'
+import type { BlobHandle } from './handle.ts'
+import { chunkHandleOf, type ChunkList } from './chunk-list.ts'
+import { decodeValueHandle, framesOf } from './value-handle.ts'
+import { STREAM_GET_SIZE_BYTES_MAX_DEFAULT } from './limits.ts'
 import { ReaderCache } from './reader-cache.ts'
 
 /** What the value log needs of the engine Db (kept narrow so tests can fake it). */
@@ -51,6 +54,8 @@ export interface ValueLogOptions {
   fileSizeBytesTarget: number
   /** Open readers kept by the reader cache. */
   readerCountMax: number
+  /** Largest streamed value `read()` returns whole; default STREAM_GET_SIZE_BYTES_MAX_DEFAULT. */
+  streamGetSizeBytesMax?: number
 }
 
 /*
@@ -114,6 +119,7 @@ export class ValueLog {
   readonly #codec: BlockCodec | undefined
   readonly #fileSizeBytesTarget: number
   readonly #readers: ReaderCache
+  readonly #streamGetSizeBytesMax: number
   #manifest: ManifestPort | undefined
   #active: OpenBlobFile | undefined
   /** Files being sealed: still readable through their live reader until the seal completes. */
@@ -126,6 +132,11 @@ export class ValueLog {
   bytesWritten = 0
   /** Files whose sealing edit is in flight; their stale deltas wait (see takeStaleDeltas). */
   readonly sealEditsInFlight = new Set<number>()
+  /**
+   * Stream files whose chunk list may already be in the index but which the manifest does not
+   * list yet (docs/formats/blob-stream.md §5): their stale deltas wait like sealEditsInFlight's.
+   */
+  readonly registrationsInFlight = new Set<number>()
 
   constructor(options: ValueLogOptions) {
     this.#vfs = options.vfs
@@ -133,6 +144,7 @@ export class ValueLog {
     this.#codec = options.codec
     this.#fileSizeBytesTarget = options.fileSizeBytesTarget
     this.#readers = new ReaderCache(options.readerCountMax)
+    this.#streamGetSizeBytesMax = options.streamGetSizeBytesMax ?? STREAM_GET_SIZE_BYTES_MAX_DEFAULT
   }
 
   pathOf(fileNumber: number): string {
@@ -179,9 +191,44 @@ export class ValueLog {
    * `CHECKSUM_MISMATCH`, codec codes; each names the file and the key.
    */
   read(key: string, handleBytes: Uint8Array): Uint8Array {
-    const handle = decodeBlobHandle(handleBytes)
+    const handle = decodeValueHandle(handleBytes)
     const keyBytes = Buffer.from(key, 'latin1')
-    return this.readerOf(handle.fileNumber, keyBytes).read(handle, keyBytes)
+    if (handle.kind === 'frame') return this.readerOf(handle.frame.fileNumber, keyBytes).read(handle.frame, keyBytes)
+    return this.#readWhole(keyBytes, handle.list)
+  }
+
+  /** A streamed value read whole (get, iterators), refused past the configured bound. */
+  #readWhole(keyBytes: Uint8Array, list: ChunkList): Uint8Array {
+    if (list.totalSizeBytes > this.#streamGetSizeBytesMax) {
+      throw new StrataError(
+        'INVALID_ARGUMENT',
+        `Cannot read value of key ${describeKey(keyBytes)} whole: ${list.totalSizeBytes} bytes exceed ${this.#streamGetSizeBytesMax}; read it with getStream()`,
+        { details: { sizeBytes: list.totalSizeBytes, sizeBytesMax: this.#streamGetSizeBytesMax } },
+      )
+    }
+    const value = Buffer.allocUnsafe(list.totalSizeBytes)
+    let offsetBytes = 0
+    for (let index = 0; index < list.chunks.length; index++) {
+      const chunk = this.readChunk(keyBytes, list, index)
+      value.set(chunk, offsetBytes)
+      offsetBytes += chunk.length
+    }
+    return value
+  }
+
+  /**
+   * Chunk `chunkIndex` of a streamed value, checked against the key and its expected raw size.
+   * @throws {StrataError} as `read`, and `CORRUPTION` when the frame's size disagrees with the list.
+   */
+  readChunk(keyBytes: Uint8Array, list: ChunkList, chunkIndex: number): Uint8Array {
+    const handle = chunkHandleOf(list, chunkIndex)
+    const bytes = this.readerOf(handle.fileNumber, keyBytes).read(handle, keyBytes)
+    if (bytes.length !== handle.rawValueSizeBytes) {
+      throw new StrataError('CORRUPTION', `Cannot read chunk ${chunkIndex} of key ${describeKey(keyBytes)}: ${bytes.length} bytes, the chunk list says ${handle.rawValueSizeBytes}`, {
+        details: { fileNumber: handle.fileNumber, offsetBytes: handle.offsetBytes, chunkIndex },
+      })
+    }
+    return bytes
   }
 
   /**
@@ -190,12 +237,19 @@ export class ValueLog {
    * was removed by GC (see below).
    */
   isDurable(key: string, handleBytes: Uint8Array): boolean {
-    let handle: BlobHandle
+    let frames: BlobHandle[]
     try {
-      handle = decodeBlobHandle(handleBytes)
+      frames = framesOf(decodeValueHandle(handleBytes))
     } catch {
       return false
     }
+    const keyBytes = Buffer.from(key, 'latin1')
+    // A chunk list is durable when every chunk is: its files were sealed and synced before the
+    // list was logged (docs/formats/blob-stream.md §5), so this holds unless the disk lost them.
+    return frames.every((frame) => this.#isFrameDurable(keyBytes, frame))
+  }
+
+  #isFrameDurable(keyBytes: Uint8Array, handle: BlobHandle): boolean {
     // A missing file was removed by GC: a file is registered (and its directory entry synced)
     // before any handle into it is written, and leaves only through GC, which relocates or
     // drops sealed, synced files after the records that supersede their handles are synced.
@@ -203,7 +257,6 @@ export class ValueLog {
     // false here stopped replay at such a record and lost every acknowledged write after it
     // (test/blob-gc-crash.test.ts). A file deleted behind our back still fails loudly on read.
     if (!this.#vfs.exists(this.pathOf(handle.fileNumber))) return true
-    const keyBytes = Buffer.from(key, 'latin1')
     try {
       const reader = this.readerOf(handle.fileNumber, keyBytes)
       const status = reader.frameStatus(handle, keyBytes)
@@ -449,6 +502,38 @@ export class ValueLog {
     this.#readers.evict(fileNumber)
     const sizeBytes = FILE_HEADER_SIZE_BYTES + footer.framesSizeBytes + FOOTER_SIZE_BYTES
     await this.#logSealEdit({ fileNumber, sizeBytes, valueCount: footer.frameCount, totalValueBytes: footer.rawValueBytesTotal })
+  }
+
+  /**
+   * Starts a private file for the chunks of one streamed value (docs/formats/blob-stream.md §5).
+   * The manifest does not list it until `registerStreamFiles`: a crash before then leaves an
+   * orphan that open deletes, so a stream cut short leaves no blob space behind. Its number is
+   * the engine allocator's; after a crash the allocator restarts past every file on disk.
+   */
+  createStreamFile(): BlobFileWriter {
+    const fileNumber = this.#manifestOrThrow().allocateFileNumber()
+    const writer = BlobFileWriter.create(this.#vfs.create(this.pathOf(fileNumber)), { fileNumber, codec: this.#codec })
+    this.bytesWritten += writer.sizeBytes()
+    return writer
+  }
+
+  /** Lists sealed stream files in the manifest (after their chunk list reached the index). */
+  async registerStreamFiles(metas: readonly { fileNumber: number; sizeBytes: number; valueCount: number; totalValueBytes: number }[]): Promise<void> {
+    if (metas.length === 0) return
+    for (const meta of metas) assert(isSealed(meta.sizeBytes), `stream file ${meta.fileNumber} registered unsealed`)
+    await this.#manifestOrThrow().logValueEdit({ addedBlobFiles: metas.map((meta) => ({ ...meta })) })
+  }
+
+  /** Deletes an unregistered stream file (its stream failed before its chunk list was written). */
+  removeStreamFile(fileNumber: number): void {
+    this.#readers.evict(fileNumber)
+    const filePath = this.pathOf(fileNumber)
+    if (this.#vfs.exists(filePath)) this.#vfs.remove(filePath)
+  }
+
+  /** Syncs the directory entries of files created since the last sync. */
+  async syncDirectory(): Promise<void> {
+    await this.#vfs.syncDirectory(this.#directory)
   }
 
   /** Removes blob files from the manifest, then from disk. */

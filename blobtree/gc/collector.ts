@@ -14,7 +14,9 @@ import { Buffer } from 'node:buffer'
 import { OpKind, type BatchOp } from '../../engine/mod.ts'
 import type { Version } from '../../engine/manifest/mod.ts'
 import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type ScannedFrame } from '../blob-file/mod.ts'
-import { decodeBlobHandle, encodeBlobHandle } from '../handle.ts'
+import { BLOB_HANDLE_FORMAT_VERSION, encodeBlobHandle } from '../handle.ts'
+import { chunkHandleOf, encodeChunkList, type ChunkList } from '../chunk-list.ts'
+import { decodeValueHandle, framesOf, referencesFrame, type ValueHandle } from '../value-handle.ts'
 import { isSealed, type ValueLog } from '../value-log.ts'
 
 /** What the collector needs of the database around it. */
@@ -83,6 +85,17 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
+/** True when `current` (what the index holds for the frame's key) points at `frame`. */
+function isLive(current: Uint8Array | undefined, frame: ScannedFrame): boolean {
+  if (current === undefined) return false
+  if (current[0] === BLOB_HANDLE_FORMAT_VERSION) return bytesEqual(current, encodeBlobHandle(frame.handle))
+  try {
+    return referencesFrame(decodeValueHandle(current), frame.handle.fileNumber, frame.handle.offsetBytes)
+  } catch {
+    return false
+  }
+}
+
 /** Bytes of all frames in a sealed file of `sizeBytes`. */
 function frameBytesOf(sizeBytes: number): number {
   return sizeBytes - FILE_HEADER_SIZE_BYTES - FOOTER_SIZE_BYTES
@@ -111,16 +124,19 @@ export class BlobCollector {
 
   /** Engine hook: compaction dropped `handleBytes`. */
   onDroppedValue(_key: string, handleBytes: Uint8Array): void {
-    let fileNumber: number
-    let frameSizeBytes: number
+    let handle: ValueHandle
     try {
-      ;({ fileNumber, frameSizeBytes } = decodeBlobHandle(handleBytes))
+      handle = decodeValueHandle(handleBytes)
     } catch {
       // A handle that does not decode points at nothing to reclaim; reads of it already fail.
       return
     }
-    if (this.#removed.has(fileNumber)) return
-    this.#pending.set(fileNumber, (this.#pending.get(fileNumber) ?? 0) + frameSizeBytes)
+    // A chunk list makes every chunk stale: no two index entries share a chunk frame, since
+    // relocation moves a streamed value whole (#moveStream).
+    for (const { fileNumber, frameSizeBytes } of framesOf(handle)) {
+      if (this.#removed.has(fileNumber)) continue
+      this.#pending.set(fileNumber, (this.#pending.get(fileNumber) ?? 0) + frameSizeBytes)
+    }
   }
 
   /**
@@ -131,7 +147,7 @@ export class BlobCollector {
   takeCompactionEdit(version: Version): { blobStaleBytes: { fileNumber: number; staleBytesDelta: number }[] } {
     const blobStaleBytes: { fileNumber: number; staleBytesDelta: number }[] = []
     for (const [fileNumber, staleBytes] of this.#pending) {
-      if (this.#log.sealEditsInFlight.has(fileNumber)) continue
+      if (this.#log.sealEditsInFlight.has(fileNumber) || this.#log.registrationsInFlight.has(fileNumber)) continue
       this.#pending.delete(fileNumber)
       if (this.#removed.has(fileNumber) || !version.blobFiles.has(fileNumber)) continue
       blobStaleBytes.push({ fileNumber, staleBytesDelta: staleBytes })
@@ -232,8 +248,7 @@ export class BlobCollector {
     try {
       for (const frame of scanBlobFile(reader, { decodeValues: false })) {
         const key = Buffer.from(frame.key.buffer, frame.key.byteOffset, frame.key.byteLength).toString('latin1')
-        const current = port.lookupHandle(key)
-        if (current !== undefined && bytesEqual(current, encodeBlobHandle(frame.handle))) return true
+        if (isLive(port.lookupHandle(key), frame)) return true
       }
       return false
     } catch {
@@ -267,7 +282,14 @@ export class BlobCollector {
     for (const frame of scan) {
       const key = Buffer.from(frame.key.buffer, frame.key.byteOffset, frame.key.byteLength).toString('latin1')
       const current = port.lookupHandle(key)
-      if (current === undefined || !bytesEqual(current, encodeBlobHandle(frame.handle))) continue
+      if (!isLive(current, frame)) continue
+      if (current![0] !== BLOB_HANDLE_FORMAT_VERSION) {
+        // A chunk of a streamed value: the whole value moves, so later chunks of it in this
+        // file are no longer referenced and the scan skips them.
+        const handle = decodeValueHandle(current!)
+        if (handle.kind === 'chunks') bytesMoved += await this.#moveStream(key, handle.list)
+        continue
+      }
       if (chunk.length > 0 && chunkBytes + frame.frameBytes.length > RELOCATION_CHUNK_BYTES_MAX) {
         bytesMoved += await this.#move(chunk, false)
         chunk = []
@@ -277,6 +299,36 @@ export class BlobCollector {
       chunkBytes += frame.frameBytes.length
     }
     if (chunk.length > 0) bytesMoved += await this.#move(chunk, true)
+    return bytesMoved
+  }
+
+  /**
+   * Copies every chunk of a streamed value into the active file (verified on the way: a damaged
+   * chunk fails the round) and writes the new chunk list, synced. Moving the value whole, not
+   * just the chunks in the file being relocated, keeps chunk frames unshared between index
+   * entries, so dropping the old list later counts exactly its own frames stale. Readers older
+   * than the new list keep reading the old frames until the old files are deleted.
+   */
+  async #moveStream(key: string, list: ChunkList): Promise<number> {
+    const port = this.#portOrThrow()
+    const keyBytes = Buffer.from(key, 'latin1')
+    const moved: ChunkList = { totalSizeBytes: list.totalSizeBytes, chunkSizeBytes: list.chunkSizeBytes, chunks: [] }
+    let bytesMoved = 0
+    for (let chunkIndex = 0; chunkIndex < list.chunks.length; chunkIndex++) {
+      const handle = chunkHandleOf(list, chunkIndex)
+      const reader = this.#log.readerOf(handle.fileNumber, keyBytes)
+      const checked = reader.readCheckedFrame(handle, keyBytes)
+      reader.decodeValue(checked)
+      const [copy] = this.#log.copy([{ frameBytes: checked.frameBytes, rawValueSizeBytes: handle.rawValueSizeBytes }])
+      moved.chunks.push({ fileNumber: copy.fileNumber, offsetBytes: copy.offsetBytes, frameSizeBytes: copy.frameSizeBytes })
+      bytesMoved += checked.frameBytes.length
+      // Copies run synchronously; a turn per chunk keeps a long value from starving reads.
+      if (chunkIndex % 4 === 3) await new Promise((resolve) => setImmediate(resolve))
+    }
+    await this.#log.syncAll()
+    await port.writeHandles([{ kind: OpKind.BlobHandle, key, value: encodeChunkList(moved) }], true)
+    this.#stats.bytesMoved += bytesMoved
+    this.#stats.framesMoved += moved.chunks.length
     return bytesMoved
   }
 
