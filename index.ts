@@ -18,6 +18,7 @@ import { BlobDb, type KvSeparationOptions } from './blobtree/mod.ts'
 
 export * from './engine/mod.ts'
 export { BlobDb, type BlobDbStats, type BlobStats, type KvSeparationOptions, type CollectionReport } from './blobtree/mod.ts'
+export { ValueStream, type GetStreamOptions } from './blobtree/mod.ts'
 
 /** Options of `open()`: the engine's options plus KV separation. */
 export interface OpenOptions extends EngineOptions {
