@@ -7,6 +7,8 @@ import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
 import zlib from 'node:zlib'
 import { inspect } from 'node:util'
+import { createHmac } from 'node:crypto'
+import { gcm } from '@noble/ciphers/aes.js'
 import { MemVfs, type Vfs } from '../vfs/mod.ts'
 import { mulberry32Float } from '../mulberry32.ts'
 import { KeyChain, type CipherSuiteName } from '../transform/mod.ts'
@@ -344,4 +346,21 @@ describe('encrypted log test vectors (docs/formats/wal.md §6)', () => {
       assert.equal(Buffer.from(payloads[0]).toString(), 'abc')
     })
   }
+
+  test('aes-256-gcm: the vector recomputed from the spec alone (RFC 5869 HKDF by hand, noble AES-GCM)', () => {
+    const hmac = (key: Uint8Array, data: Uint8Array) => new Uint8Array(createHmac('sha256', key).update(data).digest())
+    const hex = (text: string) => Uint8Array.from(Buffer.from(text, 'hex'))
+    const file = hex(VECTORS['aes-256-gcm'])
+    const salt = new Uint8Array(16).fill(0x5a)
+    // info = "strata log file key v1" ‖ logKind 1 ‖ suite 1 ‖ epoch u32 LE ‖ fileNumber u64 LE
+    const info = Buffer.concat([Buffer.from('strata log file key v1'), hex('0101' + '01000000' + '0700000000000000')])
+    const fileKey = hmac(hmac(salt, KEY_1), Buffer.concat([info, hex('01')]))
+    // Header tag: nonce index 0xffffffff, AAD header bytes 0–35, empty plaintext.
+    const headerTag = gcm(fileKey, hex('ffffffff' + '00'.repeat(8)), file.subarray(0, 36)).encrypt(new Uint8Array(0))
+    assert.deepEqual(headerTag, file.subarray(36, 52))
+    // Record 0: nonce index 0, AAD "SLAD" ‖ 1 ‖ 2 ‖ wal 1 ‖ suite 1 ‖ log 7 ‖ epoch 1 ‖ index 0.
+    const aad = hex('534c4144' + '01020101' + '0700000000000000' + '01000000' + '00000000')
+    const sealed = gcm(fileKey, new Uint8Array(12), aad).encrypt(Buffer.from('abc'))
+    assert.deepEqual(sealed, file.subarray(56 + 12))
+  })
 })
