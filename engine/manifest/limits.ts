@@ -25,3 +25,12 @@ export const VERSION_EDIT_SIZE_BYTES_MAX = WAL_RECORD_PAYLOAD_BYTES_MAX
 
 assert(LEVEL_COUNT >= 2 && LEVEL_COUNT <= 255) // stored as u8
 assert(MANIFEST_ROTATE_SIZE_BYTES < VERSION_EDIT_SIZE_BYTES_MAX)
+
+/**
+ * Largest manifest file the hardened reader loads whole. A manifest passes the rotation size
+ * by at most one record pair (two copies of an edit plus headers) before a new one starts,
+ * so a larger file is damaged; the bound keeps a corrupt file from asking for gigabytes.
+ */
+export const MANIFEST_FILE_SIZE_BYTES_MAX = MANIFEST_ROTATE_SIZE_BYTES + 4 * VERSION_EDIT_SIZE_BYTES_MAX
+
+assert(MANIFEST_FILE_SIZE_BYTES_MAX < 2 ** 31) // one Uint8Array, read in one call

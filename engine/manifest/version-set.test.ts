@@ -152,14 +152,14 @@ describe('VersionSet', () => {
 })
 
 describe('VersionSet crash consistency', () => {
-  for (const rotateSizeBytes of [4 * 1024 * 1024, 1]) {
-    test(`a crash at every step of logAndApply leaves the old or the new version (rotate at ${rotateSizeBytes} B)`, async (t) => {
+  for (const [rotateSizeBytes, manifestHardening] of [[4 * 1024 * 1024, false], [1, false], [4 * 1024 * 1024, true], [1, true]] as const) {
+    test(`a crash at every step of logAndApply leaves the old or the new version (rotate at ${rotateSizeBytes} B, hardening ${manifestHardening})`, async (t) => {
       const seed = seedFromEnv() + 2
       t.diagnostic(`seed=${seed}`)
       const memory = new MemVfs()
       let crashPoints: MemVfs[] | null = null
       const vfs = new HookedVfs(memory, { afterOp: () => crashPoints?.push(memory.crash()) })
-      const set = await VersionSet.create(vfs, DIR, { manifestRotateSizeBytes: rotateSizeBytes })
+      const set = await VersionSet.create(vfs, DIR, { manifestRotateSizeBytes: rotateSizeBytes, manifestHardening })
       const random = prng(seed)
       let checked = 0
       for (let step = 0; step < 12; step++) {
@@ -244,7 +244,7 @@ describe('VersionSet.recover() corruption', () => {
     }
   })
 
-  test('a truncated or damaged last record is ignored and reported: the prefix is recovered', async () => {
+  test('a torn last record (the file ends inside it, at any byte) is ignored and reported: the prefix is recovered', async () => {
     const vfs = new MemVfs()
     const { manifestPath, states } = await databaseWithEdits(vfs, seedFromEnv() + 5, 6)
     const bytes = readBytes(vfs, manifestPath)
@@ -257,13 +257,47 @@ describe('VersionSet.recover() corruption', () => {
       assert.equal(recovered.recoveryReport?.tailBytesDropped, cut - lastStart)
       assert.equal(recovered.recoveryReport?.editCount, 6)
     }
-    const flipped = bytes.slice()
-    flipped[bytes.length - 1] ^= 0x80
-    const copy = vfs.crash()
-    writeBytes(copy, manifestPath, flipped)
-    const recovered = await VersionSet.recover(copy, DIR)
-    assert.deepEqual(snapshotOf(recovered), states[5])
-    assert.equal(recovered.recoveryReport?.tailReason, 'checksum-mismatch')
+  })
+
+  // The fix of the damaged-last-record defect (manifest.md §5): the record was synced before
+  // any WAL it made obsolete was deleted, so dropping it could lose a flush silently.
+  test('every flipped bit of a complete last record is CORRUPTION naming the manifest and record, never a silent drop', async () => {
+    const vfs = new MemVfs()
+    const { manifestPath } = await databaseWithEdits(vfs, seedFromEnv() + 5, 6)
+    const bytes = readBytes(vfs, manifestPath)
+    const lastStart = recordOffsets(bytes).at(-1)!
+    let checked = 0
+    for (let at = lastStart; at < bytes.length; at++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const damaged = bytes.slice()
+        damaged[at] ^= 1 << bit
+        const copy = vfs.crash()
+        writeBytes(copy, manifestPath, damaged)
+        await assert.rejects(VersionSet.recover(copy, DIR), (error: unknown) => {
+          assert.ok(error instanceof StrataError, `at=${at} bit=${bit}: ${String(error)}`)
+          assert.equal(error.code, 'CORRUPTION', `at=${at} bit=${bit}`)
+          assert.equal(error.details.fileName, manifestPath)
+          assert.equal(error.details.recordIndex, 6, `at=${at} bit=${bit}`)
+          return true
+        })
+        checked++
+      }
+    }
+    assert.equal(checked, 8 * (bytes.length - lastStart))
+  })
+
+  test('a zero-filled tail (the file grew but the append never reached the disk) is dropped as torn', async () => {
+    const vfs = new MemVfs()
+    const { manifestPath, states } = await databaseWithEdits(vfs, seedFromEnv() + 5, 6)
+    const bytes = readBytes(vfs, manifestPath)
+    for (const zeroBytes of [1, 11, 12, 13, 100, 5000]) {
+      const copy = vfs.crash()
+      writeBytes(copy, manifestPath, Buffer.concat([bytes, new Uint8Array(zeroBytes)]))
+      const recovered = await VersionSet.recover(copy, DIR)
+      assert.deepEqual(snapshotOf(recovered), states.at(-1), `zeros=${zeroBytes}`)
+      assert.equal(recovered.recoveryReport?.tailBytesDropped, zeroBytes)
+      assert.equal(recovered.recoveryReport?.tailReason, zeroBytes < 12 ? 'incomplete-record-header' : 'zero-filled')
+    }
   })
 
   test('a missing CURRENT is NOT_FOUND in a fresh directory and CORRUPTION when data files exist', async () => {

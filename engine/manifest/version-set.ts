@@ -13,11 +13,13 @@
 import path from 'node:path'
 import { StrataError, isStrataError } from '../errors.ts'
 import type { Vfs } from '../vfs/mod.ts'
-import { readWal, WalWriter, type WalTailReason } from '../wal/mod.ts'
 import { decodeVersionEdit, encodeVersionEdit } from './edit-codec.ts'
 import { CURRENT_FILE_NAME, CURRENT_TEMP_FILE_NAME, manifestFileName, parseFileName } from './file-names.ts'
 import { readCurrentFile, writeCurrentFile } from './current-file.ts'
 import { MANIFEST_ROTATE_SIZE_BYTES } from './limits.ts'
+import type { ManifestTailReason } from './manifest-read-result.ts'
+import { readManifest } from './manifest-reader.ts'
+import { createManifestWriter, type ManifestWriter } from './manifest-writer.ts'
 import { Version } from './version.ts'
 import type { VersionEdit } from './version-edit.ts'
 
@@ -27,16 +29,30 @@ export interface VersionSetOptions {
   manifestRotateSizeBytes?: number
   /** Recover without writing anything (no new manifest); logAndApply then throws READ_ONLY. */
   readOnly?: boolean
+  /**
+   * Write new manifests in the hardened format 3 (docs/formats/manifest.md §6): header and
+   * every record mirrored, each record with an XXH3-128 besides its CRC-32, so one damaged copy
+   * is repaired on recovery. Default false (format 1, the log framing). Recovery reads both
+   * formats whatever this says; the manifest written at open takes this option's format.
+   */
+  manifestHardening?: boolean
 }
 
 /** What recovery found in the manifest. */
 export interface ManifestRecoveryReport {
   manifestFileName: string
+  /** Format version of the manifest that was read: 1 plain, 3 hardened. */
+  formatVersion: number
   /** Edit records replayed, the snapshot included. */
   editCount: number
   /** Bytes of a torn last record that were ignored (0 when clean). */
   tailBytesDropped: number
-  tailReason?: WalTailReason
+  tailReason?: ManifestTailReason
+  /**
+   * Damaged copies (file header or record) that were replaced by their intact mirror; only a
+   * hardened manifest has mirrors. Recovery then writes a new, clean manifest (unless read-only).
+   */
+  repairedCopyCount: number
 }
 
 /** The version and the counters that change with it. */
@@ -90,9 +106,10 @@ export class VersionSet {
   readonly #directory: string
   readonly #rotateSizeBytes: number
   readonly #readOnly: boolean
+  readonly #hardened: boolean
   #state: VersionState
   #nextFileNumber: number
-  #manifest: WalWriter | null = null
+  #manifest: ManifestWriter | null = null
   #manifestFileNumber = 0
   #queue: Promise<unknown> = Promise.resolve()
   #failure: StrataError | null = null
@@ -107,6 +124,7 @@ export class VersionSet {
     this.#nextFileNumber = state.nextFileNumber
     this.#rotateSizeBytes = options.manifestRotateSizeBytes ?? MANIFEST_ROTATE_SIZE_BYTES
     this.#readOnly = options.readOnly ?? false
+    this.#hardened = options.manifestHardening ?? false
   }
 
   /** True when `directory` holds a CURRENT file (a database to recover). */
@@ -134,10 +152,12 @@ export class VersionSet {
   /**
    * Rebuilds the version set from CURRENT → MANIFEST-<n>, then (unless read-only) starts a new
    * manifest holding a snapshot and removes the old one. A torn last manifest record is
-   * ignored and reported in `recoveryReport`.
+   * ignored, and a damaged copy in a hardened manifest repaired; both are reported in
+   * `recoveryReport`. A complete but damaged record is never dropped (manifest.md §5).
    * @throws {StrataError} `NOT_FOUND` when the directory holds no database at all;
    * `CORRUPTION` (details fileName) when CURRENT is missing while data files exist, CURRENT is
-   * malformed or names a missing manifest, or a manifest record is damaged or does not apply;
+   * malformed or names a missing manifest, a manifest record is damaged (both copies, when
+   * hardened) or does not apply;
    * `UNSUPPORTED_FORMAT_VERSION`; `IO_ERROR`.
    */
   static async recover(vfs: Vfs, directory: string, options: VersionSetOptions = {}): Promise<VersionSet> {
@@ -149,18 +169,18 @@ export class VersionSet {
         details: { fileName: manifestPath },
       })
     }
-    const { payloads, report } = await readWal(vfs, manifestPath, {
-      kind: 'manifest', onTornTail: 'report', expectedLogNumber: manifestNumber,
-    })
+    const { payloads, ...read } = await readManifest(vfs, manifestPath, manifestNumber)
     const state = replayEdits(payloads, manifestPath)
     state.nextFileNumber = Math.max(state.nextFileNumber, manifestNumber + 1, highestFileNumberOnDisk(vfs, directory) + 1)
     const set = new VersionSet(vfs, directory, state, options)
     set.#manifestFileNumber = manifestNumber
     set.recoveryReport = {
       manifestFileName: manifestPath,
+      formatVersion: read.formatVersion,
       editCount: payloads.length,
-      tailBytesDropped: report.tailBytesDropped,
-      ...(report.tailReason === undefined ? {} : { tailReason: report.tailReason }),
+      tailBytesDropped: read.tailBytesDropped,
+      ...(read.tailReason === undefined ? {} : { tailReason: read.tailReason }),
+      repairedCopyCount: read.repairedCopyCount,
     }
     if (!set.#readOnly) {
       vfs.remove(path.join(directory, CURRENT_TEMP_FILE_NAME))
@@ -262,7 +282,7 @@ export class VersionSet {
       nextFileNumber: this.#nextFileNumber,
     }
     const manifestPath = path.join(this.#directory, manifestFileName(fileNumber))
-    const manifest = WalWriter.create(this.#vfs, manifestPath, fileNumber, { kind: 'manifest' })
+    const manifest = createManifestWriter(this.#vfs, manifestPath, fileNumber, { hardened: this.#hardened })
     try {
       manifest.add(encodeVersionEdit(snapshot))
       await manifest.sync() // also syncs the directory, so the name is durable before CURRENT
