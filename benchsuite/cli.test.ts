@@ -5,7 +5,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { main } from './cli.ts'
+import { main, suiteLabel } from './cli.ts'
+import { overallProgress } from './runner/run.ts'
+import { SUITES } from './suites.ts'
 import { readResultFile } from './result/validate.ts'
 
 describe('strata bench', () => {
@@ -22,10 +24,10 @@ describe('strata bench', () => {
       assert.deepEqual(result.workloads.map((w) => w.workload), ['fillrandom', 'readrandom', 'multiget', 'readseq', 'ycsb-a'])
       const ran = result.workloads[0].engines.map((e) => e.engine)
       assert.ok(ran.length >= 1, 'at least one peer ran')
-      for (const workload of result.workloads) for (const engine of workload.engines) assert.ok(engine.opsPerSecond > 0)
+      for (const workload of result.workloads) for (const engine of workload.engines) assert.ok(engine.opsPerSecond > 0, `${workload.workload} × ${engine.engine}: ${engine.opsPerSecond} ops/s`)
       const bigger = JSON.parse(fs.readFileSync(path.join(out, 'dashboard-bigger.json'), 'utf8'))
       assert.ok(bigger.length >= ran.length && bigger.every((e: { unit: string }) => e.unit === 'ops/s'))
-      assert.ok(status === 0 || result.workloads.some((w) => w.skipped?.some((s) => s.reason.startsWith('failed'))))
+      assert.ok(status === 0 || result.workloads.some((w) => w.skipped?.some((s) => s.reason.startsWith('failed'))), `status ${status}`)
     } finally {
       fs.rmSync(out, { recursive: true, force: true })
     }
@@ -38,5 +40,26 @@ describe('strata bench', () => {
     assert.equal(await main(['run', '--preset', 'turbo']), 2)
     assert.equal(await main(['run', '--value-size', 'huge']), 2)
     assert.equal(await main(['run', '--bogus']), 2)
+    assert.equal(await main(['run', '--suite', 'huge']), 2)
+    assert.equal(await main(['run', '--duration', 'soon']), 2)
+    assert.equal(await main(['run', '--compression', 'zstd:99']), 2)
+    assert.equal(await main(['run', '--cache', 'hot']), 2)
+    assert.equal(await main(['run', '--baseline', 'nosuchdb']), 2)
+    assert.equal(await main(['run', '--engines', 'strata,lmdb', '--baseline', 'rocksdb-native']), 2)
+  })
+
+  test('a run keeps its suite name only with the suite\'s workloads, sizes and repetitions', () => {
+    const standard = SUITES.standard
+    const run = { workloads: standard.workloads, parameters: standard.parameters, repetitions: standard.repetitions, warmupRepetitions: standard.warmupRepetitions }
+    assert.equal(suiteLabel(standard, run), 'standard')
+    assert.equal(suiteLabel(standard, { ...run, parameters: { ...standard.parameters, seed: 7 } }), 'standard')
+    assert.equal(suiteLabel(standard, { ...run, parameters: { ...standard.parameters, operationCount: 5 } }), 'custom')
+    assert.equal(suiteLabel(standard, { ...run, workloads: ['readrandom'] }), 'custom')
+    assert.equal(suiteLabel(standard, { ...run, repetitions: 1 }), 'custom')
+  })
+
+  test('overall progress names the engine run, the elapsed time and an ETA', () => {
+    assert.equal(overallProgress(0, 8, 0), '(engine run 1 of 8, 0 min elapsed, ETA ?)')
+    assert.equal(overallProgress(2, 8, 120_000), '(engine run 3 of 8, 2 min elapsed, ETA 6 min)')
   })
 })

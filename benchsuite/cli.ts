@@ -16,6 +16,7 @@ import { collectProvenance } from './result/provenance.ts'
 import type { ResultFile } from './result/schema.ts'
 import { runPlan } from './runner/run.ts'
 import { SUITES } from './suites.ts'
+import type { Suite } from './suites.ts'
 import { describeParameters } from './workloads/parameters.ts'
 import type { WorkloadParameters } from './workloads/parameters.ts'
 import { WORKLOAD_NAMES } from './workloads/registry.ts'
@@ -31,7 +32,8 @@ Options:
   --engines a,b                 engines to run (default: all; unavailable ones are skipped)
   --workloads x,y               workloads to run (default: the suite's)
   --preset p                    ${PRESET_NAMES.join(' | ')} (default rocksdb-parity, or LSM_BENCH_PRESET)
-  --baseline engine             engine ratios are computed against (default rocksdb-native)
+  --baseline engine             engine ratios are computed against (one of --engines; default
+                                rocksdb-native when it runs, else the first engine)
   --out dir                     where result files go (default bench-results)
   --seed n                      seed of every generator (default 42)
   --keys n  --ops n             key count / measured operation count
@@ -40,7 +42,9 @@ Options:
   --value-content spec          random | repeated | compressible[:R] | text | json
   --key-order spec              sequential | permutation | uniform | zipfian[:theta] | latest[:theta]
   --batch-size n                writes per batch and keys per multiget
-  --clients n                   concurrent clients
+  --clients n                   concurrent clients (readers; batches in flight for measured writes)
+  --duration seconds            stop a measured phase this long after it starts (0: none; not fills,
+                                readseq or compaction), like db_bench --duration
   --sync                        fsync every write batch
   --compression c               none | zstd:LEVEL (Strata only; peers keep their baseline)
   --cache warm|cold             warm-up reads, or close and reopen after loading
@@ -88,7 +92,7 @@ function parseRunArguments(argv: string[]) {
       suite: { type: 'string' }, engines: { type: 'string' }, workloads: { type: 'string' }, preset: { type: 'string' },
       baseline: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, keys: { type: 'string' }, ops: { type: 'string' },
       'key-size': { type: 'string' }, 'value-size': { type: 'string' }, 'value-content': { type: 'string' }, 'key-order': { type: 'string' },
-      'batch-size': { type: 'string' }, clients: { type: 'string' }, sync: { type: 'boolean' }, compression: { type: 'string' },
+      'batch-size': { type: 'string' }, clients: { type: 'string' }, duration: { type: 'string' }, sync: { type: 'boolean' }, compression: { type: 'string' },
       cache: { type: 'string' }, 'min-blob-size': { type: 'string' }, repetitions: { type: 'string' }, warmup: { type: 'string' },
       isolation: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
@@ -115,6 +119,7 @@ function buildParameters(values: RunArguments, base: WorkloadParameters): Worklo
     keyOrder: parse('--key-order', values['key-order'], parseKeyOrder) ?? base.keyOrder,
     batchSize: integer(values['batch-size'], '--batch-size', 1) ?? base.batchSize,
     clients: integer(values.clients, '--clients', 1) ?? base.clients,
+    durationSeconds: integer(values.duration, '--duration', 0) ?? base.durationSeconds,
     sync: values.sync ?? base.sync,
     compression: compression(values.compression) ?? base.compression,
     cache: (values.cache as 'warm' | 'cold' | undefined) ?? base.cache,
@@ -133,7 +138,8 @@ async function run(argv: string[]): Promise<number> {
   const workloads = list(values.workloads, WORKLOAD_NAMES, 'workload') ?? suite.workloads
   if (values.isolation !== undefined && values.isolation !== 'process' && values.isolation !== 'none') throw new UsageError(`--isolation must be process or none, got '${values.isolation}'`)
   const baselineEngine = values.baseline ?? (requested.includes('rocksdb-native') ? 'rocksdb-native' : requested[0])
-  if (!ENGINE_NAMES.includes(baselineEngine)) throw new UsageError(`unknown baseline engine '${baselineEngine}'`)
+  if (!ENGINE_NAMES.includes(baselineEngine)) throw new UsageError(`unknown baseline engine '${baselineEngine}'; known: ${ENGINE_NAMES.join(', ')}`)
+  if (!requested.includes(baselineEngine)) throw new UsageError(`baseline engine '${baselineEngine}' is not among --engines (${requested.join(', ')})`)
   const outDirectory = path.resolve(values.out ?? 'bench-results')
   const log = (line: string): void => { process.stderr.write(`${line}\n`) }
 
@@ -147,17 +153,17 @@ async function run(argv: string[]): Promise<number> {
     else { unavailable.push({ engine: name, reason: availability.reason }); log(`skipping engine ${name}: ${availability.reason}`) }
   }
   if (engines.length === 0) { log('no requested engine is available: nothing to run'); return 1 }
+  const repetitions = integer(values.repetitions, '--repetitions', 1) ?? suite.repetitions
+  const warmupRepetitions = integer(values.warmup, '--warmup', 0) ?? suite.warmupRepetitions
   const measurements = await runPlan({
-    engines, workloads, parameters, preset: preset.name,
-    repetitions: integer(values.repetitions, '--repetitions', 1) ?? suite.repetitions,
-    warmupRepetitions: integer(values.warmup, '--warmup', 0) ?? suite.warmupRepetitions,
+    engines, workloads, parameters, preset: preset.name, repetitions, warmupRepetitions,
     isolation: (values.isolation as 'process' | 'none' | undefined) ?? 'process',
     dataRoot: path.resolve(values['data-dir'] ?? path.join(outDirectory, 'data')),
     log,
   })
   const runOptions = { preset, compression: parameters.compression, sync: parameters.sync, minBlobSizeBytes: parameters.minBlobSizeBytes }
   const result = buildResultFile({
-    provenance: collectProvenance({ preset: preset.name, suite: values.workloads === undefined && values.keys === undefined ? suite.name : 'custom', seed: parameters.seed }),
+    provenance: collectProvenance({ preset: preset.name, suite: suiteLabel(suite, { workloads, parameters, repetitions, warmupRepetitions }), seed: parameters.seed }),
     measurements, parameters: describeParameters(parameters), runOptions, baselineEngine, unavailable,
   })
   const written = writeOutputs(result, outDirectory)
@@ -165,6 +171,17 @@ async function run(argv: string[]): Promise<number> {
   log(`wrote ${written.join(', ')}`)
   const failures = result.workloads.flatMap((w) => (w.skipped ?? []).filter((s) => s.reason.startsWith('failed')))
   return failures.length > 0 ? 1 : 0
+}
+
+/**
+ * The suite's name when the run used its workloads, sizes and repetitions (seed and engines may
+ * differ), else 'custom': a result labelled 'standard' is comparable with any other 'standard'.
+ */
+export function suiteLabel(suite: Suite, run: { workloads: readonly string[]; parameters: WorkloadParameters; repetitions: number; warmupRepetitions: number }): string {
+  const withoutSeed = (p: WorkloadParameters): string => JSON.stringify({ ...describeParameters(p), seed: 0 })
+  const same = run.workloads.join() === suite.workloads.join() && withoutSeed(run.parameters) === withoutSeed(suite.parameters) &&
+    run.repetitions === suite.repetitions && run.warmupRepetitions === suite.warmupRepetitions
+  return same ? suite.name : 'custom'
 }
 
 function writeOutputs(result: ResultFile, outDirectory: string): string[] {

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { describe, test } from 'node:test'
 import { encodeKey } from '../../datasets/mod.ts'
 import { PRESETS } from '../presets.ts'
-import { parityDifferences } from './effective-options.ts'
+import { PARITY_FIELDS, parityDifferences } from './effective-options.ts'
 import { ENGINES } from './registry.ts'
 
 const runOptions = { preset: PRESETS['rocksdb-parity'], compression: { codec: 'preset' as const }, sync: false, minBlobSizeBytes: 1024 }
@@ -49,7 +49,7 @@ describe('engine adapters', () => {
         await session.compact?.()
         assert.equal((await session.scan({ gte: encodeKey(40, 16) }, 100)).count, 10)
         const options = adapter.effectiveOptions(runOptions)
-        for (const field of ['codec', 'bloomBitsPerKey', 'blockCacheBytes', 'wal', 'sync']) assert.ok(field in options, `${adapter.name} reports ${field}`)
+        for (const field of PARITY_FIELDS) assert.ok(field in options, `${adapter.name} reports ${field}`)
       } finally {
         await session.close()
         fs.rmSync(directory, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 })
@@ -60,9 +60,12 @@ describe('engine adapters', () => {
 
 describe('parityDifferences()', () => {
   test('names every differing or unknown field and is empty only at parity', () => {
-    const base = { codec: 'none', codecLevel: 0, bloomBitsPerKey: 10, blockCacheBytes: 1, wal: 'on', sync: false }
+    const base = { codec: 'none', codecLevel: 0, bloomBitsPerKey: 10, blockCacheBytes: 1, wal: 'on', sync: false, kvSeparationMinBytes: 0 }
     assert.deepEqual(parityDifferences({ ...base }, base), [])
     assert.deepEqual(parityDifferences({ ...base, codec: 'zstd' }, base), ['codec: zstd vs none'])
     assert.match(parityDifferences({ ...base, blockCacheBytes: 'unknown' }, base)[0], /not known on both sides/)
+    assert.deepEqual(parityDifferences({ ...base, kvSeparationMinBytes: 1024 }, base), ['kvSeparationMinBytes: 1024 vs 0'])
+    const { kvSeparationMinBytes: _omitted, ...silent } = base
+    assert.match(parityDifferences(silent, base)[0], /^kvSeparationMinBytes: unknown vs 0 \(not known on both sides\)/)
   })
 })

@@ -65,6 +65,7 @@ export const classicLevelAdapter: EngineAdapter = {
       blockCacheBytes: 8 * 1024 * 1024,
       wal: 'on',
       sync: options.sync,
+      kvSeparationMinBytes: 0,
       writeBufferBytes: 4 * 1024 * 1024,
       maxFileBytes: 2 * 1024 * 1024,
     }

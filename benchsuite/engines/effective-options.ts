@@ -5,8 +5,12 @@
  */
 import type { EffectiveOptions } from './adapter.ts'
 
-/** codec, its level, bloom bits per key, block cache bytes, WAL (incl. its compression), sync. */
-export const PARITY_FIELDS = ['codec', 'codecLevel', 'bloomBitsPerKey', 'blockCacheBytes', 'wal', 'sync'] as const
+/**
+ * codec, its level, bloom bits per key, block cache bytes, WAL (incl. its compression), sync, and
+ * KV separation as the smallest value moved out of the tree (0: off), since a blob store against a
+ * plain LSM tree is not a like-for-like pair whatever else matches.
+ */
+export const PARITY_FIELDS = ['codec', 'codecLevel', 'bloomBitsPerKey', 'blockCacheBytes', 'wal', 'sync', 'kvSeparationMinBytes'] as const
 
 /** Human-readable differences between `engine` and `baseline`; empty means parity. */
 export function parityDifferences(engine: EffectiveOptions, baseline: EffectiveOptions): string[] {

@@ -71,6 +71,7 @@ export const lmdbAdapter: EngineAdapter = {
       blockCacheBytes: 'n/a (mmap, OS page cache)',
       wal: 'none (copy-on-write B+tree)',
       sync: false,
+      kvSeparationMinBytes: 0,
       pageSizeBytes: 4096,
       syncRequested: options.sync,
     }

@@ -72,6 +72,7 @@ export const nxteditionRocksdbAdapter: EngineAdapter = {
       blockCacheBytes: 8 * 1024 * 1024,
       wal: 'on+zstd',
       sync: options.sync,
+      kvSeparationMinBytes: 0,
       blockCacheKind: 'HyperClockCache',
       maxBackgroundJobs: Math.max(1, Math.floor(os.cpus().length / 2)),
     }

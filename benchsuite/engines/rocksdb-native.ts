@@ -4,7 +4,8 @@
  * in; 32 MiB LRU block cache, not settable from JS; bloom 10 bits; 64 MiB write buffer ×2;
  * 6 background jobs), writes through `db.write({capacity})` + `tryPut` + `flush()`, gets through
  * read batches, scans through the default iterator (8 entries per native call). The `-blob`
- * variant turns BlobDB on: enableBlobFiles, minBlobSize 1024, blobFileSize 256 MiB, blob GC on.
+ * variant turns BlobDB on: enableBlobFiles, minBlobSize = the run's KV-separation threshold (default
+ * 1024, the same as blobtree's), blobFileSize 256 MiB, blob GC on.
  */
 import { createRequire } from 'node:module'
 import type { Availability, EffectiveOptions, EngineAdapter, EngineRunOptions, EngineSession, ScanRange, WriteEntry } from './adapter.ts'
@@ -12,7 +13,8 @@ import { reasonOf, ScanTally } from './adapter.ts'
 import { packageVersion } from './package-version.ts'
 
 const require = createRequire(import.meta.url)
-const BLOB_OPTIONS = { enableBlobFiles: true, minBlobSize: 1024, blobFileSize: 256 * 1024 * 1024, enableBlobGarbageCollection: true }
+/** BlobDB settings; minBlobSize comes from the run (`--min-blob-size`, default 1024), like blobtree's threshold. */
+const BLOB_OPTIONS = { enableBlobFiles: true, blobFileSize: 256 * 1024 * 1024, enableBlobGarbageCollection: true }
 
 interface RocksBatch { tryPut(k: Uint8Array, v: Uint8Array): void; tryDelete(k: Uint8Array): void; get(k: Uint8Array): Promise<Buffer | null>; flush(): Promise<void>; tryFlush(): void }
 interface RocksDb {
@@ -46,10 +48,10 @@ function createRocksNativeAdapter(name: string, blob: boolean): EngineAdapter {
       const loaded = loadRocks()
       return 'reason' in loaded ? { available: false, reason: loaded.reason } : { available: true, version: loaded.version }
     },
-    async open(directory: string): Promise<EngineSession> {
+    async open(directory: string, options: EngineRunOptions): Promise<EngineSession> {
       const loaded = loadRocks()
       if ('reason' in loaded) throw new Error(loaded.reason)
-      const db = new loaded.RocksDB(directory, blob ? { ...BLOB_OPTIONS } : {})
+      const db = new loaded.RocksDB(directory, blob ? { ...BLOB_OPTIONS, minBlobSize: options.minBlobSizeBytes } : {})
       await db.ready()
       return {
         async putBatch(entries: readonly WriteEntry[]) {
@@ -91,8 +93,7 @@ function createRocksNativeAdapter(name: string, blob: boolean): EngineAdapter {
         sync: false,
         writeBufferBytes: 64 * 1024 * 1024,
         maxBackgroundJobs: 6,
-        blobFiles: blob,
-        minBlobSizeBytes: blob ? BLOB_OPTIONS.minBlobSize : 0,
+        kvSeparationMinBytes: blob ? options.minBlobSizeBytes : 0,
         blobFileSizeBytes: blob ? BLOB_OPTIONS.blobFileSize : 0,
         syncRequested: options.sync,
       }

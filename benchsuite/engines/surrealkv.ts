@@ -118,7 +118,8 @@ export const surrealkvAdapter: EngineAdapter = {
       blockCacheBytes: 'unknown',
       wal: 'on',
       sync: false,
-      valueLog: 'on, values ≥ 4 KiB (SurrealDB default)',
+      // SurrealDB's default value-log threshold (peer-baseline.md, from its source config).
+      kvSeparationMinBytes: 4096,
       syncData: 'never',
       syncRequested: options.sync,
     }

@@ -59,7 +59,14 @@ export async function runCell(spec: CellSpec): Promise<CellMeasurement> {
     if (unsupported !== undefined) return { status: 'skipped', reason: unsupported }
     const dataset = new Dataset(spec.parameters, spec.workload.name)
     if (spec.workload.needsLoad) {
-      await writeAllKeys(session, dataset, { kind: 'permutation' }, undefined)
+      // Timed into a throwaway meter only so the terminal shows the load's progress.
+      const loadMeter = new OperationMeter(spec.parameters.keyCount)
+      const progress = startProgress(spec, 'loading', loadMeter)
+      try {
+        await writeAllKeys(session, dataset, { kind: 'permutation' }, loadMeter)
+      } finally {
+        clearInterval(progress)
+      }
       if (spec.parameters.cache === 'cold') {
         await session.close()
         session = await spec.adapter.open(directory, spec.runOptions)
@@ -83,31 +90,32 @@ async function warmUp(session: EngineSession, dataset: Dataset): Promise<void> {
 }
 
 async function measure(spec: CellSpec, session: EngineSession, dataset: Dataset, directory: string): Promise<CellMeasurement> {
-  const meter = new OperationMeter(spec.workload.plannedOperations({ parameters: spec.parameters }))
-  const progress = startProgress(spec, meter)
+  const meter = new OperationMeter(spec.workload.plannedOperations({ parameters: spec.parameters }), spec.parameters.durationSeconds, () => dataset.generationMs)
+  const progress = startProgress(spec, 'measuring', meter)
   const rss = new RssSampler()
   rss.start()
   const ioBefore = readIoCounters()
-  const directoryBytesBefore = directorySize(directory).apparentBytes
+  const dataBytesBefore = directorySize(directory).dataBytes
   const cpuBefore = process.cpuUsage()
-  const startMs = performance.now()
-  const generationMsBefore = dataset.generationMs
   let outcome
   try {
     outcome = await spec.workload.run({ session, dataset, meter, parameters: spec.parameters })
   } finally {
     clearInterval(progress)
   }
-  // Value generation is the harness's work, identical for every engine: not the engine's time.
-  const seconds = (performance.now() - startMs - (dataset.generationMs - generationMsBefore)) / 1000
+  // The span of the timed operations (not the workload's planning or its check afterwards), less
+  // value generation within it: the harness's work, identical for every engine, is not the engine's time.
+  const seconds = meter.spanMs / 1000
   const cpu = process.cpuUsage(cpuBefore)
   const io = ioDelta(ioBefore, readIoCounters())
   const peakRssBytes = rss.stop()
-  const directoryBytes = directorySize(directory).apparentBytes
+  const after = directorySize(directory)
+  const directoryBytes = after.apparentBytes
   // Writes through a memory map (lmdb) dirty pages the kernel writes back later, unseen by
-  // /proc/self/io: the directory's growth is a lower bound on what any engine wrote, so the
-  // larger of the two counts (lmdb showed write amplification 0.00 before).
-  const diskBytesWritten = Math.max(io.writeBytes, directoryBytes - directoryBytesBefore)
+  // /proc/self/io: the growth of the data the directory holds is a lower bound on what any engine
+  // wrote, so the larger of the two counts (lmdb showed write amplification 0.00 before). Data
+  // bytes, not apparent sizes: a file extended by ftruncate (sparse) holds no written bytes.
+  const diskBytesWritten = diskBytesWrittenEstimate(io.writeBytes, dataBytesBefore, after.dataBytes)
   if (!outcome.check.ok) return { status: 'failed', reason: `result check failed: ${outcome.check.message}` }
   return {
     status: 'ok',
@@ -127,13 +135,21 @@ async function measure(spec: CellSpec, session: EngineSession, dataset: Dataset,
   }
 }
 
-function startProgress(spec: CellSpec, meter: OperationMeter): NodeJS.Timeout {
+/**
+ * Bytes an engine wrote during a phase, measured the same way for every engine: the larger of
+ * the /proc/self/io `write_bytes` delta and the growth of the data its directory holds.
+ */
+export function diskBytesWrittenEstimate(ioWriteBytes: number, dataBytesBefore: number, dataBytesAfter: number): number {
+  return Math.max(ioWriteBytes, dataBytesAfter - dataBytesBefore, 0)
+}
+
+function startProgress(spec: CellSpec, phase: string, meter: OperationMeter): NodeJS.Timeout {
   const startMs = performance.now()
   const timer = setInterval(() => {
-    const fraction = meter.total > 0 ? Math.min(1, meter.done / meter.total) : 0
+    const fraction = meter.fractionDone()
     const elapsedS = (performance.now() - startMs) / 1000
     const eta = fraction > 0 ? `${Math.round(elapsedS / fraction - elapsedS)} s` : '?'
-    process.stderr.write(`  ${spec.workload.name} × ${spec.adapter.name} (${spec.label}): ${(fraction * 100).toFixed(0)}% done, ETA ${eta}\n`)
+    process.stderr.write(`  ${spec.workload.name} × ${spec.adapter.name} (${spec.label}), ${phase}: ${(fraction * 100).toFixed(0)}% done, ETA ${eta}\n`)
   }, PROGRESS_INTERVAL_MS)
   timer.unref()
   return timer

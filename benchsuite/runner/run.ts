@@ -69,11 +69,15 @@ export async function runPlan(plan: RunPlan): Promise<RunMeasurements> {
   }
   fs.mkdirSync(plan.dataRoot, { recursive: true })
   const totalRepetitions = plan.warmupRepetitions + plan.repetitions
+  const startMs = performance.now()
+  const runsTotal = totalRepetitions * plan.engines.length
+  let runsDone = 0
   for (let repetition = 0; repetition < totalRepetitions; repetition++) {
     const warmup = repetition < plan.warmupRepetitions
     const label = warmup ? `warm-up ${repetition + 1}/${plan.warmupRepetitions}` : `rep ${repetition - plan.warmupRepetitions + 1}/${plan.repetitions}`
     for (const engine of plan.engines) {
-      plan.log(`[${label}] ${engine}: ${plan.workloads.join(', ')}`)
+      plan.log(`[${label}] ${engine}: ${plan.workloads.join(', ')} ${overallProgress(runsDone, runsTotal, performance.now() - startMs)}`)
+      runsDone++
       const spec: WorkerSpec = { engine, workloads: plan.workloads, parameters: plan.parameters, preset: plan.preset, dataRoot: plan.dataRoot, label }
       const cells = plan.isolation === 'process' ? runInChild(spec) : await runEngineCells(spec)
       if (warmup) continue
@@ -85,6 +89,16 @@ export async function runPlan(plan: RunPlan): Promise<RunMeasurements> {
     }
   }
   return measurements
+}
+
+/**
+ * "(engine run 3 of 32, 2 min elapsed, ETA 19 min)": the run as a whole. The ETA assumes the
+ * remaining engine runs take as long as the average so far (engines differ, so it is rough early).
+ */
+export function overallProgress(runsDone: number, runsTotal: number, elapsedMs: number): string {
+  const minutes = (ms: number): string => `${Math.round(ms / 60_000)} min`
+  const eta = runsDone === 0 ? '?' : minutes((elapsedMs / runsDone) * (runsTotal - runsDone))
+  return `(engine run ${runsDone + 1} of ${runsTotal}, ${minutes(elapsedMs)} elapsed, ETA ${eta})`
 }
 
 const WORKER_PATH = fileURLToPath(new URL('./worker.ts', import.meta.url))

@@ -58,23 +58,70 @@ export function valueMatches(value: Uint8Array | undefined, index: number): bool
   return header === undefined || header === index
 }
 
-/** Times operations into one histogram and reports progress. */
+/**
+ * Times operations into one histogram and reports progress. The measured span runs from the start
+ * of the first timed operation to the end of the last, so a workload's planning (drawing keys,
+ * building a YCSB plan) and its result check after the run are not in anyone's ops/s.
+ * With `durationSeconds` > 0 (db_bench's `--duration`) `expired()` turns true that long after the
+ * first operation started; workloads then stop issuing operations and count what they did.
+ * `excludedMs` (a running total, e.g. Dataset.generationMs) is time inside the span that is the
+ * harness's, not the engine's: the span leaves out what it grew by between the first operation's
+ * start and the last one's end.
+ */
 export class OperationMeter {
   readonly histogram = new LatencyHistogram()
   done = 0
   readonly total: number
+  readonly durationSeconds: number
+  readonly #excludedMs: () => number
+  #firstStartMs: number | undefined
+  #lastEndMs: number | undefined
+  #excludedAtFirstStartMs = 0
+  #excludedAtLastEndMs = 0
 
-  constructor(total: number) {
+  constructor(total: number, durationSeconds = 0, excludedMs: () => number = () => 0) {
     this.total = total
+    this.durationSeconds = durationSeconds
+    this.#excludedMs = excludedMs
   }
 
   /** Runs `operation`, records its latency, and counts `count` operations done. */
   async time<T>(operation: () => Promise<T>, count = 1): Promise<T> {
     const start = performance.now()
+    if (this.#firstStartMs === undefined) {
+      this.#firstStartMs = start
+      this.#excludedAtFirstStartMs = this.#excludedMs()
+    }
     const result = await operation()
-    this.histogram.recordNs((performance.now() - start) * 1e6)
+    const end = performance.now()
+    this.histogram.recordNs((end - start) * 1e6)
+    this.#lastEndMs = end
+    this.#excludedAtLastEndMs = this.#excludedMs()
     this.done += count
     return result
+  }
+
+  /** True once the duration limit (if any) has passed since the first operation started. */
+  expired(): boolean {
+    return this.durationSeconds > 0 && this.#firstStartMs !== undefined && performance.now() - this.#firstStartMs >= this.durationSeconds * 1000
+  }
+
+  /** Milliseconds from the first operation's start to the last one's end, less excluded time (0 before any). */
+  get spanMs(): number {
+    if (this.#firstStartMs === undefined || this.#lastEndMs === undefined) return 0
+    return Math.max(0, this.#lastEndMs - this.#firstStartMs - (this.#excludedAtLastEndMs - this.#excludedAtFirstStartMs))
+  }
+
+  /** Milliseconds since the first operation started (for progress), 0 before it. */
+  elapsedMs(): number {
+    return this.#firstStartMs === undefined ? 0 : performance.now() - this.#firstStartMs
+  }
+
+  /** Fraction of the planned work done, counting the duration limit when it comes first. */
+  fractionDone(): number {
+    const byCount = this.total > 0 ? this.done / this.total : 0
+    const byTime = this.durationSeconds > 0 ? this.elapsedMs() / (this.durationSeconds * 1000) : 0
+    return Math.min(1, Math.max(byCount, byTime))
   }
 }
 
@@ -96,14 +143,22 @@ export interface WorkloadOutcome {
   check: { ok: boolean; message: string }
 }
 
+/** A check-message suffix when the duration limit cut the plan short. */
+export function stoppedEarly(done: number, planned: number): string {
+  return done < planned ? ` (duration limit: ${done} of ${planned} planned operations)` : ''
+}
+
 /**
- * Runs `total` operations over `clients` concurrent loops; `operation(i)` gets each index once.
- * Clients share one counter so the same plan is executed whatever the interleaving.
+ * Runs up to `total` operations over `clients` concurrent loops; `operation(i)` gets each index
+ * once, in increasing order of issue (so whatever an operation draws synchronously before its first
+ * await is drawn in index order, whatever the interleaving). Stops issuing once `meter` has
+ * expired. Returns how many operations were issued (all of them completed): a prefix of the plan.
  */
-export async function runClients(clients: number, total: number, operation: (index: number) => Promise<void>): Promise<void> {
+export async function runClients(clients: number, total: number, operation: (index: number) => Promise<void>, meter?: OperationMeter): Promise<number> {
   let next = 0
   const loop = async (): Promise<void> => {
-    for (let index = next++; index < total; index = next++) await operation(index)
+    while (next < total && meter?.expired() !== true) await operation(next++)
   }
   await Promise.all(Array.from({ length: Math.max(1, clients) }, loop))
+  return next
 }

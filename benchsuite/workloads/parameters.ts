@@ -20,8 +20,14 @@ export interface WorkloadParameters {
   batchSize: number
   sync: boolean
   compression: CompressionSetting
-  /** Concurrent async clients issuing operations. */
+  /** Concurrent async clients issuing operations (reads, and batches of the measured writes). */
   clients: number
+  /**
+   * db_bench's `--duration`: a measured phase stops issuing operations this many seconds after
+   * its first one and counts what it did (0: no limit). Applies to the workloads sized by
+   * operationCount; fills, readseq and compaction always do their whole work.
+   */
+  durationSeconds: number
   /** warm: read workloads run a warm-up pass first; cold: the engine is closed and reopened after loading. */
   cache: 'warm' | 'cold'
   /** Fraction of readrandom lookups aimed at keys that were never written. */
@@ -45,6 +51,7 @@ export const DEFAULT_PARAMETERS: WorkloadParameters = {
   sync: false,
   compression: { codec: 'preset' },
   clients: 1,
+  durationSeconds: 0,
   cache: 'warm',
   missRatio: 0.1,
   scanLength: 100,
@@ -67,6 +74,7 @@ export function describeParameters(parameters: WorkloadParameters): Record<strin
     sync: parameters.sync,
     compression: compression.codec === 'zstd' ? `zstd:${compression.level}` : compression.codec,
     clients: parameters.clients,
+    durationSeconds: parameters.durationSeconds,
     cache: parameters.cache,
     missRatio: parameters.missRatio,
     scanLength: parameters.scanLength,

@@ -3,7 +3,7 @@
  * seekrandom, readwhilewriting. Each starts from a loaded store and counts what it found.
  */
 import type { WorkloadContext, WorkloadOutcome } from './context.ts'
-import { runClients, valueMatches } from './context.ts'
+import { runClients, stoppedEarly, valueMatches } from './context.ts'
 import type { Workload } from './workload.ts'
 
 function liveBytes(context: WorkloadContext): number {
@@ -32,7 +32,7 @@ export const readrandom: Workload = {
     let found = 0
     let wrong = 0
     let bytesRead = 0
-    await runClients(parameters.clients, plan.length, async (i) => {
+    const done = await runClients(parameters.clients, plan.length, async (i) => {
       const index = plan[i]
       const value = await meter.time(() => session.get(dataset.key(index)))
       if (value !== undefined) {
@@ -40,13 +40,13 @@ export const readrandom: Workload = {
         bytesRead += value.length
         if (index >= parameters.keyCount || !valueMatches(value, index)) wrong++
       }
-    })
+    }, meter)
     let expected = 0
-    for (const index of plan) if (index < parameters.keyCount) expected++
+    for (const index of plan.subarray(0, done)) if (index < parameters.keyCount) expected++
     const ok = found === expected && wrong === 0
     return {
-      operationCount: plan.length, userBytesWritten: 0, userBytesRead: bytesRead, liveUserBytes: liveBytes(context),
-      check: { ok, message: `${found} of ${plan.length} found (expected ${expected}), ${wrong} wrong values` },
+      operationCount: done, userBytesWritten: 0, userBytesRead: bytesRead, liveUserBytes: liveBytes(context),
+      check: { ok, message: `${found} of ${done} found (expected ${expected}), ${wrong} wrong values${stoppedEarly(done, plan.length)}` },
     }
   },
 }
@@ -63,16 +63,17 @@ export const multiget: Workload = {
     const batchCount = Math.ceil(plan.length / parameters.batchSize)
     let found = 0
     let bytesRead = 0
-    await runClients(parameters.clients, batchCount, async (batch) => {
+    const batchesDone = await runClients(parameters.clients, batchCount, async (batch) => {
       const indices = plan.subarray(batch * parameters.batchSize, (batch + 1) * parameters.batchSize)
       const values = await meter.time(() => session.getMany(Array.from(indices, (i) => dataset.key(i))), indices.length)
       values.forEach((value, position) => {
         if (valueMatches(value, indices[position])) { found++; bytesRead += value!.length }
       })
-    })
+    }, meter)
+    const done = Math.min(plan.length, batchesDone * parameters.batchSize)
     return {
-      operationCount: plan.length, userBytesWritten: 0, userBytesRead: bytesRead, liveUserBytes: liveBytes(context),
-      check: { ok: found === plan.length, message: `${found} of ${plan.length} keys found` },
+      operationCount: done, userBytesWritten: 0, userBytesRead: bytesRead, liveUserBytes: liveBytes(context),
+      check: { ok: found === done, message: `${found} of ${done} keys found${stoppedEarly(done, plan.length)}` },
     }
   },
 }
@@ -105,15 +106,15 @@ export const seekrandom: Workload = {
     const plan = planIndices(context, 'seekrandom', parameters.keyCount, parameters.operationCount)
     let wrong = 0
     let bytesRead = 0
-    await runClients(parameters.clients, plan.length, async (i) => {
+    const done = await runClients(parameters.clients, plan.length, async (i) => {
       const start = plan[i]
       const outcome = await meter.time(() => session.scan({ gte: dataset.key(start) }, parameters.scanLength))
       bytesRead += outcome.bytes
       if (outcome.count !== Math.min(parameters.scanLength, parameters.keyCount - start) || !outcome.ordered) wrong++
-    })
+    }, meter)
     return {
-      operationCount: plan.length, userBytesWritten: 0, userBytesRead: bytesRead, liveUserBytes: liveBytes(context),
-      check: { ok: wrong === 0, message: `${plan.length - wrong} of ${plan.length} scans returned the expected entries in order` },
+      operationCount: done, userBytesWritten: 0, userBytesRead: bytesRead, liveUserBytes: liveBytes(context),
+      check: { ok: wrong === 0, message: `${done - wrong} of ${done} scans returned the expected entries in order${stoppedEarly(done, plan.length)}` },
     }
   },
 }
@@ -140,15 +141,16 @@ export const readwhilewriting: Workload = {
       }
     })()
     let found = 0
-    await runClients(parameters.clients, plan.length, async (i) => {
+    let bytesRead = 0
+    const done = await runClients(parameters.clients, plan.length, async (i) => {
       const value = await meter.time(() => session.get(dataset.key(plan[i])))
-      if (valueMatches(value, plan[i])) found++
-    })
+      if (valueMatches(value, plan[i])) { found++; bytesRead += value!.length }
+    }, meter)
     readersDone = true
     await writer
     return {
-      operationCount: plan.length, userBytesWritten, userBytesRead: 0, liveUserBytes: liveBytes(context),
-      check: { ok: found === plan.length, message: `${found} of ${plan.length} reads found their key while writing` },
+      operationCount: done, userBytesWritten, userBytesRead: bytesRead, liveUserBytes: liveBytes(context),
+      check: { ok: found === done, message: `${found} of ${done} reads found their key while writing${stoppedEarly(done, plan.length)}` },
     }
   },
 }

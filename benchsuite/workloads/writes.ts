@@ -5,28 +5,34 @@
 import type { KeyOrderSpec } from '../../datasets/mod.ts'
 import type { EngineSession, WriteEntry } from '../engines/adapter.ts'
 import type { Dataset, WorkloadContext, WorkloadOutcome } from './context.ts'
-import { OperationMeter, valueMatches } from './context.ts'
+import { OperationMeter, runClients, stoppedEarly, valueMatches } from './context.ts'
 import type { Workload } from './workload.ts'
 
 /** Keys checked after a write workload: enough to catch a lost batch, cheap at any size. */
 const VERIFY_SAMPLE_COUNT = 200
 
-/** Writes every key 0..keyCount-1 once, in `order`, in batches. Returns user bytes written. */
-export async function writeAllKeys(session: EngineSession, dataset: Dataset, order: KeyOrderSpec, meter: OperationMeter | undefined, version = 0): Promise<number> {
+/**
+ * Writes every key 0..keyCount-1 once, in `order`, in batches; with a meter, `clients` batches are
+ * in flight at once (each batch's entries are drawn in batch order either way). Returns user bytes
+ * written.
+ */
+export async function writeAllKeys(session: EngineSession, dataset: Dataset, order: KeyOrderSpec, meter: OperationMeter | undefined, version = 0, clients = 1): Promise<number> {
   const { keyCount, batchSize } = dataset.parameters
   const chooser = dataset.chooser(order, keyCount, `write-all:${version}`)
   const sizer = dataset.sizer(`write-all:${version}`)
   let userBytes = 0
-  for (let written = 0; written < keyCount; ) {
+  const batchCount = Math.ceil(keyCount / batchSize)
+  await runClients(meter === undefined ? 1 : clients, batchCount, async (batch) => {
     const entries: WriteEntry[] = []
-    for (; entries.length < batchSize && written < keyCount; written++) {
+    const end = Math.min(keyCount, (batch + 1) * batchSize)
+    for (let written = batch * batchSize; written < end; written++) {
       const entry = dataset.entry(chooser.next(), sizer.next(), version)
       userBytes += entry.key.length + entry.value.length
       entries.push(entry)
     }
     if (meter === undefined) await session.putBatch(entries)
     else await meter.time(() => session.putBatch(entries), entries.length)
-  }
+  })
   return userBytes
 }
 
@@ -52,8 +58,8 @@ function fill(name: string, order: KeyOrderSpec, summary: string): Workload {
     needsLoad: false,
     readsData: false,
     plannedOperations: ({ parameters }) => parameters.keyCount,
-    async run({ session, dataset, meter }: WorkloadContext): Promise<WorkloadOutcome> {
-      const userBytes = await writeAllKeys(session, dataset, order, meter)
+    async run({ session, dataset, meter, parameters }: WorkloadContext): Promise<WorkloadOutcome> {
+      const userBytes = await writeAllKeys(session, dataset, order, meter, 0, parameters.clients)
       const check = await verifySample(session, dataset, () => true)
       return { operationCount: dataset.parameters.keyCount, userBytesWritten: userBytes, userBytesRead: 0, liveUserBytes: userBytes, check }
     },
@@ -73,18 +79,22 @@ export const overwrite: Workload = {
     const chooser = dataset.chooser(parameters.keyOrder ?? { kind: 'uniform' }, parameters.keyCount, 'overwrite')
     const sizer = dataset.sizer('overwrite')
     let userBytes = 0
-    for (let done = 0; done < parameters.operationCount; ) {
+    const total = parameters.operationCount
+    const batchesDone = await runClients(parameters.clients, Math.ceil(total / parameters.batchSize), async (batch) => {
       const entries: WriteEntry[] = []
-      for (; entries.length < parameters.batchSize && done < parameters.operationCount; done++) {
+      const end = Math.min(total, (batch + 1) * parameters.batchSize)
+      for (let done = batch * parameters.batchSize; done < end; done++) {
         const entry = dataset.entry(chooser.next(), sizer.next(), 1)
         userBytes += entry.key.length + entry.value.length
         entries.push(entry)
       }
       await meter.time(() => session.putBatch(entries), entries.length)
-    }
-    const check = await verifySample(session, dataset, () => true)
+    }, meter)
+    const done = Math.min(total, batchesDone * parameters.batchSize)
+    const sample = await verifySample(session, dataset, () => true)
+    const check = { ok: sample.ok, message: `${sample.message}${stoppedEarly(done, total)}` }
     const liveBytes = parameters.keyCount * (parameters.keySizeBytes + dataset.sizer('live').meanBytes)
-    return { operationCount: parameters.operationCount, userBytesWritten: userBytes, userBytesRead: 0, liveUserBytes: liveBytes, check }
+    return { operationCount: done, userBytesWritten: userBytes, userBytesRead: 0, liveUserBytes: liveBytes, check }
   },
 }
 
@@ -98,18 +108,21 @@ export const deleterandom: Workload = {
     const total = Math.min(parameters.operationCount, parameters.keyCount)
     const chooser = dataset.chooser({ kind: 'permutation' }, parameters.keyCount, 'delete')
     const deleted = new Set<number>()
-    for (let done = 0; done < total; ) {
+    const batchesDone = await runClients(parameters.clients, Math.ceil(total / parameters.batchSize), async (batch) => {
       const keys: Uint8Array[] = []
-      for (; keys.length < parameters.batchSize && done < total; done++) {
+      const end = Math.min(total, (batch + 1) * parameters.batchSize)
+      for (let done = batch * parameters.batchSize; done < end; done++) {
         const index = chooser.next()
         deleted.add(index)
         keys.push(dataset.key(index))
       }
       await meter.time(() => session.deleteBatch(keys), keys.length)
-    }
-    const check = await verifySample(session, dataset, (index) => !deleted.has(index))
-    const liveBytes = (parameters.keyCount - total) * (parameters.keySizeBytes + dataset.sizer('live').meanBytes)
-    return { operationCount: total, userBytesWritten: total * parameters.keySizeBytes, userBytesRead: 0, liveUserBytes: liveBytes, check }
+    }, meter)
+    const done = Math.min(total, batchesDone * parameters.batchSize)
+    const sample = await verifySample(session, dataset, (index) => !deleted.has(index))
+    const check = { ok: sample.ok, message: `${sample.message}${stoppedEarly(done, total)}` }
+    const liveBytes = (parameters.keyCount - done) * (parameters.keySizeBytes + dataset.sizer('live').meanBytes)
+    return { operationCount: done, userBytesWritten: done * parameters.keySizeBytes, userBytesRead: 0, liveUserBytes: liveBytes, check }
   },
 }
 

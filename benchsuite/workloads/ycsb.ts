@@ -2,13 +2,14 @@
  * YCSB core workloads A–F (Cooper et al., SoCC 2010; YCSB's workloads/workload[a-f] files):
  * A 50% read / 50% update, zipfian; B 95/5, zipfian; C 100% read, zipfian; D 95% read / 5% insert,
  * latest; E 95% scan (length uniform 1..scanLength) / 5% insert, zipfian; F 50% read / 50%
- * read-modify-write, zipfian. The operation plan (kinds, keys, sizes) is drawn before the clock
- * starts, so every engine executes the same operations whatever the client interleaving.
+ * read-modify-write, zipfian. The operation plan (kinds, keys, sizes) is drawn before the first
+ * timed operation, so every engine executes the same operations whatever the client interleaving
+ * (with a duration limit, the same prefix of them).
  */
 import type { KeyOrderSpec } from '../../datasets/mod.ts'
 import { YCSB_ZIPFIAN_THETA } from '../../datasets/mod.ts'
 import type { WorkloadContext, WorkloadOutcome } from './context.ts'
-import { runClients, valueMatches } from './context.ts'
+import { runClients, stoppedEarly, valueMatches } from './context.ts'
 import type { Workload } from './workload.ts'
 
 const READ = 0
@@ -76,7 +77,7 @@ function ycsb(letter: string): Workload {
       let badScans = 0
       let bytesWritten = 0
       let bytesRead = 0
-      await runClients(parameters.clients, kinds.length, async (i) => {
+      const done = await runClients(parameters.clients, kinds.length, async (i) => {
         const index = indices[i]
         const key = dataset.key(index)
         switch (kinds[i]) {
@@ -112,11 +113,11 @@ function ycsb(letter: string): Workload {
             break
           }
         }
-      })
+      }, meter)
       const live = parameters.keyCount * (parameters.keySizeBytes + dataset.sizer('live').meanBytes)
       return {
-        operationCount: kinds.length, userBytesWritten: bytesWritten, userBytesRead: bytesRead, liveUserBytes: live,
-        check: { ok: misses === 0 && badScans === 0, message: `${kinds.length} operations, ${misses} reads missed an existing key, ${badScans} bad scans` },
+        operationCount: done, userBytesWritten: bytesWritten, userBytesRead: bytesRead, liveUserBytes: live,
+        check: { ok: misses === 0 && badScans === 0, message: `${done} operations, ${misses} reads missed an existing key, ${badScans} bad scans${stoppedEarly(done, kinds.length)}` },
       }
     },
   }
