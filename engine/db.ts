@@ -214,7 +214,8 @@ export class Db {
     vfs.mkdirp(dir)
     const lock = vfs.lock(path.join(dir, 'LOCK'))
     try {
-      const versions = exists ? await VersionSet.recover(vfs, dir) : await VersionSet.create(vfs, dir)
+      const manifestOptions = { manifestHardening: options.integrity?.manifestHardening === true } // validated by resolveOptions
+      const versions = exists ? await VersionSet.recover(vfs, dir, manifestOptions) : await VersionSet.create(vfs, dir, manifestOptions)
       const outputs = new TableOutputs(resolved, dir, () => versions.nextFileNumber())
       const walNumber = versions.nextFileNumber()
       const cipher = LogCipher.fromEncryptionOption(options.integrity?.encryption)

@@ -62,6 +62,13 @@ export interface IntegrityOptions {
    * version 1, unchanged. Tables written with and without it coexist in one store.
    */
   perKeyChecksums?: boolean
+  /**
+   * Manifest hardening: new manifests are written in format version 3, with the file header and
+   * every record stored twice and each record checked by an XXH3-128 besides its CRC-32, so a
+   * damaged copy is repaired from its mirror at open (docs/formats/manifest.md §6). Default
+   * false: manifests keep format version 1, byte for byte. Either setting opens either format.
+   */
+  manifestHardening?: boolean
 }
 
 /** What `open()` keeps of the option: the codec and the switches the Db acts on. */
@@ -189,12 +196,14 @@ function booleanOption(value: unknown, field: string): boolean {
  */
 export function resolveIntegrity(options: IntegrityOptions, onRepair: (event: RepairEvent) => void): ResolvedIntegrity {
   if (!isObject(options)) throw new StrataError('INVALID_ARGUMENT', 'Cannot open: option integrity must be an object')
-  checkKnownFields(options, '', ['compression', 'encryption', 'ecc', 'autoHeal', 'perKeyChecksums'])
+  checkKnownFields(options, '', ['compression', 'encryption', 'ecc', 'autoHeal', 'perKeyChecksums', 'manifestHardening'])
   const compression = resolveCompression(options.compression)
   const encryption = resolveEncryption(options.encryption)
   const ecc = resolveEcc(options.ecc)
   const autoHeal = booleanOption(options.autoHeal, 'autoHeal')
   const perKeyChecksums = booleanOption(options.perKeyChecksums, 'perKeyChecksums')
+  // Read by Db.open (the VersionSet's option); validated here with the other switches.
+  booleanOption(options.manifestHardening, 'manifestHardening')
   let codec: IntegrityCodec
   try {
     codec = new IntegrityCodec({ compression, encryption, ecc, onRepair })
