@@ -1,0 +1,107 @@
+/**
+ * Goal: GC keeps streamed values readable. Dropping a chunk list counts every chunk stale (an
+ * overwritten stream's files are deleted whole); relocating a file that holds chunks of a live
+ * streamed value moves the value and rewrites its chunk list, and a snapshot taken before the
+ * relocation still reads the old chunks until it is released.
+ * Method: MemVfs, 4 KiB chunks, 16 KiB blob files. A stream file is never partly stale in normal
+ * operation (one stream per file), so the test first logs an over-count of stale bytes for one
+ * straight into the manifest (what a counting bug would leave), which makes GC relocate it; the
+ * relocated chunks then share the active file with ordinary values, and overwriting those makes
+ * GC relocate that shared file the ordinary way.
+ */
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { Buffer } from 'node:buffer'
+import { BlobDb, MemVfs } from '../index.ts'
+import { VersionSet } from '../engine/manifest/mod.ts'
+import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES } from '../blobtree/mod.ts'
+import { Rng, seedFromEnv } from './support/seed.ts'
+
+const kv = { minBlobSize: 512, streamChunkSizeBytes: 4096, blobFileSizeBytesTarget: 16 * 1024, gcOnCompact: false, stalenessThreshold: 0.25 }
+
+async function readAll(db: BlobDb, key: string, options = {}): Promise<Buffer | undefined> {
+  const stream = await db.getStream(key, options)
+  if (stream === undefined) return undefined
+  const parts: Buffer[] = []
+  for await (const part of stream) parts.push(Buffer.from(part as Uint8Array))
+  return Buffer.concat(parts)
+}
+
+function blobFiles(vfs: MemVfs, directory: string): string[] {
+  return vfs.list(directory).filter((name) => name.endsWith('.blob')).sort()
+}
+
+describe('blob GC with streamed values', () => {
+  test('an overwritten streamed value is counted stale whole and its files are deleted', async () => {
+    const vfs = new MemVfs()
+    const db = await BlobDb.open('/gc-drop', { vfs }, kv)
+    await db.putStream('s', [Buffer.alloc(50_000, 1)])
+    const withStream = db.stats().blob.fileCount
+    await db.putStream('s', [Buffer.alloc(9_000, 2)])
+    await db.compact()
+    const report = await db.gc()
+    assert.ok(report.deletedFileNumbers.length >= 3, `the first stream's files went (${report.deletedFileNumbers.length})`)
+    assert.ok(db.stats().blob.fileCount < withStream + 1)
+    assert.equal(db.stats().blob.deadFilesFoundLive, 0, 'no file counted dead held a live chunk')
+    assert.deepEqual(await db.get('s'), Buffer.alloc(9_000, 2))
+    await db.close()
+  })
+
+  test('relocation rewrites the chunk list; a snapshot from before still reads the old chunks', async (t) => {
+    const seed = seedFromEnv('blob-stream gc relocation')
+    t.diagnostic(`seed=${seed}`)
+    const rng = new Rng(seed)
+    const vfs = new MemVfs()
+    const streamed = Buffer.alloc(60_000)
+    for (let index = 0; index < streamed.length; index++) streamed[index] = rng.below(256)
+    let db = await BlobDb.open('/gc-move', { vfs }, kv)
+    for (let index = 0; index < 20; index++) await db.put(`o${index}`, Buffer.alloc(1500, index))
+    const before = new Set(blobFiles(vfs, '/gc-move'))
+    await db.putStream('s', [streamed], { sync: true })
+    const streamFiles = blobFiles(vfs, '/gc-move').filter((name) => !before.has(name))
+    assert.ok(streamFiles.length >= 2, `the stream spans ${streamFiles.length} files`)
+    await db.close()
+
+    // An over-count of stale bytes for the stream's first file, as a counting bug would leave.
+    const versions = await VersionSet.recover(vfs, '/gc-move')
+    const fileNumber = Number.parseInt(streamFiles[0], 10)
+    const meta = versions.current.blobFiles.get(fileNumber)!.meta
+    const frameBytes = meta.sizeBytes - FILE_HEADER_SIZE_BYTES - FOOTER_SIZE_BYTES
+    await versions.logAndApply({ blobStaleBytes: [{ fileNumber, staleBytesDelta: Math.ceil(frameBytes / 2) }] })
+    await versions.close()
+
+    db = await BlobDb.open('/gc-move', { vfs }, kv)
+    const snapshot = db.snapshot()
+    const first = await db.gc()
+    assert.deepEqual(first.relocatedFileNumbers, [fileNumber], 'GC relocated the over-counted stream file')
+    assert.deepEqual(first.deletedFileNumbers, [], 'the snapshot keeps the old file')
+    assert.deepEqual(await readAll(db, 's'), streamed, 'the rewritten chunk list reads')
+    assert.deepEqual(await readAll(db, 's', { snapshot }), streamed, 'the snapshot reads the old chunks')
+    assert.deepEqual(await db.get('s', { snapshot }), streamed)
+    snapshot.release()
+    const second = await db.gc()
+    assert.ok(second.deletedFileNumbers.includes(fileNumber), 'released: the old file goes')
+    assert.deepEqual(await readAll(db, 's'), streamed)
+
+    // The moved chunks now share files with ordinary values: overwrite those, and GC relocates
+    // the shared files the ordinary way, moving the stream again.
+    for (let index = 0; index < 40; index++) await db.put(`p${index}`, Buffer.alloc(1500, index))
+    for (let index = 0; index < 40; index++) await db.put(`p${index}`, Buffer.alloc(600, index))
+    await db.compact()
+    const movedBefore = db.stats().blob.framesMoved
+    const third = await db.gc()
+    const streamChunkCount = Math.ceil(streamed.length / kv.streamChunkSizeBytes)
+    t.diagnostic(`third round: ${JSON.stringify(third)}, frames moved ${db.stats().blob.framesMoved - movedBefore}`)
+    assert.ok(third.bytesMoved >= streamed.length, `the stream moved whole with a shared file (${third.bytesMoved} bytes moved)`)
+    assert.ok(db.stats().blob.framesMoved - movedBefore >= streamChunkCount)
+    assert.equal(db.stats().blob.deadFilesFoundLive, 0)
+    assert.deepEqual(await readAll(db, 's'), streamed, 'after the shared files were relocated')
+    await db.close()
+    db = await BlobDb.open('/gc-move', { vfs }, kv)
+    assert.deepEqual(await readAll(db, 's'), streamed, 'after reopen')
+    for (let index = 0; index < 20; index++) assert.deepEqual(await db.get(`o${index}`), Buffer.alloc(1500, index))
+    const blob = db.stats().blob
+    assert.equal(blobFiles(vfs, '/gc-move').length, blob.fileCount, 'no file left unlisted')
+    await db.close()
+  })
+})
