@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'docs/api/**', 'out/**', 'tmp/**', 'test-artifacts/**', 'bench-results/**'] },
+  { ignores: ['node_modules/**', 'docs/api/**', 'out/**', 'tmp/**', 'test-artifacts/**', 'bench-results/**', 'dist/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
