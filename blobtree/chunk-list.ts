@@ -74,10 +74,11 @@ function checkField(name: string, value: number, min: number, max: number): void
  * the same name. Varints are minimal; nothing follows the last chunk.
  * @example
  * ```ts
+ * // A 5000-byte value under key "k", 4 KiB chunks, PlainCodec, stream file 9:
  * encodeChunkList({ totalSizeBytes: 5000, chunkSizeBytes: 4096, chunks: [
- *   { fileNumber: 9, offsetBytes: 40, frameSizeBytes: 4160 },
- *   { fileNumber: 9, offsetBytes: 4200, frameSizeBytes: 968 }] })
- * // → 02 88 27 80 20 02 09 28 c0 20 09 e8 20 c8 07
+ *   { fileNumber: 9, offsetBytes: 40, frameSizeBytes: 4161 },
+ *   { fileNumber: 9, offsetBytes: 4201, frameSizeBytes: 969 }] })
+ * // → 02 88 27 80 20 02 09 28 c1 20 09 e9 20 c9 07
  * ```
  * @throws {StrataError} `INVALID_ARGUMENT` when a field is out of bounds or the chunk count
  * does not match the sizes.
