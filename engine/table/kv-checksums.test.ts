@@ -100,6 +100,7 @@ describe('TableWriter perKeyChecksums', () => {
     const second = Buffer.alloc(4)
     second.writeUInt32LE(kvChecksum('ac', 1, EntryKind.Delete, new Uint8Array(0)))
     assert.equal(first.toString('hex'), '14503bdd')
+    assert.equal(second.toString('hex'), 'ec44ee9b')
     const expected = `000201 01ac02 6162 78 ${first.toString('hex')} 010100 0001 63 ${second.toString('hex')} 00000000 01000000`.replaceAll(' ', '')
     assert.equal(Buffer.from(codec.rawDataBlocks[0]).toString('hex'), expected)
   })

@@ -19,7 +19,7 @@ function framed(key: string, seqno: number, kind: number, value: Uint8Array): Ui
 
 describe('kvChecksum()', () => {
   test('is CRC-32 (zlib) of the documented framing, for short and long values', () => {
-    for (const valueSize of [0, 1, 100, 255, 256, 5000]) {
+    for (const valueSize of [0, 1, 7, 8, 9, 100, 383, 384, 5000]) {
       const value = new Uint8Array(valueSize).map((_, i) => (i * 31 + 7) & 0xff)
       for (const [key, seqno, kind] of [['k', 1, 1], ['user:\u00ff\u0080', 2 ** 40 + 3, 2], ['', 0, 0]] as const) {
         assert.equal(kvChecksum(key, seqno, kind, value), crc32(framed(key, seqno, kind, value)), `${key} ${valueSize}`)

@@ -6,11 +6,12 @@
  * (docs/per-kv-checksums.md).
  *
  * The CRC is CRC-32/ISO-HDLC, the one zlib computes (so `zlib.crc32` over the framed bytes gives
- * the same number, which the test checks). Short inputs run through a table-driven loop in JS
- * that reads the key from a latin1 string or a byte range in place: zlib.crc32 costs about 330 ns
- * per call here (js-building-blocks.md §2) and needs a view per range, which is more than the
- * whole loop over a 16-byte key and a 100-byte value. Values of LONG_VALUE_BYTES_MIN bytes and
- * more go to zlib.crc32, which is faster per byte.
+ * the same number, which the test checks). Short inputs run through a slicing-by-8 table loop in
+ * JS that reads the key from a latin1 string or a byte range in place: zlib.crc32 costs about
+ * 330 ns per call here (js-building-blocks.md §2) plus a view per range. Values of
+ * LONG_VALUE_BYTES_MIN bytes and more go to zlib.crc32, which is faster per byte. Measured side
+ * by side (16-byte key, median of 15 rounds, loaded 2-core machine): JS 221 / 371 / 646 ns for
+ * 64 / 256 / 512-byte values against 492 / 417 / 518 ns for header in JS plus zlib for the value.
  *
  * Input framing (17 bytes of header, then the key, then the value):
  * | offset | size | field        | encoding                                  |
@@ -30,18 +31,41 @@ import { crc32 } from 'node:zlib'
 export const KV_CHECKSUM_SIZE_BYTES = 4
 
 /** Values at least this long are hashed by zlib.crc32 (native, faster per byte) instead of the JS loop. */
-const LONG_VALUE_BYTES_MIN = 256
+const LONG_VALUE_BYTES_MIN = 384
 
-const CRC_TABLE = buildTable()
+/** Slicing-by-8 tables: table k (entries 256k..256k+255) advances a byte through k more zero bytes. */
+const SLICE_TABLES = buildTables()
+/** The classic one-byte table (the first of the eight). */
+const CRC_TABLE = SLICE_TABLES.subarray(0, 256)
 
-function buildTable(): Int32Array {
-  const table = new Int32Array(256)
+function buildTables(): Int32Array {
+  const tables = new Int32Array(8 * 256)
   for (let n = 0; n < 256; n++) {
     let c = n
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-    table[n] = c
+    tables[n] = c
   }
-  return table
+  for (let n = 0; n < 256; n++) {
+    for (let k = 1; k < 8; k++) {
+      const previous = tables[(k - 1) * 256 + n]
+      tables[k * 256 + n] = (previous >>> 8) ^ tables[previous & 0xff]
+    }
+  }
+  return tables
+}
+
+/** Folds `bytes[start, end)` into the (inverted) state, eight bytes per step (slicing-by-8). */
+function updateRange(c: number, bytes: Uint8Array, start: number, end: number): number {
+  const t = SLICE_TABLES
+  let i = start
+  for (; i + 8 <= end; i += 8) {
+    const one = c ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24))
+    const two = bytes[i + 4] | (bytes[i + 5] << 8) | (bytes[i + 6] << 16) | (bytes[i + 7] << 24)
+    c = t[1792 + (one & 0xff)] ^ t[1536 + ((one >>> 8) & 0xff)] ^ t[1280 + ((one >>> 16) & 0xff)] ^ t[1024 + (one >>> 24)] ^
+      t[768 + (two & 0xff)] ^ t[512 + ((two >>> 8) & 0xff)] ^ t[256 + ((two >>> 16) & 0xff)] ^ t[two >>> 24]
+  }
+  for (; i < end; i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8)
+  return c
 }
 
 /** Folds the 17 framing bytes into the (inverted) CRC state `c`. */
@@ -64,8 +88,7 @@ function u32(c: number, value: number): number {
 /** Folds `bytes[start, end)` into the state and returns the final CRC (unsigned). */
 function finishWithValue(c: number, bytes: Uint8Array, start: number, end: number): number {
   if (end - start >= LONG_VALUE_BYTES_MIN) return crc32(bytes.subarray(start, end), ~c >>> 0)
-  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8)
-  return ~c >>> 0
+  return ~updateRange(c, bytes, start, end) >>> 0
 }
 
 /**
@@ -89,6 +112,6 @@ export function kvChecksum(key: string, seqno: number, kind: number, value: Uint
 export function kvChecksumOfRanges(keyBytes: Uint8Array, keySizeBytes: number, seqno: number, kind: number,
   valueBytes: Uint8Array, valueOffset: number, valueSizeBytes: number): number {
   let c = header(keySizeBytes, seqno, kind, valueSizeBytes)
-  for (let i = 0; i < keySizeBytes; i++) c = CRC_TABLE[(c ^ keyBytes[i]) & 0xff] ^ (c >>> 8)
+  c = updateRange(c, keyBytes, 0, keySizeBytes)
   return finishWithValue(c, valueBytes, valueOffset, valueOffset + valueSizeBytes)
 }
