@@ -7,17 +7,12 @@
 import { Bench } from 'tinybench'
 import { Buffer } from 'node:buffer'
 import assert from 'node:assert/strict'
-import { EntryKind, keyToString } from '../entry.ts'
+import { EntryKind } from '../entry.ts'
+import { scatteredKeys } from './bench-keys.ts'
 import { Memtable } from './memtable.ts'
 
 const KEY_COUNT = Number(process.argv[2] ?? 100_000)
-const keys: string[] = []
-const bytes = Buffer.alloc(16)
-for (let i = 0; i < KEY_COUNT; i++) {
-  bytes.writeUInt32BE(Math.imul(i, 0x9e3779b1) >>> 0, 0)
-  bytes.writeUInt32BE(i, 12)
-  keys.push(keyToString(bytes))
-}
+const keys = scatteredKeys(KEY_COUNT)
 const value = Buffer.alloc(256, 'abcdefghij')
 
 function filled(): Memtable {

@@ -11,10 +11,11 @@ import { Buffer } from 'node:buffer'
 import path from 'node:path'
 import assert from 'node:assert/strict'
 import { performance } from 'node:perf_hooks'
-import { EntryKind, SEQNO_MAX, keyToString } from '../entry.ts'
+import { EntryKind, SEQNO_MAX } from '../entry.ts'
 import { MemVfs } from '../vfs/mod.ts'
 import { BlockCache } from '../cache/mod.ts'
 import { Memtable } from '../memtable/memtable.ts'
+import { scatteredKeys } from '../memtable/bench-keys.ts'
 import { TableReader, TableWriter } from './mod.ts'
 
 const KEY_COUNT = Number(process.argv[2] ?? 50_000)
@@ -43,13 +44,7 @@ if (process.env.STRATA_BASELINE !== undefined) {
   })
 }
 
-const keys: string[] = []
-const scratch = Buffer.alloc(16)
-for (let i = 0; i < KEY_COUNT; i++) {
-  scratch.writeUInt32BE(Math.imul(i, 0x9e3779b1) >>> 0, 0)
-  scratch.writeUInt32BE(i, 12)
-  keys.push(keyToString(scratch))
-}
+const keys = scatteredKeys(KEY_COUNT)
 const sortedKeys = [...keys].sort()
 const value = Buffer.from('{"id":12345,"name":"strata","tags":["lsm","kv"],"payload":"'.padEnd(255, 'x') + '}')
 
