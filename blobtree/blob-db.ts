@@ -580,7 +580,8 @@ export class BlobDb {
    * A Readable over the value stored under `key`, or over bytes [start, end) of it; undefined
    * when the key is absent (as `get`). Works for every value, streamed or not. A streamed value
    * is read one chunk per `_read()`, so memory stays near highWaterMark plus one chunk. The
-   * stream reads the value as of the call (or of `snapshot`) and holds a snapshot of its own
+   * stream reads the value as of the call (or of `snapshot`); a value stored by `put` is read
+   * whole when the stream is made (it is at most 256 MiB). The stream holds a snapshot of its own
    * until it ends or is destroyed: destroy streams you abandon, or GC cannot delete old files.
    * `end` past the value's size is clamped to it; `start` past `end` gives an empty stream.
    * @example

@@ -32,6 +32,7 @@ export class ValueStream extends Readable {
   #release: (() => void) | undefined
   #chunkReadCount = 0
 
+  /** @internal Made by `BlobDb.getStream`. */
   constructor(options: ValueStreamOptions) {
     super(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark })
     this.#source = options.source
@@ -45,6 +46,7 @@ export class ValueStream extends Readable {
     return this.#chunkReadCount
   }
 
+  /** Reads the next chunk (or the rest of an in-memory value) and pushes it; Node calls it on demand. */
   override _read(): void {
     if (this.#positionBytes >= this.#endBytes) {
       this.push(null)
@@ -74,6 +76,7 @@ export class ValueStream extends Readable {
     return chunk.subarray(this.#positionBytes - chunkStartBytes, endInChunkBytes)
   }
 
+  /** Releases the stream's snapshot, once, however the stream ends. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const release = this.#release
     this.#release = undefined
