@@ -92,7 +92,8 @@ describe('hardened manifest framing', () => {
     const hex = Buffer.from(encodeHardenedRecordHeader(Buffer.from('abc'), 0, 7)).toString('hex')
     // Size 3, index 0, then the CRC-32 the log framing gives "abc" in log 7 (wal.md §6).
     assert.equal(hex.slice(0, 24), '0300000000000000be5a3b11')
-    assert.equal(hex.length, 2 * 28)
+    // The XXH3-128 of bytes 0–11, the file number 7 as u64 LE, then "abc" (manifest.md §6.5).
+    assert.equal(hex.slice(24), 'cffcbfe7916369cd77505700fc1121a2')
   })
 })
 
@@ -104,6 +105,22 @@ describe('VersionSet with manifestHardening', () => {
       '00000000030800000000000000000000006f00000001000000d504f050010800000001000000000000000208000000030000000000000003' +
       '0800000064000000000000000443000000000200000000000000ea0300000000000005000000000000000f00000000000000640000000000' +
       '0000030000000000000001000000000000000100000061010000006b')
+  })
+
+  test('create() writes the worked example of manifest.md §6.5 byte for byte, and recover() reads it', async () => {
+    const vfs = new MemVfs()
+    await (await VersionSet.create(vfs, DIR, HARDENED)).close()
+    const manifestPath = `${DIR}/${manifestFileName(1)}`
+    const snapshot = '01080000000000000000000000' + '02080000000200000000000000' + '03080000000000000000000000'
+    const recordHeader = '2700000000000000eaf65e94db3766e9649a74d32dd0cd8ac4ef5748'
+    const expected = '534d414e0300000001000000000000004067361b'.repeat(2) + recordHeader.repeat(2) + snapshot.repeat(2)
+    assert.equal(Buffer.from(readBytes(vfs, manifestPath)).toString('hex'), expected)
+    const copy = vfs.crash()
+    writeBytes(copy, manifestPath, Buffer.from(expected, 'hex'))
+    const recovered = await VersionSet.recover(copy, DIR, { readOnly: true })
+    assert.equal(recovered.recoveryReport?.formatVersion, 3)
+    assert.equal(recovered.current.tableCount(), 0)
+    assert.ok(recovered.nextFileNumber() >= 2)
   })
 
   test('recover() after many hardened edits equals the in-memory version and reports format 3', async (t) => {

@@ -90,17 +90,30 @@ type PairResult =
 function readPair(file: Uint8Array, offsetBytes: number, recordIndex: number, fileNumber: number): PairResult {
   if (file.length - offsetBytes < HARDENED_PAIR_HEADER_SIZE_BYTES) return { tailReason: 'incomplete-record-header' }
   const copyA = checkRecordCopy(file, offsetBytes, 0, recordIndex, fileNumber)
-  const copyB = checkRecordCopy(file, offsetBytes, 1, recordIndex, fileNumber)
-  const payload = copyA ?? copyB
+  // Copy B is intact when it equals a verified copy A byte for byte, which costs a compare
+  // instead of two more checksums (reading a hardened manifest is then ~2x format 1, not ~4x).
+  const copyBIntact = copyA !== undefined && isMirrorOf(file, offsetBytes, copyA)
+  const payload = copyA ?? checkRecordCopy(file, offsetBytes, 1, recordIndex, fileNumber)
   if (payload !== undefined) {
     const nextOffsetBytes = offsetBytes + HARDENED_PAIR_HEADER_SIZE_BYTES + 2 * payload.length
     // The file ends inside the second payload copy: the append that wrote it was never synced.
     if (nextOffsetBytes > file.length) return { tailReason: 'incomplete-payload' }
-    return { payload, nextOffsetBytes, repairedCopyCount: (copyA === undefined ? 1 : 0) + (copyB === undefined ? 1 : 0) }
+    return { payload, nextOffsetBytes, repairedCopyCount: copyBIntact ? 0 : 1 }
   }
   if (!anyClaimedSizeFits(file, offsetBytes)) return { tailReason: 'incomplete-payload' }
   if (isZeroFrom(file, offsetBytes)) return { tailReason: 'zero-filled' }
   return { damaged: true }
+}
+
+/** True when copy B of the pair at `offsetBytes` (header and payload) equals intact copy A. */
+function isMirrorOf(file: Uint8Array, offsetBytes: number, payloadA: Uint8Array): boolean {
+  const headerA = offsetBytes
+  const headerB = offsetBytes + HARDENED_RECORD_HEADER_COPY_SIZE_BYTES
+  const payloadB = offsetBytes + HARDENED_PAIR_HEADER_SIZE_BYTES + payloadA.length
+  if (payloadB + payloadA.length > file.length) return false
+  for (let i = 0; i < HARDENED_RECORD_HEADER_COPY_SIZE_BYTES; i++) if (file[headerA + i] !== file[headerB + i]) return false
+  for (let i = 0; i < payloadA.length; i++) if (payloadA[i] !== file[payloadB + i]) return false
+  return true
 }
 
 /** True when a header copy of the pair claims a payload size that fits, twice, in the file. */
