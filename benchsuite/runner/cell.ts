@@ -9,6 +9,7 @@ import path from 'node:path'
 import type { LatencyUs } from '../result/schema.ts'
 import type { EngineAdapter, EngineRunOptions, EngineSession } from '../engines/adapter.ts'
 import { directorySize } from '../measure/directory-size.ts'
+import { syncDirectory } from '../measure/sync-directory.ts'
 import { ioDelta, readIoCounters } from '../measure/io-counters.ts'
 import { RssSampler } from '../measure/rss-sampler.ts'
 import { Dataset, OperationMeter } from '../workloads/context.ts'
@@ -73,6 +74,8 @@ export async function runCell(spec: CellSpec): Promise<CellMeasurement> {
       } else if (spec.workload.readsData) {
         await warmUp(session, dataset)
       }
+      // Unmeasured: the load's dirty pages go to disk now, so the phase's page writes all count.
+      syncDirectory(directory)
     }
     return await measure(spec, session, dataset, directory)
   } catch (error) {
