@@ -145,9 +145,13 @@ export class LogFileKey implements LogHeaderSealer {
     this.#nonceView = new DataView(this.#nonce.buffer)
   }
 
-  /** Seals the payload of record `recordIndex`: ciphertext ‖ tag (payload + 16 bytes). */
+  /**
+   * Seals the payload of record `recordIndex`: ciphertext ‖ tag (payload + 16 bytes). A Buffer,
+   * like the DB's encoded batches, so the writer's append path sees one array type.
+   */
   seal(recordIndex: number, plaintext: Uint8Array): Uint8Array {
-    const sealed = new Uint8Array(plaintext.length + AEAD_TAG_SIZE_BYTES)
+    // Every byte is written by sealInto, so the unzeroed allocation leaks nothing.
+    const sealed = Buffer.allocUnsafe(plaintext.length + AEAD_TAG_SIZE_BYTES)
     sealInto(this.#key, this.#nonceFor(recordIndex), this.#aadFor(recordIndex), plaintext, sealed, 0)
     return sealed
   }
