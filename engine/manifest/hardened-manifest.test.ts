@@ -6,36 +6,17 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
 import { MemVfs } from '../vfs/mod.ts'
-import type { Vfs } from '../vfs/mod.ts'
 import { StrataError } from '../errors.ts'
 import { VersionSet, type VersionSetOptions } from './version-set.ts'
 import { manifestFileName } from './file-names.ts'
 import { encodeHardenedFileHeader, encodeHardenedRecordHeader, HARDENED_FILE_HEADER_SIZE_BYTES } from './hardened-framing.ts'
-import { prng, randomEdit, seedFromEnv, table } from './test-support.ts'
+import { prng, randomEdit, readBytes, seedFromEnv, snapshotOf, table, writeBytes, type VersionSnapshot as Snapshot } from './test-support.ts'
 
 const DIR = '/db'
 const HARDENED: VersionSetOptions = { manifestHardening: true }
 const PAIR_HEADER_SIZE_BYTES = 56
 
-interface Snapshot { version: unknown; lastSeqno: number; logNumber: number }
 
-function snapshotOf(set: VersionSet): Snapshot {
-  return { version: set.current.toJSON(), lastSeqno: set.lastSeqno, logNumber: set.logNumber }
-}
-
-function readBytes(vfs: Vfs, filePath: string): Uint8Array {
-  const file = vfs.openRead(filePath)
-  const bytes = new Uint8Array(file.sizeBytes())
-  file.read(bytes, 0)
-  file.close()
-  return bytes
-}
-
-function writeBytes(vfs: Vfs, filePath: string, bytes: Uint8Array): void {
-  const file = vfs.create(filePath)
-  file.append([bytes])
-  file.close()
-}
 
 /** Start offsets of the record pairs of an undamaged hardened manifest. */
 function pairOffsets(bytes: Uint8Array): number[] {

@@ -2,8 +2,10 @@
  * Test helpers of the manifest tests: a seeded PRNG and generators of valid edit sequences.
  * Test-only.
  */
+import type { Vfs } from '../vfs/mod.ts'
 import type { TableMeta, VersionEdit } from './version-edit.ts'
 import type { Version } from './version.ts'
+import type { VersionSet } from './version-set.ts'
 import { LEVEL_COUNT } from './limits.ts'
 
 /** mulberry32 floats in [0, 1): a small seeded PRNG, enough for test inputs. */
@@ -12,6 +14,29 @@ export { mulberry32Float as prng } from '../mulberry32.ts'
 /** The seed of this run: STRATA_SEED or a fixed default. */
 export function seedFromEnv(): number {
   return Number(process.env.STRATA_SEED ?? 424242)
+}
+
+/** What recovery must reproduce of a version set: the version and its counters. */
+export interface VersionSnapshot { version: unknown; lastSeqno: number; logNumber: number }
+
+export function snapshotOf(set: VersionSet): VersionSnapshot {
+  return { version: set.current.toJSON(), lastSeqno: set.lastSeqno, logNumber: set.logNumber }
+}
+
+/** The whole content of `filePath`. */
+export function readBytes(vfs: Vfs, filePath: string): Uint8Array {
+  const file = vfs.openRead(filePath)
+  const bytes = new Uint8Array(file.sizeBytes())
+  file.read(bytes, 0)
+  file.close()
+  return bytes
+}
+
+/** Replaces `filePath` with `bytes` (not synced: tests pass the Vfs straight to recover). */
+export function writeBytes(vfs: Vfs, filePath: string, bytes: Uint8Array): void {
+  const file = vfs.create(filePath)
+  file.append([bytes])
+  file.close()
 }
 
 /** A table of `level` covering keys [smallest, largest] with plausible counts. */

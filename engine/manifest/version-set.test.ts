@@ -4,20 +4,14 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
 import { MemVfs } from '../vfs/mod.ts'
-import type { Vfs } from '../vfs/mod.ts'
 import { StrataError } from '../errors.ts'
 import { HookedVfs } from '../wal/hooked-vfs.ts'
 import { VersionSet } from './version-set.ts'
 import { manifestFileName, tableFileName, CURRENT_FILE_NAME } from './file-names.ts'
-import { prng, randomEdit, seedFromEnv, table } from './test-support.ts'
+import { prng, randomEdit, readBytes, seedFromEnv, snapshotOf, table, writeBytes, type VersionSnapshot as Snapshot } from './test-support.ts'
 
 const DIR = '/db'
 
-interface Snapshot { version: unknown; lastSeqno: number; logNumber: number }
-
-function snapshotOf(set: VersionSet): Snapshot {
-  return { version: set.current.toJSON(), lastSeqno: set.lastSeqno, logNumber: set.logNumber }
-}
 
 async function applyRandomEdits(set: VersionSet, seed: number, count: number, firstStep = 0): Promise<void> {
   const random = prng(seed)
@@ -26,19 +20,6 @@ async function applyRandomEdits(set: VersionSet, seed: number, count: number, fi
   }
 }
 
-function readBytes(vfs: Vfs, filePath: string): Uint8Array {
-  const file = vfs.openRead(filePath)
-  const bytes = new Uint8Array(file.sizeBytes())
-  file.read(bytes, 0)
-  file.close()
-  return bytes
-}
-
-function writeBytes(vfs: Vfs, filePath: string, bytes: Uint8Array): void {
-  const file = vfs.create(filePath)
-  file.append([bytes])
-  file.close()
-}
 
 /** Start offsets of the records of a log file (20-byte header, 12-byte record headers). */
 function recordOffsets(bytes: Uint8Array): number[] {
