@@ -98,9 +98,12 @@ export interface BlobStats extends CollectorStats {
   staleBytes: number
   /** fileBytesTotal / liveBytes: 1 without garbage; Infinity when files hold no live frame. */
   spaceAmplification: number
-  /** Bytes appended to blob files since open: frames, GC copies, file headers and footers. */
+  /** Bytes appended to blob files since open: frames (stream chunks too), GC copies, file headers and footers. */
   bytesWritten: number
-  /** Values written to blob files since open (puts at or above minBlobSize; not GC copies). */
+  /**
+   * Values written to blob files since open: puts at or above minBlobSize, and each streamed
+   * value once however many chunks it has (not GC copies).
+   */
   separatedValueCount: number
   /** Open-file cache of finished blob files: readers open now, and hits and misses since open. */
   readerCache: { openCount: number; hitCount: number; missCount: number }

@@ -249,6 +249,18 @@ export class ValueLog {
     return frames.every((frame) => this.#isFrameDurable(keyBytes, frame))
   }
 
+  /**
+   * For a frame in a finished file, isDurable's answer is whether the frame lies inside the
+   * frames region (frameStatus's 'missing' test); deciding that without decoding the body keeps
+   * replaying a chunk list of a large value from reading the whole value.
+   */
+  #isInsideFinishedFile(handle: BlobHandle): boolean | undefined {
+    if (this.#active?.writer.fileNumber === handle.fileNumber || this.#sealing.has(handle.fileNumber)) return undefined
+    const reader = this.readerOf(handle.fileNumber)
+    if (reader.footer === undefined) return undefined
+    return handle.offsetBytes + handle.frameSizeBytes <= reader.framesEndBytes()
+  }
+
   #isFrameDurable(keyBytes: Uint8Array, handle: BlobHandle): boolean {
     // A missing file was removed by GC: a file is registered (and its directory entry synced)
     // before any handle into it is written, and leaves only through GC, which relocates or
@@ -258,6 +270,8 @@ export class ValueLog {
     // (test/blob-gc-crash.test.ts). A file deleted behind our back still fails loudly on read.
     if (!this.#vfs.exists(this.pathOf(handle.fileNumber))) return true
     try {
+      const inside = this.#isInsideFinishedFile(handle)
+      if (inside !== undefined) return inside
       const reader = this.readerOf(handle.fileNumber, keyBytes)
       const status = reader.frameStatus(handle, keyBytes)
       // A finished file was synced whole when sealed: a frame there that fails its checks is

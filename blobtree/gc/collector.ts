@@ -85,15 +85,28 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
+/**
+ * The chunk frames of the chunk list last asked about, as "file:offset" strings. A scan meets a
+ * streamed value's chunks one after another, so one entry turns the per-frame question from a
+ * walk of the whole list into a set lookup (a 64 Ki-chunk value would otherwise cost 2^32 steps).
+ */
+let lastChunkList: { bytes: Uint8Array; frames: Set<string> } | undefined
+
 /** True when `current` (what the index holds for the frame's key) points at `frame`. */
 function isLive(current: Uint8Array | undefined, frame: ScannedFrame): boolean {
   if (current === undefined) return false
   if (current[0] === BLOB_HANDLE_FORMAT_VERSION) return bytesEqual(current, encodeBlobHandle(frame.handle))
-  try {
-    return referencesFrame(decodeValueHandle(current), frame.handle.fileNumber, frame.handle.offsetBytes)
-  } catch {
-    return false
+  if (lastChunkList === undefined || !bytesEqual(lastChunkList.bytes, current)) {
+    let handle: ValueHandle
+    try {
+      handle = decodeValueHandle(current)
+    } catch {
+      return false
+    }
+    if (handle.kind !== 'chunks') return referencesFrame(handle, frame.handle.fileNumber, frame.handle.offsetBytes)
+    lastChunkList = { bytes: current, frames: new Set(handle.list.chunks.map((chunk) => `${chunk.fileNumber}:${chunk.offsetBytes}`)) }
   }
+  return lastChunkList.frames.has(`${frame.handle.fileNumber}:${frame.handle.offsetBytes}`)
 }
 
 /** Bytes of all frames in a sealed file of `sizeBytes`. */
