@@ -46,6 +46,8 @@ describe('strata bench', () => {
     assert.equal(await main(['run', '--cache', 'hot']), 2)
     assert.equal(await main(['run', '--baseline', 'nosuchdb']), 2)
     assert.equal(await main(['run', '--engines', 'strata,lmdb', '--baseline', 'rocksdb-native']), 2)
+    assert.equal(await main(['db-bench-command', '--workloads', 'fillfast']), 2)
+    assert.equal(await main(['frobnicate']), 2)
   })
 
   test('a run keeps its suite name only with the suite\'s workloads, sizes and repetitions', () => {

@@ -9,6 +9,8 @@ import { parseArgs } from 'node:util'
 import { checkKeySize, parseKeyOrder, parseValueContent, parseValueSize } from '../datasets/mod.ts'
 import type { CompressionSetting } from './engines/adapter.ts'
 import { ENGINE_NAMES, ENGINES, findEngine } from './engines/registry.ts'
+import { dbBenchCommand } from './db-bench-command.ts'
+import { rocksdbNativeAdapter } from './engines/rocksdb-native.ts'
 import { describePreset, PRESET_NAMES, resolvePreset } from './presets.ts'
 import { buildResultFile } from './result/build.ts'
 import { toDashboards } from './result/dashboard.ts'
@@ -23,6 +25,9 @@ import { WORKLOAD_NAMES } from './workloads/registry.ts'
 
 const USAGE = `Usage: strata bench run [options]
        strata bench list
+       strata bench db-bench-command [options]   the db_bench 7.8.3 command for the same workloads
+                                                 and parameters (import its output with
+                                                 strata report import db-bench)
 
 Runs workloads on engines side by side and writes <out>/result-<date>.json (schema:
 benchsuite/result/schema.ts) plus dashboard-bigger.json / dashboard-smaller.json for CI.
@@ -213,6 +218,21 @@ export function summaryTable(result: ResultFile): string {
   return `${lines.join('\n')}\n`
 }
 
+function printDbBenchCommand(argv: string[]): number {
+  const values = parseRunArguments(argv)
+  if (values.help) { process.stdout.write(USAGE); return 0 }
+  const suite = SUITES[values.suite ?? 'quick']
+  if (suite === undefined) throw new UsageError(`unknown suite '${values.suite}'; known: ${Object.keys(SUITES).join(', ')}`)
+  const parameters = buildParameters(values, suite.parameters)
+  const workloads = list(values.workloads, WORKLOAD_NAMES, 'workload') ?? suite.workloads
+  // db_bench stands in for the RocksDB baseline: its table settings are rocksdb-native's.
+  const rocks = rocksdbNativeAdapter.effectiveOptions({ preset: resolvePreset(values.preset), compression: parameters.compression, sync: parameters.sync, minBlobSizeBytes: parameters.minBlobSizeBytes })
+  const { argv: command, omitted } = dbBenchCommand(workloads, parameters, { bloomBitsPerKey: Number(rocks.bloomBitsPerKey), blockCacheBytes: Number(rocks.blockCacheBytes) })
+  process.stdout.write(`${command.join(' ')}\n`)
+  for (const line of omitted) process.stdout.write(`# not the same: ${line}\n`)
+  return 0
+}
+
 async function listEngines(): Promise<number> {
   for (const engine of ENGINES) {
     const availability = await engine.load()
@@ -231,6 +251,7 @@ export async function main(argv: string[]): Promise<number> {
       return command === undefined ? 2 : 0
     }
     if (command === 'list') return await listEngines()
+    if (command === 'db-bench-command') return printDbBenchCommand(rest)
     if (command === 'run') return await run(rest)
     throw new UsageError(`unknown subcommand '${command}'`)
   } catch (error) {
