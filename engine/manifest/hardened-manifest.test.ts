@@ -5,6 +5,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
+import zlib from 'node:zlib'
 import { MemVfs } from '../vfs/mod.ts'
 import { StrataError } from '../errors.ts'
 import { VersionSet, type VersionSetOptions } from './version-set.ts'
@@ -211,6 +212,25 @@ describe('VersionSet with manifestHardening', () => {
         })
       }
     }
+  })
+
+  test('an intact header of an unknown version is UNSUPPORTED_FORMAT_VERSION naming the version found', async () => {
+    const { vfs, bytes } = await fixedStore(HARDENED)
+    const manifestPath = `${DIR}/${manifestFileName(1)}`
+    const future = bytes.slice()
+    for (const offset of [0, 20]) {
+      future[offset + 4] = 9
+      new DataView(future.buffer).setUint32(offset + 16, zlib.crc32(future.subarray(offset, offset + 16)), true)
+    }
+    const copy = vfs.crash()
+    writeBytes(copy, manifestPath, future)
+    await assert.rejects(VersionSet.recover(copy, DIR), (error: unknown) => {
+      assert.ok(error instanceof StrataError)
+      assert.equal(error.code, 'UNSUPPORTED_FORMAT_VERSION')
+      assert.equal(error.details.formatVersion, 9)
+      assert.equal(error.details.fileName, manifestPath)
+      return true
+    })
   })
 
   test('both copies of the file header damaged is CORRUPTION naming the manifest', async () => {

@@ -21,6 +21,12 @@ import { MANIFEST_FILE_SIZE_BYTES_MAX, VERSION_EDIT_SIZE_BYTES_MAX } from './lim
 import type { ManifestReadResult } from './manifest-read-result.ts'
 
 /**
+ * The manifest format versions this build reads: 1, the log framing's 2 (an encrypted log,
+ * which readWal handles or refuses), and 3.
+ */
+const MANIFEST_FORMAT_VERSIONS_READ: readonly number[] = [MANIFEST_FORMAT_VERSION_PLAIN, 2, MANIFEST_FORMAT_VERSION_HARDENED]
+
+/**
  * Reads every record of the manifest at `manifestPath`, whichever format it was written in.
  * @example
  * ```ts
@@ -33,7 +39,7 @@ import type { ManifestReadResult } from './manifest-read-result.ts'
 export async function readManifest(vfs: Vfs, manifestPath: string, manifestNumber: number): Promise<ManifestReadResult> {
   const sizeBytes = vfs.sizeBytes(manifestPath)
   const prefix = readRange(vfs, manifestPath, 0, Math.min(sizeBytes, HARDENED_FILE_HEADER_SIZE_BYTES))
-  if (!isHardened(prefix)) return readPlainManifest(vfs, manifestPath, manifestNumber)
+  if (!isHardened(prefix, manifestPath)) return readPlainManifest(vfs, manifestPath, manifestNumber)
   if (sizeBytes > MANIFEST_FILE_SIZE_BYTES_MAX) {
     throw new StrataError('CORRUPTION', `Cannot read manifest ${manifestPath}: ${sizeBytes} bytes exceeds ${MANIFEST_FILE_SIZE_BYTES_MAX}`, {
       details: { fileName: manifestPath, offsetBytes: 0 },
@@ -49,9 +55,15 @@ export async function readManifest(vfs: Vfs, manifestPath: string, manifestNumbe
  * version byte flipped to 3 fails its checksum, so it is read as a damaged hardened manifest
  * (CORRUPTION), never as a valid one.
  */
-function isHardened(prefix: Uint8Array): boolean {
+function isHardened(prefix: Uint8Array, manifestPath: string): boolean {
   const first = decodeHeaderCopy(prefix.subarray(0, HARDENED_HEADER_COPY_SIZE_BYTES))
   if (first?.formatVersion === MANIFEST_FORMAT_VERSION_PLAIN) return false
+  if (first !== undefined && !MANIFEST_FORMAT_VERSIONS_READ.includes(first.formatVersion)) {
+    // An intact header of a version this build never knew (a later build wrote it).
+    throw new StrataError('UNSUPPORTED_FORMAT_VERSION',
+      `Cannot read manifest ${manifestPath}: format version ${first.formatVersion} is not one of ${MANIFEST_FORMAT_VERSIONS_READ.join(', ')}`,
+      { details: { fileName: manifestPath, offsetBytes: 0, formatVersion: first.formatVersion } })
+  }
   return claimsHardenedFormat(prefix) || claimsHardenedFormat(prefix.subarray(HARDENED_HEADER_COPY_SIZE_BYTES))
 }
 

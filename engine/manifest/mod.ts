@@ -12,3 +12,6 @@ export {
   CURRENT_FILE_NAME, CURRENT_TEMP_FILE_NAME, LOCK_FILE_NAME, type ParsedFileName,
 } from './file-names.ts'
 export { LEVEL_COUNT, MANIFEST_ROTATE_SIZE_BYTES } from './limits.ts'
+export { createManifestWriter, type ManifestWriter, type ManifestWriterOptions } from './manifest-writer.ts'
+export { MANIFEST_FORMAT_VERSION_PLAIN, MANIFEST_FORMAT_VERSION_HARDENED } from './hardened-framing.ts'
+export type { ManifestTailReason } from './manifest-read-result.ts'
