@@ -294,12 +294,8 @@ export class BlobDb {
 
   /** The meta of an unlisted file when it is a sealed stream file whose key's chunk list names it. */
   #referencedStreamFile(fileNumber: number): { fileNumber: number; sizeBytes: number; valueCount: number; totalValueBytes: number } | undefined {
-    let reader
-    try {
-      reader = this.#log.openDetachedReader(fileNumber)
-    } catch {
-      return undefined
-    }
+    const reader = this.#log.tryOpenDetachedReader(fileNumber)
+    if (reader === undefined) return undefined
     try {
       const footer = reader.footer
       if (footer === undefined) return undefined

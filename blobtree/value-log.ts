@@ -308,6 +308,15 @@ export class ValueLog {
     return BlobFileReader.open(this.#vfs.openRead(this.pathOf(fileNumber)), { codec: this.#codec, expectedFileNumber: fileNumber })
   }
 
+  /** `openDetachedReader`, or undefined when the file cannot be opened (missing, damaged header). */
+  tryOpenDetachedReader(fileNumber: number): BlobFileReader | undefined {
+    try {
+      return this.openDetachedReader(fileNumber)
+    } catch {
+      return undefined
+    }
+  }
+
   /** Closes the cached reader of `fileNumber` (before the file is finished or deleted). */
   evictReader(fileNumber: number): void {
     this.#readers.evict(fileNumber)

@@ -18,6 +18,7 @@ import { Buffer } from 'node:buffer'
 import { BlobDb, MemVfs } from '../index.ts'
 import { FaultVfs } from '../engine/vfs/fault-vfs.ts'
 import { STREAM_CRASH_KV_OPTIONS } from '../blobtree/testing/stream-crash-workload.ts'
+import { readStream } from '../blobtree/testing/read-stream.ts'
 import { runAndKill } from './support/kill-child.ts'
 import { Rng, seedFromEnv } from './support/seed.ts'
 
@@ -28,13 +29,6 @@ function blobFilesOn(directory: string): string[] {
   return fs.readdirSync(directory).filter((name) => name.endsWith('.blob')).sort()
 }
 
-async function readAll(db: BlobDb, key: string): Promise<Buffer | undefined> {
-  const stream = await db.getStream(key)
-  if (stream === undefined) return undefined
-  const parts: Buffer[] = []
-  for await (const part of stream) parts.push(Buffer.from(part as Uint8Array))
-  return Buffer.concat(parts)
-}
 
 describe('putStream() crash safety', () => {
   test('SIGKILL mid-stream: the old value stays, and no stream file survives reopen and GC', async (t) => {
@@ -59,7 +53,7 @@ describe('putStream() crash safety', () => {
         })
         const filesBeforeReopen = blobFilesOn(directory)
         db = await BlobDb.open(directory, {}, STREAM_CRASH_KV_OPTIONS)
-        assert.deepEqual(await readAll(db, 'k'), OLD_VALUE, `${label}: the old value, whole`)
+        assert.deepEqual(await readStream(db, 'k'), OLD_VALUE, `${label}: the old value, whole`)
         assert.equal(db.valueSize('k'), OLD_VALUE.length, label)
         const blob = db.stats().blob
         assert.equal(blobFilesOn(directory).length, blob.fileCount, `${label}: every blob file on disk is listed`)
@@ -92,7 +86,7 @@ describe('putStream() crash safety', () => {
     await assert.rejects(db.putStream('k', [value], { sync: true }), { code: 'IO_ERROR' })
     const crashed = memVfs.crash()
     const reopened = await BlobDb.open('/adopt', { vfs: crashed }, kv)
-    assert.deepEqual(await readAll(reopened, 'k'), value, 'the synced chunk list reads back')
+    assert.deepEqual(await readStream(reopened, 'k'), value, 'the synced chunk list reads back')
     const listed = reopened.stats().blob.fileCount
     assert.equal(crashed.list('/adopt').filter((name) => name.endsWith('.blob')).length, listed, 'the stream file is listed again')
     await reopened.compact()

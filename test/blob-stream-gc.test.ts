@@ -15,17 +15,11 @@ import { Buffer } from 'node:buffer'
 import { BlobDb, MemVfs } from '../index.ts'
 import { VersionSet } from '../engine/manifest/mod.ts'
 import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES } from '../blobtree/mod.ts'
+import { readStream } from '../blobtree/testing/read-stream.ts'
 import { Rng, seedFromEnv } from './support/seed.ts'
 
 const kv = { minBlobSize: 512, streamChunkSizeBytes: 4096, blobFileSizeBytesTarget: 16 * 1024, gcOnCompact: false, stalenessThreshold: 0.25 }
 
-async function readAll(db: BlobDb, key: string, options = {}): Promise<Buffer | undefined> {
-  const stream = await db.getStream(key, options)
-  if (stream === undefined) return undefined
-  const parts: Buffer[] = []
-  for await (const part of stream) parts.push(Buffer.from(part as Uint8Array))
-  return Buffer.concat(parts)
-}
 
 function blobFiles(vfs: MemVfs, directory: string): string[] {
   return vfs.list(directory).filter((name) => name.endsWith('.blob')).sort()
@@ -75,13 +69,13 @@ describe('blob GC with streamed values', () => {
     const first = await db.gc()
     assert.deepEqual(first.relocatedFileNumbers, [fileNumber], 'GC relocated the over-counted stream file')
     assert.deepEqual(first.deletedFileNumbers, [], 'the snapshot keeps the old file')
-    assert.deepEqual(await readAll(db, 's'), streamed, 'the rewritten chunk list reads')
-    assert.deepEqual(await readAll(db, 's', { snapshot }), streamed, 'the snapshot reads the old chunks')
+    assert.deepEqual(await readStream(db, 's'), streamed, 'the rewritten chunk list reads')
+    assert.deepEqual(await readStream(db, 's', { snapshot }), streamed, 'the snapshot reads the old chunks')
     assert.deepEqual(await db.get('s', { snapshot }), streamed)
     snapshot.release()
     const second = await db.gc()
     assert.ok(second.deletedFileNumbers.includes(fileNumber), 'released: the old file goes')
-    assert.deepEqual(await readAll(db, 's'), streamed)
+    assert.deepEqual(await readStream(db, 's'), streamed)
 
     // The moved chunks now share files with ordinary values: overwrite those, and GC relocates
     // the shared files the ordinary way, moving the stream again.
@@ -95,10 +89,10 @@ describe('blob GC with streamed values', () => {
     assert.ok(third.bytesMoved >= streamed.length, `the stream moved whole with a shared file (${third.bytesMoved} bytes moved)`)
     assert.ok(db.stats().blob.framesMoved - movedBefore >= streamChunkCount)
     assert.equal(db.stats().blob.deadFilesFoundLive, 0)
-    assert.deepEqual(await readAll(db, 's'), streamed, 'after the shared files were relocated')
+    assert.deepEqual(await readStream(db, 's'), streamed, 'after the shared files were relocated')
     await db.close()
     db = await BlobDb.open('/gc-move', { vfs }, kv)
-    assert.deepEqual(await readAll(db, 's'), streamed, 'after reopen')
+    assert.deepEqual(await readStream(db, 's'), streamed, 'after reopen')
     for (let index = 0; index < 20; index++) assert.deepEqual(await db.get(`o${index}`), Buffer.alloc(1500, index))
     const blob = db.stats().blob
     assert.equal(blobFiles(vfs, '/gc-move').length, blob.fileCount, 'no file left unlisted')

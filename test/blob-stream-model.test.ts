@@ -11,6 +11,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Buffer } from 'node:buffer'
 import { BlobDb, MemVfs } from '../index.ts'
+import { readStream } from '../blobtree/testing/read-stream.ts'
 import { Rng, seedFromEnv } from './support/seed.ts'
 
 const STEP_COUNT = 150
@@ -32,13 +33,6 @@ function* piecesOf(bytes: Buffer, rng: Rng): Generator<Uint8Array> {
   }
 }
 
-async function streamOf(db: BlobDb, key: string): Promise<Buffer | undefined> {
-  const stream = await db.getStream(key)
-  if (stream === undefined) return undefined
-  const parts: Buffer[] = []
-  for await (const part of stream) parts.push(Buffer.from(part as Uint8Array))
-  return Buffer.concat(parts)
-}
 
 test('streamed and ordinary writes of the same keys match a model through GC, reopen and crash', async (t) => {
   const seed = seedFromEnv('blob-stream model')
@@ -82,7 +76,7 @@ test('streamed and ordinary writes of the same keys match a model through GC, re
       const expected = model.get(checkKey)
       assert.deepEqual(await db.get(checkKey), expected, `${label}: get ${checkKey}`)
       assert.equal(db.valueSize(checkKey), expected?.length, `${label}: valueSize ${checkKey}`)
-      if (step % 5 === 0) assert.deepEqual(await streamOf(db, checkKey), expected, `${label}: getStream ${checkKey}`)
+      if (step % 5 === 0) assert.deepEqual(await readStream(db, checkKey), expected, `${label}: getStream ${checkKey}`)
     }
   }
   t.diagnostic(`ops: ${JSON.stringify(counts)}; blob: ${JSON.stringify({ files: db.stats().blob.fileCount, deadFilesFoundLive: db.stats().blob.deadFilesFoundLive })}`)

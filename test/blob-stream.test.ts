@@ -13,6 +13,7 @@ import { Buffer } from 'node:buffer'
 import { Readable } from 'node:stream'
 import { BlobDb, MemVfs } from '../index.ts'
 import type { IntegrityOptions } from '../engine/integrity-options.ts'
+import { readStream } from '../blobtree/testing/read-stream.ts'
 import { Rng, seedFromEnv } from './support/seed.ts'
 
 const CHUNK_SIZE_BYTES = 4096
@@ -42,16 +43,10 @@ async function* piecesOf(bytes: Uint8Array, rng: Rng): AsyncGenerator<Uint8Array
   }
 }
 
-async function readAll(stream: Readable | undefined): Promise<Buffer | undefined> {
-  if (stream === undefined) return undefined
-  const parts: Buffer[] = []
-  for await (const part of stream) parts.push(Buffer.from(part as Uint8Array))
-  return Buffer.concat(parts)
-}
 
 async function checkValue(db: BlobDb, key: string, expected: Buffer, rng: Rng, label: string): Promise<void> {
   assert.equal(db.valueSize(key), expected.length, `${label}: valueSize`)
-  assert.deepEqual(await readAll(await db.getStream(key)), expected, `${label}: getStream whole`)
+  assert.deepEqual(await readStream(db, key), expected, `${label}: getStream whole`)
   assert.deepEqual(await db.get(key), expected, `${label}: get`)
   const ranges: [number, number][] = [[0, 0], [0, 1], [expected.length, expected.length + 10]]
   for (let index = 0; index < 4; index++) {
@@ -59,7 +54,7 @@ async function checkValue(db: BlobDb, key: string, expected: Buffer, rng: Rng, l
     ranges.push([start, start + rng.below(expected.length - start + 1)])
   }
   for (const [start, end] of ranges) {
-    const range = await readAll(await db.getStream(key, { start, end }))
+    const range = await readStream(db, key, { start, end })
     assert.deepEqual(range, expected.subarray(start, end), `${label}: range ${start}-${end}`)
   }
 }
@@ -164,7 +159,7 @@ describe('putStream()', () => {
     const db = await BlobDb.open('/limit', { vfs: new MemVfs() }, { ...kv, streamGetSizeBytesMax: 10_000 })
     await db.putStream('big', [Buffer.alloc(20_000, 3)])
     await assert.rejects(db.get('big'), (error: Error & { code?: string }) => error.code === 'INVALID_ARGUMENT' && /getStream/.test(error.message))
-    assert.deepEqual(await readAll(await db.getStream('big')), Buffer.alloc(20_000, 3))
+    assert.deepEqual(await readStream(db, 'big'), Buffer.alloc(20_000, 3))
     await db.close()
   })
 
@@ -173,7 +168,7 @@ describe('putStream()', () => {
     await db.putStream('k', [Buffer.alloc(100)])
     await assert.rejects(db.getStream('k', { start: -1 }), { code: 'INVALID_ARGUMENT' })
     await assert.rejects(db.getStream('k', { end: 1.5 }), { code: 'INVALID_ARGUMENT' })
-    assert.deepEqual(await readAll(await db.getStream('k', { start: 50, end: 10 })), Buffer.alloc(0))
+    assert.deepEqual(await readStream(db, 'k', { start: 50, end: 10 }), Buffer.alloc(0))
     await assert.rejects(BlobDb.open('/args2', { vfs: new MemVfs() }, { streamChunkSizeBytes: 10 }), { code: 'INVALID_ARGUMENT' })
     await db.close()
     await assert.rejects(db.putStream('k', [Buffer.alloc(1)]), { code: 'CLOSED' })

@@ -252,12 +252,8 @@ export class BlobCollector {
    */
   #hasLiveFrame(fileNumber: number): boolean | undefined {
     const port = this.#portOrThrow()
-    let reader
-    try {
-      reader = this.#log.openDetachedReader(fileNumber)
-    } catch {
-      return undefined
-    }
+    const reader = this.#log.tryOpenDetachedReader(fileNumber)
+    if (reader === undefined) return undefined
     try {
       for (const frame of scanBlobFile(reader, { decodeValues: false })) {
         const key = Buffer.from(frame.key.buffer, frame.key.byteOffset, frame.key.byteLength).toString('latin1')
