@@ -6,7 +6,7 @@
  * inputs) are skipped.
  */
 import fs from 'node:fs'
-import path from 'node:path'
+import { walkFiles } from './walk-files.ts'
 
 export interface DirectorySize {
   apparentBytes: number
@@ -17,25 +17,9 @@ export interface DirectorySize {
 
 export function directorySize(directory: string): DirectorySize {
   const total: DirectorySize = { apparentBytes: 0, allocatedBytes: 0, dataBytes: 0, fileCount: 0 }
-  walk(directory, total)
-  return total
-}
-
-function walk(directory: string, total: DirectorySize): void {
-  let entries: fs.Dirent[]
-  try {
-    entries = fs.readdirSync(directory, { withFileTypes: true })
-  } catch {
-    return
-  }
-  for (const entry of entries) {
-    const entryPath = path.join(directory, entry.name)
-    if (entry.isDirectory()) {
-      walk(entryPath, total)
-      continue
-    }
+  walkFiles(directory, (filePath) => {
     try {
-      const stats = fs.statSync(entryPath)
+      const stats = fs.statSync(filePath)
       total.apparentBytes += stats.size
       total.allocatedBytes += stats.blocks * 512
       total.dataBytes += Math.min(stats.size, stats.blocks * 512)
@@ -43,5 +27,6 @@ function walk(directory: string, total: DirectorySize): void {
     } catch {
       // Deleted between readdir and stat: it no longer takes space.
     }
-  }
+  })
+  return total
 }

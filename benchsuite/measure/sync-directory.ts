@@ -6,28 +6,18 @@
  * every page the phase writes is counted (once until the kernel writes it back).
  */
 import fs from 'node:fs'
-import path from 'node:path'
+import { walkFiles } from './walk-files.ts'
 
-/** fsyncs every regular file under `directory`, then the directory itself. Vanished files are skipped. */
+/** fsyncs every file under `directory`, then each directory. Vanished files are skipped. */
 export function syncDirectory(directory: string): void {
-  let entries: fs.Dirent[]
-  try {
-    entries = fs.readdirSync(directory, { withFileTypes: true })
-  } catch {
-    return
-  }
-  for (const entry of entries) {
-    const entryPath = path.join(directory, entry.name)
-    if (entry.isDirectory()) syncDirectory(entryPath)
-    else if (entry.isFile()) syncPath(entryPath)
-  }
-  syncPath(directory)
+  walkFiles(directory, syncPath, syncPath)
 }
 
 function syncPath(target: string): void {
   let fd: number
   try {
-    fd = fs.openSync(target, 'r')
+    // Non-blocking so a FIFO (no engine makes one, but a walk must not hang on it) opens at once.
+    fd = fs.openSync(target, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
   } catch {
     return // deleted by the engine's background work meanwhile
   }
