@@ -210,6 +210,10 @@ export class BlobDb {
   #closing: Promise<void> | undefined
   #closed = false
   #userBytesWritten = 0
+  /** Stream commits between writing their chunk list and listing their files. */
+  readonly #commitsInFlight = new Set<Promise<void>>()
+  /** The running checkpoint, which stream commits wait for. */
+  #checkpointRun: Promise<void> | undefined
   #separatedValueCount = 0
 
   private constructor(db: Db, log: ValueLog, collector: BlobCollector, options: ResolvedKvOptions) {
@@ -442,6 +446,20 @@ export class BlobDb {
    */
   async #commitStream(internalKey: string, list: ChunkList, files: BlobFileSummary[], options: WriteOptions): Promise<void> {
     await this.#log.syncDirectory()
+    // A checkpoint copies the files its version lists: a chunk list written before its files
+    // are listed must not fall into one. Commits wait for a running checkpoint, and a
+    // checkpoint waits for the commits already past this point (same turn: no gap between).
+    while (this.#checkpointRun !== undefined) await this.#checkpointRun.catch(() => undefined)
+    const commit = this.#writeChunkList(internalKey, list, files, options)
+    this.#commitsInFlight.add(commit)
+    try {
+      await commit
+    } finally {
+      this.#commitsInFlight.delete(commit)
+    }
+  }
+
+  async #writeChunkList(internalKey: string, list: ChunkList, files: BlobFileSummary[], options: WriteOptions): Promise<void> {
     for (const file of files) this.#log.registrationsInFlight.add(file.fileNumber)
     try {
       await this.#write([{ kind: OpKind.BlobHandle, key: internalKey, value: encodeChunkList(list) }], options)
@@ -719,7 +737,19 @@ export class BlobDb {
    * tables and sealed blob files hard-linked, the active blob file copied.
    */
   checkpoint(directory: string): ReturnType<Db['checkpoint']> {
-    return this.#db.checkpoint(directory)
+    const run = (async () => {
+      // Streams between writing their chunk list and listing their files finish first
+      // (#commitStream); new ones wait until this checkpoint is done.
+      while (this.#commitsInFlight.size > 0) await Promise.allSettled([...this.#commitsInFlight])
+      return this.#db.checkpoint(directory)
+    })()
+    const gate = run.then(() => undefined)
+    this.#checkpointRun = gate
+    const clear = (): void => {
+      if (this.#checkpointRun === gate) this.#checkpointRun = undefined
+    }
+    gate.then(clear, clear)
+    return run
   }
 
   /**

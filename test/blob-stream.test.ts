@@ -175,3 +175,22 @@ describe('putStream()', () => {
     await assert.rejects(db.getStream('k'), { code: 'CLOSED' })
   })
 })
+
+describe('checkpoint() with streamed values', () => {
+  test('the copy reads streamed values, including one committed while the checkpoint ran', async () => {
+    const vfs = new MemVfs()
+    const db = await BlobDb.open('/cp', { vfs }, kv)
+    const value = Buffer.alloc(5 * CHUNK_SIZE_BYTES + 3, 9)
+    await db.putStream('s', [value])
+    const concurrent = db.putStream('t', [value.subarray(1)])
+    await db.checkpoint('/cp-copy')
+    await concurrent
+    await db.close()
+    const copy = await BlobDb.open('/cp-copy', { vfs }, kv)
+    assert.deepEqual(await readStream(copy, 's'), value)
+    const t = await readStream(copy, 't')
+    assert.ok(t === undefined || t.equals(value.subarray(1)), 'the concurrent stream is in the copy whole or not at all')
+    assert.equal(vfs.list('/cp-copy').filter((name) => name.endsWith('.blob')).length, copy.stats().blob.fileCount, 'every blob file the copy holds is listed')
+    await copy.close()
+  })
+})
