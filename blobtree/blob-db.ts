@@ -397,7 +397,9 @@ export class BlobDb {
    * only after every chunk is sealed and synced. Until then, and after any failure or crash, the
    * key keeps its previous value, and no blob space is left behind. Writes to the same key take
    * effect in the order their index entries are written: the stream's when it completes. A value
-   * shorter than one chunk is stored as by `put`. Resolves with the value's size in bytes.
+   * shorter than one chunk is stored as by `put` (honouring `sync`); a chunked value is durable
+   * when the promise resolves whatever `sync` says (docs/formats/blob-stream.md §5). Resolves
+   * with the value's size in bytes.
    * @example
    * ```ts
    * const sizeBytes = await db.putStream('video', fs.createReadStream('movie.mp4'), { sync: true })
@@ -462,7 +464,10 @@ export class BlobDb {
   async #writeChunkList(internalKey: string, list: ChunkList, files: BlobFileSummary[], options: WriteOptions): Promise<void> {
     for (const file of files) this.#log.registrationsInFlight.add(file.fileNumber)
     try {
-      await this.#write([{ kind: OpKind.BlobHandle, key: internalKey, value: encodeChunkList(list) }], options)
+      // Always synced: the manifest edit that lists the files is durable, so a chunk list that
+      // a crash could still lose would leave listed files that nothing refers to and nothing
+      // ever counts stale. One WAL sync is small next to the chunk files' own syncs.
+      await this.#write([{ kind: OpKind.BlobHandle, key: internalKey, value: encodeChunkList(list) }], { ...options, sync: true })
       await this.#log.registerStreamFiles(files)
     } finally {
       for (const file of files) this.#log.registrationsInFlight.delete(file.fileNumber)

@@ -93,4 +93,17 @@ describe('putStream() crash safety', () => {
     assert.deepEqual(await reopened.get('k'), value)
     await reopened.close()
   })
+
+  test('putStream without sync is durable once it resolves, so a crash leaves no listed file unreferenced', async () => {
+    const memVfs = new MemVfs()
+    const db = await BlobDb.open('/nosync', { vfs: memVfs }, STREAM_CRASH_KV_OPTIONS)
+    const value = Buffer.alloc(300 * 1024 + 1, 0x55)
+    await db.putStream('k', [value], { sync: false })
+    const crashed = memVfs.crash()
+    await db.close()
+    const reopened = await BlobDb.open('/nosync', { vfs: crashed }, STREAM_CRASH_KV_OPTIONS)
+    assert.deepEqual(await readStream(reopened, 'k'), value)
+    assert.equal(crashed.list('/nosync').filter((name) => name.endsWith('.blob')).length, reopened.stats().blob.fileCount)
+    await reopened.close()
+  })
 })
