@@ -46,9 +46,9 @@ export interface IntegrityOptions {
   /**
    * Encryption at rest. `keys` maps epochs to 32-byte keys; new blocks use `activeEpoch`, older
    * epochs stay readable, and `compact()` rewrites every table under the active epoch.
-   * Scope today: table blocks and blob-file frames (kvSeparation). The write-ahead log is not
-   * encrypted yet, so the plaintext of writes not yet flushed (inline values and keys) reaches
-   * the disk until their memtable is flushed and the log deleted.
+   * Scope: table blocks, blob-file frames (kvSeparation) and the write-ahead log (each record
+   * sealed under a per-log key; logs written before WAL encryption still replay). Plaintext:
+   * the manifest, which holds each table's smallest and largest key (docs/encryption.md §7–8).
    */
   encryption?: { suite: CipherSuiteName; keys: readonly { epoch: number; key: Uint8Array }[]; activeEpoch: number }
   /** Error-correcting code over each block's on-disk bytes. Default none. */
