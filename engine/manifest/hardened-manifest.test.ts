@@ -246,6 +246,46 @@ describe('VersionSet with manifestHardening', () => {
     }
   })
 
+  test('random multi-byte damage gives the full state, a reported prefix, or a typed error: never another state', async (t) => {
+    const seed = seedFromEnv() + 27
+    t.diagnostic(`seed=${seed}`)
+    const random = prng(seed)
+    const vfs = new MemVfs()
+    const { manifestPath, states } = await storeWithEdits(vfs, seed, 5, HARDENED)
+    const bytes = readBytes(vfs, manifestPath)
+    const outcomes = { full: 0, prefix: 0, prefixWithoutCut: 0, error: 0 }
+    for (let round = 0; round < 300; round++) {
+      const damaged = bytes.slice()
+      const damageCount = 1 + Math.floor(random() * 6)
+      for (let i = 0; i < damageCount; i++) damaged[Math.floor(random() * damaged.length)] = Math.floor(random() * 256)
+      const cut = random() < 0.3 ? Math.floor(random() * damaged.length) : damaged.length
+      const copy = vfs.crash()
+      writeBytes(copy, manifestPath, damaged.subarray(0, cut))
+      const where = `seed=${seed} round=${round}`
+      try {
+        const recovered = await VersionSet.recover(copy, DIR, { ...HARDENED, readOnly: true })
+        const state = JSON.stringify(snapshotOf(recovered))
+        const index = states.findIndex((candidate) => JSON.stringify(candidate) === state)
+        assert.ok(index >= 0, `${where}: recovered a state that never existed`)
+        if (index === states.length - 1) {
+          outcomes.full++
+        } else {
+          // A cut at a pair boundary leaves a shorter clean manifest (manifest.md §5, limits).
+          const truncated = cut < damaged.length
+          assert.ok(truncated || (recovered.recoveryReport?.tailBytesDropped ?? 0) > 0, `${where}: a prefix without a cut or a reported tail`)
+          if (truncated) outcomes.prefix++
+          else outcomes.prefixWithoutCut++
+        }
+      } catch (error) {
+        assert.ok(error instanceof StrataError, `${where}: ${String(error)}`)
+        assert.ok(['CORRUPTION', 'UNSUPPORTED_FORMAT_VERSION'].includes(error.code), `${where}: ${error.code}`)
+        outcomes.error++
+      }
+    }
+    t.diagnostic(JSON.stringify(outcomes))
+    assert.ok(outcomes.full > 0 && outcomes.error > 0)
+  })
+
   test('reopening with the option switched on and off converts the manifest and keeps the state', async (t) => {
     const seed = seedFromEnv() + 25
     t.diagnostic(`seed=${seed}`)
