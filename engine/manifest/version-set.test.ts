@@ -281,6 +281,43 @@ describe('VersionSet.recover() corruption', () => {
     }
   })
 
+  test('random damage and cuts give the full state, a prefix after a cut or a reported tail, or a typed error', async (t) => {
+    const seed = seedFromEnv() + 7
+    t.diagnostic(`seed=${seed}`)
+    const random = prng(seed)
+    const vfs = new MemVfs()
+    const { manifestPath, states } = await databaseWithEdits(vfs, seed, 5)
+    const bytes = readBytes(vfs, manifestPath)
+    const outcomes = { full: 0, prefix: 0, error: 0 }
+    for (let round = 0; round < 300; round++) {
+      const damaged = bytes.slice()
+      const damageCount = Math.floor(random() * 4)
+      for (let i = 0; i < damageCount; i++) damaged[Math.floor(random() * damaged.length)] = Math.floor(random() * 256)
+      const cut = random() < 0.5 ? Math.floor(random() * damaged.length) : damaged.length
+      const copy = vfs.crash()
+      writeBytes(copy, manifestPath, damaged.subarray(0, cut))
+      const where = `seed=${seed} round=${round}`
+      try {
+        const recovered = await VersionSet.recover(copy, DIR, { readOnly: true })
+        const state = JSON.stringify(snapshotOf(recovered))
+        const index = states.findIndex((candidate) => JSON.stringify(candidate) === state)
+        assert.ok(index >= 0, `${where}: recovered a state that never existed`)
+        if (index < states.length - 1) {
+          assert.ok(cut < damaged.length || (recovered.recoveryReport?.tailBytesDropped ?? 0) > 0, `${where}: a prefix without a cut or a reported tail`)
+          outcomes.prefix++
+        } else {
+          outcomes.full++
+        }
+      } catch (error) {
+        assert.ok(error instanceof StrataError, `${where}: ${String(error)}`)
+        assert.ok(['CORRUPTION', 'UNSUPPORTED_FORMAT_VERSION'].includes(error.code), `${where}: ${error.code}`)
+        outcomes.error++
+      }
+    }
+    t.diagnostic(JSON.stringify(outcomes))
+    assert.ok(outcomes.full > 0 && outcomes.prefix > 0 && outcomes.error > 0)
+  })
+
   test('a missing CURRENT is NOT_FOUND in a fresh directory and CORRUPTION when data files exist', async () => {
     const vfs = new MemVfs()
     await assert.rejects(VersionSet.recover(vfs, DIR), { code: 'NOT_FOUND' })
