@@ -1,6 +1,7 @@
 // Tests of encrypted log files (format version 2): round trip per suite, no plaintext on disk,
-// swaps and moves caught, the three key errors, torn tails at every byte, crash survival,
-// distinct file keys across reopen, and the pinned test vectors of docs/formats/wal.md §6.
+// swaps and moves caught, the three key errors, torn tails at every byte, distinct file keys
+// across reopen, and the pinned test vectors of docs/formats/wal.md §6. Crash survival of
+// encrypted logs runs in wal.test.ts beside the plaintext case.
 // Everything random flows from a seed.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -10,7 +11,7 @@ import { inspect } from 'node:util'
 import { createHmac } from 'node:crypto'
 import { gcm } from '@noble/ciphers/aes.js'
 import { MemVfs, type Vfs } from '../vfs/mod.ts'
-import { mulberry32Float } from '../mulberry32.ts'
+import { randomPayloads, readFile, writeFile, writeWal as writeLog } from './test-support.ts'
 import { KeyChain, type CipherSuiteName } from '../transform/mod.ts'
 import {
   readWal, WalWriter, LogCipher, ENCRYPTED_LOG_FILE_HEADER_SIZE_BYTES, LOG_SEAL_OVERHEAD_BYTES, RECORD_HEADER_SIZE_BYTES,
@@ -26,38 +27,8 @@ function cipherOf(suite: CipherSuiteName = 'aes-256-gcm', key = KEY_1, extra: { 
   return new LogCipher({ suite, keyChain: { keys: [{ epoch: 1, key }], activeEpoch: 1 }, ...extra })
 }
 
-function randomPayloads(seed: number, count: number, sizeBytesMax: number): Uint8Array[] {
-  const random = mulberry32Float(seed)
-  return Array.from({ length: count }, () => {
-    const payload = new Uint8Array(Math.floor(random() * sizeBytesMax))
-    for (let j = 0; j < payload.length; j++) payload[j] = Math.floor(random() * 256)
-    return payload
-  })
-}
-
-function readFile(vfs: Vfs, filePath: string): Uint8Array {
-  const file = vfs.openRead(filePath)
-  const bytes = new Uint8Array(file.sizeBytes())
-  file.read(bytes, 0)
-  file.close()
-  return bytes
-}
-
-function writeFile(vfs: Vfs, filePath: string, bytes: Uint8Array): void {
-  const file = vfs.create(filePath)
-  file.append([bytes])
-  file.close()
-}
-
-async function writeWal(vfs: Vfs, filePath: string, payloads: Uint8Array[], logNumber: number, cipher: LogCipher | undefined): Promise<number[]> {
-  const writer = WalWriter.create(vfs, filePath, logNumber, { cipher })
-  const offsets: number[] = []
-  for (const payload of payloads) {
-    offsets.push(writer.sizeBytes())
-    writer.add(payload)
-  }
-  await writer.close()
-  return offsets
+function writeWal(vfs: Vfs, filePath: string, payloads: Uint8Array[], logNumber: number, cipher: LogCipher | undefined): Promise<number[]> {
+  return writeLog(vfs, filePath, payloads, logNumber, { cipher })
 }
 
 function textPayloads(count: number): Uint8Array[] {
@@ -277,30 +248,6 @@ describe('encrypted log recovery', () => {
       await assert.rejects(readWal(vfs, '/000008.wal', { onTornTail, cipher }), { code: 'DECRYPT_FAILED' })
       assert.equal(vfs.sizeBytes('/000008.wal'), bytes.length, 'nothing truncated')
     }
-  })
-
-  test('MemVfs.crash() after a sync keeps every synced record', async (t) => {
-    t.diagnostic(`seed=${SEED}`)
-    const vfs = new MemVfs()
-    vfs.mkdirp('/db')
-    const cipher = cipherOf('aes-256-gcm')
-    const payloads = randomPayloads(SEED + 1, 60, 500)
-    const writer = WalWriter.create(vfs, '/db/000003.wal', 3, { cipher })
-    const random = mulberry32Float(SEED + 2)
-    let syncedCount = 0
-    for (let i = 0; i < payloads.length; i++) {
-      writer.add(payloads[i])
-      if (random() < 0.2) {
-        await Promise.all([writer.sync(), writer.sync()])
-        syncedCount = i + 1
-      }
-      const crashed = vfs.crash()
-      if (syncedCount === 0) continue
-      const { payloads: read } = await readWal(crashed, '/db/000003.wal', { onTornTail: 'truncate', cipher })
-      assert.equal(read.length, syncedCount, `seed=${SEED} step=${i}`)
-      for (let j = 0; j < syncedCount; j++) assert.ok(Buffer.from(read[j]).equals(payloads[j]), `seed=${SEED} step=${i} record ${j}`)
-    }
-    await writer.close()
   })
 
   test('file keys never repeat across reopen, even when a log number is handed out again', async () => {

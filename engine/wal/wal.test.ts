@@ -7,46 +7,11 @@ import { MemVfs } from '../vfs/mod.ts'
 import type { Vfs } from '../vfs/mod.ts'
 import { StrataError } from '../errors.ts'
 import { mulberry32Float } from '../mulberry32.ts'
+import { randomPayloads, readFile, writeFile, writeWal } from './test-support.ts'
 import { HookedVfs } from './hooked-vfs.ts'
-import { readWal, WalWriter, LOG_FILE_HEADER_SIZE_BYTES, RECORD_HEADER_SIZE_BYTES, WAL_RECORD_PAYLOAD_BYTES_MAX } from './mod.ts'
+import { readWal, WalWriter, LogCipher, LOG_FILE_HEADER_SIZE_BYTES, RECORD_HEADER_SIZE_BYTES, WAL_RECORD_PAYLOAD_BYTES_MAX } from './mod.ts'
 
 const SEED = Number(process.env.STRATA_SEED ?? 20240611)
-
-function randomPayloads(seed: number, count: number, sizeBytesMax: number): Uint8Array[] {
-  const random = mulberry32Float(seed)
-  const payloads: Uint8Array[] = []
-  for (let i = 0; i < count; i++) {
-    const payload = new Uint8Array(Math.floor(random() * sizeBytesMax))
-    for (let j = 0; j < payload.length; j++) payload[j] = Math.floor(random() * 256)
-    payloads.push(payload)
-  }
-  return payloads
-}
-
-function readFile(vfs: Vfs, filePath: string): Uint8Array {
-  const file = vfs.openRead(filePath)
-  const bytes = new Uint8Array(file.sizeBytes())
-  file.read(bytes, 0)
-  file.close()
-  return bytes
-}
-
-function writeFile(vfs: Vfs, filePath: string, bytes: Uint8Array): void {
-  const file = vfs.create(filePath)
-  file.append([bytes])
-  file.close()
-}
-
-async function writeWal(vfs: Vfs, filePath: string, payloads: Uint8Array[], logNumber = 7): Promise<number[]> {
-  const writer = WalWriter.create(vfs, filePath, logNumber)
-  const offsets: number[] = []
-  for (const payload of payloads) {
-    offsets.push(writer.sizeBytes())
-    writer.add(payload)
-  }
-  await writer.close()
-  return offsets
-}
 
 function plainPayloads(count: number): Uint8Array[] {
   return Array.from({ length: count }, (_, i) => Buffer.from(`record-${i}-${'x'.repeat(i * 3)}`))
@@ -356,12 +321,16 @@ describe('readWal() corruption', () => {
 })
 
 describe('WalWriter crash safety', () => {
-  test('MemVfs.crash() after a sync keeps every synced record', async (t) => {
+  const ciphers: [string, LogCipher | undefined][] = [
+    ['plaintext', undefined],
+    ['aes-256-gcm', new LogCipher({ suite: 'aes-256-gcm', keyChain: { keys: [{ epoch: 1, key: new Uint8Array(32).fill(9) }], activeEpoch: 1 } })],
+  ]
+  for (const [name, cipher] of ciphers) test(`${name}: MemVfs.crash() after a sync keeps every synced record`, async (t) => {
     t.diagnostic(`seed=${SEED}`)
     const vfs = new MemVfs()
     vfs.mkdirp('/db')
     const payloads = randomPayloads(SEED + 1, 60, 500)
-    const writer = WalWriter.create(vfs, '/db/000003.wal', 3)
+    const writer = WalWriter.create(vfs, '/db/000003.wal', 3, { cipher })
     const random = mulberry32Float(SEED + 2)
     let syncedCount = 0
     for (let i = 0; i < payloads.length; i++) {
@@ -375,10 +344,11 @@ describe('WalWriter crash safety', () => {
         assert.equal(crashed.exists('/db/000003.wal'), false, 'never synced: the directory entry is not durable')
         continue
       }
-      const { payloads: read } = await readWal(crashed, '/db/000003.wal', { onTornTail: 'truncate' })
+      const { payloads: read } = await readWal(crashed, '/db/000003.wal', { onTornTail: 'truncate', cipher })
       assert.equal(read.length, syncedCount, `seed=${SEED} step=${i}`)
-      assert.ok(Buffer.from(read[syncedCount - 1]).equals(payloads[syncedCount - 1]))
+      for (let j = 0; j < syncedCount; j++) assert.ok(Buffer.from(read[j]).equals(payloads[j]), `seed=${SEED} step=${i} record ${j}`)
     }
+    await writer.close()
   })
 })
 
