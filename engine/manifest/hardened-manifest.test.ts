@@ -11,7 +11,7 @@ import { StrataError } from '../errors.ts'
 import { VersionSet, type VersionSetOptions } from './version-set.ts'
 import { manifestFileName } from './file-names.ts'
 import { encodeHardenedFileHeader, encodeHardenedRecordHeader, HARDENED_FILE_HEADER_SIZE_BYTES } from './hardened-framing.ts'
-import { prng, randomEdit, readBytes, seedFromEnv, snapshotOf, table, writeBytes, type VersionSnapshot as Snapshot } from './test-support.ts'
+import { prng, randomEdit, readBytes, seedFromEnv, snapshotOf, storeWithEdits as storeWithEditsIn, table, writeBytes, type VersionSnapshot as Snapshot } from './test-support.ts'
 
 const DIR = '/db'
 const HARDENED: VersionSetOptions = { manifestHardening: true }
@@ -34,16 +34,8 @@ function manifestPathOf(set: VersionSet): string {
 }
 
 /** A closed store with `count` random edits in a manifest written with `options`. */
-async function storeWithEdits(vfs: MemVfs, seed: number, count: number, options: VersionSetOptions): Promise<{ manifestPath: string; states: Snapshot[] }> {
-  const set = await VersionSet.create(vfs, DIR, options)
-  const states = [snapshotOf(set)]
-  const random = prng(seed)
-  for (let step = 0; step < count; step++) {
-    await set.logAndApply(randomEdit(random, set.current, () => set.nextFileNumber(), step))
-    states.push(snapshotOf(set))
-  }
-  await set.close()
-  return { manifestPath: manifestPathOf(set), states }
+function storeWithEdits(vfs: MemVfs, seed: number, count: number, options: VersionSetOptions): Promise<{ manifestPath: string; states: Snapshot[] }> {
+  return storeWithEditsIn(vfs, DIR, seed, count, options)
 }
 
 /** A small fixed store: the snapshot and one flush edit, as the format doc's worked example. */

@@ -5,11 +5,14 @@
 import type { Vfs } from '../vfs/mod.ts'
 import type { TableMeta, VersionEdit } from './version-edit.ts'
 import type { Version } from './version.ts'
-import type { VersionSet } from './version-set.ts'
+import { VersionSet, type VersionSetOptions } from './version-set.ts'
+import { manifestFileName } from './file-names.ts'
 import { LEVEL_COUNT } from './limits.ts'
 
+import { mulberry32Float } from '../mulberry32.ts'
+
 /** mulberry32 floats in [0, 1): a small seeded PRNG, enough for test inputs. */
-export { mulberry32Float as prng } from '../mulberry32.ts'
+export { mulberry32Float as prng }
 
 /** The seed of this run: STRATA_SEED or a fixed default. */
 export function seedFromEnv(): number {
@@ -37,6 +40,24 @@ export function writeBytes(vfs: Vfs, filePath: string, bytes: Uint8Array): void 
   const file = vfs.create(filePath)
   file.append([bytes])
   file.close()
+}
+
+/**
+ * A closed store in `directory` with `count` seeded random edits in a manifest written with
+ * `options`; returns the manifest's path and the state after each edit (index 0: empty).
+ */
+export async function storeWithEdits(
+  vfs: Vfs, directory: string, seed: number, count: number, options: VersionSetOptions = {},
+): Promise<{ manifestPath: string; states: VersionSnapshot[] }> {
+  const set = await VersionSet.create(vfs, directory, options)
+  const states = [snapshotOf(set)]
+  const random = mulberry32Float(seed)
+  for (let step = 0; step < count; step++) {
+    await set.logAndApply(randomEdit(random, set.current, () => set.nextFileNumber(), step))
+    states.push(snapshotOf(set))
+  }
+  await set.close()
+  return { manifestPath: `${directory}/${manifestFileName(set.manifestFileNumber)}`, states }
 }
 
 /** A table of `level` covering keys [smallest, largest] with plausible counts. */

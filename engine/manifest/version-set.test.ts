@@ -8,7 +8,7 @@ import { StrataError } from '../errors.ts'
 import { HookedVfs } from '../wal/hooked-vfs.ts'
 import { VersionSet } from './version-set.ts'
 import { manifestFileName, tableFileName, CURRENT_FILE_NAME } from './file-names.ts'
-import { prng, randomEdit, readBytes, seedFromEnv, snapshotOf, table, writeBytes, type VersionSnapshot as Snapshot } from './test-support.ts'
+import { prng, randomEdit, readBytes, seedFromEnv, snapshotOf, storeWithEdits, table, writeBytes, type VersionSnapshot as Snapshot } from './test-support.ts'
 
 const DIR = '/db'
 
@@ -30,16 +30,8 @@ function recordOffsets(bytes: Uint8Array): number[] {
 }
 
 /** A closed database with a manifest of several edit records; returns its manifest path. */
-async function databaseWithEdits(vfs: MemVfs, seed: number, count: number): Promise<{ manifestPath: string; states: Snapshot[] }> {
-  const set = await VersionSet.create(vfs, DIR)
-  const states = [snapshotOf(set)]
-  const random = prng(seed)
-  for (let step = 0; step < count; step++) {
-    await set.logAndApply(randomEdit(random, set.current, () => set.nextFileNumber(), step))
-    states.push(snapshotOf(set))
-  }
-  await set.close()
-  return { manifestPath: `${DIR}/${manifestFileName(set.manifestFileNumber)}`, states }
+function databaseWithEdits(vfs: MemVfs, seed: number, count: number): Promise<{ manifestPath: string; states: Snapshot[] }> {
+  return storeWithEdits(vfs, DIR, seed, count)
 }
 
 describe('VersionSet', () => {
