@@ -30,16 +30,25 @@ export interface OpenOptions extends EngineOptions {
 }
 
 /**
- * Opens the database in `directory`, creating it when absent.
+ * Opens the database in `directory` (created when absent) with KV separation: large values live
+ * in blob files, and the result also has BlobDb's methods (`putStream`, `getStream`,
+ * `valueSize`, `gc`).
  * @throws {StrataError} `LOCKED` when another process holds the directory, `INVALID_ARGUMENT`
  * for bad options, `CORRUPTION` / `CHECKSUM_MISMATCH` for damaged files.
  */
+export async function open(directory: string, options: OpenOptions & { kvSeparation: KvSeparationOptions }): Promise<Db & BlobDb>
+/**
+ * Opens the database in `directory` (created when absent); without `kvSeparation` every value
+ * lives in the LSM tree.
+ * @throws {StrataError} as above.
+ */
+export async function open(directory: string, options?: OpenOptions): Promise<Db>
 export async function open(directory: string, options: OpenOptions = {}): Promise<Db> {
   const { kvSeparation, ...engineOptions } = options ?? {}
   if (kvSeparation !== undefined) {
     // BlobDb has Db's public API but is not a Db (Db's #private fields make the class nominal),
-    // so the cast keeps one return type for callers typed against Db. TODO(#4): a shared
-    // `Database` interface that both implement, once the callers typed against Db move to it.
+    // so the cast keeps one return type for callers typed against Db; the overload above gives
+    // callers that pass kvSeparation BlobDb's own methods (putStream, getStream, gc) too.
     return (await BlobDb.open(directory, engineOptions, kvSeparation)) as unknown as Db
   }
   return Db.open(directory, engineOptions)

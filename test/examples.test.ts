@@ -43,7 +43,7 @@ describe('examples/', () => {
       'range 5242880-5243003: 123 bytes, matches the original',
     ])
     assert.equal(lines[4], 'whole file sha256 matches')
-    assert.match(lines[5], /^blob files: [1-9]\d*, separated values: 80$/)
+    assert.match(lines[5], /^blob files: [1-9]\d*, separated values: 1$/)
     assert.equal(lines[6], 'after delete: meta gone')
     assert.equal(lines[7], 'after compact: live blob bytes 0')
   })
