@@ -73,7 +73,7 @@ export interface KvSeparationOptions {
   streamChunkSizeBytes?: number
   /**
    * Largest streamed value `get()` and iterators return whole, in bytes; a larger one throws
-   * `INVALID_ARGUMENT` naming getStream. Default 256 MiB.
+   * `VALUE_TOO_LARGE` naming getStream. Default 256 MiB.
    */
   streamGetSizeBytesMax?: number
 }

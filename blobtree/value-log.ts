@@ -201,7 +201,7 @@ export class ValueLog {
   #readWhole(keyBytes: Uint8Array, list: ChunkList): Uint8Array {
     if (list.totalSizeBytes > this.#streamGetSizeBytesMax) {
       throw new StrataError(
-        'INVALID_ARGUMENT',
+        'VALUE_TOO_LARGE',
         `Cannot read value of key ${describeKey(keyBytes)} whole: ${list.totalSizeBytes} bytes exceed ${this.#streamGetSizeBytesMax}; read it with getStream()`,
         { details: { sizeBytes: list.totalSizeBytes, sizeBytesMax: this.#streamGetSizeBytesMax } },
       )

@@ -19,6 +19,8 @@ export type StrataErrorCode =
   | 'MISSING_KEY'
   | 'UNRECOVERABLE'
   | 'UNSUPPORTED_FORMAT_VERSION'
+  /** A value too large to return whole (a streamed value past `streamGetSizeBytesMax`: use getStream). */
+  | 'VALUE_TOO_LARGE'
 
 /** Facts that locate a failure for forensics: file, offset, block type, key epoch. */
 export type StrataErrorDetails = Readonly<Record<string, string | number | bigint | boolean>>

@@ -155,10 +155,10 @@ describe('putStream()', () => {
     await db.close()
   })
 
-  test('get() of a streamed value past streamGetSizeBytesMax throws INVALID_ARGUMENT naming getStream', async () => {
+  test('get() of a streamed value past streamGetSizeBytesMax throws VALUE_TOO_LARGE naming getStream', async () => {
     const db = await BlobDb.open('/limit', { vfs: new MemVfs() }, { ...kv, streamGetSizeBytesMax: 10_000 })
     await db.putStream('big', [Buffer.alloc(20_000, 3)])
-    await assert.rejects(db.get('big'), (error: Error & { code?: string }) => error.code === 'INVALID_ARGUMENT' && /getStream/.test(error.message))
+    await assert.rejects(db.get('big'), (error: Error & { code?: string }) => error.code === 'VALUE_TOO_LARGE' && /getStream/.test(error.message))
     assert.deepEqual(await readStream(db, 'big'), Buffer.alloc(20_000, 3))
     await db.close()
   })
