@@ -263,16 +263,18 @@ export class BlockCursor {
    * CHECKSUM_MISMATCH naming the file, the block and the entry's offset.
    */
   verifyEntry(): void {
-    const block = this.#block!
     const bytes = this.#bytes
     const storedOffset = this.#valueOffset + this.#valueSizeBytes
     const stored = bytes.readUInt32LE(storedOffset)
     const computed = kvChecksumOfRanges(this.#keyBytes, this.#keySizeBytes, this.#seqno, this.#kind, bytes, this.#valueOffset, this.#valueSizeBytes)
-    if (stored !== computed) {
-      throw new StrataError('CHECKSUM_MISMATCH',
-        `Cannot read entry at byte ${this.#entryOffset} of the data block at offset ${block.offsetBytes} of ${block.fileName}: per-KV checksum mismatch`,
-        { details: { fileName: block.fileName, offsetBytes: block.offsetBytes, blockType: 'data', entryOffsetBytes: this.#entryOffset, seqno: this.#seqno } })
-    }
+    if (stored !== computed) this.#mismatch(this.#entryOffset, this.#seqno)
+  }
+
+  #mismatch(entryOffset: number, seqno: number): never {
+    const block = this.#block!
+    throw new StrataError('CHECKSUM_MISMATCH',
+      `Cannot read entry at byte ${entryOffset} of the data block at offset ${block.offsetBytes} of ${block.fileName}: per-KV checksum mismatch`,
+      { details: { fileName: block.fileName, offsetBytes: block.offsetBytes, blockType: 'data', entryOffsetBytes: entryOffset, seqno } })
   }
 
   seekToFirst(): void {
@@ -349,12 +351,46 @@ export class BlockCursor {
       else high = middle - 1
     }
     this.positionAtRestart(low)
+    const verify = block.entryTrailerBytes !== 0
+    this.#previous.present = false
     for (;;) {
       const order = compareWithBytes(key, this.#keyBytes, 0, this.#keySizeBytes)
-      if (order < 0 || (order === 0 && !strict)) return
+      if (order < 0 || (order === 0 && !strict)) break
+      if (verify) this.#rememberEntry()
       this.next()
-      if (!this.#valid) return
+      if (!this.#valid) break
     }
+    // With per-KV checksums a seek verifies the entry it lands on and the one it passed last.
+    // An entry whose key was damaged to sort before the target is skipped, and so are the
+    // entries that share its damaged prefix, all of them right before the landing point: the
+    // last one passed is always among them. Checking only the landing entry would read a
+    // present key as absent, or as an older version (docs/per-kv-checksums.md §2).
+    if (!verify) return
+    if (this.#previous.present) this.#verifyRemembered()
+    if (this.#valid) this.verifyEntry()
+  }
+
+  /** What #verifyRemembered needs of the current entry, kept while the seek moves past it. */
+  readonly #previous = { present: false, keyBytes: allocLatin1(256), keySizeBytes: 0, seqno: 0, kind: 0, valueOffset: 0, valueSizeBytes: 0, entryOffset: 0 }
+
+  #rememberEntry(): void {
+    const previous = this.#previous
+    if (previous.keyBytes.length < this.#keySizeBytes) previous.keyBytes = allocLatin1(this.#keyBytes.length)
+    this.#keyBytes.copy(previous.keyBytes, 0, 0, this.#keySizeBytes)
+    previous.present = true
+    previous.keySizeBytes = this.#keySizeBytes
+    previous.seqno = this.#seqno
+    previous.kind = this.#kind
+    previous.valueOffset = this.#valueOffset
+    previous.valueSizeBytes = this.#valueSizeBytes
+    previous.entryOffset = this.#entryOffset
+  }
+
+  #verifyRemembered(): void {
+    const p = this.#previous
+    const stored = this.#bytes.readUInt32LE(p.valueOffset + p.valueSizeBytes)
+    const computed = kvChecksumOfRanges(p.keyBytes, p.keySizeBytes, p.seqno, p.kind, this.#bytes, p.valueOffset, p.valueSizeBytes)
+    if (stored !== computed) this.#mismatch(p.entryOffset, p.seqno)
   }
 
   /** Decodes the entry at `offset`, whose key shares a prefix with the key in scratch. */

@@ -163,7 +163,7 @@ describe('per-KV checksum verification', () => {
     assert.throws(() => readAll(reader), { code: 'CHECKSUM_MISMATCH' })
   })
 
-  test('every single-bit flip in the entries of a sealed version 2 block is an error or the right data, never wrong data', async (t) => {
+  test('every single-bit flip in the entries of a sealed version 2 block is an error or the right data on scan, get and seek, never wrong data', async (t) => {
     const seed = seedFromEnv()
     t.diagnostic(`seed=${seed}`)
     const entries = randomEntries(new Prng(seed), 12, 2, 24)
@@ -182,12 +182,31 @@ describe('per-KV checksum verification', () => {
       }
       const { vfs, path } = await writeTable(entries, { perKeyChecksums: true, codec, blockSizeBytes: 4096 })
       const reader = TableReader.open(vfs, path, 7, { codec })
-      try {
-        assert.deepEqual(readAll(reader), expected, `seed=${seed} bit=${bit}`)
-      } catch (error) {
-        if ((error as { code?: string }).code === undefined) throw error
-        assert.ok(['CHECKSUM_MISMATCH', 'CORRUPTION'].includes((error as { code: string }).code), `seed=${seed} bit=${bit}`)
-        caught++
+      const typedOrRight = (read: () => void, what: string): boolean => {
+        try {
+          read()
+          return false
+        } catch (error) {
+          if ((error as { code?: string }).code === undefined) throw error
+          assert.ok(['CHECKSUM_MISMATCH', 'CORRUPTION'].includes((error as { code: string }).code), `seed=${seed} bit=${bit} ${what}`)
+          return true
+        }
+      }
+      if (typedOrRight(() => assert.deepEqual(readAll(reader), expected, `seed=${seed} bit=${bit}`), 'scan')) caught++
+      // Point reads and seeks too: a damaged key or seqno must not make get() skip the version
+      // it should return (absent, or an older one), nor a seek skip an entry.
+      for (const [index, entry] of expected.entries()) {
+        typedOrRight(() => {
+          const found = reader.get(entry.key, entry.seqno)
+          assert.deepEqual(found && { seqno: found.seqno, kind: found.kind, value: Uint8Array.from(found.value) },
+            { seqno: entry.seqno, kind: entry.kind, value: entry.value }, `seed=${seed} bit=${bit} get ${index}`)
+        }, 'get')
+        typedOrRight(() => {
+          const iterator = reader.iterator()
+          iterator.seek(entry.key)
+          const first = expected.find((e) => e.key === entry.key)!
+          assert.deepEqual([iterator.key(), iterator.seqno()], [first.key, first.seqno], `seed=${seed} bit=${bit} seek ${index}`)
+        }, 'seek')
       }
     }
     assert.equal(caught, entriesEnd * 8, `seed=${seed}: every flip in the entries changes what they encode`)

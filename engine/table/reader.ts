@@ -117,20 +117,23 @@ export class TableReader {
     if (blockIndex === separatorKeys.length) return undefined
     const cursor = this.#cursor
     cursor.attach(this.loadDataBlock(blockIndex))
+    // With per-KV checksums every entry get() decides on is verified, not just the one it
+    // returns: seek() checks each entry it scans, the loop each later one, so a damaged key or
+    // seqno cannot turn "found" into "absent" or into an older version.
     cursor.seek(key)
+    const verify = this.kvChecksums
     for (;;) {
       if (!cursor.valid()) {
         // The key's versions may continue in the next block.
         if (++blockIndex === separatorKeys.length) return undefined
         cursor.attach(this.loadDataBlock(blockIndex))
         cursor.seekToFirst()
+        if (verify) cursor.verifyEntry()
       }
       if (!cursor.keyEquals(key)) return undefined
-      if (cursor.seqno() <= snapshotSeqno) {
-        if (this.kvChecksums) cursor.verifyEntry()
-        return { seqno: cursor.seqno(), kind: cursor.kind(), value: cursor.value() }
-      }
+      if (cursor.seqno() <= snapshotSeqno) return { seqno: cursor.seqno(), kind: cursor.kind(), value: cursor.value() }
       cursor.next()
+      if (verify && cursor.valid()) cursor.verifyEntry()
     }
   }
 

@@ -68,6 +68,9 @@ export class TableIterator implements InternalIterator {
   seek(key: string): void {
     if (!this.#load(lowerBound(this.#source.separatorKeys, key, false))) return
     this.#cursor.seek(key)
+    // The cursor's seek verified every entry it scanned (per-KV checksums); only an entry of a
+    // later block still needs it.
+    if (this.#cursor.valid()) return
     this.#skipForward()
     if (this.#kvChecksums) this.#verify()
   }

@@ -137,7 +137,7 @@ describe('integrity.perKeyChecksums through the Db', () => {
     assert.deepEqual(new Set(tableVersions(vfs)), new Set([1]))
   })
 
-  test('an entry damaged under a valid block checksum is CHECKSUM_MISMATCH on get, iteration and compaction', async () => {
+  test('an entry damaged under a valid block checksum is CHECKSUM_MISMATCH on get, iteration, verify() and compaction', async () => {
     const vfs = new MemVfs()
     let db = await open(vfs, true)
     for (let i = 0; i < 50; i++) await db.put(`key${String(i).padStart(4, '0')}`, `value-${i}`)
@@ -157,6 +157,8 @@ describe('integrity.perKeyChecksums through the Db', () => {
     await assert.rejects(async () => {
       for await (const _ of db.iterator()) { /* reach the damaged entry */ }
     }, { code: 'CHECKSUM_MISMATCH' })
+    const report = await db.verify()
+    assert.equal(report.unrecoverableCount, 1, 'verify() (and the patrol scrub) finds the damaged entry')
     await assert.rejects(db.compact(), { code: 'CHECKSUM_MISMATCH' })
     await db.close().catch(() => undefined)
   })
