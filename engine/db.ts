@@ -890,6 +890,7 @@ export class Db {
       readOnly: this.#backgroundError !== undefined,
       backgroundError: this.#backgroundError?.message,
       recovery: this.#recoveryReport,
+      manifestRecovery: this.#versions.recoveryReport,
       integrity: this.#options.integrity.stats(),
     }
   }

@@ -2,6 +2,7 @@
  * The shape of `db.stats()`: counters since open and sizes now. Byte counts are in bytes.
  */
 import type { BlockCacheStats, FileCacheStats } from './cache/mod.ts'
+import type { ManifestRecoveryReport } from './manifest/mod.ts'
 import type { RecoveryReport } from './recovery.ts'
 import type { IntegrityStats } from './scrub/mod.ts'
 
@@ -63,6 +64,11 @@ export interface EngineStats {
   backgroundError: string | undefined
   /** What the write-ahead log replay at open found. */
   recovery: RecoveryReport
+  /**
+   * What the manifest replay at open found: torn tail dropped, copies repaired from their mirror
+   * (`integrity.manifestHardening`); undefined for a database created by this open.
+   */
+  manifestRecovery: ManifestRecoveryReport | undefined
   /** Integrity stack: configuration (no keys), ECC repairs, auto-heal, scrub passes. */
   integrity: IntegrityStats
 }

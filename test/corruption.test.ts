@@ -272,6 +272,7 @@ describe(`corruption (seed=${seed})`, () => {
       try {
         assert.equal((await db.get('late'))?.toString(), 'yes', `round ${round}`)
         assert.equal((await db.get(keyOf(7)))?.toString(), valueOf(7), `round ${round}`)
+        assert.equal(db.stats().manifestRecovery?.repairedCopyCount, 1, `round ${round}: the repair is counted in stats()`)
       } finally {
         await db.close()
       }
