@@ -1,13 +1,13 @@
-// Goal: the bytes of table format version 1 cannot drift from docs/formats/table.md.
+// Goal: the bytes of table format versions 1 and 2 cannot drift from docs/formats/table.md.
 // Method: a tiny table written with fixed inputs must encode to these exact bytes (the worked
-// example of the doc), and today's reader must decode them.
+// example of the doc; version 2 with per-KV checksums), and today's reader must decode them.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
 import { EntryKind, SEQNO_MAX } from '../entry.ts'
 import { MemVfs } from '../vfs/mod.ts'
 import { TableReader, TableWriter } from './mod.ts'
-import { decodeFooter, encodeFooter } from './footer.ts'
+import { decodeFooter, encodeFooter, FOOTER_SIZE_BYTES } from './footer.ts'
 
 /** The docs' worked example: ("ab", 300, Put, "x"), ("ac", 1, Delete); file number 1. */
 const VERSION_1_TABLE_HEX = [
@@ -62,5 +62,66 @@ describe('table format version 1', () => {
       rangeTombstones: { offsetBytes: 9, sizeBytes: 2 ** 32 - 1 },
     }
     assert.deepEqual(decodeFooter(encodeFooter(footer), '/f.sst', 0), footer)
+  })
+})
+
+/** The same example written with perKeyChecksums: table format version 2 (653 bytes). */
+const VERSION_2_TABLE_HEX = [
+  '010100001f0000002f1057872b1e011dc23a2525a89c45d600020101ac0261627814503bdd010100000163ec44ee9b00',
+  '000000010000000103000048000000cc403b35a741530ec7871cee849bdea20800010003000040000000000808000000',
+  '000002000000000000000000000000008000000000000400002000000000000000000000000800080000000000080001',
+  '000000070100000102000006000000a42956cd0cfb8b152a3d9e66c6a152d10102616300370104000070010000566ed7',
+  '20a7ef5d3f7ff7ada63cd72fea150d666f726d617456657273696f6e00020a66696c654e756d62657200010d736d616c',
+  '6c6573745365716e6f00010c6c6172676573745365716e6f00ac020a656e747279436f756e7400020e746f6d6273746f',
+  '6e65436f756e7400010f626c6f6248616e646c65436f756e7400001372616e6765546f6d6273746f6e65436f756e7400',
+  '000e64617461426c6f636b436f756e7400010f7261774b657953697a65427974657300041172617756616c756553697a',
+  '65427974657300010d6461746153697a65427974657300370e696e64657853697a654279746573001e0f66696c746572',
+  '53697a65427974657300600e626c6f636b53697a6542797465730080200f72657374617274496e74657276616c001010',
+  '66696c746572426974735065724b6579000a0e6372656174696f6e54696d654d730080d095ffbc310b736d616c6c6573',
+  '744b6579010261620a6c6172676573744b6579010261630763726561746f72010c73747261746120302e312e30970000',
+  '00000000001e000000370000000000000060000000b50000000000000088010000000000000000000000000000000000',
+  '000000000061d5701255a9bd599c35a012041d9f47020000005354424c',
+].join('')
+
+describe('table format version 2 (per-KV checksums)', () => {
+  test('TableWriter with perKeyChecksums encodes the example byte for byte', async () => {
+    const vfs = new MemVfs()
+    const file = vfs.create('/000001.sst')
+    const writer = new TableWriter(file, { fileNumber: 1, creationTimeMs: 1_700_000_000_000, perKeyChecksums: true })
+    writer.add('ab', 300, EntryKind.Put, Buffer.from('x'))
+    writer.add('ac', 1, EntryKind.Delete, new Uint8Array(0))
+    const finished = await writer.finish()
+    const bytes = new Uint8Array(finished.sizeBytes)
+    file.read(bytes, 0)
+    assert.equal(Buffer.from(bytes).toString('hex'), VERSION_2_TABLE_HEX)
+  })
+
+  test('TableReader decodes the frozen version 2 bytes and checks their entries', () => {
+    const vfs = new MemVfs()
+    const file = vfs.create('/000001.sst')
+    file.append([Buffer.from(VERSION_2_TABLE_HEX, 'hex')])
+    const reader = TableReader.open(vfs, '/000001.sst', 1)
+    assert.equal(reader.properties.formatVersion, 2)
+    assert.equal(reader.kvChecksums, true)
+    assert.deepEqual(reader.get('ab', SEQNO_MAX), { seqno: 300, kind: EntryKind.Put, value: Uint8Array.from([0x78]) })
+    assert.equal(reader.get('ac', SEQNO_MAX)?.kind, EntryKind.Delete)
+    reader.close()
+  })
+
+  test('a footer of version 3 is UNSUPPORTED_FORMAT_VERSION; properties that disagree with the footer are CORRUPTION', () => {
+    const footer = { index: { offsetBytes: 0, sizeBytes: 1 }, filter: { offsetBytes: 0, sizeBytes: 0 }, properties: { offsetBytes: 0, sizeBytes: 1 }, rangeTombstones: { offsetBytes: 0, sizeBytes: 0 } }
+    const bytes = encodeFooter({ ...footer, formatVersion: 2 })
+    assert.equal(decodeFooter(bytes, '/f.sst', 0).formatVersion, 2)
+    bytes[72] = 3
+    assert.throws(() => decodeFooter(bytes, '/f.sst', 0), { code: 'UNSUPPORTED_FORMAT_VERSION' })
+    // A version 2 table relabelled as version 1 (footer re-sealed): its properties still say 2.
+    const table = Buffer.from(VERSION_2_TABLE_HEX, 'hex')
+    const body = table.subarray(0, table.length - FOOTER_SIZE_BYTES)
+    const decoded = decodeFooter(table.subarray(table.length - FOOTER_SIZE_BYTES), '/f.sst', body.length)
+    const relabelled = Buffer.concat([body, encodeFooter({ ...decoded, formatVersion: 1 })])
+    const vfs = new MemVfs()
+    const file = vfs.create('/000001.sst')
+    file.append([relabelled])
+    assert.throws(() => TableReader.open(vfs, '/000001.sst', 1), { code: 'CORRUPTION' })
   })
 })
