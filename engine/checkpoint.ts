@@ -28,8 +28,7 @@
 import path from 'node:path'
 import { StrataError } from './errors.ts'
 import type { Vfs } from './vfs/vfs.ts'
-import { WalWriter } from './wal/mod.ts'
-import { blobFileName, encodeVersionEdit, manifestFileName, tableFileName, type Version, type VersionEdit } from './manifest/mod.ts'
+import { blobFileName, createManifestWriter, encodeVersionEdit, manifestFileName, tableFileName, type Version, type VersionEdit } from './manifest/mod.ts'
 // Not re-exported by manifest/mod.ts; the checkpoint is the one writer of CURRENT outside the
 // VersionSet, so it uses the same function rather than a second copy of the format.
 import { writeCurrentFile } from './manifest/current-file.ts'
@@ -57,6 +56,8 @@ export interface CheckpointSource {
   pinCurrentVersion(): PinnedVersion
   /** Flushes every memtable as of the call into tables. */
   flush(): Promise<void>
+  /** Write the copy's manifest hardened (format 3), as the source writes its own. */
+  manifestHardening: boolean
 }
 
 /** What a checkpoint wrote, for tests and tools. */
@@ -93,7 +94,7 @@ export async function writeCheckpoint(source: CheckpointSource, targetDirectory:
     await source.flush()
     const pinned = source.pinCurrentVersion()
     try {
-      return await copyVersion(vfs, source.directory, target, pinned)
+      return await copyVersion(vfs, source.directory, target, pinned, source.manifestHardening)
     } finally {
       pinned.release()
     }
@@ -102,7 +103,7 @@ export async function writeCheckpoint(source: CheckpointSource, targetDirectory:
   }
 }
 
-async function copyVersion(vfs: Vfs, sourceDirectory: string, target: string, pinned: PinnedVersion): Promise<CheckpointReport> {
+async function copyVersion(vfs: Vfs, sourceDirectory: string, target: string, pinned: PinnedVersion, manifestHardening: boolean): Promise<CheckpointReport> {
   const { version } = pinned
   vfs.mkdirp(target)
   const report: CheckpointReport = { directory: target, tableCount: 0, blobFileCount: 0, linkedFileCount: 0, copiedFileCount: 0, lastSeqno: pinned.lastSeqno }
@@ -133,7 +134,8 @@ async function copyVersion(vfs: Vfs, sourceDirectory: string, target: string, pi
   await vfs.syncDirectory(target)
   const nextFileNumber = highestFileNumber + 1
   const snapshot: VersionEdit = { ...version.toSnapshotEdit(), logNumber: nextFileNumber, lastSeqno: pinned.lastSeqno, nextFileNumber: nextFileNumber + 1 }
-  const manifest = WalWriter.create(vfs, path.join(target, manifestFileName(CHECKPOINT_MANIFEST_FILE_NUMBER)), CHECKPOINT_MANIFEST_FILE_NUMBER, { kind: 'manifest' })
+  const manifestPath = path.join(target, manifestFileName(CHECKPOINT_MANIFEST_FILE_NUMBER))
+  const manifest = createManifestWriter(vfs, manifestPath, CHECKPOINT_MANIFEST_FILE_NUMBER, { hardened: manifestHardening })
   try {
     manifest.add(encodeVersionEdit(snapshot))
     await manifest.sync() // also syncs the directory: the name is durable before CURRENT names it

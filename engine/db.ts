@@ -857,7 +857,7 @@ export class Db {
       this.#pin(version)
       return { version, lastSeqno: this.#versions.lastSeqno, release: () => this.#unpin(version) }
     }
-    return writeCheckpoint({ vfs: this.#vfs, directory: this.directory, pinCurrentVersion, flush: () => this.flush() }, directory)
+    return writeCheckpoint({ vfs: this.#vfs, directory: this.directory, pinCurrentVersion, flush: () => this.flush(), manifestHardening: this.#versions.manifestHardening }, directory)
   }
 
   // ---------------------------------------------------------------- observation

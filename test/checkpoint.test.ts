@@ -173,6 +173,25 @@ describe('Db.checkpoint()', () => {
     }
   })
 
+  test('the copy of a store with manifestHardening has a hardened manifest (format 3) and opens', async (t) => {
+    const root = tempRoot(t)
+    const source = path.join(root, 'source')
+    const copy = path.join(root, 'copy')
+    const options: OpenOptions = { integrity: { manifestHardening: true } }
+    const db = await open(source, options)
+    await db.put('a', 'b')
+    await db.flush()
+    await db.checkpoint(copy)
+    await db.close()
+    const manifest = fs.readdirSync(copy).find((name) => name.startsWith('MANIFEST-'))
+    assert.ok(manifest !== undefined, 'the copy has a manifest')
+    assert.equal(fs.readFileSync(path.join(copy, manifest))[4], 3, 'format version byte of the copy manifest')
+    const reopened = await open(copy, options)
+    assert.equal((await reopened.get('a'))?.toString(), 'b')
+    assert.equal(reopened.stats().manifestRecovery?.formatVersion, 3)
+    await reopened.close()
+  })
+
   test('throws INVALID_ARGUMENT for a non-empty target or the source itself, CLOSED after close', async (t) => {
     const root = tempRoot(t)
     const source = path.join(root, 'source')

@@ -127,6 +127,11 @@ export class VersionSet {
     this.#hardened = options.manifestHardening ?? false
   }
 
+  /** True when new manifests are written hardened (format 3). */
+  get manifestHardening(): boolean {
+    return this.#hardened
+  }
+
   /** True when `directory` holds a CURRENT file (a database to recover). */
   static exists(vfs: Vfs, directory: string): boolean {
     return vfs.exists(path.join(directory, CURRENT_FILE_NAME))
