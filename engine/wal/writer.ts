@@ -128,8 +128,9 @@ export class WalWriter {
 
   /**
    * Appends one record holding `payload` (not copied; do not mutate it until add returns).
+   * An encrypted log appends the sealed payload instead (16 bytes longer).
    * @throws {StrataError} `INVALID_ARGUMENT` when the payload exceeds
-   * WAL_RECORD_PAYLOAD_BYTES_MAX; `CLOSED` after close(); `IO_ERROR` when the append fails or
+   * WAL_RECORD_PAYLOAD_BYTES_MAX (less LOG_SEAL_OVERHEAD_BYTES when encrypted); `CLOSED` after close(); `IO_ERROR` when the append fails or
    * an earlier append or fsync failed.
    */
   add(payload: Uint8Array): void {
