@@ -163,7 +163,7 @@ describe('per-KV checksum verification', () => {
     assert.throws(() => readAll(reader), { code: 'CHECKSUM_MISMATCH' })
   })
 
-  test('every single-bit flip in the entries of a sealed version 2 block is an error or the right data on scan, get and seek, never wrong data', async (t) => {
+  test('every single-bit flip in the entries of a sealed version 2 block is an error or the right data on scan, reverse scan, get and seek, never wrong data', async (t) => {
     const seed = seedFromEnv()
     t.diagnostic(`seed=${seed}`)
     const entries = randomEntries(new Prng(seed), 12, 2, 24)
@@ -193,6 +193,14 @@ describe('per-KV checksum verification', () => {
         }
       }
       if (typedOrRight(() => assert.deepEqual(readAll(reader), expected, `seed=${seed} bit=${bit}`), 'scan')) caught++
+      typedOrRight(() => {
+        const backwards: InternalEntry[] = []
+        const iterator = reader.iterator()
+        for (iterator.seekToLast(); iterator.valid(); iterator.prev()) {
+          backwards.push({ key: iterator.key(), seqno: iterator.seqno(), kind: iterator.kind(), value: Uint8Array.from(iterator.value()) })
+        }
+        assert.deepEqual(backwards.reverse(), expected, `seed=${seed} bit=${bit} reverse`)
+      }, 'reverse scan')
       // Point reads and seeks too: a damaged key or seqno must not make get() skip the version
       // it should return (absent, or an older one), nor a seek skip an entry.
       for (const [index, entry] of expected.entries()) {
