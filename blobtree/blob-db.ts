@@ -37,6 +37,8 @@ import { toInternalKey, toValueBytes } from '../engine/keys.ts'
 import { resolveIntegrity } from '../engine/integrity-options.ts'
 import { BATCH_OP_COUNT_MAX } from '../engine/limits.ts'
 import type { BlockCodec } from '../engine/transform/block-codec.ts'
+import type { RepairEvent, RepairKind } from '../engine/transform/mod.ts'
+import { IntegrityMonitor } from '../engine/scrub/mod.ts'
 import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type BlobEntry, type BlobFileSummary } from './blob-file/mod.ts'
 import { encodeBlobHandle } from './handle.ts'
 import { encodeChunkList, type ChunkList } from './chunk-list.ts'
@@ -107,6 +109,15 @@ export interface BlobStats extends CollectorStats {
   separatedValueCount: number
   /** Open-file cache of finished blob files: readers open now, and hits and misses since open. */
   readerCache: { openCount: number; hitCount: number; missCount: number }
+  /**
+   * Blob frame bodies repaired by ECC (`integrity.ecc`) and verified by checksum since open. Auto-heal
+   * does not rewrite blob files: the damaged bytes stay (repairable) until GC relocates or drops them.
+   */
+  repairCount: number
+  /** `repairCount` split by ECC scheme. */
+  repairsByKind: Record<RepairKind, number>
+  /** Distinct blob files that had at least one frame repaired since open. */
+  filesRepairedCount: number
 }
 
 /**
@@ -199,6 +210,7 @@ export class BlobDb {
   readonly #log: ValueLog
   readonly #collector: BlobCollector
   readonly #options: ResolvedKvOptions
+  readonly #repairs: IntegrityMonitor
   readonly #queue: QueuedWrite[] = []
   #draining = false
   #paused = false
@@ -216,7 +228,8 @@ export class BlobDb {
   #checkpointRun: Promise<void> | undefined
   #separatedValueCount = 0
 
-  private constructor(db: Db, log: ValueLog, collector: BlobCollector, options: ResolvedKvOptions) {
+  private constructor(db: Db, log: ValueLog, collector: BlobCollector, options: ResolvedKvOptions, repairs: IntegrityMonitor) {
+    this.#repairs = repairs
     this.#db = db
     this.directory = db.directory
     this.#log = log
@@ -238,10 +251,12 @@ export class BlobDb {
     if (typeof directory !== 'string' || directory.length === 0) throw new StrataError('INVALID_ARGUMENT', 'Cannot open: directory must be a non-empty string')
     const vfs = engineOptions.vfs ?? new NodeVfs()
     const resolvedDirectory = path.resolve(directory)
+    // Counts verified ECC repairs of blob frames for stats().blob (the engine counts its tables').
+    const repairs = new IntegrityMonitor()
     const log = new ValueLog({
       vfs,
       directory: resolvedDirectory,
-      codec: blobCodecOf(engineOptions),
+      codec: blobCodecOf(engineOptions, (event) => repairs.recordRepair(event)),
       fileSizeBytesTarget: options.blobFileSizeBytesTarget,
       readerCountMax: options.blobReaderCountMax,
       streamGetSizeBytesMax: options.streamGetSizeBytesMax,
@@ -261,7 +276,7 @@ export class BlobDb {
     const engine = await Db.open(resolvedDirectory, { ...engineOptions, vfs }, hooks)
     try {
       log.attach(engine)
-      blobDb = new BlobDb(engine, log, collector, options)
+      blobDb = new BlobDb(engine, log, collector, options, repairs)
       collector.attach(blobDb.#collectorPort())
       await blobDb.#reconcileFiles()
       await log.ensureActive()
@@ -723,6 +738,7 @@ export class BlobDb {
       staleBytes += state.staleBytes
       liveBytes += Math.max(0, sizeBytes - overheadBytes - state.staleBytes)
     }
+    const repairs = this.#repairs.stats()
     const spaceAmplification = liveBytes > 0 ? fileBytesTotal / liveBytes : fileBytesTotal > 0 ? Number.POSITIVE_INFINITY : 1
     return {
       fileCount: version.blobFiles.size,
@@ -733,6 +749,9 @@ export class BlobDb {
       bytesWritten: this.#log.bytesWritten,
       separatedValueCount: this.#separatedValueCount,
       readerCache: this.#log.readerCacheStats(),
+      repairCount: repairs.repairCount,
+      repairsByKind: repairs.repairsByKind,
+      filesRepairedCount: repairs.filesRepairedCount,
       ...this.#collector.stats(),
     }
   }
@@ -816,9 +835,9 @@ export class BlobDb {
  * repairs of blob frames are verified and returned but not counted in stats().integrity and
  * not auto-healed (the blob file is not rewritten; GC relocation copies frames verbatim).
  */
-function blobCodecOf(options: EngineOptions): BlockCodec | undefined {
+function blobCodecOf(options: EngineOptions, onRepair: (event: RepairEvent) => void): BlockCodec | undefined {
   if (options.blockCodec !== undefined || options.integrity === undefined) return options.blockCodec
-  return resolveIntegrity(options.integrity, () => undefined).codec
+  return resolveIntegrity(options.integrity, onRepair).codec
 }
 
 function rangeBound(value: number | undefined, fallback: number, name: string): number {

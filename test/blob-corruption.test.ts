@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
-import { BlobDb, MemVfs, StrataError } from '../index.ts'
+import { BlobDb, MemVfs, StrataError, type EngineOptions } from '../index.ts'
 
-async function damagedDb(flip: (bytes: Uint8Array, target: number) => number): Promise<{ db: BlobDb; fileName: string; key: string }> {
+async function damagedDb(flip: (bytes: Uint8Array, target: number) => number, options: EngineOptions = {}): Promise<{ db: BlobDb; fileName: string; key: string }> {
   const vfs = new MemVfs()
-  const db = await BlobDb.open('/bad', { vfs }, { minBlobSize: 100 })
+  const db = await BlobDb.open('/bad', { ...options, vfs }, { minBlobSize: 100 })
   for (let index = 0; index < 10; index++) await db.put(`key${index}`, Buffer.alloc(500, 65 + index))
   await db.close()
   const fileName = vfs.list('/bad').find((name) => name.endsWith('.blob') && vfs.sizeBytes(`/bad/${name}`) > 1000)!
@@ -28,7 +28,7 @@ async function damagedDb(flip: (bytes: Uint8Array, target: number) => number): P
   out.append([bytes])
   await out.sync()
   out.close()
-  return { db: await BlobDb.open('/bad', { vfs }, { minBlobSize: 100 }), fileName, key: 'key3' }
+  return { db: await BlobDb.open('/bad', { ...options, vfs }, { minBlobSize: 100 }), fileName, key: 'key3' }
 }
 
 function assertNamesFileAndKey(error: unknown, fileName: string, key: string): true {
@@ -47,6 +47,18 @@ describe('blob file corruption', () => {
     const verification = await db.verify()
     assert.equal(verification.ok, false)
     assert.ok(verification.blobFiles.some((file) => !file.ok && file.error!.includes(fileName)))
+    await db.close()
+  })
+
+  test('with ECC a flipped body byte is repaired, the value read back exact, and the repair counted in stats().blob', async () => {
+    const { db, fileName } = await damagedDb((bytes, target) => (bytes[target + 100] ^= 0x04), { integrity: { ecc: 'reed-solomon' } })
+    assert.equal(db.stats().blob.repairCount, 0)
+    assert.deepEqual(await db.get('key3'), Buffer.alloc(500, 65 + 3))
+    const blob = db.stats().blob
+    assert.equal(blob.repairCount, 1, `one repair in ${fileName}`)
+    assert.equal(blob.repairsByKind['reed-solomon'], 1)
+    assert.equal(blob.filesRepairedCount, 1)
+    assert.equal(db.stats().integrity.repairCount, 0, 'table repairs are counted apart')
     await db.close()
   })
 
