@@ -53,12 +53,13 @@ describe('Db with an encrypted WAL', () => {
     }
   })
 
-  test('a power loss keeps every acknowledged sync write', async (t) => {
+  test('a power loss keeps every acknowledged sync write; every log of every reopen has its own salt', async (t) => {
     t.diagnostic(`seed=${SEED}`)
     const random = mulberry32Float(SEED)
     let vfs = new MemVfs()
     const integrity = encryption(KEY_1)
     const acknowledged = new Map<string, string>()
+    const saltByLog = new Map<string, string>()
     for (let round = 0; round < 6; round++) {
       const db = await Db.open(DIRECTORY, { vfs, integrity, memtableSizeBytes: 4096 })
       for (const [key, value] of acknowledged) assert.equal((await db.get(key))?.toString(), value, `seed=${SEED} round=${round} lost ${key}`)
@@ -72,7 +73,17 @@ describe('Db with an encrypted WAL', () => {
       }
       vfs = vfs.crash()
       await db.close().catch(() => undefined)
+      // Salts live at header bytes 20–35 (formats/wal.md §2.2); a log seen again keeps its salt.
+      for (const log of walBytes(vfs)) {
+        if (log.length < 56) continue // created but its header never synced
+        const salt = Buffer.from(log.subarray(20, 36)).toString('hex')
+        const logNumber = String(new DataView(log.buffer, log.byteOffset).getUint32(8, true))
+        assert.equal(saltByLog.get(logNumber) ?? salt, salt)
+        saltByLog.set(logNumber, salt)
+      }
     }
+    assert.ok(saltByLog.size >= 6, `at least one log per reopen, saw ${saltByLog.size}`)
+    assert.equal(new Set(saltByLog.values()).size, saltByLog.size, 'no two logs share a salt (file key)')
   })
 
   test('wrong key, unknown epoch and no keys fail open with distinct typed errors', async () => {
