@@ -196,6 +196,20 @@ describe('encrypted log files', () => {
     assert.equal((await readWal(vfs, '/000003.wal', { onTornTail: 'fail' })).payloads.length, 0)
   })
 
+  test('the manifest can opt in with the same cipher; a WAL relabelled as a manifest fails authentication', async () => {
+    const vfs = new MemVfs()
+    const cipher = cipherOf()
+    await writeLog(vfs, '/MANIFEST-000002', textPayloads(3), 2, { kind: 'manifest', cipher })
+    const { payloads } = await readWal(vfs, '/MANIFEST-000002', { kind: 'manifest', onTornTail: 'fail', cipher })
+    assert.deepEqual(payloads.map((p) => Buffer.from(p).toString()), textPayloads(3).map((p) => Buffer.from(p).toString()))
+    await writeWal(vfs, '/000002.wal', textPayloads(3), 2, cipher)
+    const relabelled = readFile(vfs, '/000002.wal')
+    relabelled.set(Buffer.from('SMAN'), 0)
+    renumberHeader(relabelled, 2) // recomputes the header checksum
+    writeFile(vfs, '/MANIFEST-000002', relabelled)
+    await assert.rejects(readWal(vfs, '/MANIFEST-000002', { kind: 'manifest', onTornTail: 'fail', cipher }), { code: 'DECRYPT_FAILED' })
+  })
+
   test('a sealed payload must fit the record bound', () => {
     const vfs = new MemVfs()
     const writer = WalWriter.create(vfs, '/000001.wal', 1, { cipher: cipherOf() })
