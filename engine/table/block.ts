@@ -375,8 +375,16 @@ export class BlockCursor {
 
   #rememberEntry(): void {
     const previous = this.#previous
-    if (previous.keyBytes.length < this.#keySizeBytes) previous.keyBytes = allocLatin1(this.#keyBytes.length)
-    this.#keyBytes.copy(previous.keyBytes, 0, 0, this.#keySizeBytes)
+    const keySizeBytes = this.#keySizeBytes
+    if (previous.keyBytes.length < keySizeBytes) previous.keyBytes = allocLatin1(this.#keyBytes.length)
+    // A loop for short keys: Buffer.copy is a native call, dearer than copying 32 bytes in JS.
+    if (keySizeBytes <= 32) {
+      const source = this.#keyBytes
+      const target = previous.keyBytes
+      for (let i = 0; i < keySizeBytes; i++) target[i] = source[i]
+    } else {
+      this.#keyBytes.copy(previous.keyBytes, 0, 0, keySizeBytes)
+    }
     previous.present = true
     previous.keySizeBytes = this.#keySizeBytes
     previous.seqno = this.#seqno
