@@ -27,24 +27,34 @@ const VERSION_1_TABLE_HEX = [
   '9f83edd9969a9f158e94a67cf1010000005354424c',
 ].join('')
 
+/** The docs' example table, written with or without per-KV checksums, as hex. */
+async function exampleTableHex(perKeyChecksums: boolean): Promise<string> {
+  const vfs = new MemVfs()
+  const file = vfs.create('/000001.sst')
+  const writer = new TableWriter(file, { fileNumber: 1, creationTimeMs: 1_700_000_000_000, perKeyChecksums })
+  writer.add('ab', 300, EntryKind.Put, Buffer.from('x'))
+  writer.add('ac', 1, EntryKind.Delete, new Uint8Array(0))
+  const finished = await writer.finish()
+  const bytes = new Uint8Array(finished.sizeBytes)
+  file.read(bytes, 0)
+  return Buffer.from(bytes).toString('hex')
+}
+
+/** A reader over frozen table bytes given as hex (file number 1). */
+function openHex(hex: string): TableReader {
+  const vfs = new MemVfs()
+  const file = vfs.create('/000001.sst')
+  file.append([Buffer.from(hex, 'hex')])
+  return TableReader.open(vfs, '/000001.sst', 1)
+}
+
 describe('table format version 1', () => {
   test('TableWriter encodes the documented example byte for byte', async () => {
-    const vfs = new MemVfs()
-    const file = vfs.create('/000001.sst')
-    const writer = new TableWriter(file, { fileNumber: 1, creationTimeMs: 1_700_000_000_000 })
-    writer.add('ab', 300, EntryKind.Put, Buffer.from('x'))
-    writer.add('ac', 1, EntryKind.Delete, new Uint8Array(0))
-    const finished = await writer.finish()
-    const bytes = new Uint8Array(finished.sizeBytes)
-    file.read(bytes, 0)
-    assert.equal(Buffer.from(bytes).toString('hex'), VERSION_1_TABLE_HEX)
+    assert.equal(await exampleTableHex(false), VERSION_1_TABLE_HEX)
   })
 
   test('TableReader decodes the frozen version 1 bytes', () => {
-    const vfs = new MemVfs()
-    const file = vfs.create('/000001.sst')
-    file.append([Buffer.from(VERSION_1_TABLE_HEX, 'hex')])
-    const reader = TableReader.open(vfs, '/000001.sst', 1)
+    const reader = openHex(VERSION_1_TABLE_HEX)
     assert.deepEqual(reader.get('ab', SEQNO_MAX), { seqno: 300, kind: EntryKind.Put, value: Uint8Array.from([0x78]) })
     assert.equal(reader.get('ac', SEQNO_MAX)?.kind, EntryKind.Delete)
     assert.equal(reader.get('ab', 299), undefined)
@@ -85,22 +95,11 @@ const VERSION_2_TABLE_HEX = [
 
 describe('table format version 2 (per-KV checksums)', () => {
   test('TableWriter with perKeyChecksums encodes the example byte for byte', async () => {
-    const vfs = new MemVfs()
-    const file = vfs.create('/000001.sst')
-    const writer = new TableWriter(file, { fileNumber: 1, creationTimeMs: 1_700_000_000_000, perKeyChecksums: true })
-    writer.add('ab', 300, EntryKind.Put, Buffer.from('x'))
-    writer.add('ac', 1, EntryKind.Delete, new Uint8Array(0))
-    const finished = await writer.finish()
-    const bytes = new Uint8Array(finished.sizeBytes)
-    file.read(bytes, 0)
-    assert.equal(Buffer.from(bytes).toString('hex'), VERSION_2_TABLE_HEX)
+    assert.equal(await exampleTableHex(true), VERSION_2_TABLE_HEX)
   })
 
   test('TableReader decodes the frozen version 2 bytes and checks their entries', () => {
-    const vfs = new MemVfs()
-    const file = vfs.create('/000001.sst')
-    file.append([Buffer.from(VERSION_2_TABLE_HEX, 'hex')])
-    const reader = TableReader.open(vfs, '/000001.sst', 1)
+    const reader = openHex(VERSION_2_TABLE_HEX)
     assert.equal(reader.properties.formatVersion, 2)
     assert.equal(reader.kvChecksums, true)
     assert.deepEqual(reader.get('ab', SEQNO_MAX), { seqno: 300, kind: EntryKind.Put, value: Uint8Array.from([0x78]) })
@@ -119,9 +118,6 @@ describe('table format version 2 (per-KV checksums)', () => {
     const body = table.subarray(0, table.length - FOOTER_SIZE_BYTES)
     const decoded = decodeFooter(table.subarray(table.length - FOOTER_SIZE_BYTES), '/f.sst', body.length)
     const relabelled = Buffer.concat([body, encodeFooter({ ...decoded, formatVersion: 1 })])
-    const vfs = new MemVfs()
-    const file = vfs.create('/000001.sst')
-    file.append([relabelled])
-    assert.throws(() => TableReader.open(vfs, '/000001.sst', 1), { code: 'CORRUPTION' })
+    assert.throws(() => openHex(relabelled.toString('hex')), { code: 'CORRUPTION' })
   })
 })
