@@ -14,9 +14,9 @@ import { Prng, randomEntries, seedFromEnv, writeTable } from './test-support.ts'
 
 const PATH = '/000007.sst'
 
-async function sampleTable(seed: number): Promise<{ bytes: Uint8Array, entries: InternalEntry[] }> {
+async function sampleTable(seed: number, perKeyChecksums = false): Promise<{ bytes: Uint8Array, entries: InternalEntry[] }> {
   const entries = randomEntries(new Prng(seed), 40, 2, 30)
-  const { vfs } = await writeTable(entries, { blockSizeBytes: 256, path: PATH, rangeTombstones: [{ start: 'a', end: 'b', seqno: 3 }] })
+  const { vfs } = await writeTable(entries, { blockSizeBytes: 256, path: PATH, rangeTombstones: [{ start: 'a', end: 'b', seqno: 3 }], perKeyChecksums })
   const file = vfs.openRead(PATH)
   const bytes = new Uint8Array(file.sizeBytes())
   file.read(bytes, 0)
@@ -57,8 +57,14 @@ const TYPED_CODES = new Set(['CHECKSUM_MISMATCH', 'CORRUPTION', 'UNSUPPORTED_FOR
 describe('TableReader on damaged files', () => {
   const seed = seedFromEnv()
 
-  test(`detects a flipped bit at every byte of the file (seed ${seed})`, async () => {
-    const { bytes, entries } = await sampleTable(seed)
+  for (const perKeyChecksums of [false, true]) {
+    test(`detects a flipped bit at every byte of the file (seed ${seed}, table format version ${perKeyChecksums ? 2 : 1})`, async () => {
+      await flipEveryByte(seed, perKeyChecksums)
+    })
+  }
+
+  async function flipEveryByte(seed: number, perKeyChecksums: boolean): Promise<void> {
+    const { bytes, entries } = await sampleTable(seed, perKeyChecksums)
     const intact = readAll(vfsWith(bytes), entries)
     const codes = new Map<string, number>()
     for (let position = 0; position < bytes.length; position++) {
@@ -78,7 +84,7 @@ describe('TableReader on damaged files', () => {
     }
     assert.ok((codes.get('CHECKSUM_MISMATCH') ?? 0) > 0)
     assert.ok((codes.get('CORRUPTION') ?? 0) > 0)
-  })
+  }
 
   test('a flipped bit in a data block gives CHECKSUM_MISMATCH naming the file and block offset', async () => {
     const { bytes, entries } = await sampleTable(seed)
