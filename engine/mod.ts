@@ -5,6 +5,8 @@ export { Db, type WriteOptions, type ReadOptions, type BatchOperation, type Iter
 export type { EngineOptions } from './options.ts'
 export type { EngineStats, LevelStats } from './stats.ts'
 export type { RecoveryReport } from './recovery.ts'
+export type { WalTailReason } from './wal/mod.ts'
+export type { ManifestRecoveryReport, ManifestTailReason } from './manifest/mod.ts'
 export { Snapshot } from './snapshot.ts'
 export { StrataIterator } from './iterator/async-iterator.ts'
 export { StrataError, isStrataError, type StrataErrorCode, type StrataErrorDetails } from './errors.ts'

@@ -40,6 +40,7 @@ export interface VersionSetOptions {
 
 /** What recovery found in the manifest. */
 export interface ManifestRecoveryReport {
+  /** Path of the manifest that was read (the one CURRENT named). */
   manifestFileName: string
   /** Format version of the manifest that was read: 1 plain, 3 hardened. */
   formatVersion: number
@@ -47,6 +48,7 @@ export interface ManifestRecoveryReport {
   editCount: number
   /** Bytes of a torn last record that were ignored (0 when clean). */
   tailBytesDropped: number
+  /** Why the dropped tail counted as torn: the file ended inside a record, or the tail was all zeros. */
   tailReason?: ManifestTailReason
   /**
    * Damaged copies (file header or record) that were replaced by their intact mirror; only a
