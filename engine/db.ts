@@ -319,7 +319,8 @@ export class Db {
     if (this.#mustStall()) await this.#stall()
     const wal = this.#wal
     const firstSeqno = this.#lastSeqno + 1
-    const payload = encodeBatch(firstSeqno, ops)
+    const values: Uint8Array[] = []
+    const payload = encodeBatch(firstSeqno, ops, values)
     try {
       wal.add(payload)
     } catch (error) {
@@ -328,7 +329,7 @@ export class Db {
       if (isStrataError(error, 'INVALID_ARGUMENT')) throw error
       throw this.#failWrites(error)
     }
-    this.#applyToMemtable(firstSeqno, ops)
+    this.#applyToMemtable(firstSeqno, ops, values)
     this.#counters.walBytesWritten += payload.length
     if (this.#memtable.sizeBytes >= this.#options.memtableSizeBytes) this.#freezeMemtable()
     if (sync) {
@@ -340,15 +341,17 @@ export class Db {
     }
   }
 
-  #applyToMemtable(firstSeqno: number, ops: readonly BatchOp[]): void {
+  /** Applies `ops` with `values[i]` standing for `ops[i].value` (views into the WAL payload). */
+  #applyToMemtable(firstSeqno: number, ops: readonly BatchOp[], values: readonly Uint8Array[]): void {
     const memtable = this.#memtable
     let seqno = firstSeqno
-    for (const op of ops) {
+    for (let index = 0; index < ops.length; index++) {
+      const op = ops[index]
       if (op.kind === OpKind.RangeDelete) {
         memtable.addRangeTombstone({ start: op.key, end: Buffer.from(op.value).toString('latin1'), seqno })
         this.#tombstones = undefined
       } else {
-        memtable.add(op.key, seqno, op.kind, op.value)
+        memtable.add(op.key, seqno, op.kind, values[index])
       }
       this.#counters.userBytesWritten += op.key.length + op.value.length
       seqno++

@@ -58,8 +58,13 @@ function writeVarint(target: Uint8Array, offset: number, value: number): number 
   return offset
 }
 
-/** Encodes a batch into one buffer (one allocation, no per-op Buffers). */
-export function encodeBatch(firstSeqno: number, ops: readonly BatchOp[]): Uint8Array {
+/**
+ * Encodes a batch into one buffer (one allocation, no per-op Buffers). When `valueViews` is
+ * given, it receives each op's value as a view into the returned buffer: the memtable keeps those
+ * instead of the caller's buffers, so a caller that reuses its buffer after put() cannot change
+ * what was stored (the payload is never written to after this call).
+ */
+export function encodeBatch(firstSeqno: number, ops: readonly BatchOp[], valueViews?: Uint8Array[]): Uint8Array {
   let sizeBytes = BATCH_HEADER_SIZE_BYTES
   for (const op of ops) {
     sizeBytes += 1 + varintSizeBytes(op.key.length) + op.key.length + varintSizeBytes(op.value.length) + op.value.length
@@ -76,6 +81,7 @@ export function encodeBatch(firstSeqno: number, ops: readonly BatchOp[]): Uint8A
     offset += out.latin1Write(op.key, offset)
     offset = writeVarint(out, offset, op.value.length)
     out.set(op.value, offset)
+    valueViews?.push(out.subarray(offset, offset + op.value.length))
     offset += op.value.length
   }
   if (offset !== sizeBytes) throw new Error(`encodeBatch wrote ${offset} of ${sizeBytes} bytes`)
