@@ -82,7 +82,8 @@ export async function recoverWals(
   const onDroppedValue = hooks?.onDroppedValue === undefined ? undefined : (key: string, value: Uint8Array) => hooks.onDroppedValue!(key, value)
   const added: TableMeta[] = []
   let lastSeqno = versions.lastSeqno
-  let memtable = new Memtable()
+  // Replayed entries get their per-KV checksums now, so a flush of them is checked like any other.
+  let memtable = new Memtable({ perKeyChecksums: outputs.perKeyChecksums })
   let stopped = false
   for (const logNumber of logNumbers) {
     if (stopped) break
@@ -114,7 +115,7 @@ export async function recoverWals(
       if (memtable.sizeBytes >= options.memtableSizeBytes) {
         memtable.freeze()
         added.push(...(await flushMemtable(memtable, outputs, [], syncDirectory, onDroppedValue)))
-        memtable = new Memtable()
+        memtable = new Memtable({ perKeyChecksums: outputs.perKeyChecksums })
       }
     }
   }

@@ -250,7 +250,7 @@ describe('the integrity option', () => {
     ['unknown ecc', { ecc: 'hamming' }, /integrity\.ecc/],
     ['ecc shards out of range', { ecc: { kind: 'reed-solomon', dataShards: 8, parityShards: 9 } }, /integrity\.ecc/],
     ['autoHeal not boolean', { autoHeal: 'yes' }, /integrity\.autoHeal/],
-    ['perKeyChecksums (not available yet)', { perKeyChecksums: true }, /integrity\.perKeyChecksums/],
+    ['perKeyChecksums not a boolean', { perKeyChecksums: 'yes' }, /integrity\.perKeyChecksums/],
     ['unknown field', { checksum: 'md5' }, /integrity\.checksum/],
   ]
   for (const [name, integrity, field] of cases) {

@@ -20,6 +20,8 @@ export interface IntegrityStats {
   ecc: string
   /** Whether a table with ECC-repaired blocks is rewritten (auto-heal). */
   autoHeal: boolean
+  /** Whether new writes and tables carry per-KV checksums (integrity.perKeyChecksums). */
+  perKeyChecksums: boolean
   /** Blocks repaired by ECC and verified by checksum. */
   repairCount: number
   /** `repairCount` split by ECC scheme (xor, reed-solomon, sec-ded). */
@@ -103,6 +105,7 @@ export class IntegrityMonitor {
       encryption: this.description.encryption && { ...this.description.encryption, epochs: [...this.description.encryption.epochs] },
       ecc: this.description.ecc,
       autoHeal: this.autoHeal,
+      perKeyChecksums: this.description.perKeyChecksums === true,
       repairCount: this.#repairsByKind.xor + this.#repairsByKind['reed-solomon'] + this.#repairsByKind['sec-ded'],
       repairsByKind: { ...this.#repairsByKind },
       filesRepairedCount: this.#filesRepairedCount,

@@ -163,6 +163,20 @@ describe('integrity.perKeyChecksums through the Db', () => {
     await db.close().catch(() => undefined)
   })
 
+  test('stats().integrity says whether per-KV checksums are on; WAL replay at reopen keeps them on', async () => {
+    const vfs = new MemVfs()
+    let db = await open(vfs, true)
+    assert.equal(db.stats().integrity.perKeyChecksums, true)
+    await db.put('unflushed', 'in the WAL only')
+    await db.close()
+    db = await open(vfs, true)
+    assert.equal((await db.get('unflushed'))?.toString(), 'in the WAL only')
+    await db.close()
+    db = await open(vfs, false)
+    assert.equal(db.stats().integrity.perKeyChecksums, false)
+    await db.close()
+  })
+
   for (const perKeyChecksums of [true, false]) {
     test(`a value buffer the caller changes after put() or batch() reads back as written (perKeyChecksums ${perKeyChecksums})`, async () => {
       // The memtable keeps views into the encoded WAL payload, not the caller's buffers.
