@@ -1,8 +1,8 @@
 /**
  * The preset table, in one place: how Strata is configured for a run. Presets move only Strata's
  * options (the object handed to Strata's open()); peers always run at their documented baseline
- * (engines/*.ts). Options Strata does not support yet are still recorded in results and are
- * harmless: open() ignores what it does not know.
+ * (engines/*.ts). Every option here is one Strata's open() accepts: open() rejects unknown
+ * options, so a preset cannot silently measure a store without the protection it names.
  *
  * Selected by `--preset` or the LSM_BENCH_PRESET environment variable; the flag wins.
  */
@@ -19,7 +19,7 @@ export interface Preset {
   name: PresetName
   summary: string
   /** The Strata-only protections, on or off, as a reader of a report sees them. */
-  protections: { perKeyChecksums: boolean | 'default' | 'not available yet'; ecc: string; manifestHardening: boolean | 'default' | 'not available yet'; encryption: string }
+  protections: { perKeyChecksums: boolean | 'default (off)'; ecc: string; manifestHardening: boolean | 'default (off)'; encryption: string }
   /** Passed to Strata's open() (merged under the workload's compression and KV-separation settings). */
   strataOptions: Record<string, unknown>
   /** Settings that decide parity with peers (see engines/effective-options.ts), as this preset sets them. */
@@ -42,18 +42,19 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
   'lsm-default': {
     name: 'lsm-default',
     summary: "Strata's production defaults: nothing overridden",
-    protections: { perKeyChecksums: 'default', ecc: 'default', manifestHardening: 'default', encryption: 'default (off)' },
+    protections: { perKeyChecksums: 'default (off)', ecc: 'default (off)', manifestHardening: 'default (off)', encryption: 'default (off)' },
     strataOptions: {},
     paritySettings: { bloomBitsPerKey: 'default', blockCacheBytes: 'default', codec: 'default' },
   },
   'lsm-paranoid': {
     name: 'lsm-paranoid',
-    // Per-KV checksums and manifest hardening are not built yet (issue #3): the preset says so
-    // rather than passing options the engine would ignore.
-    summary: 'every protection Strata has on: Reed-Solomon 8+2 ECC with auto-heal, AES-256-GCM encryption (per-KV checksums and manifest hardening: not available yet)',
-    protections: { perKeyChecksums: 'not available yet', ecc: 'reed-solomon 8+2', manifestHardening: 'not available yet', encryption: 'aes-256-gcm' },
+    summary:
+      'every protection Strata has on: per-KV checksums (CRC-32 per entry), Reed-Solomon 8+2 ECC with auto-heal, manifest hardening (mirrored manifest, XXH3-128 per record), AES-256-GCM encryption (tables, blob files, WAL)',
+    protections: { perKeyChecksums: true, ecc: 'reed-solomon 8+2', manifestHardening: true, encryption: 'aes-256-gcm' },
     strataOptions: {
       integrity: {
+        perKeyChecksums: true,
+        manifestHardening: true,
         ecc: 'reed-solomon',
         autoHeal: true,
         encryption: { suite: 'aes-256-gcm', keys: [{ epoch: 1, key: hexBytes(BENCHMARK_KEY_HEX) }], activeEpoch: 1 },

@@ -118,7 +118,7 @@ function createStrataAdapter(name: 'strata' | 'blobtree', kvSeparation: boolean)
     },
     notes(options: EngineRunOptions): string[] {
       return [
-        `Options are the ones preset ${options.preset.name} passes to Strata's open() (benchsuite/presets.ts); protections marked 'not available yet' are not built.`,
+        `Options are the ones preset ${options.preset.name} passes to Strata's open() (benchsuite/presets.ts).`,
         'getMany is a set of concurrent get() calls (no multi-get in the API).',
       ]
     },
