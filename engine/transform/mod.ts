@@ -15,6 +15,11 @@ export {
 export { type CompressionConfig, type ZstdDictionary, CompressionType } from './compress.ts'
 export { type EccConfig, type RepairKind } from './ecc.ts'
 export { CipherSuite, type CipherSuiteName } from './encrypt.ts'
+// The bare AEAD primitives, for logs (engine/wal/log-cipher.ts) that seal records without the block envelope.
+export {
+  AEAD_TAG_SIZE_BYTES, isKnownSuite, nonceSizeOf, openSealed, prepareKey, sealInto, suiteIdOf,
+  type PreparedKey,
+} from './encrypt.ts'
 export { KeyChain, type KeyChainEntry, type KeyChainOptions, KEY_SIZE_BYTES } from './key-chain.ts'
 export { kvChecksum } from './kv-checksum.ts'
 export { RAW_BLOCK_SIZE_BYTES_MAX } from './limits.ts'

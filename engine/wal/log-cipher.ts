@@ -37,13 +37,10 @@ import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
 import { hkdfSync, randomFillSync } from 'node:crypto'
 import { StrataError, isStrataError } from '../errors.ts'
-import { KeyChain, type CipherSuiteName, type KeyChainOptions } from '../transform/mod.ts'
-// The sealing primitives are not on transform/mod.ts's surface; the WAL needs them without the
-// block envelope around them (report: export them from transform/mod.ts).
 import {
-  AEAD_TAG_SIZE_BYTES, isKnownSuite, nonceSizeOf, openSealed, prepareKey, sealInto, suiteIdOf,
-  type CipherSuite, type PreparedKey,
-} from '../transform/encrypt.ts'
+  AEAD_TAG_SIZE_BYTES, KeyChain, isKnownSuite, nonceSizeOf, openSealed, prepareKey, sealInto, suiteIdOf,
+  type CipherSuite, type CipherSuiteName, type KeyChainOptions, type PreparedKey,
+} from '../transform/mod.ts'
 import {
   LOG_FORMAT_VERSION_ENCRYPTED, LOG_HEADER_TAG_SIZE_BYTES, LOG_SALT_SIZE_BYTES,
   type LogFileHeader, type LogFileKind, type LogHeaderEncryption, type LogHeaderSealer,
