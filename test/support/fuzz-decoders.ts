@@ -160,10 +160,10 @@ function resealEnvelope(block: Uint8Array): Uint8Array {
   return out
 }
 
-async function tableSample(rng: Rng, codec: BlockCodec): Promise<Uint8Array> {
+async function tableSample(rng: Rng, codec: BlockCodec, perKeyChecksums = false): Promise<Uint8Array> {
   const vfs = new MemVfs()
   const file = vfs.create('/000007.sst')
-  const writer = new TableWriter(file, { fileNumber: 7, codec, blockSizeBytes: 256, restartInterval: 4 })
+  const writer = new TableWriter(file, { fileNumber: 7, codec, blockSizeBytes: 256, restartInterval: 4, perKeyChecksums })
   const keys = new Set<string>()
   while (keys.size < 30 + rng.below(40)) keys.add(`k${rng.below(100000)}`)
   for (const key of [...keys].sort()) writer.add(key, 5, rng.chance(0.1) ? EntryKind.Delete : EntryKind.Put, latin1('v'.repeat(rng.below(30))))
@@ -263,6 +263,11 @@ export async function buildTargets(seed: number): Promise<FuzzTarget[]> {
     name: 'table, checksummed blocks (PlainCodec)',
     samples: [await tableSample(rng, plain)],
     decode: (bytes) => readTable(bytes, plain),
+  })
+  targets.push({
+    name: 'table format v2 (per-KV checksums), raw blocks',
+    samples: [await tableSample(rng, identity, true)],
+    decode: (bytes) => readTable(bytes, identity),
   })
 
   const hashes = Uint32Array.from({ length: 100 }, () => rng.u32())
