@@ -17,7 +17,8 @@
  *    (unsealed; its manifest size is 0) is copied byte for byte instead, because the source
  *    keeps appending to it and the copy's own open seals it with a footer: a link would let
  *    each store write into the other's file.
- * 5. Write MANIFEST-000001 holding one snapshot record of the captured version, sync it, and
+ * 5. Write MANIFEST-000001 holding one snapshot record of the captured version (sealed, and
+ *    marking the copy encrypted, when the source's manifests are: docs/encryption.md §8), sync it, and
  *    only then write CURRENT. Until CURRENT exists the directory holds data files without
  *    CURRENT, which Db.open refuses as CORRUPTION, so a crash mid-checkpoint can never open as
  *    an empty store. Release both pins.
@@ -28,6 +29,7 @@
 import path from 'node:path'
 import { StrataError } from './errors.ts'
 import type { Vfs } from './vfs/vfs.ts'
+import type { LogCipher } from './wal/mod.ts'
 import { blobFileName, createManifestWriter, encodeVersionEdit, manifestFileName, tableFileName, type Version, type VersionEdit } from './manifest/mod.ts'
 // Not re-exported by manifest/mod.ts; the checkpoint is the one writer of CURRENT outside the
 // VersionSet, so it uses the same function rather than a second copy of the format.
@@ -58,6 +60,8 @@ export interface CheckpointSource {
   flush(): Promise<void>
   /** Write the copy's manifest hardened (format 3), as the source writes its own. */
   manifestHardening: boolean
+  /** Seal the copy's manifest with this cipher, as the source seals its own; undefined: plaintext. */
+  manifestCipher?: LogCipher
 }
 
 /** What a checkpoint wrote, for tests and tools. */
@@ -94,7 +98,7 @@ export async function writeCheckpoint(source: CheckpointSource, targetDirectory:
     await source.flush()
     const pinned = source.pinCurrentVersion()
     try {
-      return await copyVersion(vfs, source.directory, target, pinned, source.manifestHardening)
+      return await copyVersion(vfs, source.directory, target, pinned, { hardened: source.manifestHardening, cipher: source.manifestCipher })
     } finally {
       pinned.release()
     }
@@ -103,7 +107,9 @@ export async function writeCheckpoint(source: CheckpointSource, targetDirectory:
   }
 }
 
-async function copyVersion(vfs: Vfs, sourceDirectory: string, target: string, pinned: PinnedVersion, manifestHardening: boolean): Promise<CheckpointReport> {
+async function copyVersion(
+  vfs: Vfs, sourceDirectory: string, target: string, pinned: PinnedVersion, manifestOptions: { hardened: boolean; cipher?: LogCipher },
+): Promise<CheckpointReport> {
   const { version } = pinned
   vfs.mkdirp(target)
   const report: CheckpointReport = { directory: target, tableCount: 0, blobFileCount: 0, linkedFileCount: 0, copiedFileCount: 0, lastSeqno: pinned.lastSeqno }
@@ -134,8 +140,10 @@ async function copyVersion(vfs: Vfs, sourceDirectory: string, target: string, pi
   await vfs.syncDirectory(target)
   const nextFileNumber = highestFileNumber + 1
   const snapshot: VersionEdit = { ...version.toSnapshotEdit(), logNumber: nextFileNumber, lastSeqno: pinned.lastSeqno, nextFileNumber: nextFileNumber + 1 }
+  // The copy holds no WAL, so every log it ever gets must be encrypted: from file 1 on.
+  if (manifestOptions.cipher !== undefined) snapshot.encryptedFromFileNumber = CHECKPOINT_MANIFEST_FILE_NUMBER
   const manifestPath = path.join(target, manifestFileName(CHECKPOINT_MANIFEST_FILE_NUMBER))
-  const manifest = createManifestWriter(vfs, manifestPath, CHECKPOINT_MANIFEST_FILE_NUMBER, { hardened: manifestHardening })
+  const manifest = createManifestWriter(vfs, manifestPath, CHECKPOINT_MANIFEST_FILE_NUMBER, manifestOptions)
   try {
     manifest.add(encodeVersionEdit(snapshot))
     await manifest.sync() // also syncs the directory: the name is durable before CURRENT names it

@@ -214,11 +214,12 @@ export class Db {
     vfs.mkdirp(dir)
     const lock = vfs.lock(path.join(dir, 'LOCK'))
     try {
-      const manifestOptions = { manifestHardening: options.integrity?.manifestHardening === true } // validated by resolveOptions
+      // One cipher seals the WAL and the manifest (docs/encryption.md §7–8).
+      const cipher = LogCipher.fromEncryptionOption(options.integrity?.encryption)
+      const manifestOptions = { manifestHardening: options.integrity?.manifestHardening === true, cipher } // validated by resolveOptions
       const versions = exists ? await VersionSet.recover(vfs, dir, manifestOptions) : await VersionSet.create(vfs, dir, manifestOptions)
       const outputs = new TableOutputs(resolved, dir, () => versions.nextFileNumber())
       const walNumber = versions.nextFileNumber()
-      const cipher = LogCipher.fromEncryptionOption(options.integrity?.encryption)
       const wal = WalWriter.create(vfs, path.join(dir, walFileName(walNumber)), walNumber, { cipher })
       await vfs.syncDirectory(dir)
       const recovery = await recoverWals(dir, versions, resolved, outputs, walNumber, hooks, cipher)
@@ -860,7 +861,7 @@ export class Db {
       this.#pin(version)
       return { version, lastSeqno: this.#versions.lastSeqno, release: () => this.#unpin(version) }
     }
-    return writeCheckpoint({ vfs: this.#vfs, directory: this.directory, pinCurrentVersion, flush: () => this.flush(), manifestHardening: this.#versions.manifestHardening }, directory)
+    return writeCheckpoint({ vfs: this.#vfs, directory: this.directory, pinCurrentVersion, flush: () => this.flush(), manifestHardening: this.#versions.manifestHardening, manifestCipher: this.#versions.manifestCipher }, directory)
   }
 
   // ---------------------------------------------------------------- observation

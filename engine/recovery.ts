@@ -56,7 +56,9 @@ export interface RecoveryReport {
 /**
  * Replays the logs numbered >= `versions.logNumber` and below `newLogNumber`, then records the
  * tables and `newLogNumber` in the manifest. The caller has created the new log already.
- * `walCipher` opens encrypted logs (integrity.encryption); plaintext logs replay either way.
+ * `walCipher` opens encrypted logs (integrity.encryption); a plaintext log replays unless the
+ * store's authenticated manifest says logs of its number must be encrypted (stripping:
+ * DECRYPT_FAILED, docs/encryption.md §7).
  */
 export async function recoverWals(
   directory: string,
@@ -90,7 +92,7 @@ export async function recoverWals(
     const fileName = walFileName(logNumber)
     const { payloads, report: walReport } = await readWal(vfs, path.join(directory, fileName), {
       onTornTail: options.walRecovery === 'fail' ? 'fail' : 'truncate',
-      cipher: walCipher,
+      cipher: versions.requiresEncryptedLog(logNumber) ? walCipher?.refusingPlaintextLogs() : walCipher,
     })
     report.walFilesReplayed++
     if (walReport.tailBytesDropped > 0) {

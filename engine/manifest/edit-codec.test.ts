@@ -55,7 +55,7 @@ describe('encodeVersionEdit() / decodeVersionEdit()', () => {
   })
 
   test('an unknown tag below 128 is UNSUPPORTED_FORMAT_VERSION', () => {
-    const bytes = Buffer.concat([encodeVersionEdit({ logNumber: 1 }), field(9, new Uint8Array(3))])
+    const bytes = Buffer.concat([encodeVersionEdit({ logNumber: 1 }), field(10, new Uint8Array(3))])
     assert.throws(() => decodeVersionEdit(bytes, SOURCE), { code: 'UNSUPPORTED_FORMAT_VERSION' })
   })
 

@@ -21,6 +21,11 @@ export const EditTag = {
   AddedBlobFile: 6,
   RemovedBlobFile: 7,
   BlobStaleBytes: 8,
+  /**
+   * The store is encrypted: its manifests are sealed and every WAL numbered from this on is
+   * too. Must be understood: a build that skipped it would replay plaintext logs.
+   */
+  EncryptedFrom: 9,
   /** First tag a reader may skip when it does not know it. */
   SafeToSkipMin: 128,
   CompactPointer: 128,
@@ -96,6 +101,7 @@ class FieldWriter {
  * |   6 | addedBlobFile   | fileNumber u64, sizeBytes u64, valueCount u64, totalValueBytes u64    |
  * |   7 | removedBlobFile | fileNumber u64                                                        |
  * |   8 | blobStaleBytes  | fileNumber u64, staleBytesDelta u64                                   |
+ * |   9 | encryptedFrom   | fileNumber u64: WALs numbered from it on must be encrypted            |
  * | 128 | compactPointer  | level u8, key (u32 size, bytes); safe to skip                         |
  */
 export function encodeVersionEdit(edit: VersionEdit): Uint8Array {
@@ -128,6 +134,7 @@ export function encodeVersionEdit(edit: VersionEdit): Uint8Array {
     out.u64(stale.staleBytesDelta)
     out.end()
   }
+  u64Field(EditTag.EncryptedFrom, edit.encryptedFromFileNumber)
   for (const pointer of edit.compactPointers ?? []) {
     out.begin(EditTag.CompactPointer)
     out.u8(pointer.level)
@@ -242,12 +249,13 @@ function decodeField(edit: VersionEdit, tag: number, body: BodyReader, source: E
     case EditTag.BlobStaleBytes:
       (edit.blobStaleBytes ??= []).push({ fileNumber: body.u64(), staleBytesDelta: body.u64() })
       break
+    case EditTag.EncryptedFrom: edit.encryptedFromFileNumber = body.u64(); break
     case EditTag.CompactPointer: (edit.compactPointers ??= []).push({ level: body.u8(), key: body.key() }); break
     default:
       if (tag >= EditTag.SafeToSkipMin) return
       throw new StrataError('UNSUPPORTED_FORMAT_VERSION',
         `Cannot decode version edit ${source.recordIndex} of ${source.fileName}: unknown field tag ${tag} ` +
-        `(this version reads tags 1–8 and skips unknown tags from ${EditTag.SafeToSkipMin})`,
+        `(this version reads tags 1–9 and skips unknown tags from ${EditTag.SafeToSkipMin})`,
         { details: { fileName: source.fileName, recordIndex: source.recordIndex, tag } })
   }
   body.end()

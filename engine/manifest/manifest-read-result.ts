@@ -13,8 +13,13 @@ export type ManifestTailReason = WalTailReason | 'zero-filled'
 
 /** The records of a manifest and what the read found. */
 export interface ManifestReadResult {
-  /** 1 (plain log framing) or 3 (hardened: mirrored records with XXH3-128). */
+  /**
+   * 1 (plain log framing), 2 (the log framing, encrypted), 3 (hardened: mirrored records with
+   * XXH3-128) or 4 (hardened, record payloads sealed).
+   */
   formatVersion: number
+  /** True for formats 2 and 4: every record was authenticated and decrypted. */
+  encrypted: boolean
   /** Encoded version edits in file order; record 0 is the snapshot. */
   payloads: Uint8Array[]
   /** Damaged copies replaced by their intact mirror; always 0 for format version 1. */

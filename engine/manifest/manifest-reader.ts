@@ -8,23 +8,45 @@
  * record as a torn tail; that is right for the WAL (an unsynced write batch) but not for the
  * manifest, whose last record may be an acknowledged flush whose WAL is already deleted. So the
  * tail readWal reports is judged again here (`checkPlainTail`).
+ *
+ * Sealed manifests (docs/formats/manifest.md §7): format 2 is the log framing's encrypted log,
+ * which readWal opens with the cipher; format 4 the hardened framing over sealed payloads. The
+ * torn-tail judgement runs on the sealed bytes, so it needs no key. Whether a plaintext
+ * manifest is acceptable in a given store is the VersionSet's decision, not this reader's.
  */
 import { StrataError } from '../errors.ts'
 import type { Vfs } from '../vfs/mod.ts'
-import { readWal, RECORD_HEADER_SIZE_BYTES, type WalReadReport } from '../wal/mod.ts'
+import { readWal, RECORD_HEADER_SIZE_BYTES, type LogCipher, type WalReadReport } from '../wal/mod.ts'
 import {
-  claimsHardenedFormat, decodeHeaderCopy, HARDENED_FILE_HEADER_SIZE_BYTES, HARDENED_HEADER_COPY_SIZE_BYTES,
+  claimsHardenedFormat, decodeHeaderCopy, HARDENED_HEADER_COPY_SIZE_BYTES,
   logRecordCrc32, MANIFEST_FORMAT_VERSION_HARDENED, MANIFEST_FORMAT_VERSION_PLAIN,
 } from './hardened-framing.ts'
 import { isZeroFrom, readHardenedManifest } from './hardened-reader.ts'
 import { MANIFEST_FILE_SIZE_BYTES_MAX, VERSION_EDIT_SIZE_BYTES_MAX } from './limits.ts'
 import type { ManifestReadResult } from './manifest-read-result.ts'
+import {
+  claimsSealedHardenedFormat, MANIFEST_FORMAT_VERSION_HARDENED_SEALED, SEALED_FILE_HEADER_SIZE_BYTES, SEALED_HEADER_COPY_SIZE_BYTES,
+} from './sealed-hardened-framing.ts'
+
+/** Format version of a manifest in the encrypted log framing (docs/formats/wal.md §2.2). */
+export const MANIFEST_FORMAT_VERSION_SEALED = 2
 
 /**
  * The manifest format versions this build reads: 1, the log framing's 2 (an encrypted log,
- * which readWal handles or refuses), and 3.
+ * which readWal opens or refuses), 3 (hardened) and 4 (hardened, sealed).
  */
-const MANIFEST_FORMAT_VERSIONS_READ: readonly number[] = [MANIFEST_FORMAT_VERSION_PLAIN, 2, MANIFEST_FORMAT_VERSION_HARDENED]
+const MANIFEST_FORMAT_VERSIONS_READ: readonly number[] = [
+  MANIFEST_FORMAT_VERSION_PLAIN, MANIFEST_FORMAT_VERSION_SEALED, MANIFEST_FORMAT_VERSION_HARDENED, MANIFEST_FORMAT_VERSION_HARDENED_SEALED,
+]
+
+/** Options of readManifest. */
+export interface ReadManifestOptions {
+  /**
+   * Keys for a sealed manifest (format 2 or 4); without it one fails with UNKNOWN_KEY_EPOCH.
+   * Should allow plaintext logs: plaintext manifests are judged by the caller.
+   */
+  cipher?: LogCipher
+}
 
 /**
  * Reads every record of the manifest at `manifestPath`, whichever format it was written in.
@@ -34,23 +56,25 @@ const MANIFEST_FORMAT_VERSIONS_READ: readonly number[] = [MANIFEST_FORMAT_VERSIO
  * ```
  * @throws {StrataError} `CORRUPTION` (details fileName, offsetBytes, recordIndex) for a damaged
  * header, a damaged record with records after it, a complete but damaged last record (format
- * 1), both copies of a record damaged (format 3); `UNSUPPORTED_FORMAT_VERSION`; `IO_ERROR`.
+ * 1), both copies of a record damaged (format 3); `UNSUPPORTED_FORMAT_VERSION`; `IO_ERROR`;
+ * for a sealed manifest `UNKNOWN_KEY_EPOCH`, `MISSING_KEY`, `DECRYPT_FAILED` as for an
+ * encrypted log (docs/formats/wal.md §2.3).
  */
-export async function readManifest(vfs: Vfs, manifestPath: string, manifestNumber: number): Promise<ManifestReadResult> {
+export async function readManifest(vfs: Vfs, manifestPath: string, manifestNumber: number, options: ReadManifestOptions = {}): Promise<ManifestReadResult> {
   const sizeBytes = vfs.sizeBytes(manifestPath)
-  const prefix = readRange(vfs, manifestPath, 0, Math.min(sizeBytes, HARDENED_FILE_HEADER_SIZE_BYTES))
-  if (!isHardened(prefix, manifestPath)) return readPlainManifest(vfs, manifestPath, manifestNumber)
+  const prefix = readRange(vfs, manifestPath, 0, Math.min(sizeBytes, SEALED_FILE_HEADER_SIZE_BYTES))
+  if (!isHardened(prefix, manifestPath)) return readPlainManifest(vfs, manifestPath, manifestNumber, prefix, options.cipher)
   if (sizeBytes > MANIFEST_FILE_SIZE_BYTES_MAX) {
     throw new StrataError('CORRUPTION', `Cannot read manifest ${manifestPath}: ${sizeBytes} bytes exceeds ${MANIFEST_FILE_SIZE_BYTES_MAX}`, {
       details: { fileName: manifestPath, offsetBytes: 0 },
     })
   }
-  const result = readHardenedManifest(readRange(vfs, manifestPath, 0, sizeBytes), manifestPath, manifestNumber)
-  return { formatVersion: MANIFEST_FORMAT_VERSION_HARDENED, ...result }
+  const { formatVersion, ...result } = readHardenedManifest(readRange(vfs, manifestPath, 0, sizeBytes), manifestPath, manifestNumber, options.cipher)
+  return { formatVersion, encrypted: formatVersion === MANIFEST_FORMAT_VERSION_HARDENED_SEALED, ...result }
 }
 
 /**
- * Format 2 when either header copy says so (a single damaged byte cannot hide it: the other
+ * Hardened (format 3 or 4) when either header copy says so (a single damaged byte cannot hide it: the other
  * copy still names version 3). An intact version-1 header wins: a version-1 header whose
  * version byte flipped to 3 fails its checksum, so it is read as a damaged hardened manifest
  * (CORRUPTION), never as a valid one.
@@ -64,15 +88,18 @@ function isHardened(prefix: Uint8Array, manifestPath: string): boolean {
       `Cannot read manifest ${manifestPath}: format version ${first.formatVersion} is not one of ${MANIFEST_FORMAT_VERSIONS_READ.join(', ')}`,
       { details: { fileName: manifestPath, offsetBytes: 0, formatVersion: first.formatVersion } })
   }
-  return claimsHardenedFormat(prefix) || claimsHardenedFormat(prefix.subarray(HARDENED_HEADER_COPY_SIZE_BYTES))
+  return claimsHardenedFormat(prefix) || claimsHardenedFormat(prefix.subarray(HARDENED_HEADER_COPY_SIZE_BYTES)) ||
+    claimsSealedHardenedFormat(prefix) || claimsSealedHardenedFormat(prefix.subarray(SEALED_HEADER_COPY_SIZE_BYTES))
 }
 
-async function readPlainManifest(vfs: Vfs, manifestPath: string, manifestNumber: number): Promise<ManifestReadResult> {
+async function readPlainManifest(vfs: Vfs, manifestPath: string, manifestNumber: number, prefix: Uint8Array, cipher: LogCipher | undefined): Promise<ManifestReadResult> {
   const { payloads, report } = await readWal(vfs, manifestPath, {
-    kind: 'manifest', onTornTail: 'report', expectedLogNumber: manifestNumber,
+    kind: 'manifest', onTornTail: 'report', expectedLogNumber: manifestNumber, cipher,
   })
+  // readWal checked the header, so its version byte (1 or 2) is the format version.
+  const formatVersion = prefix[4] === MANIFEST_FORMAT_VERSION_SEALED ? MANIFEST_FORMAT_VERSION_SEALED : MANIFEST_FORMAT_VERSION_PLAIN
   const result: ManifestReadResult = {
-    formatVersion: MANIFEST_FORMAT_VERSION_PLAIN, payloads, repairedCopyCount: 0, tailBytesDropped: report.tailBytesDropped,
+    formatVersion, encrypted: formatVersion === MANIFEST_FORMAT_VERSION_SEALED, payloads, repairedCopyCount: 0, tailBytesDropped: report.tailBytesDropped,
   }
   if (report.tailBytesDropped === 0) return result
   const zeroFilled = checkPlainTail(vfs, manifestPath, manifestNumber, report)

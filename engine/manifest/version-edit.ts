@@ -42,6 +42,11 @@ export interface VersionEdit {
   removedBlobFiles?: number[]
   /** Bytes of a blob file that no live handle reaches any more; the delta is ≥ 0. */
   blobStaleBytes?: { fileNumber: number; staleBytesDelta: number }[]
+  /**
+   * Set once, by the first sealed manifest of a store (docs/encryption.md §8): from then on the
+   * store's manifests are sealed, and WAL files numbered from this on must be encrypted.
+   */
+  encryptedFromFileNumber?: number
   /** Where the next compaction of a level starts (round robin); a hint, safe to drop. */
   compactPointers?: { level: number; key: string }[]
 }

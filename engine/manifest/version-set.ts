@@ -9,6 +9,12 @@
  * first record is a snapshot of the whole version, and CURRENT is switched to it atomically
  * (current-file.ts). After a failed manifest write or sync the set refuses further edits with
  * that IO_ERROR: what reached the disk is unknown, and reopening recovers a consistent state.
+ *
+ * Encryption (docs/encryption.md §8): with a `cipher` every new manifest is sealed, and the
+ * first sealed manifest records `encryptedFromFileNumber` (its own number), which stays in
+ * every later snapshot. Because that fact sits in an authenticated file, it can be trusted:
+ * recovery refuses a plaintext manifest that records it, or that claims to succeed a sealed
+ * manifest still in the directory, and the DB refuses plaintext WAL files numbered from it on.
  */
 import path from 'node:path'
 import { StrataError, isStrataError } from '../errors.ts'
@@ -22,6 +28,8 @@ import { readManifest } from './manifest-reader.ts'
 import { createManifestWriter, type ManifestWriter } from './manifest-writer.ts'
 import { Version } from './version.ts'
 import type { VersionEdit } from './version-edit.ts'
+import type { LogCipher } from '../wal/mod.ts'
+import { isSealedManifestPrefix, SEALED_MANIFEST_PREFIX_SIZE_BYTES } from './sealed-hardened-framing.ts'
 
 /** Options of VersionSet.create and VersionSet.recover. */
 export interface VersionSetOptions {
@@ -36,14 +44,30 @@ export interface VersionSetOptions {
    * formats whatever this says; the manifest written at open takes this option's format.
    */
   manifestHardening?: boolean
+  /**
+   * Seals every manifest this set writes (format 2, or 4 when hardened) and opens sealed ones;
+   * the DB passes its WAL cipher (LogCipher.fromEncryptionOption), which reads plaintext
+   * manifests too, so a store written before encryption was turned on still opens (and is
+   * converted by the manifest written at open). Without it a sealed manifest fails with
+   * UNKNOWN_KEY_EPOCH.
+   */
+  cipher?: LogCipher
+  /**
+   * Refuse a plaintext manifest even when nothing on disk says the store was ever encrypted:
+   * the caller knows it is. The one defence against an attacker who replaces every sealed
+   * manifest with a plaintext one (docs/encryption.md §8). Default false.
+   */
+  requireEncryptedManifest?: boolean
 }
 
 /** What recovery found in the manifest. */
 export interface ManifestRecoveryReport {
   /** Path of the manifest that was read (the one CURRENT named). */
   manifestFileName: string
-  /** Format version of the manifest that was read: 1 plain, 3 hardened. */
+  /** Format version of the manifest that was read: 1 plain, 2 sealed, 3 hardened, 4 hardened and sealed. */
   formatVersion: number
+  /** True when the manifest read was sealed (format 2 or 4) and so authenticated. */
+  encrypted: boolean
   /** Edit records replayed, the snapshot included. */
   editCount: number
   /** Bytes of a torn last record that were ignored (0 when clean). */
@@ -63,6 +87,8 @@ interface VersionState {
   logNumber: number
   lastSeqno: number
   nextFileNumber: number
+  /** Set by the first sealed manifest: WALs numbered from it on must be encrypted. */
+  encryptedFromFileNumber?: number
 }
 
 const EMPTY_STATE: VersionState = { version: Version.empty(), logNumber: 0, lastSeqno: 0, nextFileNumber: 1 }
@@ -86,6 +112,8 @@ function applyEditToState(state: VersionState, edit: VersionEdit): VersionState 
     checkCounter('nextFileNumber', edit.nextFileNumber, 0)
     next.nextFileNumber = Math.max(state.nextFileNumber, edit.nextFileNumber)
   }
+  // Set once and kept: a later edit cannot move or clear it.
+  if (edit.encryptedFromFileNumber !== undefined) next.encryptedFromFileNumber = state.encryptedFromFileNumber ?? edit.encryptedFromFileNumber
   const added = [...(edit.addedTables ?? []), ...(edit.addedBlobFiles ?? [])]
   for (const { fileNumber } of added) {
     if (fileNumber >= next.nextFileNumber) throw invalidEdit(`file number ${fileNumber} was never allocated`)
@@ -109,6 +137,7 @@ export class VersionSet {
   readonly #rotateSizeBytes: number
   readonly #readOnly: boolean
   readonly #hardened: boolean
+  readonly #cipher: LogCipher | undefined
   #state: VersionState
   #nextFileNumber: number
   #manifest: ManifestWriter | null = null
@@ -127,6 +156,26 @@ export class VersionSet {
     this.#rotateSizeBytes = options.manifestRotateSizeBytes ?? MANIFEST_ROTATE_SIZE_BYTES
     this.#readOnly = options.readOnly ?? false
     this.#hardened = options.manifestHardening ?? false
+    this.#cipher = options.cipher
+  }
+
+  /** The cipher new manifests are sealed with (undefined: plaintext manifests). */
+  get manifestCipher(): LogCipher | undefined {
+    return this.#cipher
+  }
+
+  /**
+   * The file number from which this store's WAL files must be encrypted, as its authenticated
+   * manifest records; undefined for a store that was never opened with encryption.
+   */
+  get encryptedFromFileNumber(): number | undefined {
+    return this.#state.encryptedFromFileNumber
+  }
+
+  /** True when the WAL numbered `logNumber` must be encrypted (a plaintext one is stripping). */
+  requiresEncryptedLog(logNumber: number): boolean {
+    const from = this.#state.encryptedFromFileNumber
+    return from !== undefined && logNumber >= from
   }
 
   /** True when new manifests are written hardened (format 3). */
@@ -152,7 +201,7 @@ export class VersionSet {
       })
     }
     const set = new VersionSet(vfs, directory, EMPTY_STATE, { ...options, readOnly: false })
-    await set.#switchManifest(EMPTY_STATE)
+    set.#state = await set.#switchManifest(EMPTY_STATE)
     return set
   }
 
@@ -165,7 +214,10 @@ export class VersionSet {
    * `CORRUPTION` (details fileName) when CURRENT is missing while data files exist, CURRENT is
    * malformed or names a missing manifest, a manifest record is damaged (both copies, when
    * hardened) or does not apply;
-   * `UNSUPPORTED_FORMAT_VERSION`; `IO_ERROR`.
+   * `UNSUPPORTED_FORMAT_VERSION`; `IO_ERROR`; for a sealed manifest `UNKNOWN_KEY_EPOCH`,
+   * `MISSING_KEY`, `DECRYPT_FAILED` as for an encrypted WAL; `DECRYPT_FAILED` (details reason
+   * `plaintext-manifest-in-encrypted-store`) for a plaintext manifest in a store that is
+   * encrypted (checkPlaintextManifest).
    */
   static async recover(vfs: Vfs, directory: string, options: VersionSetOptions = {}): Promise<VersionSet> {
     if (!VersionSet.exists(vfs, directory)) throw missingCurrentError(vfs, directory)
@@ -176,14 +228,16 @@ export class VersionSet {
         details: { fileName: manifestPath },
       })
     }
-    const { payloads, ...read } = await readManifest(vfs, manifestPath, manifestNumber)
+    const { payloads, ...read } = await readManifest(vfs, manifestPath, manifestNumber, { cipher: options.cipher })
     const state = replayEdits(payloads, manifestPath)
+    if (!read.encrypted) checkPlaintextManifest(vfs, directory, manifestPath, manifestNumber, state, options)
     state.nextFileNumber = Math.max(state.nextFileNumber, manifestNumber + 1, highestFileNumberOnDisk(vfs, directory) + 1)
     const set = new VersionSet(vfs, directory, state, options)
     set.#manifestFileNumber = manifestNumber
     set.recoveryReport = {
       manifestFileName: manifestPath,
       formatVersion: read.formatVersion,
+      encrypted: read.encrypted,
       editCount: payloads.length,
       tailBytesDropped: read.tailBytesDropped,
       ...(read.tailReason === undefined ? {} : { tailReason: read.tailReason }),
@@ -191,7 +245,7 @@ export class VersionSet {
     }
     if (!set.#readOnly) {
       vfs.remove(path.join(directory, CURRENT_TEMP_FILE_NAME))
-      await set.#switchManifest(state)
+      set.#state = await set.#switchManifest(state)
     }
     return set
   }
@@ -261,11 +315,11 @@ export class VersionSet {
   async #logAndApplyNow(edit: VersionEdit): Promise<Version> {
     this.#checkWritable()
     const full: VersionEdit = { ...edit, nextFileNumber: Math.max(edit.nextFileNumber ?? 0, this.#nextFileNumber) }
-    const state = applyEditToState(this.#state, full)
+    let state = applyEditToState(this.#state, full)
     const record = encodeVersionEdit(full)
     try {
       if (this.#manifest === null || this.#manifest.sizeBytes() + record.length > this.#rotateSizeBytes) {
-        await this.#switchManifest(state)
+        state = await this.#switchManifest(state)
       } else {
         this.#manifest.add(record)
         await this.#manifest.sync()
@@ -279,17 +333,26 @@ export class VersionSet {
     return state.version
   }
 
-  /** Writes MANIFEST-<new> holding a snapshot of `state`, points CURRENT at it, drops the old. */
-  async #switchManifest(state: VersionState): Promise<void> {
+  /**
+   * Writes MANIFEST-<new> holding a snapshot of `state`, points CURRENT at it, drops the old.
+   * Returns the state written: the first sealed manifest of a store adds encryptedFromFileNumber.
+   */
+  async #switchManifest(given: VersionState): Promise<VersionState> {
     const fileNumber = this.nextFileNumber()
+    // Every WAL created after this manifest gets a higher number; logs already on disk (written
+    // before encryption was on) have lower ones and may still be plaintext.
+    const state = this.#cipher !== undefined && given.encryptedFromFileNumber === undefined
+      ? { ...given, encryptedFromFileNumber: fileNumber }
+      : given
     const snapshot: VersionEdit = {
       ...state.version.toSnapshotEdit(),
       logNumber: state.logNumber,
       lastSeqno: state.lastSeqno,
       nextFileNumber: this.#nextFileNumber,
+      ...(state.encryptedFromFileNumber === undefined ? {} : { encryptedFromFileNumber: state.encryptedFromFileNumber }),
     }
     const manifestPath = path.join(this.#directory, manifestFileName(fileNumber))
-    const manifest = createManifestWriter(this.#vfs, manifestPath, fileNumber, { hardened: this.#hardened })
+    const manifest = createManifestWriter(this.#vfs, manifestPath, fileNumber, { hardened: this.#hardened, cipher: this.#cipher })
     try {
       manifest.add(encodeVersionEdit(snapshot))
       await manifest.sync() // also syncs the directory, so the name is durable before CURRENT
@@ -312,6 +375,7 @@ export class VersionSet {
         // Orphan; see above.
       }
     }
+    return state
   }
 
   #checkWritable(): void {
@@ -347,6 +411,47 @@ function replayEdits(payloads: Uint8Array[], manifestPath: string): VersionState
     }
   })
   return { ...state }
+}
+
+/**
+ * A plaintext manifest is refused (DECRYPT_FAILED, details reason
+ * `plaintext-manifest-in-encrypted-store`) when it records that the store is encrypted (only a
+ * sealed manifest ever writes that), when a sealed manifest with a lower number is still in the
+ * directory (a plaintext manifest never succeeds a sealed one: a store opened without keys
+ * fails before it writes anything), or when the caller requires encryption. Otherwise it is a
+ * store written before encryption was turned on, and opens. docs/encryption.md §8 says what
+ * this cannot catch.
+ */
+function checkPlaintextManifest(
+  vfs: Vfs, directory: string, manifestPath: string, manifestNumber: number, state: VersionState, options: VersionSetOptions,
+): void {
+  const refuse = (why: string, details: Record<string, unknown> = {}): never => {
+    throw new StrataError('DECRYPT_FAILED', `Cannot recover from ${manifestPath}: the manifest is not encrypted but ${why}`, {
+      details: { fileName: manifestPath, reason: 'plaintext-manifest-in-encrypted-store', ...details },
+    })
+  }
+  if (state.encryptedFromFileNumber !== undefined) {
+    refuse(`it records that the store is encrypted from file ${state.encryptedFromFileNumber} on (only a sealed manifest writes that)`)
+  }
+  if (options.requireEncryptedManifest === true) refuse('encryption is required (requireEncryptedManifest)')
+  for (const name of vfs.list(directory)) {
+    const parsed = parseFileName(name)
+    if (parsed?.kind !== 'manifest' || parsed.fileNumber >= manifestNumber) continue
+    if (isSealedManifestPrefix(readPrefix(vfs, path.join(directory, name), SEALED_MANIFEST_PREFIX_SIZE_BYTES))) {
+      refuse(`it claims to succeed the sealed manifest ${name}`, { sealedManifest: name })
+    }
+  }
+}
+
+function readPrefix(vfs: Vfs, filePath: string, sizeBytes: number): Uint8Array {
+  const file = vfs.openRead(filePath)
+  try {
+    const bytes = new Uint8Array(Math.min(sizeBytes, file.sizeBytes()))
+    const readBytes = file.read(bytes, 0)
+    return bytes.subarray(0, Math.max(0, readBytes))
+  } finally {
+    file.close()
+  }
 }
 
 function highestFileNumberOnDisk(vfs: Vfs, directory: string): number {

@@ -101,12 +101,12 @@ function encodeInfo(kind: LogFileKind, suiteId: number, keyEpoch: number, fileNu
 }
 
 /** Encodes the record AAD (byte table in the file comment) with recordIndex 0. */
-function encodeLogAad(kind: LogFileKind, suiteId: number, keyEpoch: number, fileNumber: number): Uint8Array {
+function encodeLogAad(kind: LogFileKind, suiteId: number, keyEpoch: number, fileNumber: number, formatVersion: number): Uint8Array {
   const aad = new Uint8Array(LOG_AAD_SIZE_BYTES)
   const view = new DataView(aad.buffer)
   aad.set(LOG_AAD_MAGIC, 0)
   aad[4] = LOG_AAD_VERSION
-  aad[5] = LOG_FORMAT_VERSION_ENCRYPTED
+  aad[5] = formatVersion
   aad[6] = LOG_KIND_ID[kind]
   aad[7] = suiteId
   view.setUint32(8, fileNumber % 2 ** 32, true)
@@ -129,14 +129,22 @@ export class LogFileKey implements LogHeaderSealer {
   readonly #nonce: Uint8Array
   readonly #nonceView: DataView
 
-  constructor(kind: LogFileKind, fileNumber: number, suiteId: CipherSuite, keyEpoch: number, epochKey: Uint8Array, salt: Uint8Array) {
+  /**
+   * `formatVersion` goes into every record AAD: 2 for the log framing; the hardened manifest
+   * seals its records with its own version (4), so a record can never be read in the other
+   * framing (docs/formats/manifest.md §7).
+   */
+  constructor(
+    kind: LogFileKind, fileNumber: number, suiteId: CipherSuite, keyEpoch: number, epochKey: Uint8Array, salt: Uint8Array,
+    formatVersion: number = LOG_FORMAT_VERSION_ENCRYPTED,
+  ) {
     assert.equal(salt.length, LOG_SALT_SIZE_BYTES)
     this.suiteId = suiteId
     this.keyEpoch = keyEpoch
     this.salt = salt
     const fileKey = new Uint8Array(hkdfSync('sha256', epochKey, salt, encodeInfo(kind, suiteId, keyEpoch, fileNumber), FILE_KEY_SIZE_BYTES))
     this.#key = prepareKey(suiteId, fileKey)
-    this.#aad = encodeLogAad(kind, suiteId, keyEpoch, fileNumber)
+    this.#aad = encodeLogAad(kind, suiteId, keyEpoch, fileNumber, formatVersion)
     this.#aadView = new DataView(this.#aad.buffer)
     this.#nonce = new Uint8Array(nonceSizeOf(suiteId))
     this.#nonceView = new DataView(this.#nonce.buffer)
@@ -201,11 +209,13 @@ export class LogCipher {
   readonly keyChain: KeyChain
   readonly allowPlaintextLogs: boolean
   readonly #saltFill: SaltFill
+  readonly #suiteName: CipherSuiteName
 
   constructor(options: LogCipherOptions) {
     const suiteId = suiteIdOf(options.suite)
     if (suiteId === undefined) throw new StrataError('INVALID_ARGUMENT', `Cannot encrypt logs: unknown suite ${String(options.suite)}`)
     this.suiteId = suiteId
+    this.#suiteName = options.suite
     this.keyChain = options.keyChain instanceof KeyChain ? options.keyChain : new KeyChain(options.keyChain)
     this.allowPlaintextLogs = options.allowPlaintextLogs === true
     this.#saltFill = options.saltFill ?? ((target) => { randomFillSync(target) })
@@ -224,12 +234,24 @@ export class LogCipher {
     })
   }
 
-  /** A fresh key (new salt, active epoch) for a log file being created. */
-  newFileKey(kind: LogFileKind, fileNumber: number): LogFileKey {
+  /**
+   * A fresh key (new salt, active epoch) for a log file being created; `formatVersion` is the
+   * file's format version as bound in the record AAD (the hardened manifest passes its own).
+   */
+  newFileKey(kind: LogFileKind, fileNumber: number, formatVersion: number = LOG_FORMAT_VERSION_ENCRYPTED): LogFileKey {
     const salt = new Uint8Array(LOG_SALT_SIZE_BYTES)
     this.#saltFill(salt)
     const epoch = this.keyChain.activeEpoch
-    return new LogFileKey(kind, fileNumber, this.suiteId, epoch, this.keyChain.keyFor(epoch), salt)
+    return new LogFileKey(kind, fileNumber, this.suiteId, epoch, this.keyChain.keyFor(epoch), salt, formatVersion)
+  }
+
+  /**
+   * This cipher (same suite, keys and salt source) refusing plaintext logs: recovery reads the
+   * logs of a store whose manifest says it is encrypted with it (docs/encryption.md §7).
+   */
+  refusingPlaintextLogs(): LogCipher {
+    if (!this.allowPlaintextLogs) return this
+    return new LogCipher({ suite: this.#suiteName, keyChain: this.keyChain, allowPlaintextLogs: false, saltFill: this.#saltFill })
   }
 
   /** A description without key material. */
@@ -281,7 +303,7 @@ export function logFileKeyOf(cipher: LogCipher | undefined, header: LogFileHeade
     }
     throw error
   }
-  const key = new LogFileKey(header.kind, header.fileNumber, encryption.suiteId, encryption.keyEpoch, epochKey, encryption.salt)
+  const key = new LogFileKey(header.kind, header.fileNumber, encryption.suiteId, encryption.keyEpoch, epochKey, encryption.salt, header.formatVersion)
   if (!key.headerTagMatches(encryption.authenticatedBytes, encryption.headerTag)) {
     throw headerError('DECRYPT_FAILED', header, fileName, 'header authentication failed (wrong key, or the header was altered)')
   }
