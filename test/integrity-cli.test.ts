@@ -3,6 +3,7 @@
 // Method: a store written through the public API in a temp directory (zstd + AES-256-GCM +
 // Reed-Solomon, or plain), commands run in-process through runForensics with captured output;
 // one run goes through bin/strata.ts to prove the dispatcher wiring. Bits are flipped on disk.
+// An encrypted store's manifest is sealed: every store command needs the key file for it.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -67,8 +68,10 @@ describe('strata forensics subcommands', () => {
 
   test('inspect lists levels, tables, sizes and codecs, and leaves the store untouched', async () => {
     const before = snapshotOf(encrypted)
-    const { status, stdout } = await run('inspect', encrypted)
-    assert.equal(status, 0)
+    // A single key without --epoch belongs to the manifest's epoch (5).
+    const { status, stdout, stderr } = await run('inspect', encrypted, '--key-file', keyFile)
+    assert.equal(status, 0, stderr)
+    assert.match(stdout, /manifest {3}MANIFEST-\d+ \(encrypted\), last seqno 301/)
     assert.match(stdout, /level 0 {4}1 table\(s\)/)
     assert.match(stdout, /level 1 {4}1 table\(s\)/)
     assert.match(stdout, /300 entries {2}\[key000 \.\. key299\]/)
@@ -78,6 +81,7 @@ describe('strata forensics subcommands', () => {
     const json = JSON.parse((await run('inspect', plain, '--json')).stdout)
     assert.equal(json.levels[1].tables[0].entryCount, 300)
     assert.equal(json.levels[1].tables[0].codec, 'plain')
+    assert.equal(json.manifestEncrypted, false)
   })
 
   test('stats sums tables per level', async () => {
@@ -93,12 +97,38 @@ describe('strata forensics subcommands', () => {
     const clean = await run('verify', encrypted, '--key-file', keyFile, '--epoch', String(EPOCH))
     assert.equal(clean.status, 0, clean.stderr)
     assert.match(clean.stdout, /2 file\(s\): 2 clean, 0 repaired, 0 unrecoverable/)
+    // The sealed manifest is read first: without the key nothing is listed.
     const keyless = await run('verify', encrypted)
     assert.equal(keyless.status, 1)
-    assert.match(keyless.stdout, /unrecoverable {2}UNKNOWN_KEY_EPOCH/)
+    assert.equal(keyless.stdout, '')
+    assert.match(keyless.stderr, /UNKNOWN_KEY_EPOCH: the manifest is encrypted; pass --key-file/)
     const wrongEpoch = await run('verify', encrypted, '--key-file', keyFile, '--epoch', '9')
     assert.equal(wrongEpoch.status, 1)
-    assert.match(wrongEpoch.stdout, /UNKNOWN_KEY_EPOCH/)
+    assert.match(wrongEpoch.stderr, /UNKNOWN_KEY_EPOCH/)
+  })
+
+  test('an encrypted manifest: every store command says a key is needed, a wrong key is DECRYPT_FAILED, exit 1', async () => {
+    const before = snapshotOf(encrypted)
+    const wrongKeyFile = path.join(root, 'wrong-key.json')
+    fs.writeFileSync(wrongKeyFile, JSON.stringify({ keys: [{ epoch: EPOCH, key: 'ab'.repeat(32) }] }))
+    const chainFile = path.join(root, 'chain.json')
+    fs.writeFileSync(chainFile, JSON.stringify({ activeEpoch: EPOCH, keys: [{ epoch: EPOCH, key: Buffer.from(KEY).toString('hex') }] }))
+    for (const command of ['inspect', 'stats', 'verify', 'scrub']) {
+      const keyless = await run(command, encrypted)
+      assert.equal(keyless.status, 1, command)
+      assert.match(keyless.stderr, /^strata \w+: UNKNOWN_KEY_EPOCH: the manifest is encrypted; pass --key-file/, command)
+      const wrong = await run(command, encrypted, '--key-file', wrongKeyFile)
+      assert.equal(wrong.status, 1, command)
+      assert.match(wrong.stderr, /DECRYPT_FAILED/, command)
+      assert.ok(!wrong.stderr.includes('ab'.repeat(32)), 'no key bytes in the message')
+      const keyed = await run(command, encrypted, '--key-file', chainFile)
+      assert.equal(keyed.status, 0, `${command}: ${keyed.stderr}`)
+    }
+    const stats = JSON.parse((await run('stats', encrypted, '--key-file', keyFile, '--json')).stdout)
+    assert.equal(stats.entryCount, 301)
+    // The plain store's manifest needs no key, and a key file does no harm.
+    assert.equal((await run('stats', plain, '--key-file', keyFile)).status, 0)
+    assert.equal(snapshotOf(encrypted), before, 'no file written, created or removed')
   })
 
   test('dump-block without the key shows suite, epoch, flags and the AAD; with it, decodes', async () => {

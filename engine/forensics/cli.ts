@@ -3,7 +3,8 @@
  * scrub, dump-block, stats. Every command is read-only: the manifest is opened with
  * `readOnly: true` (no new manifest, no lock), tables and blocks are only read, so they are safe
  * on a store another process has open. Exit status: 0 clean (or repaired), 1 damage found or the
- * store/file could not be read, 2 usage error.
+ * store/file could not be read (an encrypted manifest without --key-file among them: the
+ * message names the key error and says to pass the key), 2 usage error.
  */
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -13,7 +14,7 @@ import { FOOTER_SIZE_BYTES } from '../table/mod.ts'
 import { NodeVfs, type Vfs } from '../vfs/mod.ts'
 import { anatomize, formatAnatomy } from './block-anatomy.ts'
 import { loadKeyFile, readingCodec, type LoadedKeys } from './key-file.ts'
-import { readVersion, tableCodecSummary, verifyStore, walkTableBlocks } from './store-reader.ts'
+import { manifestKeyEpoch, readVersion, tableCodecSummary, verifyStore, walkTableBlocks } from './store-reader.ts'
 
 /** Where a command writes; tests pass their own. */
 export interface CliIo {
@@ -24,7 +25,7 @@ export interface CliIo {
 
 const USAGE = `Usage: strata <inspect|verify|scrub|dump-block|stats> … (read-only forensics)
 
-  strata inspect <dir> [--json]
+  strata inspect <dir> [--key-file K] [--epoch N] [--json]
       levels, tables (size, entries, key range, codec), blob files, from the manifest
   strata verify <dir> [--key-file K] [--epoch N] [--json]
       read every table; per file: clean, repaired (by ECC) or unrecoverable
@@ -32,11 +33,12 @@ const USAGE = `Usage: strata <inspect|verify|scrub|dump-block|stats> … (read-o
       like verify, block by block, naming each damaged block's offset
   strata dump-block <file> --offset N [--key-file K] [--epoch N] [--file-number N] [--json]
       decode one block's header and regions; without a key: suite, epoch, flags, AAD
-  strata stats <dir> [--json]
+  strata stats <dir> [--key-file K] [--epoch N] [--json]
       sizes and counts per level and of blob files
 
-Key file: 64 hex digits or 32 raw bytes (the key of --epoch, default the block's own or 1),
-or JSON {"suite","activeEpoch","keys":[{"epoch":1,"key":"<hex>"}]}.
+Key file: 64 hex digits or 32 raw bytes (the key of --epoch, default the epoch of the block or
+of the store's manifest, else 1), or JSON {"suite","activeEpoch","keys":[{"epoch":1,"key":"<hex>"}]}.
+An encrypted store's manifest needs the key file for every command that reads a store.
 Exit status: 0 clean, 1 damage found or unreadable, 2 usage error.
 `
 
@@ -118,9 +120,15 @@ export async function runForensics(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** Keys for a store command: a single key belongs to the manifest's epoch unless --epoch says. */
+function storeKeysOf(parsed: Parsed, vfs: Vfs, directory: string): LoadedKeys | undefined {
+  if (parsed.values['key-file'] === undefined) return undefined
+  return keysOf(parsed, manifestKeyEpoch(vfs, directory) ?? 1)
+}
+
 async function inspect(parsed: Parsed, io: CliIo): Promise<number> {
   const directory = onePositional(parsed, 'store directory')
-  const { version, manifestFileName, lastSeqno } = await readVersion(io.vfs, directory)
+  const { version, manifestFileName, lastSeqno, manifestEncrypted } = await readVersion(io.vfs, directory, storeKeysOf(parsed, io.vfs, directory))
   const levels = version.levels.map((tables, level) => ({
     level,
     tables: tables.map((table) => ({
@@ -137,10 +145,10 @@ async function inspect(parsed: Parsed, io: CliIo): Promise<number> {
   }))
   const blobFiles = [...version.blobFiles.values()].map((state) => ({ file: blobFileName(state.meta.fileNumber), sizeBytes: state.meta.sizeBytes, valueCount: state.meta.valueCount, staleBytes: state.staleBytes }))
   if (parsed.values.json) {
-    io.stdout(`${JSON.stringify({ directory, manifest: manifestFileName, lastSeqno, levels, blobFiles }, null, 2)}\n`)
+    io.stdout(`${JSON.stringify({ directory, manifest: manifestFileName, manifestEncrypted, lastSeqno, levels, blobFiles }, null, 2)}\n`)
     return 0
   }
-  const lines = [`store      ${directory}`, `manifest   ${manifestFileName}, last seqno ${lastSeqno}`]
+  const lines = [`store      ${directory}`, `manifest   ${manifestFileName}${manifestEncrypted ? ' (encrypted)' : ''}, last seqno ${lastSeqno}`]
   for (const { level, tables } of levels) {
     if (tables.length === 0) continue
     lines.push(`level ${level}    ${tables.length} table(s), ${tables.reduce((sum, t) => sum + t.sizeBytes, 0)} bytes`)
@@ -170,7 +178,7 @@ function printable(key: string): string {
 
 async function stats(parsed: Parsed, io: CliIo): Promise<number> {
   const directory = onePositional(parsed, 'store directory')
-  const { version, lastSeqno } = await readVersion(io.vfs, directory)
+  const { version, lastSeqno } = await readVersion(io.vfs, directory, storeKeysOf(parsed, io.vfs, directory))
   const levels = version.levels.map((tables, level) => ({
     level,
     tableCount: tables.length,
@@ -205,8 +213,8 @@ async function stats(parsed: Parsed, io: CliIo): Promise<number> {
 
 async function verify(parsed: Parsed, io: CliIo): Promise<number> {
   const directory = onePositional(parsed, 'store directory')
-  const keys = keysOf(parsed, 1)
-  const { version } = await readVersion(io.vfs, directory)
+  const keys = storeKeysOf(parsed, io.vfs, directory)
+  const { version } = await readVersion(io.vfs, directory, keys)
   const report = verifyStore(io.vfs, directory, version, (monitor) => readingCodec(keys, (event) => monitor.recordRepair(event)))
   if (parsed.values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`)
   else {
@@ -224,8 +232,8 @@ async function verify(parsed: Parsed, io: CliIo): Promise<number> {
 
 async function scrub(parsed: Parsed, io: CliIo): Promise<number> {
   const directory = onePositional(parsed, 'store directory')
-  const keys = keysOf(parsed, 1)
-  const { version } = await readVersion(io.vfs, directory)
+  const keys = storeKeysOf(parsed, io.vfs, directory)
+  const { version } = await readVersion(io.vfs, directory, keys)
   let repairs = 0
   const codec = readingCodec(keys, () => repairs++)
   const files = version.levels.flat().map((table) => {

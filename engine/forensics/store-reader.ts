@@ -3,23 +3,82 @@
  * (VersionSet opened with `readOnly: true`, so nothing is written and no lock is taken — the
  * tool may look at a store a running process has open), per-table codec facts from the first
  * block of each table, and verification through engine/scrub/.
+ *
+ * A sealed manifest (docs/formats/manifest.md §7) needs the key file: without one the read
+ * fails with the manifest's own key error (UNKNOWN_KEY_EPOCH), reworded to say so.
  */
 import path from 'node:path'
-import { VersionSet, tableFileName, type Version, type TableMeta } from '../manifest/mod.ts'
+import { VersionSet, tableFileName, manifestFileName, type Version, type TableMeta } from '../manifest/mod.ts'
+// Not on manifest/mod.ts's surface: the tool reads CURRENT to find the manifest's key epoch.
+import { readCurrentFile } from '../manifest/current-file.ts'
+import { LogCipher } from '../wal/mod.ts'
+import type { LoadedKeys } from './key-file.ts'
 import { IntegrityMonitor, verifyTable, summarize, type FileCheck, type VerifyReport } from '../scrub/mod.ts'
 import type { BlockCodec } from '../transform/mod.ts'
 import type { Vfs } from '../vfs/mod.ts'
 import { anatomize, blockExtentAt } from './block-anatomy.ts'
 import { FOOTER_SIZE_BYTES } from '../table/mod.ts'
-import { StrataError } from '../errors.ts'
+import { StrataError, isStrataError } from '../errors.ts'
 
-/** Reads the live version and closes the manifest again. */
-export async function readVersion(vfs: Vfs, directory: string): Promise<{ version: Version; manifestFileName: string; lastSeqno: number }> {
-  const versions = await VersionSet.recover(vfs, directory, { readOnly: true })
+/** What the tool shows of the live version. */
+export interface StoreVersion {
+  version: Version
+  manifestFileName: string
+  lastSeqno: number
+  /** True when the manifest was sealed (and so opened with the key file). */
+  manifestEncrypted: boolean
+}
+
+/**
+ * Reads the live version and closes the manifest again; `keys` open a sealed manifest.
+ * @throws {StrataError} `UNKNOWN_KEY_EPOCH` when the manifest is sealed and no key file was
+ * given (or its chain lacks the manifest's epoch), `MISSING_KEY`, `DECRYPT_FAILED` for a
+ * wrong key; as VersionSet.recover otherwise.
+ */
+export async function readVersion(vfs: Vfs, directory: string, keys?: LoadedKeys): Promise<StoreVersion> {
+  // A tool reads what is there: plaintext manifests too (a store from before encryption).
+  const cipher = keys === undefined ? undefined : new LogCipher({ suite: keys.suite, keyChain: keys.keyChain, allowPlaintextLogs: true })
+  let versions: VersionSet
   try {
-    return { version: versions.current, manifestFileName: path.basename(versions.recoveryReport?.manifestFileName ?? ''), lastSeqno: versions.lastSeqno }
+    versions = await VersionSet.recover(vfs, directory, { readOnly: true, cipher })
+  } catch (error) {
+    if (keys === undefined && isStrataError(error, 'UNKNOWN_KEY_EPOCH')) {
+      throw new StrataError('UNKNOWN_KEY_EPOCH', `the manifest is encrypted; pass --key-file to read it (${error.message})`, { cause: error, details: error.details })
+    }
+    throw error
+  }
+  try {
+    const report = versions.recoveryReport
+    return {
+      version: versions.current,
+      manifestFileName: path.basename(report?.manifestFileName ?? ''),
+      lastSeqno: versions.lastSeqno,
+      manifestEncrypted: report?.encrypted === true,
+    }
   } finally {
     await versions.close()
+  }
+}
+
+/**
+ * The key epoch the live manifest is sealed under (header bytes 16–19 in both sealed formats,
+ * wal.md §2.2 and manifest.md §7.1), or undefined for a plaintext or unreadable one. Only a
+ * default for a single-key file: the header is checked when the manifest is read.
+ */
+export function manifestKeyEpoch(vfs: Vfs, directory: string): number | undefined {
+  try {
+    const manifestPath = path.join(directory, manifestFileName(readCurrentFile(vfs, directory)))
+    const head = new Uint8Array(20)
+    const file = vfs.openRead(manifestPath)
+    try {
+      if (file.read(head, 0) < head.length) return undefined
+    } finally {
+      file.close()
+    }
+    if (Buffer.from(head.subarray(0, 4)).toString('latin1') !== 'SMAN' || (head[4] !== 2 && head[4] !== 4)) return undefined
+    return new DataView(head.buffer).getUint32(16, true)
+  } catch {
+    return undefined
   }
 }
 
