@@ -17,7 +17,7 @@
  */
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
-import { Bench } from 'tinybench'
+import { medianRoundsUs } from './bench-rounds.ts'
 import { TestRandom } from './test-random.ts'
 
 type ZstdBinding = typeof import('zstd-napi/binding.js')
@@ -80,21 +80,8 @@ for (const sizeBytes of BLOCK_SIZES_BYTES) {
   }
 }
 
-const roundsUs = new Map<string, number[]>(tasks.map(([name]) => [name, []]))
-for (let round = 0; round < ROUNDS; round++) {
-  const tinybench = new Bench({ time: timeMs, warmupTime: 20 })
-  for (const [name, run] of tasks) tinybench.add(name, run)
-  await tinybench.run()
-  for (const task of tinybench.tasks) {
-    const result = task.result as { latency?: { mean: number } }
-    assert.ok(result.latency, `${task.name} did not complete`)
-    roundsUs.get(task.name)?.push(result.latency.mean * 1000)
-  }
-}
-const median = (values: number[]) => values.slice().sort((a, b) => a - b)[values.length >> 1]
 let fullUs = 0
-for (const [name, values] of roundsUs) {
-  const us = median(values)
+for (const [name, us] of await medianRoundsUs(tasks, ROUNDS, timeMs)) {
   if (name.endsWith(': full')) fullUs = us
   console.log(`${name.padEnd(60)} ${us.toFixed(2).padStart(8)} µs  ${(us / fullUs).toFixed(2)}x full`)
 }

@@ -9,9 +9,9 @@
  */
 import assert from 'node:assert/strict'
 import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto'
-import { Bench } from 'tinybench'
 import { compress as zstdCompress, decompress as zstdDecompress } from 'zstd-napi'
 import { xxh3128 } from '../checksum/xxh3.ts'
+import { medianRoundsUs } from './bench-rounds.ts'
 import { BlockType, type BlockContext } from './block-codec.ts'
 import type { EccConfig } from './ecc.ts'
 import { IntegrityCodec } from './pipeline.ts'
@@ -104,19 +104,7 @@ for (let k = 0; k < BLOCK_COUNT; k++) {
   assert.deepEqual(aesOpen(sealedFrames[k]), Buffer.from(frames[k]))
 }
 
-const roundsUs = new Map<string, number[]>(tasks.map(([name]) => [name, []]))
-for (let round = 0; round < ROUNDS; round++) {
-  const tinybench = new Bench({ time: timeMs, warmupTime: 20 })
-  for (const [name, run] of tasks) tinybench.add(name, run)
-  await tinybench.run()
-  for (const task of tinybench.tasks) {
-    const result = task.result as { latency?: { mean: number } }
-    assert.ok(result.latency, `${task.name} did not complete`)
-    roundsUs.get(task.name)?.push(result.latency.mean * 1000)
-  }
-}
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]
-const meanUs = new Map([...roundsUs].map(([name, values]) => [name, median(values)]))
+const meanUs = await medianRoundsUs(tasks, ROUNDS, timeMs)
 const us = (name: string) => meanUs.get(name) as number
 console.log(`\n4 KiB compressible blocks (zstd-3 ratio ${(BLOCK_SIZE_BYTES / (frames.reduce((s, f) => s + f.length, 0) / BLOCK_COUNT)).toFixed(2)}), median of ${ROUNDS} interleaved rounds of ${timeMs} ms per task, sink ${sink % 7}`)
 console.log('| task | µs/block (median round mean) | blocks/s |\n|---|---:|---:|')
