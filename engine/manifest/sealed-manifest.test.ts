@@ -253,3 +253,44 @@ describe('sealed manifest', () => {
     await assert.rejects(VersionSet.recover(vfs, DIR, { readOnly: true }), assertCode('UNKNOWN_KEY_EPOCH', 'no keys after conversion'))
   })
 })
+
+describe('format 4 worked example (docs/formats/manifest.md §7.5)', () => {
+  test('recomputed from the doc alone: HKDF file key, header tag, sealed record with AAD format version 4', async () => {
+    const { createCipheriv, hkdfSync } = await import('node:crypto')
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i)
+    const cipher = new LogCipher({
+      suite: 'aes-256-gcm', keyChain: { keys: [{ epoch: 1, key }], activeEpoch: 1 }, saltFill: (target) => { target.fill(0x5a) },
+    })
+    const vfs = new MemVfs()
+    vfs.mkdirp(DIR)
+    const writer = createManifestWriter(vfs, `${DIR}/${manifestFileName(7)}`, 7, { hardened: true, cipher })
+    writer.add(Buffer.from('abc'))
+    await writer.close()
+    const bytes = Buffer.from(readBytes(vfs, `${DIR}/${manifestFileName(7)}`))
+    assert.equal(bytes.length, 112 + 56 + 2 * 19)
+    assert.deepEqual(bytes.subarray(0, 56), bytes.subarray(56, 112), 'header copies agree')
+    const u64 = (n: number) => { const b = Buffer.alloc(8); b.writeUInt32LE(n, 0); return b }
+    const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n, 0); return b }
+    const salt = Buffer.alloc(16, 0x5a)
+    const info = Buffer.concat([Buffer.from('strata log file key v1', 'latin1'), Buffer.from([2, 1]), u32(1), u64(7)])
+    const fileKey = Buffer.from(hkdfSync('sha256', key, salt, info, 32))
+    const seal = (nonceIndex: number, aad: Uint8Array, plaintext: Uint8Array) => {
+      const gcm = createCipheriv('aes-256-gcm', fileKey, Buffer.concat([u32(nonceIndex), Buffer.alloc(8)]))
+      gcm.setAAD(aad)
+      return Buffer.concat([gcm.update(plaintext), gcm.final(), gcm.getAuthTag()])
+    }
+    const authenticated = Buffer.concat([Buffer.from('SMAN'), Buffer.from([4, 1, 0, 0]), u64(7), u32(1), salt])
+    assert.deepEqual(bytes.subarray(0, 36), authenticated)
+    assert.deepEqual(bytes.subarray(36, 52), seal(0xffffffff, authenticated, new Uint8Array(0)), 'header tag')
+    const aad = Buffer.concat([Buffer.from('SLAD'), Buffer.from([1, 4, 2, 1]), u64(7), u32(1), u32(0)])
+    const sealed = seal(0, aad, Buffer.from('abc'))
+    assert.deepEqual(bytes.subarray(112 + 56, 112 + 56 + 19), sealed, 'payload copy A')
+    assert.deepEqual(bytes.subarray(112 + 56 + 19), sealed, 'payload copy B')
+    assert.equal(bytes.readUInt32LE(112), 19)
+    assert.equal(bytes.readUInt32LE(116), 0)
+    // Pinned: the hex in docs/formats/manifest.md §7.5.
+    assert.equal(bytes.toString('hex'), SEALED_EXAMPLE_HEX)
+  })
+})
+
+const SEALED_EXAMPLE_HEX = '534d414e040100000700000000000000010000005a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a14ac5f7a3ca751ebfd4ddf052818148910204506534d414e040100000700000000000000010000005a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a14ac5f7a3ca751ebfd4ddf0528181489102045061300000000000000df4890912aa7d8f79e5c256a4cacdea315c65a7b1300000000000000df4890912aa7d8f79e5c256a4cacdea315c65a7b14dd49965b94b0078760cded32ca09a2a6ee5a14dd49965b94b0078760cded32ca09a2a6ee5a'

@@ -1,5 +1,6 @@
 /**
- * Encryption of log files (the WAL; the manifest can opt in with the same option). Each
+ * Encryption of log files (the WAL, and the manifest: log kind 'manifest', format 2 through the
+ * log framing, format 4 through the hardened manifest framing with its own format version). Each
  * record's payload is sealed on its own with the configured AEAD suite, so the framing,
  * group commit and the torn-tail rule (record.ts, reader.ts) stay as they are: the record
  * checksum covers the sealed bytes, a torn record fails its checksum before anyone decrypts it,
@@ -71,9 +72,10 @@ export interface LogCipherOptions {
   /** Keys by epoch; new files use the active epoch, reads the epoch their header records. */
   keyChain: KeyChain | KeyChainOptions
   /**
-   * Accept plaintext (version 1) logs. The DB sets it: logs written before encryption covered
-   * the WAL must replay after an upgrade (docs/encryption.md §7 discusses the cost). Default
-   * false: a plaintext log is refused with DECRYPT_FAILED.
+   * Accept plaintext (version 1) logs. The DB's cipher sets it for logs numbered below the
+   * store's `encryptedFrom` (written before the store was converted; docs/encryption.md §7–8)
+   * and reads the others with `refusingPlaintextLogs()`. Default false: a plaintext log is
+   * refused with DECRYPT_FAILED.
    */
   allowPlaintextLogs?: boolean
   /** Tests only: a deterministic salt source for test vectors. */
