@@ -254,6 +254,38 @@ describe('sealed manifest', () => {
   })
 })
 
+describe('sealed manifest bit flips', () => {
+  for (const { hardened, name } of FORMATS) {
+    test(`${name}: every single flipped bit is repaired (format 4) or a typed error (format 2), never another state`, async () => {
+      const vfs = new MemVfs()
+      const set = await VersionSet.create(vfs, DIR, optionsOf(hardened))
+      await set.logAndApply({ addedTables: [table(0, set.nextFileNumber(), 'a', 'k', 5)], lastSeqno: 100, logNumber: 1 })
+      await set.close()
+      const expected = snapshotOf(set)
+      const manifestPath = currentManifestPath(vfs)
+      const bytes = readBytes(vfs, manifestPath)
+      const codes = new Map<string, number>()
+      for (let bit = 0; bit < bytes.length * 8; bit++) {
+        const copy = vfs.crash()
+        const flipped = bytes.slice()
+        flipped[bit >> 3] ^= 1 << (bit & 7)
+        writeBytes(copy, manifestPath, flipped)
+        try {
+          const recovered = await VersionSet.recover(copy, DIR, { ...optionsOf(hardened), readOnly: true })
+          assert.deepEqual(snapshotOf(recovered), expected, `bit ${bit}`)
+          if (hardened) assert.equal(recovered.recoveryReport?.repairedCopyCount, 1, `bit ${bit}`)
+          codes.set('repaired', (codes.get('repaired') ?? 0) + 1)
+        } catch (error) {
+          assert.ok(!hardened, `bit ${bit} of a format-4 manifest: ${String(error)}`)
+          assert.ok(error instanceof StrataError && ['CORRUPTION', 'DECRYPT_FAILED', 'UNSUPPORTED_FORMAT_VERSION'].includes(error.code), `bit ${bit}: ${String(error)}`)
+          codes.set(error.code, (codes.get(error.code) ?? 0) + 1)
+        }
+      }
+      if (!hardened) assert.equal(codes.get('repaired'), undefined, 'format 2 has no mirror')
+    })
+  }
+})
+
 describe('format 4 worked example (docs/formats/manifest.md §7.5)', () => {
   test('recomputed from the doc alone: HKDF file key, header tag, sealed record with AAD format version 4', async () => {
     const { createCipheriv, hkdfSync } = await import('node:crypto')
