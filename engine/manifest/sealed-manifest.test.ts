@@ -15,7 +15,8 @@ import { CURRENT_FILE_NAME, manifestFileName } from './file-names.ts'
 import { createManifestWriter } from './manifest-writer.ts'
 import { encodeVersionEdit } from './edit-codec.ts'
 import { writeCurrentFile } from './current-file.ts'
-import { readBytes, seedFromEnv, snapshotOf, storeWithEdits, table, writeBytes } from './test-support.ts'
+import { HookedVfs } from '../wal/hooked-vfs.ts'
+import { prng, randomEdit, readBytes, seedFromEnv, snapshotOf, storeWithEdits, table, writeBytes } from './test-support.ts'
 
 const DIR = '/db'
 const KEY_1 = Uint8Array.from({ length: 32 }, (_, i) => i)
@@ -284,6 +285,50 @@ describe('sealed manifest bit flips', () => {
       if (!hardened) assert.equal(codes.get('repaired'), undefined, 'format 2 has no mirror')
     })
   }
+})
+
+describe('sealed manifest crash consistency', () => {
+  for (const { hardened, name } of FORMATS) {
+    test(`${name}: a crash at every step of logAndApply (a new manifest per edit) leaves the old or the new version`, async (t) => {
+      const seed = seedFromEnv() + 5
+      t.diagnostic(`seed=${seed}`)
+      const memory = new MemVfs()
+      let crashPoints: MemVfs[] | null = null
+      const vfs = new HookedVfs(memory, { afterOp: () => crashPoints?.push(memory.crash()) })
+      const set = await VersionSet.create(vfs, DIR, { ...optionsOf(hardened), manifestRotateSizeBytes: 1 })
+      const random = prng(seed)
+      for (let step = 0; step < 6; step++) {
+        const before = JSON.stringify(snapshotOf(set))
+        crashPoints = [memory.crash()]
+        await set.logAndApply(randomEdit(random, set.current, () => set.nextFileNumber(), step))
+        const points = crashPoints
+        crashPoints = null
+        const after = JSON.stringify(snapshotOf(set))
+        for (const [index, point] of points.entries()) {
+          const recovered = JSON.stringify(snapshotOf(await VersionSet.recover(point, DIR, optionsOf(hardened))))
+          assert.ok(recovered === before || recovered === after, `seed=${seed} step=${step} crashPoint=${index}`)
+        }
+      }
+    })
+  }
+
+  test('a crash at every step of the converting open (plaintext store, first open with keys) keeps the state and converts on the next', async (t) => {
+    const seed = seedFromEnv() + 6
+    t.diagnostic(`seed=${seed}`)
+    const memory = new MemVfs()
+    const { states } = await storeWithEdits(memory, DIR, seed, 8, { manifestHardening: true })
+    const points: MemVfs[] = []
+    const base = memory.crash()
+    await VersionSet.recover(new HookedVfs(base, { afterOp: () => points.push(base.crash()) }), DIR, optionsOf(true))
+    assert.ok(points.length > 3)
+    for (const [index, point] of points.entries()) {
+      const recovered = await VersionSet.recover(point, DIR, optionsOf(true))
+      assert.deepEqual(snapshotOf(recovered), states.at(-1), `crashPoint=${index}`)
+      assert.ok(recovered.encryptedFromFileNumber !== undefined, `crashPoint=${index}: converted`)
+      await recovered.close()
+      assert.equal(readBytes(point, currentManifestPath(point))[4], 4, `crashPoint=${index}`)
+    }
+  })
 })
 
 describe('format 4 worked example (docs/formats/manifest.md §7.5)', () => {
