@@ -60,8 +60,8 @@ describe('examples/', () => {
   test('encrypted-store refuses a missing epoch, rotates keys and reads with the new key alone', () => {
     const lines = runExample('encrypted-store')
     assert.deepEqual(lines, [
-      'epoch 1: wrote 100 records; plaintext in tables: no',
-      'read without epoch 1: UNKNOWN_KEY_EPOCH',
+      'epoch 1: wrote 100 records; plaintext on disk: no',
+      'open without epoch 1: UNKNOWN_KEY_EPOCH',
       'rotation: epochs 1,2 loaded, epoch 2 active, compact() done',
       'epoch 2 only: 101 records readable, all intact; verify clean',
     ])
