@@ -216,7 +216,11 @@ export class Db {
     try {
       // One cipher seals the WAL and the manifest (docs/encryption.md §7–8).
       const cipher = LogCipher.fromEncryptionOption(options.integrity?.encryption)
-      const manifestOptions = { manifestHardening: options.integrity?.manifestHardening === true, cipher } // validated by resolveOptions
+      const manifestOptions = { // validated by resolveOptions
+        manifestHardening: options.integrity?.manifestHardening === true,
+        requireEncryptedManifest: options.integrity?.encryption?.requireEncryptedManifest === true,
+        cipher,
+      }
       const versions = exists ? await VersionSet.recover(vfs, dir, manifestOptions) : await VersionSet.create(vfs, dir, manifestOptions)
       const outputs = new TableOutputs(resolved, dir, () => versions.nextFileNumber())
       const walNumber = versions.nextFileNumber()

@@ -46,11 +46,14 @@ export interface IntegrityOptions {
   /**
    * Encryption at rest. `keys` maps epochs to 32-byte keys; new blocks use `activeEpoch`, older
    * epochs stay readable, and `compact()` rewrites every table under the active epoch.
-   * Scope: table blocks, blob-file frames (kvSeparation) and the write-ahead log (each record
-   * sealed under a per-log key; logs written before WAL encryption still replay). Plaintext:
-   * the manifest, which holds each table's smallest and largest key (docs/encryption.md §7–8).
+   * Scope: table blocks, blob-file frames (kvSeparation), the write-ahead log and the manifest
+   * (each record sealed under a per-file key). A store written before encryption was turned on
+   * converts on its first open with keys; from then on plaintext logs and manifests are refused
+   * (docs/encryption.md §7–8). `requireEncryptedManifest: true` also refuses a store whose
+   * manifest is plaintext, which closes the one gap left (every sealed manifest deleted and a
+   * plaintext one written in its place); set it once the store is known to be encrypted.
    */
-  encryption?: { suite: CipherSuiteName; keys: readonly { epoch: number; key: Uint8Array }[]; activeEpoch: number }
+  encryption?: { suite: CipherSuiteName; keys: readonly { epoch: number; key: Uint8Array }[]; activeEpoch: number; requireEncryptedManifest?: boolean }
   /** Error-correcting code over each block's on-disk bytes. Default none. */
   ecc?: IntegrityEcc
   /** Rewrite a table after ECC repaired one of its blocks. Default false. */
@@ -155,7 +158,8 @@ function resolveKeyChain(value: Record<string, unknown>): KeyChain {
 function resolveEncryption(value: unknown): { suite: CipherSuiteName; keyChain: KeyChain } | undefined {
   if (value === undefined) return undefined
   if (!isObject(value)) throw invalid('encryption', 'must be an object { suite, keys, activeEpoch }')
-  checkKnownFields(value, 'encryption', ['suite', 'keys', 'activeEpoch'])
+  checkKnownFields(value, 'encryption', ['suite', 'keys', 'activeEpoch', 'requireEncryptedManifest'])
+  booleanOption(value.requireEncryptedManifest, 'encryption.requireEncryptedManifest')
   if (!INTEGRITY_SUITES.includes(value.suite as CipherSuiteName)) {
     throw invalid('encryption.suite', `must be one of ${INTEGRITY_SUITES.join(', ')}, got ${String(value.suite)}`)
   }

@@ -203,6 +203,26 @@ describe('integrity through the Db', () => {
     await right.close()
   })
 
+  test('encryption.requireEncryptedManifest refuses a store whose manifest is plaintext; without it the store converts', async () => {
+    const directory = temporaryDirectory()
+    let db = await open(directory, SMALL)
+    await db.put('before', 'encryption') // WAL only: the table codec would refuse plaintext tables
+    await db.close()
+    const sealed = { ...encryption('aes-256-gcm', [{ epoch: 1, key: KEY_1 }], 1), requireEncryptedManifest: true }
+    await assert.rejects(open(directory, { ...SMALL, integrity: { encryption: sealed } }), { code: 'DECRYPT_FAILED' })
+    db = await open(directory, { ...SMALL, integrity: { encryption: encryption('aes-256-gcm', [{ epoch: 1, key: KEY_1 }], 1) } })
+    assert.equal(db.stats().manifestRecovery?.encrypted, false, 'the manifest read at this open was plaintext')
+    await db.close()
+    db = await open(directory, { ...SMALL, integrity: { encryption: sealed } })
+    assert.equal((await db.get('before'))?.toString(), 'encryption')
+    assert.equal(db.stats().manifestRecovery?.encrypted, true)
+    await db.close()
+    await assert.rejects(open(directory, { ...SMALL, integrity: { encryption: { ...sealed, requireEncryptedManifest: 'yes' as unknown as boolean } } }), {
+      code: 'INVALID_ARGUMENT',
+      message: /integrity\.encryption\.requireEncryptedManifest/,
+    })
+  })
+
   test('key rotation: new blocks use the new epoch; after compact() the old key can go', async () => {
     const oldChain = encryption('aes-256-gcm', [{ epoch: 1, key: KEY_1 }], 1)
     const { directory, model } = await storeWithOneTable({ encryption: oldChain })
