@@ -53,7 +53,13 @@ export interface IntegrityOptions {
    * manifest is plaintext, which closes the one gap left (every sealed manifest deleted and a
    * plaintext one written in its place); set it once the store is known to be encrypted.
    */
-  encryption?: { suite: CipherSuiteName; keys: readonly { epoch: number; key: Uint8Array }[]; activeEpoch: number; requireEncryptedManifest?: boolean }
+  encryption?: {
+    suite: CipherSuiteName
+    keys: readonly { epoch: number; key: Uint8Array }[]
+    activeEpoch: number
+    /** Refuse to open a store whose manifest is plaintext (DECRYPT_FAILED). Default false. */
+    requireEncryptedManifest?: boolean
+  }
   /** Error-correcting code over each block's on-disk bytes. Default none. */
   ecc?: IntegrityEcc
   /** Rewrite a table after ECC repaired one of its blocks. Default false. */

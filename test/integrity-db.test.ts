@@ -208,7 +208,7 @@ describe('integrity through the Db', () => {
     let db = await open(directory, SMALL)
     await db.put('before', 'encryption') // WAL only: the table codec would refuse plaintext tables
     await db.close()
-    const sealed = { ...encryption('aes-256-gcm', [{ epoch: 1, key: KEY_1 }], 1), requireEncryptedManifest: true }
+    const sealed = { suite: 'aes-256-gcm' as const, keys: [{ epoch: 1, key: KEY_1 }], activeEpoch: 1, requireEncryptedManifest: true }
     await assert.rejects(open(directory, { ...SMALL, integrity: { encryption: sealed } }), { code: 'DECRYPT_FAILED' })
     db = await open(directory, { ...SMALL, integrity: { encryption: encryption('aes-256-gcm', [{ epoch: 1, key: KEY_1 }], 1) } })
     assert.equal(db.stats().manifestRecovery?.encrypted, false, 'the manifest read at this open was plaintext')
