@@ -13,7 +13,7 @@
  * ```
  * @module strata-kv
  */
-import { Db, type EngineOptions } from './engine/mod.ts'
+import { Db, StrataError, type EngineOptions } from './engine/mod.ts'
 import { BlobDb, type KvSeparationOptions } from './blobtree/mod.ts'
 
 export * from './engine/mod.ts'
@@ -44,7 +44,11 @@ export async function open(directory: string, options: OpenOptions & { kvSeparat
  */
 export async function open(directory: string, options?: OpenOptions): Promise<Db>
 export async function open(directory: string, options: OpenOptions = {}): Promise<Db> {
-  const { kvSeparation, ...engineOptions } = options ?? {}
+  // Spreading a string or an array would turn it into index-keyed options; say what is wrong instead.
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new StrataError('INVALID_ARGUMENT', `Cannot open: options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`)
+  }
+  const { kvSeparation, ...engineOptions } = options
   if (kvSeparation !== undefined) {
     // BlobDb has Db's public API but is not a Db (Db's #private fields make the class nominal),
     // so the cast keeps one return type for callers typed against Db; the overload above gives

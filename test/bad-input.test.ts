@@ -165,7 +165,11 @@ describe('bad batch operations and options', () => {
     }
   })
 
-  test.todo('open() of the package entry rejects options that are not an object (index.ts spreads a string into options)')
+  test('open() of the package entry rejects options that are not an object', async () => {
+    for (const options of ['fast', 42, null, [], [{ vfs: new MemVfs() }]]) {
+      await assert.rejects(open('/bad-open-entry', options as never), invalid, JSON.stringify(options))
+    }
+  })
 
   test('bad open options are INVALID_ARGUMENT', async () => {
     const vfs = new MemVfs()
