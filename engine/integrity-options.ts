@@ -10,12 +10,14 @@
  */
 import { StrataError, isStrataError } from './errors.ts'
 import {
+  BlockType,
   IntegrityCodec,
   KeyChain,
   KEY_SIZE_BYTES,
   type CipherSuiteName,
   type CompressionConfig,
   type EccConfig,
+  type IntegrityCodecOptions,
   type RepairEvent,
   type ZstdDictionary,
 } from './transform/mod.ts'
@@ -39,10 +41,49 @@ export const ECC_PRESETS: Readonly<Record<'xor' | 'reed-solomon' | 'sec-ded', Ec
 /** zstd level when `compression: { kind: 'zstd' }` gives none: zstd's own default. */
 export const INTEGRITY_ZSTD_LEVEL_DEFAULT = 3
 
+/** LSM levels a `compression.perLevel` array may name (0 … 6, engine/limits.ts LEVEL_COUNT). */
+export const INTEGRITY_COMPRESSION_LEVEL_COUNT = 7
+
+/** One compression override: store raw, or zstd at a level (1–22, default 3); never a dictionary. */
+export type IntegrityCompressionSpec = { kind: 'none' } | { kind: 'zstd'; level?: number }
+
+/** The block kinds `compression.perBlockKind` can name, and the BlockType each stands for. */
+export const INTEGRITY_COMPRESSION_BLOCK_KINDS = Object.freeze({
+  data: BlockType.Data,
+  index: BlockType.Index,
+  filter: BlockType.Filter,
+  properties: BlockType.Properties,
+  rangeTombstones: BlockType.RangeTombstones,
+  blob: BlockType.BlobFrame,
+})
+export type IntegrityCompressionBlockKind = keyof typeof INTEGRITY_COMPRESSION_BLOCK_KINDS
+
+/**
+ * Overrides of the default compression (RocksDB's compression_per_level, simplified). Precedence:
+ * `perBlockKind`, then `perLevel` (table blocks only), then the default. Overrides never use the
+ * default's dictionary. Decoding needs none of it: every block says how it was written.
+ */
+export interface IntegrityCompressionOverrides {
+  /** Index = LSM level 0 … 6 of the table written; undefined/null entries and missing levels use the default. */
+  perLevel?: readonly (IntegrityCompressionSpec | undefined | null)[]
+  /** By block kind; `blob` is the value frames of blob files (kvSeparation). */
+  perBlockKind?: Partial<Record<IntegrityCompressionBlockKind, IntegrityCompressionSpec>>
+}
+
+/** The `integrity.compression` option: the default for every block, plus overrides. */
+export type IntegrityCompression = ({ kind: 'none' } | { kind: 'zstd'; level?: number; dictionary?: ZstdDictionary }) & IntegrityCompressionOverrides
+
+type CompressionPolicy = NonNullable<IntegrityCodecOptions['compressionPolicy']>
+type CompressionSpec = NonNullable<NonNullable<CompressionPolicy['perLevel']>[number]>
+
 /** The `integrity` option of `open()`. Every axis is off by default; the checksum is always on. */
 export interface IntegrityOptions {
-  /** Block compression. Default `{ kind: 'none' }`; zstd level default 3 (1–22). */
-  compression?: { kind: 'none' } | { kind: 'zstd'; level?: number; dictionary?: ZstdDictionary }
+  /**
+   * Block compression. Default `{ kind: 'none' }`; zstd level default 3 (1–22). `perLevel`
+   * and `perBlockKind` override it by LSM level and by block kind (IntegrityCompressionOverrides),
+   * e.g. `{ kind: 'zstd', level: 3, perLevel: [{ kind: 'none' }], perBlockKind: { blob: { kind: 'zstd', level: 19 } } }`.
+   */
+  compression?: IntegrityCompression
   /**
    * Encryption at rest. `keys` maps epochs to 32-byte keys; new blocks use `activeEpoch`, older
    * epochs stay readable, and `compact()` rewrites every table under the active epoch.
@@ -90,6 +131,7 @@ export interface ResolvedIntegrity {
 
 /** A key-free description of the configuration (for stats() and the CLI). */
 export interface IntegrityDescription {
+  /** The default, then each override with its effective choice (describeCompression). */
   compression: string
   encryption: { suite: CipherSuiteName; activeEpoch: number; epochs: number[] } | undefined
   ecc: string
@@ -115,15 +157,12 @@ function resolveCompression(value: unknown): CompressionConfig {
   if (value === undefined) return { kind: 'none' }
   if (!isObject(value)) throw invalid('compression', 'must be an object')
   if (value.kind === 'none') {
-    checkKnownFields(value, 'compression', ['kind'])
+    checkKnownFields(value, 'compression', ['kind', 'perLevel', 'perBlockKind'])
     return { kind: 'none' }
   }
   if (value.kind !== 'zstd') throw invalid('compression.kind', `must be 'none' or 'zstd', got ${String(value.kind)}`)
-  checkKnownFields(value, 'compression', ['kind', 'level', 'dictionary'])
-  const level = value.level ?? INTEGRITY_ZSTD_LEVEL_DEFAULT
-  if (typeof level !== 'number' || !Number.isInteger(level) || level < 1 || level > 22) {
-    throw invalid('compression.level', `must be an integer in [1, 22], got ${String(level)}`)
-  }
+  checkKnownFields(value, 'compression', ['kind', 'level', 'dictionary', 'perLevel', 'perBlockKind'])
+  const level = zstdLevelOf(value.level, 'compression.level')
   const dictionary = value.dictionary
   if (dictionary === undefined) return { kind: 'zstd', level }
   if (!isObject(dictionary) || !(dictionary.bytes instanceof Uint8Array) || dictionary.bytes.length === 0) {
@@ -133,6 +172,57 @@ function resolveCompression(value: unknown): CompressionConfig {
     throw invalid('compression.dictionary.id', `must be an integer in [1, 2^32-1], got ${String(dictionary.id)}`)
   }
   return { kind: 'zstd', level, dictionary: { id: dictionary.id, bytes: dictionary.bytes } }
+}
+
+function zstdLevelOf(value: unknown, field: string): number {
+  const level = value ?? INTEGRITY_ZSTD_LEVEL_DEFAULT
+  if (typeof level !== 'number' || !Number.isInteger(level) || level < 1 || level > 22) {
+    throw invalid(field, `must be an integer in [1, 22], got ${String(level)}`)
+  }
+  return level
+}
+
+function resolveCompressionSpec(value: unknown, field: string): CompressionSpec {
+  if (!isObject(value)) throw invalid(field, "must be { kind: 'none' } or { kind: 'zstd', level? }")
+  if (value.kind === 'none') {
+    checkKnownFields(value, field, ['kind'])
+    return { kind: 'none' }
+  }
+  if (value.kind !== 'zstd') throw invalid(`${field}.kind`, `must be 'none' or 'zstd', got ${String(value.kind)}`)
+  // A dictionary stays with the default: an override naming one is refused, not ignored.
+  checkKnownFields(value, field, ['kind', 'level'])
+  return { kind: 'zstd', level: zstdLevelOf(value.level, `${field}.level`) }
+}
+
+/** The per-level and per-block-kind overrides of `integrity.compression`; undefined when none. */
+function resolveCompressionPolicy(value: unknown): CompressionPolicy | undefined {
+  if (!isObject(value)) return undefined // resolveCompression has refused anything else
+  const policy: { perLevel?: (CompressionSpec | undefined)[]; perBlockType?: Partial<Record<number, CompressionSpec>> } = {}
+  if (value.perLevel !== undefined) {
+    const perLevel = value.perLevel
+    if (!Array.isArray(perLevel)) throw invalid('compression.perLevel', 'must be an array indexed by LSM level')
+    if (perLevel.length > INTEGRITY_COMPRESSION_LEVEL_COUNT) {
+      throw invalid('compression.perLevel', `has ${perLevel.length} entries; levels are 0..${INTEGRITY_COMPRESSION_LEVEL_COUNT - 1}`)
+    }
+    policy.perLevel = []
+    // An index loop, not map(): holes in a sparse array are "the default" too.
+    for (let level = 0; level < perLevel.length; level++) {
+      const spec: unknown = perLevel[level]
+      policy.perLevel.push(spec === undefined || spec === null ? undefined : resolveCompressionSpec(spec, `compression.perLevel[${level}]`))
+    }
+  }
+  if (value.perBlockKind !== undefined) {
+    const perBlockKind = value.perBlockKind
+    if (!isObject(perBlockKind)) throw invalid('compression.perBlockKind', 'must be an object keyed by block kind')
+    checkKnownFields(perBlockKind, 'compression.perBlockKind', Object.keys(INTEGRITY_COMPRESSION_BLOCK_KINDS))
+    policy.perBlockType = {}
+    for (const [kind, blockType] of Object.entries(INTEGRITY_COMPRESSION_BLOCK_KINDS)) {
+      const spec = perBlockKind[kind]
+      if (spec !== undefined) policy.perBlockType[blockType] = resolveCompressionSpec(spec, `compression.perBlockKind.${kind}`)
+    }
+  }
+  const overrides = (policy.perLevel ?? []).some((spec) => spec !== undefined) || Object.keys(policy.perBlockType ?? {}).length > 0
+  return overrides ? policy : undefined
 }
 
 function resolveKeyChain(value: Record<string, unknown>): KeyChain {
@@ -208,6 +298,7 @@ export function resolveIntegrity(options: IntegrityOptions, onRepair: (event: Re
   if (!isObject(options)) throw new StrataError('INVALID_ARGUMENT', 'Cannot open: option integrity must be an object')
   checkKnownFields(options, '', ['compression', 'encryption', 'ecc', 'autoHeal', 'perKeyChecksums', 'manifestHardening'])
   const compression = resolveCompression(options.compression)
+  const compressionPolicy = resolveCompressionPolicy(options.compression)
   const encryption = resolveEncryption(options.encryption)
   const ecc = resolveEcc(options.ecc)
   const autoHeal = booleanOption(options.autoHeal, 'autoHeal')
@@ -216,7 +307,7 @@ export function resolveIntegrity(options: IntegrityOptions, onRepair: (event: Re
   booleanOption(options.manifestHardening, 'manifestHardening')
   let codec: IntegrityCodec
   try {
-    codec = new IntegrityCodec({ compression, encryption, ecc, onRepair })
+    codec = new IntegrityCodec({ compression, compressionPolicy, encryption, ecc, onRepair })
   } catch (error) {
     // The codec's own checks (shard ranges, dictionary): name the axis they concern.
     if (isStrataError(error) && error.code === 'INVALID_ARGUMENT') {
@@ -225,15 +316,42 @@ export function resolveIntegrity(options: IntegrityOptions, onRepair: (event: Re
     }
     throw error
   }
-  return { codec, autoHeal, perKeyChecksums, description: { ...describe(compression, encryption, ecc), perKeyChecksums } }
+  return { codec, autoHeal, perKeyChecksums, description: { ...describe(compression, compressionPolicy, encryption, ecc), perKeyChecksums } }
 }
 
-function describe(compression: CompressionConfig, encryption: { suite: CipherSuiteName; keyChain: KeyChain } | undefined, ecc: EccConfig | undefined): IntegrityDescription {
+function describe(
+  compression: CompressionConfig,
+  compressionPolicy: CompressionPolicy | undefined,
+  encryption: { suite: CipherSuiteName; keyChain: KeyChain } | undefined,
+  ecc: EccConfig | undefined,
+): IntegrityDescription {
   return {
-    compression: compression.kind === 'none' ? 'none' : `zstd level ${compression.level}${compression.dictionary ? ` dictionary ${compression.dictionary.id}` : ''}`,
+    compression: describeCompression(compression, compressionPolicy),
     encryption: encryption && { suite: encryption.suite, activeEpoch: encryption.keyChain.activeEpoch, epochs: encryption.keyChain.epochs },
     ecc: describeEcc(ecc),
   }
+}
+
+function describeSpec(spec: CompressionSpec): string {
+  return spec.kind === 'none' ? 'none' : `zstd level ${spec.level}`
+}
+
+/**
+ * 'none', 'zstd level 3 dictionary 7', and with overrides the effective choice of each:
+ * 'zstd level 3; level 0 none; level 1 zstd level 1; index none; blob zstd level 19'.
+ */
+export function describeCompression(compression: CompressionConfig, policy?: CompressionPolicy): string {
+  const parts = [compression.kind === 'none' ? 'none' : `zstd level ${compression.level}${compression.dictionary ? ` dictionary ${compression.dictionary.id}` : ''}`]
+  const perLevel = policy?.perLevel ?? []
+  for (let level = 0; level < perLevel.length; level++) {
+    const spec = perLevel[level]
+    if (spec !== undefined) parts.push(`level ${level} ${describeSpec(spec)}`)
+  }
+  for (const [kind, blockType] of Object.entries(INTEGRITY_COMPRESSION_BLOCK_KINDS)) {
+    const spec = policy?.perBlockType?.[blockType]
+    if (spec !== undefined) parts.push(`${kind} ${describeSpec(spec)}`)
+  }
+  return parts.join('; ')
 }
 
 /** `rs(8,2)`-style name of an ECC configuration; 'none' when absent. */

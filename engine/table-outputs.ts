@@ -49,6 +49,8 @@ export class TableOutputs {
     const file = this.#options.vfs.create(path.join(this.#directory, tableFileName(fileNumber)))
     const writer = new TableWriter(file, {
       fileNumber,
+      // The codec's per-level compression policy (integrity.compression.perLevel) keys on it.
+      level,
       codec: this.#options.blockCodec,
       blockSizeBytes: this.#options.blockSizeBytes,
       restartInterval: this.#options.blockRestartInterval,

@@ -29,6 +29,12 @@ export interface TableWriterOptions {
   fileNumber: number
   /** Block transform; default PlainCodec (checksum only). */
   codec?: BlockCodec
+  /**
+   * LSM level the table is written for (0 for a flush, the output level for a compaction),
+   * passed to the codec in every BlockContext so a per-level compression policy can act on it.
+   * Not recorded in the table. Default undefined (the codec's default compression).
+   */
+  level?: number
   /** Target raw size of a data block in bytes; default 4096, 256..4 MiB. */
   blockSizeBytes?: number
   /** Entries between restart points; default 16, 1..1024. */
@@ -45,6 +51,9 @@ export interface TableWriterOptions {
    */
   perKeyChecksums?: boolean
 }
+
+/** Largest level a table may be written for: the manifest stores a level as a u8. */
+const LEVEL_MAX = 255
 
 /** What finish() returns: the table's properties and its file size. */
 export type FinishedTable = TableProperties & { sizeBytes: number }
@@ -69,6 +78,7 @@ export class TableWriter {
   readonly #file: VfsFile
   readonly #codec: BlockCodec
   readonly #fileNumber: number
+  readonly #level: number | undefined
   readonly #blockSizeBytes: number
   readonly #restartInterval: number
   readonly #filterBitsPerKey: number
@@ -100,6 +110,7 @@ export class TableWriter {
     this.#file = file
     this.#codec = options.codec ?? new PlainCodec()
     this.#fileNumber = checkRange('fileNumber', options.fileNumber, 0, Number.MAX_SAFE_INTEGER)
+    this.#level = options.level === undefined ? undefined : checkRange('level', options.level, 0, LEVEL_MAX)
     this.#blockSizeBytes = checkRange('blockSizeBytes', options.blockSizeBytes ?? limits.DATA_BLOCK_SIZE_BYTES_DEFAULT,
       limits.DATA_BLOCK_SIZE_BYTES_MIN, limits.DATA_BLOCK_SIZE_BYTES_MAX)
     this.#restartInterval = checkRange('restartInterval', options.restartInterval ?? limits.RESTART_INTERVAL_DEFAULT,
@@ -270,7 +281,7 @@ export class TableWriter {
   /** Encodes `raw` through the codec and queues it; returns its handle. */
   #writeBlock(raw: Uint8Array, blockType: BlockType): BlockHandle {
     const offsetBytes = this.#offsetBytes
-    const encoded = this.#codec.encode(raw, { fileNumber: this.#fileNumber, blockType, fileName: this.#file.path, offsetBytes })
+    const encoded = this.#codec.encode(raw, { fileNumber: this.#fileNumber, blockType, fileName: this.#file.path, offsetBytes, level: this.#level })
     if (encoded.length > limits.BLOCK_SIZE_BYTES_MAX) this.#invalid(`block of ${encoded.length} bytes exceeds ${limits.BLOCK_SIZE_BYTES_MAX}`)
     this.#pending.push(encoded)
     this.#pendingBytes += encoded.length

@@ -19,6 +19,12 @@ export interface BlockContext {
   fileName: string
   /** Where the block starts in its file; for error messages only. */
   offsetBytes: number
+  /**
+   * LSM level of the table being written (0 for flushes, the output level for compactions);
+   * undefined outside tables. Picks the compression of a per-level policy on encode only;
+   * never written or bound into the format.
+   */
+  level?: number
 }
 
 /** Raw block bytes ⇄ on-disk block bytes. */

@@ -35,6 +35,7 @@ import {
   type CompressionConfig,
   type CompressionContext,
 } from './compress.ts'
+import { CompressorSelector, isEmptyPolicy, type CompressionPolicy } from './compression-policy.ts'
 import { eccRegionSizeOf, readEccTrailer, repairWithEcc, validateEccConfig, writeEccRegion, type EccConfig, type RepairKind } from './ecc.ts'
 import { encodeAad } from './aad.ts'
 import {
@@ -89,6 +90,11 @@ export interface EncryptionConfig {
 /** IntegrityCodec configuration; every axis defaults to off. */
 export interface IntegrityCodecOptions {
   compression?: CompressionConfig
+  /**
+   * Per-level and per-block-type overrides of `compression` for encoding (compression-policy.ts).
+   * Decoding never needs it: the `compression` compressor decodes every block.
+   */
+  compressionPolicy?: CompressionPolicy
   encryption?: EncryptionConfig
   ecc?: EccConfig
   /** Called after a damaged block was repaired and verified (e.g. to count it and queue a rewrite). */
@@ -126,6 +132,8 @@ interface PayloadView {
  */
 export class IntegrityCodec implements BlockCodec {
   readonly #compressor: BlockCompressor
+  /** Undefined without overrides, so the default path costs one branch per block. */
+  readonly #selector: CompressorSelector | undefined
   readonly #keyChain: KeyChain | undefined
   readonly #suiteId: CipherSuite | undefined
   readonly #allowPlaintext: boolean
@@ -142,6 +150,9 @@ export class IntegrityCodec implements BlockCodec {
       throw new StrataError('INVALID_ARGUMENT', `Cannot configure block codec: rawSizeBytesMax ${this.#rawSizeBytesMax} is not in 0..${RAW_BLOCK_SIZE_BYTES_MAX}`)
     }
     this.#compressor = new BlockCompressor(options.compression ?? { kind: 'none' }, { rawSizeBytesMax: this.#rawSizeBytesMax })
+    this.#selector = isEmptyPolicy(options.compressionPolicy)
+      ? undefined
+      : new CompressorSelector(this.#compressor, options.compressionPolicy as CompressionPolicy, this.#rawSizeBytesMax)
     const encryption = options.encryption
     if (encryption !== undefined) {
       const suiteId = suiteIdOf(encryption.suite)
@@ -165,7 +176,8 @@ export class IntegrityCodec implements BlockCodec {
     if (raw.length > this.#rawSizeBytesMax) {
       throw new StrataError('INVALID_ARGUMENT', `Cannot encode block of ${context.fileName}: ${raw.length} bytes exceeds rawSizeBytesMax ${this.#rawSizeBytesMax}`)
     }
-    const packed = this.#compressor.compress(raw, COMPRESSION_CONTEXT_SIZE_BYTES)
+    const compressor = this.#selector === undefined ? this.#compressor : this.#selector.select(context.blockType, context.level)
+    const packed = compressor.compress(raw, COMPRESSION_CONTEXT_SIZE_BYTES)
     const body = packed?.body ?? raw
     const compression = packed?.context ?? NO_COMPRESSION
     const suiteId = this.#suiteId
