@@ -44,9 +44,6 @@ export const INTEGRITY_ZSTD_LEVEL_DEFAULT = 3
 /** LSM levels a `compression.perLevel` array may name (0 … 6, engine/limits.ts LEVEL_COUNT). */
 export const INTEGRITY_COMPRESSION_LEVEL_COUNT = 7
 
-/** One compression override: store raw, or zstd at a level (1–22, default 3); never a dictionary. */
-export type IntegrityCompressionSpec = { kind: 'none' } | { kind: 'zstd'; level?: number }
-
 /** The block kinds `compression.perBlockKind` can name, and the BlockType each stands for. */
 export const INTEGRITY_COMPRESSION_BLOCK_KINDS = Object.freeze({
   data: BlockType.Data,
@@ -56,22 +53,6 @@ export const INTEGRITY_COMPRESSION_BLOCK_KINDS = Object.freeze({
   rangeTombstones: BlockType.RangeTombstones,
   blob: BlockType.BlobFrame,
 })
-export type IntegrityCompressionBlockKind = keyof typeof INTEGRITY_COMPRESSION_BLOCK_KINDS
-
-/**
- * Overrides of the default compression (RocksDB's compression_per_level, simplified). Precedence:
- * `perBlockKind`, then `perLevel` (table blocks only), then the default. Overrides never use the
- * default's dictionary. Decoding needs none of it: every block says how it was written.
- */
-export interface IntegrityCompressionOverrides {
-  /** Index = LSM level 0 … 6 of the table written; undefined/null entries and missing levels use the default. */
-  perLevel?: readonly (IntegrityCompressionSpec | undefined | null)[]
-  /** By block kind; `blob` is the value frames of blob files (kvSeparation). */
-  perBlockKind?: Partial<Record<IntegrityCompressionBlockKind, IntegrityCompressionSpec>>
-}
-
-/** The `integrity.compression` option: the default for every block, plus overrides. */
-export type IntegrityCompression = ({ kind: 'none' } | { kind: 'zstd'; level?: number; dictionary?: ZstdDictionary }) & IntegrityCompressionOverrides
 
 type CompressionPolicy = NonNullable<IntegrityCodecOptions['compressionPolicy']>
 type CompressionSpec = NonNullable<NonNullable<CompressionPolicy['perLevel']>[number]>
@@ -79,11 +60,57 @@ type CompressionSpec = NonNullable<NonNullable<CompressionPolicy['perLevel']>[nu
 /** The `integrity` option of `open()`. Every axis is off by default; the checksum is always on. */
 export interface IntegrityOptions {
   /**
-   * Block compression. Default `{ kind: 'none' }`; zstd level default 3 (1–22). `perLevel`
-   * and `perBlockKind` override it by LSM level and by block kind (IntegrityCompressionOverrides),
-   * e.g. `{ kind: 'zstd', level: 3, perLevel: [{ kind: 'none' }], perBlockKind: { blob: { kind: 'zstd', level: 19 } } }`.
+   * Block compression: the default for every block, `{ kind: 'none' }` unless given;
+   * `{ kind: 'zstd', level?, dictionary? }` with level 1–22 (default 3) and an optional
+   * dictionary `{ id, bytes }` whose id every block it compressed records (`level` and
+   * `dictionary` only with zstd; validation refuses them with 'none').
+   *
+   * Overrides (RocksDB's compression_per_level, simplified), each `{ kind: 'none' }` or
+   * `{ kind: 'zstd', level? }` and never with the dictionary; precedence `perBlockKind`, then
+   * `perLevel` (table blocks only), then the default. Reading needs none of them: every block
+   * says how it was written.
+   * - `perLevel[i]`: tables written for LSM level i (0 … 6; a flush writes level 0, a compaction
+   *   its output level); undefined or null entries and missing levels use the default.
+   * - `perBlockKind`: `data`, `index`, `filter`, `properties`, `rangeTombstones` (table blocks)
+   *   and `blob` (blob-file value frames, kvSeparation).
+   * @example
+   * ```ts
+   * const compression = { kind: 'zstd', level: 3, perLevel: [{ kind: 'none' }], perBlockKind: { blob: { kind: 'zstd', level: 19 } } }
+   * ```
    */
-  compression?: IntegrityCompression
+  compression?: {
+    kind: 'none' | 'zstd'
+    level?: number
+    dictionary?: ZstdDictionary
+    /** Overrides by LSM level: index = level 0 … 6; undefined or null = the default. */
+    perLevel?: readonly (
+      | {
+          /** Store the blocks raw. */
+          kind: 'none'
+        }
+      | {
+          /** zstd, without the default's dictionary. */
+          kind: 'zstd'
+          /** zstd level, 1–22; default 3. */
+          level?: number
+        }
+      | undefined
+      | null
+    )[]
+    /** Overrides by block kind (data, index, filter, properties, rangeTombstones, blob); they win over `perLevel`. */
+    perBlockKind?: Partial<Record<'data' | 'index' | 'filter' | 'properties' | 'rangeTombstones' | 'blob',
+      | {
+          /** Store the blocks raw. */
+          kind: 'none'
+        }
+      | {
+          /** zstd, without the default's dictionary. */
+          kind: 'zstd'
+          /** zstd level, 1–22; default 3. */
+          level?: number
+        }
+    >>
+  }
   /**
    * Encryption at rest. `keys` maps epochs to 32-byte keys; new blocks use `activeEpoch`, older
    * epochs stay readable, and `compact()` rewrites every table under the active epoch.

@@ -17,6 +17,7 @@ import { BlockType, BlockFlag, IntegrityCodec, KeyChain, BLOCK_HEADER_SIZE_BYTES
 import { BlockCompressor, COMPRESSION_CONTEXT_SIZE_BYTES } from '../engine/transform/compress.ts'
 import { BlobFileReader, scanBlobFile, FRAME_HEADER_SIZE_BYTES } from '../blobtree/blob-file/mod.ts'
 import { mulberry32Float } from '../engine/mulberry32.ts'
+import { readBytes } from '../engine/manifest/test-support.ts'
 
 const SEED = 20261126
 const DIRECTORY = '/db'
@@ -45,17 +46,6 @@ async function assertMatches(db: Db, model: Map<string, string>, message: string
   assert.deepEqual(actual, [...model].sort((a, b) => (a[0] < b[0] ? -1 : 1)), message)
 }
 
-function readAll(vfs: MemVfs, filePath: string): Uint8Array {
-  const bytes = new Uint8Array(vfs.sizeBytes(filePath))
-  const file = vfs.openRead(filePath)
-  try {
-    file.read(bytes, 0)
-  } finally {
-    file.close()
-  }
-  return bytes
-}
-
 /** What a block shows of its compression: 'none', or the zstd level its body was made at. */
 type Observed = 'none' | `zstd ${number}`
 
@@ -75,7 +65,7 @@ function observe(block: Uint8Array, raw: Uint8Array, candidates: readonly number
 
 /** Every block of a table: its type and its observed compression. */
 function tableBlocks(vfs: MemVfs, table: TableMeta, reader: IntegrityCodec): { blockType: number; observed: Observed }[] {
-  const bytes = readAll(vfs, path.join(DIRECTORY, tableFileName(table.fileNumber)))
+  const bytes = readBytes(vfs, path.join(DIRECTORY, tableFileName(table.fileNumber)))
   const endBytes = bytes.length - FOOTER_SIZE_BYTES
   const blocks: { blockType: number; observed: Observed }[] = []
   for (let offsetBytes = 0; offsetBytes < endBytes;) {
@@ -151,7 +141,7 @@ describe('integrity.compression overrides through the Db', () => {
       await db.flush()
       const blocks: Uint8Array[] = []
       for (const table of await liveTables(vfs)) {
-        const bytes = readAll(vfs, path.join(DIRECTORY, tableFileName(table.fileNumber)))
+        const bytes = readBytes(vfs, path.join(DIRECTORY, tableFileName(table.fileNumber)))
         const endBytes = bytes.length - FOOTER_SIZE_BYTES
         for (let offsetBytes = 0; offsetBytes < endBytes;) {
           const sizeBytes = blockExtentAt(bytes.subarray(offsetBytes, endBytes))!.sizeBytes
@@ -182,7 +172,7 @@ describe('integrity.compression overrides through the Db', () => {
     const tables = await liveTables(vfs, keys)
     assert.ok(tables.some((table) => table.level === 0) && tables.some((table) => table.level >= 1), 'tables at level 0 and deeper')
     for (const table of tables) {
-      const bytes = readAll(vfs, path.join(DIRECTORY, tableFileName(table.fileNumber)))
+      const bytes = readBytes(vfs, path.join(DIRECTORY, tableFileName(table.fileNumber)))
       const extent = blockExtentAt(bytes)
       assert.ok(extent)
       assert.equal(bytes[1], BlockType.Data)
