@@ -830,9 +830,9 @@ export class BlobDb {
 
 /**
  * The block transform of blob frame bodies: the same as the tables' (DESIGN.md: blob data is
- * compressed, encrypted and ECC-protected like everything else); `integrity.compression.
- * perBlockKind.blob` gives frames a zstd level of their own (frames are BlockType.BlobFrame, which
- * the codec's compression policy keys on; perLevel never applies to them). With `integrity` the codec is
+ * compressed, encrypted and ECC-protected like everything else), except that
+ * `integrity.compression.perBlockKind.blob` gives frames (BlockType.BlobFrame) a compression of
+ * their own; `perLevel` never applies to them. With `integrity` the codec is
  * built here from the same options, since the engine keeps its own instance private; ECC
  * repairs of blob frames are verified and returned but not counted in stats().integrity and
  * not auto-healed (the blob file is not rewritten; GC relocation copies frames verbatim).
