@@ -9,6 +9,8 @@
  * epochs only, for stats() and the CLI.
  */
 import { StrataError, isStrataError } from './errors.ts'
+// perLevel is indexed by LSM level, so it has at most one entry per level.
+import { LEVEL_COUNT } from './limits.ts'
 import {
   BlockType,
   IntegrityCodec,
@@ -40,9 +42,6 @@ export const ECC_PRESETS: Readonly<Record<'xor' | 'reed-solomon' | 'sec-ded', Ec
 
 /** zstd level when `compression: { kind: 'zstd' }` gives none: zstd's own default. */
 export const INTEGRITY_ZSTD_LEVEL_DEFAULT = 3
-
-/** LSM levels a `compression.perLevel` array may name (0 … 6, engine/limits.ts LEVEL_COUNT). */
-export const INTEGRITY_COMPRESSION_LEVEL_COUNT = 7
 
 /** The block kinds `compression.perBlockKind` can name, and the BlockType each stands for. */
 export const INTEGRITY_COMPRESSION_BLOCK_KINDS = Object.freeze({
@@ -228,8 +227,8 @@ function resolveCompressionPolicy(value: unknown): CompressionPolicy | undefined
   if (value.perLevel !== undefined) {
     const perLevel = value.perLevel
     if (!Array.isArray(perLevel)) throw invalid('compression.perLevel', 'must be an array indexed by LSM level')
-    if (perLevel.length > INTEGRITY_COMPRESSION_LEVEL_COUNT) {
-      throw invalid('compression.perLevel', `has ${perLevel.length} entries; levels are 0..${INTEGRITY_COMPRESSION_LEVEL_COUNT - 1}`)
+    if (perLevel.length > LEVEL_COUNT) {
+      throw invalid('compression.perLevel', `has ${perLevel.length} entries; levels are 0..${LEVEL_COUNT - 1}`)
     }
     policy.perLevel = []
     // An index loop, not map(): holes in a sparse array are "the default" too.
