@@ -110,8 +110,9 @@ export interface BlobStats extends CollectorStats {
   /** Open-file cache of finished blob files: readers open now, and hits and misses since open. */
   readerCache: { openCount: number; hitCount: number; missCount: number }
   /**
-   * Blob frame bodies repaired by ECC (`integrity.ecc`) and verified by checksum since open. Auto-heal
-   * does not rewrite blob files: the damaged bytes stay (repairable) until GC relocates or drops them.
+   * Blob frame bodies repaired by ECC (`integrity.ecc`) and verified by checksum since open. With
+   * `integrity.autoHeal` the file is queued (`healQueuedCount`) and the next GC round rewrites its
+   * live values with fresh parity (`filesHealed`), whatever its staleness.
    */
   repairCount: number
   /** `repairCount` split by ECC scheme. */
@@ -262,6 +263,9 @@ export class BlobDb {
       streamGetSizeBytesMax: options.streamGetSizeBytesMax,
     })
     const collector = new BlobCollector(log, { stalenessThreshold: options.stalenessThreshold, relocationBytesMax: options.gcRelocationBytesMax })
+    // Auto-heal of blob files: a repaired file is rewritten with fresh parity by the next GC round.
+    repairs.autoHeal = engineOptions.integrity?.autoHeal === true
+    repairs.onHealNeeded = (fileNumber) => collector.queueHeal(fileNumber)
     if (vfs.exists(resolvedDirectory)) await log.syncUnfinishedFiles()
     let blobDb: BlobDb | undefined
     // beforeFlush: the engine awaits it before writing each memtable to a table, so every frame a

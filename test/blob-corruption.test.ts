@@ -62,6 +62,23 @@ describe('blob file corruption', () => {
     await db.close()
   })
 
+  test('with ECC and autoHeal the repaired blob file is queued, rewritten by the next gc() with fresh parity, then deleted', async () => {
+    const { db, fileName } = await damagedDb((bytes, target) => (bytes[target + 100] ^= 0x04), { integrity: { ecc: 'reed-solomon', autoHeal: true } })
+    const damagedFileNumber = Number.parseInt(fileName, 10)
+    assert.deepEqual(await db.get('key3'), Buffer.alloc(500, 65 + 3))
+    assert.equal(db.stats().blob.healQueuedCount, 1)
+    const report = await db.gc()
+    assert.ok(report.relocatedFileNumbers.includes(damagedFileNumber), `gc relocated ${report.relocatedFileNumbers.join(',')}`)
+    assert.equal(db.stats().blob.filesHealed, 1)
+    assert.ok(report.deletedFileNumbers.includes(damagedFileNumber), 'no reader was open: the damaged file is gone')
+    for (let index = 0; index < 10; index++) assert.deepEqual(await db.get(`key${index}`), Buffer.alloc(500, 65 + index), `key${index}`)
+    const repairsBefore = db.stats().blob.repairCount
+    const verification = await db.verify()
+    assert.equal(verification.ok, true)
+    assert.equal(db.stats().blob.repairCount, repairsBefore, 'the rewritten frames read without repair')
+    await db.close()
+  })
+
   test('a flipped key byte in the frame: get throws naming file and key, never another key\'s value', async () => {
     const { db, fileName, key } = await damagedDb((bytes, target) => (bytes[target - 1] ^= 0x01))
     await assert.rejects(db.get(key), (error) => assertNamesFileAndKey(error, fileName, key))

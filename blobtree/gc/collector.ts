@@ -4,6 +4,10 @@
  * manifest edit), relocates files whose staleness passes the threshold (live frames copied
  * verbatim into the active file, new handles written to the index), and deletes files that
  * are wholly dead or relocated once no snapshot or iterator can still reach an old handle.
+ * Auto-heal: a file queued by `queueHeal` (ECC repaired one of its frames) is relocated in the
+ * next collection whatever its staleness, with its live values re-encoded through the codec
+ * instead of copied verbatim, so the copies carry fresh parity and the damaged bytes go with
+ * the old file.
  *
  * Liveness: a frame is live iff the index still maps its key to exactly that handle. The check
  * and the write of the new handle happen while user writes are paused (`withWritesPaused`), so
@@ -57,6 +61,10 @@ export interface CollectorStats {
    * deleted). Should stay 0; a non-zero value means stale bytes were over-counted.
    */
   deadFilesFoundLive: number
+  /** Files queued for a healing rewrite since open (ECC repaired a frame; integrity.autoHeal). */
+  healQueuedCount: number
+  /** Files rewritten by a healing relocation since open. */
+  filesHealed: number
 }
 
 /** What one `collect()` did. */
@@ -124,7 +132,17 @@ export class BlobCollector {
   readonly #retired = new Set<number>()
   /** Files whose removal edit is in flight or done: their stale deltas are dropped. */
   readonly #removed = new Set<number>()
-  readonly #stats: Omit<CollectorStats, 'filesAwaitingDeletion'> = { bytesMoved: 0, framesMoved: 0, filesRelocated: 0, filesDeleted: 0, deadFilesFoundLive: 0 }
+  /** Files queueHeal() named, waiting for a collection that can rewrite them. */
+  readonly #healQueue = new Set<number>()
+  readonly #stats: Omit<CollectorStats, 'filesAwaitingDeletion'> = {
+    bytesMoved: 0,
+    framesMoved: 0,
+    filesRelocated: 0,
+    filesDeleted: 0,
+    deadFilesFoundLive: 0,
+    healQueuedCount: 0,
+    filesHealed: 0,
+  }
 
   constructor(log: ValueLog, options: CollectorOptions) {
     this.#log = log
@@ -180,7 +198,10 @@ export class BlobCollector {
   async collect(): Promise<CollectionReport> {
     const port = this.#portOrThrow()
     const report: CollectionReport = { relocatedFileNumbers: [], deletedFileNumbers: [], bytesMoved: 0 }
-    const { dead, toRelocate } = this.#pick(port.currentVersion())
+    const version = port.currentVersion()
+    const { dead, toRelocate } = this.#pick(version)
+    const healing = this.#takeHealable(version)
+    for (const fileNumber of healing) if (!toRelocate.includes(fileNumber)) toRelocate.push(fileNumber)
     for (const fileNumber of dead) {
       // The count says every frame is stale; the index has the last word before a file goes.
       // A live frame here means the count ran ahead of the truth (a drop counted twice, or in
@@ -198,13 +219,42 @@ export class BlobCollector {
       if (this.#retired.size >= DEAD_FILES_PER_DELETION_MAX) report.deletedFileNumbers.push(...(await this.deleteRetired()))
     }
     for (const fileNumber of toRelocate) {
-      report.bytesMoved += await port.withWritesPaused(() => this.#relocate(fileNumber))
+      const heal = healing.includes(fileNumber)
+      report.bytesMoved += await port.withWritesPaused(() => this.#relocate(fileNumber, heal))
       this.#retired.add(fileNumber)
       this.#stats.filesRelocated++
+      if (heal) this.#stats.filesHealed++
       report.relocatedFileNumbers.push(fileNumber)
     }
     report.deletedFileNumbers.push(...(await this.deleteRetired()))
     return report
+  }
+
+  /**
+   * Queues `fileNumber` for a healing rewrite in the next collection (ECC repaired a frame in
+   * it). A file still being written is healed once it is sealed.
+   */
+  queueHeal(fileNumber: number): void {
+    if (this.#healQueue.has(fileNumber) || this.#retired.has(fileNumber) || this.#removed.has(fileNumber)) return
+    this.#healQueue.add(fileNumber)
+    this.#stats.healQueuedCount++
+  }
+
+  /** Queued heals that can run now (sealed, not being written); gone files leave the queue. */
+  #takeHealable(version: Version): number[] {
+    const busy = new Set<number>(this.#log.sealingFileNumbers())
+    const active = this.#log.activeFileNumber()
+    if (active !== undefined) busy.add(active)
+    const ready: number[] = []
+    for (const fileNumber of this.#healQueue) {
+      const state = version.blobFiles.get(fileNumber)
+      if (state === undefined || this.#retired.has(fileNumber) || this.#removed.has(fileNumber)) this.#healQueue.delete(fileNumber)
+      else if (!busy.has(fileNumber) && isSealed(state.meta.sizeBytes) && !this.#log.sealEditsInFlight.has(fileNumber)) {
+        this.#healQueue.delete(fileNumber)
+        ready.push(fileNumber)
+      }
+    }
+    return ready
   }
 
   /** Deletes retired files when no snapshot or iterator is open; returns the numbers deleted. */
@@ -272,18 +322,19 @@ export class BlobCollector {
    * copies; the last write is synced (after the blob file), so once this resolves the old file
    * is needed only by readers older than the relocation. Returns the bytes moved.
    */
-  async #relocate(fileNumber: number): Promise<number> {
+  async #relocate(fileNumber: number, reencode: boolean): Promise<number> {
     this.#portOrThrow()
-    // Bodies are decoded while scanning: a damaged frame must fail here, never be copied on.
+    // Bodies are decoded while scanning: a damaged frame must fail here (or be repaired by ECC),
+    // never be copied on unverified.
     const reader = this.#log.openDetachedReader(fileNumber)
     try {
-      return await this.#relocateFrames(scanBlobFile(reader, { decodeValues: true }))
+      return await this.#relocateFrames(scanBlobFile(reader, { decodeValues: true }), reencode)
     } finally {
       reader.close()
     }
   }
 
-  async #relocateFrames(scan: Iterable<ScannedFrame>): Promise<number> {
+  async #relocateFrames(scan: Iterable<ScannedFrame>, reencode: boolean): Promise<number> {
     const port = this.#portOrThrow()
     let chunk: { frame: ScannedFrame; key: string }[] = []
     let chunkBytes = 0
@@ -296,18 +347,18 @@ export class BlobCollector {
         // A chunk of a streamed value: the whole value moves, so later chunks of it in this
         // file are no longer referenced and the scan skips them.
         const handle = decodeValueHandle(current!)
-        if (handle.kind === 'chunks') bytesMoved += await this.#moveStream(key, handle.list)
+        if (handle.kind === 'chunks') bytesMoved += await this.#moveStream(key, handle.list, reencode)
         continue
       }
       if (chunk.length > 0 && chunkBytes + frame.frameBytes.length > RELOCATION_CHUNK_BYTES_MAX) {
-        bytesMoved += await this.#move(chunk, false)
+        bytesMoved += await this.#move(chunk, false, reencode)
         chunk = []
         chunkBytes = 0
       }
       chunk.push({ frame, key })
       chunkBytes += frame.frameBytes.length
     }
-    if (chunk.length > 0) bytesMoved += await this.#move(chunk, true)
+    if (chunk.length > 0) bytesMoved += await this.#move(chunk, true, reencode)
     return bytesMoved
   }
 
@@ -318,7 +369,7 @@ export class BlobCollector {
    * entries, so dropping the old list later counts exactly its own frames stale. Readers older
    * than the new list keep reading the old frames until the old files are deleted.
    */
-  async #moveStream(key: string, list: ChunkList): Promise<number> {
+  async #moveStream(key: string, list: ChunkList, reencode: boolean): Promise<number> {
     const port = this.#portOrThrow()
     const keyBytes = Buffer.from(key, 'latin1')
     const moved: ChunkList = { totalSizeBytes: list.totalSizeBytes, chunkSizeBytes: list.chunkSizeBytes, chunks: [] }
@@ -327,8 +378,10 @@ export class BlobCollector {
       const handle = chunkHandleOf(list, chunkIndex)
       const reader = this.#log.readerOf(handle.fileNumber, keyBytes)
       const checked = reader.readCheckedFrame(handle, keyBytes)
-      reader.decodeValue(checked)
-      const [copy] = this.#log.copy([{ frameBytes: checked.frameBytes, rawValueSizeBytes: handle.rawValueSizeBytes }])
+      const value = reader.decodeValue(checked)
+      const [copy] = reencode
+        ? this.#log.append([{ key: keyBytes, value }])
+        : this.#log.copy([{ frameBytes: checked.frameBytes, rawValueSizeBytes: handle.rawValueSizeBytes }])
       moved.chunks.push({ fileNumber: copy.fileNumber, offsetBytes: copy.offsetBytes, frameSizeBytes: copy.frameSizeBytes })
       bytesMoved += checked.frameBytes.length
       // Copies run synchronously; a turn per chunk keeps a long value from starving reads.
@@ -341,9 +394,11 @@ export class BlobCollector {
     return bytesMoved
   }
 
-  async #move(chunk: readonly { frame: ScannedFrame; key: string }[], last: boolean): Promise<number> {
+  async #move(chunk: readonly { frame: ScannedFrame; key: string }[], last: boolean, reencode: boolean): Promise<number> {
     const port = this.#portOrThrow()
-    const handles = this.#log.copy(chunk.map(({ frame }) => ({ frameBytes: frame.frameBytes, rawValueSizeBytes: frame.rawValueSizeBytes })))
+    const handles = reencode
+      ? this.#log.append(chunk.map(({ frame }) => ({ key: frame.key, value: frame.value! })))
+      : this.#log.copy(chunk.map(({ frame }) => ({ frameBytes: frame.frameBytes, rawValueSizeBytes: frame.rawValueSizeBytes })))
     const ops: BatchOp[] = chunk.map(({ key }, index) => ({ kind: OpKind.BlobHandle, key, value: encodeBlobHandle(handles[index]) }))
     if (last) await this.#log.syncAll()
     await port.writeHandles(ops, last)
