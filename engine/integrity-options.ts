@@ -18,8 +18,9 @@ import {
   KEY_SIZE_BYTES,
   type CipherSuiteName,
   type CompressionConfig,
+  type CompressionPolicy,
+  type CompressionSpec,
   type EccConfig,
-  type IntegrityCodecOptions,
   type RepairEvent,
   type ZstdDictionary,
 } from './transform/mod.ts'
@@ -52,9 +53,6 @@ export const INTEGRITY_COMPRESSION_BLOCK_KINDS = Object.freeze({
   rangeTombstones: BlockType.RangeTombstones,
   blob: BlockType.BlobFrame,
 })
-
-type CompressionPolicy = NonNullable<IntegrityCodecOptions['compressionPolicy']>
-type CompressionSpec = NonNullable<NonNullable<CompressionPolicy['perLevel']>[number]>
 
 /** The `integrity` option of `open()`. Every axis is off by default; the checksum is always on. */
 export interface IntegrityOptions {

@@ -13,6 +13,7 @@ export {
   type RepairEvent,
 } from './pipeline.ts'
 export { type CompressionConfig, type ZstdDictionary, CompressionType } from './compress.ts'
+export { type CompressionPolicy, type CompressionSpec } from './compression-policy.ts'
 export { type EccConfig, type RepairKind } from './ecc.ts'
 export { CipherSuite, type CipherSuiteName } from './encrypt.ts'
 // The bare AEAD primitives, for logs (engine/wal/log-cipher.ts) that seal records without the block envelope.
