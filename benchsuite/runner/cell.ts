@@ -82,8 +82,28 @@ export async function runCell(spec: CellSpec): Promise<CellMeasurement> {
     return { status: 'failed', reason: error instanceof Error ? error.message : String(error) }
   } finally {
     await session?.close().catch(() => undefined)
-    fs.rmSync(directory, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 })
+    removeCellDirectory(directory)
   }
+}
+
+/**
+ * Removes a cell's directory. A failure never costs the measurement: SurrealKV's background
+ * threads went on writing into its manifest/ after close() and a standard run lost a whole
+ * repetition of SurrealKV to ENOTEMPTY. What is left goes with the run's data directory, which
+ * the runner removes once the engine's process has exited (run.ts).
+ */
+export function removeCellDirectory(directory: string, remove: (target: string) => void = defaultRemove): boolean {
+  try {
+    remove(directory)
+    return true
+  } catch (error) {
+    process.stderr.write(`  could not remove ${directory} yet (${(error as NodeJS.ErrnoException).code ?? String(error)}): removed at the end of the run\n`)
+    return false
+  }
+}
+
+function defaultRemove(target: string): void {
+  fs.rmSync(target, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 })
 }
 
 async function warmUp(session: EngineSession, dataset: Dataset): Promise<void> {

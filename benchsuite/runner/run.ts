@@ -27,8 +27,11 @@ export interface WorkerSpec {
   label: string
 }
 
-/** Runs one engine's cells for one repetition, in workload order. */
-export async function runEngineCells(spec: WorkerSpec): Promise<Record<string, CellMeasurement>> {
+/**
+ * Runs one engine's cells for one repetition, in workload order. `onCell` sees the measurements
+ * so far after each cell (the worker writes them out, so a crash later keeps what was measured).
+ */
+export async function runEngineCells(spec: WorkerSpec, onCell?: (so: Record<string, CellMeasurement>) => void): Promise<Record<string, CellMeasurement>> {
   const adapter = findEngine(spec.engine)
   if (adapter === undefined) throw new Error(`unknown engine ${spec.engine}`)
   const runOptions = {
@@ -42,6 +45,7 @@ export async function runEngineCells(spec: WorkerSpec): Promise<Record<string, C
     const workload = findWorkload(name)
     if (workload === undefined) throw new Error(`unknown workload ${name}`)
     measurements[name] = await runCell({ adapter, workload, parameters: spec.parameters, runOptions, dataRoot: spec.dataRoot, label: spec.label })
+    onCell?.(measurements)
   }
   return measurements
 }
@@ -68,6 +72,18 @@ export async function runPlan(plan: RunPlan): Promise<RunMeasurements> {
     for (const engine of plan.engines) measurements[workload][engine] = []
   }
   fs.mkdirSync(plan.dataRoot, { recursive: true })
+  // This run's cells live in their own folder, removed at the end when every engine process is
+  // gone (a cell that could not remove its directory leaves it here).
+  const dataRoot = fs.mkdtempSync(path.join(plan.dataRoot, 'run-'))
+  try {
+    await runRepetitions(plan, dataRoot, measurements)
+  } finally {
+    fs.rmSync(dataRoot, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 })
+  }
+  return measurements
+}
+
+async function runRepetitions(plan: RunPlan, dataRoot: string, measurements: RunMeasurements): Promise<void> {
   const totalRepetitions = plan.warmupRepetitions + plan.repetitions
   const startMs = performance.now()
   const runsTotal = totalRepetitions * plan.engines.length
@@ -78,7 +94,7 @@ export async function runPlan(plan: RunPlan): Promise<RunMeasurements> {
     for (const engine of plan.engines) {
       plan.log(`[${label}] ${engine}: ${plan.workloads.join(', ')} ${overallProgress(runsDone, runsTotal, performance.now() - startMs)}`)
       runsDone++
-      const spec: WorkerSpec = { engine, workloads: plan.workloads, parameters: plan.parameters, preset: plan.preset, dataRoot: plan.dataRoot, label }
+      const spec: WorkerSpec = { engine, workloads: plan.workloads, parameters: plan.parameters, preset: plan.preset, dataRoot, label }
       const cells = plan.isolation === 'process' ? runInChild(spec) : await runEngineCells(spec)
       if (warmup) continue
       for (const workload of plan.workloads) {
@@ -88,7 +104,6 @@ export async function runPlan(plan: RunPlan): Promise<RunMeasurements> {
       }
     }
   }
-  return measurements
 }
 
 /**
@@ -110,11 +125,11 @@ function runInChild(spec: WorkerSpec): Record<string, CellMeasurement> {
     const outPath = path.join(scratch, 'out.json')
     fs.writeFileSync(specPath, JSON.stringify(spec))
     const child = spawnSync(process.execPath, ['--import', 'tsx', WORKER_PATH, specPath, outPath], { stdio: ['ignore', 'inherit', 'inherit'] })
-    if (child.status !== 0 || !fs.existsSync(outPath)) {
-      const reason = `worker process for ${spec.engine} exited with ${child.status ?? child.signal}`
-      return Object.fromEntries(spec.workloads.map((w) => [w, { status: 'failed', reason } as CellMeasurement]))
-    }
-    return JSON.parse(fs.readFileSync(outPath, 'utf8')) as Record<string, CellMeasurement>
+    // The worker writes its measurements after every cell: a crash loses only the cells after it.
+    const measured = fs.existsSync(outPath) ? JSON.parse(fs.readFileSync(outPath, 'utf8')) as Record<string, CellMeasurement> : {}
+    if (child.status === 0) return measured
+    const reason = `worker process for ${spec.engine} exited with ${child.status ?? child.signal}`
+    return Object.fromEntries(spec.workloads.map((w) => [w, measured[w] ?? ({ status: 'failed', reason } as CellMeasurement)]))
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 })
   }

@@ -10,7 +10,12 @@ import type { WorkerSpec } from './run.ts'
 
 const [specPath, outPath] = process.argv.slice(2)
 const spec = JSON.parse(fs.readFileSync(specPath, 'utf8')) as WorkerSpec
-const measurements = await runEngineCells(spec)
-fs.writeFileSync(outPath, JSON.stringify(measurements))
+// Written after every cell (to a temporary name, then renamed, so the parent never reads half a
+// file): if the engine crashes the process later, the cells already measured are kept.
+const write = (measurements: object): void => {
+  fs.writeFileSync(`${outPath}.tmp`, JSON.stringify(measurements))
+  fs.renameSync(`${outPath}.tmp`, outPath)
+}
+write(await runEngineCells(spec, write))
 // Some bindings keep handles alive after close; the parent has what it needs.
 process.exit(0)
