@@ -33,6 +33,23 @@ describe('strata bench', () => {
     }
   })
 
+  test('--cache hot and --block-cache-bytes reach the result: parameters recorded, Strata\'s cache in its effective options', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-hot-'))
+    try {
+      const status = await main(['run', '--workloads', 'readrandom', '--keys', '300', '--ops', '100', '--repetitions', '1', '--isolation', 'none',
+        '--engines', 'strata,lmdb', '--cache', 'hot', '--block-cache-bytes', '1048576', '--out', out])
+      assert.equal(status, 0)
+      const result = readResultFile(path.join(out, fs.readdirSync(out).find((name) => name.startsWith('result-'))!))
+      assert.equal(result.workloads[0].parameters.cache, 'hot')
+      assert.equal(result.workloads[0].parameters.blockCacheBytes, 1048576)
+      const strata = result.workloads[0].engines.find((e) => e.engine === 'strata')!
+      assert.equal(strata.options.blockCacheBytes, 1048576)
+      assert.ok(strata.opsPerSecond > 0)
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true })
+    }
+  })
+
   test('rejects unknown engines, workloads and bad parameters with status 2', async () => {
     assert.equal(await main(['run', '--engines', 'nosuchdb']), 2)
     assert.equal(await main(['run', '--workloads', 'fillfast']), 2)
@@ -43,7 +60,8 @@ describe('strata bench', () => {
     assert.equal(await main(['run', '--suite', 'huge']), 2)
     assert.equal(await main(['run', '--duration', 'soon']), 2)
     assert.equal(await main(['run', '--compression', 'zstd:99']), 2)
-    assert.equal(await main(['run', '--cache', 'hot']), 2)
+    assert.equal(await main(['run', '--cache', 'scalding']), 2)
+    assert.equal(await main(['run', '--block-cache-bytes', '-1']), 2)
     assert.equal(await main(['run', '--baseline', 'nosuchdb']), 2)
     assert.equal(await main(['run', '--engines', 'strata,lmdb', '--baseline', 'rocksdb-native']), 2)
     assert.equal(await main(['db-bench-command', '--workloads', 'fillfast']), 2)

@@ -52,7 +52,9 @@ Options:
                                 readseq or compaction), like db_bench --duration
   --sync                        fsync every write batch
   --compression c               none | zstd:LEVEL (Strata only; peers keep their baseline)
-  --cache warm|cold             warm-up reads, or close and reopen after loading
+  --cache warm|hot|cold         1,000 warm-up reads; every key read and one scan first; or
+                                close and reopen after loading
+  --block-cache-bytes n         Strata's block cache (default: the preset's; peers keep theirs)
   --min-blob-size bytes         KV-separation threshold for blobtree (default 1024)
   --repetitions n  --warmup n   measured and discarded repetitions
   --isolation process|none      a child process per engine and repetition (default) or in-process
@@ -98,7 +100,7 @@ function parseRunArguments(argv: string[]) {
       baseline: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, keys: { type: 'string' }, ops: { type: 'string' },
       'key-size': { type: 'string' }, 'value-size': { type: 'string' }, 'value-content': { type: 'string' }, 'key-order': { type: 'string' },
       'batch-size': { type: 'string' }, clients: { type: 'string' }, duration: { type: 'string' }, sync: { type: 'boolean' }, compression: { type: 'string' },
-      cache: { type: 'string' }, 'min-blob-size': { type: 'string' }, repetitions: { type: 'string' }, warmup: { type: 'string' },
+      cache: { type: 'string' }, 'block-cache-bytes': { type: 'string' }, 'min-blob-size': { type: 'string' }, repetitions: { type: 'string' }, warmup: { type: 'string' },
       isolation: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   })
@@ -112,7 +114,7 @@ function buildParameters(values: RunArguments, base: WorkloadParameters): Worklo
     if (text === undefined) return undefined
     try { return parser(text) } catch (error) { throw new UsageError(`${flag}: ${(error as Error).message}`) }
   }
-  if (values.cache !== undefined && values.cache !== 'warm' && values.cache !== 'cold') throw new UsageError(`--cache must be warm or cold, got '${values.cache}'`)
+  if (values.cache !== undefined && values.cache !== 'warm' && values.cache !== 'hot' && values.cache !== 'cold') throw new UsageError(`--cache must be warm, hot or cold, got '${values.cache}'`)
   return {
     ...base,
     seed: integer(values.seed, '--seed', 0) ?? base.seed,
@@ -127,7 +129,8 @@ function buildParameters(values: RunArguments, base: WorkloadParameters): Worklo
     durationSeconds: integer(values.duration, '--duration', 0) ?? base.durationSeconds,
     sync: values.sync ?? base.sync,
     compression: compression(values.compression) ?? base.compression,
-    cache: (values.cache as 'warm' | 'cold' | undefined) ?? base.cache,
+    cache: (values.cache as 'warm' | 'hot' | 'cold' | undefined) ?? base.cache,
+    blockCacheBytes: integer(values['block-cache-bytes'], '--block-cache-bytes', 0) ?? base.blockCacheBytes,
     minBlobSizeBytes: integer(values['min-blob-size'], '--min-blob-size', 0) ?? base.minBlobSizeBytes,
   }
 }
@@ -166,7 +169,7 @@ async function run(argv: string[]): Promise<number> {
     dataRoot: path.resolve(values['data-dir'] ?? path.join(outDirectory, 'data')),
     log,
   })
-  const runOptions = { preset, compression: parameters.compression, sync: parameters.sync, minBlobSizeBytes: parameters.minBlobSizeBytes }
+  const runOptions = { preset, compression: parameters.compression, sync: parameters.sync, minBlobSizeBytes: parameters.minBlobSizeBytes, blockCacheBytes: parameters.blockCacheBytes }
   const result = buildResultFile({
     provenance: collectProvenance({ preset: preset.name, suite: suiteLabel(suite, { workloads, parameters, repetitions, warmupRepetitions }), seed: parameters.seed }),
     measurements, parameters: describeParameters(parameters), runOptions, baselineEngine, unavailable,

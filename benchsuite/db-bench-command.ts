@@ -82,5 +82,7 @@ export function dbBenchCommand(
   if (workloads.includes('compaction')) omitted.push(`compaction: db_bench's compact compacts the database as it stands (not ${parameters.flushCount} overlapping passes)`)
   if (parameters.keyOrder !== undefined) omitted.push('--key-order: db_bench draws read keys uniformly')
   if (parameters.cache === 'cold') omitted.push('--cache cold: run db_bench with --use_existing_db=1 on a reopened database instead')
+  if (parameters.cache === 'hot') omitted.push('--cache hot: db_bench has no whole-store warm-up; put readseq before the measured benchmarks')
+  if (parameters.blockCacheBytes !== undefined) omitted.push('--block-cache-bytes sets Strata\'s cache only; db_bench keeps --cache_size at its baseline')
   return { argv, omitted }
 }

@@ -35,6 +35,8 @@ export interface EngineRunOptions {
   sync: boolean
   /** KV-separation threshold for engines that separate values (blobtree). */
   minBlobSizeBytes: number
+  /** Strata's block cache in bytes, overriding the preset's (`--block-cache-bytes`). */
+  blockCacheBytes?: number
 }
 
 /** An open engine. Methods reject on failure; none of them may silently drop work. */

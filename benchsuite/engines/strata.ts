@@ -66,6 +66,7 @@ export function strataOpenOptions(options: EngineRunOptions, kvSeparation: boole
     merged.integrity = { ...integrity, compression: { kind: 'zstd', level: options.compression.level } }
   }
   if (kvSeparation) merged.kvSeparation = { minBlobSize: options.minBlobSizeBytes }
+  if (options.blockCacheBytes !== undefined) merged.blockCacheSizeBytes = options.blockCacheBytes
   return merged
 }
 
@@ -105,7 +106,7 @@ function createStrataAdapter(name: 'strata' | 'blobtree', kvSeparation: boolean)
         codec,
         codecLevel: options.compression.codec === 'zstd' ? options.compression.level : codec === 'none' ? 0 : 'default',
         bloomBitsPerKey: preset.paritySettings.bloomBitsPerKey,
-        blockCacheBytes: preset.paritySettings.blockCacheBytes,
+        blockCacheBytes: options.blockCacheBytes ?? preset.paritySettings.blockCacheBytes,
         wal: 'on',
         sync: options.sync,
         kvSeparationMinBytes: kvSeparation ? options.minBlobSizeBytes : 0,

@@ -39,6 +39,7 @@ export async function runEngineCells(spec: WorkerSpec, onCell?: (so: Record<stri
     compression: spec.parameters.compression as CompressionSetting,
     sync: spec.parameters.sync,
     minBlobSizeBytes: spec.parameters.minBlobSizeBytes,
+    blockCacheBytes: spec.parameters.blockCacheBytes,
   }
   const measurements: Record<string, CellMeasurement> = {}
   for (const name of spec.workloads) {

@@ -28,8 +28,17 @@ export interface WorkloadParameters {
    * operationCount; fills, readseq and compaction always do their whole work.
    */
   durationSeconds: number
-  /** warm: read workloads run a warm-up pass first; cold: the engine is closed and reopened after loading. */
-  cache: 'warm' | 'cold'
+  /**
+   * warm: read workloads run a short warm-up (1,000 random gets) first; hot: every key is read
+   * once and the store scanned once before the clock starts (caches and JIT warm, the "blocks are
+   * cached" case); cold: the engine is closed and reopened after loading.
+   */
+  cache: 'warm' | 'hot' | 'cold'
+  /**
+   * Strata's block cache in bytes (undefined: the preset's). Peers keep their baseline cache, so a
+   * size that differs from theirs shows in the parity column.
+   */
+  blockCacheBytes?: number
   /** Fraction of readrandom lookups aimed at keys that were never written. */
   missRatio: number
   /** Entries per seek (seekrandom) and the maximum YCSB-E scan length. */
@@ -76,6 +85,7 @@ export function describeParameters(parameters: WorkloadParameters): Record<strin
     clients: parameters.clients,
     durationSeconds: parameters.durationSeconds,
     cache: parameters.cache,
+    ...(parameters.blockCacheBytes === undefined ? {} : { blockCacheBytes: parameters.blockCacheBytes }),
     missRatio: parameters.missRatio,
     scanLength: parameters.scanLength,
     flushCount: parameters.flushCount,
