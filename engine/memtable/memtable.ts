@@ -7,9 +7,6 @@
  * Buffer.compare. An unsorted Map is faster to insert but must be sorted for every iterator,
  * which costs ~110 ms per 200k keys each time. Each key maps to its versions in ascending
  * seqno order; versions are only ever appended, so a captured prefix of the array is stable.
- * Beside the tree, a Map from key to the same slot answers point lookups in O(1) (a tree walk
- * compares ~17 strings per lookup at 100k keys; memtable.bench.ts measures both) and lets an
- * overwrite of a key with several versions skip the tree.
  * Single-threaded: callers must not insert while another call is in progress (JS guarantees it).
  *
  * With per-KV checksums on (docs/per-kv-checksums.md) each version also carries the CRC of
@@ -57,8 +54,6 @@ function verifyVersion(key: string, version: MemVersion): void {
 
 /** Bookkeeping bytes charged per version on top of key and value (B+tree slot, object, array). */
 const VERSION_OVERHEAD_BYTES = 64
-/** Bytes charged per distinct key for its entry in the point-lookup Map (V8 hash table slots). */
-const KEY_INDEX_OVERHEAD_BYTES = 32
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
@@ -67,8 +62,6 @@ function compareStrings(a: string, b: string): number {
 /** The memtable; `sizeBytes` approximates its heap footprint for the flush budget. */
 export class Memtable {
   readonly #tree: StringTree = new BTree<string, Slot>(undefined, compareStrings)
-  /** The tree's slots by key, for point lookups; always holds the same slot object as the tree. */
-  readonly #slots = new Map<string, Slot>()
   /** Sorted snapshot of the tree, built once the memtable is frozen (no more inserts). */
   #frozen: { keys: string[]; slots: Slot[] } | undefined
   readonly rangeTombstones: RangeTombstone[] = []
@@ -105,21 +98,13 @@ export class Memtable {
   add(key: string, seqno: number, kind: EntryKind, value: Uint8Array): void {
     assert(this.#frozen === undefined, 'add() on a frozen memtable')
     const version: MemVersion = this.#perKeyChecksums ? { seqno, kind, value, checksum: kvChecksum(key, seqno, kind, value) } : { seqno, kind, value }
-    let chargeBytes = key.length + value.length + VERSION_OVERHEAD_BYTES
-    // One tree walk (set without overwrite) finds out whether the key is new.
-    if (this.#tree.set(key, version, false)) {
-      this.#slots.set(key, version)
-      chargeBytes += KEY_INDEX_OVERHEAD_BYTES
-    } else {
-      const slot = this.#slots.get(key)!
-      if (Array.isArray(slot)) slot.push(version) // the tree holds the same array
-      else {
-        const versions = [slot, version]
-        this.#tree.set(key, versions)
-        this.#slots.set(key, versions)
-      }
+    // One tree walk for a new key (set without overwrite); a second only for an existing one.
+    if (!this.#tree.set(key, version, false)) {
+      const slot = this.#tree.get(key)!
+      if (Array.isArray(slot)) slot.push(version)
+      else this.#tree.set(key, [slot, version])
     }
-    this.#sizeBytes += chargeBytes
+    this.#sizeBytes += key.length + value.length + VERSION_OVERHEAD_BYTES
     this.#entryCount++
     this.#noteSeqno(seqno)
   }
@@ -144,7 +129,7 @@ export class Memtable {
   }
 
   #find(key: string, snapshotSeqno: number): MemVersion | undefined {
-    const slot = this.#slots.get(key)
+    const slot = this.#tree.get(key)
     if (slot === undefined) return undefined
     if (!Array.isArray(slot)) return slot.seqno <= snapshotSeqno ? slot : undefined
     for (let index = slot.length - 1; index >= 0; index--) {
