@@ -52,7 +52,7 @@ Options:
                                 readseq or compaction), like db_bench --duration
   --sync                        fsync every write batch
   --compression c               none | zstd:LEVEL (Strata only; peers keep their baseline)
-  --cache warm|hot|cold         1,000 warm-up reads; every key read and one scan first; or
+  --cache warm|hot|cold         1,000 warm-up reads; flush, every key read and one scan; or
                                 close and reopen after loading
   --block-cache-bytes n         Strata's block cache (default: the preset's; peers keep theirs)
   --min-blob-size bytes         KV-separation threshold for blobtree (default 1024)

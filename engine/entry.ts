@@ -7,7 +7,7 @@
  * Internal order: user key ascending, then seqno descending (newest version first).
  */
 import { Buffer } from 'node:buffer'
-import { latin1View } from './latin1.ts'
+import { latin1Slice } from './latin1.ts'
 
 /** What an entry holds; stored as a u8 on disk. */
 export const EntryKind = {
@@ -45,7 +45,7 @@ export function isEntryKind(value: number): value is EntryKind {
 
 /** Bytes of a key as its latin1 string. */
 export function keyToString(key: Uint8Array): string {
-  return latin1View(key).latin1Slice(0, key.byteLength)
+  return latin1Slice(key, 0, key.byteLength)
 }
 
 /** The latin1 string of a key back to its bytes (a fresh Buffer). */

@@ -29,9 +29,10 @@ export interface WorkloadParameters {
    */
   durationSeconds: number
   /**
-   * warm: read workloads run a short warm-up (1,000 random gets) first; hot: every key is read
-   * once and the store scanned once before the clock starts (caches and JIT warm, the "blocks are
-   * cached" case); cold: the engine is closed and reopened after loading.
+   * warm: read workloads run a short warm-up (1,000 random gets) first; hot: the store is flushed,
+   * every key read once and the store scanned once before the clock starts (a flushed tree with
+   * caches and JIT warm: the "blocks are cached" case); cold: the engine is closed and reopened
+   * after loading.
    */
   cache: 'warm' | 'hot' | 'cold'
   /**
