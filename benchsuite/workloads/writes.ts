@@ -128,19 +128,22 @@ export const deleterandom: Workload = {
 
 export const compaction: Workload = {
   name: 'compaction',
-  summary: 'write every key flushCount times (one flush after each pass, so the tables overlap), then time one full manual compaction; ops = entries compacted',
+  summary:
+    'write every key flushCount times (one flush after each pass, so the tables overlap), then one full manual compaction; the clock covers the passes, flushes and compaction, because an engine that compacts in the background (Strata, RocksDB) has done part of the work before the manual call; ops = entries written',
   needsLoad: false,
   readsData: false,
   plannedOperations: ({ parameters }) => parameters.keyCount * parameters.flushCount,
   unsupported: (session) => (session.compact === undefined ? 'the engine exposes no manual compaction' : undefined),
   async run({ session, dataset, meter, parameters }: WorkloadContext): Promise<WorkloadOutcome> {
     let liveBytes = 0
+    // Timing only the manual compact() credited background compaction during the passes to no
+    // one: Strata's call found the tree already compacted and "ran" 200k entries in 0.4 ms.
     for (let pass = 0; pass < parameters.flushCount; pass++) {
-      liveBytes = await writeAllKeys(session, dataset, { kind: 'permutation' }, undefined, pass)
-      await session.flush?.()
+      liveBytes = await writeAllKeys(session, dataset, { kind: 'permutation' }, meter, pass)
+      await meter.time(() => session.flush?.() ?? Promise.resolve(), 0)
     }
     const entryCount = parameters.keyCount * parameters.flushCount
-    await meter.time(() => session.compact!(), entryCount)
+    await meter.time(() => session.compact!(), 0)
     const check = await verifySample(session, dataset, () => true)
     // Compaction writes no user bytes: write amplification here is compaction bytes per live user byte.
     return { operationCount: entryCount, userBytesWritten: liveBytes, userBytesRead: 0, liveUserBytes: liveBytes, check }
