@@ -132,7 +132,18 @@ function bucketPercentile(buckets: readonly RegExpExecArray[], percent: number):
 }
 
 /**
- * Converts parsed db_bench output into a result file: one workload per benchmark name, one engine.
+ * db_bench benchmarks that do what one of our workloads does, under our name, so an imported run
+ * sits beside ours in a report. Only exact matches: db_bench's `fillrandom` may write a key twice
+ * (ours writes each once, like `filluniquerandom`), and its `compact` times the compaction alone
+ * (ours times the passes too), so those keep db_bench's names, and a rename that would collide
+ * with a db_bench benchmark of the same output is skipped.
+ */
+const SAME_AS_OURS: Readonly<Record<string, string>> = { filluniquerandom: 'fillrandom', multireadrandom: 'multiget' }
+
+/**
+ * Converts parsed db_bench output into a result file: one workload per benchmark name, one engine;
+ * a benchmark that matches one of our workloads takes its name (its db_bench name is kept in the
+ * workload's parameters as `dbBenchName`).
  * @example
  * ```ts
  * const result = dbBenchToResult(parseDbBench(fs.readFileSync('db_bench.txt', 'utf8')), { commit: 'abc1234' })
@@ -170,7 +181,10 @@ export function dbBenchToResult(output: DbBenchOutput, options: ImportOptions = 
       parityWithBaseline: true,
       parityDifferences: [],
     }
-    return { workload: name, parameters: { ...parameters }, baselineEngine: engine, engines: [result] }
+    // A db_bench `fillrandom` in the same output would collide with a renamed filluniquerandom.
+    const ours = SAME_AS_OURS[name] !== undefined && !names.includes(SAME_AS_OURS[name]) ? SAME_AS_OURS[name] : undefined
+    const workloadParameters = ours === undefined ? { ...parameters } : { ...parameters, dbBenchName: name }
+    return { workload: ours ?? name, parameters: workloadParameters, baselineEngine: engine, engines: [result] }
   })
   const provenance = importedProvenance('db_bench', options, {
     startedAt: output.startedAt ?? undefined,
