@@ -9,7 +9,7 @@
  * the blob bytes left by the live bytes.
  */
 import assert from 'node:assert/strict'
-import { runAndKill } from '../../test/support/kill-child.ts'
+import { PrefixHistory, runAndKill, survivorCountOf } from '../../test/support/kill-child.ts'
 import fs from 'node:fs'
 import path from 'node:path'
 import { Buffer } from 'node:buffer'
@@ -33,22 +33,9 @@ export interface GcCrashRound {
 }
 
 /** Expected content: each round's surviving prefix of batches, applied in order. */
-export class GcCrashHistory {
-  readonly seed: number
-  readonly directory: string
-  readonly survivorCounts: number[] = []
-
+export class GcCrashHistory extends PrefixHistory<Buffer> {
   constructor(seed: number, directory: string) {
-    this.seed = seed
-    this.directory = directory
-  }
-
-  model(): Map<string, Buffer> {
-    const model = new Map<string, Buffer>()
-    this.survivorCounts.forEach((count, round) => {
-      for (let batch = 0; batch < count; batch++) applyGcCrashBatch(model, this.seed, round, batch)
-    })
-    return model
+    super(seed, directory, applyGcCrashBatch)
   }
 }
 
@@ -77,16 +64,6 @@ function blobFilesOnDisk(directory: string): number[] {
     .filter((name) => name.endsWith('.blob'))
     .map((name) => Number.parseInt(name, 10))
     .sort((a, b) => a - b)
-}
-
-/** Markers m/<round>/0..P-1 present and none above: returns P. */
-async function survivorCountOf(db: BlobDb, round: number, where: string): Promise<number> {
-  const present: number[] = []
-  const prefix = `m/${round}/`
-  for await (const [key] of db.iterator({ gte: prefix, lt: `m/${round}0`, values: false })) present.push(Number(key.toString('latin1').slice(prefix.length)))
-  present.sort((a, b) => a - b)
-  present.forEach((batch, index) => assert.equal(batch, index, `${where}: batch ${index} is missing but batch ${present.at(-1)} survived`))
-  return present.length
 }
 
 /** Every key equals the model, through a full scan and through point gets; verify() passes. */

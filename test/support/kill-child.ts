@@ -77,3 +77,47 @@ export async function runAndKill(plan: KillPlan): Promise<Set<number>> {
   assert.equal(stderr, '', `${plan.label}: child wrote to stderr`)
   return acked
 }
+
+/**
+ * What a SIGKILL loop keeps across rounds on one directory: the surviving prefix length of every
+ * round so far. `model()` is the store's expected content: every round's surviving batches,
+ * replayed in order through `applyBatch` (the workload's own, so the model cannot drift from it).
+ */
+export class PrefixHistory<V> {
+  readonly seed: number
+  readonly directory: string
+  readonly survivorCounts: number[] = []
+  readonly #applyBatch: (model: Map<string, V>, seed: number, round: number, batch: number) => void
+
+  constructor(seed: number, directory: string, applyBatch: (model: Map<string, V>, seed: number, round: number, batch: number) => void) {
+    this.seed = seed
+    this.directory = directory
+    this.#applyBatch = applyBatch
+  }
+
+  model(): Map<string, V> {
+    const model = new Map<string, V>()
+    this.survivorCounts.forEach((count, round) => {
+      for (let batch = 0; batch < count; batch++) this.#applyBatch(model, this.seed, round, batch)
+    })
+    return model
+  }
+}
+
+/** The keys-only iteration survivorCountOf needs (Db and BlobDb both have it). */
+interface MarkerStore {
+  iterator(options: { gte: string; lt: string; values: false }): AsyncIterable<[Buffer, Buffer]>
+}
+
+/**
+ * The surviving prefix length of `round`: its markers `m/<round>/0..P-1` are present and none
+ * above. Asserts there is no gap (a later batch surviving an earlier one).
+ */
+export async function survivorCountOf(store: MarkerStore, round: number, where: string): Promise<number> {
+  const present: number[] = []
+  const prefix = `m/${round}/`
+  for await (const [key] of store.iterator({ gte: prefix, lt: `m/${round}0`, values: false })) present.push(Number(key.toString('latin1').slice(prefix.length)))
+  present.sort((a, b) => a - b)
+  present.forEach((batch, index) => assert.equal(batch, index, `${where}: batch ${index} is missing but batch ${present.at(-1)} survived`))
+  return present.length
+}

@@ -6,7 +6,7 @@
  * child's own recovery of the previous kill is covered too.
  */
 import assert from 'node:assert/strict'
-import { runAndKill } from './kill-child.ts'
+import { PrefixHistory, runAndKill, survivorCountOf } from './kill-child.ts'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { open, type Db } from '../../index.ts'
@@ -28,24 +28,10 @@ export interface RoundResult {
   killedBeforeReady: boolean
 }
 
-/** The state the parent keeps across rounds: the surviving prefix length of every round so far. */
-export class CrashHistory {
-  readonly seed: number
-  readonly directory: string
-  readonly survivorCounts: number[] = []
-
+/** The state the parent keeps across rounds; the model replays crash-workload.ts's batches. */
+export class CrashHistory extends PrefixHistory<string> {
   constructor(seed: number, directory: string) {
-    this.seed = seed
-    this.directory = directory
-  }
-
-  /** The store's expected content: every round's surviving prefix applied in order. */
-  model(): Map<string, string> {
-    const model = new Map<string, string>()
-    this.survivorCounts.forEach((count, round) => {
-      for (let n = 0; n < count; n++) applyBatch(model, this.seed, round, n)
-    })
-    return model
+    super(seed, directory, applyBatch)
   }
 }
 
@@ -68,17 +54,6 @@ async function readAll(db: Db): Promise<Map<string, string>> {
   const out = new Map<string, string>()
   for await (const [key, value] of db.iterator()) out.set(key.toString('latin1'), value.toString('latin1'))
   return out
-}
-
-/** The surviving prefix length of `round`: markers 0..P-1 present, none above. Asserts no gap. */
-async function survivorCountOf(db: Db, round: number, where: string): Promise<number> {
-  const present: number[] = []
-  for await (const [key] of db.iterator({ gte: `m/${round}/`, lt: `m/${round}0`, values: false })) {
-    present.push(Number(key.toString('latin1').slice(`m/${round}/`.length)))
-  }
-  present.sort((a, b) => a - b)
-  present.forEach((n, index) => assert.equal(n, index, `${where}: batch ${index} is missing but batch ${present.at(-1)} survived`))
-  return present.length
 }
 
 /**
