@@ -76,7 +76,7 @@ describe('blob files under the integrity stack', () => {
     )
   })
 
-  test('a store whose blob frames are encrypted does not read them without the stack', async () => {
+  test('an encrypted store with KV separation does not open without its key chain (WAL and manifest are sealed too)', async () => {
     const vfs = new MemVfs()
     const db = await BlobDb.open('/enc2', { vfs, integrity: integrityWith(3) }, kv)
     await db.put('k', valueOf(0, 0), { sync: true })
