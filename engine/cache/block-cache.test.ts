@@ -19,6 +19,22 @@ describe('BlockCache', () => {
     assert.deepEqual(cache.get(1, 400), { offset: 4 })
   })
 
+  test('spares a block hit since eviction last passed it once (CLOCK), and never evicts the block being inserted', () => {
+    const cache = new BlockCache({ capacityBytes: 300 })
+    for (let offset = 0; offset < 3; offset++) cache.insert(1, offset, { offset }, 100)
+    for (let offset = 0; offset < 3; offset++) cache.get(1, offset) // every block referenced
+    cache.insert(1, 3, { offset: 3 }, 100)
+    // Eviction cleared every bit in one pass, then took the oldest: block 0.
+    assert.equal(cache.get(1, 0), undefined)
+    assert.deepEqual(cache.get(1, 3), { offset: 3 })
+    assert.deepEqual([cache.stats().entryCount, cache.stats().usageBytes, cache.stats().evictionCount], [3, 300, 1])
+    // Blocks 3 (hit just now) and 1, 2 (bits cleared): the unreferenced 1 goes before 3.
+    cache.insert(1, 4, { offset: 4 }, 100)
+    assert.equal(cache.get(1, 1), undefined)
+    assert.deepEqual(cache.get(1, 3), { offset: 3 })
+    assert.deepEqual(cache.get(1, 4), { offset: 4 })
+  })
+
   test('stays bounded under a long random workload', () => {
     const cache = new BlockCache({ capacityBytes: 64 * 1024 })
     let state = 12345
