@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { BlockCache } from './block-cache.ts'
+import { BlockCache, createBlockSlots } from './block-cache.ts'
 
 describe('BlockCache', () => {
   test('keeps usage within capacity, evicting least recently used first', () => {
@@ -33,6 +33,39 @@ describe('BlockCache', () => {
     assert.equal(cache.get(1, 1), undefined)
     assert.deepEqual(cache.get(1, 3), { offset: 3 })
     assert.deepEqual(cache.get(1, 4), { offset: 4 })
+  })
+
+  test('reader slots hit without the Maps and empty when their block leaves the cache', () => {
+    const cache = new BlockCache({ capacityBytes: 300 })
+    const slots = createBlockSlots(4)
+    assert.equal(cache.getInSlot(slots, 0), undefined)
+    cache.insert(1, 0, { block: 0 }, 100, slots, 0)
+    assert.deepEqual(cache.getInSlot(slots, 0), { block: 0 })
+    cache.insert(1, 100, { block: 1 }, 100)
+    assert.equal(cache.getInSlot(slots, 1), undefined)
+    assert.deepEqual(cache.get(1, 100, slots, 1), { block: 1 }) // a Map hit fills the slot
+    assert.deepEqual(cache.getInSlot(slots, 1), { block: 1 })
+    assert.deepEqual([cache.stats().hitCount, cache.stats().missCount], [3, 0])
+    // Another reader's slots take the entry over; the first reader's slot empties.
+    const other = createBlockSlots(4)
+    assert.deepEqual(cache.get(1, 100, other, 1), { block: 1 })
+    assert.equal(slots[1], undefined)
+    // Eviction, replacement, evictFile and releaseSlots each empty the slot.
+    cache.insert(2, 0, {}, 100)
+    cache.insert(2, 100, {}, 100) // spares file 1's referenced blocks once, evicts (2, 0)
+    cache.insert(2, 200, {}, 100) // evicts block 0 of file 1
+    assert.equal(slots[0], undefined)
+    assert.equal(cache.get(1, 0), undefined)
+    cache.insert(1, 100, { block: 1, version: 2 }, 100)
+    assert.equal(other[1], undefined)
+    cache.get(1, 100, other, 1)
+    cache.evictFile(1)
+    assert.equal(other[1], undefined)
+    cache.insert(1, 0, { block: 0 }, 100, slots, 0)
+    cache.releaseSlots(slots)
+    assert.equal(slots[0], undefined)
+    assert.deepEqual(cache.get(1, 0), { block: 0 }) // still cached
+    assert.ok(cache.stats().usageBytes <= 300)
   })
 
   test('stays bounded under a long random workload', () => {

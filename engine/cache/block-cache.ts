@@ -35,7 +35,26 @@ export interface BlockCacheStats {
   capacityBytes: number
 }
 
-class CacheNode {
+/** A cached block as a reader's BlockSlots hold it; opaque outside the cache. */
+export interface BlockSlot {
+  readonly value: object
+}
+
+/**
+ * A table reader's own index of its cached blocks: slot i holds the cache entry of its block i
+ * once the reader found or inserted it there, and the cache empties the slot when the block
+ * leaves the cache. A hit through a slot skips the two Map lookups of get(), which cost 7% of
+ * a cached point get (a hash-bucket and a node cache miss). Several readers of one file may
+ * hold slot arrays: a block's entry sits in the last one that looked it up.
+ */
+export type BlockSlots = Array<BlockSlot | undefined>
+
+/** Empty slots for a reader of `blockCount` blocks. */
+export function createBlockSlots(blockCount: number): BlockSlots {
+  return new Array<BlockSlot | undefined>(blockCount).fill(undefined)
+}
+
+class CacheNode implements BlockSlot {
   readonly fileNumber: number
   readonly offsetBytes: number
   readonly value: object
@@ -44,6 +63,9 @@ class CacheNode {
   referenced = false
   older: CacheNode | undefined = undefined
   newer: CacheNode | undefined = undefined
+  /** The reader slots holding this entry, if any, and its index there. */
+  slots: BlockSlots | undefined = undefined
+  slotIndex = 0
 
   constructor(fileNumber: number, offsetBytes: number, value: object, chargeBytes: number) {
     this.fileNumber = fileNumber
@@ -80,13 +102,29 @@ export class BlockCache {
     this.capacityBytes = capacityBytes
   }
 
-  /** The cached block, marked referenced, or undefined (counted as a miss). */
-  get(fileNumber: number, offsetBytes: number): object | undefined {
+  /**
+   * The cached block, marked referenced, or undefined (counted as a miss). With `slots`, the
+   * entry found is recorded in `slots[slotIndex]` for getInSlot.
+   */
+  get(fileNumber: number, offsetBytes: number, slots?: BlockSlots, slotIndex = 0): object | undefined {
     const node = this.#files.get(fileNumber)?.get(offsetBytes)
     if (node === undefined) {
       this.#missCount++
       return undefined
     }
+    this.#hitCount++
+    node.referenced = true
+    if (slots !== undefined) attachSlot(node, slots, slotIndex)
+    return node.value
+  }
+
+  /**
+   * The block in `slots[slotIndex]`, marked referenced and counted as a hit, or undefined when
+   * the slot is empty (counted as nothing: the caller goes on to get()).
+   */
+  getInSlot(slots: BlockSlots, slotIndex: number): object | undefined {
+    const node = slots[slotIndex] as CacheNode | undefined
+    if (node === undefined) return undefined
     this.#hitCount++
     node.referenced = true
     return node.value
@@ -96,7 +134,7 @@ export class BlockCache {
    * Caches `value` charged at `chargeBytes`, evicting blocks (CLOCK) to stay within capacity. A
    * block larger than the whole capacity is not cached. Replaces an existing entry.
    */
-  insert(fileNumber: number, offsetBytes: number, value: object, chargeBytes: number): void {
+  insert(fileNumber: number, offsetBytes: number, value: object, chargeBytes: number, slots?: BlockSlots, slotIndex = 0): void {
     assert(chargeBytes >= 0)
     if (chargeBytes > this.capacityBytes) return
     let blocks = this.#files.get(fileNumber)
@@ -112,6 +150,7 @@ export class BlockCache {
     }
     const node = new CacheNode(fileNumber, offsetBytes, value, chargeBytes)
     blocks.set(offsetBytes, node)
+    if (slots !== undefined) attachSlot(node, slots, slotIndex)
     this.#pushNewest(node)
     this.#usageBytes += chargeBytes
     this.#entryCount++
@@ -148,11 +187,21 @@ export class BlockCache {
    * the cache holds does not push out the blocks point reads keep hot (RocksDB's
    * `fill_cache = false`, except that a cold cache still warms). Never replaces an entry.
    */
-  insertIfRoom(fileNumber: number, offsetBytes: number, value: object, chargeBytes: number): boolean {
+  insertIfRoom(fileNumber: number, offsetBytes: number, value: object, chargeBytes: number, slots?: BlockSlots, slotIndex = 0): boolean {
     if (!this.fits(chargeBytes)) return false
     if (this.#files.get(fileNumber)?.has(offsetBytes) === true) return false
-    this.insert(fileNumber, offsetBytes, value, chargeBytes)
+    this.insert(fileNumber, offsetBytes, value, chargeBytes, slots, slotIndex)
     return true
+  }
+
+  /** Empties `slots` and forgets them (their reader closed): the blocks stay cached. */
+  releaseSlots(slots: BlockSlots): void {
+    for (let index = 0; index < slots.length; index++) {
+      const node = slots[index] as CacheNode | undefined
+      if (node === undefined) continue
+      node.slots = undefined
+      slots[index] = undefined
+    }
   }
 
   /** Drops every block of `fileNumber` (its table was deleted); returns how many. */
@@ -182,6 +231,7 @@ export class BlockCache {
   }
 
   #remove(node: CacheNode, blocks: Map<number, CacheNode>): void {
+    if (node.slots !== undefined) node.slots[node.slotIndex] = undefined
     this.#unlink(node)
     blocks.delete(node.offsetBytes)
     if (blocks.size === 0) this.#files.delete(node.fileNumber)
@@ -205,4 +255,13 @@ export class BlockCache {
     else this.#newest.newer = node
     this.#newest = node
   }
+}
+
+/** Records `node` in `slots[slotIndex]`, taking it out of the slots that held it before. */
+function attachSlot(node: CacheNode, slots: BlockSlots, slotIndex: number): void {
+  if (node.slots === slots) return
+  if (node.slots !== undefined) node.slots[node.slotIndex] = undefined
+  node.slots = slots
+  node.slotIndex = slotIndex
+  slots[slotIndex] = node
 }
