@@ -1,5 +1,5 @@
 /**
- * BlockCache: a byte-bounded LRU of decoded blocks keyed by (fileNumber, offsetBytes), shared
+ * BlockCache: a byte-bounded cache of decoded blocks keyed by (fileNumber, offsetBytes), shared
  * by every table reader of a database. Decoded means after the codec (checksum verified,
  * decompressed, decrypted), so a hit costs a map lookup instead of a read, a checksum and
  * possibly a 16 µs zstd decompress (js-building-blocks.md §3).
