@@ -97,6 +97,32 @@ describe('BlockBuilder / BlockCursor', () => {
     assert.equal(restartOffsetsOf(build(large, 16, RESTART_SPAN_BYTES_MAX)).length, 3)
   })
 
+  test(`seeks land on the model position when restart key windows tie, pad or lie outside the shared prefix (seed ${seed})`, () => {
+    // Keys over {\0, a, \xff} after a shared prefix: windows tie (same 4 bytes, longer keys),
+    // pad (keys ending inside the window, some prefixes of others) and probes miss the prefix.
+    const prng = new Prng(seed + 99)
+    const keys = new Set<string>()
+    while (keys.size < 60) keys.add('pp' + prng.key(9, '\u0000a\u00ff'))
+    const entries = [...keys].sort().map((key) => ({ key, seqno: 1, kind: EntryKind.Put, value: Buffer.from('v') }))
+    for (const restartInterval of [1, 2]) {
+      const cursor = cursorOn(entries, restartInterval)
+      const probes = new Set<string>(['', 'p', 'pa', 'po', 'pq', 'pp', 'pp\u0000', 'q', '\u00ff'])
+      for (const { key } of entries) {
+        for (const probe of [key, key + '\u0000', key + '\u00ff', key.slice(0, -1), key.slice(0, -1) + 'b', key.slice(0, 3)]) probes.add(probe)
+      }
+      for (const probe of probes) {
+        for (const strict of [false, true]) {
+          const expected = modelSeek(entries, probe, strict)
+          if (strict) cursor.seekAfter(probe)
+          else cursor.seek(probe)
+          const label = `probe ${JSON.stringify(probe)} strict=${strict} restartInterval=${restartInterval} seed=${seed}`
+          if (expected === entries.length) assert.equal(cursor.valid(), false, label)
+          else assert.equal(cursor.key(), entries[expected].key, label)
+        }
+      }
+    }
+  })
+
   test('single-entry block walks and seeks', () => {
     const entries = [{ key: 'k', seqno: 3, kind: EntryKind.Put, value: Buffer.from('v') }]
     const cursor = cursorOn(entries)
