@@ -9,11 +9,10 @@
  * block miss and cache bytes for the strings. A cursor rebuilds the current key in a scratch
  * buffer and turns it into a string only when asked.
  *
- * A seek's binary search runs over a small array built at decode: for each restart key, the 4
- * bytes after the prefix all restart keys of the block share (its *window*). Probing restart
- * entries in place touched a new cache line per probe (4 probes in a block of 15 restarts, a
- * third of a cached point get's time); the windows fit one line, and the search reads an entry
- * only where two windows tie.
+ * A seek's binary search runs over the restart keys' windows (key-windows.ts), built at decode.
+ * Probing restart entries in place touched a new cache line per probe (4 probes in a block of
+ * 15 restarts, a third of a cached point get's time); the windows fit one line, and the search
+ * reads an entry only where two windows tie.
  * Values are views into the block: callers must copy them before handing them to users.
  */
 import { allocLatin1, latin1View, type Latin1Buffer } from '../latin1.ts'
@@ -22,13 +21,12 @@ import type { EntryKind } from '../entry.ts'
 import { KEY_SIZE_BYTES_MAX } from './limits.ts'
 import { RESTART_COUNT_SIZE_BYTES, RESTART_OFFSET_SIZE_BYTES } from './block-builder.ts'
 import { kvChecksumOfRanges, KV_CHECKSUM_SIZE_BYTES } from '../transform/kv-checksum.ts'
+import { keyWindowOf, keyWindowOfBytes } from './key-windows.ts'
 
 const EMPTY = allocLatin1(0)
 
 /** Fixed cost charged to the block cache per block, on top of its bytes (objects, arrays). */
 const BLOCK_OVERHEAD_BYTES = 160
-/** Bytes of one restart key window (RESTART_WINDOW_SIZE_BYTES bytes of the key, big-endian, in a u32). */
-const RESTART_WINDOW_SIZE_BYTES = 4
 const NO_WINDOWS = new Uint32Array(0)
 
 /** A decoded data block. Immutable; shared by the block cache and every cursor on it. */
@@ -55,7 +53,7 @@ export class DataBlock {
     this.restartCount = restartCount
     this.fileName = fileName
     this.offsetBytes = offsetBytes
-    this.chargeBytes = bytes.length + BLOCK_OVERHEAD_BYTES + restartCount * RESTART_WINDOW_SIZE_BYTES
+    this.chargeBytes = bytes.length + BLOCK_OVERHEAD_BYTES + restartCount * Uint32Array.BYTES_PER_ELEMENT
   }
 
   /** Offset of restart entry `restartIndex` (0..restartCount - 1), read from the restart array in place. */
@@ -143,38 +141,19 @@ function setRestartWindows(block: DataBlock, offsets: Int32Array, sizes: Int32Ar
   while (prefixSizeBytes < limit && bytes[offsets[0] + prefixSizeBytes] === bytes[offsets[last] + prefixSizeBytes]) prefixSizeBytes++
   block.restartPrefix = bytes.latin1Slice(offsets[0], offsets[0] + prefixSizeBytes)
   const windows = new Uint32Array(block.restartCount)
-  for (let i = 0; i <= last; i++) {
-    const keyOffset = offsets[i]
-    const keySizeBytes = sizes[i]
-    let window = 0
-    for (let position = prefixSizeBytes; position < prefixSizeBytes + RESTART_WINDOW_SIZE_BYTES; position++) {
-      window = window * 256 + (position < keySizeBytes ? bytes[keyOffset + position] : 0)
-    }
-    windows[i] = window
-  }
+  for (let i = 0; i <= last; i++) windows[i] = keyWindowOfBytes(bytes, offsets[i], sizes[i], prefixSizeBytes)
   block.restartWindows = windows
-}
-
-/** The window of `key` at `start`, as setRestartWindows computes it for restart keys. */
-function windowOf(key: string, start: number): number {
-  let window = 0
-  for (let position = start; position < start + RESTART_WINDOW_SIZE_BYTES; position++) {
-    window = window * 256 + (position < key.length ? key.charCodeAt(position) : 0)
-  }
-  return window
 }
 
 /**
  * Index of the last restart whose key is < `key` (<= `key` when strict), or 0 when none is.
- * Windows order keys: a window below another belongs to a smaller key (zero padding makes a
- * shorter key's window no larger than a longer key's it is a prefix of), so only equal windows
- * need the keys themselves, compared in place.
+ * Only restart keys whose window ties with the target's are compared in place.
  */
 function lastRestartBefore(block: DataBlock, key: string, strict: boolean): number {
   const last = block.restartCount - 1
   const prefix = block.restartPrefix
   if (!key.startsWith(prefix)) return key < prefix ? 0 : last
-  const target = windowOf(key, prefix.length)
+  const target = keyWindowOf(key, prefix.length)
   const windows = block.restartWindows
   const bytes = block.bytes
   let low = 0

@@ -18,7 +18,7 @@ import { createBlockSlots, type BlockCache, type BlockSlots } from '../cache/mod
 import { BlockCursor, decodeDataBlock, type DataBlock } from './block.ts'
 import { decodeFilter, type BloomFilter } from './filter.ts'
 import { decodeFooter, FOOTER_SIZE_BYTES, TABLE_FORMAT_VERSION_KV_CHECKSUMS, type Footer } from './footer.ts'
-import { checkHandle, decodeIndex, lowerBound, type BlockHandle, type TableIndex } from './index-block.ts'
+import { checkHandle, decodeIndex, type BlockHandle, type TableIndex } from './index-block.ts'
 import { decodeProperties, type TableProperties } from './properties.ts'
 import { decodeRangeTombstones } from './range-tombstone-block.ts'
 import { TableIterator, type TableIteratorOptions } from './table-iterator.ts'
@@ -116,7 +116,7 @@ export class TableReader {
     if (key < properties.smallestKey || key > properties.largestKey) return undefined
     if (this.#filter !== undefined && !this.#filter.mayContain(key)) return undefined
     const separatorKeys = this.#index.separatorKeys
-    let blockIndex = lowerBound(separatorKeys, key, false)
+    let blockIndex = this.#index.windows.lowerBound(key, false)
     if (blockIndex === separatorKeys.length) return undefined
     const cursor = this.#cursor
     cursor.attach(this.loadDataBlock(blockIndex))
@@ -138,6 +138,11 @@ export class TableReader {
       cursor.next()
       if (verify && cursor.valid()) cursor.verifyEntry()
     }
+  }
+
+  /** Index of the first block whose separator is >= `key` (> `key` when strict), or the block count. */
+  blockIndexOf(key: string, strict: boolean): number {
+    return this.#index.windows.lowerBound(key, strict)
   }
 
   /**
