@@ -27,7 +27,7 @@ const EMPTY = allocLatin1(0)
 
 /** Fixed cost charged to the block cache per block, on top of its bytes (objects, arrays). */
 const BLOCK_OVERHEAD_BYTES = 160
-const NO_WINDOWS = new Uint32Array(0)
+const NO_RESTARTS = new Uint32Array(0)
 
 /** A decoded data block. Immutable; shared by the block cache and every cursor on it. */
 export class DataBlock {
@@ -43,8 +43,12 @@ export class DataBlock {
   readonly chargeBytes: number
   /** The key prefix every restart key shares (set by decodeDataBlock). */
   restartPrefix = ''
-  /** Per restart, the window of its key after `restartPrefix`, zero-padded (set by decodeDataBlock). */
-  restartWindows: Uint32Array = NO_WINDOWS
+  /**
+   * Per restart i, at 2i the window of its key after `restartPrefix` and at 2i + 1 its entry's
+   * offset (set by decodeDataBlock). Side by side so a seek's search and its landing read one
+   * small array, not the window array and the restart array at the block's end.
+   */
+  restarts: Uint32Array = NO_RESTARTS
 
   constructor(bytes: Latin1Buffer, dataEndBytes: number, restartCount: number, fileName: string, offsetBytes: number, entryTrailerBytes: number) {
     this.bytes = bytes
@@ -53,14 +57,12 @@ export class DataBlock {
     this.restartCount = restartCount
     this.fileName = fileName
     this.offsetBytes = offsetBytes
-    this.chargeBytes = bytes.length + BLOCK_OVERHEAD_BYTES + restartCount * Uint32Array.BYTES_PER_ELEMENT
+    this.chargeBytes = bytes.length + BLOCK_OVERHEAD_BYTES + 2 * restartCount * Uint32Array.BYTES_PER_ELEMENT
   }
 
-  /** Offset of restart entry `restartIndex` (0..restartCount - 1), read from the restart array in place. */
+  /** Offset of restart entry `restartIndex` (0..restartCount - 1) of a decoded block. */
   restartOffset(restartIndex: number): number {
-    const bytes = this.bytes
-    const position = this.dataEndBytes + restartIndex * RESTART_OFFSET_SIZE_BYTES
-    return (bytes[position] | (bytes[position + 1] << 8) | (bytes[position + 2] << 16)) + bytes[position + 3] * 0x1000000
+    return this.restarts[2 * restartIndex + 1]
   }
 
   /** The same block over a private copy of its bytes, so caching it keeps no larger read buffer alive. */
@@ -69,7 +71,7 @@ export class DataBlock {
     this.bytes.copy(bytes)
     const copy = new DataBlock(bytes, this.dataEndBytes, this.restartCount, this.fileName, this.offsetBytes, this.entryTrailerBytes)
     copy.restartPrefix = this.restartPrefix
-    copy.restartWindows = this.restartWindows
+    copy.restarts = this.restarts
     return copy
   }
 
@@ -107,7 +109,7 @@ export function decodeDataBlock(raw: Uint8Array, fileName: string, offsetBytes: 
   let previousKeyOffset = 0
   let previousKeySizeBytes = 0
   for (let i = 0; i < restartCount; i++) {
-    const offset = block.restartOffset(i)
+    const offset = storedRestartOffset(block, i)
     if (offset >= dataEndBytes || offset <= previousOffset || (i === 0 && offset !== 0)) block.corrupt(`restart offset ${offset} out of order`)
     const keyOffset = restartKeyAt(block, offset)
     const keySizeBytes = restartKeySizeBytes
@@ -125,13 +127,21 @@ export function decodeDataBlock(raw: Uint8Array, fileName: string, offsetBytes: 
   return block
 }
 
+/** Offset of restart entry `restartIndex` as the restart array at the block's end stores it (u32 LE). */
+function storedRestartOffset(block: DataBlock, restartIndex: number): number {
+  const bytes = block.bytes
+  const position = block.dataEndBytes + restartIndex * RESTART_OFFSET_SIZE_BYTES
+  return (bytes[position] | (bytes[position + 1] << 8) | (bytes[position + 2] << 16)) + bytes[position + 3] * 0x1000000
+}
+
 /** Scratch of decodeDataBlock: where each restart key starts and its size. Grown, never shrunk. */
 let keyOffsets = new Int32Array(64)
 let keySizes = new Int32Array(64)
 
 /**
- * Sets the block's restart prefix and windows from its (checked, ascending) restart keys. The
- * keys are sorted, so the prefix all of them share is the one the first and last share.
+ * Sets the block's restart prefix and `restarts` (windows and entry offsets) from its checked,
+ * ascending restart keys. The keys are sorted, so the prefix all of them share is the one the
+ * first and last share.
  */
 function setRestartWindows(block: DataBlock, offsets: Int32Array, sizes: Int32Array): void {
   const bytes = block.bytes
@@ -140,9 +150,12 @@ function setRestartWindows(block: DataBlock, offsets: Int32Array, sizes: Int32Ar
   let prefixSizeBytes = 0
   while (prefixSizeBytes < limit && bytes[offsets[0] + prefixSizeBytes] === bytes[offsets[last] + prefixSizeBytes]) prefixSizeBytes++
   block.restartPrefix = bytes.latin1Slice(offsets[0], offsets[0] + prefixSizeBytes)
-  const windows = new Uint32Array(block.restartCount)
-  for (let i = 0; i <= last; i++) windows[i] = keyWindowOfBytes(bytes, offsets[i], sizes[i], prefixSizeBytes)
-  block.restartWindows = windows
+  const restarts = new Uint32Array(2 * block.restartCount)
+  for (let i = 0; i <= last; i++) {
+    restarts[2 * i] = keyWindowOfBytes(bytes, offsets[i], sizes[i], prefixSizeBytes)
+    restarts[2 * i + 1] = storedRestartOffset(block, i)
+  }
+  block.restarts = restarts
 }
 
 /**
@@ -154,16 +167,15 @@ function lastRestartBefore(block: DataBlock, key: string, strict: boolean): numb
   const prefix = block.restartPrefix
   if (!key.startsWith(prefix)) return key < prefix ? 0 : last
   const target = keyWindowOf(key, prefix.length)
-  const windows = block.restartWindows
+  const restarts = block.restarts
   const bytes = block.bytes
   let low = 0
   let high = last
   while (low < high) {
     const middle = (low + high + 1) >>> 1
-    const window = windows[middle]
-    let order = target - window
+    let order = target - restarts[2 * middle]
     if (order === 0) {
-      const keyOffset = checkedRestartKeyAt(bytes, block.restartOffset(middle))
+      const keyOffset = checkedRestartKeyAt(bytes, restarts[2 * middle + 1])
       order = compareWithBytes(key, bytes, keyOffset, restartKeySizeBytes)
     }
     if (order > 0 || (strict && order === 0)) low = middle
