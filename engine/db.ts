@@ -421,15 +421,16 @@ export class Db {
   // ---------------------------------------------------------------- reads
 
   /** The value stored under `key`, or undefined. */
-  async get(key: BytesLike, options: ReadOptions = {}): Promise<Buffer | undefined> {
+  async get(key: BytesLike, options?: ReadOptions): Promise<Buffer | undefined> {
     return this.getSync(key, options)
   }
 
   /** `get()` without the promise, for adapters that can use it. */
-  getSync(key: BytesLike, options: ReadOptions = {}): Buffer | undefined {
+  getSync(key: BytesLike, options?: ReadOptions): Buffer | undefined {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot get: database is closed')
     const internalKey = toInternalKey(key, 'get')
-    const snapshotSeqno = this.#snapshotSeqno(options.snapshot, 'get')
+    // No default `{}` for options: a get without them allocates nothing for them.
+    const snapshotSeqno = this.#snapshotSeqno(options?.snapshot, 'get')
     const found = this.#lookup(internalKey, snapshotSeqno)
     if (found === undefined || found.kind === EntryKind.Delete) return undefined
     if (this.#tombstoneSet().covers(internalKey, found.seqno, snapshotSeqno)) return undefined
