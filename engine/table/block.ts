@@ -49,6 +49,8 @@ export class DataBlock {
    * small array, not the window array and the restart array at the block's end.
    */
   restarts: Uint32Array = NO_RESTARTS
+  /** The block cache's CLOCK reference bit (CachedBlock): set on a hit, cleared by eviction. */
+  referenced = false
 
   constructor(bytes: Latin1Buffer, dataEndBytes: number, restartCount: number, fileName: string, offsetBytes: number, entryTrailerBytes: number) {
     this.bytes = bytes

@@ -199,7 +199,7 @@ export class TableReader {
   close(): void {
     if (this.#closed) return
     this.#closed = true
-    this.#blockCache?.releaseSlots(this.#blockSlots)
+    this.#blockCache?.releaseSlots(this.fileNumber, this.#blockSlots)
     this.#cursor.detach()
     this.#file.close()
   }
