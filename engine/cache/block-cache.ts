@@ -9,8 +9,9 @@
  * hit only sets the block's reference bit, kept on the block itself (CachedBlock) so a hit
  * through a slot touches nothing but the block, and eviction takes the oldest block whose bit is
  * clear, moving each referenced one it passes to the newest end with its bit cleared. Moving the
- * block to the newest end on every hit (LRU) cost 6% of a cached point get in relinks; CLOCK
- * approximates LRU and keeps the same byte bound. `evictFile` drops every block of a deleted table.
+ * block to the newest end on every hit (LRU) put get() and its relinks at 6% of a cached point
+ * get's CPU profile; CLOCK approximates LRU and keeps the same byte bound. `evictFile` drops
+ * every block of a deleted table.
  * File numbers are unique across tables and blob files of a database, so one cache may serve
  * both. Not thread-safe; JS is single-threaded and no method yields.
  */

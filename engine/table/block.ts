@@ -11,7 +11,7 @@
  *
  * A seek's binary search runs over the restart keys' windows (key-windows.ts), built at decode.
  * Probing restart entries in place touched a new cache line per probe (4 probes in a block of
- * 15 restarts, a third of a cached point get's time); the windows fit one line, and the search
+ * 15 restarts, 30% of a cached point get's CPU profile); the windows fit one line, and the search
  * reads an entry only where two windows tie.
  * Values are views into the block: callers must copy them before handing them to users.
  */
