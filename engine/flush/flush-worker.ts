@@ -7,10 +7,9 @@
  */
 import { Worker } from 'node:worker_threads'
 import { StrataError } from '../errors.ts'
+import { flushWorkerEntry } from './worker-bundle.ts'
 import type { WalFlushJob, WalFlushResult } from './wal-flush.ts'
 import type { FlushWorkerReply, FlushWorkerRequest, FlushWorkerSettings } from './flush-worker-protocol.ts'
-
-const ENTRY_URL = new URL('./flush-worker-entry.mjs', import.meta.url)
 
 interface PendingJob {
   resolve(result: WalFlushResult | undefined): void
@@ -20,6 +19,8 @@ interface PendingJob {
 export class FlushWorker {
   readonly #settings: FlushWorkerSettings
   #worker: Worker | undefined
+  /** The start of the worker (building its entry first), once asked for. */
+  #starting: Promise<Worker | undefined> | undefined
   /** Why the worker is unusable (it failed to start or died); undefined while usable. */
   #failure: string | undefined
   #nextJobId = 1
@@ -41,27 +42,32 @@ export class FlushWorker {
 
   /** Starts the worker now (idempotent), so its start-up does not delay the first flush. */
   prewarm(): void {
-    if (this.#failure === undefined) this.#start()
+    if (this.#failure === undefined) void this.#start()
   }
 
-  #start(): Worker | undefined {
-    if (this.#worker !== undefined) return this.#worker
-    let worker: Worker
-    try {
-      worker = new Worker(ENTRY_URL, { workerData: this.#settings })
-    } catch (error) {
-      this.#fail(`flush worker could not start: ${String(error)}`)
-      return undefined
-    }
-    // Idle, the worker must not keep the process alive; run() refs it while a job is out.
-    worker.unref()
-    worker.on('message', (reply: FlushWorkerReply) => this.#settle(reply))
-    worker.on('error', (error) => this.#fail(`flush worker failed: ${error.message}`))
-    worker.on('exit', (code) => {
-      if (this.#worker === worker) this.#fail(`flush worker exited with code ${code}`)
+  #start(): Promise<Worker | undefined> {
+    this.#starting ??= flushWorkerEntry().then((entry) => {
+      if (this.#failure !== undefined) return undefined
+      let worker: Worker
+      try {
+        // No inherited flags: `--import tsx` would load tsx into the worker for nothing (the
+        // bundle is plain JavaScript; the tsx entry registers tsx itself).
+        worker = new Worker(entry, { workerData: this.#settings, execArgv: [] })
+      } catch (error) {
+        this.#fail(`flush worker could not start: ${String(error)}`)
+        return undefined
+      }
+      // Idle, the worker must not keep the process alive; run() refs it while a job is out.
+      worker.unref()
+      worker.on('message', (reply: FlushWorkerReply) => this.#settle(reply))
+      worker.on('error', (error) => this.#fail(`flush worker failed: ${error.message}`))
+      worker.on('exit', (code) => {
+        if (this.#worker === worker) this.#fail(`flush worker exited with code ${code}`)
+      })
+      this.#worker = worker
+      return worker
     })
-    this.#worker = worker
-    return worker
+    return this.#starting
   }
 
   #settle(reply: FlushWorkerReply): void {
@@ -89,9 +95,9 @@ export class FlushWorker {
    * Runs one flush in the worker. Resolves with its result, or undefined when the worker is
    * unusable (the caller flushes on its own thread); rejects with the job's StrataError.
    */
-  run(job: WalFlushJob): Promise<WalFlushResult | undefined> {
-    const worker = this.#failure === undefined ? this.#start() : undefined
-    if (worker === undefined) return Promise.resolve(undefined)
+  async run(job: WalFlushJob): Promise<WalFlushResult | undefined> {
+    const worker = this.#failure === undefined ? await this.#start() : undefined
+    if (worker === undefined || this.#worker !== worker) return undefined
     const jobId = this.#nextJobId++
     return new Promise((resolve, reject) => {
       this.#pending.set(jobId, { resolve, reject })
@@ -102,9 +108,11 @@ export class FlushWorker {
 
   /** Stops the worker (after the database's last flush finished). */
   async close(): Promise<void> {
+    this.#failure ??= 'closed'
+    // A start in progress sees the failure and starts nothing.
+    await this.#starting
     const worker = this.#worker
     this.#worker = undefined
-    this.#failure ??= 'closed'
     if (worker !== undefined) await worker.terminate()
   }
 }
