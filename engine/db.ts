@@ -352,13 +352,16 @@ export class Db {
       if (isStrataError(error, 'INVALID_ARGUMENT')) throw error
       throw this.#failWrites(error)
     }
+    // Join the group commit now, before any await (a flush may close this log, after its own
+    // final sync, while we wait, and a sync requested on a closed log is refused), and before
+    // the memtable insert: the fsync runs on libuv's pool while this thread inserts.
+    const synced = sync ? wal.sync() : undefined
+    // Awaited below; this only keeps a rejection from being unhandled if the insert throws.
+    synced?.catch(() => undefined)
     this.#applyToMemtable(firstSeqno, ops, values)
     this.#counters.walBytesWritten += payload.length
     if (this.#memtable.sizeBytes >= this.#memtableCheckBytes) this.#memtableFilling()
-    if (sync) {
-      // Join the group commit now, before any await: a flush may close this log (after its own
-      // final sync) while we wait, and a sync requested on a closed log is refused.
-      const synced = wal.sync()
+    if (synced !== undefined) {
       await this.#walDirectorySynced
       await synced
     }
