@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Db, type BatchOperation } from '../db.ts'
 import { resolveOptions, type EngineOptions } from '../options.ts'
 import { MemVfs } from '../vfs/mem-vfs.ts'
@@ -18,6 +19,7 @@ import { chooseFlushPlacement, WORKER_FLUSH_SIZE_BYTES_MIN } from './placement.t
 import { FlushWorker } from './flush-worker.ts'
 import { flushFromWal } from './wal-flush.ts'
 import { flushContextOf } from './flush-worker-protocol.ts'
+import { flushWorkerEntry } from './worker-bundle.ts'
 
 const directories: string[] = []
 afterEach(() => {
@@ -217,6 +219,16 @@ describe('flush in the worker', () => {
     } finally {
       await reopened.close()
     }
+  })
+})
+
+describe('flushWorkerEntry()', () => {
+  test('starts the worker from a plain-JavaScript bundle in a private directory, the same one for the whole process', async () => {
+    const entry = await flushWorkerEntry()
+    const file = fileURLToPath(entry)
+    assert.ok(file.startsWith(os.tmpdir()) && file.endsWith('.mjs'), `the bundle, not the tsx entry: ${file}`)
+    assert.equal((fs.statSync(path.dirname(file)).mode & 0o077), 0, 'only this user may write there')
+    assert.equal(await flushWorkerEntry(), entry)
   })
 })
 
