@@ -7,9 +7,10 @@
  * (the keys that arrived since the last iterator are sorted and merged into the ordered array).
  * The B+tree (`sorted-btree`) this replaced paid a tree walk of string comparisons per insert:
  * in a 200k-key fill it was the largest item of the write path (BNodeInternal.set and
- * insertInLeaf, ~30% of the fill's CPU profile), 3–5 µs per insert at 100k keys against
- * 0.5–1 µs for the Map (engine/memtable/memtable.bench.ts, interleaved runs on the loaded
- * 2-core machine); gets went from 1.5–3 µs to 0.2–0.6 µs. The price is paid by iterators: the
+ * insertInLeaf, ~30% of the fill's CPU profile): 100k keys inserted alternately into both in
+ * one process on the loaded 2-core machine took 3–5 µs per insert in the tree against 0.5–1 µs
+ * in the Map, and gets 1.5–3 µs against 0.2–0.6 µs (engine/memtable/memtable.bench.ts, Map:
+ * insert 0.55 µs, get 0.07 µs). The price is paid by iterators: the
  * first one after n new keys sorts them (100k keys: 45–75 ms) and merges them into the order
  * (O(size)); a flush in the flush worker sorts in the worker and never asks. Each key maps to
  * its versions in ascending seqno order; versions are only ever appended, so a captured prefix
