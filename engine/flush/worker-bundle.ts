@@ -120,8 +120,17 @@ async function bundle(): Promise<URL> {
   }
 }
 
-/** Where the flush worker starts from: the bundle when it could be built, else the tsx entry. */
+/**
+ * True in the published build (dist/, compiled by tsconfig.build.json, which lists the thread
+ * module so it is compiled too): the thread module is plain JavaScript already.
+ */
+const COMPILED = import.meta.url.endsWith('.js')
+
+/**
+ * Where the flush worker starts from: the compiled thread module in the published build; from
+ * the sources, the bundle when it could be built, else the tsx entry.
+ */
 export function flushWorkerEntry(): Promise<URL> {
-  entry ??= bundle()
+  entry ??= COMPILED ? Promise.resolve(new URL('./flush-worker-thread.js', import.meta.url)) : bundle()
   return entry
 }
