@@ -344,6 +344,7 @@ export class BlobDb {
       lookupHandle: (key: string) => this.#lookupHandle(key),
       writeHandles: (ops: BatchOp[], sync: boolean) => this.#track(this.#db.write(ops, { sync })),
       withWritesPaused: <T>(work: () => Promise<T>) => this.#withWritesPaused(work),
+      makeWritesDurable: () => this.#db.flush(),
     }
   }
 
