@@ -53,6 +53,7 @@ import {
 } from './limits.ts'
 import { BlobCollector, type CollectionReport, type CollectorStats } from './gc/collector.ts'
 import { isSealed, ValueLog } from './value-log.ts'
+import type { ValueCacheStats } from './value-cache.ts'
 
 /** Options of KV separation (`open(dir, { kvSeparation })`). */
 export interface KvSeparationOptions {
@@ -109,6 +110,12 @@ export interface BlobStats extends CollectorStats {
   separatedValueCount: number
   /** Open-file cache of finished blob files: readers open now, and hits and misses since open. */
   readerCache: { openCount: number; hitCount: number; missCount: number }
+  /**
+   * Verified values kept in the block cache (sharing `blockCacheSizeBytes` with table blocks;
+   * a value enters only into free room), since open: gets served from it, gets that read the
+   * file, values admitted.
+   */
+  valueCache: ValueCacheStats
   /**
    * Blob frame bodies repaired by ECC (`integrity.ecc`) and verified by checksum since open. With
    * `integrity.autoHeal` the file is queued (`healQueuedCount`) and the next GC round rewrites its
@@ -754,6 +761,7 @@ export class BlobDb {
       bytesWritten: this.#log.bytesWritten,
       separatedValueCount: this.#separatedValueCount,
       readerCache: this.#log.readerCacheStats(),
+      valueCache: this.#log.valueCacheStats(),
       repairCount: repairs.repairCount,
       repairsByKind: repairs.repairsByKind,
       filesRepairedCount: repairs.filesRepairedCount,
