@@ -92,13 +92,45 @@ describe('BlobDb value cache', () => {
     }
   })
 
+  test('a cached key skips the index until a write of it, and no write or snapshot reads a stale value', async () => {
+    const db = await BlobDb.open('/hc', { vfs: new MemVfs() }, { minBlobSize: 100 })
+    try {
+      for (let index = 0; index < 6; index++) await db.put(`key${index}`, Buffer.alloc(500, index))
+      for (let index = 0; index < 6; index++) await db.get(`key${index}`)
+      assert.deepEqual(await db.get('key1'), Buffer.alloc(500, 1))
+      assert.equal(db.stats().blob.valueCache.handleHitCount, 1)
+      const before = db.snapshot()
+      // Not awaited: the write is applied in this turn, and the next get must see it.
+      const written = db.put('key1', Buffer.alloc(500, 0x71))
+      assert.deepEqual(await db.get('key1'), Buffer.alloc(500, 0x71))
+      await written
+      assert.deepEqual(await db.get('key1', { snapshot: before }), Buffer.alloc(500, 1))
+      before.release()
+      assert.deepEqual(await db.get('key1'), Buffer.alloc(500, 0x71))
+      await db.delete('key2')
+      assert.equal(await db.get('key2'), undefined)
+      await db.batch([{ type: 'put', key: 'key3', value: Buffer.alloc(50, 3) }])
+      assert.deepEqual(await db.get('key3'), Buffer.alloc(50, 3))
+      await db.deleteRange('key4', 'key6')
+      assert.equal(await db.get('key4'), undefined)
+      assert.equal(await db.get('key5'), undefined)
+      // The range delete dropped every entry: key0 is looked up again, then served by handle.
+      assert.deepEqual(await db.get('key0'), Buffer.alloc(500, 0))
+      assert.equal(db.stats().blob.valueCache.handleHitCount, 1)
+      assert.deepEqual(await db.get('key0'), Buffer.alloc(500, 0))
+      assert.equal(db.stats().blob.valueCache.handleHitCount, 2)
+    } finally {
+      await db.close()
+    }
+  })
+
   test('blockCacheSizeBytes: 0 caches no value', async () => {
     const db = await BlobDb.open('/vc0', { vfs: new MemVfs(), blockCacheSizeBytes: 0 }, { minBlobSize: 100 })
     try {
       await db.put('k', Buffer.alloc(500, 1))
       assert.deepEqual(await db.get('k'), Buffer.alloc(500, 1))
       assert.deepEqual(await db.get('k'), Buffer.alloc(500, 1))
-      assert.deepEqual(db.stats().blob.valueCache, { hitCount: 0, missCount: 0, insertCount: 0 })
+      assert.deepEqual(db.stats().blob.valueCache, { hitCount: 0, missCount: 0, insertCount: 0, handleHitCount: 0 })
     } finally {
       await db.close()
     }

@@ -71,13 +71,18 @@ export class ValueCache {
     return copyOf(entry.value)
   }
 
-  /** Keeps a copy of `value`, just verified at `handle` for `key`, when the cache has free room. */
-  admit(handle: BlobHandle, key: string, value: Uint8Array): void {
+  /**
+   * Keeps a copy of `value`, just verified at `handle` for `key`, when the cache has free room.
+   * Returns whether it did.
+   */
+  admit(handle: BlobHandle, key: string, value: Uint8Array): boolean {
     const cache = this.#cache
-    if (cache === undefined) return
+    if (cache === undefined) return false
     const chargeBytes = value.length + key.length + VALUE_CACHE_ENTRY_OVERHEAD_BYTES
-    if (!cache.fits(chargeBytes)) return
-    if (cache.insertIfRoom(handle.fileNumber, handle.offsetBytes, new CachedValue(key, handle.frameSizeBytes, copyOf(value)), chargeBytes)) this.#insertCount++
+    if (!cache.fits(chargeBytes)) return false
+    if (!cache.insertIfRoom(handle.fileNumber, handle.offsetBytes, new CachedValue(key, handle.frameSizeBytes, copyOf(value)), chargeBytes)) return false
+    this.#insertCount++
+    return true
   }
 
   /** Drops every cached value of `fileNumber` (the file is removed or cut). */
