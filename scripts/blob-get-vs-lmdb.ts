@@ -5,15 +5,19 @@
  * once, then alternates rounds of GET_COUNT seeded random gets on each and prints each round
  * and the median of the per-round ratios. Also times the pieces of a blob get: the index alone
  * (`valueSize`, no blob read), a bare pread of one frame into a fresh buffer, XXH3-128 of 16 KiB.
+ * Both engines share this process's heap, so lmdb's gets pay the major GCs that Strata's cached
+ * values cause: the figure favours Strata. `strata bench run` (one process per engine) is the
+ * one to quote; this one is for quick before/after comparisons and for PROFILE_OUT (a CPU
+ * profile of one round of Strata's gets).
  * Env: VALUE_COUNT (32768), GET_COUNT (20000), ROUND_COUNT (11), STRATA_SEED (42),
- * BENCH_DIR (os.tmpdir()), BLOCK_CACHE_BYTES (Strata's, default the engine's). Benchmark, not test.
+ * BENCH_DIR (os.tmpdir()), BLOCK_CACHE_BYTES (Strata's, default the engine's), PROFILE_OUT. Benchmark, not test.
  */
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import { BlobDb } from '../index.ts'
 import { createValueSource, encodeKey, Prng, randomPermutation } from '../datasets/mod.ts'
+import { BATCH_COUNT, KEY_SIZE_BYTES, VALUE_SIZE_BYTES, baseDirectory, envNumber, seed, valueCount } from './blob-bench-shape.ts'
 import { xxh3128 } from '../engine/checksum/xxh3.ts'
 
 interface Lmdb {
@@ -23,14 +27,8 @@ interface Lmdb {
   close(): Promise<void>
 }
 
-const VALUE_SIZE_BYTES = 16 * 1024
-const KEY_SIZE_BYTES = 16
-const BATCH_COUNT = 100
-const valueCount = Number(process.env.VALUE_COUNT ?? 32768)
-const getCount = Number(process.env.GET_COUNT ?? 20000)
-const roundCount = Number(process.env.ROUND_COUNT ?? 11)
-const seed = Number(process.env.STRATA_SEED ?? 42)
-const baseDirectory = process.env.BENCH_DIR ?? os.tmpdir()
+const getCount = envNumber('GET_COUNT', 20000)
+const roundCount = envNumber('ROUND_COUNT', 11)
 const blockCacheSizeBytes = process.env.BLOCK_CACHE_BYTES === undefined ? undefined : Number(process.env.BLOCK_CACHE_BYTES)
 
 const values = createValueSource({ kind: 'compressible', ratio: 0.5 }, seed)
