@@ -602,6 +602,8 @@ export class BlobDb {
 
   /** Drops the handle-cache entries a write of `ops` may make stale (all of them for a range delete). */
   #forgetHandles(ops: readonly BatchOp[]): void {
+    // A load that reads nothing back has nothing cached: its batches skip the loop.
+    if (this.#handles.size === 0) return
     for (const op of ops) {
       if (op.kind === OpKind.RangeDelete) {
         this.#handles.clear()
