@@ -288,6 +288,15 @@ export class Db {
     return this.#versions.current
   }
 
+  /**
+   * The database's block cache. File numbers are unique across tables and blob files, so the
+   * blob layer caches verified values in it under their blob file's number, sharing the
+   * `blockCacheSizeBytes` budget (RocksDB's blob cache sharing the block cache). @internal For blobtree/.
+   */
+  sharedBlockCache(): BlockCache {
+    return this.#blockCache
+  }
+
   /** Open snapshots plus versions pinned by open iterators: readers that may hold old handles. @internal For blobtree/ and tools. */
   readerCount(): number {
     return this.#snapshots.count + this.#pinnedVersions.size
