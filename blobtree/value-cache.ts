@@ -38,8 +38,11 @@ class CachedValue {
 
 /** Counters since open, for `stats().blob.valueCache`. */
 export interface ValueCacheStats {
+  /** Gets served from a cached, already verified value (no blob file read). */
   hitCount: number
+  /** Gets that read the value from its blob file. */
   missCount: number
+  /** Values admitted into the cache (only into free room: a value never evicts a table block). */
   insertCount: number
 }
 
