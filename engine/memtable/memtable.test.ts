@@ -88,6 +88,31 @@ describe('Memtable order (a Map sorted lazily)', () => {
     assert.deepEqual(backward, ['f@3', 'd@1', 'b@2', 'b@4'])
   })
 
+  test('keys arriving between iterators land in sorted runs: both directions match a model, and runs stay ~log2(keys)', () => {
+    const seed = 20261126
+    let state = seed
+    const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0)
+    const memtable = new Memtable()
+    const model = new Map<string, number[]>()
+    let seqno = 0
+    for (let round = 0; round < 300; round++) {
+      const arrivals = round % 50 === 0 ? 200 : 1 + (next() % 4)
+      for (let i = 0; i < arrivals; i++) {
+        const key = (next() % 2000).toString(36)
+        memtable.add(key, ++seqno, EntryKind.Put, Buffer.from(key))
+        model.set(key, [seqno, ...(model.get(key) ?? [])])
+      }
+      if (round % 7 !== 0) continue
+      const expected = [...model.keys()].sort().flatMap((key) => (model.get(key) as number[]).map((version) => `${key}@${version}`))
+      assert.deepEqual(forward(memtable), expected, `round ${round} seed=${seed}`)
+      const iterator = memtable.iterator()
+      const backward: string[] = []
+      for (iterator.seekToLast(); iterator.valid(); iterator.prev()) backward.push(`${iterator.key()}@${iterator.seqno()}`)
+      assert.deepEqual(backward, expected.reverse(), `round ${round} seed=${seed}`)
+      assert.ok(memtable.sortedRunCount <= Math.log2(model.size) + 1, `${memtable.sortedRunCount} runs for ${model.size} keys`)
+    }
+  })
+
   test('an open iterator does not see keys or versions added after it reached them', () => {
     const memtable = new Memtable()
     memtable.add('b', 1, EntryKind.Put, Buffer.from('1'))
