@@ -53,6 +53,8 @@ import {
 } from './limits.ts'
 import { BlobCollector, type CollectionReport, type CollectorStats } from './gc/collector.ts'
 import { isSealed, ValueLog } from './value-log.ts'
+import { VALUE_CACHE_ENTRY_OVERHEAD_BYTES, type ValueCacheStats } from './value-cache.ts'
+import { HandleCache } from './handle-cache.ts'
 
 /** Options of KV separation (`open(dir, { kvSeparation })`). */
 export interface KvSeparationOptions {
@@ -109,6 +111,15 @@ export interface BlobStats extends CollectorStats {
   separatedValueCount: number
   /** Open-file cache of finished blob files: readers open now, and hits and misses since open. */
   readerCache: { openCount: number; hitCount: number; missCount: number }
+  /**
+   * Verified values kept in the block cache (sharing `blockCacheSizeBytes` with table blocks;
+   * a value enters only into free room), since open: gets served from it, gets that read the
+   * file, values admitted.
+   */
+  valueCache: ValueCacheStats & {
+    /** Gets since open that found the key's handle in the handle cache (no LSM lookup). */
+    handleHitCount: number
+  }
   /**
    * Blob frame bodies repaired by ECC (`integrity.ecc`) and verified by checksum since open. With
    * `integrity.autoHeal` the file is queued (`healQueuedCount`) and the next GC round rewrites its
@@ -212,6 +223,7 @@ export class BlobDb {
   readonly #collector: BlobCollector
   readonly #options: ResolvedKvOptions
   readonly #repairs: IntegrityMonitor
+  readonly #handles: HandleCache
   readonly #queue: QueuedWrite[] = []
   #draining = false
   #paused = false
@@ -236,6 +248,10 @@ export class BlobDb {
     this.#log = log
     this.#collector = collector
     this.#options = options
+    // Twice the values the block cache can hold (each is charged at least minBlobSize plus the
+    // entry overhead): entries of evicted values linger until looked up or the map is cleared.
+    const valueCountMax = Math.floor(db.sharedBlockCache().capacityBytes / (options.minBlobSize + VALUE_CACHE_ENTRY_OVERHEAD_BYTES))
+    this.#handles = new HandleCache(2 * valueCountMax)
   }
 
   /**
@@ -342,8 +358,12 @@ export class BlobDb {
       currentVersion: () => this.#db.currentVersion(),
       readerCount: () => this.#db.readerCount(),
       lookupHandle: (key: string) => this.#lookupHandle(key),
-      writeHandles: (ops: BatchOp[], sync: boolean) => this.#track(this.#db.write(ops, { sync })),
+      writeHandles: (ops: BatchOp[], sync: boolean) => {
+        this.#forgetHandles(ops)
+        return this.#track(this.#db.write(ops, { sync }))
+      },
       withWritesPaused: <T>(work: () => Promise<T>) => this.#withWritesPaused(work),
+      makeWritesDurable: () => this.#db.flush(),
     }
   }
 
@@ -515,6 +535,7 @@ export class BlobDb {
    */
   async #applyNow(ops: BatchOp[], sync: boolean): Promise<void> {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot write: database is closed')
+    this.#forgetHandles(ops)
     const entries: BlobEntry[] = []
     const positions: number[] = []
     let userBytes = 0
@@ -579,6 +600,19 @@ export class BlobDb {
     }
   }
 
+  /** Drops the handle-cache entries a write of `ops` may make stale (all of them for a range delete). */
+  #forgetHandles(ops: readonly BatchOp[]): void {
+    // A load that reads nothing back has nothing cached: its batches skip the loop.
+    if (this.#handles.size === 0) return
+    for (const op of ops) {
+      if (op.kind === OpKind.RangeDelete) {
+        this.#handles.clear()
+        return
+      }
+      this.#handles.forget(op.key)
+    }
+  }
+
   #track(write: Promise<void>): Promise<void> {
     this.#inflightCount++
     const settle = (): void => {
@@ -609,12 +643,33 @@ export class BlobDb {
 
   /** The value stored under `key`, or undefined. */
   async get(key: BytesLike, options: ReadOptions = {}): Promise<Buffer | undefined> {
-    return this.#db.getSync(key, options)
+    return this.getSync(key, options)
   }
 
-  /** `get()` without the promise. */
+  /**
+   * `get()` without the promise. A latest read (no snapshot) of a key whose value is in the
+   * value cache takes the handle the handle cache remembers for it and skips the LSM lookup.
+   */
   getSync(key: BytesLike, options: ReadOptions = {}): Buffer | undefined {
-    return this.#db.getSync(key, options)
+    if (options?.snapshot !== undefined || this.#closed) return this.#db.getSync(key, options)
+    const internalKey = toInternalKey(key, 'get')
+    const handle = this.#handles.get(internalKey)
+    if (handle !== undefined) {
+      const cached = this.#log.cachedValue(internalKey, handle)
+      if (cached !== undefined) {
+        this.#handles.hitCount++
+        return cached
+      }
+      this.#handles.forget(internalKey)
+    }
+    this.#log.takeCachedFrame()
+    const value = this.#db.getSync(key, options)
+    const frame = this.#log.takeCachedFrame()
+    // Only while no write is in flight: a write hands its ops to the engine after dropping their
+    // keys here, and may apply them later (a stalled write), so a handle read meanwhile may be
+    // about to go stale.
+    if (frame !== undefined && value !== undefined && this.#inflightCount === 0) this.#handles.record(internalKey, frame)
+    return value
   }
 
   /**
@@ -753,6 +808,7 @@ export class BlobDb {
       bytesWritten: this.#log.bytesWritten,
       separatedValueCount: this.#separatedValueCount,
       readerCache: this.#log.readerCacheStats(),
+      valueCache: { ...this.#log.valueCacheStats(), handleHitCount: this.#handles.hitCount },
       repairCount: repairs.repairCount,
       repairsByKind: repairs.repairsByKind,
       filesRepairedCount: repairs.filesRepairedCount,

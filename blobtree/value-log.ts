@@ -35,6 +35,8 @@ import { chunkHandleOf, type ChunkList } from './chunk-list.ts'
 import { decodeValueHandle, framesOf } from './value-handle.ts'
 import { STREAM_GET_SIZE_BYTES_MAX_DEFAULT } from './limits.ts'
 import { ReaderCache } from './reader-cache.ts'
+import { ValueCache, type ValueCacheStats } from './value-cache.ts'
+import type { BlockCache } from '../engine/cache/mod.ts'
 
 /** What the value log needs of the engine Db (kept narrow so tests can fake it). */
 export interface ManifestPort {
@@ -42,6 +44,8 @@ export interface ManifestPort {
   currentVersion(): Version
   /** A file number no other file uses or will use (the engine's allocator). */
   allocateFileNumber(): number
+  /** The engine's block cache, which verified values share (absent in tests: nothing cached). */
+  sharedBlockCache?(): BlockCache
 }
 
 /** Options of a ValueLog. */
@@ -119,6 +123,9 @@ export class ValueLog {
   readonly #codec: BlockCodec | undefined
   readonly #fileSizeBytesTarget: number
   readonly #readers: ReaderCache
+  readonly #values = new ValueCache()
+  /** See takeCachedFrame. */
+  #lastCachedFrame: BlobHandle | undefined
   readonly #streamGetSizeBytesMax: number
   #manifest: ManifestPort | undefined
   #active: OpenBlobFile | undefined
@@ -181,6 +188,8 @@ export class ValueLog {
   /** Connects the engine once it is open: from here on files can be registered. */
   attach(manifest: ManifestPort): void {
     this.#manifest = manifest
+    const blockCache = manifest.sharedBlockCache?.()
+    if (blockCache !== undefined) this.#values.attach(blockCache)
   }
 
   // ------------------------------------------------------------------ reads
@@ -192,9 +201,37 @@ export class ValueLog {
    */
   read(key: string, handleBytes: Uint8Array): Uint8Array {
     const handle = decodeValueHandle(handleBytes)
+    if (handle.kind === 'frame') return this.#readFrameValue(key, handle.frame)
+    this.#lastCachedFrame = undefined
+    return this.#readWhole(Buffer.from(key, 'latin1'), handle.list)
+  }
+
+  /** A separated value: from the value cache, else read, verified and offered to the cache. */
+  #readFrameValue(key: string, frame: BlobHandle): Uint8Array {
+    const cached = this.#values.read(frame, key)
+    if (cached !== undefined) {
+      this.#lastCachedFrame = frame
+      return cached
+    }
     const keyBytes = Buffer.from(key, 'latin1')
-    if (handle.kind === 'frame') return this.readerOf(handle.frame.fileNumber, keyBytes).read(handle.frame, keyBytes)
-    return this.#readWhole(keyBytes, handle.list)
+    const value = this.readerOf(frame.fileNumber, keyBytes).read(frame, keyBytes)
+    this.#lastCachedFrame = this.#values.admit(frame, key, value) ? frame : undefined
+    return value
+  }
+
+  /**
+   * The handle of the value the last `read` returned when that value is in the value cache now
+   * (for BlobDb's handle cache); clears it. Undefined after a read of a streamed value.
+   */
+  takeCachedFrame(): BlobHandle | undefined {
+    const frame = this.#lastCachedFrame
+    this.#lastCachedFrame = undefined
+    return frame
+  }
+
+  /** A copy of the cached value at `frame` verified for `key`, or undefined (not cached, or a mismatch). */
+  cachedValue(key: string, frame: BlobHandle): Buffer | undefined {
+    return this.#values.read(frame, key)
   }
 
   /** A streamed value read whole (get, iterators), refused past the configured bound. */
@@ -319,11 +356,21 @@ export class ValueLog {
 
   /** Closes the cached reader of `fileNumber` (before the file is finished or deleted). */
   evictReader(fileNumber: number): void {
+    this.#forget(fileNumber)
+  }
+
+  /** Closes the cached reader of `fileNumber` and drops its cached values (file removed or cut). */
+  #forget(fileNumber: number): void {
     this.#readers.evict(fileNumber)
+    this.#values.forget(fileNumber)
   }
 
   readerCacheStats(): { openCount: number; hitCount: number; missCount: number } {
     return { openCount: this.#readers.size, hitCount: this.#readers.hitCount, missCount: this.#readers.missCount }
+  }
+
+  valueCacheStats(): ValueCacheStats {
+    return this.#values.stats()
   }
 
   // ------------------------------------------------------------------ writes
@@ -522,7 +569,7 @@ export class ValueLog {
     } finally {
       file.close()
     }
-    this.#readers.evict(fileNumber)
+    this.#forget(fileNumber)
     const sizeBytes = FILE_HEADER_SIZE_BYTES + footer.framesSizeBytes + FOOTER_SIZE_BYTES
     await this.#logSealEdit({ fileNumber, sizeBytes, valueCount: footer.frameCount, totalValueBytes: footer.rawValueBytesTotal })
   }
@@ -549,7 +596,7 @@ export class ValueLog {
 
   /** Deletes an unregistered stream file (its stream failed before its chunk list was written). */
   removeStreamFile(fileNumber: number): void {
-    this.#readers.evict(fileNumber)
+    this.#forget(fileNumber)
     const filePath = this.pathOf(fileNumber)
     if (this.#vfs.exists(filePath)) this.#vfs.remove(filePath)
   }
@@ -564,7 +611,7 @@ export class ValueLog {
     if (fileNumbers.length === 0) return
     await this.#manifestOrThrow().logValueEdit({ removedBlobFiles: [...fileNumbers] })
     for (const fileNumber of fileNumbers) {
-      this.#readers.evict(fileNumber)
+      this.#forget(fileNumber)
       const filePath = this.pathOf(fileNumber)
       if (this.#vfs.exists(filePath)) this.#vfs.remove(filePath)
     }
@@ -572,7 +619,7 @@ export class ValueLog {
 
   /** Deletes a file no version lists (an orphan of a crash). */
   removeOrphan(fileNumber: number): void {
-    this.#readers.evict(fileNumber)
+    this.#forget(fileNumber)
     this.#vfs.remove(this.pathOf(fileNumber))
   }
 

@@ -22,6 +22,8 @@ import { LogCipher, WalWriter } from './wal/mod.ts'
 import { VersionSet, parseFileName, tableFileName, walFileName, type Version, type TableMeta, type VersionEdit } from './manifest/mod.ts'
 import { TableReader } from './table/mod.ts'
 import { TableOutputs, flushMemtable, type TableOutput } from './table-outputs.ts'
+import { FlushWorker } from './flush/flush-worker.ts'
+import { chooseFlushPlacement, type FlushPlacement } from './flush/placement.ts'
 import { BlockCache, FileCache } from './cache/mod.ts'
 import { MergingIterator } from './iterator/merging-iterator.ts'
 import { LevelIterator } from './iterator/level-iterator.ts'
@@ -131,6 +133,15 @@ export class Db {
   #wal: WalWriter
   #walDirectorySynced: Promise<void>
   #immutables: ImmutableMemtable[] = []
+  /** The flush worker, when flushes may leave the main thread (flush/placement.ts). */
+  readonly #flushWorker: FlushWorker | undefined
+  /** Memtables smaller than this flush on the main thread even with a worker. */
+  readonly #workerFlushSizeBytesMin: number
+  /**
+   * The memtable size write() next acts at: half the budget to start the flush worker (so its
+   * start-up overlaps the fill), then the budget to freeze.
+   */
+  #memtableCheckBytes: number
   #lastSeqno: number
   #tombstones: TombstoneSet | undefined
   #closed = false
@@ -149,6 +160,7 @@ export class Db {
     walBytesWritten: 0,
     flushCount: 0,
     flushBytesWritten: 0,
+    workerFlushCount: 0,
     compactionCount: 0,
     compactionBytesRead: 0,
     compactionBytesWritten: 0,
@@ -165,6 +177,7 @@ export class Db {
     lock: { release(): void }
     wal: WalWriter
     recovery: EngineStats['recovery']
+    flushPlacement: FlushPlacement
   }) {
     this.directory = parts.directory
     this.#options = parts.options
@@ -177,6 +190,10 @@ export class Db {
     this.#memtable = new Memtable({ perKeyChecksums: parts.outputs.perKeyChecksums })
     this.#lastSeqno = parts.versions.lastSeqno
     this.#recoveryReport = parts.recovery
+    const placement = parts.flushPlacement
+    this.#flushWorker = placement.kind === 'worker' ? new FlushWorker(placement.settings) : undefined
+    this.#workerFlushSizeBytesMin = placement.kind === 'worker' ? placement.sizeBytesMin : Number.POSITIVE_INFINITY
+    this.#memtableCheckBytes = this.#flushWorker === undefined ? parts.options.memtableSizeBytes : parts.options.memtableSizeBytes / 2
     parts.options.integrity.onHealNeeded = (fileNumber) => this.#queueHeal(fileNumber)
     this.#blockCache = new BlockCache({ capacityBytes: parts.options.blockCacheSizeBytes })
     this.#tables = new FileCache<TableReader>({
@@ -200,6 +217,7 @@ export class Db {
       throw new StrataError('INVALID_ARGUMENT', 'Cannot open: directory must be a non-empty string')
     }
     const resolved = resolveOptions(options, () => new NodeVfs())
+    const flushPlacement = chooseFlushPlacement(options, resolved)
     const vfs = resolved.vfs
     const dir = path.resolve(directory)
     // Data files without CURRENT are a damaged store, not a fresh one: creating an empty store
@@ -227,7 +245,7 @@ export class Db {
       const wal = WalWriter.create(vfs, path.join(dir, walFileName(walNumber)), walNumber, { cipher })
       await vfs.syncDirectory(dir)
       const recovery = await recoverWals(dir, versions, resolved, outputs, walNumber, hooks, cipher)
-      const db = new Db({ directory: dir, options: resolved, versions, outputs, lock, wal, recovery })
+      const db = new Db({ directory: dir, options: resolved, versions, outputs, lock, wal, recovery, flushPlacement })
       db.#valueHooks = hooks
       removeObsoleteFiles(vfs, dir, versions, new Set([walNumber]))
       db.#scheduleWork()
@@ -268,6 +286,15 @@ export class Db {
   /** The current version (live tables and blob files). @internal For blobtree/ and tools. */
   currentVersion(): Version {
     return this.#versions.current
+  }
+
+  /**
+   * The database's block cache. File numbers are unique across tables and blob files, so the
+   * blob layer caches verified values in it under their blob file's number, sharing the
+   * `blockCacheSizeBytes` budget (RocksDB's blob cache sharing the block cache). @internal For blobtree/.
+   */
+  sharedBlockCache(): BlockCache {
+    return this.#blockCache
   }
 
   /** Open snapshots plus versions pinned by open iterators: readers that may hold old handles. @internal For blobtree/ and tools. */
@@ -334,13 +361,16 @@ export class Db {
       if (isStrataError(error, 'INVALID_ARGUMENT')) throw error
       throw this.#failWrites(error)
     }
+    // Join the group commit now, before any await (a flush may close this log, after its own
+    // final sync, while we wait, and a sync requested on a closed log is refused), and before
+    // the memtable insert: the fsync runs on libuv's pool while this thread inserts.
+    const synced = sync ? wal.sync() : undefined
+    // Awaited below; this only keeps a rejection from being unhandled if the insert throws.
+    synced?.catch(() => undefined)
     this.#applyToMemtable(firstSeqno, ops, values)
     this.#counters.walBytesWritten += payload.length
-    if (this.#memtable.sizeBytes >= this.#options.memtableSizeBytes) this.#freezeMemtable()
-    if (sync) {
-      // Join the group commit now, before any await: a flush may close this log (after its own
-      // final sync) while we wait, and a sync requested on a closed log is refused.
-      const synced = wal.sync()
+    if (this.#memtable.sizeBytes >= this.#memtableCheckBytes) this.#memtableFilling()
+    if (synced !== undefined) {
       await this.#walDirectorySynced
       await synced
     }
@@ -400,6 +430,16 @@ export class Db {
     const waiters = this.#waiters
     this.#waiters = []
     for (const wake of waiters) wake()
+  }
+
+  /** The memtable passed #memtableCheckBytes: start the flush worker, or freeze when full. */
+  #memtableFilling(): void {
+    if (this.#memtable.sizeBytes >= this.#options.memtableSizeBytes) {
+      this.#freezeMemtable()
+      return
+    }
+    if (this.#memtable.sizeBytes >= this.#workerFlushSizeBytesMin) this.#flushWorker?.prewarm()
+    this.#memtableCheckBytes = this.#options.memtableSizeBytes
   }
 
   #freezeMemtable(): void {
@@ -629,9 +669,7 @@ export class Db {
   async #flushOldestImmutable(): Promise<void> {
     const immutable = this.#immutables[0]
     await this.#valueHooks?.beforeFlush?.()
-    const added = await flushMemtable(immutable.memtable, this.#outputs, this.#snapshots.sorted(), () => this.#vfs.syncDirectory(this.directory), (key, value) =>
-      this.#valueHooks?.onDroppedValue?.(key, value),
-    )
+    const added = await this.#flushTables(immutable)
     const nextLog = this.#immutables[1]?.wal.logNumber ?? this.#wal.logNumber
     await this.#versions.logAndApply({
       ...this.#valueHooks?.takeCompactionEdit?.(this.#versions.current),
@@ -647,6 +685,40 @@ export class Db {
     await immutable.wal.close()
     this.#vfs.remove(this.#path(walFileName(immutable.wal.logNumber)))
     this.#wakeWaiters()
+  }
+
+  /**
+   * Writes `immutable` as a level-0 table (synced, its directory entry too) and returns its
+   * record: in the flush worker, which rebuilds the memtable from its log, when placement allows
+   * and the worker is usable, else here from the memtable. Both write the same table.
+   */
+  async #flushTables(immutable: ImmutableMemtable): Promise<TableMeta[]> {
+    const { memtable, wal } = immutable
+    const snapshots = this.#snapshots.sorted()
+    const onDroppedValue = (key: string, value: Uint8Array): void => this.#valueHooks?.onDroppedValue?.(key, value)
+    if (this.#flushWorker?.usable === true && memtable.sizeBytes >= this.#workerFlushSizeBytesMin) {
+      const tableFileNumber = this.#versions.nextFileNumber()
+      this.#outputs.pending.add(tableFileNumber)
+      const job = {
+        directory: this.directory,
+        logNumber: wal.logNumber,
+        encrypted: wal.encrypted,
+        tableFileNumber,
+        snapshots,
+        expected: { entryCount: memtable.entryCount, rangeTombstoneCount: memtable.rangeTombstones.length, smallestSeqno: memtable.smallestSeqno, largestSeqno: memtable.largestSeqno },
+      }
+      const result = await this.#flushWorker.run(job)
+      if (result !== undefined) {
+        for (const [key, value] of result.dropped) onDroppedValue(key, value)
+        this.#counters.workerFlushCount++
+        // A table numbered but not written (empty flush) is no longer pending.
+        if (result.added.length === 0) this.#outputs.settle([tableFileNumber])
+        return result.added
+      }
+      // The worker died (its partial table, if any, is an orphan the next open removes).
+      this.#outputs.settle([tableFileNumber])
+    }
+    return flushMemtable(memtable, this.#outputs, snapshots, () => this.#vfs.syncDirectory(this.directory), onDroppedValue)
   }
 
   async #compact(pick: CompactionPick<TableMeta>): Promise<void> {
@@ -953,6 +1025,7 @@ export class Db {
     this.#wakeWaiters()
     try {
       await this.#exclusive(async () => undefined)
+      await this.#flushWorker?.close()
       await this.#wal.close()
       for (const immutable of this.#immutables) await immutable.wal.close()
     } finally {

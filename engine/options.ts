@@ -45,6 +45,13 @@ export interface EngineOptions {
   walRecovery?: 'truncate' | 'fail'
   /** Run flushes and compactions automatically in the background. Default true. */
   backgroundWork?: boolean
+  /**
+   * Where a flush builds its table (engine/flush/placement.ts): 'worker' in a worker thread that
+   * rebuilds the memtable from its log, 'main' on the calling thread, 'auto' (default) the
+   * worker for memtables of at least 1 MiB on the real file system, else the main thread.
+   * 'worker' needs the real file system (NodeVfs) and no custom blockCodec.
+   */
+  flushThread?: 'auto' | 'worker' | 'main'
   /** Block codec for tables (the integrity stack plugs in here). Default: checksum only. */
   blockCodec?: BlockCodec
   /**
@@ -78,7 +85,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof EngineOptions>([
   'vfs', 'createIfMissing', 'errorIfExists', 'memtableSizeBytes', 'immutableMemtableCountMax',
   'l0CompactionTrigger', 'l0StopWritesTrigger', 'l1SizeBytes', 'levelSizeRatio', 'targetTableSizeBytes',
   'blockSizeBytes', 'blockRestartInterval', 'bloomBitsPerKey', 'blockCacheSizeBytes', 'openFileCountMax',
-  'walRecovery', 'backgroundWork', 'blockCodec', 'integrity', 'scrubIntervalMs',
+  'walRecovery', 'backgroundWork', 'blockCodec', 'integrity', 'scrubIntervalMs', 'flushThread',
 ])
 
 export function resolveOptions(options: EngineOptions, defaultVfs: () => Vfs): ResolvedOptions {
@@ -92,6 +99,10 @@ export function resolveOptions(options: EngineOptions, defaultVfs: () => Vfs): R
   const walRecovery = options.walRecovery ?? 'truncate'
   if (walRecovery !== 'truncate' && walRecovery !== 'fail') {
     throw new StrataError('INVALID_ARGUMENT', `Cannot open: option walRecovery must be 'truncate' or 'fail', got ${String(walRecovery)}`)
+  }
+  const flushThread = options.flushThread ?? 'auto'
+  if (flushThread !== 'auto' && flushThread !== 'worker' && flushThread !== 'main') {
+    throw new StrataError('INVALID_ARGUMENT', `Cannot open: option flushThread must be 'auto', 'worker' or 'main', got ${String(flushThread)}`)
   }
   const resolved: ResolvedOptions = {
     vfs: options.vfs ?? defaultVfs(),
@@ -111,6 +122,7 @@ export function resolveOptions(options: EngineOptions, defaultVfs: () => Vfs): R
     openFileCountMax: positiveInteger('openFileCountMax', options.openFileCountMax ?? 500, 8, 1_000_000),
     walRecovery,
     backgroundWork: options.backgroundWork ?? true,
+    flushThread,
     blockCodec: options.blockCodec,
     integrity: new IntegrityMonitor(),
     scrubIntervalMs: checkScrubInterval(options.scrubIntervalMs ?? 0),

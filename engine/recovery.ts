@@ -4,30 +4,15 @@
  * new log number, in one manifest edit, so a crash during recovery simply recovers again.
  */
 import path from 'node:path'
-import { Buffer } from 'node:buffer'
-import { decodeBatch, OpKind, type DecodedBatch } from './batch/write-batch.ts'
+import { decodeBatch } from './batch/write-batch.ts'
 import { Memtable } from './memtable/memtable.ts'
+import { replayBatch } from './memtable/replay.ts'
 import { readWal, type LogCipher } from './wal/mod.ts'
 import { parseFileName, walFileName, type TableMeta, type VersionSet } from './manifest/mod.ts'
 import { flushMemtable, type TableOutputs } from './table-outputs.ts'
 import type { ResolvedOptions } from './options.ts'
 import { EntryKind } from './entry.ts'
 import type { ValueHooks } from './db.ts'
-
-/** Applies a decoded batch to `memtable`; returns the seqno after its last op. */
-function applyBatch(memtable: Memtable, batch: DecodedBatch): number {
-  let seqno = batch.firstSeqno
-  for (const op of batch.ops) {
-    if (op.kind === OpKind.RangeDelete) {
-      memtable.addRangeTombstone({ start: op.key, end: Buffer.from(op.value).toString('latin1'), seqno })
-    } else {
-      // Copy: the payload buffer is large and shared; the memtable keeps values for a while.
-      memtable.add(op.key, seqno, op.kind, Uint8Array.prototype.slice.call(op.value))
-    }
-    seqno++
-  }
-  return seqno
-}
 
 function handlesDurable(ops: readonly { kind: number; key: string; value: Uint8Array }[], hooks: ValueHooks | undefined): boolean {
   if (hooks?.isDurable === undefined) return true
@@ -111,7 +96,8 @@ export async function recoverWals(
         stopped = true
         break
       }
-      const seqno = applyBatch(memtable, batch)
+      // Copy: the payload buffer is large and shared; the memtable keeps values for a while.
+      const seqno = replayBatch(memtable, batch, true)
       lastSeqno = Math.max(lastSeqno, seqno - 1)
       report.batchesReplayed++
       if (memtable.sizeBytes >= options.memtableSizeBytes) {

@@ -46,6 +46,8 @@ export interface EngineStats {
   flushCount: number
   /** Table bytes written by flushes since open. */
   flushBytesWritten: number
+  /** Flushes the flush worker built (engine/flush/), of flushCount. */
+  workerFlushCount: number
   /** Compactions since open. */
   compactionCount: number
   /** Table bytes compactions read since open. */

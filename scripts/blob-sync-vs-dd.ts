@@ -9,18 +9,12 @@
  */
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { BlobDb } from '../index.ts'
 import { createValueSource, encodeKey, Prng, randomPermutation } from '../datasets/mod.ts'
+import { BATCH_COUNT, KEY_SIZE_BYTES, VALUE_SIZE_BYTES, baseDirectory, envNumber, seed, valueCount } from './blob-bench-shape.ts'
 
-const VALUE_SIZE_BYTES = 16 * 1024
-const KEY_SIZE_BYTES = 16
-const BATCH_COUNT = 100
-const valueCount = Number(process.env.VALUE_COUNT ?? 32768)
-const roundCount = Number(process.env.ROUND_COUNT ?? 3)
-const seed = Number(process.env.STRATA_SEED ?? 42)
-const baseDirectory = process.env.BENCH_DIR ?? os.tmpdir()
+const roundCount = envNumber('ROUND_COUNT', 3)
 const batchCount = Math.ceil(valueCount / BATCH_COUNT)
 const userBytes = valueCount * (VALUE_SIZE_BYTES + KEY_SIZE_BYTES)
 const MIB = 2 ** 20

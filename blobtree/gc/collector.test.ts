@@ -35,6 +35,7 @@ async function setUp() {
       for (const op of ops) if (op.kind === OpKind.BlobHandle) index.set(op.key, op.value)
     },
     withWritesPaused: (work) => work(),
+    makeWritesDurable: async () => undefined,
   })
   return { log, index, collector, manifest }
 }

@@ -34,6 +34,8 @@ export interface CollectorPort {
   writeHandles(ops: BatchOp[], sync: boolean): Promise<void>
   /** Runs `work` with user writes held back and in-flight ones settled. */
   withWritesPaused<T>(work: () => Promise<T>): Promise<T>
+  /** Makes every write applied so far durable (a memtable flush). */
+  makeWritesDurable(): Promise<void>
 }
 
 /** Tuning of the collector. */
@@ -263,6 +265,12 @@ export class BlobCollector {
     if (this.#retired.size === 0 || port.readerCount() > 0) return []
     const fileNumbers = [...this.#retired]
     for (const fileNumber of fileNumbers) this.#removed.add(fileNumber)
+    // Liveness was judged on the index as it is now, which may hold writes not yet durable (an
+    // unsynced overwrite or delete of a key whose old frame is in one of these files). A crash
+    // after the removal would lose those writes and bring back the old handle, into a file that
+    // is gone: make them durable first (torture seed 20250101, round 178, found it once reads
+    // served from the value cache changed the operation order).
+    await port.makeWritesDurable()
     await this.#log.removeFiles(fileNumbers)
     for (const fileNumber of fileNumbers) this.#retired.delete(fileNumber)
     this.#stats.filesDeleted += fileNumbers.length

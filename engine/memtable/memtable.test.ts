@@ -47,3 +47,90 @@ describe('Memtable perKeyChecksums', () => {
     assert.throws(() => frozen.value(), { code: 'CHECKSUM_MISMATCH' })
   })
 })
+
+/** Every (key@seqno) an iterator yields walking forward from seekToFirst. */
+function forward(memtable: Memtable): string[] {
+  const seen: string[] = []
+  const iterator = memtable.iterator()
+  for (iterator.seekToFirst(); iterator.valid(); iterator.next()) seen.push(`${iterator.key()}@${iterator.seqno()}`)
+  return seen
+}
+
+describe('Memtable order (a Map sorted lazily)', () => {
+  test('iterators see internal order (key ascending, seqno descending) across keys that arrived between iterators', () => {
+    const memtable = new Memtable()
+    const value = Buffer.from('v')
+    memtable.add('m', 1, EntryKind.Put, value)
+    memtable.add('c', 2, EntryKind.Put, value)
+    assert.deepEqual(forward(memtable), ['c@2', 'm@1'])
+    memtable.add('x', 3, EntryKind.Put, value)
+    memtable.add('a', 4, EntryKind.Put, value)
+    memtable.add('m', 5, EntryKind.Delete, new Uint8Array(0))
+    memtable.add('\u00ff', 6, EntryKind.Put, value)
+    assert.deepEqual(forward(memtable), ['a@4', 'c@2', 'm@5', 'm@1', 'x@3', '\u00ff@6'])
+  })
+
+  test('seek, seekForPrev, prev and seekToLast walk the same order backwards and forwards', () => {
+    const memtable = new Memtable()
+    for (const [index, key] of ['d', 'b', 'f', 'b'].entries()) memtable.add(key, index + 1, EntryKind.Put, Buffer.from(key))
+    const iterator = memtable.iterator()
+    iterator.seek('c')
+    assert.equal(`${iterator.key()}@${iterator.seqno()}`, 'd@1')
+    iterator.seekForPrev('c')
+    assert.equal(`${iterator.key()}@${iterator.seqno()}`, 'b@2', 'the oldest version of the largest key <= c')
+    iterator.prev()
+    assert.equal(`${iterator.key()}@${iterator.seqno()}`, 'b@4')
+    iterator.prev()
+    assert.equal(iterator.valid(), false)
+    iterator.seekToLast()
+    const backward: string[] = []
+    for (; iterator.valid(); iterator.prev()) backward.push(`${iterator.key()}@${iterator.seqno()}`)
+    assert.deepEqual(backward, ['f@3', 'd@1', 'b@2', 'b@4'])
+  })
+
+  test('keys arriving between iterators land in sorted runs: both directions match a model, and runs stay ~log2(keys)', () => {
+    const seed = 20261126
+    let state = seed
+    const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0)
+    const memtable = new Memtable()
+    const model = new Map<string, number[]>()
+    let seqno = 0
+    for (let round = 0; round < 300; round++) {
+      const arrivals = round % 50 === 0 ? 200 : 1 + (next() % 4)
+      for (let i = 0; i < arrivals; i++) {
+        const key = (next() % 2000).toString(36)
+        memtable.add(key, ++seqno, EntryKind.Put, Buffer.from(key))
+        model.set(key, [seqno, ...(model.get(key) ?? [])])
+      }
+      if (round % 7 !== 0) continue
+      const expected = [...model.keys()].sort().flatMap((key) => (model.get(key) as number[]).map((version) => `${key}@${version}`))
+      assert.deepEqual(forward(memtable), expected, `round ${round} seed=${seed}`)
+      const iterator = memtable.iterator()
+      const backward: string[] = []
+      for (iterator.seekToLast(); iterator.valid(); iterator.prev()) backward.push(`${iterator.key()}@${iterator.seqno()}`)
+      assert.deepEqual(backward, expected.reverse(), `round ${round} seed=${seed}`)
+      assert.ok(memtable.sortedRunCount <= Math.log2(model.size) + 1, `${memtable.sortedRunCount} runs for ${model.size} keys`)
+    }
+  })
+
+  test('an open iterator does not see keys or versions added after it reached them', () => {
+    const memtable = new Memtable()
+    memtable.add('b', 1, EntryKind.Put, Buffer.from('1'))
+    memtable.add('d', 2, EntryKind.Put, Buffer.from('2'))
+    const iterator = memtable.iterator()
+    iterator.seekToFirst()
+    memtable.add('c', 3, EntryKind.Put, Buffer.from('3'))
+    memtable.add('b', 4, EntryKind.Put, Buffer.from('4'))
+    const seen: string[] = []
+    for (; iterator.valid(); iterator.next()) seen.push(`${iterator.key()}@${iterator.seqno()}`)
+    assert.deepEqual(seen, ['b@1', 'd@2'])
+    assert.deepEqual(forward(memtable), ['b@4', 'b@1', 'c@3', 'd@2'])
+  })
+
+  test('add() after freeze() is refused', () => {
+    const memtable = new Memtable()
+    memtable.add('a', 1, EntryKind.Put, Buffer.from('1'))
+    memtable.freeze()
+    assert.throws(() => memtable.add('b', 2, EntryKind.Put, Buffer.from('2')))
+  })
+})

@@ -2,12 +2,25 @@
  * Memtable: the sorted in-memory buffer of recent writes, holding every version of every key
  * until it is flushed to a level-0 table.
  *
- * Structure (measured, js-building-blocks.md §1): a B+tree (`sorted-btree`) keyed by latin1
- * strings: 486k inserts/s and 690k lookups/s, against 124k/93k for a skiplist with
- * Buffer.compare. An unsorted Map is faster to insert but must be sorted for every iterator,
- * which costs ~110 ms per 200k keys each time. Each key maps to its versions in ascending
- * seqno order; versions are only ever appended, so a captured prefix of the array is stable.
- * Single-threaded: callers must not insert while another call is in progress (JS guarantees it).
+ * Structure: a Map from latin1 key string to the key's versions, plus the keys in order, sorted
+ * lazily. A write costs one hash insert; the order is built only when an iterator asks for it:
+ * the keys that arrived since the last iterator are sorted into a new run, and runs are merged
+ * like a binary counter (a run is merged into the one before it while that one is less than twice
+ * its size), so there are at most ~log2(keys) runs and each key is merged O(log keys) times.
+ * An iterator merges the runs. Merging every arrival into one ordered array instead cost a copy
+ * of the whole order per iterator: one put then one short scan, repeated, on a 100k-key memtable
+ * took 3.9 ms per pair (tmp script in the commit message of this change); with runs, a few µs.
+ * The B+tree (`sorted-btree`) this replaced paid a tree walk of string comparisons per insert:
+ * in a 200k-key fill it was the largest item of the write path (BNodeInternal.set and
+ * insertInLeaf, ~30% of the fill's CPU profile): 100k keys inserted alternately into both in
+ * one process on the loaded 2-core machine took 3–5 µs per insert in the tree against 0.5–1 µs
+ * in the Map, and gets 1.5–3 µs against 0.2–0.6 µs (engine/memtable/memtable.bench.ts, Map:
+ * insert 0.55 µs, get 0.07 µs). The price is paid by iterators: the
+ * first one after n new keys sorts them (100k keys: 45–75 ms) and merges them into the order
+ * (O(size)); a flush in the flush worker sorts in the worker and never asks. Each key maps to
+ * its versions in ascending seqno order; versions are only ever appended, so a captured prefix
+ * of the array is stable. Single-threaded: callers must not insert while another call is in
+ * progress (JS guarantees it).
  *
  * With per-KV checksums on (docs/per-kv-checksums.md) each version also carries the CRC of
  * (key, seqno, kind, value) computed in add(), the moment the write enters the engine; get() and
@@ -15,20 +28,14 @@
  * versions have no checksum field and reads pay one boolean test.
  */
 import assert from 'node:assert/strict'
-import BTreeModule from 'sorted-btree'
 import type { EntryKind, RangeTombstone } from '../entry.ts'
 import type { InternalIterator } from '../iterator/internal-iterator.ts'
 import { StrataError } from '../errors.ts'
 import { kvChecksum } from '../transform/kv-checksum.ts'
+import { MergingIterator } from '../iterator/merging-iterator.ts'
 
-// sorted-btree ships CommonJS with `exports.default`; imported from ESM the class sits on .default.
-const BTree = BTreeModule.default
 /** One key's versions: a lone version (the common case, one allocation less) or all of them, oldest first. */
 type Slot = MemVersion | MemVersion[]
-type StringTree = InstanceType<typeof BTree<string, Slot>>
-
-/** Keys a forward memtable scan takes from the tree at a time. */
-const READ_AHEAD_KEY_COUNT = 64
 
 /** One stored version. */
 export interface MemVersion {
@@ -55,15 +62,29 @@ function verifyVersion(key: string, version: MemVersion): void {
 /** Bookkeeping bytes charged per version on top of key and value (B+tree slot, object, array). */
 const VERSION_OVERHEAD_BYTES = 64
 
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
+/** Merges two ascending arrays of distinct strings into a new one. */
+function mergeSorted(left: readonly string[], right: readonly string[]): string[] {
+  const merged = new Array<string>(left.length + right.length)
+  let l = 0
+  let r = 0
+  let out = 0
+  while (l < left.length && r < right.length) merged[out++] = left[l] < right[r] ? left[l++] : right[r++]
+  while (l < left.length) merged[out++] = left[l++]
+  while (r < right.length) merged[out++] = right[r++]
+  return merged
 }
 
 /** The memtable; `sizeBytes` approximates its heap footprint for the flush budget. */
 export class Memtable {
-  readonly #tree: StringTree = new BTree<string, Slot>(undefined, compareStrings)
-  /** Sorted snapshot of the tree, built once the memtable is frozen (no more inserts). */
-  #frozen: { keys: string[]; slots: Slot[] } | undefined
+  readonly #slots = new Map<string, Slot>()
+  /**
+   * Every key as of the last #sortedRuns(), in sorted runs (largest first; keys distinct across
+   * runs). A run is replaced, never changed, so an open iterator keeps walking the arrays it got.
+   */
+  #runs: string[][] = []
+  /** Keys added since #sorted was built, in arrival order. */
+  #unsorted: string[] = []
+  #frozen = false
   readonly rangeTombstones: RangeTombstone[] = []
   #sizeBytes = 0
   #entryCount = 0
@@ -96,21 +117,21 @@ export class Memtable {
   }
 
   add(key: string, seqno: number, kind: EntryKind, value: Uint8Array): void {
-    assert(this.#frozen === undefined, 'add() on a frozen memtable')
+    assert(!this.#frozen, 'add() on a frozen memtable')
     const version: MemVersion = this.#perKeyChecksums ? { seqno, kind, value, checksum: kvChecksum(key, seqno, kind, value) } : { seqno, kind, value }
-    // One tree walk for a new key (set without overwrite); a second only for an existing one.
-    if (!this.#tree.set(key, version, false)) {
-      const slot = this.#tree.get(key)!
-      if (Array.isArray(slot)) slot.push(version)
-      else this.#tree.set(key, [slot, version])
-    }
+    const slot = this.#slots.get(key)
+    if (slot === undefined) {
+      this.#slots.set(key, version)
+      this.#unsorted.push(key)
+    } else if (Array.isArray(slot)) slot.push(version)
+    else this.#slots.set(key, [slot, version])
     this.#sizeBytes += key.length + value.length + VERSION_OVERHEAD_BYTES
     this.#entryCount++
     this.#noteSeqno(seqno)
   }
 
   addRangeTombstone(tombstone: RangeTombstone): void {
-    assert(this.#frozen === undefined, 'addRangeTombstone() on a frozen memtable')
+    assert(!this.#frozen, 'addRangeTombstone() on a frozen memtable')
     this.rangeTombstones.push(tombstone)
     this.#sizeBytes += tombstone.start.length + tombstone.end.length + VERSION_OVERHEAD_BYTES
     this.#noteSeqno(tombstone.seqno)
@@ -129,7 +150,7 @@ export class Memtable {
   }
 
   #find(key: string, snapshotSeqno: number): MemVersion | undefined {
-    const slot = this.#tree.get(key)
+    const slot = this.#slots.get(key)
     if (slot === undefined) return undefined
     if (!Array.isArray(slot)) return slot.seqno <= snapshotSeqno ? slot : undefined
     for (let index = slot.length - 1; index >= 0; index--) {
@@ -138,25 +159,33 @@ export class Memtable {
     return undefined
   }
 
-  /**
-   * Marks the memtable immutable (it is about to be flushed). Its iterators then walk a sorted
-   * array instead of re-finding each key in the tree: O(1) per step instead of O(log n), which
-   * was ~6% of a 400k-key fill profile (the flush walks every entry once).
-   */
+  /** Marks the memtable immutable (it is about to be flushed): add() refuses from now on. */
   freeze(): void {
-    if (this.#frozen !== undefined) return
-    const keys: string[] = []
-    const slots: Slot[] = []
-    this.#tree.forEachPair((key, slot) => {
-      keys.push(key)
-      slots.push(slot)
-    })
-    this.#frozen = { keys, slots }
+    this.#frozen = true
+  }
+
+  /** The sorted runs, after the keys that arrived since the last call became one (merged as above). */
+  #sortedRuns(): readonly string[][] {
+    if (this.#unsorted.length > 0) {
+      // Default sort compares UTF-16 code units: for latin1 key strings, bytewise order.
+      let run = this.#unsorted.sort()
+      this.#unsorted = []
+      const runs = this.#runs
+      while (runs.length > 0 && runs[runs.length - 1].length < 2 * run.length) run = mergeSorted(runs.pop() as string[], run)
+      runs.push(run)
+    }
+    return this.#runs
+  }
+
+  /** Sorted runs the keys are held in now (at most ~log2 of the key count); for tests and diagnostics. */
+  get sortedRunCount(): number {
+    return this.#sortedRuns().length
   }
 
   iterator(): InternalIterator {
-    const verify = this.#perKeyChecksums
-    return this.#frozen === undefined ? new MemtableIterator(this.#tree, verify) : new FrozenMemtableIterator(this.#frozen.keys, this.#frozen.slots, verify)
+    const runs = this.#sortedRuns()
+    if (runs.length <= 1) return new MemtableIterator(runs[0] ?? [], this.#slots, this.#perKeyChecksums)
+    return new MergingIterator(runs.map((run) => new MemtableIterator(run, this.#slots, this.#perKeyChecksums)))
   }
 }
 
@@ -170,118 +199,39 @@ function versionAt(slot: Slot, count: number, index: number): MemVersion {
 }
 
 /**
- * Walks a memtable in internal order. Robust to inserts while it is open: it re-finds its
- * neighbour by key (O(log n)) instead of holding B+tree internals, and it sees each key's
- * versions as captured when it arrived there; later versions carry seqnos no open snapshot sees.
+ * Walks a memtable in internal order over the sorted key array it was given; positions are
+ * (key index, version index). Robust to inserts while it is open: keys that arrived later are
+ * not in its array, and it sees each key's versions as captured when it arrived there; both
+ * carry seqnos newer than any reader of this iterator can see.
  */
 class MemtableIterator implements InternalIterator {
-  readonly #tree: StringTree
-  #key = ''
+  readonly #keys: readonly string[]
+  readonly #slots: ReadonlyMap<string, Slot>
+  /** Key position; -1 or keys.length when not valid. */
+  #keyIndex = -1
   #slot: Slot | undefined = undefined
-  /** Keys after the current one, taken from the tree in a chunk (forward scans only). */
-  readonly #ahead: [string, Slot][] = []
-  #aheadIndex = 0
+  /** Versions of the current key when the iterator arrived there. */
   #count = 0
   /** Position within the key in internal order: 0 = newest captured version. */
   #index = 0
   readonly #verify: boolean
 
-  constructor(tree: StringTree, verify: boolean) {
-    this.#tree = tree
-    this.#verify = verify
-  }
-
-  #land(pair: [string, Slot] | undefined, atNewest: boolean, keepAhead = false): void {
-    if (!keepAhead) this.#ahead.length = 0
-    if (pair === undefined) {
-      this.#slot = undefined
-      return
-    }
-    this.#key = pair[0]
-    this.#slot = pair[1]
-    this.#count = versionCount(pair[1])
-    this.#index = atNewest ? 0 : this.#count - 1
-  }
-
-  valid(): boolean {
-    return this.#slot !== undefined
-  }
-  seekToFirst(): void {
-    const first = this.#tree.minKey()
-    this.#land(first === undefined ? undefined : [first, this.#tree.get(first)!], true)
-  }
-  seekToLast(): void {
-    const last = this.#tree.maxKey()
-    this.#land(last === undefined ? undefined : [last, this.#tree.get(last)!], false)
-  }
-  seek(key: string): void {
-    this.#land(this.#tree.getPairOrNextHigher(key), true)
-  }
-  seekForPrev(key: string): void {
-    this.#land(this.#tree.getPairOrNextLower(key), false)
-  }
-  next(): void {
-    if (this.#index + 1 < this.#count) this.#index++
-    else this.#land(this.#nextPair(), true, true)
-  }
-
-  /**
-   * The pair after the current key. Forward scans take the following keys in chunks from the
-   * tree's own cursor instead of one O(log n) search per key. A chunk may miss keys inserted
-   * after it was taken: those carry seqnos newer than any reader of this iterator can see.
-   */
-  #nextPair(): [string, Slot] | undefined {
-    if (this.#ahead.length === 0 || this.#aheadIndex >= this.#ahead.length) {
-      this.#ahead.length = 0
-      this.#aheadIndex = 0
-      for (const pair of this.#tree.entries(this.#key)) {
-        if (pair[0] === this.#key) continue
-        this.#ahead.push(pair)
-        if (this.#ahead.length === READ_AHEAD_KEY_COUNT) break
-      }
-      if (this.#ahead.length === 0) return undefined
-    }
-    return this.#ahead[this.#aheadIndex++]
-  }
-  prev(): void {
-    if (this.#index > 0) this.#index--
-    else this.#land(this.#tree.nextLowerPair(this.#key), false)
-  }
-  #version(): MemVersion {
-    return versionAt(this.#slot!, this.#count, this.#index)
-  }
-  key(): string {
-    return this.#key
-  }
-  seqno(): number {
-    return this.#version().seqno
-  }
-  kind(): EntryKind {
-    return this.#version().kind
-  }
-  value(): Uint8Array {
-    const version = this.#version()
-    if (this.#verify) verifyVersion(this.key(), version)
-    return version.value
-  }
-  close(): void {
-    this.#slot = undefined
-  }
-}
-
-/** Walks a frozen memtable's sorted arrays; positions are (key index, version index). */
-class FrozenMemtableIterator implements InternalIterator {
-  readonly #keys: string[]
-  readonly #slots: Slot[]
-  /** Key position; -1 or keys.length when not valid. */
-  #keyIndex = -1
-  #index = 0
-  readonly #verify: boolean
-
-  constructor(keys: string[], slots: Slot[], verify: boolean) {
+  constructor(keys: readonly string[], slots: ReadonlyMap<string, Slot>, verify: boolean) {
     this.#keys = keys
     this.#slots = slots
     this.#verify = verify
+  }
+
+  #land(keyIndex: number, atNewest: boolean): void {
+    this.#keyIndex = keyIndex
+    if (keyIndex < 0 || keyIndex >= this.#keys.length) {
+      this.#slot = undefined
+      return
+    }
+    const slot = this.#slots.get(this.#keys[keyIndex])!
+    this.#slot = slot
+    this.#count = versionCount(slot)
+    this.#index = atNewest ? 0 : this.#count - 1
   }
 
   /** First key position whose key is >= key. */
@@ -295,43 +245,33 @@ class FrozenMemtableIterator implements InternalIterator {
     }
     return low
   }
-  #atOldest(keyIndex: number): void {
-    this.#keyIndex = keyIndex
-    this.#index = keyIndex >= 0 && keyIndex < this.#keys.length ? versionCount(this.#slots[keyIndex]) - 1 : 0
-  }
 
   valid(): boolean {
-    return this.#keyIndex >= 0 && this.#keyIndex < this.#keys.length
+    return this.#slot !== undefined
   }
   seekToFirst(): void {
-    this.#keyIndex = 0
-    this.#index = 0
+    this.#land(0, true)
   }
   seekToLast(): void {
-    this.#atOldest(this.#keys.length - 1)
+    this.#land(this.#keys.length - 1, false)
   }
   seek(key: string): void {
-    this.#keyIndex = this.#lowerBound(key)
-    this.#index = 0
+    this.#land(this.#lowerBound(key), true)
   }
   seekForPrev(key: string): void {
     const index = this.#lowerBound(key)
-    this.#atOldest(index < this.#keys.length && this.#keys[index] === key ? index : index - 1)
+    this.#land(index < this.#keys.length && this.#keys[index] === key ? index : index - 1, false)
   }
   next(): void {
-    if (this.#index + 1 < versionCount(this.#slots[this.#keyIndex])) this.#index++
-    else {
-      this.#keyIndex++
-      this.#index = 0
-    }
+    if (this.#index + 1 < this.#count) this.#index++
+    else this.#land(this.#keyIndex + 1, true)
   }
   prev(): void {
     if (this.#index > 0) this.#index--
-    else this.#atOldest(this.#keyIndex - 1)
+    else this.#land(this.#keyIndex - 1, false)
   }
   #version(): MemVersion {
-    const slot = this.#slots[this.#keyIndex]
-    return versionAt(slot, versionCount(slot), this.#index)
+    return versionAt(this.#slot!, this.#count, this.#index)
   }
   key(): string {
     return this.#keys[this.#keyIndex]
@@ -348,6 +288,6 @@ class FrozenMemtableIterator implements InternalIterator {
     return version.value
   }
   close(): void {
-    this.#keyIndex = -1
+    this.#slot = undefined
   }
 }

@@ -40,11 +40,16 @@ export interface AadFields {
   rawSizeBytes: number
 }
 
-/** Encodes the AAD (byte table in the file comment). */
+/** Encodes the AAD (byte table in the file comment) into a new buffer. */
 export function encodeAad(fields: AadFields): Uint8Array {
+  return encodeAadInto(fields, new Uint8Array(AAD_SIZE_BYTES))
+}
+
+/** Encodes the AAD into `out` (AAD_SIZE_BYTES long, reused by the codec per block) and returns it. */
+export function encodeAadInto(fields: AadFields, out: Uint8Array): Uint8Array {
   assert(Number.isSafeInteger(fields.fileNumber) && fields.fileNumber >= 0, 'fileNumber must be a non-negative safe integer')
-  const out = new Uint8Array(AAD_SIZE_BYTES)
-  const view = new DataView(out.buffer)
+  assert.equal(out.length, AAD_SIZE_BYTES)
+  const view = new DataView(out.buffer, out.byteOffset, AAD_SIZE_BYTES)
   out.set(AAD_MAGIC, 0)
   out[4] = AAD_VERSION
   out[5] = fields.blockFormatVersion

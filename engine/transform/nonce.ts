@@ -62,7 +62,13 @@ export class NonceSource {
     }
     const nonce = new Uint8Array(NONCE_96_SIZE_BYTES)
     nonce.set(this.#prefix, 0)
-    new DataView(nonce.buffer).setUint32(PREFIX_SIZE_BYTES, this.#counter, true)
+    // Byte stores, not a DataView: `nonce.buffer` would move this small on-heap array off-heap,
+    // which showed as 3% of a block's encode in a CPU profile.
+    const counter = this.#counter
+    nonce[PREFIX_SIZE_BYTES] = counter & 0xff
+    nonce[PREFIX_SIZE_BYTES + 1] = (counter >>> 8) & 0xff
+    nonce[PREFIX_SIZE_BYTES + 2] = (counter >>> 16) & 0xff
+    nonce[PREFIX_SIZE_BYTES + 3] = counter >>> 24
     this.#counter++
     return nonce
   }

@@ -5,13 +5,14 @@
  * Not a test: it times things and prints them. Run:
  *   node --import tsx engine/transform/pipeline.bench.ts
  * The machine is shared and load drifts, so tasks are interleaved: ROUNDS rounds each run every
- * task for STRATA_BENCH_TIME_MS (default 100), and each task reports its median round.
+ * task for STRATA_BENCH_TIME_MS (default 100); the table shows each task's median round, and each
+ * ratio is computed within every round and reported as the median over rounds (bench-rounds.ts).
  */
 import assert from 'node:assert/strict'
 import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto'
 import { compress as zstdCompress, decompress as zstdDecompress } from 'zstd-napi'
 import { xxh3128 } from '../checksum/xxh3.ts'
-import { medianRoundsUs } from './bench-rounds.ts'
+import { medianOfRounds, medianRoundRatio, roundsUs } from './bench-rounds.ts'
 import { BlockType, type BlockContext } from './block-codec.ts'
 import type { EccConfig } from './ecc.ts'
 import { IntegrityCodec } from './pipeline.ts'
@@ -104,19 +105,24 @@ for (let k = 0; k < BLOCK_COUNT; k++) {
   assert.deepEqual(aesOpen(sealedFrames[k]), Buffer.from(frames[k]))
 }
 
-const meanUs = await medianRoundsUs(tasks, ROUNDS, timeMs)
+const rounds = await roundsUs(tasks, ROUNDS, timeMs)
+const meanUs = medianOfRounds(rounds)
 const us = (name: string) => meanUs.get(name) as number
 console.log(`\n4 KiB compressible blocks (zstd-3 ratio ${(BLOCK_SIZE_BYTES / (frames.reduce((s, f) => s + f.length, 0) / BLOCK_COUNT)).toFixed(2)}), median of ${ROUNDS} interleaved rounds of ${timeMs} ms per task, sink ${sink % 7}`)
 console.log('| task | µs/block (median round mean) | blocks/s |\n|---|---:|---:|')
 for (const [name, value] of meanUs) console.log(`| ${name} | ${value.toFixed(2)} | ${Math.round(1e6 / value).toLocaleString('en-US')} |`)
 
-function ratioLine(label: string, pipelineUs: number, partsUs: number): void {
-  console.log(`${label}: parts ${partsUs.toFixed(2)} µs, pipeline ${pipelineUs.toFixed(2)} µs → ${((100 * partsUs) / pipelineUs).toFixed(1)}% of the bound`)
+type Us = (name: string) => number
+/** Σparts / pipeline: the pipeline's throughput as a share of the bound its parts allow. */
+function ratioLine(label: string, pipeline: string, parts: readonly string[]): void {
+  const share = (us: Us) => parts.reduce((sum, part) => sum + us(part), 0) / us(pipeline)
+  const partsUs = parts.reduce((sum, part) => sum + us(part), 0)
+  console.log(`${label}: parts ${partsUs.toFixed(2)} µs, pipeline ${us(pipeline).toFixed(2)} µs (median rounds) → ${(100 * medianRoundRatio(rounds, share)).toFixed(1)}% of the bound (median of ${ROUNDS} per-round ratios)`)
 }
 console.log('\nFull pipeline vs the bound from its parts (throughput ratio = Σparts / pipeline):')
-ratioLine('encode, parts at pipeline sizes', us('encode: full pipeline'), us('encode: checksum xxh3-128 (payload)') + us('encode: zstd-3 compress (4 KiB)') + us('encode: aes-256-gcm seal (zstd frame)'))
-ratioLine('encode, parts all at 4 KiB', us('encode: full pipeline'), us('encode: checksum xxh3-128 (4 KiB)') + us('encode: zstd-3 compress (4 KiB)') + us('encode: aes-256-gcm seal (4 KiB)'))
-ratioLine('decode, parts at pipeline sizes', us('decode: full pipeline'), us('decode: checksum xxh3-128 (payload)') + us('decode: zstd decompress (4 KiB)') + us('decode: aes-256-gcm open (zstd frame)'))
+ratioLine('encode, parts at pipeline sizes', 'encode: full pipeline', ['encode: checksum xxh3-128 (payload)', 'encode: zstd-3 compress (4 KiB)', 'encode: aes-256-gcm seal (zstd frame)'])
+ratioLine('encode, parts all at 4 KiB', 'encode: full pipeline', ['encode: checksum xxh3-128 (4 KiB)', 'encode: zstd-3 compress (4 KiB)', 'encode: aes-256-gcm seal (4 KiB)'])
+ratioLine('decode, parts at pipeline sizes', 'decode: full pipeline', ['decode: checksum xxh3-128 (payload)', 'decode: zstd decompress (4 KiB)', 'decode: aes-256-gcm open (zstd frame)'])
 
 console.log('\nECC overhead vs its parity share (share = ECC region bytes / protected bytes):')
 for (const name of Object.keys(withEcc)) {
@@ -124,8 +130,9 @@ for (const name of Object.keys(withEcc)) {
   const protectedSizeBytes = 24 + new DataView(sample.buffer, sample.byteOffset).getUint32(4, true)
   const share = (sample.length - protectedSizeBytes) / protectedSizeBytes
   for (const side of ['encode', 'decode']) {
-    const extra = us(`${side}: full pipeline + ${name}`) / us(`${side}: full pipeline`) - 1
+    const extra = medianRoundRatio(rounds, (us) => us(`${side}: full pipeline + ${name}`) / us(`${side}: full pipeline`) - 1)
     console.log(`${side} ${name}: +${(100 * extra).toFixed(1)}% time, parity share ${(100 * share).toFixed(1)}% → ${extra <= share ? 'within' : 'OVER'}`)
   }
 }
-console.log(`\nAll axes off vs PlainCodec: decode ${(us('decode: IntegrityCodec all axes off (4 KiB)') / us('decode: PlainCodec (4 KiB)')).toFixed(2)}x, encode ${(us('encode: IntegrityCodec all axes off (4 KiB)') / us('encode: PlainCodec (4 KiB)')).toFixed(2)}x the time`)
+const offVsPlain = (side: string) => medianRoundRatio(rounds, (us) => us(`${side}: IntegrityCodec all axes off (4 KiB)`) / us(`${side}: PlainCodec (4 KiB)`))
+console.log(`\nAll axes off vs PlainCodec: decode ${offVsPlain('decode').toFixed(2)}x, encode ${offVsPlain('encode').toFixed(2)}x the time`)

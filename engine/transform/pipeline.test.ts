@@ -248,7 +248,7 @@ describe('IntegrityCodec bit-flip sweep and repair', () => {
         if (events.length > before) repairedCount++
       }
       // Flips inside the protected bytes need a repair; flips in the ECC region do not.
-      const protectedSizeBytes = 24 + new DataView(onDisk.buffer).getUint32(4, true)
+      const protectedSizeBytes = 24 + new DataView(onDisk.buffer, onDisk.byteOffset, onDisk.byteLength).getUint32(4, true)
       assert.equal(repairedCount, protectedSizeBytes * 8)
       assert.equal(codec.repairCount, protectedSizeBytes * 8)
       assert.deepEqual(events[0], { fileName: context.fileName, fileNumber: 12, offsetBytes: 8192, blockType: BlockType.Data, kind: ecc.kind })
@@ -260,7 +260,7 @@ describe('IntegrityCodec bit-flip sweep and repair', () => {
     const codec = new IntegrityCodec({ ...base, compression: { kind: 'none' }, ecc: { kind: 'reed-solomon', dataShards: 4, parityShards: 2 }, onRepair: (event) => events.push(event) })
     const block = random.bytes(4096)
     const onDisk = codec.encode(block, context)
-    const protectedSizeBytes = 24 + new DataView(onDisk.buffer).getUint32(4, true)
+    const protectedSizeBytes = 24 + new DataView(onDisk.buffer, onDisk.byteOffset, onDisk.byteLength).getUint32(4, true)
     const shardSizeBytes = Math.ceil(protectedSizeBytes / 4)
     const lose = (shards: number[]) => {
       const damaged = onDisk.slice()

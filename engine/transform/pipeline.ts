@@ -37,7 +37,7 @@ import {
 } from './compress.ts'
 import { CompressorSelector, isEmptyPolicy, type CompressionPolicy } from './compression-policy.ts'
 import { eccRegionSizeOf, readEccTrailer, repairWithEcc, validateEccConfig, writeEccRegion, type EccConfig, type RepairKind } from './ecc.ts'
-import { encodeAad } from './aad.ts'
+import { AAD_SIZE_BYTES, encodeAadInto, type AadFields } from './aad.ts'
 import {
   AEAD_TAG_SIZE_BYTES,
   ENCRYPTION_CONTEXT_SIZE_BYTES,
@@ -53,6 +53,7 @@ import {
 } from './encrypt.ts'
 import { KeyChain, type KeyChainOptions } from './key-chain.ts'
 import { NonceSource, processNonceSource } from './nonce.ts'
+import { OutputSlab } from './output-slab.ts'
 import { BLOCK_FORMAT_VERSION, BLOCK_HEADER_SIZE_BYTES } from './plain-codec.ts'
 import { RAW_BLOCK_SIZE_BYTES_MAX } from './limits.ts'
 
@@ -142,6 +143,10 @@ export class IntegrityCodec implements BlockCodec {
   readonly #nonces: NonceSource
   readonly #rawSizeBytesMax: number
   readonly #preparedKeys = new Map<number, PreparedKey>()
+  readonly #outputs = new OutputSlab()
+  /** One AAD buffer and its fields, rewritten per block: the cipher copies the AAD in setAAD. */
+  readonly #aad = new Uint8Array(AAD_SIZE_BYTES)
+  readonly #aadFields: AadFields = { blockFormatVersion: BLOCK_FORMAT_VERSION, blockType: 0, blockFlags: 0, fileNumber: 0, keyEpoch: 0, suiteId: 0, compressionType: 0, windowLog: 0, dictionaryId: 0, rawSizeBytes: 0 }
   #repairCount = 0
 
   constructor(options: IntegrityCodecOptions = {}) {
@@ -186,12 +191,12 @@ export class IntegrityCodec implements BlockCodec {
     const encryptionSizeBytes = suiteId === undefined ? 0 : ENCRYPTION_CONTEXT_SIZE_BYTES + nonceSizeBytes + AEAD_TAG_SIZE_BYTES
     const payloadSizeBytes = encryptionSizeBytes + (packed ? COMPRESSION_CONTEXT_SIZE_BYTES : 0) + body.length
     const protectedSizeBytes = BLOCK_HEADER_SIZE_BYTES + payloadSizeBytes
-    const out = new Uint8Array(protectedSizeBytes + (this.#ecc ? eccRegionSizeOf(this.#ecc, protectedSizeBytes) : 0))
+    const out = this.#outputs.allocate(protectedSizeBytes + (this.#ecc ? eccRegionSizeOf(this.#ecc, protectedSizeBytes) : 0))
     out[0] = BLOCK_FORMAT_VERSION
     out[1] = context.blockType
     out[2] = flags
     out[3] = 0
-    new DataView(out.buffer).setUint32(4, payloadSizeBytes, true)
+    new DataView(out.buffer, out.byteOffset, BLOCK_HEADER_SIZE_BYTES).setUint32(4, payloadSizeBytes, true)
     let offsetBytes = BLOCK_HEADER_SIZE_BYTES
     let keyEpoch = 0
     let nonce: Uint8Array | undefined
@@ -207,7 +212,7 @@ export class IntegrityCodec implements BlockCodec {
       offsetBytes += COMPRESSION_CONTEXT_SIZE_BYTES
     }
     if (suiteId !== undefined && nonce !== undefined) {
-      const aad = encodeAad({ blockFormatVersion: BLOCK_FORMAT_VERSION, blockType: context.blockType, blockFlags: flags, fileNumber: context.fileNumber, keyEpoch, suiteId, ...aadCompression(compression) })
+      const aad = this.#aadOf(context, flags, keyEpoch, suiteId, compression)
       sealInto(this.#keyFor(suiteId, keyEpoch, context), nonce, aad, body, out, offsetBytes)
     } else {
       out.set(body, offsetBytes)
@@ -259,12 +264,27 @@ export class IntegrityCodec implements BlockCodec {
       throw blockError('DECRYPT_FAILED', context, `unknown cipher suite ${view.suiteId}`, { suiteId: view.suiteId, keyEpoch: view.keyEpoch })
     }
     const key = this.#keyFor(view.suiteId, view.keyEpoch, context)
-    const aad = encodeAad({ blockFormatVersion: BLOCK_FORMAT_VERSION, blockType: context.blockType, blockFlags: flags, fileNumber: context.fileNumber, keyEpoch: view.keyEpoch, suiteId: view.suiteId, ...aadCompression(view.compression) })
+    const aad = this.#aadOf(context, flags, view.keyEpoch, view.suiteId, view.compression)
     const plaintext = openSealed(key, view.nonce, aad, view.body)
     if (plaintext === undefined) {
       throw blockError('DECRYPT_FAILED', context, 'authentication failed (wrong key, or the block or its context was altered)', { suiteId: view.suiteId, keyEpoch: view.keyEpoch })
     }
     return plaintext
+  }
+
+  /** The block's AAD, in the codec's AAD buffer (valid until the next call). */
+  #aadOf(context: BlockContext, flags: number, keyEpoch: number, suiteId: number, compression: CompressionContext): Uint8Array {
+    const fields = this.#aadFields
+    fields.blockType = context.blockType
+    fields.blockFlags = flags
+    fields.fileNumber = context.fileNumber
+    fields.keyEpoch = keyEpoch
+    fields.suiteId = suiteId
+    fields.compressionType = compression.compressionType
+    fields.windowLog = compression.windowLog
+    fields.dictionaryId = compression.dictionaryId
+    fields.rawSizeBytes = compression.rawSizeBytes
+    return encodeAadInto(fields, this.#aad)
   }
 
   /** The prepared key for (suite, epoch); key-chain errors gain the block's location. */
@@ -369,14 +389,5 @@ function parseEncryptedPayload(payload: Uint8Array, flags: number, context: Bloc
     compression,
     compressionBytes,
     body: payload.subarray(offsetBytes),
-  }
-}
-
-function aadCompression(compression: CompressionContext) {
-  return {
-    compressionType: compression.compressionType,
-    windowLog: compression.windowLog,
-    dictionaryId: compression.dictionaryId,
-    rawSizeBytes: compression.rawSizeBytes,
   }
 }

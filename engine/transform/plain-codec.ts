@@ -17,6 +17,7 @@
 import { StrataError } from '../errors.ts'
 import { xxh3128, xxh3128Matches, XXH3_128_SIZE_BYTES } from '../checksum/xxh3.ts'
 import type { BlockCodec, BlockContext } from './block-codec.ts'
+import { OutputSlab } from './output-slab.ts'
 
 export const BLOCK_FORMAT_VERSION = 1
 export const BLOCK_HEADER_SIZE_BYTES = 1 + 1 + 1 + 1 + 4 + XXH3_128_SIZE_BYTES
@@ -31,9 +32,11 @@ function details(context: BlockContext) {
 
 /** Checksum-only codec. */
 export class PlainCodec implements BlockCodec {
+  readonly #outputs = new OutputSlab()
+
   encode(raw: Uint8Array, context: BlockContext): Uint8Array {
-    const out = new Uint8Array(BLOCK_HEADER_SIZE_BYTES + raw.length)
-    const view = new DataView(out.buffer)
+    const out = this.#outputs.allocate(BLOCK_HEADER_SIZE_BYTES + raw.length)
+    const view = new DataView(out.buffer, out.byteOffset, BLOCK_HEADER_SIZE_BYTES)
     out[0] = BLOCK_FORMAT_VERSION
     out[1] = context.blockType
     out[2] = 0

@@ -1,0 +1,54 @@
+/**
+ * What crosses between the database and its flush worker (structured clone): the settings the
+ * worker starts with, one request per flush, one reply per request.
+ */
+import type { IntegrityOptions } from '../integrity-options.ts'
+import { resolveIntegrity } from '../integrity-options.ts'
+import { IntegrityMonitor } from '../scrub/mod.ts'
+import { LogCipher } from '../wal/mod.ts'
+import type { StrataErrorCode, StrataErrorDetails } from '../errors.ts'
+import type { Vfs } from '../vfs/vfs.ts'
+import type { WalFlushContext, WalFlushJob, WalFlushResult } from './wal-flush.ts'
+
+/**
+ * The open options a table writer and a log reader need, as given to open() (validated there).
+ * `integrity` carries the encryption keys of an encrypted store: workerData, never logged.
+ */
+export interface FlushWorkerSettings {
+  blockSizeBytes: number
+  blockRestartInterval: number
+  bloomBitsPerKey: number
+  integrity: IntegrityOptions | undefined
+}
+
+export interface FlushWorkerRequest {
+  jobId: number
+  job: WalFlushJob
+}
+
+export type FlushWorkerReply =
+  | { jobId: number; result: WalFlushResult }
+  | { jobId: number; error: { code?: StrataErrorCode; message: string; details?: StrataErrorDetails } }
+
+/** Builds what flushFromWal needs from the settings: the codec and log cipher open() would build. */
+export function flushContextOf(settings: FlushWorkerSettings, vfs: Vfs): WalFlushContext {
+  const integrity = new IntegrityMonitor()
+  let blockCodec
+  if (settings.integrity !== undefined) {
+    // Encoding repairs nothing, so repair events cannot occur here.
+    const resolved = resolveIntegrity(settings.integrity, () => undefined)
+    blockCodec = resolved.codec
+    integrity.description = resolved.description
+  }
+  return {
+    settings: {
+      vfs,
+      blockCodec,
+      blockSizeBytes: settings.blockSizeBytes,
+      blockRestartInterval: settings.blockRestartInterval,
+      bloomBitsPerKey: settings.bloomBitsPerKey,
+      integrity,
+    },
+    cipher: LogCipher.fromEncryptionOption(settings.integrity?.encryption),
+  }
+}

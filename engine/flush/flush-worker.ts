@@ -1,0 +1,118 @@
+/**
+ * FlushWorker: the database's side of its flush worker thread. One worker per database, started
+ * lazily (prewarm() when the first memtable is half full, so its start-up overlaps the fill) and
+ * kept until close(). A job error comes back as the StrataError the worker threw; a worker that
+ * cannot start or dies makes run() resolve undefined, and the database flushes on its main
+ * thread from then on (the memtable is still there, so nothing is lost).
+ */
+import { Worker } from 'node:worker_threads'
+import { StrataError } from '../errors.ts'
+import { flushWorkerEntry } from './worker-bundle.ts'
+import type { WalFlushJob, WalFlushResult } from './wal-flush.ts'
+import type { FlushWorkerReply, FlushWorkerRequest, FlushWorkerSettings } from './flush-worker-protocol.ts'
+
+interface PendingJob {
+  resolve(result: WalFlushResult | undefined): void
+  reject(error: StrataError): void
+}
+
+export class FlushWorker {
+  readonly #settings: FlushWorkerSettings
+  #worker: Worker | undefined
+  /** The start of the worker (building its entry first), once asked for. */
+  #starting: Promise<Worker | undefined> | undefined
+  /** Why the worker is unusable (it failed to start or died); undefined while usable. */
+  #failure: string | undefined
+  #nextJobId = 1
+  readonly #pending = new Map<number, PendingJob>()
+
+  constructor(settings: FlushWorkerSettings) {
+    this.#settings = settings
+  }
+
+  /** False once the worker failed: callers flush on the main thread. */
+  get usable(): boolean {
+    return this.#failure === undefined
+  }
+
+  /** Why the worker is unusable, for stats; undefined while it is usable. */
+  get failure(): string | undefined {
+    return this.#failure
+  }
+
+  /** Starts the worker now (idempotent), so its start-up does not delay the first flush. */
+  prewarm(): void {
+    if (this.#failure === undefined) void this.#start()
+  }
+
+  #start(): Promise<Worker | undefined> {
+    this.#starting ??= flushWorkerEntry().then((entry) => {
+      if (this.#failure !== undefined) return undefined
+      let worker: Worker
+      try {
+        // No inherited flags: `--import tsx` would load tsx into the worker for nothing (the
+        // bundle is plain JavaScript; the tsx entry registers tsx itself).
+        worker = new Worker(entry, { workerData: this.#settings, execArgv: [] })
+      } catch (error) {
+        this.#fail(`flush worker could not start: ${String(error)}`)
+        return undefined
+      }
+      // Idle, the worker must not keep the process alive; run() refs it while a job is out.
+      worker.unref()
+      worker.on('message', (reply: FlushWorkerReply) => this.#settle(reply))
+      worker.on('error', (error) => this.#fail(`flush worker failed: ${error.message}`))
+      worker.on('exit', (code) => {
+        if (this.#worker === worker) this.#fail(`flush worker exited with code ${code}`)
+      })
+      this.#worker = worker
+      return worker
+    })
+    return this.#starting
+  }
+
+  #settle(reply: FlushWorkerReply): void {
+    const pending = this.#pending.get(reply.jobId)
+    if (pending === undefined) return
+    this.#pending.delete(reply.jobId)
+    if (this.#pending.size === 0) this.#worker?.unref()
+    if ('result' in reply) pending.resolve(reply.result)
+    else {
+      const { code, message, details } = reply.error
+      pending.reject(new StrataError(code ?? 'IO_ERROR', code === undefined ? `Flush worker failed: ${message}` : message, { details }))
+    }
+  }
+
+  #fail(reason: string): void {
+    this.#failure ??= reason
+    const worker = this.#worker
+    this.#worker = undefined
+    void worker?.terminate()
+    for (const pending of this.#pending.values()) pending.resolve(undefined)
+    this.#pending.clear()
+  }
+
+  /**
+   * Runs one flush in the worker. Resolves with its result, or undefined when the worker is
+   * unusable (the caller flushes on its own thread); rejects with the job's StrataError.
+   */
+  async run(job: WalFlushJob): Promise<WalFlushResult | undefined> {
+    const worker = this.#failure === undefined ? await this.#start() : undefined
+    if (worker === undefined || this.#worker !== worker) return undefined
+    const jobId = this.#nextJobId++
+    return new Promise((resolve, reject) => {
+      this.#pending.set(jobId, { resolve, reject })
+      worker.ref()
+      worker.postMessage({ jobId, job } satisfies FlushWorkerRequest)
+    })
+  }
+
+  /** Stops the worker (after the database's last flush finished). */
+  async close(): Promise<void> {
+    this.#failure ??= 'closed'
+    // A start in progress sees the failure and starts nothing.
+    await this.#starting
+    const worker = this.#worker
+    this.#worker = undefined
+    if (worker !== undefined) await worker.terminate()
+  }
+}

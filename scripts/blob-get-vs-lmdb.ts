@@ -1,0 +1,120 @@
+/**
+ * Awaited random gets of 16 KiB values, Strata with KV separation against lmdb, interleaved in
+ * one process (issue #4: gets at least 1.0x lmdb). Loads VALUE_COUNT values (datasets/
+ * compressible:0.5, 16-byte keys, batches of 100, no sync) into both, flushes, reads every key
+ * once, then alternates rounds of GET_COUNT seeded random gets on each and prints each round
+ * and the median of the per-round ratios. Also times the pieces of a blob get: the index alone
+ * (`valueSize`, no blob read), a bare pread of one frame into a fresh buffer, XXH3-128 of 16 KiB.
+ * Both engines share this process's heap, so lmdb's gets pay the major GCs that Strata's cached
+ * values cause: the figure favours Strata. `strata bench run` (one process per engine) is the
+ * one to quote; this one is for quick before/after comparisons and for PROFILE_OUT (a CPU
+ * profile of one round of Strata's gets).
+ * Env: VALUE_COUNT (32768), GET_COUNT (20000), ROUND_COUNT (11), STRATA_SEED (42),
+ * BENCH_DIR (os.tmpdir()), BLOCK_CACHE_BYTES (Strata's, default the engine's), PROFILE_OUT. Benchmark, not test.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { createRequire } from 'node:module'
+import { BlobDb } from '../index.ts'
+import { createValueSource, encodeKey, Prng, randomPermutation } from '../datasets/mod.ts'
+import { BATCH_COUNT, KEY_SIZE_BYTES, VALUE_SIZE_BYTES, baseDirectory, envNumber, seed, valueCount } from './blob-bench-shape.ts'
+import { xxh3128 } from '../engine/checksum/xxh3.ts'
+
+interface Lmdb {
+  put(key: Uint8Array, value: Uint8Array): Promise<boolean>
+  get(key: Uint8Array): Uint8Array | undefined
+  flushed: Promise<void>
+  close(): Promise<void>
+}
+
+const getCount = envNumber('GET_COUNT', 20000)
+const roundCount = envNumber('ROUND_COUNT', 11)
+const blockCacheSizeBytes = process.env.BLOCK_CACHE_BYTES === undefined ? undefined : Number(process.env.BLOCK_CACHE_BYTES)
+
+const values = createValueSource({ kind: 'compressible', ratio: 0.5 }, seed)
+const order = randomPermutation(valueCount, Prng.derive(seed, 'blob-get-vs-lmdb'))
+const keys = Array.from({ length: valueCount }, (_, index) => encodeKey(index, KEY_SIZE_BYTES))
+const directory = fs.mkdtempSync(path.join(baseDirectory, 'strata-get-'))
+process.on('exit', () => fs.rmSync(directory, { recursive: true, force: true }))
+
+const strata = await BlobDb.open(path.join(directory, 'strata'), blockCacheSizeBytes === undefined ? {} : { blockCacheSizeBytes }, { minBlobSize: 1024 })
+const lmdb = (createRequire(import.meta.url)('lmdb') as { open(options: object): Lmdb }).open({ path: path.join(directory, 'lmdb'), noSync: true, encoding: 'binary', keyEncoding: 'binary' })
+for (let start = 0; start < valueCount; start += BATCH_COUNT) {
+  const batch = []
+  for (let index = start; index < Math.min(valueCount, start + BATCH_COUNT); index++) {
+    const keyIndex = order[index]
+    batch.push({ type: 'put' as const, key: keys[keyIndex], value: values.value(keyIndex, VALUE_SIZE_BYTES) })
+  }
+  await strata.batch(batch)
+  await Promise.all(batch.map((op) => lmdb.put(op.key, op.value)))
+}
+await strata.flush()
+await lmdb.flushed
+for (const key of keys) {
+  await strata.get(key)
+  lmdb.get(key)
+}
+
+function plan(round: number): Uint32Array {
+  const prng = Prng.derive(seed, `gets ${round}`)
+  return Uint32Array.from({ length: getCount }, () => prng.nextBelow(valueCount))
+}
+
+async function timeGets(get: (key: Uint8Array) => Promise<Uint8Array | undefined> | Uint8Array | undefined, indices: Uint32Array): Promise<number> {
+  let bytes = 0
+  const startedMs = performance.now()
+  for (const index of indices) bytes += (await get(keys[index]))?.length ?? 0
+  const elapsedMs = performance.now() - startedMs
+  if (bytes !== indices.length * VALUE_SIZE_BYTES) throw new Error(`read ${bytes} bytes, expected ${indices.length * VALUE_SIZE_BYTES}`)
+  return indices.length / (elapsedMs / 1000)
+}
+
+function timeUs(count: number, work: (index: number) => void): number {
+  const startedMs = performance.now()
+  for (let index = 0; index < count; index++) work(index)
+  return ((performance.now() - startedMs) * 1000) / count
+}
+
+if (process.env.PROFILE_OUT !== undefined) {
+  const { Session } = await import('node:inspector/promises')
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  await timeGets((key) => strata.get(key), plan(0))
+  const { profile } = await session.post('Profiler.stop')
+  fs.writeFileSync(process.env.PROFILE_OUT, JSON.stringify(profile))
+}
+
+const median = (list: number[]): number => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
+const ratios: number[] = []
+console.log(`seed=${seed} ${valueCount} x ${VALUE_SIZE_BYTES} B, ${getCount} gets per round, rounds=${roundCount}, block cache ${blockCacheSizeBytes ?? 'default'}`)
+for (let round = 0; round < roundCount; round++) {
+  // The engine that goes first alternates, so neither always runs right after the other.
+  const indices = plan(round)
+  const first = round % 2 === 0
+  const lmdbBefore = first ? 0 : await timeGets(async (key) => lmdb.get(key), indices)
+  const strataRate = await timeGets((key) => strata.get(key), indices)
+  const lmdbRate = first ? await timeGets(async (key) => lmdb.get(key), indices) : lmdbBefore
+  ratios.push(strataRate / lmdbRate)
+  console.log(`round ${round + 1}: strata ${strataRate.toFixed(0)}/s, lmdb ${lmdbRate.toFixed(0)}/s, ratio ${ratios.at(-1)!.toFixed(2)}`)
+}
+console.log(`median of per-round ratios (strata / lmdb): ${median(ratios).toFixed(2)}`)
+console.log(`value cache: ${JSON.stringify(strata.stats().blob.valueCache)}`)
+
+const indices = plan(roundCount)
+const blobPath = path.join(directory, 'strata', fs.readdirSync(path.join(directory, 'strata')).find((name) => name.endsWith('.blob'))!)
+const fd = fs.openSync(blobPath, 'r')
+const frameSizeBytes = 40 + KEY_SIZE_BYTES + 24 + VALUE_SIZE_BYTES
+const frameCount = Math.floor((fs.fstatSync(fd).size - 40) / frameSizeBytes) - 1
+const sample = new Uint8Array(VALUE_SIZE_BYTES)
+const pieces = {
+  indexOnlyUs: timeUs(getCount, (index) => strata.valueSize(keys[indices[index]])),
+  allocUs: timeUs(getCount, () => new Uint8Array(frameSizeBytes)),
+  preadFreshUs: timeUs(getCount, (index) => fs.readSync(fd, new Uint8Array(frameSizeBytes), 0, frameSizeBytes, 40 + (indices[index] % frameCount) * frameSizeBytes)),
+  xxh3Us: timeUs(getCount, () => xxh3128(sample)),
+}
+fs.closeSync(fd)
+console.log(`pieces (µs each): ${Object.entries(pieces).map(([name, us]) => `${name} ${us.toFixed(2)}`).join(', ')}`)
+await strata.close()
+await lmdb.close()
