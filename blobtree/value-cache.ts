@@ -28,6 +28,8 @@ class CachedValue {
   readonly key: string
   readonly frameSizeBytes: number
   readonly value: Uint8Array
+  /** The block cache's CLOCK reference bit (CachedBlock). */
+  referenced = false
 
   constructor(key: string, frameSizeBytes: number, value: Uint8Array) {
     this.key = key

@@ -461,30 +461,32 @@ export class Db {
   // ---------------------------------------------------------------- reads
 
   /** The value stored under `key`, or undefined. */
-  async get(key: BytesLike, options: ReadOptions = {}): Promise<Buffer | undefined> {
+  async get(key: BytesLike, options?: ReadOptions): Promise<Buffer | undefined> {
     return this.getSync(key, options)
   }
 
   /** `get()` without the promise, for adapters that can use it. */
-  getSync(key: BytesLike, options: ReadOptions = {}): Buffer | undefined {
+  getSync(key: BytesLike, options?: ReadOptions): Buffer | undefined {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot get: database is closed')
     const internalKey = toInternalKey(key, 'get')
-    const snapshotSeqno = this.#snapshotSeqno(options.snapshot, 'get')
+    // No default `{}` for options: a get without them allocates nothing for them.
+    const snapshotSeqno = this.#snapshotSeqno(options?.snapshot, 'get')
     const found = this.#lookup(internalKey, snapshotSeqno)
     if (found === undefined || found.kind === EntryKind.Delete) return undefined
     if (this.#tombstoneSet().covers(internalKey, found.seqno, snapshotSeqno)) return undefined
-    return this.#readValue({ key: internalKey, kind: found.kind, value: found.value })
+    return this.#readValue(internalKey, found.kind, found.value)
   }
 
-  #readValue(entry: VisibleEntry): Buffer {
-    if (entry.kind === EntryKind.BlobHandle) {
+  /** The caller's copy of a visible value: a Put's bytes, or what the value layer resolves a handle to. */
+  #readValue(key: string, kind: EntryKind, value: Uint8Array): Buffer {
+    if (kind === EntryKind.BlobHandle) {
       if (this.#valueHooks === undefined) {
         throw new StrataError('CORRUPTION', `Cannot read value of key: it lives in a blob file but no blob layer is open`, { details: { directory: this.directory } })
       }
-      const value = this.#valueHooks.resolveValue(entry.key, entry.value)
-      return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+      const resolved = this.#valueHooks.resolveValue(key, value)
+      return Buffer.isBuffer(resolved) ? resolved : Buffer.from(resolved.buffer, resolved.byteOffset, resolved.byteLength)
     }
-    return toCallerValue(entry.value)
+    return toCallerValue(value)
   }
 
   #snapshotSeqno(snapshot: Snapshot | undefined, action: string): number {
@@ -570,7 +572,7 @@ export class Db {
     const internal = this.#internalIterator(version, releases)
     const tombstones = new TombstoneSet(this.#collectTombstones(version))
     const inner = new DbIterator(internal, snapshotSeqno, tombstones, { bounds, reverse: options.reverse === true, limit })
-    const readValue = options.values === false ? undefined : (entry: VisibleEntry) => this.#readValue(entry)
+    const readValue = options.values === false ? undefined : (entry: VisibleEntry) => this.#readValue(entry.key, entry.kind, entry.value)
     return new StrataIterator(inner, readValue, () => !this.#closed, () => {
       for (const release of releases) release()
       this.#unpin(version)

@@ -50,9 +50,20 @@ function describeType(value: unknown): string {
   return typeof value
 }
 
+/**
+ * Keys up to this many bytes are copied into their Buffer char by char: for 16-byte keys that
+ * took 124-148 ns against 200-212 ns for Buffer.from(key, 'latin1'), whose encoding dispatch
+ * and native write dominate at this size (an iterator converts one key per entry).
+ */
+const SHORT_KEY_SIZE_BYTES_MAX = 64
+
 /** An internal key back to a Buffer for the caller. */
 export function toCallerKey(key: string): Buffer {
-  return Buffer.from(key, 'latin1')
+  const sizeBytes = key.length
+  if (sizeBytes > SHORT_KEY_SIZE_BYTES_MAX) return Buffer.from(key, 'latin1')
+  const bytes = Buffer.allocUnsafe(sizeBytes)
+  for (let i = 0; i < sizeBytes; i++) bytes[i] = key.charCodeAt(i)
+  return bytes
 }
 
 /** A copy of stored bytes for the caller: stored bytes may be views into cached blocks. */

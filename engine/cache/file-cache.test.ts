@@ -31,6 +31,16 @@ describe('FileCache', () => {
     assert.equal(cache.stats().hitCount, 1)
   })
 
+  test('borrow() counts as a use: the least recently borrowed or acquired file closes first', () => {
+    const { cache, opened } = cacheOf(2)
+    cache.borrow(1)
+    cache.acquire(2).release()
+    assert.equal(cache.borrow(1), opened[0]) // 1 is now most recent
+    cache.borrow(3)
+    assert.deepEqual(opened.filter((file) => file.closed).map((file) => file.fileNumber), [2])
+    assert.deepEqual([cache.stats().hitCount, cache.stats().missCount, cache.stats().openFileCount], [1, 3, 2])
+  })
+
   test('never closes a file while a handle is held, and closes it on the last release', () => {
     const { cache, opened } = cacheOf(1)
     const held = cache.acquire(1)

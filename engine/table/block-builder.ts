@@ -1,7 +1,11 @@
 /**
  * BlockBuilder: encodes sorted entries into one raw data block (docs/formats/table.md §2).
- * Keys are prefix-compressed against the previous key; every `restartInterval` entries a
- * restart point stores the full key so a reader can binary-search the restarts. The builder
+ * Keys are prefix-compressed against the previous key; every `restartInterval` entries, or
+ * sooner once the entries since the last restart reach `restartSpanBytes`, a restart point
+ * stores the full key so a reader can binary-search the restarts. The byte bound keeps the
+ * linear part of a seek short when entries are large: with 256-byte values a 4 KiB block holds
+ * ~14 entries, so a count of 16 left one restart per block and a seek decoded ~7 entries; with
+ * the bound every entry is a restart and a seek is a binary search (docs/formats/table.md §2). The builder
  * writes into a reused arena and hands out a view of it; the caller (TableWriter) passes the
  * view to the block codec, which copies it, before adding the next entry.
  *
@@ -28,6 +32,7 @@ import type { EntryKind } from '../entry.ts'
 import { kvChecksum, KV_CHECKSUM_SIZE_BYTES } from '../transform/kv-checksum.ts'
 import { ByteArena } from './arena.ts'
 import { VARINT_SIZE_BYTES_MAX } from './varint.ts'
+import { RESTART_SPAN_BYTES_DEFAULT } from './limits.ts'
 
 /** Bytes of the restart count at the end of a block. */
 export const RESTART_COUNT_SIZE_BYTES = 4
@@ -39,6 +44,7 @@ const ENTRY_HEADER_SIZE_BYTES_MAX = 3 * 5 + 1 + VARINT_SIZE_BYTES_MAX + KV_CHECK
 export class BlockBuilder {
   readonly #arena: ByteArena
   readonly #restartInterval: number
+  readonly #restartSpanBytes: number
   readonly #restartOffsets: number[] = []
   #entryCountSinceRestart = 0
   #entryCount = 0
@@ -46,9 +52,16 @@ export class BlockBuilder {
   /** Table format version 2: each entry ends with its per-KV checksum. */
   readonly #kvChecksums: boolean
 
-  constructor(restartInterval: number, blockSizeBytes: number, kvChecksums = false) {
+  /**
+   * `restartSpanBytes`: entry bytes after which the next entry starts a restart even before
+   * `restartInterval` entries; Infinity restarts by count alone (as blocks written before the
+   * bound, which readers read the same way).
+   */
+  constructor(restartInterval: number, blockSizeBytes: number, kvChecksums = false, restartSpanBytes = RESTART_SPAN_BYTES_DEFAULT) {
     assert(restartInterval >= 1)
+    assert(restartSpanBytes >= 1)
     this.#restartInterval = restartInterval
+    this.#restartSpanBytes = restartSpanBytes
     this.#kvChecksums = kvChecksums
     this.#arena = new ByteArena(blockSizeBytes * 2)
   }
@@ -71,8 +84,10 @@ export class BlockBuilder {
   add(key: string, seqno: number, kind: EntryKind, value: Uint8Array): void {
     const arena = this.#arena
     let sharedBytes = 0
-    if (this.#entryCountSinceRestart === this.#restartInterval || this.#entryCount === 0) {
-      this.#restartOffsets.push(arena.sizeBytes)
+    const restartOffsets = this.#restartOffsets
+    if (this.#entryCount === 0 || this.#entryCountSinceRestart === this.#restartInterval ||
+      arena.sizeBytes - restartOffsets[restartOffsets.length - 1] >= this.#restartSpanBytes) {
+      restartOffsets.push(arena.sizeBytes)
       this.#entryCountSinceRestart = 0
     } else {
       sharedBytes = sharedPrefixSizeBytes(this.#lastKey, key)

@@ -4,18 +4,26 @@ import { Buffer } from 'node:buffer'
 import { EntryKind, type InternalEntry } from '../entry.ts'
 import { BlockBuilder } from './block-builder.ts'
 import { BlockCursor, decodeDataBlock } from './block.ts'
+import { RESTART_SPAN_BYTES_MAX } from './limits.ts'
 import { Prng, randomEntries, seedFromEnv } from './test-support.ts'
 
-function build(entries: readonly InternalEntry[], restartInterval = 16): Uint8Array {
-  const builder = new BlockBuilder(restartInterval, 4096)
+function build(entries: readonly InternalEntry[], restartInterval = 16, restartSpanBytes?: number): Uint8Array {
+  const builder = new BlockBuilder(restartInterval, 4096, false, restartSpanBytes)
   for (const entry of entries) builder.add(entry.key, entry.seqno, entry.kind, entry.value)
   return builder.finish().slice()
 }
 
-function cursorOn(entries: readonly InternalEntry[], restartInterval = 16): BlockCursor {
+function cursorOn(entries: readonly InternalEntry[], restartInterval = 16, restartSpanBytes?: number): BlockCursor {
   const cursor = new BlockCursor()
-  cursor.attach(decodeDataBlock(build(entries, restartInterval), '/t.sst', 0))
+  cursor.attach(decodeDataBlock(build(entries, restartInterval, restartSpanBytes), '/t.sst', 0))
   return cursor
+}
+
+/** The restart offsets of a raw block, read from its trailer. */
+function restartOffsetsOf(bytes: Uint8Array): number[] {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const count = view.readUInt32LE(bytes.length - 4)
+  return Array.from({ length: count }, (_, i) => view.readUInt32LE(bytes.length - 4 - 4 * (count - i)))
 }
 
 function entryAt(cursor: BlockCursor): InternalEntry {
@@ -30,11 +38,14 @@ function modelSeek(entries: readonly InternalEntry[], key: string, strict: boole
 
 describe('BlockBuilder / BlockCursor', () => {
   const seed = seedFromEnv()
-  for (const restartInterval of [1, 3, 16]) {
-    test(`round-trip random entries forward and backward (restartInterval ${restartInterval}, seed ${seed})`, () => {
+  // Span 32 restarts by bytes every few entries; RESTART_SPAN_BYTES_MAX by count alone, as
+  // blocks were written before the byte bound: readers take both layouts.
+  for (const [restartInterval, restartSpanBytes] of [[1, undefined], [3, undefined], [16, undefined], [16, 32], [16, RESTART_SPAN_BYTES_MAX]] as const) {
+    const label = `restartInterval ${restartInterval}, restartSpanBytes ${restartSpanBytes ?? 'default'}`
+    test(`round-trip random entries forward and backward (${label}, seed ${seed})`, () => {
       const prng = new Prng(seed + restartInterval)
       const entries = randomEntries(prng, 60, 3, 40)
-      const cursor = cursorOn(entries, restartInterval)
+      const cursor = cursorOn(entries, restartInterval, restartSpanBytes)
       const forward: InternalEntry[] = []
       for (cursor.seekToFirst(); cursor.valid(); cursor.next()) forward.push(entryAt(cursor))
       assert.deepEqual(forward, entries, `seed=${seed}`)
@@ -43,10 +54,10 @@ describe('BlockBuilder / BlockCursor', () => {
       assert.deepEqual(backward.reverse(), entries, `seed=${seed}`)
     })
 
-    test(`seek and seekAfter land on the model position for every key and gap (restartInterval ${restartInterval})`, () => {
+    test(`seek and seekAfter land on the model position for every key and gap (${label})`, () => {
       const prng = new Prng(seed * 3 + restartInterval)
       const entries = randomEntries(prng, 40, 3, 8)
-      const cursor = cursorOn(entries, restartInterval)
+      const cursor = cursorOn(entries, restartInterval, restartSpanBytes)
       const probes = new Set<string>(['', '\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff'])
       for (const entry of entries) {
         probes.add(entry.key)
@@ -71,6 +82,46 @@ describe('BlockBuilder / BlockCursor', () => {
       }
     })
   }
+
+  test('restarts come every restartInterval entries or once the entries since the last restart reach restartSpanBytes', () => {
+    const small = Array.from({ length: 40 }, (_, i) => ({ key: `key${String(i).padStart(3, '0')}`, seqno: 1, kind: EntryKind.Put, value: Buffer.from('v') }))
+    // 14-byte entries stay under a 256-byte span for 16 entries: the count decides.
+    assert.deepEqual(restartOffsetsOf(build(small)).length, 3)
+    const large = small.map((entry) => ({ ...entry, value: Buffer.alloc(300, 1) }))
+    // Every 300-byte value fills a span: each entry starts a restart, with its full key.
+    const bytes = build(large)
+    const offsets = restartOffsetsOf(bytes)
+    assert.equal(offsets.length, large.length)
+    for (const offset of offsets) assert.equal(bytes[offset], 0, 'a restart entry shares no key bytes')
+    // A span as large as the block restarts by count alone, as blocks written before the bound.
+    assert.equal(restartOffsetsOf(build(large, 16, RESTART_SPAN_BYTES_MAX)).length, 3)
+  })
+
+  test(`seeks land on the model position when restart key windows tie, pad or lie outside the shared prefix (seed ${seed})`, () => {
+    // Keys over {\0, a, \xff} after a shared prefix: windows tie (same 4 bytes, longer keys),
+    // pad (keys ending inside the window, some prefixes of others) and probes miss the prefix.
+    const prng = new Prng(seed + 99)
+    const keys = new Set<string>()
+    while (keys.size < 60) keys.add('pp' + prng.key(9, '\u0000a\u00ff'))
+    const entries = [...keys].sort().map((key) => ({ key, seqno: 1, kind: EntryKind.Put, value: Buffer.from('v') }))
+    for (const restartInterval of [1, 2]) {
+      const cursor = cursorOn(entries, restartInterval)
+      const probes = new Set<string>(['', 'p', 'pa', 'po', 'pq', 'pp', 'pp\u0000', 'q', '\u00ff'])
+      for (const { key } of entries) {
+        for (const probe of [key, key + '\u0000', key + '\u00ff', key.slice(0, -1), key.slice(0, -1) + 'b', key.slice(0, 3)]) probes.add(probe)
+      }
+      for (const probe of probes) {
+        for (const strict of [false, true]) {
+          const expected = modelSeek(entries, probe, strict)
+          if (strict) cursor.seekAfter(probe)
+          else cursor.seek(probe)
+          const label = `probe ${JSON.stringify(probe)} strict=${strict} restartInterval=${restartInterval} seed=${seed}`
+          if (expected === entries.length) assert.equal(cursor.valid(), false, label)
+          else assert.equal(cursor.key(), entries[expected].key, label)
+        }
+      }
+    }
+  })
 
   test('single-entry block walks and seeks', () => {
     const entries = [{ key: 'k', seqno: 3, kind: EntryKind.Put, value: Buffer.from('v') }]

@@ -1,12 +1,14 @@
 /**
  * The index block: one entry per data block, in file order (docs/formats/table.md §3). A reader
  * decodes it once at open into parallel arrays (separator strings, offsets, sizes) and binary-
- * searches the strings; the index stays in memory for the reader's life.
+ * searches the separators' windows (key-windows.ts); the index stays in memory for the
+ * reader's life.
  */
 import { StrataError, type StrataErrorDetails } from '../errors.ts'
 import { ByteArena } from './arena.ts'
 import { BLOCK_ITEM_COUNT_MAX, BLOCK_SIZE_BYTES_MAX, KEY_SIZE_BYTES_MAX } from './limits.ts'
 import { ByteReader, VARINT_SIZE_BYTES_MAX } from './varint.ts'
+import { SortedKeyWindows } from './key-windows.ts'
 
 /** Where a block lives: its on-disk (codec-encoded) bytes. */
 export interface BlockHandle {
@@ -19,6 +21,8 @@ export interface TableIndex {
   separatorKeys: string[]
   offsetsBytes: Float64Array
   sizesBytes: Uint32Array
+  /** The separators' windows: lowerBound over them reads few separator strings. */
+  windows: SortedKeyWindows
 }
 
 /**
@@ -59,40 +63,25 @@ export function decodeIndex(raw: Uint8Array, details: StrataErrorDetails, dataEn
   // Each entry takes at least 3 bytes (three one-byte varints), which bounds a forged count
   // before the arrays below are allocated: 114 fuzzed bytes asked for 400 MB without this.
   if (blockCount * INDEX_ENTRY_SIZE_BYTES_MIN > raw.length - reader.position) reader.fail(`block count ${blockCount} exceeds what ${raw.length} bytes can hold`)
-  const index: TableIndex = {
-    separatorKeys: new Array<string>(blockCount),
-    offsetsBytes: new Float64Array(blockCount),
-    sizesBytes: new Uint32Array(blockCount),
-  }
+  const separatorKeys = new Array<string>(blockCount)
+  const offsetsBytes = new Float64Array(blockCount)
+  const sizesBytes = new Uint32Array(blockCount)
   let expectedOffsetBytes = 0
   for (let i = 0; i < blockCount; i++) {
     const key = reader.latin1(reader.length(KEY_SIZE_BYTES_MAX))
     const offsetBytes = reader.varint()
     const sizeBytes = reader.varint()
-    if (i > 0 && !(index.separatorKeys[i - 1] <= key)) reader.fail(`separator ${i} sorts before separator ${i - 1}`)
+    if (i > 0 && !(separatorKeys[i - 1] <= key)) reader.fail(`separator ${i} sorts before separator ${i - 1}`)
     if (offsetBytes !== expectedOffsetBytes) reader.fail(`block ${i} starts at ${offsetBytes}, expected ${expectedOffsetBytes}`)
     if (sizeBytes > BLOCK_SIZE_BYTES_MAX || sizeBytes === 0) reader.fail(`block ${i} size ${sizeBytes} out of range`)
     if (offsetBytes + sizeBytes > dataEndBytes) reader.fail(`block ${i} ends past the data region at ${dataEndBytes}`)
-    index.separatorKeys[i] = key
-    index.offsetsBytes[i] = offsetBytes
-    index.sizesBytes[i] = sizeBytes
+    separatorKeys[i] = key
+    offsetsBytes[i] = offsetBytes
+    sizesBytes[i] = sizeBytes
     expectedOffsetBytes = offsetBytes + sizeBytes
   }
   if (!reader.atEnd()) reader.fail(`${raw.length - reader.position} trailing bytes`)
-  return index
-}
-
-/** Index of the first separator >= `key` (or > `key` when `strict`); `keys.length` when none. */
-export function lowerBound(keys: readonly string[], key: string, strict: boolean): number {
-  let low = 0
-  let high = keys.length
-  while (low < high) {
-    const middle = (low + high) >>> 1
-    const separator = keys[middle]
-    if (separator < key || (strict && separator === key)) low = middle + 1
-    else high = middle
-  }
-  return low
+  return { separatorKeys, offsetsBytes, sizesBytes, windows: new SortedKeyWindows(separatorKeys) }
 }
 
 /**

@@ -14,11 +14,11 @@ import type { EntryKind, RangeTombstone } from '../entry.ts'
 import type { Vfs, VfsFile } from '../vfs/mod.ts'
 import { BlockType, type BlockCodec } from '../transform/block-codec.ts'
 import { PlainCodec } from '../transform/plain-codec.ts'
-import type { BlockCache } from '../cache/mod.ts'
+import { createBlockSlots, type BlockCache, type BlockSlots } from '../cache/mod.ts'
 import { BlockCursor, decodeDataBlock, type DataBlock } from './block.ts'
 import { decodeFilter, type BloomFilter } from './filter.ts'
 import { decodeFooter, FOOTER_SIZE_BYTES, TABLE_FORMAT_VERSION_KV_CHECKSUMS, type Footer } from './footer.ts'
-import { checkHandle, decodeIndex, lowerBound, type BlockHandle, type TableIndex } from './index-block.ts'
+import { checkHandle, decodeIndex, type BlockHandle, type TableIndex } from './index-block.ts'
 import { decodeProperties, type TableProperties } from './properties.ts'
 import { decodeRangeTombstones } from './range-tombstone-block.ts'
 import { TableIterator, type TableIteratorOptions } from './table-iterator.ts'
@@ -60,6 +60,8 @@ export class TableReader {
   readonly #file: VfsFile
   readonly #codec: BlockCodec
   readonly #blockCache: BlockCache | undefined
+  /** This reader's entries of the block cache by block index: a hit skips the cache's Maps. */
+  readonly #blockSlots: BlockSlots
   readonly #index: TableIndex
   readonly #filter: BloomFilter | undefined
   readonly #cursor = new BlockCursor()
@@ -73,6 +75,7 @@ export class TableReader {
     this.#codec = codec
     this.#blockCache = blockCache
     this.#index = parts.index
+    this.#blockSlots = blockCache === undefined ? [] : createBlockSlots(parts.index.separatorKeys.length)
     this.#filter = parts.filter
     this.properties = parts.properties
     this.rangeTombstones = parts.rangeTombstones
@@ -113,7 +116,7 @@ export class TableReader {
     if (key < properties.smallestKey || key > properties.largestKey) return undefined
     if (this.#filter !== undefined && !this.#filter.mayContain(key)) return undefined
     const separatorKeys = this.#index.separatorKeys
-    let blockIndex = lowerBound(separatorKeys, key, false)
+    let blockIndex = this.#index.windows.lowerBound(key, false)
     if (blockIndex === separatorKeys.length) return undefined
     const cursor = this.#cursor
     cursor.attach(this.loadDataBlock(blockIndex))
@@ -137,6 +140,11 @@ export class TableReader {
     }
   }
 
+  /** Index of the first block whose separator is >= `key` (> `key` when strict), or the block count. */
+  blockIndexOf(key: string, strict: boolean): number {
+    return this.#index.windows.lowerBound(key, strict)
+  }
+
   /**
    * An iterator over every version in the table. `onClose` runs once when it closes (e.g. to
    * release a file-cache handle). It reads ahead when it walks forward and, unless
@@ -155,10 +163,16 @@ export class TableReader {
    */
   loadDataBlock(blockIndex: number, readahead?: Readahead, fillCache = true): DataBlock {
     if (this.#closed) this.#throwClosed()
-    const offsetBytes = this.#index.offsetsBytes[blockIndex]
     const cache = this.#blockCache
+    const slots = this.#blockSlots
+    const inSlot = cache?.getInSlot(slots, blockIndex)
+    if (inSlot !== undefined) {
+      readahead?.note(blockIndex)
+      return inSlot as DataBlock
+    }
+    const offsetBytes = this.#index.offsetsBytes[blockIndex]
     if (cache !== undefined) {
-      const cached = cache.get(this.fileNumber, offsetBytes)
+      const cached = cache.get(this.fileNumber, offsetBytes, slots, blockIndex)
       if (cached !== undefined) {
         readahead?.note(blockIndex)
         return cached as DataBlock
@@ -167,7 +181,7 @@ export class TableReader {
     if (readahead === undefined) {
       const handle = { offsetBytes, sizeBytes: this.#index.sizesBytes[blockIndex] }
       const block = decodeDataBlock(readBlock(this.#file, this.fileNumber, this.#codec, handle, BlockType.Data), this.path, offsetBytes, this.kvChecksums)
-      cache?.insert(this.fileNumber, offsetBytes, block, block.chargeBytes)
+      cache?.insert(this.fileNumber, offsetBytes, block, block.chargeBytes, slots, blockIndex)
       return block
     }
     const onDisk = readahead.read(this.#file, this.#index, blockIndex)
@@ -176,7 +190,7 @@ export class TableReader {
     const block = decodeDataBlock(raw, this.path, offsetBytes, this.kvChecksums)
     if (cache !== undefined && (fillCache || cache.fits(block.chargeBytes))) {
       const owned = raw.buffer.byteLength > onDisk.length ? block.copy() : block
-      cache.insert(this.fileNumber, offsetBytes, owned, owned.chargeBytes)
+      cache.insert(this.fileNumber, offsetBytes, owned, owned.chargeBytes, slots, blockIndex)
     }
     return block
   }
@@ -185,6 +199,7 @@ export class TableReader {
   close(): void {
     if (this.#closed) return
     this.#closed = true
+    this.#blockCache?.releaseSlots(this.fileNumber, this.#blockSlots)
     this.#cursor.detach()
     this.#file.close()
   }

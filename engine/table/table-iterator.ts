@@ -12,7 +12,6 @@
 import type { EntryKind } from '../entry.ts'
 import type { InternalIterator } from '../iterator/internal-iterator.ts'
 import { BlockCursor, type DataBlock } from './block.ts'
-import { lowerBound } from './index-block.ts'
 import { Readahead } from './readahead.ts'
 
 /** What an iterator needs from its table. */
@@ -21,6 +20,8 @@ export interface DataBlockSource {
   /** Entries carry per-KV checksums (table format version 2): verify each one the iterator lands on. */
   readonly kvChecksums: boolean
   loadDataBlock(blockIndex: number, readahead: Readahead, fillCache: boolean): DataBlock
+  /** Index of the first block whose separator is >= `key` (> `key` when strict), or the block count. */
+  blockIndexOf(key: string, strict: boolean): number
 }
 
 /** Options of TableReader.iterator. */
@@ -66,7 +67,7 @@ export class TableIterator implements InternalIterator {
   }
 
   seek(key: string): void {
-    if (!this.#load(lowerBound(this.#source.separatorKeys, key, false))) return
+    if (!this.#load(this.#source.blockIndexOf(key, false))) return
     this.#cursor.seek(key)
     // The cursor's seek verified every entry it scanned (per-KV checksums); only an entry of a
     // later block still needs it.
@@ -78,7 +79,7 @@ export class TableIterator implements InternalIterator {
   seekForPrev(key: string): void {
     // Find the first entry > key, then step back. Blocks before the first separator > key hold
     // only keys <= key; that block holds the first key > key, or the next block does.
-    const blockIndex = lowerBound(this.#source.separatorKeys, key, true)
+    const blockIndex = this.#source.blockIndexOf(key, true)
     if (blockIndex === this.#source.separatorKeys.length) {
       this.seekToLast()
       return

@@ -6,6 +6,7 @@ import { MemVfs, type VfsFile } from '../vfs/mod.ts'
 import { BlockCache, FileCache } from '../cache/mod.ts'
 import { TableReader, TableWriter, type FinishedTable } from './mod.ts'
 import type { TableIterator } from './table-iterator.ts'
+import { RESTART_SPAN_BYTES_MAX } from './limits.ts'
 import { Prng, randomEntries, seedFromEnv, writeTable } from './test-support.ts'
 
 const put = (key: string, seqno: number, value = `${key}@${seqno}`): InternalEntry =>
@@ -88,6 +89,22 @@ describe('TableWriter / TableReader', () => {
       reader.close()
     })
   }
+
+  test(`a table restarting by count alone (as written before restartSpanBytes) reads as one restarting by bytes (seed ${seed})`, async () => {
+    const prng = new Prng(seed + 17)
+    const entries = randomEntries(prng, 200, 3, 400)
+    const byCount = await writeTable(entries, { restartSpanBytes: RESTART_SPAN_BYTES_MAX })
+    const byBytes = await writeTable(entries)
+    assert.ok(byCount.finished.sizeBytes < byBytes.finished.sizeBytes, 'byte-bounded restarts add restart points')
+    for (const { vfs, path } of [byCount, byBytes]) {
+      const reader = TableReader.open(vfs, path, 7, { blockCache: new BlockCache() })
+      checkIterator(reader, entries, `seed=${seed}`)
+      for (const entry of entries) {
+        assert.deepEqual(reader.get(entry.key, entry.seqno)?.seqno, entry.seqno, `get ${JSON.stringify(entry.key)} @${entry.seqno} seed=${seed}`)
+      }
+      reader.close()
+    }
+  })
 
   test('an empty table opens, iterates nothing and gets nothing', async () => {
     const { vfs, path, finished } = await writeTable([])
@@ -193,6 +210,7 @@ describe('TableWriter / TableReader', () => {
     const vfs = new MemVfs()
     assert.throws(() => new TableWriter(vfs.create('/w.sst'), { fileNumber: 1, blockSizeBytes: 10 }), { code: 'INVALID_ARGUMENT' })
     assert.throws(() => new TableWriter(vfs.create('/w.sst'), { fileNumber: 1, restartInterval: 0 }), { code: 'INVALID_ARGUMENT' })
+    assert.throws(() => new TableWriter(vfs.create('/w.sst'), { fileNumber: 1, restartSpanBytes: 0 }), { code: 'INVALID_ARGUMENT' })
     assert.throws(() => new TableWriter(vfs.create('/w.sst'), { fileNumber: 1, filterBitsPerKey: 99 }), { code: 'INVALID_ARGUMENT' })
     const used = vfs.create('/used.sst')
     used.append([new Uint8Array(3)])

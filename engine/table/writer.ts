@@ -39,6 +39,11 @@ export interface TableWriterOptions {
   blockSizeBytes?: number
   /** Entries between restart points; default 16, 1..1024. */
   restartInterval?: number
+  /**
+   * Entry bytes after which a restart point comes before `restartInterval` entries; default 256,
+   * 1..4 MiB. A span of at least the block size restarts by count alone.
+   */
+  restartSpanBytes?: number
   /** Bloom bits per key; default 10; 0 writes no filter; at most 32. */
   filterBitsPerKey?: number
   /** Bytes of encoded blocks gathered before one append; default 256 KiB. */
@@ -121,7 +126,9 @@ export class TableWriter {
     this.#creationTimeMs = options.creationTimeMs ?? Date.now()
     const perKeyChecksums = options.perKeyChecksums ?? false
     this.#formatVersion = perKeyChecksums ? TABLE_FORMAT_VERSION_KV_CHECKSUMS : TABLE_FORMAT_VERSION
-    this.#block = new BlockBuilder(this.#restartInterval, this.#blockSizeBytes, perKeyChecksums)
+    const restartSpanBytes = checkRange('restartSpanBytes', options.restartSpanBytes ?? limits.RESTART_SPAN_BYTES_DEFAULT,
+      limits.RESTART_SPAN_BYTES_MIN, limits.RESTART_SPAN_BYTES_MAX)
+    this.#block = new BlockBuilder(this.#restartInterval, this.#blockSizeBytes, perKeyChecksums, restartSpanBytes)
     this.#offsetBytes = 0
     // The index requires data blocks to start at offset 0 (docs/formats/table.md §3).
     if (file.sizeBytes() !== 0) this.#invalid(`file already holds ${file.sizeBytes()} bytes`)
