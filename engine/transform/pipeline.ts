@@ -334,7 +334,8 @@ function checksummedRegion(block: Uint8Array, protectedSizeBytes?: number): Uint
   if (protectedSizeBytes !== undefined && endBytes !== protectedSizeBytes) return undefined
   const payload = block.subarray(BLOCK_HEADER_SIZE_BYTES, endBytes)
   if (!xxh3128Matches(block, CHECKSUM_OFFSET_BYTES, block.subarray(0, CHECKSUM_OFFSET_BYTES), payload)) return undefined
-  return block.subarray(0, endBytes)
+  // Without an ECC region the block is the region: no second view (a block read costs a few).
+  return endBytes === block.length ? block : block.subarray(0, endBytes)
 }
 
 /**
