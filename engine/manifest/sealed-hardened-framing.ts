@@ -15,7 +15,7 @@ import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
 import zlib from 'node:zlib'
 import { StrataError } from '../errors.ts'
-import { LOG_FORMAT_VERSION_ENCRYPTED, type LogFileHeader, type LogHeaderSealer } from '../wal/file-header.ts'
+import { encodeEncryptedHeader, LOG_FORMAT_VERSION_ENCRYPTED, type LogFileHeader, type LogHeaderSealer } from '../wal/file-header.ts'
 import { MANIFEST_MAGIC } from './hardened-framing.ts'
 
 /** Format version of a hardened manifest whose record payloads are sealed. */
@@ -50,22 +50,12 @@ export function encodeSealedHardenedFileHeader(fileNumber: number, sealer: LogHe
   if (!Number.isSafeInteger(fileNumber) || fileNumber < 0) {
     throw new StrataError('INVALID_ARGUMENT', `Cannot create manifest: file number ${fileNumber} is not a u53`)
   }
-  assert.equal(sealer.salt.length, SALT_SIZE_BYTES)
+  // One copy is the encrypted log header with this format's version; the file holds it twice.
+  const copy = encodeEncryptedHeader('manifest', MANIFEST_FORMAT_VERSION_HARDENED_SEALED, fileNumber, sealer)
+  assert.equal(copy.length, SEALED_HEADER_COPY_SIZE_BYTES)
   const bytes = new Uint8Array(SEALED_FILE_HEADER_SIZE_BYTES)
-  const view = new DataView(bytes.buffer)
-  bytes.set(MAGIC_BYTES, 0)
-  bytes[4] = MANIFEST_FORMAT_VERSION_HARDENED_SEALED
-  bytes[5] = sealer.suiteId
-  view.setUint32(8, fileNumber % 2 ** 32, true)
-  view.setUint32(12, Math.floor(fileNumber / 2 ** 32), true)
-  view.setUint32(16, sealer.keyEpoch, true)
-  bytes.set(sealer.salt, 20)
-  const tag = sealer.headerTag(bytes.subarray(0, AUTHENTICATED_SIZE_BYTES))
-  assert.equal(tag.length, TAG_SIZE_BYTES)
-  bytes.set(tag, AUTHENTICATED_SIZE_BYTES)
-  const checksumOffsetBytes = SEALED_HEADER_COPY_SIZE_BYTES - 4
-  view.setUint32(checksumOffsetBytes, zlib.crc32(bytes.subarray(0, checksumOffsetBytes)), true)
-  bytes.copyWithin(SEALED_HEADER_COPY_SIZE_BYTES, 0, SEALED_HEADER_COPY_SIZE_BYTES)
+  bytes.set(copy, 0)
+  bytes.set(copy, SEALED_HEADER_COPY_SIZE_BYTES)
   return bytes
 }
 

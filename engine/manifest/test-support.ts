@@ -26,21 +26,7 @@ export function snapshotOf(set: VersionSet): VersionSnapshot {
   return { version: set.current.toJSON(), lastSeqno: set.lastSeqno, logNumber: set.logNumber }
 }
 
-/** The whole content of `filePath`. */
-export function readBytes(vfs: Vfs, filePath: string): Uint8Array {
-  const file = vfs.openRead(filePath)
-  const bytes = new Uint8Array(file.sizeBytes())
-  file.read(bytes, 0)
-  file.close()
-  return bytes
-}
-
-/** Replaces `filePath` with `bytes` (not synced: tests pass the Vfs straight to recover). */
-export function writeBytes(vfs: Vfs, filePath: string, bytes: Uint8Array): void {
-  const file = vfs.create(filePath)
-  file.append([bytes])
-  file.close()
-}
+export { readFile as readBytes, writeFile as writeBytes } from '../vfs/test-support.ts'
 
 /**
  * A closed store in `directory` with `count` seeded random edits in a manifest written with

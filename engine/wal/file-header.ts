@@ -93,7 +93,7 @@ function setFileNumber(view: DataView, offsetBytes: number, fileNumber: number):
  */
 export function encodeLogFileHeader(kind: LogFileKind, fileNumber: number, sealer?: LogHeaderSealer): Uint8Array {
   checkFileNumber(fileNumber)
-  if (sealer !== undefined) return encodeEncryptedHeader(kind, fileNumber, sealer)
+  if (sealer !== undefined) return encodeEncryptedHeader(kind, LOG_FORMAT_VERSION_ENCRYPTED, fileNumber, sealer)
   const bytes = new Uint8Array(LOG_FILE_HEADER_SIZE_BYTES)
   const view = new DataView(bytes.buffer)
   bytes.set(Buffer.from(MAGIC_BY_KIND[kind], 'latin1'), 0)
@@ -108,7 +108,7 @@ export function encodeLogFileHeader(kind: LogFileKind, fileNumber: number, seale
  * | offset | size | field         | encoding                                            |
  * |-------:|-----:|---------------|-----------------------------------------------------|
  * |      0 |    4 | magic         | "SWAL" (WAL) or "SMAN" (manifest), ASCII            |
- * |      4 |    1 | formatVersion | u8, 2                                               |
+ * |      4 |    1 | formatVersion | u8, 2 (4 for each copy of a sealed hardened manifest's header) |
  * |      5 |    1 | suiteId       | u8, CipherSuite (1–4)                               |
  * |      6 |    2 | reserved      | zero                                                |
  * |      8 |    8 | fileNumber    | u64 LE, the log number (≤ 2^53 - 1)                 |
@@ -117,12 +117,13 @@ export function encodeLogFileHeader(kind: LogFileKind, fileNumber: number, seale
  * |     36 |   16 | headerTag     | AEAD tag, empty plaintext, AAD = bytes 0–35         |
  * |     52 |    4 | checksum      | u32 LE, zlib.crc32 of bytes 0–51                    |
  */
-function encodeEncryptedHeader(kind: LogFileKind, fileNumber: number, sealer: LogHeaderSealer): Uint8Array {
+export function encodeEncryptedHeader(kind: LogFileKind, formatVersion: number, fileNumber: number, sealer: LogHeaderSealer): Uint8Array {
+  checkFileNumber(fileNumber)
   assert.equal(sealer.salt.length, LOG_SALT_SIZE_BYTES)
   const bytes = new Uint8Array(ENCRYPTED_LOG_FILE_HEADER_SIZE_BYTES)
   const view = new DataView(bytes.buffer)
   bytes.set(Buffer.from(MAGIC_BY_KIND[kind], 'latin1'), 0)
-  bytes[4] = LOG_FORMAT_VERSION_ENCRYPTED
+  bytes[4] = formatVersion
   bytes[5] = sealer.suiteId
   setFileNumber(view, 8, fileNumber)
   view.setUint32(16, sealer.keyEpoch, true)

@@ -6,6 +6,8 @@ import type { Vfs } from '../vfs/mod.ts'
 import { mulberry32Float } from '../mulberry32.ts'
 import { WalWriter, type WalWriterOptions } from './writer.ts'
 
+export { readFile, writeFile } from '../vfs/test-support.ts'
+
 /** `count` payloads of random bytes, each 0 … sizeBytesMax − 1 long, from `seed`. */
 export function randomPayloads(seed: number, count: number, sizeBytesMax: number): Uint8Array[] {
   const random = mulberry32Float(seed)
@@ -16,22 +18,6 @@ export function randomPayloads(seed: number, count: number, sizeBytesMax: number
     payloads.push(payload)
   }
   return payloads
-}
-
-/** Every byte of the file at `filePath`. */
-export function readFile(vfs: Vfs, filePath: string): Uint8Array {
-  const file = vfs.openRead(filePath)
-  const bytes = new Uint8Array(file.sizeBytes())
-  file.read(bytes, 0)
-  file.close()
-  return bytes
-}
-
-/** Replaces the file at `filePath` with `bytes`. */
-export function writeFile(vfs: Vfs, filePath: string, bytes: Uint8Array): void {
-  const file = vfs.create(filePath)
-  file.append([bytes])
-  file.close()
 }
 
 /** Writes a log holding `payloads` and closes it; returns each record's offset. */
