@@ -14,7 +14,7 @@ import path from 'node:path'
 import assert from 'node:assert/strict'
 import { StrataError } from '../errors.ts'
 import { decodeBatch } from '../batch/write-batch.ts'
-import { LogEntries } from './log-entries.ts'
+import { Memtable } from '../memtable/memtable.ts'
 import { replayBatch } from '../memtable/replay.ts'
 import { readWal, type LogCipher } from '../wal/mod.ts'
 import { walFileName, type TableMeta } from '../manifest/mod.ts'
@@ -70,8 +70,9 @@ export async function flushFromWal(context: WalFlushContext, job: WalFlushJob): 
     return job.tableFileNumber
   })
   // Per-KV checksums guard a memtable's entries while it lives; these come straight from the
-  // checksummed log, and the table writer computes the table's own from them.
-  const memtable = new LogEntries()
+  // checksummed log, and the table writer computes the table's own from them. The memtable's key
+  // order is built once, when the flush first iterates it (one sort of the keys).
+  const memtable = new Memtable()
   // No copies: the entries live only for this flush, and the read buffer with it.
   for (const payload of payloads) replayBatch(memtable, decodeBatch(payload, fileName), false)
   const { expected } = job
@@ -81,7 +82,6 @@ export async function flushFromWal(context: WalFlushContext, job: WalFlushJob): 
   }
   if (memtable.smallestSeqno !== expected.smallestSeqno) throw mismatch(job, fileName, 'as smallest seqno', memtable.smallestSeqno, expected.smallestSeqno)
   if (memtable.largestSeqno !== expected.largestSeqno) throw mismatch(job, fileName, 'as largest seqno', memtable.largestSeqno, expected.largestSeqno)
-  memtable.sort()
   const dropped: [string, Uint8Array][] = []
   const added = await flushMemtable(memtable, outputs, job.snapshots, () => vfs.syncDirectory(job.directory), (key, value) => {
     // A copy: a view would carry the whole read buffer across the thread boundary.

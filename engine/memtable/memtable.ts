@@ -59,7 +59,7 @@ function verifyVersion(key: string, version: MemVersion): void {
     { details: { fileName: 'memtable', seqno: version.seqno } })
 }
 
-/** Bookkeeping bytes charged per version on top of key and value (B+tree slot, object, array). */
+/** Bookkeeping bytes charged per version on top of key and value (Map entry, version object, key-order slot). */
 const VERSION_OVERHEAD_BYTES = 64
 
 /** Merges two ascending arrays of distinct strings into a new one. */

@@ -5,19 +5,13 @@
  */
 import { Buffer } from 'node:buffer'
 import { OpKind, type DecodedBatch } from '../batch/write-batch.ts'
-import type { EntryKind, RangeTombstone } from '../entry.ts'
-
-/** What a replay fills: a Memtable, or the flush worker's LogEntries. */
-export interface ReplayTarget {
-  add(key: string, seqno: number, kind: EntryKind, value: Uint8Array): void
-  addRangeTombstone(tombstone: RangeTombstone): void
-}
+import type { Memtable } from './memtable.ts'
 
 /**
- * Applies `batch` to `memtable` (any ReplayTarget); returns the seqno after its last op. `copyValues` copies each
+ * Applies `batch` to `memtable`; returns the seqno after its last op. `copyValues` copies each
  * value out of the payload: a memtable that lives on must not pin the large shared read buffer.
  */
-export function replayBatch(memtable: ReplayTarget, batch: DecodedBatch, copyValues: boolean): number {
+export function replayBatch(memtable: Memtable, batch: DecodedBatch, copyValues: boolean): number {
   let seqno = batch.firstSeqno
   for (const op of batch.ops) {
     if (op.kind === OpKind.RangeDelete) {
