@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
-import { xxh3128, xxh3128Matches } from './xxh3.ts'
+import { TestRandom } from '../transform/test-random.ts'
+import { NATIVE_MIN_INPUT_BYTES, xxh3128, xxh3128Matches, xxh3128Native, xxh3128Wasm } from './xxh3.ts'
 
 describe('xxh3128()', () => {
   test('matches the XXH3-128 reference vector for "abc"', () => {
@@ -17,3 +18,45 @@ describe('xxh3128()', () => {
     assert.equal(xxh3128Matches(digest, 0, Buffer.from('payload')), false)
   })
 })
+
+describe('the two XXH3-128 implementations', () => {
+  test('agree on every length from 0 to 600 and on lengths around each XXH3 stripe and block boundary', () => {
+    const random = new TestRandom(20261126)
+    const source = random.bytes(70_000)
+    const lengths = [
+      ...Array.from({ length: 601 }, (_, length) => length),
+      1023,
+      1024,
+      1025,
+      4095,
+      4096,
+      4097,
+      16384,
+      65537,
+      69_999,
+    ]
+    for (const length of lengths) {
+      // An unaligned view into a larger buffer: both must honour byteOffset.
+      const view = source.subarray(1, 1 + length)
+      const plain = Uint8Array.from(view)
+      const expected = Buffer.from(xxh3128Wasm(plain)).toString('hex')
+      assert.equal(Buffer.from(xxh3128Native(view)).toString('hex'), expected, `length ${length}, one part`)
+      const cut = length >> 1
+      assert.equal(
+        Buffer.from(xxh3128Native(header, view.subarray(0, cut), view.subarray(cut))).toString('hex'),
+        Buffer.from(xxh3128Wasm(header, plain)).toString('hex'),
+        `length ${length}, three parts`,
+      )
+    }
+  })
+  test('xxh3128() gives the same digest on either side of NATIVE_MIN_INPUT_BYTES', () => {
+    const random = new TestRandom(7)
+    for (const length of [NATIVE_MIN_INPUT_BYTES - 1, NATIVE_MIN_INPUT_BYTES]) {
+      const bytes = random.bytes(length)
+      assert.deepEqual(Buffer.from(xxh3128(bytes)), Buffer.from(xxh3128Wasm(bytes)))
+      assert.deepEqual(Buffer.from(xxh3128(bytes)), Buffer.from(xxh3128Native(bytes)))
+    }
+  })
+})
+
+const header = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8)
