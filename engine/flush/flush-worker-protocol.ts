@@ -1,6 +1,7 @@
 /**
- * What crosses between the database and its flush worker (structured clone): the settings the
- * worker starts with, one request per flush, one reply per request.
+ * What crosses between the database and its background worker (structured clone): the settings
+ * the worker starts with, one request per flush or compaction, one reply per request, and for a
+ * compaction the worker's asks for each output's file number with the database's answers.
  */
 import type { IntegrityOptions } from '../integrity-options.ts'
 import { resolveIntegrity } from '../integrity-options.ts'
@@ -9,6 +10,8 @@ import { LogCipher } from '../wal/mod.ts'
 import type { StrataErrorCode, StrataErrorDetails } from '../errors.ts'
 import type { Vfs } from '../vfs/vfs.ts'
 import type { WalFlushContext, WalFlushJob, WalFlushResult } from './wal-flush.ts'
+import type { CompactionJob } from '../compaction/compact-tables.ts'
+import type { FileCompactionResult } from '../compaction/compact-from-files.ts'
 
 /**
  * The open options a table writer and a log reader need, as given to open() (validated there).
@@ -21,14 +24,17 @@ export interface FlushWorkerSettings {
   integrity: IntegrityOptions | undefined
 }
 
-export interface FlushWorkerRequest {
-  jobId: number
-  job: WalFlushJob
-}
+/** A job for the worker, or the file number the database allocated for a compaction's next output. */
+export type FlushWorkerRequest =
+  | { jobId: number; job: WalFlushJob }
+  | { jobId: number; compaction: CompactionJob }
+  | { jobId: number; outputFileNumber: number }
 
+/** A job's end (its result or error), or a compaction's ask for its next output's file number. */
 export type FlushWorkerReply =
-  | { jobId: number; result: WalFlushResult }
+  | { jobId: number; result: WalFlushResult | FileCompactionResult }
   | { jobId: number; error: { code?: StrataErrorCode; message: string; details?: StrataErrorDetails } }
+  | { jobId: number; outputFileNumberWanted: true }
 
 /** Builds what flushFromWal needs from the settings: the codec and log cipher open() would build. */
 export function flushContextOf(settings: FlushWorkerSettings, vfs: Vfs): WalFlushContext {

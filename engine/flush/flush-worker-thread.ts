@@ -1,20 +1,41 @@
 /**
- * The flush worker thread: rebuilds frozen memtables from their logs and writes them as level-0
- * tables (wal-flush.ts), one job at a time, on the second core. Its settings arrive once, in
- * workerData; they hold the encryption keys when the store is encrypted and are never logged.
+ * The background worker thread: rebuilds frozen memtables from their logs and writes them as
+ * level-0 tables (wal-flush.ts), and runs compactions (compaction/compact-from-files.ts), one
+ * job at a time, on the second core. Its settings arrive once, in workerData; they hold the
+ * encryption keys when the store is encrypted and are never logged.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { isStrataError } from '../errors.ts'
 import { NodeVfs } from '../vfs/node-vfs.ts'
+import { compactFromFiles } from '../compaction/compact-from-files.ts'
 import { flushFromWal } from './wal-flush.ts'
 import { flushContextOf, type FlushWorkerReply, type FlushWorkerRequest, type FlushWorkerSettings } from './flush-worker-protocol.ts'
 
 const context = flushContextOf(workerData as FlushWorkerSettings, new NodeVfs())
 const port = parentPort!
+/** The compaction in flight waiting for a file number, by job id (at most one: jobs run one at a time). */
+const awaitingNumbers = new Map<number, (fileNumber: number) => void>()
 
-// Jobs run one at a time: the database sends the next flush only after this one's edit.
+function outputFileNumber(jobId: number): Promise<number> {
+  return new Promise((resolve) => {
+    awaitingNumbers.set(jobId, resolve)
+    port.postMessage({ jobId, outputFileNumberWanted: true } satisfies FlushWorkerReply)
+  })
+}
+
+// Jobs run one at a time: the database sends the next job only after this one's edit.
 port.on('message', (request: FlushWorkerRequest) => {
-  flushFromWal(context, request.job).then(
+  if ('outputFileNumber' in request) {
+    const resolve = awaitingNumbers.get(request.jobId)
+    awaitingNumbers.delete(request.jobId)
+    resolve?.(request.outputFileNumber)
+    return
+  }
+  const done =
+    'job' in request
+      ? flushFromWal(context, request.job)
+      : compactFromFiles(context.settings, request.compaction, () => outputFileNumber(request.jobId))
+  done.then(
     (result) => port.postMessage({ jobId: request.jobId, result } satisfies FlushWorkerReply),
     (error: unknown) => {
       const reply: FlushWorkerReply = isStrataError(error)

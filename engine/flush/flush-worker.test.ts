@@ -1,6 +1,6 @@
 // Tests of the flush worker: where flushes run (placement), that the worker writes the very table
 // the main thread writes, and that its failures surface as typed errors.
-import { afterEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -11,34 +11,22 @@ import { resolveOptions, type EngineOptions } from '../options.ts'
 import { MemVfs } from '../vfs/mem-vfs.ts'
 import { NodeVfs } from '../vfs/node-vfs.ts'
 import { PlainCodec } from '../transform/plain-codec.ts'
-import { resolveIntegrity } from '../integrity-options.ts'
-import { TableReader } from '../table/mod.ts'
 import { mulberry32 } from '../mulberry32.ts'
 import { BlobDb } from '../../blobtree/blob-db.ts'
-import { chooseFlushPlacement, WORKER_FLUSH_SIZE_BYTES_MIN } from './placement.ts'
+import { choosePlacement, WORKER_FLUSH_SIZE_BYTES_MIN } from './placement.ts'
 import { FlushWorker } from './flush-worker.ts'
 import { flushFromWal } from './wal-flush.ts'
 import { flushContextOf } from './flush-worker-protocol.ts'
 import { flushWorkerEntry } from './worker-bundle.ts'
-
-const directories: string[] = []
-afterEach(() => {
-  for (const directory of directories.splice(0)) fs.rmSync(directory, { recursive: true, force: true })
-})
-
-function freshDirectory(): string {
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-flush-worker-'))
-  directories.push(directory)
-  return directory
-}
+import { freshDirectory, tableContent } from './worker-test-support.ts'
 
 const ENCRYPTION = { suite: 'aes-256-gcm' as const, keys: [{ epoch: 1, key: new Uint8Array(32).fill(7) }], activeEpoch: 1 }
 
 function placementOf(options: EngineOptions) {
-  return chooseFlushPlacement(options, resolveOptions(options, () => new NodeVfs()))
+  return choosePlacement('flush', options, resolveOptions(options, () => new NodeVfs()))
 }
 
-describe('chooseFlushPlacement()', () => {
+describe("choosePlacement('flush')", () => {
   test("'auto' uses the worker on the real file system, for memtables of at least WORKER_FLUSH_SIZE_BYTES_MIN", () => {
     const placement = placementOf({ integrity: { encryption: ENCRYPTION } })
     assert.equal(placement.kind, 'worker')
@@ -111,23 +99,6 @@ async function flushSeeded(directory: string, options: EngineOptions, seed: numb
     return { tables, workerFlushCount: db.stats().workerFlushCount, entries }
   } finally {
     await db.close()
-  }
-}
-
-/** A table's properties (but its creation time), range tombstones and every entry, read back. */
-function tableContent(file: string, options: EngineOptions): unknown {
-  const codec = options.integrity === undefined ? undefined : resolveIntegrity(options.integrity, () => undefined).codec
-  const reader = TableReader.open(new NodeVfs(), file, Number(path.basename(file, '.sst')), { codec })
-  try {
-    const entries: unknown[] = []
-    const iterator = reader.iterator()
-    for (iterator.seekToFirst(); iterator.valid(); iterator.next()) {
-      entries.push([iterator.key(), iterator.seqno(), iterator.kind(), Buffer.from(iterator.value()).toString('hex')])
-    }
-    iterator.close()
-    return { properties: { ...reader.properties, creationTimeMs: 0 }, rangeTombstones: reader.rangeTombstones, entries }
-  } finally {
-    reader.close()
   }
 }
 
