@@ -1,0 +1,126 @@
+/**
+ * What moving compactions to the background worker (`compactionThread`) changes, measured side
+ * by side in one process: per round, a fresh store per placement ('worker', 'main'; their order
+ * alternates between rounds) takes a random-order fill of KEY_COUNT 16-byte keys with 256-byte
+ * values in unsynced batches of 1000 (the issue #2 fill shape), then READ_COUNT awaited random
+ * gets right away (compactions the fill queued still run), then close() (which waits for the
+ * background work left). Prints per store: fill ops/s, the main thread's CPU time during the
+ * fill (from /proc, Linux), the event loop's delay p99/max during fill and reads (how long the
+ * main thread was busy between turns: the stalls a reader or writer sees), gets/s with their
+ * p99/max latency, the drain time of close(), and the compaction counts.
+ * Env: KEY_COUNT (800000), READ_COUNT (100000), ROUND_COUNT (2), BENCH_DIR (os.tmpdir()).
+ * Benchmark, not test.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { Buffer } from 'node:buffer'
+import { open } from '../index.ts'
+import { mulberry32 } from '../engine/mulberry32.ts'
+
+const KEY_SIZE_BYTES = 16
+const VALUE_SIZE_BYTES = 256
+const BATCH_OP_COUNT = 1000
+const keyCount = Number(process.env.KEY_COUNT ?? 800_000)
+const readCount = Number(process.env.READ_COUNT ?? 100_000)
+const roundCount = Number(process.env.ROUND_COUNT ?? 2)
+const benchDirectory = process.env.BENCH_DIR ?? os.tmpdir()
+
+type Placement = 'worker' | 'main'
+
+function keyOf(index: number): Buffer {
+  return Buffer.from(String(index).padStart(KEY_SIZE_BYTES, '0'))
+}
+
+/** The fill order: a seeded permutation of 0..keyCount - 1 (Fisher-Yates). */
+function fillOrder(seed: number): Uint32Array {
+  const next = mulberry32(seed)
+  const order = new Uint32Array(keyCount)
+  for (let i = 0; i < keyCount; i++) order[i] = i
+  for (let i = keyCount - 1; i > 0; i--) {
+    const j = next() % (i + 1)
+    const swap = order[i]
+    order[i] = order[j]
+    order[j] = swap
+  }
+  return order
+}
+
+/** CPU time of the main thread (its task id is the process id) in ms, from /proc; NaN elsewhere. */
+function mainThreadCpuMs(): number {
+  try {
+    const fields = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'latin1').split(') ')[1].split(' ')
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return Number.NaN
+  }
+}
+
+function percentile(sorted: Float64Array, fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))]
+}
+
+async function runOnce(placement: Placement, order: Uint32Array, value: Buffer): Promise<Record<string, string | number>> {
+  const directory = fs.mkdtempSync(path.join(benchDirectory, `strata-compaction-thread-${placement}-`))
+  try {
+    const db = await open(directory, { compactionThread: placement })
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 })
+    loopDelay.enable()
+    const cpuStartMs = mainThreadCpuMs()
+    const fillStartMs = performance.now()
+    for (let start = 0; start < keyCount; start += BATCH_OP_COUNT) {
+      const ops = []
+      for (let i = start; i < Math.min(keyCount, start + BATCH_OP_COUNT); i++) ops.push({ type: 'put' as const, key: keyOf(order[i]), value })
+      await db.batch(ops)
+    }
+    const fillMs = performance.now() - fillStartMs
+    const fillCpuMs = mainThreadCpuMs() - cpuStartMs
+    const fillLoopDelay = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 }
+    loopDelay.reset()
+    const latenciesMs = new Float64Array(readCount)
+    const next = mulberry32(7)
+    const readStartMs = performance.now()
+    let found = 0
+    for (let i = 0; i < readCount; i++) {
+      const startMs = performance.now()
+      if ((await db.get(keyOf(next() % keyCount))) !== undefined) found++
+      latenciesMs[i] = performance.now() - startMs
+    }
+    const readMs = performance.now() - readStartMs
+    loopDelay.disable()
+    if (found !== readCount) throw new Error(`found ${found} of ${readCount} keys`)
+    latenciesMs.sort()
+    const stats = db.stats()
+    const closeStartMs = performance.now()
+    await db.close()
+    return {
+      placement,
+      fillOpsPerSecond: Math.round(keyCount / (fillMs / 1000)),
+      fillMainCpuMs: Math.round(fillCpuMs),
+      fillLoopDelayP99Ms: +fillLoopDelay.p99.toFixed(1),
+      fillLoopDelayMaxMs: +fillLoopDelay.max.toFixed(1),
+      getsPerSecond: Math.round(readCount / (readMs / 1000)),
+      getP99Ms: +percentile(latenciesMs, 0.99).toFixed(2),
+      getMaxMs: +latenciesMs[readCount - 1].toFixed(1),
+      readLoopDelayMaxMs: +(loopDelay.max / 1e6).toFixed(1),
+      closeDrainMs: Math.round(performance.now() - closeStartMs),
+      compactions: `${stats.workerCompactionCount}/${stats.compactionCount} in worker`,
+      writeStalls: stats.writeStallCount,
+    }
+  } finally {
+    fs.rmSync(directory, { recursive: true, force: true })
+  }
+}
+
+const order = fillOrder(42)
+const value = Buffer.alloc(VALUE_SIZE_BYTES)
+const fillValue = mulberry32(3)
+for (let i = 0; i < VALUE_SIZE_BYTES; i++) value[i] = fillValue() & 0xff
+console.log(`keys ${keyCount}, reads ${readCount}, rounds ${roundCount}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+for (let round = 0; round < roundCount; round++) {
+  const placements: Placement[] = round % 2 === 0 ? ['worker', 'main'] : ['main', 'worker']
+  for (const placement of placements) console.log(JSON.stringify({ round, ...(await runOnce(placement, order, value)) }))
+}
+console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
