@@ -6,7 +6,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import { Db, type BatchOperation } from '../db.ts'
+import { Db } from '../db.ts'
 import { resolveOptions, type EngineOptions } from '../options.ts'
 import { MemVfs } from '../vfs/mem-vfs.ts'
 import { NodeVfs } from '../vfs/node-vfs.ts'
@@ -15,35 +15,29 @@ import { mulberry32 } from '../mulberry32.ts'
 import { parseFileName, tableFileName, type TableMeta } from '../manifest/mod.ts'
 import { TableReader } from '../table/mod.ts'
 import { BlobDb } from '../../blobtree/blob-db.ts'
-import { choosePlacement, WORKER_COMPACTION_INPUT_BYTES_MIN } from '../flush/placement.ts'
+import { WORKER_COMPACTION_INPUT_BYTES_MIN } from '../flush/placement.ts'
 import { FlushWorker } from '../flush/flush-worker.ts'
-import { freshDirectory, tableContent } from '../flush/worker-test-support.ts'
+import { freshDirectory, placementOf, seededBatches, tableContent, TEST_ENCRYPTION } from '../flush/worker-test-support.ts'
 import type { CompactionJob } from './compact-tables.ts'
-
-const ENCRYPTION = { suite: 'aes-256-gcm' as const, keys: [{ epoch: 1, key: new Uint8Array(32).fill(9) }], activeEpoch: 1 }
-
-function placementOf(options: EngineOptions) {
-  return choosePlacement('compaction', options, resolveOptions(options, () => new NodeVfs()))
-}
 
 describe("choosePlacement('compaction')", () => {
   test("'auto' uses the worker on the real file system, for inputs of at least WORKER_COMPACTION_INPUT_BYTES_MIN", () => {
-    const placement = placementOf({ integrity: { encryption: ENCRYPTION } })
+    const placement = placementOf('compaction', { integrity: { encryption: TEST_ENCRYPTION } })
     assert.equal(placement.kind === 'worker' && placement.sizeBytesMin, WORKER_COMPACTION_INPUT_BYTES_MIN)
-    assert.deepEqual(placement.kind === 'worker' && placement.settings.integrity, { encryption: ENCRYPTION })
+    assert.deepEqual(placement.kind === 'worker' && placement.settings.integrity, { encryption: TEST_ENCRYPTION })
   })
 
   test("'worker' takes every compaction; 'main' none; flushThread does not decide it", () => {
-    const worker = placementOf({ compactionThread: 'worker', flushThread: 'main' })
+    const worker = placementOf('compaction', { compactionThread: 'worker', flushThread: 'main' })
     assert.equal(worker.kind === 'worker' && worker.sizeBytesMin, 0)
-    const main = placementOf({ compactionThread: 'main', flushThread: 'worker' })
+    const main = placementOf('compaction', { compactionThread: 'main', flushThread: 'worker' })
     assert.match(main.kind === 'main' ? main.reason : '', /compactionThread is 'main'/)
   })
 
   test("'worker' where the worker cannot work is INVALID_ARGUMENT naming compactionThread; 'auto' stays on the main thread", () => {
     for (const options of [{ vfs: new MemVfs() }, { blockCodec: new PlainCodec() }] as EngineOptions[]) {
-      assert.throws(() => placementOf({ ...options, compactionThread: 'worker' }), (error: any) => error.code === 'INVALID_ARGUMENT' && /compactionThread/.test(error.message))
-      assert.equal(placementOf(options).kind, 'main')
+      assert.throws(() => placementOf('compaction', { ...options, compactionThread: 'worker' }), (error: any) => error.code === 'INVALID_ARGUMENT' && /compactionThread/.test(error.message))
+      assert.equal(placementOf('compaction', options).kind, 'main')
     }
   })
 
@@ -51,25 +45,6 @@ describe("choosePlacement('compaction')", () => {
     assert.throws(() => resolveOptions({ compactionThread: 'both' as 'auto' }, () => new MemVfs()), { code: 'INVALID_ARGUMENT' })
   })
 })
-
-/** Seeded ops over few keys (overwrites, deletes, range deletes), in batches. */
-function seededBatches(seed: number, batchCount: number): BatchOperation[][] {
-  const next = mulberry32(seed)
-  const key = () => `key-${String(next() % 400).padStart(4, '0')}`
-  return Array.from({ length: batchCount }, (_, b) => {
-    const ops: BatchOperation[] = []
-    for (let i = 0; i < 25; i++) {
-      const roll = next() % 100
-      if (roll < 80) ops.push({ type: 'put', key: key(), value: `value-${b}-${i}-${'x'.repeat(next() % 300)}` })
-      else if (roll < 96) ops.push({ type: 'del', key: key() })
-      else {
-        const [start, end] = [key(), key()].sort()
-        if (start < end) ops.push({ type: 'delRange', start, end })
-      }
-    }
-    return ops
-  })
-}
 
 /** The file number of a table file name. */
 function tableNumber(name: string): number {
@@ -116,7 +91,7 @@ describe('compaction in the worker', () => {
   for (const [name, options] of [
     ['checksums only', {}],
     ['per-KV checksums, zstd on deeper levels only', { integrity: { perKeyChecksums: true, compression: { kind: 'none', perLevel: [{ kind: 'none' }, { kind: 'zstd', level: 3 }] } } }],
-    ['encrypted (the keys travel in workerData)', { integrity: { encryption: ENCRYPTION } }],
+    ['encrypted (the keys travel in workerData)', { integrity: { encryption: TEST_ENCRYPTION } }],
   ] as [string, EngineOptions][]) {
     test(`writes the same tables as the main thread, table for table (${name})`, async () => {
       const seed = 20261126

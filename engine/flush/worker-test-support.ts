@@ -1,13 +1,17 @@
 /**
  * Helpers the background worker's tests share (flushes and compactions): temporary directories
- * removed after each test, and a table's content read back for comparing what the worker wrote
- * with what the main thread wrote. Test-only.
+ * removed after each test, seeded write batches, placement for given options, and a table's
+ * content read back for comparing what the worker wrote with what the main thread wrote.
+ * Test-only.
  */
 import { afterEach } from 'node:test'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { EngineOptions } from '../options.ts'
+import type { BatchOperation } from '../db.ts'
+import { resolveOptions, type EngineOptions } from '../options.ts'
+import { mulberry32 } from '../mulberry32.ts'
+import { choosePlacement, type ThreadPlacement } from './placement.ts'
 import { resolveIntegrity } from '../integrity-options.ts'
 import { TableReader } from '../table/mod.ts'
 import { NodeVfs } from '../vfs/node-vfs.ts'
@@ -43,4 +47,33 @@ export function tableContent(file: string, options: EngineOptions, withFileNumbe
   } finally {
     reader.close()
   }
+}
+
+/** An encryption option whose keys must travel to the worker. */
+export const TEST_ENCRYPTION = { suite: 'aes-256-gcm' as const, keys: [{ epoch: 1, key: new Uint8Array(32).fill(7) }], activeEpoch: 1 }
+
+/** Where `job` runs for a store opened with `options` on the real file system. */
+export function placementOf(job: 'flush' | 'compaction', options: EngineOptions): ThreadPlacement {
+  return choosePlacement(job, options, resolveOptions(options, () => new NodeVfs()))
+}
+
+/** Seeded ops over few keys (overwrites, deletes, range deletes), in batches of 20. */
+export function seededBatches(seed: number, batchCount: number): BatchOperation[][] {
+  const next = mulberry32(seed)
+  const key = () => `key-${String(next() % 300).padStart(4, '0')}`
+  const batches: BatchOperation[][] = []
+  for (let b = 0; b < batchCount; b++) {
+    const ops: BatchOperation[] = []
+    for (let i = 0; i < 20; i++) {
+      const roll = next() % 100
+      if (roll < 80) ops.push({ type: 'put', key: key(), value: `value-${b}-${i}-${'x'.repeat(next() % 200)}` })
+      else if (roll < 95) ops.push({ type: 'del', key: key() })
+      else {
+        const [start, end] = [key(), key()].sort()
+        if (start < end) ops.push({ type: 'delRange', start, end })
+      }
+    }
+    batches.push(ops)
+  }
+  return batches
 }
