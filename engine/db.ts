@@ -198,7 +198,8 @@ export class Db {
     const { flushPlacement, compactionPlacement } = parts
     // Both placements build the same settings from the same options, so one worker serves both.
     const workerSettings = flushPlacement.kind === 'worker' ? flushPlacement.settings : compactionPlacement.kind === 'worker' ? compactionPlacement.settings : undefined
-    this.#flushWorker = workerSettings === undefined ? undefined : new FlushWorker(workerSettings)
+    // Repairs the worker's reads make count as the main thread's would (and ask for a heal).
+    this.#flushWorker = workerSettings === undefined ? undefined : new FlushWorker(workerSettings, (event) => parts.options.integrity.recordRepair(event))
     this.#workerFlushSizeBytesMin = flushPlacement.kind === 'worker' ? flushPlacement.sizeBytesMin : Number.POSITIVE_INFINITY
     this.#workerCompactionInputBytesMin = compactionPlacement.kind === 'worker' ? compactionPlacement.sizeBytesMin : Number.POSITIVE_INFINITY
     this.#memtableCheckBytes = this.#flushWorker === undefined ? parts.options.memtableSizeBytes : parts.options.memtableSizeBytes / 2

@@ -159,6 +159,38 @@ function jobOf(directory: string, inputs: TableMeta[]): CompactionJob {
   return { directory, inputs, outputLevel: 1, snapshots: [], targetTableSizeBytes: 4096, otherTables: [] }
 }
 
+describe('compaction in the worker with ECC', () => {
+  test('counts the repairs its reads of a damaged input make, as the main thread does', async () => {
+    const repairs = async (compactionThread: 'main' | 'worker') => {
+      const options: EngineOptions = { backgroundWork: false, flushThread: 'main', compactionThread, integrity: { ecc: 'sec-ded' } }
+      const directory = freshDirectory()
+      let db = await Db.open(directory, options)
+      for (const ops of seededBatches(3, 30)) await db.batch(ops)
+      await db.flush()
+      for (const ops of seededBatches(4, 30)) await db.batch(ops)
+      await db.flush()
+      await db.close()
+      const [first] = fs.readdirSync(directory).filter((name) => name.endsWith('.sst')).sort()
+      const bytes = fs.readFileSync(path.join(directory, first))
+      bytes[100] ^= 1 << 3 // inside the first data block
+      fs.writeFileSync(path.join(directory, first), bytes)
+      db = await Db.open(directory, options)
+      try {
+        await db.compact()
+        const { integrity, workerCompactionCount } = db.stats()
+        return { repairsByKind: integrity.repairsByKind, filesRepairedCount: integrity.filesRepairedCount, workerCompactionCount }
+      } finally {
+        await db.close()
+      }
+    }
+    const main = await repairs('main')
+    const worker = await repairs('worker')
+    assert.equal(worker.workerCompactionCount, 1)
+    assert.ok(main.repairsByKind['sec-ded'] >= 1, JSON.stringify(main))
+    assert.deepEqual({ ...worker, workerCompactionCount: 0 }, { ...main, workerCompactionCount: 0 })
+  })
+})
+
 describe('FlushWorker.compact()', () => {
   const settings = { blockSizeBytes: 4096, blockRestartInterval: 16, bloomBitsPerKey: 10, integrity: undefined }
 

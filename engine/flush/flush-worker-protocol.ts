@@ -9,6 +9,7 @@ import { IntegrityMonitor } from '../scrub/mod.ts'
 import { LogCipher } from '../wal/mod.ts'
 import type { StrataErrorCode, StrataErrorDetails } from '../errors.ts'
 import type { Vfs } from '../vfs/vfs.ts'
+import type { RepairEvent } from '../transform/mod.ts'
 import type { WalFlushContext, WalFlushJob, WalFlushResult } from './wal-flush.ts'
 import type { CompactionJob } from '../compaction/compact-tables.ts'
 import type { FileCompactionResult } from '../compaction/compact-from-files.ts'
@@ -30,19 +31,25 @@ export type FlushWorkerRequest =
   | { jobId: number; compaction: CompactionJob }
   | { jobId: number; outputFileNumber: number }
 
-/** A job's end (its result or error), or a compaction's ask for its next output's file number. */
+/**
+ * A job's end (its result, with the ECC repairs its reads made, or its error), or a
+ * compaction's ask for its next output's file number.
+ */
 export type FlushWorkerReply =
-  | { jobId: number; result: WalFlushResult | FileCompactionResult }
+  | { jobId: number; result: WalFlushResult | FileCompactionResult; repairs: RepairEvent[] }
   | { jobId: number; error: { code?: StrataErrorCode; message: string; details?: StrataErrorDetails } }
   | { jobId: number; outputFileNumberWanted: true }
 
-/** Builds what flushFromWal needs from the settings: the codec and log cipher open() would build. */
-export function flushContextOf(settings: FlushWorkerSettings, vfs: Vfs): WalFlushContext {
+/**
+ * Builds what flushFromWal and compactFromFiles need from the settings: the codec and log
+ * cipher open() would build. The codec tells `onRepair` of each verified ECC repair (a
+ * compaction's reads of its inputs can make them; a flush only encodes).
+ */
+export function flushContextOf(settings: FlushWorkerSettings, vfs: Vfs, onRepair: (event: RepairEvent) => void = () => undefined): WalFlushContext {
   const integrity = new IntegrityMonitor()
   let blockCodec
   if (settings.integrity !== undefined) {
-    // Encoding repairs nothing, so repair events cannot occur here.
-    const resolved = resolveIntegrity(settings.integrity, () => undefined)
+    const resolved = resolveIntegrity(settings.integrity, onRepair)
     blockCodec = resolved.codec
     integrity.description = resolved.description
   }

@@ -7,11 +7,14 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { isStrataError } from '../errors.ts'
 import { NodeVfs } from '../vfs/node-vfs.ts'
+import type { RepairEvent } from '../transform/mod.ts'
 import { compactFromFiles } from '../compaction/compact-from-files.ts'
 import { flushFromWal } from './wal-flush.ts'
 import { flushContextOf, type FlushWorkerReply, type FlushWorkerRequest, type FlushWorkerSettings } from './flush-worker-protocol.ts'
 
-const context = flushContextOf(workerData as FlushWorkerSettings, new NodeVfs())
+/** ECC repairs the current job's reads made; they go back with its result (the database counts them). */
+const repairs: RepairEvent[] = []
+const context = flushContextOf(workerData as FlushWorkerSettings, new NodeVfs(), (event) => repairs.push({ ...event }))
 const port = parentPort!
 /** The compaction in flight waiting for a file number, by job id (at most one: jobs run one at a time). */
 const awaitingNumbers = new Map<number, (fileNumber: number) => void>()
@@ -31,12 +34,14 @@ port.on('message', (request: FlushWorkerRequest) => {
     resolve?.(request.outputFileNumber)
     return
   }
+  // A failed job's repairs go unreported: its error makes the store read-only anyway.
+  repairs.length = 0
   const done =
     'job' in request
       ? flushFromWal(context, request.job)
       : compactFromFiles(context.settings, request.compaction, () => outputFileNumber(request.jobId))
   done.then(
-    (result) => port.postMessage({ jobId: request.jobId, result } satisfies FlushWorkerReply),
+    (result) => port.postMessage({ jobId: request.jobId, result, repairs: repairs.splice(0) } satisfies FlushWorkerReply),
     (error: unknown) => {
       const reply: FlushWorkerReply = isStrataError(error)
         ? { jobId: request.jobId, error: { code: error.code, message: error.message, details: { ...error.details } } }

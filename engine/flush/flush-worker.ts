@@ -13,6 +13,7 @@ import type { WalFlushJob, WalFlushResult } from './wal-flush.ts'
 import type { CompactionJob } from '../compaction/compact-tables.ts'
 import type { FileCompactionResult } from '../compaction/compact-from-files.ts'
 import type { FlushWorkerReply, FlushWorkerRequest, FlushWorkerSettings } from './flush-worker-protocol.ts'
+import type { RepairEvent } from '../transform/mod.ts'
 
 interface PendingJob {
   resolve(result: WalFlushResult | FileCompactionResult | undefined): void
@@ -31,8 +32,12 @@ export class FlushWorker {
   #nextJobId = 1
   readonly #pending = new Map<number, PendingJob>()
 
-  constructor(settings: FlushWorkerSettings) {
+  readonly #onRepair: (event: RepairEvent) => void
+
+  /** `onRepair` hears of the ECC repairs a job's reads made, before the job resolves. */
+  constructor(settings: FlushWorkerSettings, onRepair: (event: RepairEvent) => void = () => undefined) {
     this.#settings = settings
+    this.#onRepair = onRepair
   }
 
   /** False once the worker failed: callers flush on the main thread. */
@@ -84,8 +89,10 @@ export class FlushWorker {
     }
     this.#pending.delete(reply.jobId)
     if (this.#pending.size === 0) this.#worker?.unref()
-    if ('result' in reply) pending.resolve(reply.result)
-    else {
+    if ('result' in reply) {
+      for (const event of reply.repairs) this.#onRepair(event)
+      pending.resolve(reply.result)
+    } else {
       const { code, message, details } = reply.error
       pending.reject(new StrataError(code ?? 'IO_ERROR', code === undefined ? `Background worker failed: ${message}` : message, { details }))
     }
