@@ -9,7 +9,8 @@
  * p99/max in the fill and in the drain (how long the main thread was busy between turns: the
  * stalls a reader or writer sees), the drain's length and CPU time (main thread, whole process), keys per second of fill plus drain, the
  * drain's gets/s with their p99/max latency, and the compaction counts.
- * Env: KEY_COUNT (800000), READ_COUNT_MIN (20000), ROUND_COUNT (2), BENCH_DIR (os.tmpdir()).
+ * Env: KEY_COUNT (800000), READ_COUNT_MIN (20000), GETS_PER_TURN (10), ROUND_COUNT (2),
+ * BENCH_DIR (os.tmpdir()).
  * Benchmark, not test.
  */
 import fs from 'node:fs'
@@ -24,15 +25,16 @@ import type { EngineStats } from '../engine/stats.ts'
 const KEY_SIZE_BYTES = 16
 const VALUE_SIZE_BYTES = 256
 const BATCH_OP_COUNT = 1000
-/**
- * Gets between two turns of the event loop in the drain: few, so the loop's delay shows the
- * longest stretch the background work holds the main thread, not the gets' own run.
- */
-const GETS_PER_TURN = 10
 const keyCount = Number(process.env.KEY_COUNT ?? 800_000)
 const readCountMin = Number(process.env.READ_COUNT_MIN ?? 20_000)
 const roundCount = Number(process.env.ROUND_COUNT ?? 2)
 const benchDirectory = process.env.BENCH_DIR ?? os.tmpdir()
+/**
+ * Gets between two turns of the event loop in the drain: few, so the loop's delay shows the
+ * longest stretch the background work holds the main thread, not the gets' own run. 0: no gets,
+ * the drain only waits (10 ms a turn), to time the background work on an idle main thread.
+ */
+const getsPerTurn = Number(process.env.GETS_PER_TURN ?? 10)
 
 type Placement = 'worker' | 'main'
 
@@ -103,8 +105,9 @@ async function runOnce(placement: Placement, order: Uint32Array, value: Buffer):
     const drainStartMs = performance.now()
     const drainCpuStartMs = mainThreadCpuMs()
     const drainProcessCpuStart = process.cpuUsage()
-    while (latenciesMs.length < readCountMin || backgroundWorkDue(db.stats())) {
-      for (let i = 0; i < GETS_PER_TURN; i++) {
+    while ((getsPerTurn > 0 && latenciesMs.length < readCountMin) || backgroundWorkDue(db.stats())) {
+      if (getsPerTurn === 0) await new Promise((resolve) => setTimeout(resolve, 10))
+      for (let i = 0; i < getsPerTurn; i++) {
         const startMs = performance.now()
         if ((await db.get(keyOf(next() % keyCount))) === undefined) throw new Error('a filled key is missing')
         latenciesMs.push(performance.now() - startMs)
@@ -117,7 +120,7 @@ async function runOnce(placement: Placement, order: Uint32Array, value: Buffer):
     const drainCpuMs = mainThreadCpuMs() - drainCpuStartMs
     const drainProcessCpu = process.cpuUsage(drainProcessCpuStart)
     loopDelay.disable()
-    const sorted = Float64Array.from(latenciesMs).sort()
+    const sorted = Float64Array.from(latenciesMs.length > 0 ? latenciesMs : [Number.NaN]).sort()
     const stats = db.stats()
     await db.close()
     return {
