@@ -10,6 +10,7 @@
  * READ_ONLY carrying the cause, and a reopen recovers.
  */
 import path from 'node:path'
+import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
 import { EntryKind, type RangeTombstone } from './entry.ts'
 import { StrataError, isStrataError } from './errors.ts'
@@ -21,9 +22,9 @@ import { encodeBatch, OpKind, type BatchOp } from './batch/write-batch.ts'
 import { LogCipher, WalWriter } from './wal/mod.ts'
 import { VersionSet, parseFileName, tableFileName, walFileName, type Version, type TableMeta, type VersionEdit } from './manifest/mod.ts'
 import { TableReader } from './table/mod.ts'
-import { TableOutputs, flushMemtable, type TableOutput } from './table-outputs.ts'
+import { TableOutputs, flushMemtable } from './table-outputs.ts'
 import { FlushWorker } from './flush/flush-worker.ts'
-import { chooseFlushPlacement, type FlushPlacement } from './flush/placement.ts'
+import { choosePlacement, type ThreadPlacement } from './flush/placement.ts'
 import { BlockCache, FileCache } from './cache/mod.ts'
 import { MergingIterator } from './iterator/merging-iterator.ts'
 import { LevelIterator } from './iterator/level-iterator.ts'
@@ -33,7 +34,7 @@ import { StrataIterator } from './iterator/async-iterator.ts'
 import type { InternalIterator } from './iterator/internal-iterator.ts'
 import { Snapshot, SnapshotList } from './snapshot.ts'
 import { pickAtLevel, pickCompaction, type CompactionPick } from './compaction/picker.ts'
-import { mergeRun } from './compaction/merge-run.ts'
+import { compactTables, otherTablesOf, type CompactionJob, type CompactionResult } from './compaction/compact-tables.ts'
 import { recoverWals } from './recovery.ts'
 import { NodeVfs } from './vfs/node-vfs.ts'
 import type { Vfs } from './vfs/vfs.ts'
@@ -133,10 +134,12 @@ export class Db {
   #wal: WalWriter
   #walDirectorySynced: Promise<void>
   #immutables: ImmutableMemtable[] = []
-  /** The flush worker, when flushes may leave the main thread (flush/placement.ts). */
+  /** The background worker, when flushes or compactions may leave the main thread (flush/placement.ts). */
   readonly #flushWorker: FlushWorker | undefined
   /** Memtables smaller than this flush on the main thread even with a worker. */
   readonly #workerFlushSizeBytesMin: number
+  /** Compactions reading fewer bytes merge on the main thread even with a worker. */
+  readonly #workerCompactionInputBytesMin: number
   /**
    * The memtable size write() next acts at: half the budget to start the flush worker (so its
    * start-up overlaps the fill), then the budget to freeze.
@@ -161,6 +164,7 @@ export class Db {
     flushCount: 0,
     flushBytesWritten: 0,
     workerFlushCount: 0,
+    workerCompactionCount: 0,
     compactionCount: 0,
     compactionBytesRead: 0,
     compactionBytesWritten: 0,
@@ -177,7 +181,8 @@ export class Db {
     lock: { release(): void }
     wal: WalWriter
     recovery: EngineStats['recovery']
-    flushPlacement: FlushPlacement
+    flushPlacement: ThreadPlacement
+    compactionPlacement: ThreadPlacement
   }) {
     this.directory = parts.directory
     this.#options = parts.options
@@ -190,9 +195,13 @@ export class Db {
     this.#memtable = new Memtable({ perKeyChecksums: parts.outputs.perKeyChecksums })
     this.#lastSeqno = parts.versions.lastSeqno
     this.#recoveryReport = parts.recovery
-    const placement = parts.flushPlacement
-    this.#flushWorker = placement.kind === 'worker' ? new FlushWorker(placement.settings) : undefined
-    this.#workerFlushSizeBytesMin = placement.kind === 'worker' ? placement.sizeBytesMin : Number.POSITIVE_INFINITY
+    const { flushPlacement, compactionPlacement } = parts
+    // Both placements build the same settings from the same options, so one worker serves both.
+    const workerSettings = flushPlacement.kind === 'worker' ? flushPlacement.settings : compactionPlacement.kind === 'worker' ? compactionPlacement.settings : undefined
+    // Repairs the worker's reads make count as the main thread's would (and ask for a heal).
+    this.#flushWorker = workerSettings === undefined ? undefined : new FlushWorker(workerSettings, (event) => parts.options.integrity.recordRepair(event))
+    this.#workerFlushSizeBytesMin = flushPlacement.kind === 'worker' ? flushPlacement.sizeBytesMin : Number.POSITIVE_INFINITY
+    this.#workerCompactionInputBytesMin = compactionPlacement.kind === 'worker' ? compactionPlacement.sizeBytesMin : Number.POSITIVE_INFINITY
     this.#memtableCheckBytes = this.#flushWorker === undefined ? parts.options.memtableSizeBytes : parts.options.memtableSizeBytes / 2
     parts.options.integrity.onHealNeeded = (fileNumber) => this.#queueHeal(fileNumber)
     this.#blockCache = new BlockCache({ capacityBytes: parts.options.blockCacheSizeBytes })
@@ -217,7 +226,8 @@ export class Db {
       throw new StrataError('INVALID_ARGUMENT', 'Cannot open: directory must be a non-empty string')
     }
     const resolved = resolveOptions(options, () => new NodeVfs())
-    const flushPlacement = chooseFlushPlacement(options, resolved)
+    const flushPlacement = choosePlacement('flush', options, resolved)
+    const compactionPlacement = choosePlacement('compaction', options, resolved)
     const vfs = resolved.vfs
     const dir = path.resolve(directory)
     // Data files without CURRENT are a damaged store, not a fresh one: creating an empty store
@@ -245,7 +255,7 @@ export class Db {
       const wal = WalWriter.create(vfs, path.join(dir, walFileName(walNumber)), walNumber, { cipher })
       await vfs.syncDirectory(dir)
       const recovery = await recoverWals(dir, versions, resolved, outputs, walNumber, hooks, cipher)
-      const db = new Db({ directory: dir, options: resolved, versions, outputs, lock, wal, recovery, flushPlacement })
+      const db = new Db({ directory: dir, options: resolved, versions, outputs, lock, wal, recovery, flushPlacement, compactionPlacement })
       db.#valueHooks = hooks
       removeObsoleteFiles(vfs, dir, versions, new Set([walNumber]))
       db.#scheduleWork()
@@ -723,43 +733,18 @@ export class Db {
 
   async #compact(pick: CompactionPick<TableMeta>): Promise<void> {
     const version = this.#versions.current
-    const outputLevel = pick.level + 1
     const inputs = [...pick.inputs, ...pick.nextLevelInputs]
-    const inputNumbers = new Set(inputs.map((t) => t.fileNumber))
-    const releases: (() => void)[] = []
-    const children = inputs.map((t) => this.#tableIterator(t.fileNumber, releases))
-    const rangeTombstones: RangeTombstone[] = []
-    for (const table of inputs) {
-      if (table.rangeTombstoneCount === 0) continue
-      const handle = this.#tables.acquire(table.fileNumber)
-      rangeTombstones.push(...handle.value.rangeTombstones)
-      handle.release()
+    const job: CompactionJob = {
+      directory: this.directory,
+      inputs,
+      outputLevel: pick.level + 1,
+      snapshots: this.#snapshots.sorted(),
+      targetTableSizeBytes: this.#options.targetTableSizeBytes,
+      otherTables: otherTablesOf(version.levels, inputs),
     }
-    const added: TableMeta[] = []
-    const input = new MergingIterator(children)
-    let stats
-    try {
-      stats = await mergeRun({
-        input,
-        rangeTombstones,
-        snapshots: this.#snapshots.sorted(),
-        deeperDataMayExist: (start, end) => mayHoldKeys(version, outputLevel, inputNumbers, start, end),
-        // A range tombstone may sit deeper than older data it covers: its table's key range
-        // holds its point keys only, so compaction can move it down past that data.
-        otherDataMayExist: (start, end) => mayHoldKeys(version, 0, inputNumbers, start, end),
-        attachTombstones: false,
-        newOutput: () => this.#outputs.create(outputLevel),
-        finishOutput: async (output: TableOutput) => {
-          added.push(await this.#outputs.finish(output))
-        },
-        targetTableSizeBytes: this.#options.targetTableSizeBytes,
-        onDroppedValue: (key, _kind, value) => this.#valueHooks?.onDroppedValue?.(key, value),
-      })
-    } finally {
-      input.close()
-      for (const release of releases) release()
-    }
-    if (stats.keptTombstones.length > 0) added.push(await this.#writeTombstoneTable(stats.keptTombstones))
+    const result = (await this.#compactInWorker(job)) ?? (await this.#compactHere(job))
+    const added = result.added
+    if (result.keptTombstones.length > 0) added.push(await this.#writeTombstoneTable(result.keptTombstones))
     const largest = pick.inputs.reduce((max, t) => (t.largestKey > max ? t.largestKey : max), pick.inputs[0].largestKey)
     const edit: VersionEdit = {
       ...this.#valueHooks?.takeCompactionEdit?.(this.#versions.current),
@@ -774,7 +759,7 @@ export class Db {
     this.#outputs.settle(added.map((t) => t.fileNumber))
     this.#tombstones = undefined
     this.#counters.compactionCount++
-    this.#counters.compactionEntriesDropped += stats.entriesDropped
+    this.#counters.compactionEntriesDropped += result.entriesDropped
     for (const t of inputs) {
       this.#counters.compactionBytesRead += t.sizeBytes
       this.#obsoleteFiles.add(t.fileNumber)
@@ -782,6 +767,65 @@ export class Db {
     for (const t of added) this.#counters.compactionBytesWritten += t.sizeBytes
     this.#deleteObsoleteFiles()
     this.#wakeWaiters()
+  }
+
+  /**
+   * Runs `job` in the background worker when placement allows and the worker is usable; its
+   * dropped blob handles are reported here, in merge order, as the in-thread merge reports them.
+   * Undefined when the job did not run there (the caller merges on this thread).
+   */
+  async #compactInWorker(job: CompactionJob): Promise<CompactionResult | undefined> {
+    const inputBytes = job.inputs.reduce((sum, t) => sum + t.sizeBytes, 0)
+    if (this.#flushWorker?.usable !== true || inputBytes < this.#workerCompactionInputBytesMin) return undefined
+    const allocated: number[] = []
+    const outputFileNumber = (): number => {
+      const fileNumber = this.#versions.nextFileNumber()
+      this.#outputs.pending.add(fileNumber)
+      allocated.push(fileNumber)
+      return fileNumber
+    }
+    let result
+    try {
+      result = await this.#flushWorker.compact(job, outputFileNumber)
+    } catch (error) {
+      this.#outputs.settle(allocated)
+      throw error
+    }
+    if (result === undefined) {
+      // The worker died (its partial outputs, if any, are orphans the next open removes).
+      this.#outputs.settle(allocated)
+      return undefined
+    }
+    // Every allocated number is an output; they stay pending until the edit lists them (#compact settles them).
+    assert.equal(result.added.length, allocated.length, 'a worker compaction allocated a number it did not write')
+    for (const [key, value] of result.dropped) this.#valueHooks?.onDroppedValue?.(key, value)
+    this.#counters.workerCompactionCount++
+    return result
+  }
+
+  /** Runs `job` on this thread, reading the inputs through the file and block caches. */
+  async #compactHere(job: CompactionJob): Promise<CompactionResult> {
+    const releases: (() => void)[] = []
+    try {
+      return await compactTables(
+        job,
+        {
+          iterator: (table) => this.#tableIterator(table.fileNumber, releases),
+          rangeTombstones: (table) => {
+            const handle = this.#tables.acquire(table.fileNumber)
+            try {
+              return handle.value.rangeTombstones
+            } finally {
+              handle.release()
+            }
+          },
+        },
+        this.#outputs,
+        { onDroppedValue: (key, value) => this.#valueHooks?.onDroppedValue?.(key, value) },
+      )
+    } finally {
+      for (const release of releases) release()
+    }
   }
 
   /**
@@ -1044,17 +1088,6 @@ function holdsDataFiles(vfs: Vfs, directory: string): boolean {
     const kind = parseFileName(name)?.kind
     return kind === 'table' || kind === 'wal' || kind === 'blob'
   })
-}
-
-/** True when a table of `version` at `fromLevel` or deeper, not among the inputs, overlaps [start, end]. */
-function mayHoldKeys(version: Version, fromLevel: number, inputs: ReadonlySet<number>, start: string, end: string): boolean {
-  for (let level = fromLevel; level < LEVEL_COUNT; level++) {
-    for (const table of version.levels[level]) {
-      if (inputs.has(table.fileNumber)) continue
-      if (!(table.largestKey < start || table.smallestKey > end)) return true
-    }
-  }
-  return false
 }
 
 /** The table of a sorted level whose range holds `key`, by binary search on largest keys. */

@@ -52,6 +52,13 @@ export interface EngineOptions {
    * 'worker' needs the real file system (NodeVfs) and no custom blockCodec.
    */
   flushThread?: 'auto' | 'worker' | 'main'
+  /**
+   * Where a compaction merges its tables (engine/flush/placement.ts): 'worker' in the worker
+   * thread flushes use, 'main' on the calling thread, 'auto' (default) the worker for
+   * compactions reading at least 1 MiB on the real file system, else the main thread. 'worker'
+   * needs the real file system (NodeVfs) and no custom blockCodec.
+   */
+  compactionThread?: 'auto' | 'worker' | 'main'
   /** Block codec for tables (the integrity stack plugs in here). Default: checksum only. */
   blockCodec?: BlockCodec
   /**
@@ -79,6 +86,12 @@ function positiveInteger(name: string, value: number, min: number, max: number):
   return value
 }
 
+/** A thread placement option ('auto' when absent). */
+function threadOption(name: string, value: 'auto' | 'worker' | 'main' | undefined): 'auto' | 'worker' | 'main' {
+  if (value === undefined || value === 'auto' || value === 'worker' || value === 'main') return value ?? 'auto'
+  throw new StrataError('INVALID_ARGUMENT', `Cannot open: option ${name} must be 'auto', 'worker' or 'main', got ${String(value)}`)
+}
+
 /** Applies defaults and validates; throws INVALID_ARGUMENT naming the option. */
 /** Every option name open() knows; anything else is a typo or a feature this build lacks. */
 const OPTION_NAMES: ReadonlySet<string> = new Set<keyof EngineOptions>([
@@ -86,6 +99,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof EngineOptions>([
   'l0CompactionTrigger', 'l0StopWritesTrigger', 'l1SizeBytes', 'levelSizeRatio', 'targetTableSizeBytes',
   'blockSizeBytes', 'blockRestartInterval', 'bloomBitsPerKey', 'blockCacheSizeBytes', 'openFileCountMax',
   'walRecovery', 'backgroundWork', 'blockCodec', 'integrity', 'scrubIntervalMs', 'flushThread',
+  'compactionThread',
 ])
 
 export function resolveOptions(options: EngineOptions, defaultVfs: () => Vfs): ResolvedOptions {
@@ -99,10 +113,6 @@ export function resolveOptions(options: EngineOptions, defaultVfs: () => Vfs): R
   const walRecovery = options.walRecovery ?? 'truncate'
   if (walRecovery !== 'truncate' && walRecovery !== 'fail') {
     throw new StrataError('INVALID_ARGUMENT', `Cannot open: option walRecovery must be 'truncate' or 'fail', got ${String(walRecovery)}`)
-  }
-  const flushThread = options.flushThread ?? 'auto'
-  if (flushThread !== 'auto' && flushThread !== 'worker' && flushThread !== 'main') {
-    throw new StrataError('INVALID_ARGUMENT', `Cannot open: option flushThread must be 'auto', 'worker' or 'main', got ${String(flushThread)}`)
   }
   const resolved: ResolvedOptions = {
     vfs: options.vfs ?? defaultVfs(),
@@ -122,7 +132,8 @@ export function resolveOptions(options: EngineOptions, defaultVfs: () => Vfs): R
     openFileCountMax: positiveInteger('openFileCountMax', options.openFileCountMax ?? 500, 8, 1_000_000),
     walRecovery,
     backgroundWork: options.backgroundWork ?? true,
-    flushThread,
+    flushThread: threadOption('flushThread', options.flushThread),
+    compactionThread: threadOption('compactionThread', options.compactionThread),
     blockCodec: options.blockCodec,
     integrity: new IntegrityMonitor(),
     scrubIntervalMs: checkScrubInterval(options.scrubIntervalMs ?? 0),

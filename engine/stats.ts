@@ -50,6 +50,8 @@ export interface EngineStats {
   workerFlushCount: number
   /** Compactions since open. */
   compactionCount: number
+  /** Compactions the background worker merged (engine/flush/), of compactionCount. */
+  workerCompactionCount: number
   /** Table bytes compactions read since open. */
   compactionBytesRead: number
   /** Table bytes compactions wrote since open. */

@@ -43,8 +43,8 @@ export class TableOutputs {
     this.perKeyChecksums = options.integrity.description.perKeyChecksums === true
   }
 
-  create(level: number): TableOutput {
-    const fileNumber = this.#nextFileNumber()
+  /** Starts a table of `level`, numbered `fileNumber` when given (reserved by the database for a worker), else by nextFileNumber. */
+  create(level: number, fileNumber = this.#nextFileNumber()): TableOutput {
     this.pending.add(fileNumber)
     const file = this.#options.vfs.create(path.join(this.#directory, tableFileName(fileNumber)))
     const writer = new TableWriter(file, {

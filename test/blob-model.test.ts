@@ -15,6 +15,7 @@ const blobConfigurations = [
   { name: 'blob min 64, 4 KiB blob files, tiny levels', base: configurations[0].options, kvSeparation: { minBlobSize: 64, blobFileSizeBytesTarget: 4096 } },
   { name: 'blob min 24 (half the small values), 16 KiB files, GC at 10%', base: configurations[2].options, kvSeparation: { minBlobSize: 24, blobFileSizeBytesTarget: 16 * 1024, stalenessThreshold: 0.1 } },
   { name: 'blob min 1024 (large values only), defaults', base: configurations[1].options, kvSeparation: { minBlobSize: 1024 } },
+  { name: 'blob min 64, 4 KiB blob files, flushes and compactions in the worker thread', base: configurations[3].options, realFileSystem: true, kvSeparation: { minBlobSize: 64, blobFileSizeBytesTarget: 4096 } },
 ]
 
 describe('KV separation against the model', () => {
@@ -23,7 +24,7 @@ describe('KV separation against the model', () => {
       const seed = seedFromEnv(`blob-model ${configuration.name}`)
       t.diagnostic(`seed=${seed}`)
       const options: OpenOptions = { ...configuration.base, kvSeparation: configuration.kvSeparation }
-      await runModel({ name: configuration.name, options }, seed, (directory, openOptions) => open(directory, openOptions))
+      await runModel({ name: configuration.name, options, realFileSystem: configuration.realFileSystem }, seed, (directory, openOptions) => open(directory, openOptions))
     })
   }
 })

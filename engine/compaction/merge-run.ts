@@ -37,8 +37,8 @@ export interface MergeRunSettings<Output extends OutputTable> {
    * tombstones need the wider test: one may sit below older data it covers (see db.ts).
    */
   otherDataMayExist(start: string, end: string): boolean
-  /** Starts a new output table. */
-  newOutput(): Output
+  /** Starts a new output table (asynchronously where its file number comes from another thread). */
+  newOutput(): Output | Promise<Output>
   /** Finishes an output (at most one is open at a time). */
   finishOutput(output: Output): Promise<void>
   targetTableSizeBytes: number
@@ -114,7 +114,7 @@ export async function mergeRun<Output extends OutputTable>(settings: MergeRunSet
         await settings.finishOutput(output)
         output = undefined
       }
-      output ??= settings.newOutput()
+      output ??= await settings.newOutput()
       output.add(key, seqno, kind, input.value())
       stats.entriesWritten++
     }
@@ -124,7 +124,7 @@ export async function mergeRun<Output extends OutputTable>(settings: MergeRunSet
     }
   }
   if (settings.attachTombstones) {
-    if (keptTombstones.length > 0) output ??= settings.newOutput()
+    if (keptTombstones.length > 0) output ??= await settings.newOutput()
     for (const t of keptTombstones) output!.addRangeTombstone(t)
   } else {
     stats.keptTombstones = keptTombstones

@@ -1,6 +1,7 @@
 /**
- * What crosses between the database and its flush worker (structured clone): the settings the
- * worker starts with, one request per flush, one reply per request.
+ * What crosses between the database and its background worker (structured clone): the settings
+ * the worker starts with, one request per flush or compaction, one reply per request, and for a
+ * compaction the worker's asks for each output's file number with the database's answers.
  */
 import type { IntegrityOptions } from '../integrity-options.ts'
 import { resolveIntegrity } from '../integrity-options.ts'
@@ -8,7 +9,10 @@ import { IntegrityMonitor } from '../scrub/mod.ts'
 import { LogCipher } from '../wal/mod.ts'
 import type { StrataErrorCode, StrataErrorDetails } from '../errors.ts'
 import type { Vfs } from '../vfs/vfs.ts'
+import type { RepairEvent } from '../transform/mod.ts'
 import type { WalFlushContext, WalFlushJob, WalFlushResult } from './wal-flush.ts'
+import type { CompactionJob } from '../compaction/compact-tables.ts'
+import type { FileCompactionResult } from '../compaction/compact-from-files.ts'
 
 /**
  * The open options a table writer and a log reader need, as given to open() (validated there).
@@ -21,22 +25,31 @@ export interface FlushWorkerSettings {
   integrity: IntegrityOptions | undefined
 }
 
-export interface FlushWorkerRequest {
-  jobId: number
-  job: WalFlushJob
-}
+/** A job for the worker, or the file number the database allocated for a compaction's next output. */
+export type FlushWorkerRequest =
+  | { jobId: number; job: WalFlushJob }
+  | { jobId: number; compaction: CompactionJob }
+  | { jobId: number; outputFileNumber: number }
 
+/**
+ * A job's end (its result, with the ECC repairs its reads made, or its error), or a
+ * compaction's ask for its next output's file number.
+ */
 export type FlushWorkerReply =
-  | { jobId: number; result: WalFlushResult }
+  | { jobId: number; result: WalFlushResult | FileCompactionResult; repairs: RepairEvent[] }
   | { jobId: number; error: { code?: StrataErrorCode; message: string; details?: StrataErrorDetails } }
+  | { jobId: number; outputFileNumberWanted: true }
 
-/** Builds what flushFromWal needs from the settings: the codec and log cipher open() would build. */
-export function flushContextOf(settings: FlushWorkerSettings, vfs: Vfs): WalFlushContext {
+/**
+ * Builds what flushFromWal and compactFromFiles need from the settings: the codec and log
+ * cipher open() would build. The codec tells `onRepair` of each verified ECC repair (a
+ * compaction's reads of its inputs can make them; a flush only encodes).
+ */
+export function flushContextOf(settings: FlushWorkerSettings, vfs: Vfs, onRepair: (event: RepairEvent) => void = () => undefined): WalFlushContext {
   const integrity = new IntegrityMonitor()
   let blockCodec
   if (settings.integrity !== undefined) {
-    // Encoding repairs nothing, so repair events cannot occur here.
-    const resolved = resolveIntegrity(settings.integrity, () => undefined)
+    const resolved = resolveIntegrity(settings.integrity, onRepair)
     blockCodec = resolved.codec
     integrity.description = resolved.description
   }

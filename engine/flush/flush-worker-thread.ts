@@ -1,21 +1,47 @@
 /**
- * The flush worker thread: rebuilds frozen memtables from their logs and writes them as level-0
- * tables (wal-flush.ts), one job at a time, on the second core. Its settings arrive once, in
- * workerData; they hold the encryption keys when the store is encrypted and are never logged.
+ * The background worker thread: rebuilds frozen memtables from their logs and writes them as
+ * level-0 tables (wal-flush.ts), and runs compactions (compaction/compact-from-files.ts), one
+ * job at a time, on the second core. Its settings arrive once, in workerData; they hold the
+ * encryption keys when the store is encrypted and are never logged.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { isStrataError } from '../errors.ts'
 import { NodeVfs } from '../vfs/node-vfs.ts'
+import type { RepairEvent } from '../transform/mod.ts'
+import { compactFromFiles } from '../compaction/compact-from-files.ts'
 import { flushFromWal } from './wal-flush.ts'
 import { flushContextOf, type FlushWorkerReply, type FlushWorkerRequest, type FlushWorkerSettings } from './flush-worker-protocol.ts'
 
-const context = flushContextOf(workerData as FlushWorkerSettings, new NodeVfs())
+/** ECC repairs the current job's reads made; they go back with its result (the database counts them). */
+const repairs: RepairEvent[] = []
+const context = flushContextOf(workerData as FlushWorkerSettings, new NodeVfs(), (event) => repairs.push({ ...event }))
 const port = parentPort!
+/** The compaction in flight waiting for a file number, by job id (at most one: jobs run one at a time). */
+const awaitingNumbers = new Map<number, (fileNumber: number) => void>()
 
-// Jobs run one at a time: the database sends the next flush only after this one's edit.
+function outputFileNumber(jobId: number): Promise<number> {
+  return new Promise((resolve) => {
+    awaitingNumbers.set(jobId, resolve)
+    port.postMessage({ jobId, outputFileNumberWanted: true } satisfies FlushWorkerReply)
+  })
+}
+
+// Jobs run one at a time: the database sends the next job only after this one's edit.
 port.on('message', (request: FlushWorkerRequest) => {
-  flushFromWal(context, request.job).then(
-    (result) => port.postMessage({ jobId: request.jobId, result } satisfies FlushWorkerReply),
+  if ('outputFileNumber' in request) {
+    const resolve = awaitingNumbers.get(request.jobId)
+    awaitingNumbers.delete(request.jobId)
+    resolve?.(request.outputFileNumber)
+    return
+  }
+  // A failed job's repairs go unreported: its error makes the store read-only anyway.
+  repairs.length = 0
+  const done =
+    'job' in request
+      ? flushFromWal(context, request.job)
+      : compactFromFiles(context.settings, request.compaction, () => outputFileNumber(request.jobId))
+  done.then(
+    (result) => port.postMessage({ jobId: request.jobId, result, repairs: repairs.splice(0) } satisfies FlushWorkerReply),
     (error: unknown) => {
       const reply: FlushWorkerReply = isStrataError(error)
         ? { jobId: request.jobId, error: { code: error.code, message: error.message, details: { ...error.details } } }

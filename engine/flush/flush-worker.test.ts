@@ -1,68 +1,50 @@
 // Tests of the flush worker: where flushes run (placement), that the worker writes the very table
 // the main thread writes, and that its failures surface as typed errors.
-import { afterEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Db, type BatchOperation } from '../db.ts'
+import { Db } from '../db.ts'
 import { resolveOptions, type EngineOptions } from '../options.ts'
 import { MemVfs } from '../vfs/mem-vfs.ts'
 import { NodeVfs } from '../vfs/node-vfs.ts'
 import { PlainCodec } from '../transform/plain-codec.ts'
-import { resolveIntegrity } from '../integrity-options.ts'
-import { TableReader } from '../table/mod.ts'
 import { mulberry32 } from '../mulberry32.ts'
 import { BlobDb } from '../../blobtree/blob-db.ts'
-import { chooseFlushPlacement, WORKER_FLUSH_SIZE_BYTES_MIN } from './placement.ts'
+import { WORKER_FLUSH_SIZE_BYTES_MIN } from './placement.ts'
 import { FlushWorker } from './flush-worker.ts'
 import { flushFromWal } from './wal-flush.ts'
 import { flushContextOf } from './flush-worker-protocol.ts'
 import { flushWorkerEntry } from './worker-bundle.ts'
+import { freshDirectory, placementOf, seededBatches, tableContent, TEST_ENCRYPTION } from './worker-test-support.ts'
 
-const directories: string[] = []
-afterEach(() => {
-  for (const directory of directories.splice(0)) fs.rmSync(directory, { recursive: true, force: true })
-})
-
-function freshDirectory(): string {
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-flush-worker-'))
-  directories.push(directory)
-  return directory
-}
-
-const ENCRYPTION = { suite: 'aes-256-gcm' as const, keys: [{ epoch: 1, key: new Uint8Array(32).fill(7) }], activeEpoch: 1 }
-
-function placementOf(options: EngineOptions) {
-  return chooseFlushPlacement(options, resolveOptions(options, () => new NodeVfs()))
-}
-
-describe('chooseFlushPlacement()', () => {
+describe("choosePlacement('flush')", () => {
   test("'auto' uses the worker on the real file system, for memtables of at least WORKER_FLUSH_SIZE_BYTES_MIN", () => {
-    const placement = placementOf({ integrity: { encryption: ENCRYPTION } })
+    const placement = placementOf('flush', { integrity: { encryption: TEST_ENCRYPTION } })
     assert.equal(placement.kind, 'worker')
     assert.equal(placement.kind === 'worker' && placement.sizeBytesMin, WORKER_FLUSH_SIZE_BYTES_MIN)
-    assert.deepEqual(placement.kind === 'worker' && placement.settings.integrity, { encryption: ENCRYPTION })
+    assert.deepEqual(placement.kind === 'worker' && placement.settings.integrity, { encryption: TEST_ENCRYPTION })
   })
 
   test("'worker' flushes every memtable there; 'main' none", () => {
-    const worker = placementOf({ flushThread: 'worker' })
+    const worker = placementOf('flush', { flushThread: 'worker' })
     assert.equal(worker.kind === 'worker' && worker.sizeBytesMin, 0)
-    assert.equal(placementOf({ flushThread: 'main' }).kind, 'main')
+    assert.equal(placementOf('flush', { flushThread: 'main' }).kind, 'main')
   })
 
   test("'auto' stays on the main thread for a MemVfs or a custom codec, and says why", () => {
-    const memVfs = placementOf({ vfs: new MemVfs() })
+    const memVfs = placementOf('flush', { vfs: new MemVfs() })
     assert.equal(memVfs.kind, 'main')
     assert.match(memVfs.kind === 'main' ? memVfs.reason : '', /NodeVfs/)
-    const codec = placementOf({ blockCodec: new PlainCodec() })
+    const codec = placementOf('flush', { blockCodec: new PlainCodec() })
     assert.match(codec.kind === 'main' ? codec.reason : '', /blockCodec/)
   })
 
   test("'worker' where the worker cannot work is INVALID_ARGUMENT", () => {
     for (const options of [{ vfs: new MemVfs() }, { blockCodec: new PlainCodec() }] as EngineOptions[]) {
-      assert.throws(() => placementOf({ ...options, flushThread: 'worker' }), { code: 'INVALID_ARGUMENT' })
+      assert.throws(() => placementOf('flush', { ...options, flushThread: 'worker' }), { code: 'INVALID_ARGUMENT' })
     }
   })
 
@@ -70,27 +52,6 @@ describe('chooseFlushPlacement()', () => {
     assert.throws(() => resolveOptions({ flushThread: 'both' as 'auto' }, () => new MemVfs()), { code: 'INVALID_ARGUMENT' })
   })
 })
-
-/** Seeded ops over few keys (overwrites, deletes, range deletes), in batches. */
-function seededBatches(seed: number, batchCount: number): BatchOperation[][] {
-  const next = mulberry32(seed)
-  const key = () => `key-${String(next() % 300).padStart(4, '0')}`
-  const batches: BatchOperation[][] = []
-  for (let b = 0; b < batchCount; b++) {
-    const ops: BatchOperation[] = []
-    for (let i = 0; i < 20; i++) {
-      const roll = next() % 100
-      if (roll < 80) ops.push({ type: 'put', key: key(), value: `value-${b}-${i}-${'x'.repeat(next() % 200)}` })
-      else if (roll < 95) ops.push({ type: 'del', key: key() })
-      else {
-        const [start, end] = [key(), key()].sort()
-        if (start < end) ops.push({ type: 'delRange', start, end })
-      }
-    }
-    batches.push(ops)
-  }
-  return batches
-}
 
 /** Writes the seeded batches (holding a snapshot midway, so some shadowed versions stay), flushes, returns the table files. */
 async function flushSeeded(directory: string, options: EngineOptions, seed: number): Promise<{ tables: Map<string, Buffer>; workerFlushCount: number; entries: [string, string][] }> {
@@ -111,23 +72,6 @@ async function flushSeeded(directory: string, options: EngineOptions, seed: numb
     return { tables, workerFlushCount: db.stats().workerFlushCount, entries }
   } finally {
     await db.close()
-  }
-}
-
-/** A table's properties (but its creation time), range tombstones and every entry, read back. */
-function tableContent(file: string, options: EngineOptions): unknown {
-  const codec = options.integrity === undefined ? undefined : resolveIntegrity(options.integrity, () => undefined).codec
-  const reader = TableReader.open(new NodeVfs(), file, Number(path.basename(file, '.sst')), { codec })
-  try {
-    const entries: unknown[] = []
-    const iterator = reader.iterator()
-    for (iterator.seekToFirst(); iterator.valid(); iterator.next()) {
-      entries.push([iterator.key(), iterator.seqno(), iterator.kind(), Buffer.from(iterator.value()).toString('hex')])
-    }
-    iterator.close()
-    return { properties: { ...reader.properties, creationTimeMs: 0 }, rangeTombstones: reader.rangeTombstones, entries }
-  } finally {
-    reader.close()
   }
 }
 
@@ -169,7 +113,7 @@ describe('flush in the worker', () => {
 
   test('flushes an encrypted log (the keys travel in workerData) to the same entries; reopen reads them', async () => {
     const seed = 7
-    const options: EngineOptions = { integrity: { encryption: ENCRYPTION } }
+    const options: EngineOptions = { integrity: { encryption: TEST_ENCRYPTION } }
     const main = await flushSeeded(freshDirectory(), { ...options, flushThread: 'main' }, seed)
     const directory = freshDirectory()
     const worker = await flushSeeded(directory, { ...options, flushThread: 'worker' }, seed)

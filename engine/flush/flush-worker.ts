@@ -1,19 +1,25 @@
 /**
- * FlushWorker: the database's side of its flush worker thread. One worker per database, started
- * lazily (prewarm() when the first memtable is half full, so its start-up overlaps the fill) and
- * kept until close(). A job error comes back as the StrataError the worker threw; a worker that
- * cannot start or dies makes run() resolve undefined, and the database flushes on its main
- * thread from then on (the memtable is still there, so nothing is lost).
+ * FlushWorker: the database's side of its background worker thread, which runs flushes and
+ * compactions. One worker per database, started lazily (prewarm() when the first memtable is
+ * half full, so its start-up overlaps the fill) and kept until close(). A job error comes back
+ * as the StrataError the worker threw; a worker that cannot start or dies makes run() and
+ * compact() resolve undefined, and the database does that work on its main thread from then on
+ * (the memtable and the compaction's inputs are still there, so nothing is lost).
  */
 import { Worker } from 'node:worker_threads'
 import { StrataError } from '../errors.ts'
 import { flushWorkerEntry } from './worker-bundle.ts'
 import type { WalFlushJob, WalFlushResult } from './wal-flush.ts'
+import type { CompactionJob } from '../compaction/compact-tables.ts'
+import type { FileCompactionResult } from '../compaction/compact-from-files.ts'
 import type { FlushWorkerReply, FlushWorkerRequest, FlushWorkerSettings } from './flush-worker-protocol.ts'
+import type { RepairEvent } from '../transform/mod.ts'
 
 interface PendingJob {
-  resolve(result: WalFlushResult | undefined): void
+  resolve(result: WalFlushResult | FileCompactionResult | undefined): void
   reject(error: StrataError): void
+  /** A compaction's source of output file numbers. */
+  outputFileNumber?: () => number
 }
 
 export class FlushWorker {
@@ -26,8 +32,12 @@ export class FlushWorker {
   #nextJobId = 1
   readonly #pending = new Map<number, PendingJob>()
 
-  constructor(settings: FlushWorkerSettings) {
+  readonly #onRepair: (event: RepairEvent) => void
+
+  /** `onRepair` hears of the ECC repairs a job's reads made, before the job resolves. */
+  constructor(settings: FlushWorkerSettings, onRepair: (event: RepairEvent) => void = () => undefined) {
     this.#settings = settings
+    this.#onRepair = onRepair
   }
 
   /** False once the worker failed: callers flush on the main thread. */
@@ -73,12 +83,18 @@ export class FlushWorker {
   #settle(reply: FlushWorkerReply): void {
     const pending = this.#pending.get(reply.jobId)
     if (pending === undefined) return
+    if ('outputFileNumberWanted' in reply) {
+      this.#worker?.postMessage({ jobId: reply.jobId, outputFileNumber: pending.outputFileNumber!() } satisfies FlushWorkerRequest)
+      return
+    }
     this.#pending.delete(reply.jobId)
     if (this.#pending.size === 0) this.#worker?.unref()
-    if ('result' in reply) pending.resolve(reply.result)
-    else {
+    if ('result' in reply) {
+      for (const event of reply.repairs) this.#onRepair(event)
+      pending.resolve(reply.result)
+    } else {
       const { code, message, details } = reply.error
-      pending.reject(new StrataError(code ?? 'IO_ERROR', code === undefined ? `Flush worker failed: ${message}` : message, { details }))
+      pending.reject(new StrataError(code ?? 'IO_ERROR', code === undefined ? `Background worker failed: ${message}` : message, { details }))
     }
   }
 
@@ -96,23 +112,35 @@ export class FlushWorker {
    * unusable (the caller flushes on its own thread); rejects with the job's StrataError.
    */
   async run(job: WalFlushJob): Promise<WalFlushResult | undefined> {
+    return (await this.#submit((jobId) => ({ jobId, job }))) as WalFlushResult | undefined
+  }
+
+  /**
+   * Runs one compaction in the worker, each output numbered by `outputFileNumber()`, which the
+   * worker calls (through a message) as the output starts. Resolves and rejects as run() does.
+   */
+  async compact(job: CompactionJob, outputFileNumber: () => number): Promise<FileCompactionResult | undefined> {
+    return (await this.#submit((jobId) => ({ jobId, compaction: job }), outputFileNumber)) as FileCompactionResult | undefined
+  }
+
+  async #submit(request: (jobId: number) => FlushWorkerRequest, outputFileNumber?: () => number): Promise<WalFlushResult | FileCompactionResult | undefined> {
     const worker = this.#failure === undefined ? await this.#start() : undefined
     if (worker === undefined || this.#worker !== worker) return undefined
     const jobId = this.#nextJobId++
     return new Promise((resolve, reject) => {
-      this.#pending.set(jobId, { resolve, reject })
+      this.#pending.set(jobId, { resolve, reject, outputFileNumber })
       worker.ref()
-      worker.postMessage({ jobId, job } satisfies FlushWorkerRequest)
+      worker.postMessage(request(jobId))
     })
   }
 
-  /** Stops the worker (after the database's last flush finished). */
+  /** Stops the worker; a job still out resolves undefined, as if the worker had died. */
   async close(): Promise<void> {
     this.#failure ??= 'closed'
     // A start in progress sees the failure and starts nothing.
     await this.#starting
     const worker = this.#worker
-    this.#worker = undefined
-    if (worker !== undefined) await worker.terminate()
+    this.#fail('closed')
+    await worker?.terminate()
   }
 }

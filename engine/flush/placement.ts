@@ -1,10 +1,11 @@
 /**
- * Where flushes build their tables: in the flush worker (a second core; flush-worker.ts) or on
- * the database's own thread. The worker reads the log through the real file system, so it serves
- * only NodeVfs stores (a MemVfs lives in this thread's memory, a fault-injecting Vfs must see
- * every write) with the codec open() builds from `integrity` (a custom blockCodec object cannot
- * cross threads). `flushThread: 'worker'` where it cannot work is refused at open; 'auto' then
- * quietly uses the main thread.
+ * Where flushes build their tables and compactions merge theirs: in the background worker (a
+ * second core; flush-worker.ts) or on the database's own thread. The worker reads logs and
+ * tables through the real file system, so it serves only NodeVfs stores (a MemVfs lives in this
+ * thread's memory, a fault-injecting Vfs must see every write) with the codec open() builds from
+ * `integrity` (a custom blockCodec object cannot cross threads). `flushThread: 'worker'` or
+ * `compactionThread: 'worker'` where it cannot work is refused at open; 'auto' then quietly uses
+ * the main thread.
  */
 import { StrataError } from '../errors.ts'
 import type { EngineOptions, ResolvedOptions } from '../options.ts'
@@ -17,8 +18,15 @@ import type { FlushWorkerSettings } from './flush-worker-protocol.ts'
  */
 export const WORKER_FLUSH_SIZE_BYTES_MIN = 1024 * 1024
 
-/** The flush placement open() chose: the worker's settings, or why flushes stay on the main thread. */
-export type FlushPlacement =
+/**
+ * Under 'auto', compactions reading fewer bytes merge on the main thread, for the flush's
+ * reason: the worker's fixed cost per job (messages, opening the inputs again without the
+ * database's cached blocks) outweighs a small merge. Set like the flush's bound, not measured.
+ */
+export const WORKER_COMPACTION_INPUT_BYTES_MIN = 1024 * 1024
+
+/** The placement open() chose: the worker's settings, or why flushes stay on the main thread. */
+export type ThreadPlacement =
   | { kind: 'worker'; settings: FlushWorkerSettings; sizeBytesMin: number }
   | { kind: 'main'; reason: string }
 
@@ -34,22 +42,29 @@ function workerObstacle(options: EngineOptions, resolved: ResolvedOptions): stri
   return undefined
 }
 
-/**
- * Chooses where flushes run for a store opened with `options` (already resolved).
- * @throws {StrataError} INVALID_ARGUMENT for `flushThread: 'worker'` where the worker cannot work.
- */
-export function chooseFlushPlacement(options: EngineOptions, resolved: ResolvedOptions): FlushPlacement {
-  if (resolved.flushThread === 'main') return { kind: 'main', reason: "flushThread is 'main'" }
-  const obstacle = workerObstacle(options, resolved)
-  if (obstacle !== undefined) {
-    if (resolved.flushThread === 'worker') throw new StrataError('INVALID_ARGUMENT', `Cannot open: flushThread 'worker' is not possible here: ${obstacle}`)
-    return { kind: 'main', reason: obstacle }
-  }
-  const settings: FlushWorkerSettings = {
+/** The worker's settings: the open options a table writer and a log reader need. */
+function workerSettings(options: EngineOptions, resolved: ResolvedOptions): FlushWorkerSettings {
+  return {
     blockSizeBytes: resolved.blockSizeBytes,
     blockRestartInterval: resolved.blockRestartInterval,
     bloomBitsPerKey: resolved.bloomBitsPerKey,
     integrity: options.integrity,
   }
-  return { kind: 'worker', settings, sizeBytesMin: resolved.flushThread === 'worker' ? 0 : WORKER_FLUSH_SIZE_BYTES_MIN }
+}
+
+/**
+ * Chooses where flushes (`job` 'flush') or compactions ('compaction') run for a store opened
+ * with `options` (already resolved). `sizeBytesMin` bounds the memtable or the inputs' bytes.
+ * @throws {StrataError} INVALID_ARGUMENT for 'worker' where the worker cannot work.
+ */
+export function choosePlacement(job: 'flush' | 'compaction', options: EngineOptions, resolved: ResolvedOptions): ThreadPlacement {
+  const [name, thread] = job === 'flush' ? ['flushThread', resolved.flushThread] : ['compactionThread', resolved.compactionThread]
+  if (thread === 'main') return { kind: 'main', reason: `${name} is 'main'` }
+  const obstacle = workerObstacle(options, resolved)
+  if (obstacle !== undefined) {
+    if (thread === 'worker') throw new StrataError('INVALID_ARGUMENT', `Cannot open: ${name} 'worker' is not possible here: ${obstacle}`)
+    return { kind: 'main', reason: obstacle }
+  }
+  const autoSizeBytesMin = job === 'flush' ? WORKER_FLUSH_SIZE_BYTES_MIN : WORKER_COMPACTION_INPUT_BYTES_MIN
+  return { kind: 'worker', settings: workerSettings(options, resolved), sizeBytesMin: thread === 'worker' ? 0 : autoSizeBytesMin }
 }

@@ -12,7 +12,7 @@ describe('Strata with perKeyChecksums against a sorted-Map model', () => {
     test(`random operations agree with the model (${configuration.name}, perKeyChecksums)`, async (t) => {
       const seed = seedFromEnv(`model ${configuration.name} perKeyChecksums`)
       t.diagnostic(`seed=${seed}`)
-      await runModel({ name: `${configuration.name}, perKeyChecksums`, options: { ...configuration.options, integrity: { perKeyChecksums: true } } }, seed)
+      await runModel({ ...configuration, name: `${configuration.name}, perKeyChecksums`, options: { ...configuration.options, integrity: { perKeyChecksums: true } } }, seed)
     })
   }
 })

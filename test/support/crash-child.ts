@@ -29,7 +29,7 @@ function say(line: string): void {
 
 // Odd rounds build their flush tables in the flush worker (engine/flush/), so kills land in the
 // middle of worker flushes too; even rounds flush on the main thread (the default at this size).
-const db = await open(directory, round % 2 === 1 ? { ...CRASH_STORE_OPTIONS, flushThread: 'worker' } : CRASH_STORE_OPTIONS)
+const db = await open(directory, round % 2 === 1 ? { ...CRASH_STORE_OPTIONS, flushThread: 'worker', compactionThread: 'worker' } : CRASH_STORE_OPTIONS)
 say('ready')
 let next = 0
 const inFlight = new Set<Promise<void>>()

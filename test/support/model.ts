@@ -9,6 +9,9 @@
  */
 import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { open, MemVfs, type Db, type Snapshot, type OpenOptions } from '../../index.ts'
 import { Rng } from './seed.ts'
 
@@ -17,12 +20,19 @@ type Model = Map<string, string>
 export interface Configuration {
   name: string
   options: OpenOptions
+  /** Run on the real file system (a fresh temporary directory), where the background worker can work; default MemVfs. */
+  realFileSystem?: boolean
 }
 
 export const configurations: Configuration[] = [
   { name: 'tiny memtable, tiny levels', options: { memtableSizeBytes: 8 * 1024, l1SizeBytes: 16 * 1024, targetTableSizeBytes: 8 * 1024, l0CompactionTrigger: 2, blockSizeBytes: 512 } },
   { name: 'defaults', options: {} },
   { name: 'no filters, restart interval 1, no background work', options: { memtableSizeBytes: 16 * 1024, bloomBitsPerKey: 0, blockRestartInterval: 1, backgroundWork: false } },
+  {
+    name: 'tiny levels, flushes and compactions in the worker thread',
+    options: { memtableSizeBytes: 8 * 1024, l1SizeBytes: 16 * 1024, targetTableSizeBytes: 8 * 1024, l0CompactionTrigger: 2, blockSizeBytes: 512, flushThread: 'worker', compactionThread: 'worker' },
+    realFileSystem: true,
+  },
 ]
 
 const OPERATION_COUNT = Number(process.env.STRATA_MODEL_OPS ?? 2500)
@@ -74,9 +84,9 @@ export async function runModel(
   openStore: (directory: string, options: OpenOptions) => Promise<Db> = open,
 ): Promise<void> {
   const rng = new Rng(seed)
-  const vfs = new MemVfs()
-  const options = { ...configuration.options, vfs }
-  let db = await openStore('/model', options)
+  const directory = configuration.realFileSystem === true ? fs.mkdtempSync(path.join(os.tmpdir(), 'strata-model-')) : '/model'
+  const options = configuration.realFileSystem === true ? configuration.options : { ...configuration.options, vfs: new MemVfs() }
+  let db = await openStore(directory, options)
   const model: Model = new Map()
   const snapshots: { snapshot: Snapshot; model: Model }[] = []
   const where = (step: number, what: string) => `seed=${seed} config="${configuration.name}" step=${step} ${what}`
@@ -140,12 +150,13 @@ export async function runModel(
         for (const { snapshot } of snapshots) snapshot.release()
         snapshots.length = 0
         await db.close()
-        db = await openStore('/model', options)
+        db = await openStore(directory, options)
       }
     }
     assert.deepEqual(await readAll(db, {}), expectedRange(model, {}), where(OPERATION_COUNT, 'final scan'))
   } finally {
     await db.close()
+    if (configuration.realFileSystem === true) fs.rmSync(directory, { recursive: true, force: true })
   }
 }
 

@@ -1,0 +1,79 @@
+/**
+ * Helpers the background worker's tests share (flushes and compactions): temporary directories
+ * removed after each test, seeded write batches, placement for given options, and a table's
+ * content read back for comparing what the worker wrote with what the main thread wrote.
+ * Test-only.
+ */
+import { afterEach } from 'node:test'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { BatchOperation } from '../db.ts'
+import { resolveOptions, type EngineOptions } from '../options.ts'
+import { mulberry32 } from '../mulberry32.ts'
+import { choosePlacement, type ThreadPlacement } from './placement.ts'
+import { resolveIntegrity } from '../integrity-options.ts'
+import { TableReader } from '../table/mod.ts'
+import { NodeVfs } from '../vfs/node-vfs.ts'
+
+const directories: string[] = []
+afterEach(() => {
+  for (const directory of directories.splice(0)) fs.rmSync(directory, { recursive: true, force: true })
+})
+
+/** A new empty directory, removed after the current test. */
+export function freshDirectory(): string {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-worker-'))
+  directories.push(directory)
+  return directory
+}
+
+/**
+ * A table's properties (but its creation time, and its file number unless `withFileNumber`),
+ * range tombstones and every entry, read back.
+ */
+export function tableContent(file: string, options: EngineOptions, withFileNumber = true): unknown {
+  const codec = options.integrity === undefined ? undefined : resolveIntegrity(options.integrity, () => undefined).codec
+  const reader = TableReader.open(new NodeVfs(), file, Number(path.basename(file, '.sst')), { codec })
+  try {
+    const entries: unknown[] = []
+    const iterator = reader.iterator()
+    for (iterator.seekToFirst(); iterator.valid(); iterator.next()) {
+      entries.push([iterator.key(), iterator.seqno(), iterator.kind(), Buffer.from(iterator.value()).toString('hex')])
+    }
+    iterator.close()
+    const properties = { ...reader.properties, creationTimeMs: 0, fileNumber: withFileNumber ? reader.properties.fileNumber : 0 }
+    return { properties, rangeTombstones: reader.rangeTombstones, entries }
+  } finally {
+    reader.close()
+  }
+}
+
+/** An encryption option whose keys must travel to the worker. */
+export const TEST_ENCRYPTION = { suite: 'aes-256-gcm' as const, keys: [{ epoch: 1, key: new Uint8Array(32).fill(7) }], activeEpoch: 1 }
+
+/** Where `job` runs for a store opened with `options` on the real file system. */
+export function placementOf(job: 'flush' | 'compaction', options: EngineOptions): ThreadPlacement {
+  return choosePlacement(job, options, resolveOptions(options, () => new NodeVfs()))
+}
+
+/** Seeded ops over few keys (overwrites, deletes, range deletes), in batches of 20. */
+export function seededBatches(seed: number, batchCount: number): BatchOperation[][] {
+  const next = mulberry32(seed)
+  const key = () => `key-${String(next() % 300).padStart(4, '0')}`
+  const batches: BatchOperation[][] = []
+  for (let b = 0; b < batchCount; b++) {
+    const ops: BatchOperation[] = []
+    for (let i = 0; i < 20; i++) {
+      const roll = next() % 100
+      if (roll < 80) ops.push({ type: 'put', key: key(), value: `value-${b}-${i}-${'x'.repeat(next() % 200)}` })
+      else if (roll < 95) ops.push({ type: 'del', key: key() })
+      else {
+        const [start, end] = [key(), key()].sort()
+        if (start < end) ops.push({ type: 'delRange', start, end })
+      }
+    }
+    batches.push(ops)
+  }
+  return batches
+}
