@@ -23,8 +23,8 @@ import { LogCipher, WalWriter } from './wal/mod.ts'
 import { VersionSet, parseFileName, tableFileName, walFileName, type Version, type TableMeta, type VersionEdit } from './manifest/mod.ts'
 import { TableReader } from './table/mod.ts'
 import { TableOutputs, flushMemtable } from './table-outputs.ts'
-import { FlushWorker } from './flush/flush-worker.ts'
-import { choosePlacement, type ThreadPlacement } from './flush/placement.ts'
+import { BackgroundWorker } from './background/background-worker.ts'
+import { choosePlacement, type ThreadPlacement } from './background/placement.ts'
 import { BlockCache, FileCache } from './cache/mod.ts'
 import { MergingIterator } from './iterator/merging-iterator.ts'
 import { LevelIterator } from './iterator/level-iterator.ts'
@@ -135,13 +135,13 @@ export class Db {
   #walDirectorySynced: Promise<void>
   #immutables: ImmutableMemtable[] = []
   /** The background worker, when flushes or compactions may leave the main thread (flush/placement.ts). */
-  readonly #flushWorker: FlushWorker | undefined
+  readonly #worker: BackgroundWorker | undefined
   /** Memtables smaller than this flush on the main thread even with a worker. */
   readonly #workerFlushSizeBytesMin: number
   /** Compactions reading fewer bytes merge on the main thread even with a worker. */
   readonly #workerCompactionInputBytesMin: number
   /**
-   * The memtable size write() next acts at: half the budget to start the flush worker (so its
+   * The memtable size write() next acts at: half the budget to start the background worker (so its
    * start-up overlaps the fill), then the budget to freeze.
    */
   #memtableCheckBytes: number
@@ -199,10 +199,10 @@ export class Db {
     // Both placements build the same settings from the same options, so one worker serves both.
     const workerSettings = flushPlacement.kind === 'worker' ? flushPlacement.settings : compactionPlacement.kind === 'worker' ? compactionPlacement.settings : undefined
     // Repairs the worker's reads make count as the main thread's would (and ask for a heal).
-    this.#flushWorker = workerSettings === undefined ? undefined : new FlushWorker(workerSettings, (event) => parts.options.integrity.recordRepair(event))
+    this.#worker = workerSettings === undefined ? undefined : new BackgroundWorker(workerSettings, (event) => parts.options.integrity.recordRepair(event))
     this.#workerFlushSizeBytesMin = flushPlacement.kind === 'worker' ? flushPlacement.sizeBytesMin : Number.POSITIVE_INFINITY
     this.#workerCompactionInputBytesMin = compactionPlacement.kind === 'worker' ? compactionPlacement.sizeBytesMin : Number.POSITIVE_INFINITY
-    this.#memtableCheckBytes = this.#flushWorker === undefined ? parts.options.memtableSizeBytes : parts.options.memtableSizeBytes / 2
+    this.#memtableCheckBytes = this.#worker === undefined ? parts.options.memtableSizeBytes : parts.options.memtableSizeBytes / 2
     parts.options.integrity.onHealNeeded = (fileNumber) => this.#queueHeal(fileNumber)
     this.#blockCache = new BlockCache({ capacityBytes: parts.options.blockCacheSizeBytes })
     this.#tables = new FileCache<TableReader>({
@@ -442,13 +442,13 @@ export class Db {
     for (const wake of waiters) wake()
   }
 
-  /** The memtable passed #memtableCheckBytes: start the flush worker, or freeze when full. */
+  /** The memtable passed #memtableCheckBytes: start the background worker, or freeze when full. */
   #memtableFilling(): void {
     if (this.#memtable.sizeBytes >= this.#options.memtableSizeBytes) {
       this.#freezeMemtable()
       return
     }
-    if (this.#memtable.sizeBytes >= this.#workerFlushSizeBytesMin) this.#flushWorker?.prewarm()
+    if (this.#memtable.sizeBytes >= this.#workerFlushSizeBytesMin) this.#worker?.prewarm()
     this.#memtableCheckBytes = this.#options.memtableSizeBytes
   }
 
@@ -699,14 +699,14 @@ export class Db {
 
   /**
    * Writes `immutable` as a level-0 table (synced, its directory entry too) and returns its
-   * record: in the flush worker, which rebuilds the memtable from its log, when placement allows
+   * record: in the background worker, which rebuilds the memtable from its log, when placement allows
    * and the worker is usable, else here from the memtable. Both write the same table.
    */
   async #flushTables(immutable: ImmutableMemtable): Promise<TableMeta[]> {
     const { memtable, wal } = immutable
     const snapshots = this.#snapshots.sorted()
     const onDroppedValue = (key: string, value: Uint8Array): void => this.#valueHooks?.onDroppedValue?.(key, value)
-    if (this.#flushWorker?.usable === true && memtable.sizeBytes >= this.#workerFlushSizeBytesMin) {
+    if (this.#worker?.usable === true && memtable.sizeBytes >= this.#workerFlushSizeBytesMin) {
       const tableFileNumber = this.#versions.nextFileNumber()
       this.#outputs.pending.add(tableFileNumber)
       const job = {
@@ -717,7 +717,7 @@ export class Db {
         snapshots,
         expected: { entryCount: memtable.entryCount, rangeTombstoneCount: memtable.rangeTombstones.length, smallestSeqno: memtable.smallestSeqno, largestSeqno: memtable.largestSeqno },
       }
-      const result = await this.#flushWorker.run(job)
+      const result = await this.#worker.run(job)
       if (result !== undefined) {
         for (const [key, value] of result.dropped) onDroppedValue(key, value)
         this.#counters.workerFlushCount++
@@ -776,7 +776,7 @@ export class Db {
    */
   async #compactInWorker(job: CompactionJob): Promise<CompactionResult | undefined> {
     const inputBytes = job.inputs.reduce((sum, t) => sum + t.sizeBytes, 0)
-    if (this.#flushWorker?.usable !== true || inputBytes < this.#workerCompactionInputBytesMin) return undefined
+    if (this.#worker?.usable !== true || inputBytes < this.#workerCompactionInputBytesMin) return undefined
     const allocated: number[] = []
     const outputFileNumber = (): number => {
       const fileNumber = this.#versions.nextFileNumber()
@@ -786,7 +786,7 @@ export class Db {
     }
     let result
     try {
-      result = await this.#flushWorker.compact(job, outputFileNumber)
+      result = await this.#worker.compact(job, outputFileNumber)
     } catch (error) {
       this.#outputs.settle(allocated)
       throw error
@@ -1069,7 +1069,7 @@ export class Db {
     this.#wakeWaiters()
     try {
       await this.#exclusive(async () => undefined)
-      await this.#flushWorker?.close()
+      await this.#worker?.close()
       await this.#wal.close()
       for (const immutable of this.#immutables) await immutable.wal.close()
     } finally {

@@ -46,14 +46,14 @@ export interface EngineOptions {
   /** Run flushes and compactions automatically in the background. Default true. */
   backgroundWork?: boolean
   /**
-   * Where a flush builds its table (engine/flush/placement.ts): 'worker' in a worker thread that
+   * Where a flush builds its table (engine/background/placement.ts): 'worker' in a worker thread that
    * rebuilds the memtable from its log, 'main' on the calling thread, 'auto' (default) the
    * worker for memtables of at least 1 MiB on the real file system, else the main thread.
    * 'worker' needs the real file system (NodeVfs) and no custom blockCodec.
    */
   flushThread?: 'auto' | 'worker' | 'main'
   /**
-   * Where a compaction merges its tables (engine/flush/placement.ts): 'worker' in the worker
+   * Where a compaction merges its tables (engine/background/placement.ts): 'worker' in the worker
    * thread flushes use, 'main' on the calling thread, 'auto' (default) the worker for
    * compactions reading at least 1 MiB on the real file system, else the main thread. 'worker'
    * needs the real file system (NodeVfs) and no custom blockCodec.

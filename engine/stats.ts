@@ -46,11 +46,11 @@ export interface EngineStats {
   flushCount: number
   /** Table bytes written by flushes since open. */
   flushBytesWritten: number
-  /** Flushes the flush worker built (engine/flush/), of flushCount. */
+  /** Flushes the background worker built (engine/background/), of flushCount. */
   workerFlushCount: number
   /** Compactions since open. */
   compactionCount: number
-  /** Compactions the background worker merged (engine/flush/), of compactionCount. */
+  /** Compactions the background worker merged (engine/background/), of compactionCount. */
   workerCompactionCount: number
   /** Table bytes compactions read since open. */
   compactionBytesRead: number

@@ -15,9 +15,9 @@ import { mulberry32 } from '../mulberry32.ts'
 import { parseFileName, tableFileName, type TableMeta } from '../manifest/mod.ts'
 import { TableReader } from '../table/mod.ts'
 import { BlobDb } from '../../blobtree/blob-db.ts'
-import { WORKER_COMPACTION_INPUT_BYTES_MIN } from '../flush/placement.ts'
-import { FlushWorker } from '../flush/flush-worker.ts'
-import { freshDirectory, placementOf, seededBatches, tableContent, TEST_ENCRYPTION } from '../flush/worker-test-support.ts'
+import { WORKER_COMPACTION_INPUT_BYTES_MIN } from '../background/placement.ts'
+import { BackgroundWorker } from '../background/background-worker.ts'
+import { freshDirectory, placementOf, seededBatches, tableContent, TEST_ENCRYPTION } from '../background/worker-test-support.ts'
 import type { CompactionJob } from './compact-tables.ts'
 
 describe("choosePlacement('compaction')", () => {
@@ -191,12 +191,12 @@ describe('compaction in the worker with ECC', () => {
   })
 })
 
-describe('FlushWorker.compact()', () => {
+describe('BackgroundWorker.compact()', () => {
   const settings = { blockSizeBytes: 4096, blockRestartInterval: 16, bloomBitsPerKey: 10, integrity: undefined }
 
   test('asks the database for one file number per output, as the output starts, and uses them in order', async () => {
     const { directory, tables } = await levelZeroTables(2)
-    const worker = new FlushWorker(settings)
+    const worker = new BackgroundWorker(settings)
     try {
       const handedOut: number[] = []
       const result = await worker.compact(jobOf(directory, tables), () => {
@@ -218,7 +218,7 @@ describe('FlushWorker.compact()', () => {
     const bytes = fs.readFileSync(file)
     bytes[40] ^= 0x01 // inside the first data block
     fs.writeFileSync(file, bytes)
-    const worker = new FlushWorker(settings)
+    const worker = new BackgroundWorker(settings)
     try {
       let next = 1000
       await assert.rejects(worker.compact(jobOf(directory, tables), () => next++), (error: any) => {
@@ -232,7 +232,7 @@ describe('FlushWorker.compact()', () => {
 
   test('a worker that dies mid-compaction resolves undefined (the database merges on its own thread)', async () => {
     const { directory, tables } = await levelZeroTables(2)
-    const worker = new FlushWorker(settings)
+    const worker = new BackgroundWorker(settings)
     // The first ask for a file number stops the worker while its job is out.
     const result = await worker.compact(jobOf(directory, tables), () => {
       void worker.close()

@@ -1,7 +1,7 @@
 /**
  * One compaction's merge, described by a CompactionJob of plain data (file numbers, key ranges,
  * snapshot seqnos), so the same function runs on the database's thread (tables from its file
- * cache) and in the background worker (tables it opens itself; flush/flush-worker-thread.ts).
+ * cache) and in the background worker (tables it opens itself; background/background-worker-thread.ts).
  * Both paths therefore write the same tables and report the same dropped values. The caller
  * applies the result: it writes kept range tombstones, logs the manifest edit and deletes inputs.
  */

@@ -17,7 +17,7 @@
  * in the Map, and gets 1.5–3 µs against 0.2–0.6 µs (engine/memtable/memtable.bench.ts, Map:
  * insert 0.55 µs, get 0.07 µs). The price is paid by iterators: the
  * first one after n new keys sorts them (100k keys: 45–75 ms) and merges them into the order
- * (O(size)); a flush in the flush worker sorts in the worker and never asks. Each key maps to
+ * (O(size)); a flush in the background worker sorts in the worker and never asks. Each key maps to
  * its versions in ascending seqno order; versions are only ever appended, so a captured prefix
  * of the array is stable. Single-threaded: callers must not insert while another call is in
  * progress (JS guarantees it).

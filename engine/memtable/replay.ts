@@ -1,5 +1,5 @@
 /**
- * Replays a decoded WAL batch into a memtable: WAL recovery at open and the flush worker (which
+ * Replays a decoded WAL batch into a memtable: WAL recovery at open and the background worker (which
  * rebuilds a frozen memtable from its log) share it, so both build the memtable the write path
  * built.
  */

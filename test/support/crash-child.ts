@@ -27,7 +27,7 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`)
 }
 
-// Odd rounds build their flush tables in the flush worker (engine/flush/), so kills land in the
+// Odd rounds build their flush tables in the background worker (engine/background/), so kills land in the
 // middle of worker flushes too; even rounds flush on the main thread (the default at this size).
 const db = await open(directory, round % 2 === 1 ? { ...CRASH_STORE_OPTIONS, flushThread: 'worker', compactionThread: 'worker' } : CRASH_STORE_OPTIONS)
 say('ready')

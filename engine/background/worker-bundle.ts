@@ -1,6 +1,6 @@
 /**
- * The flush worker's code as one plain JavaScript module. The sources are TypeScript, run by
- * tsx; a worker thread that loads them through tsx (flush-worker-entry.mjs) pays ~0.75–1.2 s of
+ * The background worker's code as one plain JavaScript module. The sources are TypeScript, run by
+ * tsx; a worker thread that loads them through tsx (background-worker-entry.mjs) pays ~0.75–1.2 s of
  * CPU before its first job (measured: tsx's loader thread and the module graph's transforms),
  * which on a 2-core machine competes with the writes the worker should relieve. Bundled once per
  * process with esbuild (tsx's own transformer, so present wherever tsx is), the same graph
@@ -18,8 +18,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
-const THREAD_MODULE = new URL('./flush-worker-thread.ts', import.meta.url)
-const TSX_ENTRY = new URL('./flush-worker-entry.mjs', import.meta.url)
+const THREAD_MODULE = new URL('./background-worker-thread.ts', import.meta.url)
+const TSX_ENTRY = new URL('./background-worker-entry.mjs', import.meta.url)
 
 /** The build's output, shared by every database of the process; started by the first caller. */
 let entry: Promise<URL> | undefined
@@ -58,7 +58,7 @@ function sourcesKey(): string {
 function privateCacheDirectory(): string | undefined {
   const uid = process.getuid?.()
   if (uid === undefined) return undefined
-  const directory = path.join(os.tmpdir(), `strata-flush-worker-${uid}`)
+  const directory = path.join(os.tmpdir(), `strata-background-worker-${uid}`)
   try {
     fs.mkdirSync(directory, { mode: 0o700 })
   } catch (error) {
@@ -110,9 +110,9 @@ async function bundle(): Promise<URL> {
       fs.renameSync(partial, cached)
       return pathToFileURL(cached)
     }
-    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-flush-worker-'))
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-background-worker-'))
     process.once('exit', () => fs.rmSync(directory, { recursive: true, force: true }))
-    const file = path.join(directory, 'flush-worker.mjs')
+    const file = path.join(directory, 'background-worker.mjs')
     fs.writeFileSync(file, text, { mode: 0o600 })
     return pathToFileURL(file)
   } catch {
@@ -127,10 +127,10 @@ async function bundle(): Promise<URL> {
 const COMPILED = import.meta.url.endsWith('.js')
 
 /**
- * Where the flush worker starts from: the compiled thread module in the published build; from
+ * Where the background worker starts from: the compiled thread module in the published build; from
  * the sources, the bundle when it could be built, else the tsx entry.
  */
-export function flushWorkerEntry(): Promise<URL> {
-  entry ??= COMPILED ? Promise.resolve(new URL('./flush-worker-thread.js', import.meta.url)) : bundle()
+export function backgroundWorkerEntry(): Promise<URL> {
+  entry ??= COMPILED ? Promise.resolve(new URL('./background-worker-thread.js', import.meta.url)) : bundle()
   return entry
 }

@@ -1,6 +1,6 @@
 /**
  * Flush from the log: rebuilds a frozen memtable from its WAL file and writes it as a level-0
- * table. The flush worker runs this, so the main thread ships a file name and numbers instead of
+ * table. The background worker runs this, so the main thread ships a file name and numbers instead of
  * the memtable's entries (shipping the entries cost more than the table build saved; commit
  * 7439c37). Every record of a frozen memtable is in its log file already: WalWriter.add appends
  * synchronously, and the log takes no records after the freeze.

@@ -1,4 +1,4 @@
-// Tests of the flush worker: where flushes run (placement), that the worker writes the very table
+// Tests of the background worker: where flushes run (placement), that the worker writes the very table
 // the main thread writes, and that its failures surface as typed errors.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -14,10 +14,10 @@ import { PlainCodec } from '../transform/plain-codec.ts'
 import { mulberry32 } from '../mulberry32.ts'
 import { BlobDb } from '../../blobtree/blob-db.ts'
 import { WORKER_FLUSH_SIZE_BYTES_MIN } from './placement.ts'
-import { FlushWorker } from './flush-worker.ts'
+import { BackgroundWorker } from './background-worker.ts'
 import { flushFromWal } from './wal-flush.ts'
-import { flushContextOf } from './flush-worker-protocol.ts'
-import { flushWorkerEntry } from './worker-bundle.ts'
+import { flushContextOf } from './background-worker-protocol.ts'
+import { backgroundWorkerEntry } from './worker-bundle.ts'
 import { freshDirectory, placementOf, seededBatches, tableContent, TEST_ENCRYPTION } from './worker-test-support.ts'
 
 describe("choosePlacement('flush')", () => {
@@ -166,17 +166,17 @@ describe('flush in the worker', () => {
   })
 })
 
-describe('flushWorkerEntry()', () => {
+describe('backgroundWorkerEntry()', () => {
   test('starts the worker from a plain-JavaScript bundle in a private directory, the same one for the whole process', async () => {
-    const entry = await flushWorkerEntry()
+    const entry = await backgroundWorkerEntry()
     const file = fileURLToPath(entry)
     assert.ok(file.startsWith(os.tmpdir()) && file.endsWith('.mjs'), `the bundle, not the tsx entry: ${file}`)
     assert.equal((fs.statSync(path.dirname(file)).mode & 0o077), 0, 'only this user may write there')
-    assert.equal(await flushWorkerEntry(), entry)
+    assert.equal(await backgroundWorkerEntry(), entry)
   })
 })
 
-describe('flush worker failures', () => {
+describe('background worker failures', () => {
   const settings = { blockSizeBytes: 4096, blockRestartInterval: 16, bloomBitsPerKey: 10, integrity: undefined }
   const job = (directory: string) => ({
     directory,
@@ -188,7 +188,7 @@ describe('flush worker failures', () => {
   })
 
   test("a job's StrataError comes back typed (a missing log: NOT_FOUND)", async () => {
-    const worker = new FlushWorker(settings)
+    const worker = new BackgroundWorker(settings)
     try {
       await assert.rejects(worker.run(job(freshDirectory())), (error: any) => error.name === 'StrataError' && error.code === 'NOT_FOUND')
       assert.equal(worker.usable, true, 'a failed job leaves the worker usable')
@@ -198,7 +198,7 @@ describe('flush worker failures', () => {
   })
 
   test('a closed worker is unusable: run() resolves undefined, so the database flushes on its own thread', async () => {
-    const worker = new FlushWorker(settings)
+    const worker = new BackgroundWorker(settings)
     await worker.close()
     assert.equal(worker.usable, false)
     assert.equal(await worker.run(job(freshDirectory())), undefined)

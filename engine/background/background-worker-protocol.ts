@@ -18,7 +18,7 @@ import type { FileCompactionResult } from '../compaction/compact-from-files.ts'
  * The open options a table writer and a log reader need, as given to open() (validated there).
  * `integrity` carries the encryption keys of an encrypted store: workerData, never logged.
  */
-export interface FlushWorkerSettings {
+export interface BackgroundWorkerSettings {
   blockSizeBytes: number
   blockRestartInterval: number
   bloomBitsPerKey: number
@@ -26,7 +26,7 @@ export interface FlushWorkerSettings {
 }
 
 /** A job for the worker, or the file number the database allocated for a compaction's next output. */
-export type FlushWorkerRequest =
+export type BackgroundWorkerRequest =
   | { jobId: number; job: WalFlushJob }
   | { jobId: number; compaction: CompactionJob }
   | { jobId: number; outputFileNumber: number }
@@ -35,7 +35,7 @@ export type FlushWorkerRequest =
  * A job's end (its result, with the ECC repairs its reads made, or its error), or a
  * compaction's ask for its next output's file number.
  */
-export type FlushWorkerReply =
+export type BackgroundWorkerReply =
   | { jobId: number; result: WalFlushResult | FileCompactionResult; repairs: RepairEvent[] }
   | { jobId: number; error: { code?: StrataErrorCode; message: string; details?: StrataErrorDetails } }
   | { jobId: number; outputFileNumberWanted: true }
@@ -45,7 +45,7 @@ export type FlushWorkerReply =
  * cipher open() would build. The codec tells `onRepair` of each verified ECC repair (a
  * compaction's reads of its inputs can make them; a flush only encodes).
  */
-export function flushContextOf(settings: FlushWorkerSettings, vfs: Vfs, onRepair: (event: RepairEvent) => void = () => undefined): WalFlushContext {
+export function flushContextOf(settings: BackgroundWorkerSettings, vfs: Vfs, onRepair: (event: RepairEvent) => void = () => undefined): WalFlushContext {
   const integrity = new IntegrityMonitor()
   let blockCodec
   if (settings.integrity !== undefined) {

@@ -1,5 +1,5 @@
 /**
- * FlushWorker: the database's side of its background worker thread, which runs flushes and
+ * BackgroundWorker: the database's side of its background worker thread, which runs flushes and
  * compactions. One worker per database, started lazily (prewarm() when the first memtable is
  * half full, so its start-up overlaps the fill) and kept until close(). A job error comes back
  * as the StrataError the worker threw; a worker that cannot start or dies makes run() and
@@ -8,11 +8,11 @@
  */
 import { Worker } from 'node:worker_threads'
 import { StrataError } from '../errors.ts'
-import { flushWorkerEntry } from './worker-bundle.ts'
+import { backgroundWorkerEntry } from './worker-bundle.ts'
 import type { WalFlushJob, WalFlushResult } from './wal-flush.ts'
 import type { CompactionJob } from '../compaction/compact-tables.ts'
 import type { FileCompactionResult } from '../compaction/compact-from-files.ts'
-import type { FlushWorkerReply, FlushWorkerRequest, FlushWorkerSettings } from './flush-worker-protocol.ts'
+import type { BackgroundWorkerReply, BackgroundWorkerRequest, BackgroundWorkerSettings } from './background-worker-protocol.ts'
 import type { RepairEvent } from '../transform/mod.ts'
 
 interface PendingJob {
@@ -22,8 +22,8 @@ interface PendingJob {
   outputFileNumber?: () => number
 }
 
-export class FlushWorker {
-  readonly #settings: FlushWorkerSettings
+export class BackgroundWorker {
+  readonly #settings: BackgroundWorkerSettings
   #worker: Worker | undefined
   /** The start of the worker (building its entry first), once asked for. */
   #starting: Promise<Worker | undefined> | undefined
@@ -35,7 +35,7 @@ export class FlushWorker {
   readonly #onRepair: (event: RepairEvent) => void
 
   /** `onRepair` hears of the ECC repairs a job's reads made, before the job resolves. */
-  constructor(settings: FlushWorkerSettings, onRepair: (event: RepairEvent) => void = () => undefined) {
+  constructor(settings: BackgroundWorkerSettings, onRepair: (event: RepairEvent) => void = () => undefined) {
     this.#settings = settings
     this.#onRepair = onRepair
   }
@@ -56,7 +56,7 @@ export class FlushWorker {
   }
 
   #start(): Promise<Worker | undefined> {
-    this.#starting ??= flushWorkerEntry().then((entry) => {
+    this.#starting ??= backgroundWorkerEntry().then((entry) => {
       if (this.#failure !== undefined) return undefined
       let worker: Worker
       try {
@@ -64,15 +64,15 @@ export class FlushWorker {
         // bundle is plain JavaScript; the tsx entry registers tsx itself).
         worker = new Worker(entry, { workerData: this.#settings, execArgv: [] })
       } catch (error) {
-        this.#fail(`flush worker could not start: ${String(error)}`)
+        this.#fail(`background worker could not start: ${String(error)}`)
         return undefined
       }
       // Idle, the worker must not keep the process alive; run() refs it while a job is out.
       worker.unref()
-      worker.on('message', (reply: FlushWorkerReply) => this.#settle(reply))
-      worker.on('error', (error) => this.#fail(`flush worker failed: ${error.message}`))
+      worker.on('message', (reply: BackgroundWorkerReply) => this.#settle(reply))
+      worker.on('error', (error) => this.#fail(`background worker failed: ${error.message}`))
       worker.on('exit', (code) => {
-        if (this.#worker === worker) this.#fail(`flush worker exited with code ${code}`)
+        if (this.#worker === worker) this.#fail(`background worker exited with code ${code}`)
       })
       this.#worker = worker
       return worker
@@ -80,11 +80,11 @@ export class FlushWorker {
     return this.#starting
   }
 
-  #settle(reply: FlushWorkerReply): void {
+  #settle(reply: BackgroundWorkerReply): void {
     const pending = this.#pending.get(reply.jobId)
     if (pending === undefined) return
     if ('outputFileNumberWanted' in reply) {
-      this.#worker?.postMessage({ jobId: reply.jobId, outputFileNumber: pending.outputFileNumber!() } satisfies FlushWorkerRequest)
+      this.#worker?.postMessage({ jobId: reply.jobId, outputFileNumber: pending.outputFileNumber!() } satisfies BackgroundWorkerRequest)
       return
     }
     this.#pending.delete(reply.jobId)
@@ -123,7 +123,7 @@ export class FlushWorker {
     return (await this.#submit((jobId) => ({ jobId, compaction: job }), outputFileNumber)) as FileCompactionResult | undefined
   }
 
-  async #submit(request: (jobId: number) => FlushWorkerRequest, outputFileNumber?: () => number): Promise<WalFlushResult | FileCompactionResult | undefined> {
+  async #submit(request: (jobId: number) => BackgroundWorkerRequest, outputFileNumber?: () => number): Promise<WalFlushResult | FileCompactionResult | undefined> {
     const worker = this.#failure === undefined ? await this.#start() : undefined
     if (worker === undefined || this.#worker !== worker) return undefined
     const jobId = this.#nextJobId++

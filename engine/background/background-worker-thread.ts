@@ -10,11 +10,11 @@ import { NodeVfs } from '../vfs/node-vfs.ts'
 import type { RepairEvent } from '../transform/mod.ts'
 import { compactFromFiles } from '../compaction/compact-from-files.ts'
 import { flushFromWal } from './wal-flush.ts'
-import { flushContextOf, type FlushWorkerReply, type FlushWorkerRequest, type FlushWorkerSettings } from './flush-worker-protocol.ts'
+import { flushContextOf, type BackgroundWorkerReply, type BackgroundWorkerRequest, type BackgroundWorkerSettings } from './background-worker-protocol.ts'
 
 /** ECC repairs the current job's reads made; they go back with its result (the database counts them). */
 const repairs: RepairEvent[] = []
-const context = flushContextOf(workerData as FlushWorkerSettings, new NodeVfs(), (event) => repairs.push({ ...event }))
+const context = flushContextOf(workerData as BackgroundWorkerSettings, new NodeVfs(), (event) => repairs.push({ ...event }))
 const port = parentPort!
 /** The compaction in flight waiting for a file number, by job id (at most one: jobs run one at a time). */
 const awaitingNumbers = new Map<number, (fileNumber: number) => void>()
@@ -22,12 +22,12 @@ const awaitingNumbers = new Map<number, (fileNumber: number) => void>()
 function outputFileNumber(jobId: number): Promise<number> {
   return new Promise((resolve) => {
     awaitingNumbers.set(jobId, resolve)
-    port.postMessage({ jobId, outputFileNumberWanted: true } satisfies FlushWorkerReply)
+    port.postMessage({ jobId, outputFileNumberWanted: true } satisfies BackgroundWorkerReply)
   })
 }
 
 // Jobs run one at a time: the database sends the next job only after this one's edit.
-port.on('message', (request: FlushWorkerRequest) => {
+port.on('message', (request: BackgroundWorkerRequest) => {
   if ('outputFileNumber' in request) {
     const resolve = awaitingNumbers.get(request.jobId)
     awaitingNumbers.delete(request.jobId)
@@ -41,9 +41,9 @@ port.on('message', (request: FlushWorkerRequest) => {
       ? flushFromWal(context, request.job)
       : compactFromFiles(context.settings, request.compaction, () => outputFileNumber(request.jobId))
   done.then(
-    (result) => port.postMessage({ jobId: request.jobId, result, repairs: repairs.splice(0) } satisfies FlushWorkerReply),
+    (result) => port.postMessage({ jobId: request.jobId, result, repairs: repairs.splice(0) } satisfies BackgroundWorkerReply),
     (error: unknown) => {
-      const reply: FlushWorkerReply = isStrataError(error)
+      const reply: BackgroundWorkerReply = isStrataError(error)
         ? { jobId: request.jobId, error: { code: error.code, message: error.message, details: { ...error.details } } }
         : { jobId: request.jobId, error: { message: error instanceof Error ? error.message : String(error) } }
       port.postMessage(reply)

@@ -1,6 +1,6 @@
 /**
  * Where flushes build their tables and compactions merge theirs: in the background worker (a
- * second core; flush-worker.ts) or on the database's own thread. The worker reads logs and
+ * second core; background-worker.ts) or on the database's own thread. The worker reads logs and
  * tables through the real file system, so it serves only NodeVfs stores (a MemVfs lives in this
  * thread's memory, a fault-injecting Vfs must see every write) with the codec open() builds from
  * `integrity` (a custom blockCodec object cannot cross threads). `flushThread: 'worker'` or
@@ -10,7 +10,7 @@
 import { StrataError } from '../errors.ts'
 import type { EngineOptions, ResolvedOptions } from '../options.ts'
 import { NodeVfs } from '../vfs/node-vfs.ts'
-import type { FlushWorkerSettings } from './flush-worker-protocol.ts'
+import type { BackgroundWorkerSettings } from './background-worker-protocol.ts'
 
 /**
  * Under 'auto', smaller memtables flush on the main thread: the worker's fixed cost per flush
@@ -27,7 +27,7 @@ export const WORKER_COMPACTION_INPUT_BYTES_MIN = 1024 * 1024
 
 /** The placement open() chose: the worker's settings, or why flushes stay on the main thread. */
 export type ThreadPlacement =
-  | { kind: 'worker'; settings: FlushWorkerSettings; sizeBytesMin: number }
+  | { kind: 'worker'; settings: BackgroundWorkerSettings; sizeBytesMin: number }
   | { kind: 'main'; reason: string }
 
 /** Why the worker cannot serve this store, or undefined when it can. */
@@ -43,7 +43,7 @@ function workerObstacle(options: EngineOptions, resolved: ResolvedOptions): stri
 }
 
 /** The worker's settings: the open options a table writer and a log reader need. */
-function workerSettings(options: EngineOptions, resolved: ResolvedOptions): FlushWorkerSettings {
+function workerSettings(options: EngineOptions, resolved: ResolvedOptions): BackgroundWorkerSettings {
   return {
     blockSizeBytes: resolved.blockSizeBytes,
     blockRestartInterval: resolved.blockRestartInterval,
