@@ -21,7 +21,7 @@ import { Memtable } from './memtable/memtable.ts'
 import { encodeBatch, OpKind, type BatchOp } from './batch/write-batch.ts'
 import { LogCipher, WalWriter } from './wal/mod.ts'
 import { VersionSet, parseFileName, tableFileName, walFileName, type Version, type TableMeta, type VersionEdit } from './manifest/mod.ts'
-import { TableReader } from './table/mod.ts'
+import { murmur3Hash32, TableReader } from './table/mod.ts'
 import { TableOutputs, flushMemtable } from './table-outputs.ts'
 import { BackgroundWorker } from './background/background-worker.ts'
 import { choosePlacement, type ThreadPlacement } from './background/placement.ts'
@@ -515,22 +515,26 @@ export class Db {
       if (found !== undefined) return found
     }
     const levels = this.#versions.current.levels
+    // Hashed once for every table's filter, when the first table is probed.
+    let keyHash = -1
     for (const table of levels[0]) {
       if (key < table.smallestKey || key > table.largestKey) continue
-      const found = this.#tableGet(table.fileNumber, key, snapshotSeqno)
+      if (keyHash === -1) keyHash = murmur3Hash32(key)
+      const found = this.#tableGet(table.fileNumber, key, keyHash, snapshotSeqno)
       if (found !== undefined) return found
     }
     for (let level = 1; level < levels.length; level++) {
       const table = findTable(levels[level], key)
       if (table === undefined) continue
-      const found = this.#tableGet(table.fileNumber, key, snapshotSeqno)
+      if (keyHash === -1) keyHash = murmur3Hash32(key)
+      const found = this.#tableGet(table.fileNumber, key, keyHash, snapshotSeqno)
       if (found !== undefined) return found
     }
     return undefined
   }
 
-  #tableGet(fileNumber: number, key: string, snapshotSeqno: number) {
-    return this.#tables.borrow(fileNumber).get(key, snapshotSeqno)
+  #tableGet(fileNumber: number, key: string, keyHash: number, snapshotSeqno: number) {
+    return this.#tables.borrow(fileNumber).get(key, snapshotSeqno, keyHash)
   }
 
   /** Every range tombstone of the live memtables and tables (rebuilt when those change). */

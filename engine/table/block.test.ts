@@ -123,6 +123,55 @@ describe('BlockBuilder / BlockCursor', () => {
     }
   })
 
+  test('seek lands on the newest version when a restart key continues the interval before it', () => {
+    // Interval 2: restarts at (a,1) and (b,8). The restart (b,8) holds 'b' but is not its first
+    // entry, so seek('b') must not land on it: (b,9) comes first.
+    const entries = [
+      { key: 'a', seqno: 1, kind: EntryKind.Put, value: Buffer.from('a1') },
+      { key: 'b', seqno: 9, kind: EntryKind.Put, value: Buffer.from('b9') },
+      { key: 'b', seqno: 8, kind: EntryKind.Put, value: Buffer.from('b8') },
+      { key: 'c', seqno: 1, kind: EntryKind.Put, value: Buffer.from('c1') },
+    ]
+    const cursor = cursorOn(entries, 2)
+    cursor.seek('b')
+    assert.deepEqual([cursor.key(), cursor.seqno()], ['b', 9])
+    // Interval 1: every entry is a restart; (b,8) follows (b,9), so it is not first of its key either.
+    const single = cursorOn(entries, 1)
+    single.seek('b')
+    assert.deepEqual([single.key(), single.seqno()], ['b', 9])
+    single.seek('c')
+    assert.deepEqual([single.key(), single.seqno()], ['c', 1])
+  })
+
+  test('seeks compare a restart prefix longer than one window at each of its bytes', () => {
+    // Zero bytes inside and at the end of a prefix: a probe that stops before them pads its
+    // windows with zeros too, and must still sort before the prefix.
+    for (const prefix of ['tenant\u0000\u00007/user:', 'pad\u0000\u0000\u0000\u0000\u0000']) {
+      const entries = ['00012', '00013', '00015', '00020'].map((suffix) => ({ key: prefix + suffix, seqno: 1, kind: EntryKind.Put, value: Buffer.from('v') }))
+      const cursor = cursorOn(entries, 1)
+      const probes = new Set<string>([prefix, prefix.slice(0, -1), '', '\u00ff'])
+      for (let position = 0; position < prefix.length; position++) {
+        for (const delta of [-1, 1]) {
+          const byte = prefix.charCodeAt(position) + delta
+          if (byte >= 0) probes.add(prefix.slice(0, position) + String.fromCharCode(byte) + prefix.slice(position + 1) + '00013')
+        }
+        probes.add(prefix.slice(0, position))
+        probes.add(prefix.slice(0, position) + '\u0000')
+      }
+      for (const { key } of entries) probes.add(key)
+      for (const probe of probes) {
+        for (const strict of [false, true]) {
+          const expected = modelSeek(entries, probe, strict)
+          if (strict) cursor.seekAfter(probe)
+          else cursor.seek(probe)
+          const label = `probe ${JSON.stringify(probe)} strict=${strict}`
+          if (expected === entries.length) assert.equal(cursor.valid(), false, label)
+          else assert.equal(cursor.key(), entries[expected].key, label)
+        }
+      }
+    }
+  })
+
   test('single-entry block walks and seeks', () => {
     const entries = [{ key: 'k', seqno: 3, kind: EntryKind.Put, value: Buffer.from('v') }]
     const cursor = cursorOn(entries)

@@ -13,21 +13,33 @@
  * Probing restart entries in place touched a new cache line per probe (4 probes in a block of
  * 15 restarts, 30% of a cached point get's CPU profile); the windows fit one line, and the search
  * reads an entry only where two windows tie.
+ * A non-strict seek (every point get) lands on the restart holding the target key when that
+ * restart starts the key's versions in the block (a flag set at decode), instead of on the
+ * restart before it and stepping one entry forward: with the 256-byte span every entry of 256-byte
+ * values is a restart, and the step decoded an entry on another cache line of the block.
  * Values are views into the block: callers must copy them before handing them to users.
  */
+import assert from 'node:assert/strict'
 import { allocLatin1, latin1View, type Latin1Buffer } from '../latin1.ts'
 import { StrataError } from '../errors.ts'
 import type { EntryKind } from '../entry.ts'
-import { KEY_SIZE_BYTES_MAX } from './limits.ts'
+import { BLOCK_SIZE_BYTES_MAX, KEY_SIZE_BYTES_MAX } from './limits.ts'
 import { RESTART_COUNT_SIZE_BYTES, RESTART_OFFSET_SIZE_BYTES } from './block-builder.ts'
 import { kvChecksumOfRanges, KV_CHECKSUM_SIZE_BYTES } from '../transform/kv-checksum.ts'
-import { keyWindowOf, keyWindowOfBytes } from './key-windows.ts'
+import { KEY_WINDOW_SIZE_BYTES, keyWindowOf, keyWindowOfBytes } from './key-windows.ts'
 
 const EMPTY = allocLatin1(0)
 
 /** Fixed cost charged to the block cache per block, on top of its bytes (objects, arrays). */
 const BLOCK_OVERHEAD_BYTES = 160
 const NO_RESTARTS = new Uint32Array(0)
+/**
+ * Bit 31 of a restart's offset word in DataBlock.restarts: its entry is the first entry of its key
+ * in the block. Offsets stay below BLOCK_SIZE_BYTES_MAX < 2^31, so the bit is free.
+ */
+const RESTART_FIRST_OF_KEY_FLAG = 0x80000000
+const RESTART_OFFSET_MASK = 0x7fffffff
+assert(BLOCK_SIZE_BYTES_MAX <= RESTART_OFFSET_MASK)
 
 /** A decoded data block. Immutable; shared by the block cache and every cursor on it. */
 export class DataBlock {
@@ -41,12 +53,14 @@ export class DataBlock {
   readonly entryTrailerBytes: number
   /** What the block costs the block cache: its bytes plus the objects around them. */
   readonly chargeBytes: number
-  /** The key prefix every restart key shares (set by decodeDataBlock). */
-  restartPrefix = ''
+  /** Size of the key prefix every restart key shares (set by decodeDataBlock). */
+  restartPrefixSizeBytes = 0
   /**
-   * Per restart i, at 2i the window of its key after `restartPrefix` and at 2i + 1 its entry's
-   * offset (set by decodeDataBlock). Side by side so a seek's search and its landing read one
-   * small array, not the window array and the restart array at the block's end.
+   * Per restart i, at 2i the window of its key after the restart prefix and at 2i + 1 its entry's
+   * offset, with RESTART_FIRST_OF_KEY_FLAG when no entry before it in the block holds its key;
+   * after those, the restart prefix as windows (set by decodeDataBlock). Side by side so a
+   * seek's prefix check, search and landing read one small array, not a prefix string, the window
+   * array and the restart array at the block's end (a prefix string cost a cache miss per seek).
    */
   restarts: Uint32Array = NO_RESTARTS
   /** The block cache's CLOCK reference bit (CachedBlock): set on a hit, cleared by eviction. */
@@ -64,7 +78,12 @@ export class DataBlock {
 
   /** Offset of restart entry `restartIndex` (0..restartCount - 1) of a decoded block. */
   restartOffset(restartIndex: number): number {
-    return this.restarts[2 * restartIndex + 1]
+    return this.restarts[2 * restartIndex + 1] & RESTART_OFFSET_MASK
+  }
+
+  /** True when the entry of restart `restartIndex` is the first entry of its key in this block. */
+  restartIsFirstOfKey(restartIndex: number): boolean {
+    return (this.restarts[2 * restartIndex + 1] & RESTART_FIRST_OF_KEY_FLAG) !== 0
   }
 
   /** The same block over a private copy of its bytes, so caching it keeps no larger read buffer alive. */
@@ -72,7 +91,7 @@ export class DataBlock {
     const bytes = allocLatin1(this.bytes.length)
     this.bytes.copy(bytes)
     const copy = new DataBlock(bytes, this.dataEndBytes, this.restartCount, this.fileName, this.offsetBytes, this.entryTrailerBytes)
-    copy.restartPrefix = this.restartPrefix
+    copy.restartPrefixSizeBytes = this.restartPrefixSizeBytes
     copy.restarts = this.restarts
     return copy
   }
@@ -106,25 +125,30 @@ export function decodeDataBlock(raw: Uint8Array, fileName: string, offsetBytes: 
   if (keyOffsets.length < restartCount) {
     keyOffsets = new Int32Array(Math.max(restartCount, keyOffsets.length * 2))
     keySizes = new Int32Array(keyOffsets.length)
+    firstOfKey = new Uint8Array(keyOffsets.length)
   }
   let previousOffset = -1
   let previousKeyOffset = 0
   let previousKeySizeBytes = 0
+  let previousEntryEndBytes = 0
   for (let i = 0; i < restartCount; i++) {
     const offset = storedRestartOffset(block, i)
     if (offset >= dataEndBytes || offset <= previousOffset || (i === 0 && offset !== 0)) block.corrupt(`restart offset ${offset} out of order`)
     const keyOffset = restartKeyAt(block, offset)
     const keySizeBytes = restartKeySizeBytes
-    if (i > 0 && compareRanges(bytes, previousKeyOffset, previousKeySizeBytes, keyOffset, keySizeBytes) > 0) {
-      block.corrupt(`restart keys out of order at restart ${i}`)
-    }
+    const order = i === 0 ? -1 : compareRanges(bytes, previousKeyOffset, previousKeySizeBytes, keyOffset, keySizeBytes)
+    if (order > 0) block.corrupt(`restart keys out of order at restart ${i}`)
+    // First of its key when nothing comes before it, or when the interval before holds one
+    // entry only (the previous restart's) and that entry's key is another one.
+    firstOfKey[i] = i === 0 || (previousEntryEndBytes === offset && order !== 0) ? 1 : 0
     keyOffsets[i] = keyOffset
     keySizes[i] = keySizeBytes
     previousOffset = offset
     previousKeyOffset = keyOffset
     previousKeySizeBytes = keySizeBytes
+    previousEntryEndBytes = restartEntryEndBytes
   }
-  setRestartWindows(block, keyOffsets, keySizes)
+  setRestartWindows(block, keyOffsets, keySizes, firstOfKey)
   if (CHECK_INVARIANTS) checkEntryOrder(block)
   return block
 }
@@ -136,53 +160,82 @@ function storedRestartOffset(block: DataBlock, restartIndex: number): number {
   return (bytes[position] | (bytes[position + 1] << 8) | (bytes[position + 2] << 16)) + bytes[position + 3] * 0x1000000
 }
 
-/** Scratch of decodeDataBlock: where each restart key starts and its size. Grown, never shrunk. */
+/** Scratch of decodeDataBlock: where each restart key starts, its size, and whether its entry is the first of its key. Grown, never shrunk. */
 let keyOffsets = new Int32Array(64)
 let keySizes = new Int32Array(64)
+let firstOfKey = new Uint8Array(64)
 
 /**
- * Sets the block's restart prefix and `restarts` (windows and entry offsets) from its checked,
- * ascending restart keys. The keys are sorted, so the prefix all of them share is the one the
- * first and last share.
+ * Sets the block's restart prefix and `restarts` (windows and entry offsets, then the prefix) from
+ * its checked, ascending restart keys. The keys are sorted, so the prefix all of them share is
+ * the one the first and last share.
  */
-function setRestartWindows(block: DataBlock, offsets: Int32Array, sizes: Int32Array): void {
+function setRestartWindows(block: DataBlock, offsets: Int32Array, sizes: Int32Array, firstOfKeyFlags: Uint8Array): void {
   const bytes = block.bytes
   const last = block.restartCount - 1
   const limit = Math.min(sizes[0], sizes[last])
   let prefixSizeBytes = 0
   while (prefixSizeBytes < limit && bytes[offsets[0] + prefixSizeBytes] === bytes[offsets[last] + prefixSizeBytes]) prefixSizeBytes++
-  block.restartPrefix = bytes.latin1Slice(offsets[0], offsets[0] + prefixSizeBytes)
-  const restarts = new Uint32Array(2 * block.restartCount)
+  block.restartPrefixSizeBytes = prefixSizeBytes
+  const pairsEnd = 2 * block.restartCount
+  const restarts = new Uint32Array(pairsEnd + Math.ceil(prefixSizeBytes / KEY_WINDOW_SIZE_BYTES))
   for (let i = 0; i <= last; i++) {
     restarts[2 * i] = keyWindowOfBytes(bytes, offsets[i], sizes[i], prefixSizeBytes)
-    restarts[2 * i + 1] = storedRestartOffset(block, i)
+    restarts[2 * i + 1] = storedRestartOffset(block, i) | (firstOfKeyFlags[i] === 1 ? RESTART_FIRST_OF_KEY_FLAG : 0)
+  }
+  for (let start = 0; start < prefixSizeBytes; start += KEY_WINDOW_SIZE_BYTES) {
+    restarts[pairsEnd + start / KEY_WINDOW_SIZE_BYTES] = keyWindowOfBytes(bytes, offsets[0], prefixSizeBytes, start)
   }
   block.restarts = restarts
 }
 
 /**
- * Index of the last restart whose key is < `key` (<= `key` when strict), or 0 when none is.
- * Only restart keys whose window ties with the target's are compared in place.
+ * Orders `key` against the block's restart prefix: 0 when `key` starts with it, else negative
+ * (`key` sorts before every restart key) or positive (after every one). Compares the prefix's
+ * windows, the last one cut to the prefix's end.
  */
+function compareWithRestartPrefix(block: DataBlock, key: string): number {
+  const prefixSizeBytes = block.restartPrefixSizeBytes
+  const restarts = block.restarts
+  let index = 2 * block.restartCount
+  for (let start = 0; start < prefixSizeBytes; start += KEY_WINDOW_SIZE_BYTES) {
+    const paddingBits = 8 * Math.max(0, start + KEY_WINDOW_SIZE_BYTES - prefixSizeBytes)
+    const order = (keyWindowOf(key, start) >>> paddingBits) - (restarts[index++] >>> paddingBits)
+    if (order !== 0) return order
+  }
+  // Equal windows and a shorter key: the key is the prefix's own prefix (windows pad with zeros).
+  return key.length < prefixSizeBytes ? -1 : 0
+}
+
+/**
+ * Index of the last restart whose key is < `key` (<= `key` when strict), or 0 when none is.
+ * Only restart keys whose window ties with the target's are compared in place. Sets
+ * `restartKeyMatched`: the returned restart's key equals `key`.
+ */
+let restartKeyMatched = false
 function lastRestartBefore(block: DataBlock, key: string, strict: boolean): number {
   const last = block.restartCount - 1
-  const prefix = block.restartPrefix
-  if (!key.startsWith(prefix)) return key < prefix ? 0 : last
-  const target = keyWindowOf(key, prefix.length)
+  restartKeyMatched = false
+  const prefixOrder = compareWithRestartPrefix(block, key)
+  if (prefixOrder !== 0) return prefixOrder < 0 ? 0 : last
+  const target = keyWindowOf(key, block.restartPrefixSizeBytes)
   const restarts = block.restarts
   const bytes = block.bytes
   let low = 0
   let high = last
+  let matchedIndex = -1
   while (low < high) {
     const middle = (low + high + 1) >>> 1
     let order = target - restarts[2 * middle]
     if (order === 0) {
-      const keyOffset = checkedRestartKeyAt(bytes, restarts[2 * middle + 1])
+      const keyOffset = checkedRestartKeyAt(bytes, restarts[2 * middle + 1] & RESTART_OFFSET_MASK)
       order = compareWithBytes(key, bytes, keyOffset, restartKeySizeBytes)
+      if (order === 0) matchedIndex = middle
     }
     if (order > 0 || (strict && order === 0)) low = middle
     else high = middle - 1
   }
+  restartKeyMatched = low === matchedIndex
   return low
 }
 
@@ -192,6 +245,8 @@ function lastRestartBefore(block: DataBlock, key: string, strict: boolean): numb
  * lies in the block. Throws CORRUPTION for a header or an entry that runs past the data region.
  */
 let restartKeySizeBytes = 0
+/** Where the entry restartKeyAt decoded ends (its per-KV checksum included). */
+let restartEntryEndBytes = 0
 function restartKeyAt(block: DataBlock, offset: number): number {
   const bytes = block.bytes
   const dataEndBytes = block.dataEndBytes
@@ -207,6 +262,7 @@ function restartKeyAt(block: DataBlock, offset: number): number {
   if (keyOffset + unsharedBytes + valueSizeBytes + block.entryTrailerBytes > dataEndBytes) block.corrupt(`entry at byte ${offset} runs past byte ${dataEndBytes}`)
   if (bytes[kindOffset] > 2) block.corrupt(`entry at byte ${offset} has unknown kind ${bytes[kindOffset]}`)
   restartKeySizeBytes = unsharedBytes
+  restartEntryEndBytes = keyOffset + unsharedBytes + valueSizeBytes + block.entryTrailerBytes
   return keyOffset
 }
 
@@ -296,6 +352,21 @@ function compareWithBytes(target: string, bytes: Uint8Array, offset: number, len
     if (difference !== 0) return difference
   }
   return target.length - length
+}
+
+/**
+ * The restart a seek starts scanning from: the last whose key is < `key` (<= `key` when strict),
+ * so every entry before it sorts first. A non-strict seek starts at the restart whose key is
+ * `key` when that entry is the first of its key in the block, skipping the entry before it.
+ * Not with per-KV checksums (`verify`): there the seek must pass, and so verify, the entry
+ * before, whose damaged key could have hidden a newer version of `key`.
+ */
+function seekStartRestart(block: DataBlock, key: string, strict: boolean, verify: boolean): number {
+  if (strict || verify) return lastRestartBefore(block, key, strict)
+  const restartIndex = lastRestartBefore(block, key, true)
+  // No match: the last restart <= key is the last one < key, the scan's usual start.
+  if (!restartKeyMatched || block.restartIsFirstOfKey(restartIndex)) return restartIndex
+  return lastRestartBefore(block, key, false)
 }
 
 /** A position in one DataBlock. Reusable: attach() points it at another block. */
@@ -443,9 +514,8 @@ export class BlockCursor {
 
   #seek(key: string, strict: boolean): void {
     const block = this.#block!
-    // Start at the last restart whose key is < key (<= key when strict): every entry before it sorts first.
-    this.positionAtRestart(block.restartCount > 1 ? lastRestartBefore(block, key, strict) : 0)
     const verify = block.entryTrailerBytes !== 0
+    this.positionAtRestart(block.restartCount > 1 ? seekStartRestart(block, key, strict, verify) : 0)
     this.#previous.present = false
     for (;;) {
       const order = compareWithBytes(key, this.#keyBytes, 0, this.#keySizeBytes)

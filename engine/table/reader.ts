@@ -17,6 +17,7 @@ import { PlainCodec } from '../transform/plain-codec.ts'
 import { createBlockSlots, type BlockCache, type BlockSlots } from '../cache/mod.ts'
 import { BlockCursor, decodeDataBlock, type DataBlock } from './block.ts'
 import { decodeFilter, type BloomFilter } from './filter.ts'
+import { murmur3Hash32 } from './key-hash.ts'
 import { decodeFooter, FOOTER_SIZE_BYTES, TABLE_FORMAT_VERSION_KV_CHECKSUMS, type Footer } from './footer.ts'
 import { checkHandle, decodeIndex, type BlockHandle, type TableIndex } from './index-block.ts'
 import { decodeProperties, type TableProperties } from './properties.ts'
@@ -107,14 +108,15 @@ export class TableReader {
 
   /**
    * The newest version of `key` with seqno <= `snapshotSeqno` (a Delete included), or
-   * undefined. Range tombstones are not applied. Throws CLOSED after close(), and what a block
-   * read throws (CHECKSUM_MISMATCH, CORRUPTION, IO_ERROR).
+   * undefined. Range tombstones are not applied. `keyHash` is murmur3Hash32(key), the filter's
+   * hash: a caller probing several tables for one key hashes it once. Throws CLOSED after
+   * close(), and what a block read throws (CHECKSUM_MISMATCH, CORRUPTION, IO_ERROR).
    */
-  get(key: string, snapshotSeqno: number): TableGetResult | undefined {
+  get(key: string, snapshotSeqno: number, keyHash: number = murmur3Hash32(key)): TableGetResult | undefined {
     if (this.#closed) this.#throwClosed()
     const properties = this.properties
     if (key < properties.smallestKey || key > properties.largestKey) return undefined
-    if (this.#filter !== undefined && !this.#filter.mayContain(key)) return undefined
+    if (this.#filter !== undefined && !this.#filter.mayContainHash(keyHash)) return undefined
     const separatorKeys = this.#index.separatorKeys
     let blockIndex = this.#index.windows.lowerBound(key, false)
     if (blockIndex === separatorKeys.length) return undefined
