@@ -663,7 +663,7 @@ export class BlobDb {
     const internalKey = toInternalKey(key, 'get')
     const handle = this.#handles.get(internalKey)
     if (handle !== undefined) {
-      const value = this.#log.readFrame(internalKey, handle)
+      const value = this.#log.readFrame(internalKey, handle, key instanceof Uint8Array ? key : undefined)
       // The engine wraps resolved values the same way (Db#readValue): a view, not a copy.
       return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
     }

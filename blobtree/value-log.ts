@@ -208,16 +208,17 @@ export class ValueLog {
 
   /**
    * The separated value at a decoded `frame`: from the value cache, else read, verified and
-   * offered to the cache. For BlobDb's handle cache, which skips the index on a hit.
+   * offered to the cache. For BlobDb's handle cache, which skips the index on a hit and passes
+   * the caller's key bytes when it has them (`keyBytesGiven`, the bytes of `key` in latin1).
    * @throws {StrataError} as `read`.
    */
-  readFrame(key: string, frame: BlobHandle): Uint8Array {
+  readFrame(key: string, frame: BlobHandle, keyBytesGiven?: Uint8Array): Uint8Array {
     const cached = this.#values.read(frame, key)
     if (cached !== undefined) {
       this.#lastFrame = frame
       return cached
     }
-    const keyBytes = Buffer.from(key, 'latin1')
+    const keyBytes = keyBytesGiven ?? Buffer.from(key, 'latin1')
     const value = this.readerOf(frame.fileNumber, keyBytes).read(frame, keyBytes)
     this.#values.admit(frame, key, value)
     this.#lastFrame = frame
