@@ -72,9 +72,10 @@ export interface KvSeparationOptions {
   /** Blob files kept open for reads. Default 64. */
   blobReaderCountMax?: number
   /**
-   * Budget of the handle cache, in bytes: the handles of recently read keys' separated values,
-   * so that a get of such a key skips the LSM lookup (each entry is charged its key's bytes plus
-   * 120). Default 8 MiB (about 60,000 keys of 16 bytes); 0 turns it off.
+   * Budget of the handle cache, in bytes, allocated off the JS heap at the first get: the handles
+   * of recently read keys' separated values, so that a get of such a key skips the LSM lookup.
+   * Three quarters hold records of 32 bytes plus the key (keys up to 1 KiB), the rest an index.
+   * Default 8 MiB (131,072 keys of 16 bytes); below 256 (0 included) the cache is off.
    */
   handleCacheSizeBytes?: number
   /**

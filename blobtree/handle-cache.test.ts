@@ -5,53 +5,105 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { BlobDb, MemVfs, type Vfs, type VfsFile } from '../index.ts'
-import { HandleCache, HANDLE_CACHE_ENTRY_OVERHEAD_BYTES } from './handle-cache.ts'
+import { HandleCache, HANDLE_CACHE_KEY_SIZE_BYTES_MAX } from './handle-cache.ts'
+import { SeededRandom, seedFromEnv } from './testing/seeded-random.ts'
 import type { BlobHandle } from './handle.ts'
 
 const handle: BlobHandle = { fileNumber: 7, offsetBytes: 40, frameSizeBytes: 580, rawValueSizeBytes: 500 }
-const entryBytes = 2 + HANDLE_CACHE_ENTRY_OVERHEAD_BYTES // a two-character key
+/** A 16-character key: its record is 48 bytes (32-byte header, key, no padding). */
+const keyOf = (index: number): string => `key${String(index).padStart(13, '0')}`
 
 describe('HandleCache', () => {
-  test('record charges key bytes plus the entry overhead, and evicts the oldest entries to stay within budget', () => {
-    const handles = new HandleCache(3 * entryBytes)
-    handles.record('k1', handle)
-    handles.record('k2', { ...handle, offsetBytes: 620 })
-    handles.record('k3', handle)
-    assert.equal(handles.get('k1'), handle)
-    assert.deepEqual(handles.stats(), { entryCount: 3, sizeBytes: 3 * entryBytes, capacityBytes: 3 * entryBytes, hitCount: 1, evictionCount: 0 })
-    // Recorded first, evicted first, whatever was read since (FIFO, no reorder on a hit).
-    handles.record('k4', handle)
-    assert.equal(handles.get('k1'), undefined)
-    assert.equal(handles.get('k2')?.offsetBytes, 620)
-    assert.deepEqual(handles.stats(), { entryCount: 3, sizeBytes: 3 * entryBytes, capacityBytes: 3 * entryBytes, hitCount: 2, evictionCount: 1 })
-    // A key of 2 + entryBytes characters takes the room of two entries: k2 and k3 make way.
-    handles.record('k'.repeat(2 + entryBytes), handle)
-    assert.deepEqual([handles.get('k2'), handles.get('k3')], [undefined, undefined])
-    assert.equal(handles.get('k4'), handle)
-    assert.deepEqual([handles.size, handles.stats().sizeBytes, handles.stats().evictionCount], [2, 3 * entryBytes, 3])
-  })
-
-  test('forget and clear give back the bytes; a second record of a key replaces it', () => {
-    const handles = new HandleCache(3 * entryBytes)
-    handles.record('k1', handle)
-    handles.record('k1', { ...handle, offsetBytes: 620 })
-    assert.equal(handles.stats().sizeBytes, entryBytes)
-    assert.equal(handles.get('k1')?.offsetBytes, 620)
-    handles.forget('k1')
-    handles.forget('absent')
-    assert.equal(handles.stats().sizeBytes, 0)
-    handles.record('k1', handle)
-    handles.record('k2', handle)
+  test('record, get, forget and clear; get returns the recorded fields, large ones included', () => {
+    const handles = new HandleCache(4096)
+    const big = { fileNumber: 2 ** 40 + 3, offsetBytes: 2 ** 39 + 40, frameSizeBytes: 2 ** 32 - 1, rawValueSizeBytes: 2 ** 31 }
+    handles.record(keyOf(1), handle)
+    handles.record(keyOf(2), big)
+    handles.record('', handle)
+    assert.deepEqual(handles.get(keyOf(1)), handle)
+    assert.deepEqual(handles.get(keyOf(2)), big)
+    assert.deepEqual(handles.get(''), handle)
+    assert.equal(handles.get(keyOf(3)), undefined)
+    handles.record(keyOf(1), { ...handle, offsetBytes: 620 })
+    assert.equal(handles.get(keyOf(1))?.offsetBytes, 620)
+    assert.deepEqual(handles.stats(), { entryCount: 3, sizeBytes: 48 + 48 + 32 + 48, capacityBytes: 4096, hitCount: 4, evictionCount: 0 })
+    handles.forget(keyOf(2))
+    handles.forget(keyOf(9))
+    assert.equal(handles.get(keyOf(2)), undefined)
+    assert.equal(handles.size, 2)
     handles.clear()
-    assert.deepEqual([handles.size, handles.stats().sizeBytes], [0, 0])
+    assert.deepEqual([handles.size, handles.stats().sizeBytes, handles.get(keyOf(1))], [0, 0, undefined])
   })
 
-  test('a capacity of 0, or below one entry, records nothing', () => {
-    for (const capacityBytes of [0, entryBytes - 1]) {
+  test('a full ring evicts the oldest recorded entry first, whatever was read since', () => {
+    // 256 bytes: a 192-byte ring (four 48-byte records) and 8 index slots.
+    const handles = new HandleCache(256)
+    for (let index = 1; index <= 4; index++) handles.record(keyOf(index), handle)
+    assert.ok(handles.get(keyOf(1)))
+    handles.record(keyOf(5), handle)
+    assert.equal(handles.get(keyOf(1)), undefined)
+    for (let index = 2; index <= 5; index++) assert.ok(handles.get(keyOf(index)), `key ${index}`)
+    assert.deepEqual([handles.size, handles.stats().evictionCount], [4, 1])
+    // A forgotten record's bytes come back when the tail reaches it, without an eviction.
+    handles.forget(keyOf(2))
+    handles.record(keyOf(6), handle)
+    assert.deepEqual([handles.size, handles.stats().evictionCount], [4, 1])
+  })
+
+  test('the index stays at most 70% full: past it the oldest entries go', () => {
+    // 1536 bytes: a 1152-byte ring (28 records of one-character keys) but 32 index slots (22 entries).
+    const handles = new HandleCache(1536)
+    for (let index = 0; index < 28; index++) handles.record(String.fromCharCode(65 + index), handle)
+    assert.equal(handles.size, 22)
+    assert.equal(handles.get('A'), undefined)
+    assert.ok(handles.get(String.fromCharCode(65 + 27)))
+  })
+
+  test('a capacity below 256 bytes, or a key past HANDLE_CACHE_KEY_SIZE_BYTES_MAX, records nothing', () => {
+    for (const capacityBytes of [0, 255]) {
       const handles = new HandleCache(capacityBytes)
       handles.record('k1', handle)
       assert.equal(handles.get('k1'), undefined)
-      assert.equal(handles.size, 0)
+    }
+    const handles = new HandleCache(1024 * 1024)
+    handles.record('k'.repeat(HANDLE_CACHE_KEY_SIZE_BYTES_MAX + 1), handle)
+    handles.record('k'.repeat(HANDLE_CACHE_KEY_SIZE_BYTES_MAX), handle)
+    assert.equal(handles.size, 1)
+  })
+
+  test('seeded operations: a get returns the latest handle recorded for the key or nothing, and recent records stay', () => {
+    const seed = seedFromEnv()
+    const random = new SeededRandom(seed)
+    // 4096 bytes: a 3072-byte ring and 128 slots; records of 32-72 bytes wrap the ring often.
+    const handles = new HandleCache(4096)
+    const model = new Map<string, BlobHandle>()
+    const recent: string[] = []
+    for (let step = 0; step < 20000; step++) {
+      const key = 'k'.repeat(random.below(41)).slice(0, random.below(3) === 0 ? 1 : undefined) + String.fromCharCode(97 + random.below(8))
+      const roll = random.below(100)
+      if (roll < 45) {
+        const recorded = { fileNumber: random.below(1000), offsetBytes: random.below(2 ** 30), frameSizeBytes: random.below(2 ** 20), rawValueSizeBytes: random.below(2 ** 20) }
+        handles.record(key, recorded)
+        model.set(key, recorded)
+        recent.push(key)
+      } else if (roll < 55) {
+        handles.forget(key)
+        model.delete(key)
+      } else if (roll < 56) {
+        handles.clear()
+        model.clear()
+        recent.length = 0
+      } else {
+        const found = handles.get(key)
+        if (found !== undefined) assert.deepEqual(found, model.get(key), `seed=${seed} step=${step} key=${key}`)
+      }
+      // The last 20 records (at most 1440 bytes) fit in the ring and the index whatever came before.
+      for (const kept of recent.slice(-20)) {
+        if (model.has(kept)) assert.deepEqual(handles.get(kept), model.get(kept), `seed=${seed} step=${step} recent key=${kept}`)
+      }
+      if (recent.length > 100) recent.splice(0, 50)
+      assert.ok(handles.stats().sizeBytes <= 3072, `seed=${seed} step=${step}`)
+      assert.ok(handles.size <= model.size, `seed=${seed} step=${step}`)
     }
   })
 })
