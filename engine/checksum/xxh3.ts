@@ -56,6 +56,41 @@ export function xxh3128(...parts: Uint8Array[]): Uint8Array {
   return totalBytes >= NATIVE_MIN_INPUT_BYTES ? xxh3128Native(...parts) : xxh3128Wasm(...parts)
 }
 
+/** The bytes `xxh3128MatchesAround` borrows (module-level: JS is single-threaded and it never yields). */
+const borrowedBytes = new Uint8Array(XXH3_128_SIZE_BYTES)
+
+/**
+ * True when the 16 bytes at `checksumOffset` of `block` equal the XXH3-128 of the bytes before
+ * them then the bytes from after them to `endOffset`: the layout of a block envelope, whose
+ * checksum sits between its header and the payload it covers. Hashes one contiguous range instead
+ * of two parts: the checksum's last `checksumOffset` bytes are saved, overwritten with the header,
+ * hashed together with the payload, and restored before returning (also when hashing throws),
+ * so the caller's bytes are unchanged. One part is one call into xxhash-addon instead of four
+ * (reset, two updates, digest): an 8-byte header and a 16 KiB payload verify in 1.20-1.23 µs
+ * instead of 1.70 as two parts, a 4 KiB payload in 0.98 instead of 1.40 (median of 9 interleaved
+ * rounds of 50,000, two runs, on the 2-core machine).
+ */
+export function xxh3128MatchesAround(block: Uint8Array, checksumOffset: number, endOffset = block.length): boolean {
+  const payloadOffset = checksumOffset + XXH3_128_SIZE_BYTES
+  if (checksumOffset > XXH3_128_SIZE_BYTES || endOffset < payloadOffset || endOffset > block.length) {
+    return xxh3128Matches(block, checksumOffset, block.subarray(0, checksumOffset), block.subarray(payloadOffset, endOffset))
+  }
+  const rangeOffset = payloadOffset - checksumOffset
+  // Byte loops, not subarray views: a view is an allocation, and these are at most 16 bytes.
+  for (let i = 0; i < checksumOffset; i++) borrowedBytes[i] = block[rangeOffset + i]
+  let actual: Uint8Array
+  try {
+    for (let i = 0; i < checksumOffset; i++) block[rangeOffset + i] = block[i]
+    actual = xxh3128(block.subarray(rangeOffset, endOffset))
+  } finally {
+    for (let i = 0; i < checksumOffset; i++) block[rangeOffset + i] = borrowedBytes[i]
+  }
+  for (let i = 0; i < XXH3_128_SIZE_BYTES; i++) {
+    if (actual[i] !== block[checksumOffset + i]) return false
+  }
+  return true
+}
+
 /** True when the 16 bytes of `expected` at `offset` equal the XXH3-128 of `parts`. */
 export function xxh3128Matches(expected: Uint8Array, offset: number, ...parts: Uint8Array[]): boolean {
   const actual = xxh3128(...parts)
