@@ -73,7 +73,7 @@ describe('xxh3128MatchesAround()', () => {
     const random = new TestRandom(7)
     const lengths = [...Array.from({ length: 601 }, (_, length) => length), NATIVE_MIN_INPUT_BYTES - 9, NATIVE_MIN_INPUT_BYTES - 8, NATIVE_MIN_INPUT_BYTES, 16 * 1024]
     for (const payloadSizeBytes of lengths) {
-      for (const headerSizeBytes of [0, 8, 16]) {
+      for (const headerSizeBytes of [0, 8, 16, 24, 64]) {
         const block = envelope(random, headerSizeBytes, payloadSizeBytes)
         const before = Buffer.from(block)
         assert.equal(xxh3128MatchesAround(block, headerSizeBytes), true, `header ${headerSizeBytes} payload ${payloadSizeBytes}`)
@@ -86,7 +86,7 @@ describe('xxh3128MatchesAround()', () => {
     const random = new TestRandom(8)
     for (const payloadSizeBytes of [0, 100, 16 * 1024]) {
       const block = envelope(random, 8, payloadSizeBytes)
-      for (const position of [0, 7, 8, 20, 23, 24, block.length - 1]) {
+      for (const position of [0, 7, 8, 15, 16, 20, 23, 24, block.length - 1]) {
         if (position >= block.length) continue
         block[position] ^= 0x10
         const before = Buffer.from(block)
@@ -97,13 +97,19 @@ describe('xxh3128MatchesAround()', () => {
     }
   })
 
-  test('covers only the bytes before endOffset, and agrees with xxh3128Matches when the header is longer than the checksum', () => {
+  test('covers only the bytes before endOffset, and agrees with xxh3128Matches for headers longer than the checksum', () => {
     const random = new TestRandom(9)
     const block = Buffer.concat([envelope(random, 8, 300), random.bytes(50)])
     assert.equal(xxh3128MatchesAround(block, 8, 8 + 16 + 300), true)
     assert.equal(xxh3128MatchesAround(block, 8), false)
-    const long = envelope(random, 20, 300)
-    assert.equal(xxh3128MatchesAround(long, 20), xxh3128Matches(long, 20, long.subarray(0, 20), long.subarray(36)))
-    assert.equal(xxh3128MatchesAround(long, 20), true)
+    for (const headerSizeBytes of [20, 24, 65]) {
+      const long = envelope(random, headerSizeBytes, 300)
+      assert.equal(xxh3128MatchesAround(long, headerSizeBytes), true)
+      long[headerSizeBytes - 1] ^= 1
+      const before = Buffer.from(long)
+      assert.equal(xxh3128MatchesAround(long, headerSizeBytes), false)
+      assert.equal(xxh3128Matches(long, headerSizeBytes, long.subarray(0, headerSizeBytes), long.subarray(headerSizeBytes + 16)), false)
+      assert.deepEqual(Buffer.from(long), before)
+    }
   })
 })
