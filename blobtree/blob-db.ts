@@ -651,7 +651,7 @@ export class BlobDb {
   // ---------------------------------------------------------------- reads
 
   /** The value stored under `key`, or undefined. */
-  async get(key: BytesLike, options: ReadOptions = {}): Promise<Buffer | undefined> {
+  async get(key: BytesLike, options?: ReadOptions): Promise<Buffer | undefined> {
     return this.getSync(key, options)
   }
 
@@ -659,7 +659,8 @@ export class BlobDb {
    * `get()` without the promise. A latest read (no snapshot) of a key in the handle cache takes
    * the handle remembered for it and skips the LSM lookup.
    */
-  getSync(key: BytesLike, options: ReadOptions = {}): Buffer | undefined {
+  getSync(key: BytesLike, options?: ReadOptions): Buffer | undefined {
+    // No default `{}` for options (as Db.getSync): a get without them allocates nothing for them.
     if (options?.snapshot !== undefined || this.#closed) return this.#db.getSync(key, options)
     const internalKey = toInternalKey(key, 'get')
     const handle = this.#handles.get(internalKey)

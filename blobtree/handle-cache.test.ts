@@ -144,6 +144,9 @@ describe('BlobDb handle cache', () => {
         assert.equal(db.stats().blob.handleCache.hitCount, hitsBefore)
         assert.deepEqual(await db.get('key0'), Buffer.alloc(500, 0))
         assert.equal(db.stats().blob.handleCache.hitCount, hitsBefore + 1)
+        // A Buffer key takes the same entry (its bytes check the frame's key directly).
+        assert.deepEqual(await db.get(Buffer.from('key0')), Buffer.alloc(500, 0))
+        assert.equal(db.stats().blob.handleCache.hitCount, hitsBefore + 2)
         const returned = (await db.get('key0'))!
         returned.fill(0xff) // the caller owns what get returned, hit or not
         assert.deepEqual(await db.get('key0'), Buffer.alloc(500, 0))
