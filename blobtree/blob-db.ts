@@ -50,11 +50,12 @@ import {
   STREAM_CHUNK_SIZE_BYTES_MAX,
   STREAM_CHUNK_SIZE_BYTES_MIN,
   STREAM_GET_SIZE_BYTES_MAX_DEFAULT,
+  HANDLE_CACHE_SIZE_BYTES_DEFAULT,
 } from './limits.ts'
 import { BlobCollector, type CollectionReport, type CollectorStats } from './gc/collector.ts'
 import { isSealed, ValueLog } from './value-log.ts'
-import { VALUE_CACHE_ENTRY_OVERHEAD_BYTES, type ValueCacheStats } from './value-cache.ts'
-import { HandleCache } from './handle-cache.ts'
+import type { ValueCacheStats } from './value-cache.ts'
+import { HandleCache, type HandleCacheStats } from './handle-cache.ts'
 
 /** Options of KV separation (`open(dir, { kvSeparation })`). */
 export interface KvSeparationOptions {
@@ -70,6 +71,13 @@ export interface KvSeparationOptions {
   gcOnCompact?: boolean
   /** Blob files kept open for reads. Default 64. */
   blobReaderCountMax?: number
+  /**
+   * Budget of the handle cache, in bytes, allocated off the JS heap at the first get: the handles
+   * of recently read keys' separated values, so that a get of such a key skips the LSM lookup.
+   * Three quarters hold records of 32 bytes plus the key (keys up to 1 KiB), the rest an index.
+   * Default 8 MiB (131,072 keys of 16 bytes); below 256 (0 included) the cache is off.
+   */
+  handleCacheSizeBytes?: number
   /**
    * Raw bytes per chunk of a value written with `putStream`, in bytes: 1 KiB to 64 MiB, default
    * 1 MiB. A streamed value shorter than one chunk is stored as by `put`.
@@ -116,10 +124,9 @@ export interface BlobStats extends CollectorStats {
    * a value enters only into free room), since open: gets served from it, gets that read the
    * file, values admitted.
    */
-  valueCache: ValueCacheStats & {
-    /** Gets since open that found the key's handle in the handle cache (no LSM lookup). */
-    handleHitCount: number
-  }
+  valueCache: ValueCacheStats
+  /** Handles of recently read keys (`handleCacheSizeBytes`): size, and hits and evictions since open. */
+  handleCache: HandleCacheStats
   /**
    * Blob frame bodies repaired by ECC (`integrity.ecc`) and verified by checksum since open. With
    * `integrity.autoHeal` the file is queued (`healQueuedCount`) and the next GC round rewrites its
@@ -167,6 +174,7 @@ const DEFAULTS = {
   gcRelocationBytesMax: 256 * 1024 * 1024,
   gcOnCompact: true,
   blobReaderCountMax: 64,
+  handleCacheSizeBytes: HANDLE_CACHE_SIZE_BYTES_DEFAULT,
   streamChunkSizeBytes: STREAM_CHUNK_SIZE_BYTES_DEFAULT,
   streamGetSizeBytesMax: STREAM_GET_SIZE_BYTES_MAX_DEFAULT,
 }
@@ -192,6 +200,10 @@ function resolveKvOptions(options: KvSeparationOptions): ResolvedKvOptions {
   positive('gcRelocationBytesMax')
   positive('blobReaderCountMax')
   positive('streamGetSizeBytesMax')
+  const handleCacheSizeBytes = resolved.handleCacheSizeBytes
+  if (!Number.isSafeInteger(handleCacheSizeBytes) || handleCacheSizeBytes < 0) {
+    throw new StrataError('INVALID_ARGUMENT', `Cannot open: kvSeparation.handleCacheSizeBytes must be a non-negative integer, got ${String(handleCacheSizeBytes)}`)
+  }
   const chunkSizeBytes = resolved.streamChunkSizeBytes
   if (!Number.isSafeInteger(chunkSizeBytes) || chunkSizeBytes < STREAM_CHUNK_SIZE_BYTES_MIN || chunkSizeBytes > STREAM_CHUNK_SIZE_BYTES_MAX) {
     throw new StrataError(
@@ -248,10 +260,7 @@ export class BlobDb {
     this.#log = log
     this.#collector = collector
     this.#options = options
-    // Twice the values the block cache can hold (each is charged at least minBlobSize plus the
-    // entry overhead): entries of evicted values linger until looked up or the map is cleared.
-    const valueCountMax = Math.floor(db.sharedBlockCache().capacityBytes / (options.minBlobSize + VALUE_CACHE_ENTRY_OVERHEAD_BYTES))
-    this.#handles = new HandleCache(2 * valueCountMax)
+    this.#handles = new HandleCache(options.handleCacheSizeBytes)
   }
 
   /**
@@ -642,29 +651,27 @@ export class BlobDb {
   // ---------------------------------------------------------------- reads
 
   /** The value stored under `key`, or undefined. */
-  async get(key: BytesLike, options: ReadOptions = {}): Promise<Buffer | undefined> {
+  async get(key: BytesLike, options?: ReadOptions): Promise<Buffer | undefined> {
     return this.getSync(key, options)
   }
 
   /**
-   * `get()` without the promise. A latest read (no snapshot) of a key whose value is in the
-   * value cache takes the handle the handle cache remembers for it and skips the LSM lookup.
+   * `get()` without the promise. A latest read (no snapshot) of a key in the handle cache takes
+   * the handle remembered for it and skips the LSM lookup.
    */
-  getSync(key: BytesLike, options: ReadOptions = {}): Buffer | undefined {
+  getSync(key: BytesLike, options?: ReadOptions): Buffer | undefined {
+    // No default `{}` for options (as Db.getSync): a get without them allocates nothing for them.
     if (options?.snapshot !== undefined || this.#closed) return this.#db.getSync(key, options)
     const internalKey = toInternalKey(key, 'get')
     const handle = this.#handles.get(internalKey)
     if (handle !== undefined) {
-      const cached = this.#log.cachedValue(internalKey, handle)
-      if (cached !== undefined) {
-        this.#handles.hitCount++
-        return cached
-      }
-      this.#handles.forget(internalKey)
+      const value = this.#log.readFrame(internalKey, handle, key instanceof Uint8Array ? key : undefined)
+      // The engine wraps resolved values the same way (Db#readValue): a view, not a copy.
+      return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
     }
-    this.#log.takeCachedFrame()
+    this.#log.takeLastFrame()
     const value = this.#db.getSync(key, options)
-    const frame = this.#log.takeCachedFrame()
+    const frame = this.#log.takeLastFrame()
     // Only while no write is in flight: a write hands its ops to the engine after dropping their
     // keys here, and may apply them later (a stalled write), so a handle read meanwhile may be
     // about to go stale.
@@ -808,7 +815,8 @@ export class BlobDb {
       bytesWritten: this.#log.bytesWritten,
       separatedValueCount: this.#separatedValueCount,
       readerCache: this.#log.readerCacheStats(),
-      valueCache: { ...this.#log.valueCacheStats(), handleHitCount: this.#handles.hitCount },
+      valueCache: this.#log.valueCacheStats(),
+      handleCache: this.#handles.stats(),
       repairCount: repairs.repairCount,
       repairsByKind: repairs.repairsByKind,
       filesRepairedCount: repairs.filesRepairedCount,

@@ -65,6 +65,14 @@ export const STREAM_VALUE_SIZE_BYTES_MAX = STREAM_CHUNK_COUNT_MAX * STREAM_CHUNK
  */
 export const STREAM_GET_SIZE_BYTES_MAX_DEFAULT = BLOB_VALUE_SIZE_BYTES_MAX
 
+/**
+ * Default budget of the handle cache (`kvSeparation.handleCacheSizeBytes`): a 6 MiB ring of
+ * records (32 bytes plus the key, rounded up to 8: 131,072 keys of 16 bytes) and a 2 MiB index
+ * (blobtree/handle-cache.ts), which covers the issue #4 read set (32,768 keys) and stays half
+ * the default 16 MiB block cache. Cassandra sizes its key cache at min(5% of the heap, 100 MiB).
+ */
+export const HANDLE_CACHE_SIZE_BYTES_DEFAULT = 8 * 1024 * 1024
+
 assert(STREAM_CHUNK_SIZE_BYTES_MAX <= BLOB_VALUE_SIZE_BYTES_MAX) // a chunk is one frame
 assert(STREAM_CHUNK_SIZE_BYTES_MIN <= STREAM_CHUNK_SIZE_BYTES_DEFAULT)
 assert(STREAM_CHUNK_SIZE_BYTES_DEFAULT <= STREAM_CHUNK_SIZE_BYTES_MAX)

@@ -21,6 +21,7 @@ export {
 export * from './limits.ts'
 export { BlobDb, type BlobDbStats, type BlobStats, type BlobFileVerification, type GetStreamOptions, type KvSeparationOptions } from './blob-db.ts'
 export type { ValueCacheStats } from './value-cache.ts'
+export type { HandleCacheStats } from './handle-cache.ts'
 export { CHUNK_LIST_KIND, decodeChunkList, encodeChunkList, type ChunkList, type ChunkRef } from './chunk-list.ts'
 export { ValueStream } from './stream/value-stream.ts'
 export type { CollectionReport, CollectorStats } from './gc/collector.ts'

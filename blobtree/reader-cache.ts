@@ -6,12 +6,22 @@
 import assert from 'node:assert/strict'
 import type { BlobFileReader } from './blob-file/mod.ts'
 
-/** Open readers, least recently used first; closes what it evicts. */
+/** An open reader and when it was last used (a tick of this cache's use counter). */
+interface CachedReader {
+  readonly reader: BlobFileReader
+  usedTick: number
+}
+
+/** Open readers; closes the least recently used when one more would pass the bound. */
 export class ReaderCache {
   readonly #entryCountMax: number
-  readonly #readers = new Map<number, BlobFileReader>()
-  /** The most recently used file: a hit on it skips the reorder (most gets hit one file). */
-  #newest: number | undefined
+  readonly #readers = new Map<number, CachedReader>()
+  /**
+   * Uses so far. A hit stamps its entry instead of moving it to the end of the Map's order:
+   * random gets over several files missed the old most-recent shortcut on most hits and paid a
+   * Map delete and insert each; an eviction now scans the at most entryCountMax entries instead.
+   */
+  #useTick = 0
   hitCount = 0
   missCount = 0
 
@@ -25,37 +35,39 @@ export class ReaderCache {
     const cached = this.#readers.get(fileNumber)
     if (cached !== undefined) {
       this.hitCount++
-      if (this.#newest === fileNumber) return cached
-      // Re-insertion moves the entry to the most recently used end of the Map's order.
-      this.#readers.delete(fileNumber)
-      this.#readers.set(fileNumber, cached)
-      this.#newest = fileNumber
-      return cached
+      cached.usedTick = ++this.#useTick
+      return cached.reader
     }
     this.missCount++
     const reader = open()
-    this.#readers.set(fileNumber, reader)
-    this.#newest = fileNumber
-    while (this.#readers.size > this.#entryCountMax) {
-      const [oldest, evicted] = this.#readers.entries().next().value as [number, BlobFileReader]
-      this.#readers.delete(oldest)
-      evicted.close()
-    }
+    if (this.#readers.size >= this.#entryCountMax) this.#evictLeastRecentlyUsed()
+    this.#readers.set(fileNumber, { reader, usedTick: ++this.#useTick })
     return reader
   }
 
+  #evictLeastRecentlyUsed(): void {
+    let oldest: number | undefined
+    let oldestTick = Number.POSITIVE_INFINITY
+    for (const [fileNumber, entry] of this.#readers) {
+      if (entry.usedTick < oldestTick) {
+        oldest = fileNumber
+        oldestTick = entry.usedTick
+      }
+    }
+    assert(oldest !== undefined, 'a full reader cache has a least recently used entry')
+    this.evict(oldest)
+  }
+
   evict(fileNumber: number): void {
-    const reader = this.#readers.get(fileNumber)
-    if (reader === undefined) return
+    const entry = this.#readers.get(fileNumber)
+    if (entry === undefined) return
     this.#readers.delete(fileNumber)
-    if (this.#newest === fileNumber) this.#newest = undefined
-    reader.close()
+    entry.reader.close()
   }
 
   clear(): void {
-    for (const reader of this.#readers.values()) reader.close()
+    for (const entry of this.#readers.values()) entry.reader.close()
     this.#readers.clear()
-    this.#newest = undefined
   }
 
   get size(): number {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
 import { BlockCache } from '../engine/cache/mod.ts'
-import { BlobDb, MemVfs, type Vfs, type VfsFile } from '../index.ts'
+import { BlobDb, MemVfs } from '../index.ts'
 import { ValueCache, VALUE_CACHE_ENTRY_OVERHEAD_BYTES } from './value-cache.ts'
 import type { BlobHandle } from './handle.ts'
 
@@ -93,102 +93,15 @@ describe('BlobDb value cache', () => {
     }
   })
 
-  test('a cached key skips the index until a write of it, and no write or snapshot reads a stale value', async () => {
-    const db = await BlobDb.open('/hc', { vfs: new MemVfs() }, { minBlobSize: 100 })
-    try {
-      for (let index = 0; index < 6; index++) await db.put(`key${index}`, Buffer.alloc(500, index))
-      for (let index = 0; index < 6; index++) await db.get(`key${index}`)
-      assert.deepEqual(await db.get('key1'), Buffer.alloc(500, 1))
-      assert.equal(db.stats().blob.valueCache.handleHitCount, 1)
-      const before = db.snapshot()
-      // Not awaited: the write is applied in this turn, and the next get must see it.
-      const written = db.put('key1', Buffer.alloc(500, 0x71))
-      assert.deepEqual(await db.get('key1'), Buffer.alloc(500, 0x71))
-      await written
-      assert.deepEqual(await db.get('key1', { snapshot: before }), Buffer.alloc(500, 1))
-      before.release()
-      assert.deepEqual(await db.get('key1'), Buffer.alloc(500, 0x71))
-      await db.delete('key2')
-      assert.equal(await db.get('key2'), undefined)
-      await db.batch([{ type: 'put', key: 'key3', value: Buffer.alloc(50, 3) }])
-      assert.deepEqual(await db.get('key3'), Buffer.alloc(50, 3))
-      await db.deleteRange('key4', 'key6')
-      assert.equal(await db.get('key4'), undefined)
-      assert.equal(await db.get('key5'), undefined)
-      // The range delete dropped every entry: key0 is looked up again, then served by handle.
-      assert.deepEqual(await db.get('key0'), Buffer.alloc(500, 0))
-      assert.equal(db.stats().blob.valueCache.handleHitCount, 1)
-      assert.deepEqual(await db.get('key0'), Buffer.alloc(500, 0))
-      assert.equal(db.stats().blob.valueCache.handleHitCount, 2)
-    } finally {
-      await db.close()
-    }
-  })
-
-  test('a get while a write stalls (applied later) leaves no stale handle behind', async () => {
-    let gate: Promise<void> | undefined
-    let release = (): void => undefined
-    // Table syncs wait on the gate: the flush of a frozen memtable blocks, so the next write stalls.
-    const vfs = gatedVfs(new MemVfs(), /\.sst$/, () => gate)
-    const db = await BlobDb.open('/stall', { vfs, memtableSizeBytes: 4096, immutableMemtableCountMax: 1 }, { minBlobSize: 4000 })
-    try {
-      await db.put('k', Buffer.alloc(5000, 1))
-      await db.get('k')
-      assert.deepEqual(await db.get('k'), Buffer.alloc(5000, 1))
-      assert.equal(db.stats().blob.valueCache.handleHitCount, 1)
-      gate = new Promise<void>((resolve) => (release = resolve))
-      await db.put('fill1', Buffer.alloc(3000, 2))
-      await db.put('fill2', Buffer.alloc(3000, 3))
-      const stallsBefore = db.stats().writeStallCount
-      const write = db.put('k', Buffer.alloc(5000, 9))
-      assert.equal(db.stats().writeStallCount, stallsBefore + 1, 'the write stalls behind the blocked flush')
-      assert.deepEqual(await db.get('k'), Buffer.alloc(5000, 1)) // not applied yet
-      release()
-      await write
-      assert.deepEqual(await db.get('k'), Buffer.alloc(5000, 9))
-      assert.deepEqual(await db.get('k'), Buffer.alloc(5000, 9))
-    } finally {
-      release()
-      await db.close()
-    }
-  })
-
   test('blockCacheSizeBytes: 0 caches no value', async () => {
     const db = await BlobDb.open('/vc0', { vfs: new MemVfs(), blockCacheSizeBytes: 0 }, { minBlobSize: 100 })
     try {
       await db.put('k', Buffer.alloc(500, 1))
       assert.deepEqual(await db.get('k'), Buffer.alloc(500, 1))
       assert.deepEqual(await db.get('k'), Buffer.alloc(500, 1))
-      assert.deepEqual(db.stats().blob.valueCache, { hitCount: 0, missCount: 0, insertCount: 0, handleHitCount: 0 })
+      assert.deepEqual(db.stats().blob.valueCache, { hitCount: 0, missCount: 0, insertCount: 0 })
     } finally {
       await db.close()
     }
   })
 })
-
-/** `inner`, except that syncs of files whose path matches wait for the gate when one is set. */
-function gatedVfs(inner: Vfs, pathPattern: RegExp, gateOf: () => Promise<void> | undefined): Vfs {
-  const gateFile = (file: VfsFile): VfsFile => {
-    if (!pathPattern.test(file.path)) return file
-    return new Proxy(file, {
-      get(target, property) {
-        if (property === 'sync') {
-          return async () => {
-            await gateOf()
-            await target.sync()
-          }
-        }
-        const member = Reflect.get(target, property) as unknown
-        return typeof member === 'function' ? member.bind(target) : member
-      },
-    })
-  }
-  return new Proxy(inner, {
-    get(target, property) {
-      const member = Reflect.get(target, property) as unknown
-      if (typeof member !== 'function') return member
-      if (property === 'create' || property === 'openAppend') return (...args: unknown[]) => gateFile(member.apply(target, args) as VfsFile)
-      return member.bind(target)
-    },
-  })
-}

@@ -124,8 +124,8 @@ export class ValueLog {
   readonly #fileSizeBytesTarget: number
   readonly #readers: ReaderCache
   readonly #values = new ValueCache()
-  /** See takeCachedFrame. */
-  #lastCachedFrame: BlobHandle | undefined
+  /** See takeLastFrame. */
+  #lastFrame: BlobHandle | undefined
   readonly #streamGetSizeBytesMax: number
   #manifest: ManifestPort | undefined
   #active: OpenBlobFile | undefined
@@ -201,37 +201,38 @@ export class ValueLog {
    */
   read(key: string, handleBytes: Uint8Array): Uint8Array {
     const handle = decodeValueHandle(handleBytes)
-    if (handle.kind === 'frame') return this.#readFrameValue(key, handle.frame)
-    this.#lastCachedFrame = undefined
+    if (handle.kind === 'frame') return this.readFrame(key, handle.frame)
+    this.#lastFrame = undefined
     return this.#readWhole(Buffer.from(key, 'latin1'), handle.list)
   }
 
-  /** A separated value: from the value cache, else read, verified and offered to the cache. */
-  #readFrameValue(key: string, frame: BlobHandle): Uint8Array {
+  /**
+   * The separated value at a decoded `frame`: from the value cache, else read, verified and
+   * offered to the cache. For BlobDb's handle cache, which skips the index on a hit and passes
+   * the caller's key bytes when it has them (`keyBytesGiven`, the bytes of `key` in latin1).
+   * @throws {StrataError} as `read`.
+   */
+  readFrame(key: string, frame: BlobHandle, keyBytesGiven?: Uint8Array): Uint8Array {
     const cached = this.#values.read(frame, key)
     if (cached !== undefined) {
-      this.#lastCachedFrame = frame
+      this.#lastFrame = frame
       return cached
     }
-    const keyBytes = Buffer.from(key, 'latin1')
+    const keyBytes = keyBytesGiven ?? Buffer.from(key, 'latin1')
     const value = this.readerOf(frame.fileNumber, keyBytes).read(frame, keyBytes)
-    this.#lastCachedFrame = this.#values.admit(frame, key, value) ? frame : undefined
+    this.#values.admit(frame, key, value)
+    this.#lastFrame = frame
     return value
   }
 
   /**
-   * The handle of the value the last `read` returned when that value is in the value cache now
-   * (for BlobDb's handle cache); clears it. Undefined after a read of a streamed value.
+   * The handle of the single-frame value the last `read` returned (for BlobDb's handle cache);
+   * clears it. Undefined after a read of a streamed value.
    */
-  takeCachedFrame(): BlobHandle | undefined {
-    const frame = this.#lastCachedFrame
-    this.#lastCachedFrame = undefined
+  takeLastFrame(): BlobHandle | undefined {
+    const frame = this.#lastFrame
+    this.#lastFrame = undefined
     return frame
-  }
-
-  /** A copy of the cached value at `frame` verified for `key`, or undefined (not cached, or a mismatch). */
-  cachedValue(key: string, frame: BlobHandle): Buffer | undefined {
-    return this.#values.read(frame, key)
   }
 
   /** A streamed value read whole (get, iterators), refused past the configured bound. */

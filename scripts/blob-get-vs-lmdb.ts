@@ -4,7 +4,9 @@
  * compressible:0.5, 16-byte keys, batches of 100, no sync) into both, flushes, reads every key
  * once, then alternates rounds of GET_COUNT seeded random gets on each and prints each round
  * and the median of the per-round ratios. Also times the pieces of a blob get: the index alone
- * (`valueSize`, no blob read), a bare pread of one frame into a fresh buffer, XXH3-128 of 16 KiB.
+ * (`valueSize`, no blob read), a bare pread of one frame into a fresh, a reused or a slab-carved
+ * buffer, XXH3-128 of 16 KiB; and the garbage collection pauses that fell inside each engine's
+ * rounds (a PerformanceObserver), per get.
  * Both engines share this process's heap, so lmdb's gets pay the major GCs that Strata's cached
  * values cause: the figure favours Strata. `strata bench run` (one process per engine) is the
  * one to quote; this one is for quick before/after comparisons and for PROFILE_OUT (a CPU
@@ -14,7 +16,9 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { Buffer } from 'node:buffer'
 import { createRequire } from 'node:module'
+import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks'
 import { BlobDb } from '../index.ts'
 import { createValueSource, encodeKey, Prng, randomPermutation } from '../datasets/mod.ts'
 import { BATCH_COUNT, KEY_SIZE_BYTES, VALUE_SIZE_BYTES, baseDirectory, envNumber, seed, valueCount } from './blob-bench-shape.ts'
@@ -60,11 +64,22 @@ function plan(round: number): Uint32Array {
   return Uint32Array.from({ length: getCount }, () => prng.nextBelow(valueCount))
 }
 
-async function timeGets(get: (key: Uint8Array) => Promise<Uint8Array | undefined> | Uint8Array | undefined, indices: Uint32Array): Promise<number> {
+// Garbage collections, so each engine's rounds can be charged the pauses that fell inside them.
+const gcPauses: { startMs: number; durationMs: number; major: boolean }[] = []
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind
+    gcPauses.push({ startMs: entry.startTime, durationMs: entry.duration, major: kind === constants.NODE_PERFORMANCE_GC_MAJOR })
+  }
+}).observe({ entryTypes: ['gc'] })
+const roundSpans: Record<'strata' | 'lmdb', { startMs: number; endMs: number }[]> = { strata: [], lmdb: [] }
+
+async function timeGets(get: (key: Uint8Array) => Promise<Uint8Array | undefined> | Uint8Array | undefined, indices: Uint32Array, engine?: 'strata' | 'lmdb'): Promise<number> {
   let bytes = 0
   const startedMs = performance.now()
   for (const index of indices) bytes += (await get(keys[index]))?.length ?? 0
   const elapsedMs = performance.now() - startedMs
+  if (engine !== undefined) roundSpans[engine].push({ startMs: startedMs, endMs: startedMs + elapsedMs })
   if (bytes !== indices.length * VALUE_SIZE_BYTES) throw new Error(`read ${bytes} bytes, expected ${indices.length * VALUE_SIZE_BYTES}`)
   return indices.length / (elapsedMs / 1000)
 }
@@ -93,14 +108,23 @@ for (let round = 0; round < roundCount; round++) {
   // The engine that goes first alternates, so neither always runs right after the other.
   const indices = plan(round)
   const first = round % 2 === 0
-  const lmdbBefore = first ? 0 : await timeGets(async (key) => lmdb.get(key), indices)
-  const strataRate = await timeGets((key) => strata.get(key), indices)
-  const lmdbRate = first ? await timeGets(async (key) => lmdb.get(key), indices) : lmdbBefore
+  const lmdbBefore = first ? 0 : await timeGets(async (key) => lmdb.get(key), indices, 'lmdb')
+  const strataRate = await timeGets((key) => strata.get(key), indices, 'strata')
+  const lmdbRate = first ? await timeGets(async (key) => lmdb.get(key), indices, 'lmdb') : lmdbBefore
   ratios.push(strataRate / lmdbRate)
   console.log(`round ${round + 1}: strata ${strataRate.toFixed(0)}/s, lmdb ${lmdbRate.toFixed(0)}/s, ratio ${ratios.at(-1)!.toFixed(2)}`)
 }
 console.log(`median of per-round ratios (strata / lmdb): ${median(ratios).toFixed(2)}`)
-console.log(`value cache: ${JSON.stringify(strata.stats().blob.valueCache)}`)
+// GC entries reach the observer a timer tick or more after the pause.
+await new Promise((resolve) => setTimeout(resolve, 100))
+for (const engine of ['strata', 'lmdb'] as const) {
+  const inside = gcPauses.filter((pause) => roundSpans[engine].some((span) => pause.startMs >= span.startMs && pause.startMs < span.endMs))
+  const sumMs = (list: typeof inside): number => list.reduce((total, pause) => total + pause.durationMs, 0)
+  const perGetUs = (ms: number): string => ((ms * 1000) / (roundCount * getCount)).toFixed(2)
+  const major = inside.filter((pause) => pause.major)
+  console.log(`gc during ${engine} gets: ${perGetUs(sumMs(inside))} µs per get (${inside.length} pauses; major ${major.length}, ${perGetUs(sumMs(major))} µs per get)`)
+}
+console.log(`value cache: ${JSON.stringify(strata.stats().blob.valueCache)}, handle cache: ${JSON.stringify(strata.stats().blob.handleCache)}`)
 
 const indices = plan(roundCount)
 const blobPath = path.join(directory, 'strata', fs.readdirSync(path.join(directory, 'strata')).find((name) => name.endsWith('.blob'))!)
@@ -108,10 +132,26 @@ const fd = fs.openSync(blobPath, 'r')
 const frameSizeBytes = 40 + KEY_SIZE_BYTES + 24 + VALUE_SIZE_BYTES
 const frameCount = Math.floor((fs.fstatSync(fd).size - 40) / frameSizeBytes) - 1
 const sample = new Uint8Array(VALUE_SIZE_BYTES)
+const scratch = new Uint8Array(frameSizeBytes)
+let slab = new Uint8Array(0)
+let slabOffsetBytes = 0
 const pieces = {
   indexOnlyUs: timeUs(getCount, (index) => strata.valueSize(keys[indices[index]])),
   allocUs: timeUs(getCount, () => new Uint8Array(frameSizeBytes)),
   preadFreshUs: timeUs(getCount, (index) => fs.readSync(fd, new Uint8Array(frameSizeBytes), 0, frameSizeBytes, 40 + (indices[index] % frameCount) * frameSizeBytes)),
+  // Unzeroed, as the blob reader allocates a frame.
+  // One reused (cache-hot) buffer: what a pread costs without the fresh memory a caller must own.
+  preadScratchUs: timeUs(getCount, (index) => fs.readSync(fd, scratch, 0, frameSizeBytes, 40 + (indices[index] % frameCount) * frameSizeBytes)),
+  preadUnsafeUs: timeUs(getCount, (index) => fs.readSync(fd, Buffer.allocUnsafeSlow(frameSizeBytes), 0, frameSizeBytes, 40 + (indices[index] % frameCount) * frameSizeBytes)),
+  // Idea 2 of issue #4's get work: frames carved from a slab of eight, one ArrayBuffer per eight gets.
+  preadSlabUs: timeUs(getCount, (index) => {
+    if (slabOffsetBytes + frameSizeBytes > slab.length) {
+      slab = new Uint8Array(8 * frameSizeBytes)
+      slabOffsetBytes = 0
+    }
+    fs.readSync(fd, slab.subarray(slabOffsetBytes, slabOffsetBytes + frameSizeBytes), 0, frameSizeBytes, 40 + (indices[index] % frameCount) * frameSizeBytes)
+    slabOffsetBytes += frameSizeBytes
+  }),
   xxh3Us: timeUs(getCount, () => xxh3128(sample)),
 }
 fs.closeSync(fd)

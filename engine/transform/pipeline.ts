@@ -22,7 +22,7 @@
  * Not safe for concurrent use across threads (scratch buffers); one instance per thread.
  */
 import assert from 'node:assert/strict'
-import { xxh3128, xxh3128Matches, XXH3_128_SIZE_BYTES } from '../checksum/xxh3.ts'
+import { xxh3128, xxh3128MatchesAround, XXH3_128_SIZE_BYTES } from '../checksum/xxh3.ts'
 import { isStrataError, StrataError } from '../errors.ts'
 import type { BlockCodec, BlockContext } from './block-codec.ts'
 import { blockError } from './block-error.ts'
@@ -332,8 +332,7 @@ function checksummedRegion(block: Uint8Array, protectedSizeBytes?: number): Uint
   const endBytes = (block[2] & BlockFlag.Parity) === 0 ? block.length : BLOCK_HEADER_SIZE_BYTES + payloadSizeBytes
   if (endBytes !== BLOCK_HEADER_SIZE_BYTES + payloadSizeBytes || endBytes > block.length) return undefined
   if (protectedSizeBytes !== undefined && endBytes !== protectedSizeBytes) return undefined
-  const payload = block.subarray(BLOCK_HEADER_SIZE_BYTES, endBytes)
-  if (!xxh3128Matches(block, CHECKSUM_OFFSET_BYTES, block.subarray(0, CHECKSUM_OFFSET_BYTES), payload)) return undefined
+  if (!xxh3128MatchesAround(block, CHECKSUM_OFFSET_BYTES, endBytes)) return undefined
   // Without an ECC region the block is the region: no second view (a block read costs a few).
   return endBytes === block.length ? block : block.subarray(0, endBytes)
 }

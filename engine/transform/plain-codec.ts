@@ -15,7 +15,7 @@
  * |     24 |    n | payload            | the raw block (here)                             |
  */
 import { StrataError } from '../errors.ts'
-import { xxh3128, xxh3128Matches, XXH3_128_SIZE_BYTES } from '../checksum/xxh3.ts'
+import { xxh3128, xxh3128MatchesAround, XXH3_128_SIZE_BYTES } from '../checksum/xxh3.ts'
 import type { BlockCodec, BlockContext } from './block-codec.ts'
 import { OutputSlab } from './output-slab.ts'
 
@@ -53,7 +53,7 @@ export class PlainCodec implements BlockCodec {
     }
     const payloadSizeBytes = new DataView(onDisk.buffer, onDisk.byteOffset, 8).getUint32(4, true)
     const payload = onDisk.subarray(BLOCK_HEADER_SIZE_BYTES)
-    if (!xxh3128Matches(onDisk, 8, onDisk.subarray(0, 8), payload)) {
+    if (!xxh3128MatchesAround(onDisk, 8)) {
       throw new StrataError('CHECKSUM_MISMATCH', `Cannot read ${describe(context)}: checksum mismatch`, { details: details(context) })
     }
     if (onDisk[0] !== BLOCK_FORMAT_VERSION) {
