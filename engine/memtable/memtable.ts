@@ -39,11 +39,49 @@ type Slot = MemVersion | MemVersion[]
 
 /** One stored version. */
 export interface MemVersion {
-  seqno: number
-  kind: EntryKind
-  value: Uint8Array
+  readonly seqno: number
+  readonly kind: EntryKind
+  readonly value: Uint8Array
   /** kvChecksum(key, seqno, kind, value), present only when per-KV checksums are on. */
-  checksum?: number
+  readonly checksum?: number
+}
+
+/**
+ * A version whose value is a range of a buffer it shares with its batch (the WAL record
+ * payload). The write path used to keep a Buffer view per value: a ~70-byte object per put that
+ * lived until the flush, so every one was copied by the young-generation GC and promoted. The
+ * view is made when a reader asks for the value; reads are rare next to writes in a memtable.
+ */
+class PayloadVersion implements MemVersion {
+  readonly seqno: number
+  readonly kind: EntryKind
+  readonly #bytes: Uint8Array
+  readonly #offsetBytes: number
+  readonly #sizeBytes: number
+
+  constructor(seqno: number, kind: EntryKind, bytes: Uint8Array, offsetBytes: number, sizeBytes: number) {
+    this.seqno = seqno
+    this.kind = kind
+    this.#bytes = bytes
+    this.#offsetBytes = offsetBytes
+    this.#sizeBytes = sizeBytes
+  }
+
+  get value(): Uint8Array {
+    const bytes = this.#bytes
+    if (this.#offsetBytes === 0 && this.#sizeBytes === bytes.length) return bytes
+    return new Uint8Array(bytes.buffer, bytes.byteOffset + this.#offsetBytes, this.#sizeBytes)
+  }
+}
+
+/** A PayloadVersion with its per-KV checksum (a subclass, so versions without one carry no field). */
+class CheckedPayloadVersion extends PayloadVersion {
+  readonly checksum: number
+
+  constructor(seqno: number, kind: EntryKind, bytes: Uint8Array, offsetBytes: number, sizeBytes: number, checksum: number) {
+    super(seqno, kind, bytes, offsetBytes, sizeBytes)
+    this.checksum = checksum
+  }
 }
 
 /** Options of a Memtable. */
@@ -116,16 +154,24 @@ export class Memtable {
     return this.#entryCount === 0 && this.rangeTombstones.length === 0
   }
 
-  add(key: string, seqno: number, kind: EntryKind, value: Uint8Array): void {
+  /**
+   * Adds a version whose value is `bytes[offsetBytes, offsetBytes + sizeBytes)` (the whole of
+   * `bytes` by default). The memtable keeps `bytes`: the caller must not write to it afterwards.
+   */
+  add(key: string, seqno: number, kind: EntryKind, bytes: Uint8Array, offsetBytes = 0, sizeBytes = bytes.length - offsetBytes): void {
     assert(!this.#frozen, 'add() on a frozen memtable')
-    const version: MemVersion = this.#perKeyChecksums ? { seqno, kind, value, checksum: kvChecksum(key, seqno, kind, value) } : { seqno, kind, value }
+    let version: MemVersion
+    if (this.#perKeyChecksums) {
+      const value = bytes.subarray(offsetBytes, offsetBytes + sizeBytes)
+      version = new CheckedPayloadVersion(seqno, kind, bytes, offsetBytes, sizeBytes, kvChecksum(key, seqno, kind, value))
+    } else version = new PayloadVersion(seqno, kind, bytes, offsetBytes, sizeBytes)
     const slot = this.#slots.get(key)
     if (slot === undefined) {
       this.#slots.set(key, version)
       this.#unsorted.push(key)
     } else if (Array.isArray(slot)) slot.push(version)
     else this.#slots.set(key, [slot, version])
-    this.#sizeBytes += key.length + value.length + VERSION_OVERHEAD_BYTES
+    this.#sizeBytes += key.length + sizeBytes + VERSION_OVERHEAD_BYTES
     this.#entryCount++
     this.#noteSeqno(seqno)
   }
