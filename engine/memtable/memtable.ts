@@ -22,10 +22,13 @@
  * of the array is stable. Single-threaded: callers must not insert while another call is in
  * progress (JS guarantees it).
  *
+ * Versions live in VersionColumns (typed arrays, no object per version: see version-columns.ts);
+ * the Map holds version indexes.
+ *
  * With per-KV checksums on (docs/per-kv-checksums.md) each version also carries the CRC of
  * (key, seqno, kind, value) computed in add(), the moment the write enters the engine; get() and
  * iterators' value() verify it, so a flush writes no entry the memtable damaged. Off (default),
- * versions have no checksum field and reads pay one boolean test.
+ * versions have no checksum and reads pay one boolean test.
  */
 import assert from 'node:assert/strict'
 import type { EntryKind, RangeTombstone } from '../entry.ts'
@@ -33,11 +36,12 @@ import type { InternalIterator } from '../iterator/internal-iterator.ts'
 import { StrataError } from '../errors.ts'
 import { kvChecksum } from '../transform/kv-checksum.ts'
 import { MergingIterator } from '../iterator/merging-iterator.ts'
+import { VersionColumns } from './version-columns.ts'
 
-/** One key's versions: a lone version (the common case, one allocation less) or all of them, oldest first. */
-type Slot = MemVersion | MemVersion[]
+/** One key's version indexes: a lone index (the common case, no array) or all of them, oldest first. */
+type Slot = number | number[]
 
-/** One stored version. */
+/** One stored version, as get() returns it. */
 export interface MemVersion {
   readonly seqno: number
   readonly kind: EntryKind
@@ -46,58 +50,21 @@ export interface MemVersion {
   readonly checksum?: number
 }
 
-/**
- * A version whose value is a range of a buffer it shares with its batch (the WAL record
- * payload). The write path used to keep a Buffer view per value: a ~70-byte object per put that
- * lived until the flush, so every one was copied by the young-generation GC and promoted. The
- * view is made when a reader asks for the value; reads are rare next to writes in a memtable.
- */
-class PayloadVersion implements MemVersion {
-  readonly seqno: number
-  readonly kind: EntryKind
-  readonly #bytes: Uint8Array
-  readonly #offsetBytes: number
-  readonly #sizeBytes: number
-
-  constructor(seqno: number, kind: EntryKind, bytes: Uint8Array, offsetBytes: number, sizeBytes: number) {
-    this.seqno = seqno
-    this.kind = kind
-    this.#bytes = bytes
-    this.#offsetBytes = offsetBytes
-    this.#sizeBytes = sizeBytes
-  }
-
-  get value(): Uint8Array {
-    const bytes = this.#bytes
-    if (this.#offsetBytes === 0 && this.#sizeBytes === bytes.length) return bytes
-    return new Uint8Array(bytes.buffer, bytes.byteOffset + this.#offsetBytes, this.#sizeBytes)
-  }
-}
-
-/** A PayloadVersion with its per-KV checksum (a subclass, so versions without one carry no field). */
-class CheckedPayloadVersion extends PayloadVersion {
-  readonly checksum: number
-
-  constructor(seqno: number, kind: EntryKind, bytes: Uint8Array, offsetBytes: number, sizeBytes: number, checksum: number) {
-    super(seqno, kind, bytes, offsetBytes, sizeBytes)
-    this.checksum = checksum
-  }
-}
-
 /** Options of a Memtable. */
 export interface MemtableOptions {
   /** Compute a per-KV checksum at add() and verify it on every read. Default false. */
   perKeyChecksums?: boolean
 }
 
-/** Throws CHECKSUM_MISMATCH unless `version` still matches the checksum add() computed. */
-function verifyVersion(key: string, version: MemVersion): void {
-  if (kvChecksum(key, version.seqno, version.kind, version.value) === version.checksum) return
-  throw new StrataError('CHECKSUM_MISMATCH', `Cannot read ${JSON.stringify(key)} at seqno ${version.seqno} from the memtable: per-KV checksum mismatch`,
-    { details: { fileName: 'memtable', seqno: version.seqno } })
+/** Throws CHECKSUM_MISMATCH unless version `index` still matches the checksum add() computed. */
+function verifyVersion(key: string, versions: VersionColumns, index: number): void {
+  const seqno = versions.seqno(index)
+  if (kvChecksum(key, seqno, versions.kind(index), versions.value(index)) === versions.checksum(index)) return
+  throw new StrataError('CHECKSUM_MISMATCH', `Cannot read ${JSON.stringify(key)} at seqno ${seqno} from the memtable: per-KV checksum mismatch`,
+    { details: { fileName: 'memtable', seqno } })
 }
 
-/** Bookkeeping bytes charged per version on top of key and value (Map entry, version object, key-order slot). */
+/** Bookkeeping bytes charged per version on top of key and value (Map entry, version columns, key-order slot). */
 const VERSION_OVERHEAD_BYTES = 64
 
 /** Merges two ascending arrays of distinct strings into a new one. */
@@ -115,6 +82,7 @@ function mergeSorted(left: readonly string[], right: readonly string[]): string[
 /** The memtable; `sizeBytes` approximates its heap footprint for the flush budget. */
 export class Memtable {
   readonly #slots = new Map<string, Slot>()
+  readonly #versions: VersionColumns
   /**
    * Every key as of the last #sortedRuns(), in sorted runs (largest first; keys distinct across
    * runs). A run is replaced, never changed, so an open iterator keeps walking the arrays it got.
@@ -132,6 +100,7 @@ export class Memtable {
 
   constructor(options: MemtableOptions = {}) {
     this.#perKeyChecksums = options.perKeyChecksums ?? false
+    this.#versions = new VersionColumns(this.#perKeyChecksums)
   }
 
   get perKeyChecksums(): boolean {
@@ -160,17 +129,14 @@ export class Memtable {
    */
   add(key: string, seqno: number, kind: EntryKind, bytes: Uint8Array, offsetBytes = 0, sizeBytes = bytes.length - offsetBytes): void {
     assert(!this.#frozen, 'add() on a frozen memtable')
-    let version: MemVersion
-    if (this.#perKeyChecksums) {
-      const value = bytes.subarray(offsetBytes, offsetBytes + sizeBytes)
-      version = new CheckedPayloadVersion(seqno, kind, bytes, offsetBytes, sizeBytes, kvChecksum(key, seqno, kind, value))
-    } else version = new PayloadVersion(seqno, kind, bytes, offsetBytes, sizeBytes)
+    const checksum = this.#perKeyChecksums ? kvChecksum(key, seqno, kind, bytes.subarray(offsetBytes, offsetBytes + sizeBytes)) : 0
+    const version = this.#versions.append(seqno, kind, bytes, offsetBytes, sizeBytes, checksum)
     const slot = this.#slots.get(key)
     if (slot === undefined) {
       this.#slots.set(key, version)
       this.#unsorted.push(key)
-    } else if (Array.isArray(slot)) slot.push(version)
-    else this.#slots.set(key, [slot, version])
+    } else if (typeof slot === 'number') this.#slots.set(key, [slot, version])
+    else slot.push(version)
     this.#sizeBytes += key.length + sizeBytes + VERSION_OVERHEAD_BYTES
     this.#entryCount++
     this.#noteSeqno(seqno)
@@ -190,19 +156,27 @@ export class Memtable {
 
   /** The newest version of `key` with seqno <= `snapshotSeqno`, or undefined. */
   get(key: string, snapshotSeqno: number): MemVersion | undefined {
-    const found = this.#find(key, snapshotSeqno)
-    if (this.#perKeyChecksums && found !== undefined) verifyVersion(key, found)
-    return found
+    const index = this.#find(key, snapshotSeqno)
+    if (index < 0) return undefined
+    const versions = this.#versions
+    const seqno = versions.seqno(index)
+    const kind = versions.kind(index)
+    const value = versions.value(index)
+    if (!this.#perKeyChecksums) return { seqno, kind, value }
+    verifyVersion(key, versions, index)
+    return { seqno, kind, value, checksum: versions.checksum(index) }
   }
 
-  #find(key: string, snapshotSeqno: number): MemVersion | undefined {
+  /** The index of the newest version of `key` with seqno <= `snapshotSeqno`, or -1. */
+  #find(key: string, snapshotSeqno: number): number {
     const slot = this.#slots.get(key)
-    if (slot === undefined) return undefined
-    if (!Array.isArray(slot)) return slot.seqno <= snapshotSeqno ? slot : undefined
+    if (slot === undefined) return -1
+    const versions = this.#versions
+    if (typeof slot === 'number') return versions.seqno(slot) <= snapshotSeqno ? slot : -1
     for (let index = slot.length - 1; index >= 0; index--) {
-      if (slot[index].seqno <= snapshotSeqno) return slot[index]
+      if (versions.seqno(slot[index]) <= snapshotSeqno) return slot[index]
     }
-    return undefined
+    return -1
   }
 
   /** Marks the memtable immutable (it is about to be flushed): add() refuses from now on. */
@@ -230,18 +204,18 @@ export class Memtable {
 
   iterator(): InternalIterator {
     const runs = this.#sortedRuns()
-    if (runs.length <= 1) return new MemtableIterator(runs[0] ?? [], this.#slots, this.#perKeyChecksums)
-    return new MergingIterator(runs.map((run) => new MemtableIterator(run, this.#slots, this.#perKeyChecksums)))
+    if (runs.length <= 1) return new MemtableIterator(runs[0] ?? [], this.#slots, this.#versions, this.#perKeyChecksums)
+    return new MergingIterator(runs.map((run) => new MemtableIterator(run, this.#slots, this.#versions, this.#perKeyChecksums)))
   }
 }
 
 function versionCount(slot: Slot): number {
-  return Array.isArray(slot) ? slot.length : 1
+  return typeof slot === 'number' ? 1 : slot.length
 }
 
-/** The version at internal position `index` (0 = newest) of a slot whose first `count` versions are seen. */
-function versionAt(slot: Slot, count: number, index: number): MemVersion {
-  return Array.isArray(slot) ? slot[count - 1 - index] : slot
+/** The version index at internal position `index` (0 = newest) of a slot whose first `count` versions are seen. */
+function versionAt(slot: Slot, count: number, index: number): number {
+  return typeof slot === 'number' ? slot : slot[count - 1 - index]
 }
 
 /**
@@ -253,6 +227,7 @@ function versionAt(slot: Slot, count: number, index: number): MemVersion {
 class MemtableIterator implements InternalIterator {
   readonly #keys: readonly string[]
   readonly #slots: ReadonlyMap<string, Slot>
+  readonly #versions: VersionColumns
   /** Key position; -1 or keys.length when not valid. */
   #keyIndex = -1
   #slot: Slot | undefined = undefined
@@ -262,9 +237,10 @@ class MemtableIterator implements InternalIterator {
   #index = 0
   readonly #verify: boolean
 
-  constructor(keys: readonly string[], slots: ReadonlyMap<string, Slot>, verify: boolean) {
+  constructor(keys: readonly string[], slots: ReadonlyMap<string, Slot>, versions: VersionColumns, verify: boolean) {
     this.#keys = keys
     this.#slots = slots
+    this.#versions = versions
     this.#verify = verify
   }
 
@@ -316,22 +292,22 @@ class MemtableIterator implements InternalIterator {
     if (this.#index > 0) this.#index--
     else this.#land(this.#keyIndex - 1, false)
   }
-  #version(): MemVersion {
+  #version(): number {
     return versionAt(this.#slot!, this.#count, this.#index)
   }
   key(): string {
     return this.#keys[this.#keyIndex]
   }
   seqno(): number {
-    return this.#version().seqno
+    return this.#versions.seqno(this.#version())
   }
   kind(): EntryKind {
-    return this.#version().kind
+    return this.#versions.kind(this.#version())
   }
   value(): Uint8Array {
     const version = this.#version()
-    if (this.#verify) verifyVersion(this.key(), version)
-    return version.value
+    if (this.#verify) verifyVersion(this.key(), this.#versions, version)
+    return this.#versions.value(version)
   }
   close(): void {
     this.#slot = undefined
