@@ -156,7 +156,9 @@ export class Memtable {
    * reader first needs them, not per put. In a 200k-key fill the Map insert was the largest item
    * of the main thread's profile (~23%), and a memtable flushed by the background worker (which
    * rebuilds it from the WAL) and never read is never indexed. The price moves to the first read
-   * after a write burst, as the key sort already does (see the header).
+   * after a write burst, as the key sort already does (see the header): a get after 100k puts
+   * with no read between took 18-33 ms, the next one 6-65 µs (tmp script in the commit message);
+   * reads interleaved with writes index a few keys each.
    */
   #indexPending(): void {
     const keys = this.#pendingKeys
