@@ -59,9 +59,9 @@ function writeVarint(target: Uint8Array, offset: number, value: number): number 
 }
 
 /**
- * Keys up to this many bytes are written into the payload char by char: a native latin1Write
- * call per key costs its dispatch on every op, and batch keys are short (16 bytes in the fill
- * benchmarks).
+ * Keys up to this many bytes are written into the payload char by char: for 16-byte keys that
+ * took 25-41 ns a key against 55-78 ns for a native latin1Write call (its dispatch dominates at
+ * this size; 1000 keys x 400 rounds, warmed up, tmp script in the commit message).
  */
 const SHORT_KEY_SIZE_BYTES_MAX = 64
 
