@@ -22,7 +22,7 @@
  * docs/formats/blob-file.md, Reads). A hit costs the same copy either way. Larger caches keep
  * Buffers, so a cache sized past the heap's limit cannot exhaust the heap.
  */
-import { Buffer } from 'node:buffer'
+import { Buffer, constants } from 'node:buffer'
 import { getHeapStatistics } from 'node:v8'
 import type { BlockCache } from '../engine/cache/mod.ts'
 import type { BlobHandle } from './handle.ts'
@@ -105,7 +105,10 @@ export class ValueCache {
     if (cache === undefined) return false
     const chargeBytes = value.length + key.length + VALUE_CACHE_ENTRY_OVERHEAD_BYTES
     if (!cache.fits(chargeBytes)) return false
-    const kept = cache.capacityBytes <= VALUE_CACHE_ON_HEAP_CAPACITY_BYTES_MAX ? latin1Of(value) : copyOf(value)
+    // A value past V8's longest string (2^29 - 24 chars on 64-bit) stays a Buffer: a heap limit
+    // raised by --max-old-space-size can make room for one in the cache.
+    const onHeap = cache.capacityBytes <= VALUE_CACHE_ON_HEAP_CAPACITY_BYTES_MAX && value.length <= constants.MAX_STRING_LENGTH
+    const kept = onHeap ? latin1Of(value) : copyOf(value)
     if (!cache.insertIfRoom(handle.fileNumber, handle.offsetBytes, new CachedValue(key, handle.frameSizeBytes, kept), chargeBytes)) return false
     this.#insertCount++
     return true
