@@ -19,7 +19,7 @@
  * and with the 16 MiB of cached values held in Buffers the process ran a mark-compact after
  * nearly every scavenge: 41-43 per 100,000 random gets in 4 of 4 runs against 0-21 kept as
  * strings, 53,443-61,418 gets/s against 83,455-93,867 (scripts/blob-get-gc.ts, alternating,
- * docs/formats/blob-file.md, Reads). A hit costs the same copy either way. Larger caches keep
+ * docs/formats/blob-file.md, Reads). A hit copies 16 KiB out of either in 1.3-2.2 µs. Larger caches keep
  * Buffers, so a cache sized past the heap's limit cannot exhaust the heap.
  */
 import { Buffer, constants } from 'node:buffer'
@@ -29,7 +29,7 @@ import type { BlobHandle } from './handle.ts'
 
 /**
  * What one cached value is charged beyond its value and key bytes: the cache's node and map
- * entry, this entry object and the ArrayBuffer behind the copy. An estimate (a few small
+ * entry, this entry object and the string or ArrayBuffer header of the copy. An estimate (a few small
  * objects of a few words each), not measured; it only matters for values of a few KiB or less.
  */
 export const VALUE_CACHE_ENTRY_OVERHEAD_BYTES = 256
