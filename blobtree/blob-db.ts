@@ -562,9 +562,16 @@ export class BlobDb {
         positions.push(index)
       }
     }
+    const handles = entries.length > 0 ? this.#log.append(entries) : undefined
+    // The blob sync starts right after the frames' writev, before the handles are encoded and the
+    // engine builds its WAL record, so the blob file's fdatasync (the long one: it carries the
+    // values) runs in the thread pool while the main thread does the rest of the batch.
+    // It covers every frame appended so far, this batch's included.
+    const blobSynced = sync ? this.#log.syncAll() : undefined
+    // Observed by Promise.all below; this keeps a failure from going unhandled if write throws first.
+    blobSynced?.catch(() => undefined)
     let engineOps = ops
-    if (entries.length > 0) {
-      const handles = this.#log.append(entries)
+    if (handles !== undefined) {
       engineOps = ops.slice()
       for (let index = 0; index < positions.length; index++) {
         const position = positions[index]
@@ -573,12 +580,6 @@ export class BlobDb {
       this.#separatedValueCount += entries.length
     }
     this.#userBytesWritten += userBytes
-    // The blob sync starts before the engine write, so the blob file's fdatasync (the long one:
-    // it carries the values) runs in the thread pool while the memtable and WAL record are built.
-    // It covers every frame appended so far, this batch's included.
-    const blobSynced = sync ? this.#log.syncAll() : undefined
-    // Observed by Promise.all below; this keeps a failure from going unhandled if write throws first.
-    blobSynced?.catch(() => undefined)
     const written = this.#track(this.#db.write(engineOps, { sync }))
     if (blobSynced !== undefined) await Promise.all([written, blobSynced])
     else await written

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
 import { BlockCache } from '../engine/cache/mod.ts'
 import { BlobDb, MemVfs } from '../index.ts'
-import { ValueCache, VALUE_CACHE_ENTRY_OVERHEAD_BYTES } from './value-cache.ts'
+import { ValueCache, VALUE_CACHE_ENTRY_OVERHEAD_BYTES, VALUE_CACHE_ON_HEAP_CAPACITY_BYTES_MAX } from './value-cache.ts'
 import type { BlobHandle } from './handle.ts'
 
 const handle: BlobHandle = { fileNumber: 7, offsetBytes: 40, frameSizeBytes: 580, rawValueSizeBytes: 500 }
@@ -55,6 +55,21 @@ describe('ValueCache', () => {
     values.forget(7)
     assert.equal(values.read(handle, 'k1'), undefined)
     assert.ok(values.read({ ...handle, fileNumber: 8 }, 'k1'))
+  })
+
+  test('read returns every byte value intact, from a cache that keeps values on the heap or in Buffers', () => {
+    const everyByte = Buffer.from(Array.from({ length: 512 }, (_, index) => index % 256))
+    const everyByteHandle = { ...handle, rawValueSizeBytes: everyByte.length }
+    // Capacities on either side of the bound: latin1 strings below it, Buffers above.
+    for (const capacityBytes of [1024 * 1024, VALUE_CACHE_ON_HEAP_CAPACITY_BYTES_MAX + 1]) {
+      const values = new ValueCache()
+      values.attach(new BlockCache({ capacityBytes }))
+      assert.ok(values.admit(everyByteHandle, 'k1', everyByte.subarray()), `capacity ${capacityBytes}`)
+      const first = values.read(everyByteHandle, 'k1')!
+      assert.deepEqual(first, everyByte, `capacity ${capacityBytes}`)
+      first.fill(0)
+      assert.deepEqual(values.read(everyByteHandle, 'k1'), everyByte, `capacity ${capacityBytes}`)
+    }
   })
 
   test('caches nothing before attach or with a cache of capacity 0', () => {

@@ -167,12 +167,33 @@ const FRAME_HEADER_CHECKED_BYTES = FRAME_HEADER_SIZE_BYTES - XXH3_128_SIZE_BYTES
 /** Largest frame a valid file can hold; bounds a frame size read from a handle. */
 export const FRAME_SIZE_BYTES_MAX = FRAME_HEADER_SIZE_BYTES + BLOB_KEY_SIZE_BYTES_MAX + BLOB_BODY_SIZE_BYTES_MAX
 
-/** The body is `bodyHead` then `bodyTail` (a body written as two parts); the sum covers its first 32 bytes. */
-function frameChecksum(header: Uint8Array, key: Uint8Array, bodyHead: Uint8Array, bodyTail?: Uint8Array): Uint8Array {
-  const headPrefix = bodyHead.subarray(0, Math.min(FRAME_CHECKSUM_BODY_PREFIX_BYTES, bodyHead.length))
-  const tailBytes = FRAME_CHECKSUM_BODY_PREFIX_BYTES - headPrefix.length
-  if (bodyTail === undefined || tailBytes === 0) return xxh3128(header.subarray(0, FRAME_HEADER_CHECKED_BYTES), key, headPrefix)
-  return xxh3128(header.subarray(0, FRAME_HEADER_CHECKED_BYTES), key, headPrefix, bodyTail.subarray(0, Math.min(tailBytes, bodyTail.length)))
+/**
+ * Where frameChecksum lays out what it hashes, grown to the largest key seen (module-level: JS is
+ * single-threaded and frameChecksum never yields). Starts at 256 bytes of key.
+ */
+let frameChecksumScratch = new Uint8Array(FRAME_HEADER_CHECKED_BYTES + 256 + FRAME_CHECKSUM_BODY_PREFIX_BYTES)
+
+/**
+ * The body is `bodyHead` then `bodyTail` (a body written as two parts); the sum covers its first
+ * 32 bytes. The covered bytes are copied into one range and hashed with one hasher update: four
+ * parts (header, key, envelope header, start of the value) cost 0.62 µs through hash-wasm, the
+ * same 72 bytes as one part 0.25-0.27 µs (100,000 calls of each, interleaved, two runs).
+ */
+function frameChecksum(header: Uint8Array, headerOffset: number, key: Uint8Array, bodyHead: Uint8Array, bodyTail?: Uint8Array): Uint8Array {
+  const coveredSizeBytes = FRAME_HEADER_CHECKED_BYTES + key.length + FRAME_CHECKSUM_BODY_PREFIX_BYTES
+  if (frameChecksumScratch.length < coveredSizeBytes) frameChecksumScratch = new Uint8Array(coveredSizeBytes)
+  const scratch = frameChecksumScratch
+  // Byte loops, not set(subarray): a view is an allocation, and these are a few dozen bytes.
+  for (let index = 0; index < FRAME_HEADER_CHECKED_BYTES; index++) scratch[index] = header[headerOffset + index]
+  let end = FRAME_HEADER_CHECKED_BYTES
+  for (let index = 0; index < key.length; index++) scratch[end++] = key[index]
+  const headBytes = Math.min(FRAME_CHECKSUM_BODY_PREFIX_BYTES, bodyHead.length)
+  for (let index = 0; index < headBytes; index++) scratch[end++] = bodyHead[index]
+  if (bodyTail !== undefined) {
+    const tailBytes = Math.min(FRAME_CHECKSUM_BODY_PREFIX_BYTES - headBytes, bodyTail.length)
+    for (let index = 0; index < tailBytes; index++) scratch[end++] = bodyTail[index]
+  }
+  return xxh3128(scratch.subarray(0, end))
 }
 
 /**
@@ -181,15 +202,24 @@ function frameChecksum(header: Uint8Array, key: Uint8Array, bodyHead: Uint8Array
  * header, then the value: plain-envelope.ts) passes them as `body` and `bodyTail`.
  */
 export function writeFrameHeader(target: Uint8Array, offset: number, fields: FrameHeader, key: Uint8Array, body: Uint8Array, bodyTail?: Uint8Array): void {
-  const header = target.subarray(offset, offset + FRAME_HEADER_SIZE_BYTES)
-  header.fill(0, 0, FRAME_HEADER_CHECKED_BYTES)
-  const view = viewOf(header)
-  header[0] = RecordKind.Frame
-  view.setUint32(4, fields.keySizeBytes, true)
-  view.setUint32(8, fields.rawValueSizeBytes, true)
-  view.setUint32(12, fields.bodySizeBytes, true)
-  setU64(view, 16, fields.originFileNumber)
-  header.set(frameChecksum(header, key, body, bodyTail), FRAME_HEADER_CHECKED_BYTES)
+  // Byte writes at `offset`, not a DataView over a subarray: this runs once per separated value.
+  target[offset] = RecordKind.Frame
+  target[offset + 1] = 0
+  target[offset + 2] = 0
+  target[offset + 3] = 0
+  setU32At(target, offset + 4, fields.keySizeBytes)
+  setU32At(target, offset + 8, fields.rawValueSizeBytes)
+  setU32At(target, offset + 12, fields.bodySizeBytes)
+  setU32At(target, offset + 16, fields.originFileNumber % 2 ** 32)
+  setU32At(target, offset + 20, Math.floor(fields.originFileNumber / 2 ** 32))
+  target.set(frameChecksum(target, offset, key, body, bodyTail), offset + FRAME_HEADER_CHECKED_BYTES)
+}
+
+function setU32At(target: Uint8Array, offset: number, value: number): void {
+  target[offset] = value & 0xff
+  target[offset + 1] = (value >>> 8) & 0xff
+  target[offset + 2] = (value >>> 16) & 0xff
+  target[offset + 3] = value >>> 24
 }
 
 /**
@@ -226,7 +256,7 @@ export function frameChecksumMatches(header: Uint8Array, key: Uint8Array, body: 
     const coveredEnd = FRAME_HEADER_SIZE_BYTES + key.length + Math.min(FRAME_CHECKSUM_BODY_PREFIX_BYTES, body.length)
     return xxh3128MatchesAround(header, FRAME_HEADER_CHECKED_BYTES, coveredEnd)
   }
-  const actual = frameChecksum(header, key, body)
+  const actual = frameChecksum(header, 0, key, body)
   for (let index = 0; index < XXH3_128_SIZE_BYTES; index++) {
     if (actual[index] !== header[FRAME_HEADER_CHECKED_BYTES + index]) return false
   }

@@ -41,11 +41,15 @@ export function isPlainCodec(codec: BlockCodec): boolean {
  */
 export function writePlainEnvelopeHeader(target: Uint8Array, offset: number, blockType: number, payload: Uint8Array): void {
   assert(payload.length < 2 ** 32, 'payload size is stored as u32')
-  const header = target.subarray(offset, offset + PLAIN_ENVELOPE_HEADER_SIZE_BYTES)
-  header[0] = BLOCK_FORMAT_VERSION
-  header[1] = blockType
-  header[2] = 0
-  header[3] = 0
-  new DataView(header.buffer, header.byteOffset, 8).setUint32(4, payload.length, true)
-  header.set(xxh3128(header.subarray(0, 8), payload), 8)
+  // Byte writes, not a DataView over a subarray: this runs once per separated value.
+  target[offset] = BLOCK_FORMAT_VERSION
+  target[offset + 1] = blockType
+  target[offset + 2] = 0
+  target[offset + 3] = 0
+  const sizeBytes = payload.length
+  target[offset + 4] = sizeBytes & 0xff
+  target[offset + 5] = (sizeBytes >>> 8) & 0xff
+  target[offset + 6] = (sizeBytes >>> 16) & 0xff
+  target[offset + 7] = sizeBytes >>> 24
+  target.set(xxh3128(target.subarray(offset, offset + 8), payload), offset + 8)
 }

@@ -1,0 +1,89 @@
+/**
+ * Synced load of the issue #4 shape measured batch by batch, side by side: every batch goes to a
+ * store of this tree, to a store of BASE_TREE when given (another checkout, e.g.
+ * `git archive <commit> | tar -x -C /tmp/base` with node_modules linked), and, as yardsticks
+ * on the same disk at the same moment, to two bare files: the frames' iovecs written with one
+ * writev then fdatasync (the I/O BlobDb does, without the engine), and one contiguous write then
+ * fdatasync (what `dd oflag=dsync` does; scripts/blob-sync-pair.ts puts it at dd's rate). The
+ * order rotates every batch. On a shared machine whose disk latency swings several-fold within a
+ * minute, whole-load rates taken one after another (scripts/blob-sync-vs-dd.ts) do not compare;
+ * per-batch medians paired like this do. Prints each one's median ms per batch and the ratios.
+ * Env: VALUE_COUNT (32768), STRATA_SEED (42), BENCH_DIR (os.tmpdir()), BASE_TREE (unset).
+ * Benchmark, not test.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { Buffer } from 'node:buffer'
+import { BlobDb } from '../index.ts'
+import { createValueSource, encodeKey, Prng, randomPermutation } from '../datasets/mod.ts'
+import { BATCH_COUNT, KEY_SIZE_BYTES, VALUE_SIZE_BYTES, baseDirectory, seed, valueCount } from './blob-bench-shape.ts'
+
+/** Frame header (40 B), key (16 B) and plain envelope header (24 B) in front of each value. */
+const FRAME_PREFIX_SIZE_BYTES = 80
+
+interface Batch { type: 'put'; key: Uint8Array; value: Uint8Array }
+type Target = (batch: Batch[]) => Promise<void>
+
+function fdatasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())))
+}
+
+const directory = fs.mkdtempSync(path.join(baseDirectory, 'strata-sync-paired-'))
+const prefix = Buffer.alloc(FRAME_PREFIX_SIZE_BYTES, 1)
+const writevFd = fs.openSync(path.join(directory, 'writev.bin'), 'w')
+const writeFd = fs.openSync(path.join(directory, 'write.bin'), 'w')
+const contiguous = Buffer.alloc(BATCH_COUNT * (FRAME_PREFIX_SIZE_BYTES + VALUE_SIZE_BYTES))
+const stores: { close(): Promise<void> }[] = []
+
+async function storeTarget(open: typeof BlobDb.open, name: string): Promise<Target> {
+  const db = await open(path.join(directory, name), {}, { minBlobSize: 1024 })
+  stores.push(db)
+  return (batch) => db.batch(batch, { sync: true })
+}
+
+const targets = new Map<string, Target>([['this tree', await storeTarget(BlobDb.open.bind(BlobDb), 'this')]])
+const baseTree = process.env.BASE_TREE
+if (baseTree !== undefined) {
+  const base = (await import(path.join(path.resolve(baseTree), 'index.ts'))) as { BlobDb: typeof BlobDb }
+  targets.set('BASE_TREE', await storeTarget(base.BlobDb.open.bind(base.BlobDb), 'base'))
+}
+targets.set('writev + fdatasync', async (batch) => {
+  fs.writevSync(writevFd, batch.flatMap((operation) => [prefix, operation.value]))
+  await fdatasync(writevFd)
+})
+targets.set('write + fdatasync (dd)', async (batch) => {
+  let offsetBytes = 0
+  for (const operation of batch) {
+    contiguous.set(operation.value, offsetBytes + FRAME_PREFIX_SIZE_BYTES)
+    offsetBytes += FRAME_PREFIX_SIZE_BYTES + operation.value.length
+  }
+  fs.writeSync(writeFd, contiguous, 0, offsetBytes)
+  await fdatasync(writeFd)
+})
+
+const values = createValueSource({ kind: 'compressible', ratio: 0.5 }, seed)
+const order = randomPermutation(valueCount, Prng.derive(seed, 'blob-sync-vs-dd'))
+const names = [...targets.keys()]
+const batchMs = new Map(names.map((name): [string, number[]] => [name, []]))
+for (let start = 0, batchIndex = 0; start < valueCount; start += BATCH_COUNT, batchIndex++) {
+  for (let turn = 0; turn < names.length; turn++) {
+    const name = names[(batchIndex + turn) % names.length]
+    // Fresh values for each target, as a caller's batch would be (nothing warm from the last one).
+    const batch: Batch[] = []
+    for (let index = start; index < Math.min(valueCount, start + BATCH_COUNT); index++) {
+      batch.push({ type: 'put', key: encodeKey(order[index], KEY_SIZE_BYTES), value: values.value(order[index], VALUE_SIZE_BYTES) })
+    }
+    const startedMs = performance.now()
+    await targets.get(name)!(batch)
+    batchMs.get(name)!.push(performance.now() - startedMs)
+  }
+}
+for (const store of stores) await store.close()
+fs.closeSync(writevFd)
+fs.closeSync(writeFd)
+fs.rmSync(directory, { recursive: true, force: true })
+
+const median = (list: number[]): number => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
+const thisTreeMs = median(batchMs.get('this tree')!)
+console.log(`seed=${seed} ${valueCount} x ${VALUE_SIZE_BYTES} B, synced batches of ${BATCH_COUNT}; median ms per batch, and this tree's speed relative to each:`)
+for (const [name, list] of batchMs) console.log(`${name.padEnd(24)} ${median(list).toFixed(3)} ms  this tree / it ${(median(list) / thisTreeMs).toFixed(2)}`)
