@@ -7,7 +7,7 @@ import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
 import { EntryKind, SEQNO_MAX } from '../entry.ts'
 import { kvChecksum } from '../transform/kv-checksum.ts'
-import { Memtable } from './memtable.ts'
+import { Memtable, PENDING_KEY_COUNT_MAX } from './memtable.ts'
 
 describe('Memtable perKeyChecksums', () => {
   test('stores kvChecksum(key, seqno, kind, value) with each version and reads back unchanged', () => {
@@ -157,5 +157,24 @@ describe('Memtable order (a Map sorted lazily)', () => {
     memtable.add('a', 1, EntryKind.Put, Buffer.from('1'))
     memtable.freeze()
     assert.throws(() => memtable.add('b', 2, EntryKind.Put, Buffer.from('2')))
+  })
+})
+
+describe('Memtable deferred index', () => {
+  test('add() indexes pending versions every PENDING_KEY_COUNT_MAX keys, and every version stays readable across the step', () => {
+    const memtable = new Memtable({ perKeyChecksums: false })
+    const total = PENDING_KEY_COUNT_MAX * 2 + 10
+    for (let i = 0; i < total; i++) {
+      memtable.add(`k${String(i % (PENDING_KEY_COUNT_MAX + 3)).padStart(8, '0')}`, i + 1, EntryKind.Put, Buffer.from(String(i)))
+      assert.ok(memtable.pendingKeyCount < PENDING_KEY_COUNT_MAX, `pending ${memtable.pendingKeyCount} after ${i + 1} adds`)
+    }
+    assert.equal(memtable.pendingKeyCount, total % PENDING_KEY_COUNT_MAX)
+    // Keys written twice: the newest version wins, the older one is what an older snapshot sees.
+    const twice = PENDING_KEY_COUNT_MAX + 3
+    assert.equal(Buffer.from(memtable.get('k00000000', SEQNO_MAX)!.value).toString(), String(2 * twice))
+    assert.equal(Buffer.from(memtable.get('k00000000', twice + 1)!.value).toString(), String(twice))
+    assert.equal(Buffer.from(memtable.get('k00000000', twice)!.value).toString(), '0')
+    assert.equal(Buffer.from(memtable.get('k00000005', SEQNO_MAX)!.value).toString(), String(twice + 5))
+    assert.equal(memtable.pendingKeyCount, 0)
   })
 })
