@@ -361,8 +361,8 @@ export class Db {
     if (this.#mustStall()) await this.#stall()
     const wal = this.#wal
     const firstSeqno = this.#lastSeqno + 1
-    const values: Uint8Array[] = []
-    const payload = encodeBatch(firstSeqno, ops, values)
+    const valueOffsets: number[] = []
+    const payload = encodeBatch(firstSeqno, ops, valueOffsets)
     try {
       wal.add(payload)
     } catch (error) {
@@ -377,7 +377,7 @@ export class Db {
     const synced = sync ? wal.sync() : undefined
     // Awaited below; this only keeps a rejection from being unhandled if the insert throws.
     synced?.catch(() => undefined)
-    this.#applyToMemtable(firstSeqno, ops, values)
+    this.#applyToMemtable(firstSeqno, ops, payload, valueOffsets)
     this.#counters.walBytesWritten += payload.length
     if (this.#memtable.sizeBytes >= this.#memtableCheckBytes) this.#memtableFilling()
     if (synced !== undefined) {
@@ -386,8 +386,8 @@ export class Db {
     }
   }
 
-  /** Applies `ops` with `values[i]` standing for `ops[i].value` (views into the WAL payload). */
-  #applyToMemtable(firstSeqno: number, ops: readonly BatchOp[], values: readonly Uint8Array[]): void {
+  /** Applies `ops`, whose values the memtable keeps as ranges of the WAL `payload` at `valueOffsets`. */
+  #applyToMemtable(firstSeqno: number, ops: readonly BatchOp[], payload: Uint8Array, valueOffsets: readonly number[]): void {
     const memtable = this.#memtable
     let seqno = firstSeqno
     for (let index = 0; index < ops.length; index++) {
@@ -396,7 +396,7 @@ export class Db {
         memtable.addRangeTombstone({ start: op.key, end: Buffer.from(op.value).toString('latin1'), seqno })
         this.#tombstones = undefined
       } else {
-        memtable.add(op.key, seqno, op.kind, values[index])
+        memtable.add(op.key, seqno, op.kind, payload, valueOffsets[index], op.value.length)
       }
       this.#counters.userBytesWritten += op.key.length + op.value.length
       seqno++
@@ -1128,9 +1128,9 @@ function toBatchOp(operation: BatchOperation, index: number): BatchOp {
   }
   switch (operation.type) {
     case 'put':
-      return { kind: OpKind.Put, key: toInternalKey(operation.key, `write batch (op ${index})`), value: toValueBytes(operation.value, `write batch (op ${index})`) }
+      return { kind: OpKind.Put, key: toInternalKey(operation.key, 'write batch', index), value: toValueBytes(operation.value, 'write batch', index) }
     case 'del':
-      return { kind: OpKind.Delete, key: toInternalKey(operation.key, `write batch (op ${index})`), value: new Uint8Array(0) }
+      return { kind: OpKind.Delete, key: toInternalKey(operation.key, 'write batch', index), value: new Uint8Array(0) }
     case 'delRange':
       return rangeDeleteOp(operation.start, operation.end)
     default:

@@ -59,12 +59,20 @@ function writeVarint(target: Uint8Array, offset: number, value: number): number 
 }
 
 /**
- * Encodes a batch into one buffer (one allocation, no per-op Buffers). When `valueViews` is
- * given, it receives each op's value as a view into the returned buffer: the memtable keeps those
- * instead of the caller's buffers, so a caller that reuses its buffer after put() cannot change
- * what was stored (the payload is never written to after this call).
+ * Keys up to this many bytes are written into the payload char by char: for 16-byte keys that
+ * took 25-41 ns a key against 55-78 ns for a native latin1Write call (its dispatch dominates at
+ * this size; 1000 keys x 400 rounds, warmed up, tmp script in the commit message).
  */
-export function encodeBatch(firstSeqno: number, ops: readonly BatchOp[], valueViews?: Uint8Array[]): Uint8Array {
+const SHORT_KEY_SIZE_BYTES_MAX = 64
+
+/**
+ * Encodes a batch into one buffer (one allocation, no per-op Buffers). When `valueOffsets` is
+ * given, it receives the offset in the returned buffer of each op's value: the memtable keeps
+ * (payload, offset) instead of the caller's buffers, so a caller that reuses its buffer after
+ * put() cannot change what was stored (the payload is never written to after this call), and no
+ * view object is made per op.
+ */
+export function encodeBatch(firstSeqno: number, ops: readonly BatchOp[], valueOffsets?: number[]): Uint8Array {
   let sizeBytes = BATCH_HEADER_SIZE_BYTES
   for (const op of ops) {
     sizeBytes += 1 + varintSizeBytes(op.key.length) + op.key.length + varintSizeBytes(op.value.length) + op.value.length
@@ -76,12 +84,15 @@ export function encodeBatch(firstSeqno: number, ops: readonly BatchOp[], valueVi
   out.writeUInt32LE(ops.length, 9)
   let offset = BATCH_HEADER_SIZE_BYTES
   for (const op of ops) {
+    const key = op.key
     out[offset++] = op.kind
-    offset = writeVarint(out, offset, op.key.length)
-    offset += out.latin1Write(op.key, offset)
+    offset = writeVarint(out, offset, key.length)
+    if (key.length <= SHORT_KEY_SIZE_BYTES_MAX) {
+      for (let index = 0; index < key.length; index++) out[offset++] = key.charCodeAt(index)
+    } else offset += out.latin1Write(key, offset)
     offset = writeVarint(out, offset, op.value.length)
     out.set(op.value, offset)
-    valueViews?.push(out.subarray(offset, offset + op.value.length))
+    valueOffsets?.push(offset)
     offset += op.value.length
   }
   if (offset !== sizeBytes) throw new Error(`encodeBatch wrote ${offset} of ${sizeBytes} bytes`)

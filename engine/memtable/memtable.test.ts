@@ -7,7 +7,7 @@ import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
 import { EntryKind, SEQNO_MAX } from '../entry.ts'
 import { kvChecksum } from '../transform/kv-checksum.ts'
-import { Memtable } from './memtable.ts'
+import { Memtable, PENDING_KEY_COUNT_MAX } from './memtable.ts'
 
 describe('Memtable perKeyChecksums', () => {
   test('stores kvChecksum(key, seqno, kind, value) with each version and reads back unchanged', () => {
@@ -127,10 +127,54 @@ describe('Memtable order (a Map sorted lazily)', () => {
     assert.deepEqual(forward(memtable), ['b@4', 'b@1', 'c@3', 'd@2'])
   })
 
+  test('gets between adds see every version added before them, whether indexed or pending, and values as ranges of a shared buffer', () => {
+    const memtable = new Memtable()
+    const payload = Buffer.from('xxAAyyBBzzCC')
+    memtable.add('k', 1, EntryKind.Put, payload, 2, 2)
+    assert.equal(Buffer.from(memtable.get('k', SEQNO_MAX)!.value).toString(), 'AA')
+    memtable.add('k', 2, EntryKind.Put, payload, 6, 2)
+    memtable.add('j', 3, EntryKind.Put, payload, 10, 2)
+    memtable.add('k', 4, EntryKind.Delete, new Uint8Array(0))
+    assert.equal(Buffer.from(memtable.get('k', 3)!.value).toString(), 'BB', 'a pending version of an indexed key')
+    assert.equal(memtable.get('k', SEQNO_MAX)!.kind, EntryKind.Delete)
+    assert.equal(Buffer.from(memtable.get('j', SEQNO_MAX)!.value).toString(), 'CC', 'a pending new key')
+    assert.equal(memtable.get('j', 2), undefined)
+    assert.deepEqual(forward(memtable), ['j@3', 'k@4', 'k@2', 'k@1'])
+  })
+
+  test('versions past the first column capacity read back as added', () => {
+    const memtable = new Memtable({ perKeyChecksums: true })
+    const count = 5000
+    for (let seqno = 1; seqno <= count; seqno++) memtable.add(`k${seqno % 1500}`, seqno, EntryKind.Put, Buffer.from(String(seqno)))
+    for (let seqno = count - 1499; seqno <= count; seqno++) {
+      assert.equal(Buffer.from(memtable.get(`k${seqno % 1500}`, SEQNO_MAX)!.value).toString(), String(seqno))
+    }
+    assert.equal(forward(memtable).length, count)
+  })
+
   test('add() after freeze() is refused', () => {
     const memtable = new Memtable()
     memtable.add('a', 1, EntryKind.Put, Buffer.from('1'))
     memtable.freeze()
     assert.throws(() => memtable.add('b', 2, EntryKind.Put, Buffer.from('2')))
+  })
+})
+
+describe('Memtable deferred index', () => {
+  test('add() indexes pending versions every PENDING_KEY_COUNT_MAX keys, and every version stays readable across the step', () => {
+    const memtable = new Memtable({ perKeyChecksums: false })
+    const total = PENDING_KEY_COUNT_MAX * 2 + 10
+    for (let i = 0; i < total; i++) {
+      memtable.add(`k${String(i % (PENDING_KEY_COUNT_MAX + 3)).padStart(8, '0')}`, i + 1, EntryKind.Put, Buffer.from(String(i)))
+      assert.ok(memtable.pendingKeyCount < PENDING_KEY_COUNT_MAX, `pending ${memtable.pendingKeyCount} after ${i + 1} adds`)
+    }
+    assert.equal(memtable.pendingKeyCount, total % PENDING_KEY_COUNT_MAX)
+    // Keys written twice: the newest version wins, the older one is what an older snapshot sees.
+    const twice = PENDING_KEY_COUNT_MAX + 3
+    assert.equal(Buffer.from(memtable.get('k00000000', SEQNO_MAX)!.value).toString(), String(2 * twice))
+    assert.equal(Buffer.from(memtable.get('k00000000', twice + 1)!.value).toString(), String(twice))
+    assert.equal(Buffer.from(memtable.get('k00000000', twice)!.value).toString(), '0')
+    assert.equal(Buffer.from(memtable.get('k00000005', SEQNO_MAX)!.value).toString(), String(twice + 5))
+    assert.equal(memtable.pendingKeyCount, 0)
   })
 })

@@ -2,8 +2,9 @@
  * Memtable: the sorted in-memory buffer of recent writes, holding every version of every key
  * until it is flushed to a level-0 table.
  *
- * Structure: a Map from latin1 key string to the key's versions, plus the keys in order, sorted
- * lazily. A write costs one hash insert; the order is built only when an iterator asks for it:
+ * Structure: a Map from latin1 key string to the key's versions, plus the keys in order, both
+ * built lazily. A write appends its version and key; the first read after writes inserts them
+ * into the Map (#indexPending), and the order is built only when an iterator asks for it:
  * the keys that arrived since the last iterator are sorted into a new run, and runs are merged
  * like a binary counter (a run is merged into the one before it while that one is less than twice
  * its size), so there are at most ~log2(keys) runs and each key is merged O(log keys) times.
@@ -22,10 +23,13 @@
  * of the array is stable. Single-threaded: callers must not insert while another call is in
  * progress (JS guarantees it).
  *
+ * Versions live in VersionColumns (typed arrays, no object per version: see version-columns.ts);
+ * the Map holds version indexes.
+ *
  * With per-KV checksums on (docs/per-kv-checksums.md) each version also carries the CRC of
  * (key, seqno, kind, value) computed in add(), the moment the write enters the engine; get() and
  * iterators' value() verify it, so a flush writes no entry the memtable damaged. Off (default),
- * versions have no checksum field and reads pay one boolean test.
+ * versions have no checksum and reads pay one boolean test.
  */
 import assert from 'node:assert/strict'
 import type { EntryKind, RangeTombstone } from '../entry.ts'
@@ -33,17 +37,18 @@ import type { InternalIterator } from '../iterator/internal-iterator.ts'
 import { StrataError } from '../errors.ts'
 import { kvChecksum } from '../transform/kv-checksum.ts'
 import { MergingIterator } from '../iterator/merging-iterator.ts'
+import { VersionColumns } from './version-columns.ts'
 
-/** One key's versions: a lone version (the common case, one allocation less) or all of them, oldest first. */
-type Slot = MemVersion | MemVersion[]
+/** One key's version indexes: a lone index (the common case, no array) or all of them, oldest first. */
+type Slot = number | number[]
 
-/** One stored version. */
+/** One stored version, as get() returns it. */
 export interface MemVersion {
-  seqno: number
-  kind: EntryKind
-  value: Uint8Array
+  readonly seqno: number
+  readonly kind: EntryKind
+  readonly value: Uint8Array
   /** kvChecksum(key, seqno, kind, value), present only when per-KV checksums are on. */
-  checksum?: number
+  readonly checksum?: number
 }
 
 /** Options of a Memtable. */
@@ -52,14 +57,15 @@ export interface MemtableOptions {
   perKeyChecksums?: boolean
 }
 
-/** Throws CHECKSUM_MISMATCH unless `version` still matches the checksum add() computed. */
-function verifyVersion(key: string, version: MemVersion): void {
-  if (kvChecksum(key, version.seqno, version.kind, version.value) === version.checksum) return
-  throw new StrataError('CHECKSUM_MISMATCH', `Cannot read ${JSON.stringify(key)} at seqno ${version.seqno} from the memtable: per-KV checksum mismatch`,
-    { details: { fileName: 'memtable', seqno: version.seqno } })
+/** Throws CHECKSUM_MISMATCH unless version `index` still matches the checksum add() computed. */
+function verifyVersion(key: string, versions: VersionColumns, index: number): void {
+  const seqno = versions.seqno(index)
+  if (kvChecksum(key, seqno, versions.kind(index), versions.value(index)) === versions.checksum(index)) return
+  throw new StrataError('CHECKSUM_MISMATCH', `Cannot read ${JSON.stringify(key)} at seqno ${seqno} from the memtable: per-KV checksum mismatch`,
+    { details: { fileName: 'memtable', seqno } })
 }
 
-/** Bookkeeping bytes charged per version on top of key and value (Map entry, version object, key-order slot). */
+/** Bookkeeping bytes charged per version on top of key and value (Map entry, version columns, key-order slot). */
 const VERSION_OVERHEAD_BYTES = 64
 
 /** Merges two ascending arrays of distinct strings into a new one. */
@@ -75,8 +81,19 @@ function mergeSorted(left: readonly string[], right: readonly string[]): string[
 }
 
 /** The memtable; `sizeBytes` approximates its heap footprint for the flush budget. */
+/**
+ * Most versions add() leaves unindexed: past it add() indexes them. This bounds the stall of the
+ * first read after a write burst, which indexes what is pending in the memtable and in each frozen
+ * one not yet flushed (immutableMemtableCountMax, default 2): 16,384 pending keys took 2.6-6.2 ms
+ * to index here (first get after that many adds, 3 runs; 65,536 took 10.5-19.4 ms), so a read
+ * waits at most ~3 x 6 ms. A default 4 MiB memtable of 256-byte values holds ~13k versions and is
+ * never indexed when no one reads it; memtables of smaller values index in steps of this many.
+ */
+export const PENDING_KEY_COUNT_MAX = 16384
+
 export class Memtable {
   readonly #slots = new Map<string, Slot>()
+  readonly #versions: VersionColumns
   /**
    * Every key as of the last #sortedRuns(), in sorted runs (largest first; keys distinct across
    * runs). A run is replaced, never changed, so an open iterator keeps walking the arrays it got.
@@ -84,6 +101,12 @@ export class Memtable {
   #runs: string[][] = []
   /** Keys added since #sorted was built, in arrival order. */
   #unsorted: string[] = []
+  /**
+   * Keys of the versions add() appended but #slots does not index yet, in arrival order: the
+   * version of pendingKeys[i] has index #indexedVersionCount + i. See #indexPending().
+   */
+  #pendingKeys: string[] = []
+  #indexedVersionCount = 0
   #frozen = false
   readonly rangeTombstones: RangeTombstone[] = []
   #sizeBytes = 0
@@ -94,6 +117,7 @@ export class Memtable {
 
   constructor(options: MemtableOptions = {}) {
     this.#perKeyChecksums = options.perKeyChecksums ?? false
+    this.#versions = new VersionColumns(this.#perKeyChecksums)
   }
 
   get perKeyChecksums(): boolean {
@@ -116,16 +140,16 @@ export class Memtable {
     return this.#entryCount === 0 && this.rangeTombstones.length === 0
   }
 
-  add(key: string, seqno: number, kind: EntryKind, value: Uint8Array): void {
+  /**
+   * Adds a version whose value is `bytes[offsetBytes, offsetBytes + sizeBytes)` (the whole of
+   * `bytes` by default). The memtable keeps `bytes`: the caller must not write to it afterwards.
+   */
+  add(key: string, seqno: number, kind: EntryKind, bytes: Uint8Array, offsetBytes = 0, sizeBytes = bytes.length - offsetBytes): void {
     assert(!this.#frozen, 'add() on a frozen memtable')
-    const version: MemVersion = this.#perKeyChecksums ? { seqno, kind, value, checksum: kvChecksum(key, seqno, kind, value) } : { seqno, kind, value }
-    const slot = this.#slots.get(key)
-    if (slot === undefined) {
-      this.#slots.set(key, version)
-      this.#unsorted.push(key)
-    } else if (Array.isArray(slot)) slot.push(version)
-    else this.#slots.set(key, [slot, version])
-    this.#sizeBytes += key.length + value.length + VERSION_OVERHEAD_BYTES
+    const checksum = this.#perKeyChecksums ? kvChecksum(key, seqno, kind, bytes.subarray(offsetBytes, offsetBytes + sizeBytes)) : 0
+    this.#versions.append(seqno, kind, bytes, offsetBytes, sizeBytes, checksum)
+    if (this.#pendingKeys.push(key) >= PENDING_KEY_COUNT_MAX) this.#indexPending()
+    this.#sizeBytes += key.length + sizeBytes + VERSION_OVERHEAD_BYTES
     this.#entryCount++
     this.#noteSeqno(seqno)
   }
@@ -137,6 +161,35 @@ export class Memtable {
     this.#noteSeqno(tombstone.seqno)
   }
 
+  /**
+   * Indexes the versions add() left pending: Map entries and the key order are built when a
+   * reader first needs them, not per put. Over eight 200k-key fills into a memtable large enough
+   * to take them, add() (mostly its Map insert) held 899 ms of the main thread's CPU profile and
+   * GC 546 ms; deferred, add() 36 ms and GC 366 ms. A memtable flushed by the background worker (which
+   * rebuilds it from the WAL) and never read is never indexed. The price moves to the first read
+   * after a write burst, as the key sort already does (see the header): a get after 100k puts
+   * with no read between took 18-33 ms, the next one 6-65 µs (tmp script in the commit message);
+   * reads interleaved with writes index a few keys each.
+   */
+  #indexPending(): void {
+    // add() also calls this every PENDING_KEY_COUNT_MAX keys, which bounds the stall.
+    const keys = this.#pendingKeys
+    if (keys.length === 0) return
+    const slots = this.#slots
+    let version = this.#indexedVersionCount
+    for (let index = 0; index < keys.length; index++, version++) {
+      const key = keys[index]
+      const slot = slots.get(key)
+      if (slot === undefined) {
+        slots.set(key, version)
+        this.#unsorted.push(key)
+      } else if (typeof slot === 'number') slots.set(key, [slot, version])
+      else slot.push(version)
+    }
+    this.#indexedVersionCount = version
+    this.#pendingKeys = []
+  }
+
   #noteSeqno(seqno: number): void {
     if (seqno < this.#smallestSeqno) this.#smallestSeqno = seqno
     if (seqno > this.#largestSeqno) this.#largestSeqno = seqno
@@ -144,19 +197,28 @@ export class Memtable {
 
   /** The newest version of `key` with seqno <= `snapshotSeqno`, or undefined. */
   get(key: string, snapshotSeqno: number): MemVersion | undefined {
-    const found = this.#find(key, snapshotSeqno)
-    if (this.#perKeyChecksums && found !== undefined) verifyVersion(key, found)
-    return found
+    const index = this.#find(key, snapshotSeqno)
+    if (index < 0) return undefined
+    const versions = this.#versions
+    const seqno = versions.seqno(index)
+    const kind = versions.kind(index)
+    const value = versions.value(index)
+    if (!this.#perKeyChecksums) return { seqno, kind, value }
+    verifyVersion(key, versions, index)
+    return { seqno, kind, value, checksum: versions.checksum(index) }
   }
 
-  #find(key: string, snapshotSeqno: number): MemVersion | undefined {
+  /** The index of the newest version of `key` with seqno <= `snapshotSeqno`, or -1. */
+  #find(key: string, snapshotSeqno: number): number {
+    this.#indexPending()
     const slot = this.#slots.get(key)
-    if (slot === undefined) return undefined
-    if (!Array.isArray(slot)) return slot.seqno <= snapshotSeqno ? slot : undefined
+    if (slot === undefined) return -1
+    const versions = this.#versions
+    if (typeof slot === 'number') return versions.seqno(slot) <= snapshotSeqno ? slot : -1
     for (let index = slot.length - 1; index >= 0; index--) {
-      if (slot[index].seqno <= snapshotSeqno) return slot[index]
+      if (versions.seqno(slot[index]) <= snapshotSeqno) return slot[index]
     }
-    return undefined
+    return -1
   }
 
   /** Marks the memtable immutable (it is about to be flushed): add() refuses from now on. */
@@ -166,6 +228,7 @@ export class Memtable {
 
   /** The sorted runs, after the keys that arrived since the last call became one (merged as above). */
   #sortedRuns(): readonly string[][] {
+    this.#indexPending()
     if (this.#unsorted.length > 0) {
       // Default sort compares UTF-16 code units: for latin1 key strings, bytewise order.
       let run = this.#unsorted.sort()
@@ -178,24 +241,29 @@ export class Memtable {
   }
 
   /** Sorted runs the keys are held in now (at most ~log2 of the key count); for tests and diagnostics. */
+  /** Versions add() appended that the Map does not index yet (at most PENDING_KEY_COUNT_MAX - 1). */
+  get pendingKeyCount(): number {
+    return this.#pendingKeys.length
+  }
+
   get sortedRunCount(): number {
     return this.#sortedRuns().length
   }
 
   iterator(): InternalIterator {
     const runs = this.#sortedRuns()
-    if (runs.length <= 1) return new MemtableIterator(runs[0] ?? [], this.#slots, this.#perKeyChecksums)
-    return new MergingIterator(runs.map((run) => new MemtableIterator(run, this.#slots, this.#perKeyChecksums)))
+    if (runs.length <= 1) return new MemtableIterator(runs[0] ?? [], this.#slots, this.#versions, this.#perKeyChecksums)
+    return new MergingIterator(runs.map((run) => new MemtableIterator(run, this.#slots, this.#versions, this.#perKeyChecksums)))
   }
 }
 
 function versionCount(slot: Slot): number {
-  return Array.isArray(slot) ? slot.length : 1
+  return typeof slot === 'number' ? 1 : slot.length
 }
 
-/** The version at internal position `index` (0 = newest) of a slot whose first `count` versions are seen. */
-function versionAt(slot: Slot, count: number, index: number): MemVersion {
-  return Array.isArray(slot) ? slot[count - 1 - index] : slot
+/** The version index at internal position `index` (0 = newest) of a slot whose first `count` versions are seen. */
+function versionAt(slot: Slot, count: number, index: number): number {
+  return typeof slot === 'number' ? slot : slot[count - 1 - index]
 }
 
 /**
@@ -207,6 +275,7 @@ function versionAt(slot: Slot, count: number, index: number): MemVersion {
 class MemtableIterator implements InternalIterator {
   readonly #keys: readonly string[]
   readonly #slots: ReadonlyMap<string, Slot>
+  readonly #versions: VersionColumns
   /** Key position; -1 or keys.length when not valid. */
   #keyIndex = -1
   #slot: Slot | undefined = undefined
@@ -216,9 +285,10 @@ class MemtableIterator implements InternalIterator {
   #index = 0
   readonly #verify: boolean
 
-  constructor(keys: readonly string[], slots: ReadonlyMap<string, Slot>, verify: boolean) {
+  constructor(keys: readonly string[], slots: ReadonlyMap<string, Slot>, versions: VersionColumns, verify: boolean) {
     this.#keys = keys
     this.#slots = slots
+    this.#versions = versions
     this.#verify = verify
   }
 
@@ -270,22 +340,22 @@ class MemtableIterator implements InternalIterator {
     if (this.#index > 0) this.#index--
     else this.#land(this.#keyIndex - 1, false)
   }
-  #version(): MemVersion {
+  #version(): number {
     return versionAt(this.#slot!, this.#count, this.#index)
   }
   key(): string {
     return this.#keys[this.#keyIndex]
   }
   seqno(): number {
-    return this.#version().seqno
+    return this.#versions.seqno(this.#version())
   }
   kind(): EntryKind {
-    return this.#version().kind
+    return this.#versions.kind(this.#version())
   }
   value(): Uint8Array {
     const version = this.#version()
-    if (this.#verify) verifyVersion(this.key(), version)
-    return version.value
+    if (this.#verify) verifyVersion(this.key(), this.#versions, version)
+    return this.#versions.value(version)
   }
   close(): void {
     this.#slot = undefined
