@@ -51,6 +51,7 @@ import {
   STREAM_CHUNK_SIZE_BYTES_MIN,
   STREAM_GET_SIZE_BYTES_MAX_DEFAULT,
   HANDLE_CACHE_SIZE_BYTES_DEFAULT,
+  HANDLE_CACHE_SIZE_BYTES_MAX,
 } from './limits.ts'
 import { BlobCollector, type CollectionReport, type CollectorStats } from './gc/collector.ts'
 import { isSealed, ValueLog } from './value-log.ts'
@@ -201,8 +202,8 @@ function resolveKvOptions(options: KvSeparationOptions): ResolvedKvOptions {
   positive('blobReaderCountMax')
   positive('streamGetSizeBytesMax')
   const handleCacheSizeBytes = resolved.handleCacheSizeBytes
-  if (!Number.isSafeInteger(handleCacheSizeBytes) || handleCacheSizeBytes < 0) {
-    throw new StrataError('INVALID_ARGUMENT', `Cannot open: kvSeparation.handleCacheSizeBytes must be a non-negative integer, got ${String(handleCacheSizeBytes)}`)
+  if (!Number.isSafeInteger(handleCacheSizeBytes) || handleCacheSizeBytes < 0 || handleCacheSizeBytes > HANDLE_CACHE_SIZE_BYTES_MAX) {
+    throw new StrataError('INVALID_ARGUMENT', `Cannot open: kvSeparation.handleCacheSizeBytes must be an integer from 0 to ${HANDLE_CACHE_SIZE_BYTES_MAX}, got ${String(handleCacheSizeBytes)}`)
   }
   const chunkSizeBytes = resolved.streamChunkSizeBytes
   if (!Number.isSafeInteger(chunkSizeBytes) || chunkSizeBytes < STREAM_CHUNK_SIZE_BYTES_MIN || chunkSizeBytes > STREAM_CHUNK_SIZE_BYTES_MAX) {

@@ -227,8 +227,8 @@ describe('BlobDb handle cache', () => {
     }
   })
 
-  test('handleCacheSizeBytes must be a non-negative integer', async () => {
-    for (const handleCacheSizeBytes of [-1, 1.5, Number.NaN]) {
+  test('handleCacheSizeBytes must be an integer from 0 to HANDLE_CACHE_SIZE_BYTES_MAX', async () => {
+    for (const handleCacheSizeBytes of [-1, 1.5, Number.NaN, 2 ** 40]) {
       await assert.rejects(BlobDb.open('/bad', { vfs: new MemVfs() }, { handleCacheSizeBytes }), { code: 'INVALID_ARGUMENT' })
     }
   })

@@ -73,6 +73,12 @@ export const STREAM_GET_SIZE_BYTES_MAX_DEFAULT = BLOB_VALUE_SIZE_BYTES_MAX
  */
 export const HANDLE_CACHE_SIZE_BYTES_DEFAULT = 8 * 1024 * 1024
 
+/**
+ * Largest handle cache budget: the ring's record offsets are Int32 (blobtree/handle-cache.ts), and
+ * a budget past this would otherwise fail as a RangeError at the first get, not at open.
+ */
+export const HANDLE_CACHE_SIZE_BYTES_MAX = 1024 * 1024 * 1024
+
 assert(STREAM_CHUNK_SIZE_BYTES_MAX <= BLOB_VALUE_SIZE_BYTES_MAX) // a chunk is one frame
 assert(STREAM_CHUNK_SIZE_BYTES_MIN <= STREAM_CHUNK_SIZE_BYTES_DEFAULT)
 assert(STREAM_CHUNK_SIZE_BYTES_DEFAULT <= STREAM_CHUNK_SIZE_BYTES_MAX)
