@@ -134,7 +134,7 @@ export class Db {
   #wal: WalWriter
   #walDirectorySynced: Promise<void>
   #immutables: ImmutableMemtable[] = []
-  /** The background worker, when flushes or compactions may leave the main thread (flush/placement.ts). */
+  /** The background worker, when flushes or compactions may leave the main thread (background/placement.ts). */
   readonly #worker: BackgroundWorker | undefined
   /** Memtables smaller than this flush on the main thread even with a worker. */
   readonly #workerFlushSizeBytesMin: number

@@ -103,7 +103,7 @@ export class TableOutputs {
   }
 }
 
-/** What a flush reads: a frozen memtable, or its entries shipped to the background worker. */
+/** What a flush reads: a frozen memtable, or the one the background worker rebuilds from its log. */
 export interface FlushSource {
   iterator(): InternalIterator
   readonly rangeTombstones: readonly RangeTombstone[]

@@ -45,11 +45,6 @@ export class BackgroundWorker {
     return this.#failure === undefined
   }
 
-  /** Why the worker is unusable, for stats; undefined while it is usable. */
-  get failure(): string | undefined {
-    return this.#failure
-  }
-
   /** Starts the worker now (idempotent), so its start-up does not delay the first flush. */
   prewarm(): void {
     if (this.#failure === undefined) void this.#start()

@@ -34,7 +34,7 @@ export interface MergeRunSettings<Output extends OutputTable> {
   deeperDataMayExist(start: string, endInclusive: string): boolean
   /**
    * True when any table outside the inputs, at any level, may hold keys in [start, end). Range
-   * tombstones need the wider test: one may sit below older data it covers (see db.ts).
+   * tombstones need the wider test: one may sit below older data it covers (see compact-tables.ts).
    */
   otherDataMayExist(start: string, end: string): boolean
   /** Starts a new output table (asynchronously where its file number comes from another thread). */

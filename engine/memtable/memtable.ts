@@ -80,7 +80,6 @@ function mergeSorted(left: readonly string[], right: readonly string[]): string[
   return merged
 }
 
-/** The memtable; `sizeBytes` approximates its heap footprint for the flush budget. */
 /**
  * Most versions add() leaves unindexed: past it add() indexes them. This bounds the stall of the
  * first read after a write burst, which indexes what is pending in the memtable and in each frozen
@@ -91,6 +90,7 @@ function mergeSorted(left: readonly string[], right: readonly string[]): string[
  */
 export const PENDING_KEY_COUNT_MAX = 16384
 
+/** The memtable; `sizeBytes` approximates its heap footprint for the flush budget. */
 export class Memtable {
   readonly #slots = new Map<string, Slot>()
   readonly #versions: VersionColumns
@@ -99,7 +99,7 @@ export class Memtable {
    * runs). A run is replaced, never changed, so an open iterator keeps walking the arrays it got.
    */
   #runs: string[][] = []
-  /** Keys added since #sorted was built, in arrival order. */
+  /** Keys indexed since #runs was last built, in arrival order. */
   #unsorted: string[] = []
   /**
    * Keys of the versions add() appended but #slots does not index yet, in arrival order: the
@@ -240,12 +240,12 @@ export class Memtable {
     return this.#runs
   }
 
-  /** Sorted runs the keys are held in now (at most ~log2 of the key count); for tests and diagnostics. */
   /** Versions add() appended that the Map does not index yet (at most PENDING_KEY_COUNT_MAX - 1). */
   get pendingKeyCount(): number {
     return this.#pendingKeys.length
   }
 
+  /** Sorted runs the keys are held in now (at most ~log2 of the key count); for tests and diagnostics. */
   get sortedRunCount(): number {
     return this.#sortedRuns().length
   }
