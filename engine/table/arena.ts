@@ -3,11 +3,8 @@
  * block outgrows every block before it. One allocation per 4 KiB block made encoding ~3x slower
  * (js-building-blocks.md §3: 647k against 1.85–2.14M entries/s).
  */
-import { allocLatin1, type Latin1Buffer } from '../latin1.ts'
+import { allocLatin1, writeLatin1, type Latin1Buffer } from '../latin1.ts'
 import { writeVarint } from './varint.ts'
-
-/** Keys this long or shorter are copied with a JS loop; longer ones with latin1Write (a native call). */
-const LATIN1_LOOP_SIZE_BYTES_MAX = 48
 
 export class ByteArena {
   bytes: Latin1Buffer
@@ -47,15 +44,7 @@ export class ByteArena {
 
   /** Appends the characters of `text` from `startIndex` as latin1 bytes; the caller reserved room. */
   latin1(text: string, startIndex: number): void {
-    const length = text.length - startIndex
-    if (length <= LATIN1_LOOP_SIZE_BYTES_MAX) {
-      const bytes = this.bytes
-      let position = this.sizeBytes
-      for (let i = startIndex; i < text.length; i++) bytes[position++] = text.charCodeAt(i)
-      this.sizeBytes = position
-    } else {
-      this.sizeBytes += this.bytes.latin1Write(startIndex === 0 ? text : text.slice(startIndex), this.sizeBytes)
-    }
+    this.sizeBytes = writeLatin1(this.bytes, this.sizeBytes, text, startIndex)
   }
 
   bytesOf(value: Uint8Array): void {
