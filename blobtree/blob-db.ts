@@ -729,7 +729,7 @@ export class BlobDb {
   #sourceOf(internalKey: string, found: { handle?: Uint8Array; value?: Buffer }): ValueSource {
     if (found.handle === undefined) return { kind: 'bytes', bytes: found.value! }
     const handle = decodeValueHandle(found.handle)
-    if (handle.kind === 'frame') return { kind: 'bytes', bytes: this.#log.read(internalKey, found.handle) }
+    if (handle.kind === 'frame') return { kind: 'bytes', bytes: this.#log.readFrame(internalKey, handle.frame) }
     const keyBytes = Buffer.from(internalKey, 'latin1')
     return { kind: 'chunks', list: handle.list, readChunk: (chunkIndex) => this.#log.readChunk(keyBytes, handle.list, chunkIndex) }
   }

@@ -20,6 +20,7 @@
  *   at most 70% full; deletion shifts the following slots back, so there are no tombstones.
  */
 import assert from 'node:assert/strict'
+import { murmur3Hash32 } from '../engine/table/mod.ts'
 import type { BlobHandle } from './handle.ts'
 
 /**
@@ -109,7 +110,7 @@ export class HandleCache {
   get(key: string): BlobHandle | undefined {
     const view = this.#view
     if (view === undefined || this.#liveCount === 0) return undefined
-    const slot = this.#find(key, hashOf(key))
+    const slot = this.#find(key, murmur3Hash32(key))
     if (slot === EMPTY_SLOT) return undefined
     this.#hitCount++
     const offset = this.#slotOffsets![slot]
@@ -125,7 +126,7 @@ export class HandleCache {
     const recordSizeBytes = alignTo8(RECORD_HEADER_SIZE_BYTES + key.length)
     if (key.length > HANDLE_CACHE_KEY_SIZE_BYTES_MAX || recordSizeBytes > this.#ringSizeBytes) return
     if (this.#view === undefined) this.#allocate()
-    const hash = hashOf(key)
+    const hash = murmur3Hash32(key)
     const existing = this.#find(key, hash)
     if (existing !== EMPTY_SLOT) this.#removeSlot(existing)
     while (this.#liveCount >= this.#liveCountMax) this.#reclaimOldest()
@@ -147,7 +148,7 @@ export class HandleCache {
 
   forget(key: string): void {
     if (this.#liveCount === 0) return
-    const slot = this.#find(key, hashOf(key))
+    const slot = this.#find(key, murmur3Hash32(key))
     if (slot !== EMPTY_SLOT) this.#removeSlot(slot)
   }
 
@@ -299,11 +300,4 @@ export class HandleCache {
 
 function alignTo8(sizeBytes: number): number {
   return (sizeBytes + 7) & ~7
-}
-
-/** FNV-1a over the key's char codes (latin1 bytes), 32 bits. */
-function hashOf(key: string): number {
-  let hash = 0x811c9dc5
-  for (let index = 0; index < key.length; index++) hash = Math.imul(hash ^ key.charCodeAt(index), 0x01000193)
-  return hash >>> 0
 }

@@ -355,11 +355,6 @@ export class ValueLog {
     }
   }
 
-  /** Closes the cached reader of `fileNumber` (before the file is finished or deleted). */
-  evictReader(fileNumber: number): void {
-    this.#forget(fileNumber)
-  }
-
   /** Closes the cached reader of `fileNumber` and drops its cached values (file removed or cut). */
   #forget(fileNumber: number): void {
     this.#readers.evict(fileNumber)
