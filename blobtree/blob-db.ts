@@ -243,7 +243,12 @@ export class BlobDb {
   #unpauseWaiters: (() => void)[] = []
   #inflightCount = 0
   #inflightWaiters: (() => void)[] = []
-  #capture: { handle: Uint8Array | undefined } | undefined
+  /**
+   * While set, #resolveValue records the handle the engine resolves; with `read` false it returns
+   * no value (an index-only lookup), with `read` true it reads the value too (a get that fills
+   * the handle cache).
+   */
+  #capture: { handle: Uint8Array | undefined; read: boolean } | undefined
   #gcTail: Promise<unknown> = Promise.resolve()
   #closing: Promise<void> | undefined
   #closed = false
@@ -373,14 +378,15 @@ export class BlobDb {
         return this.#track(this.#db.write(ops, { sync }))
       },
       withWritesPaused: <T>(work: () => Promise<T>) => this.#withWritesPaused(work),
-      makeWritesDurable: () => this.#db.flush(),
+      makeWritesDurable: () => this.syncWal(),
     }
   }
 
   #resolveValue(key: string, handle: Uint8Array): Uint8Array {
-    if (this.#capture !== undefined) {
-      this.#capture.handle = handle
-      return EMPTY_VALUE
+    const capture = this.#capture
+    if (capture !== undefined) {
+      capture.handle = handle
+      if (!capture.read) return EMPTY_VALUE
     }
     return this.#log.read(key, handle)
   }
@@ -395,11 +401,11 @@ export class BlobDb {
    * file: the handle of a separated or streamed value, the bytes of an inline one, or undefined.
    */
   #lookupStored(key: string, snapshot: Snapshot | undefined): { handle?: Uint8Array; value?: Buffer } | undefined {
-    const capture: { handle: Uint8Array | undefined } = { handle: undefined }
+    const capture = { handle: undefined, read: false }
     this.#capture = capture
     let value: Buffer | undefined
     try {
-      value = this.#db.getSync(Buffer.from(key, 'latin1'), snapshot === undefined ? {} : { snapshot })
+      value = this.#db.getSyncInternal(key, snapshot === undefined ? undefined : { snapshot })
     } finally {
       this.#capture = undefined
     }
@@ -671,13 +677,21 @@ export class BlobDb {
       // The engine wraps resolved values the same way (Db#readValue): a view, not a copy.
       return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
     }
-    this.#log.takeLastFrame()
-    const value = this.#db.getSync(key, options)
-    const frame = this.#log.takeLastFrame()
+    const capture: { handle: Uint8Array | undefined; read: boolean } = { handle: undefined, read: true }
+    this.#capture = capture
+    let value: Buffer | undefined
+    try {
+      value = this.#db.getSyncInternal(internalKey, options)
+    } finally {
+      this.#capture = undefined
+    }
     // Only while no write is in flight: a write hands its ops to the engine after dropping their
     // keys here, and may apply them later (a stalled write), so a handle read meanwhile may be
-    // about to go stale.
-    if (frame !== undefined && value !== undefined && this.#inflightCount === 0) this.#handles.record(internalKey, frame)
+    // about to go stale. A streamed value's chunk list is not cached (one frame per entry).
+    if (capture.handle !== undefined && value !== undefined && this.#inflightCount === 0) {
+      const decoded = decodeValueHandle(capture.handle)
+      if (decoded.kind === 'frame') this.#handles.record(internalKey, decoded.frame)
+    }
     return value
   }
 
@@ -760,6 +774,17 @@ export class BlobDb {
 
   // ---------------------------------------------------------------- maintenance
 
+  /**
+   * Makes every write applied so far durable without a flush: the blob files first, then the
+   * WAL records naming their frames (a record whose frame is not durable stops WAL replay
+   * there: docs/formats/blob-file.md §6).
+   * @throws {StrataError} `CLOSED`, `READ_ONLY`, `IO_ERROR`.
+   */
+  async syncWal(): Promise<void> {
+    await this.#log.syncAll()
+    await this.#db.syncWal()
+  }
+
   /** Flushes the memtable to tables (the engine's beforeFlush hook syncs the blob files first). */
   async flush(): Promise<void> {
     await this.#db.flush()
@@ -774,10 +799,16 @@ export class BlobDb {
   /**
    * One blob GC round: relocates files past the staleness threshold and deletes files that
    * are dead or relocated once no snapshot or iterator is open. Rounds run one at a time.
+   * Resolves once a blob file the relocation started is registered too, so `stats()` then
+   * lists every blob file on disk.
    */
   gc(): Promise<CollectionReport> {
     if (this.#closed) return Promise.reject(new StrataError('CLOSED', 'Cannot collect garbage: database is closed'))
-    const run = this.#gcTail.then(() => this.#collector.collect())
+    const run = this.#gcTail.then(async () => {
+      const report = await this.#collector.collect()
+      await this.#log.settleRotation()
+      return report
+    })
     this.#gcTail = run.catch(() => undefined)
     return run
   }

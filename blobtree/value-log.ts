@@ -124,8 +124,6 @@ export class ValueLog {
   readonly #fileSizeBytesTarget: number
   readonly #readers: ReaderCache
   readonly #values = new ValueCache()
-  /** See takeLastFrame. */
-  #lastFrame: BlobHandle | undefined
   readonly #streamGetSizeBytesMax: number
   #manifest: ManifestPort | undefined
   #active: OpenBlobFile | undefined
@@ -202,7 +200,6 @@ export class ValueLog {
   read(key: string, handleBytes: Uint8Array): Uint8Array {
     const handle = decodeValueHandle(handleBytes)
     if (handle.kind === 'frame') return this.readFrame(key, handle.frame)
-    this.#lastFrame = undefined
     return this.#readWhole(Buffer.from(key, 'latin1'), handle.list)
   }
 
@@ -214,25 +211,11 @@ export class ValueLog {
    */
   readFrame(key: string, frame: BlobHandle, keyBytesGiven?: Uint8Array): Uint8Array {
     const cached = this.#values.read(frame, key)
-    if (cached !== undefined) {
-      this.#lastFrame = frame
-      return cached
-    }
+    if (cached !== undefined) return cached
     const keyBytes = keyBytesGiven ?? Buffer.from(key, 'latin1')
     const value = this.readerOf(frame.fileNumber, keyBytes).read(frame, keyBytes)
     this.#values.admit(frame, key, value)
-    this.#lastFrame = frame
     return value
-  }
-
-  /**
-   * The handle of the single-frame value the last `read` returned (for BlobDb's handle cache);
-   * clears it. Undefined after a read of a streamed value.
-   */
-  takeLastFrame(): BlobHandle | undefined {
-    const frame = this.#lastFrame
-    this.#lastFrame = undefined
-    return frame
   }
 
   /** A streamed value read whole (get, iterators), refused past the configured bound. */
@@ -624,9 +607,18 @@ export class ValueLog {
     this.#readers.clear()
   }
 
+  /**
+   * Waits for a rotation in flight (the next file created and registered, the previous one's
+   * seal started), so the manifest lists every blob file on disk. A failed rotation is not
+   * thrown here: it is kept in #failure and thrown by the next append.
+   */
+  async settleRotation(): Promise<void> {
+    if (this.#rotation !== undefined) await this.#rotation.catch(() => undefined)
+  }
+
   /** Seals the active file and waits for every seal; closes readers. */
   async close(): Promise<void> {
-    if (this.#rotation !== undefined) await this.#rotation.catch(() => undefined)
+    await this.settleRotation()
     const active = this.#active
     this.#active = undefined
     const waits = [...this.#sealing.values()].map((entry) => entry.done.catch(() => undefined))

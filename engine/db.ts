@@ -478,7 +478,16 @@ export class Db {
   /** `get()` without the promise, for adapters that can use it. */
   getSync(key: BytesLike, options?: ReadOptions): Buffer | undefined {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot get: database is closed')
-    const internalKey = toInternalKey(key, 'get')
+    return this.getSyncInternal(toInternalKey(key, 'get'), options)
+  }
+
+  /**
+   * `getSync()` of a key already in the engine's internal form (latin1 string, `toInternalKey`),
+   * for the blob layer, which has converted it for its own caches.
+   * @internal
+   */
+  getSyncInternal(internalKey: string, options?: ReadOptions): Buffer | undefined {
+    if (this.#closed) throw new StrataError('CLOSED', 'Cannot get: database is closed')
     // No default `{}` for options: a get without them allocates nothing for them.
     const snapshotSeqno = this.#snapshotSeqno(options?.snapshot, 'get')
     const found = this.#lookup(internalKey, snapshotSeqno)
@@ -858,6 +867,19 @@ export class Db {
       this.#blockCache.evictFile(fileNumber)
       this.#vfs.remove(this.#path(tableFileName(fileNumber)))
     }
+  }
+
+  /**
+   * Makes every write applied so far durable without a flush: syncs the current WAL and waits
+   * for the syncs of older ones and of their directory entries (what a synced write waits for).
+   * @throws {StrataError} `CLOSED`, `READ_ONLY`, the WAL's `IO_ERROR` (writes then fail too).
+   */
+  async syncWal(): Promise<void> {
+    this.#checkWritable()
+    const synced = this.#wal.sync()
+    synced.catch(() => undefined)
+    await this.#walDirectorySynced
+    await synced
   }
 
   /** Flushes the memtable to a table and waits until every frozen memtable is flushed. */

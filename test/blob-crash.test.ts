@@ -34,6 +34,37 @@ async function checkAll(db: BlobDb, acknowledged: Map<string, Buffer | undefined
 }
 
 describe('KV separation crash safety', () => {
+  test('syncWal makes unsynced writes durable, separated values included, without a flush', async () => {
+    for (const callSyncWal of [true, false]) {
+      const vfs = new MemVfs()
+      const db = await BlobDb.open('/sync-wal', { ...engine, memtableSizeBytes: 1024 * 1024, vfs }, kv)
+      const written = new Map<string, Buffer>()
+      for (let index = 0; index < 40; index++) {
+        const value = Buffer.from(`value-${index}-`.padEnd(index % 2 === 0 ? 2000 : 50, 'x'), 'latin1')
+        await db.put(`key${index}`, value)
+        written.set(`key${index}`, value)
+      }
+      if (callSyncWal) await db.syncWal()
+      assert.equal(db.stats().tableBytes, 0, 'syncWal must not flush')
+      const reopened = await BlobDb.open('/sync-wal', { ...engine, vfs: vfs.crash() }, kv)
+      try {
+        let survivors = 0
+        for (const [key, value] of written) {
+          const read = await reopened.get(key)
+          if (read !== undefined) {
+            assert.deepEqual(read, value, key)
+            survivors++
+          }
+        }
+        if (callSyncWal) assert.equal(survivors, written.size)
+        else assert.ok(survivors < written.size, 'without syncWal the crash image should lack unsynced writes')
+      } finally {
+        await reopened.close()
+      }
+      await db.close()
+    }
+  })
+
   test('synced writes survive a crash; nothing dangles', async (t) => {
     const seed = seedFromEnv('blob-crash synced')
     t.diagnostic(`seed=${seed}`)

@@ -34,7 +34,7 @@ export interface CollectorPort {
   writeHandles(ops: BatchOp[], sync: boolean): Promise<void>
   /** Runs `work` with user writes held back and in-flight ones settled. */
   withWritesPaused<T>(work: () => Promise<T>): Promise<T>
-  /** Makes every write applied so far durable (a memtable flush). */
+  /** Makes every write applied so far durable: blob frames synced, then the WAL (no flush). */
   makeWritesDurable(): Promise<void>
 }
 
@@ -269,7 +269,8 @@ export class BlobCollector {
     // unsynced overwrite or delete of a key whose old frame is in one of these files). A crash
     // after the removal would lose those writes and bring back the old handle, into a file that
     // is gone: make them durable first (torture seed 20250101, round 178, found it once reads
-    // served from the value cache changed the operation order).
+    // served from the value cache changed the operation order). Their frames and WAL records
+    // are enough; this used to flush the memtable, a small level-0 table per round.
     await port.makeWritesDurable()
     await this.#log.removeFiles(fileNumbers)
     for (const fileNumber of fileNumbers) this.#retired.delete(fileNumber)
