@@ -1,7 +1,8 @@
 /**
  * The issue #4 load shape the blob benchmark scripts share (blob-sync-vs-dd.ts,
  * blob-get-vs-lmdb.ts): 16 KiB values (datasets/ compressible:0.5), 16-byte keys, batches of
- * 100, 32,768 values (512 MiB) unless VALUE_COUNT says otherwise.
+ * 100, 32,768 values (512 MiB) unless VALUE_COUNT says otherwise. Also the reporting helpers
+ * the benchmark scripts share (median, load average), so every script summarizes the same way.
  */
 import os from 'node:os'
 
@@ -18,3 +19,13 @@ export function envNumber(name: string, fallback: number): number {
 export const valueCount = envNumber('VALUE_COUNT', 32768)
 export const seed = envNumber('STRATA_SEED', 42)
 export const baseDirectory = process.env.BENCH_DIR ?? os.tmpdir()
+
+/** The middle of `list` once sorted (the upper middle of an even count): what the scripts report. */
+export function median(list: readonly number[]): number {
+  return [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
+}
+
+/** The 1, 5 and 15-minute load averages, printed beside a measurement: a busy machine skews it. */
+export function loadAverageText(): string {
+  return os.loadavg().map((load) => load.toFixed(2)).join(' ')
+}

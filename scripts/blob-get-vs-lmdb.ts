@@ -21,7 +21,7 @@ import { createRequire } from 'node:module'
 import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks'
 import { BlobDb } from '../index.ts'
 import { createValueSource, encodeKey, Prng, randomPermutation } from '../datasets/mod.ts'
-import { BATCH_COUNT, KEY_SIZE_BYTES, VALUE_SIZE_BYTES, baseDirectory, envNumber, seed, valueCount } from './blob-bench-shape.ts'
+import { BATCH_COUNT, KEY_SIZE_BYTES, VALUE_SIZE_BYTES, baseDirectory, envNumber, median, seed, valueCount } from './blob-bench-shape.ts'
 import { xxh3128 } from '../engine/checksum/xxh3.ts'
 
 interface Lmdb {
@@ -101,7 +101,6 @@ if (process.env.PROFILE_OUT !== undefined) {
   fs.writeFileSync(process.env.PROFILE_OUT, JSON.stringify(profile))
 }
 
-const median = (list: number[]): number => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
 const ratios: number[] = []
 console.log(`seed=${seed} ${valueCount} x ${VALUE_SIZE_BYTES} B, ${getCount} gets per round, rounds=${roundCount}, block cache ${blockCacheSizeBytes ?? 'default'}`)
 for (let round = 0; round < roundCount; round++) {
