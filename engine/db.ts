@@ -720,8 +720,7 @@ export class Db {
     const snapshots = this.#snapshots.sorted()
     const onDroppedValue = (key: string, value: Uint8Array): void => this.#valueHooks?.onDroppedValue?.(key, value)
     if (this.#worker?.usable === true && memtable.sizeBytes >= this.#workerFlushSizeBytesMin) {
-      const tableFileNumber = this.#versions.nextFileNumber()
-      this.#outputs.pending.add(tableFileNumber)
+      const tableFileNumber = this.#outputs.reserve()
       const job = {
         directory: this.directory,
         logNumber: wal.logNumber,
@@ -792,8 +791,7 @@ export class Db {
     if (this.#worker?.usable !== true || inputBytes < this.#workerCompactionInputBytesMin) return undefined
     const allocated: number[] = []
     const outputFileNumber = (): number => {
-      const fileNumber = this.#versions.nextFileNumber()
-      this.#outputs.pending.add(fileNumber)
+      const fileNumber = this.#outputs.reserve()
       allocated.push(fileNumber)
       return fileNumber
     }

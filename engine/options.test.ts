@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { resolveOptions } from './options.ts'
+import { integrityCodecOf, resolveOptions } from './options.ts'
+import { IntegrityMonitor } from './scrub/mod.ts'
 import { MemVfs } from './vfs/mem-vfs.ts'
 
 describe('resolveOptions()', () => {
@@ -18,5 +19,26 @@ describe('resolveOptions()', () => {
   test('rejects a non-object and an array', () => {
     assert.throws(() => resolveOptions('fast' as never, () => new MemVfs()), { code: 'INVALID_ARGUMENT' })
     assert.throws(() => resolveOptions([] as never, () => new MemVfs()), { code: 'INVALID_ARGUMENT' })
+  })
+})
+
+describe('integrityCodecOf()', () => {
+  test('builds no codec and leaves the monitor at its defaults without integrity options', () => {
+    const monitor = new IntegrityMonitor()
+    assert.equal(integrityCodecOf(undefined, monitor, () => undefined), undefined)
+    assert.deepEqual(monitor.description, { compression: 'none', encryption: undefined, ecc: 'none' })
+    assert.equal(monitor.autoHeal, false)
+  })
+  test('builds the codec and records the description and auto-heal switch open() records', () => {
+    const integrity = { compression: { kind: 'zstd' as const }, ecc: 'sec-ded' as const, autoHeal: true, perKeyChecksums: true }
+    const monitor = new IntegrityMonitor()
+    assert.notEqual(integrityCodecOf(integrity, monitor, () => undefined), undefined)
+    const resolved = resolveOptions({ integrity }, () => new MemVfs())
+    assert.deepEqual(monitor.description, resolved.integrity.description)
+    assert.equal(monitor.autoHeal, true)
+    assert.equal(monitor.description.perKeyChecksums, true)
+  })
+  test('throws INVALID_ARGUMENT naming a wrong integrity field', () => {
+    assert.throws(() => integrityCodecOf({ ecc: 'hamming' } as never, new IntegrityMonitor(), () => undefined), { code: 'INVALID_ARGUMENT' })
   })
 })

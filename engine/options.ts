@@ -5,6 +5,7 @@
  */
 import { StrataError } from './errors.ts'
 import type { BlockCodec } from './transform/block-codec.ts'
+import type { RepairEvent } from './transform/mod.ts'
 import type { Vfs } from './vfs/vfs.ts'
 import { resolveIntegrity, type IntegrityOptions } from './integrity-options.ts'
 import { IntegrityMonitor, checkScrubInterval } from './scrub/mod.ts'
@@ -143,13 +144,29 @@ export function resolveOptions(options: EngineOptions, defaultVfs: () => Vfs): R
       throw new StrataError('INVALID_ARGUMENT', 'Cannot open: options integrity and blockCodec are exclusive (integrity builds the codec)')
     }
     const monitor = resolved.integrity
-    const integrity = resolveIntegrity(options.integrity, (event) => monitor.recordRepair(event))
-    resolved.blockCodec = integrity.codec
-    monitor.description = integrity.description
-    monitor.autoHeal = integrity.autoHeal
+    resolved.blockCodec = integrityCodecOf(options.integrity, monitor, (event) => monitor.recordRepair(event))
   }
   if (resolved.l0StopWritesTrigger < resolved.l0CompactionTrigger) {
     throw new StrataError('INVALID_ARGUMENT', 'Cannot open: l0StopWritesTrigger must be >= l0CompactionTrigger')
   }
   return resolved
+}
+
+/**
+ * Builds the block codec `integrity` asks for and records its description and auto-heal switch
+ * in `monitor`; undefined (checksum-only tables) when `integrity` is. open() and the background
+ * worker both build their codec here, so a table is encoded the same way on either thread.
+ * `onRepair` hears every verified ECC repair the codec makes.
+ * @throws {StrataError} `INVALID_ARGUMENT` naming the integrity field that is wrong.
+ */
+export function integrityCodecOf(
+  integrity: IntegrityOptions | undefined,
+  monitor: IntegrityMonitor,
+  onRepair: (event: RepairEvent) => void,
+): BlockCodec | undefined {
+  if (integrity === undefined) return undefined
+  const resolved = resolveIntegrity(integrity, onRepair)
+  monitor.description = resolved.description
+  monitor.autoHeal = resolved.autoHeal
+  return resolved.codec
 }

@@ -43,6 +43,16 @@ export class TableOutputs {
     this.perKeyChecksums = options.integrity.description.perKeyChecksums === true
   }
 
+  /**
+   * Hands out the next file number and counts it pending, for an output another thread (the
+   * background worker) writes: create() never sees that table, so the number is reserved here.
+   */
+  reserve(): number {
+    const fileNumber = this.#nextFileNumber()
+    this.pending.add(fileNumber)
+    return fileNumber
+  }
+
   /** Starts a table of `level`, numbered `fileNumber` when given (reserved by the database for a worker), else by nextFileNumber. */
   create(level: number, fileNumber = this.#nextFileNumber()): TableOutput {
     this.pending.add(fileNumber)

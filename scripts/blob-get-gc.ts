@@ -14,20 +14,12 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { BlobDb } from '../index.ts'
-import { createValueSource, encodeKey, Prng } from '../datasets/mod.ts'
-import { BATCH_COUNT, KEY_SIZE_BYTES, VALUE_SIZE_BYTES, baseDirectory, envNumber, seed, valueCount } from './blob-bench-shape.ts'
+import { Prng } from '../datasets/mod.ts'
+import { BATCH_COUNT, VALUE_SIZE_BYTES, baseDirectory, envNumber, openLmdb, seed, shapeKeys, shapeValues, valueCount } from './blob-bench-shape.ts'
 
 type Engine = 'strata' | 'lmdb'
-
-interface Lmdb {
-  put(key: Uint8Array, value: Uint8Array): Promise<boolean>
-  get(key: Uint8Array): Uint8Array | undefined
-  flushed: Promise<void>
-  close(): Promise<void>
-}
 
 /** What a child reports after its gets. */
 interface ChildResult {
@@ -44,8 +36,8 @@ const RESULT_PREFIX = 'blob-get-gc: result '
 
 /** Loads the shape into `engine`, reads every key once, times the gets and prints the result. */
 async function runChild(engine: Engine): Promise<void> {
-  const values = createValueSource({ kind: 'compressible', ratio: 0.5 }, seed)
-  const keys = Array.from({ length: valueCount }, (_, index) => encodeKey(index, KEY_SIZE_BYTES))
+  const values = shapeValues()
+  const keys = shapeKeys()
   const directory = fs.mkdtempSync(path.join(baseDirectory, 'strata-get-gc-'))
   process.on('exit', () => fs.rmSync(directory, { recursive: true, force: true }))
   let get: (key: Uint8Array) => Promise<Uint8Array | undefined>
@@ -60,7 +52,7 @@ async function runChild(engine: Engine): Promise<void> {
     get = (key) => db.get(key)
     close = () => db.close()
   } else {
-    const db = (createRequire(import.meta.url)('lmdb') as { open(options: object): Lmdb }).open({ path: directory, noSync: true, encoding: 'binary', keyEncoding: 'binary' })
+    const db = openLmdb(directory)
     for (let start = 0; start < valueCount; start += BATCH_COUNT) {
       const end = Math.min(valueCount, start + BATCH_COUNT)
       await Promise.all(keys.slice(start, end).map((key, offset) => db.put(key, values.value(start + offset, VALUE_SIZE_BYTES))))

@@ -17,38 +17,26 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { Buffer } from 'node:buffer'
-import { createRequire } from 'node:module'
 import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks'
 import { BlobDb } from '../index.ts'
-import { createValueSource, encodeKey, Prng, randomPermutation } from '../datasets/mod.ts'
-import { BATCH_COUNT, KEY_SIZE_BYTES, VALUE_SIZE_BYTES, baseDirectory, envNumber, seed, valueCount } from './blob-bench-shape.ts'
+import { Prng, randomPermutation } from '../datasets/mod.ts'
+import { BATCH_COUNT, KEY_SIZE_BYTES, VALUE_SIZE_BYTES, baseDirectory, envNumber, median, openLmdb, seed, shapeBatch, shapeKeys, shapeValues, valueCount } from './blob-bench-shape.ts'
 import { xxh3128 } from '../engine/checksum/xxh3.ts'
-
-interface Lmdb {
-  put(key: Uint8Array, value: Uint8Array): Promise<boolean>
-  get(key: Uint8Array): Uint8Array | undefined
-  flushed: Promise<void>
-  close(): Promise<void>
-}
 
 const getCount = envNumber('GET_COUNT', 20000)
 const roundCount = envNumber('ROUND_COUNT', 11)
 const blockCacheSizeBytes = process.env.BLOCK_CACHE_BYTES === undefined ? undefined : Number(process.env.BLOCK_CACHE_BYTES)
 
-const values = createValueSource({ kind: 'compressible', ratio: 0.5 }, seed)
+const values = shapeValues()
 const order = randomPermutation(valueCount, Prng.derive(seed, 'blob-get-vs-lmdb'))
-const keys = Array.from({ length: valueCount }, (_, index) => encodeKey(index, KEY_SIZE_BYTES))
+const keys = shapeKeys()
 const directory = fs.mkdtempSync(path.join(baseDirectory, 'strata-get-'))
 process.on('exit', () => fs.rmSync(directory, { recursive: true, force: true }))
 
 const strata = await BlobDb.open(path.join(directory, 'strata'), blockCacheSizeBytes === undefined ? {} : { blockCacheSizeBytes }, { minBlobSize: 1024 })
-const lmdb = (createRequire(import.meta.url)('lmdb') as { open(options: object): Lmdb }).open({ path: path.join(directory, 'lmdb'), noSync: true, encoding: 'binary', keyEncoding: 'binary' })
+const lmdb = openLmdb(path.join(directory, 'lmdb'))
 for (let start = 0; start < valueCount; start += BATCH_COUNT) {
-  const batch = []
-  for (let index = start; index < Math.min(valueCount, start + BATCH_COUNT); index++) {
-    const keyIndex = order[index]
-    batch.push({ type: 'put' as const, key: keys[keyIndex], value: values.value(keyIndex, VALUE_SIZE_BYTES) })
-  }
+  const batch = shapeBatch(start, order, keys, values)
   await strata.batch(batch)
   await Promise.all(batch.map((op) => lmdb.put(op.key, op.value)))
 }
@@ -101,7 +89,6 @@ if (process.env.PROFILE_OUT !== undefined) {
   fs.writeFileSync(process.env.PROFILE_OUT, JSON.stringify(profile))
 }
 
-const median = (list: number[]): number => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
 const ratios: number[] = []
 console.log(`seed=${seed} ${valueCount} x ${VALUE_SIZE_BYTES} B, ${getCount} gets per round, rounds=${roundCount}, block cache ${blockCacheSizeBytes ?? 'default'}`)
 for (let round = 0; round < roundCount; round++) {

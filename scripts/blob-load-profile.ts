@@ -1,6 +1,6 @@
 /**
  * The issue #4 load, alone, for profiling: `node --cpu-prof --import tsx scripts/blob-load-profile.ts`.
- * 16 KiB values about 50% compressible (datasets/ compressible:0.5), 16-byte keys in a seeded
+ * The shape of blob-bench-shape.ts: 16 KiB values about 50% compressible, 16-byte keys in a seeded
  * random order, batches of 100, compression off, KV separation at 1 KiB; then random awaited
  * gets of those keys. Prints MiB/s and gets/s. Benchmark, not test: nothing here asserts speed.
  * Env: VALUE_COUNT (32768), GET_COUNT (32768), SYNC=1 (fsync each batch), STRATA_SEED (42),
@@ -10,19 +10,15 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { BlobDb } from '../index.ts'
-import { createValueSource, encodeKey, Prng, randomPermutation } from '../datasets/mod.ts'
+import { Prng, randomPermutation } from '../datasets/mod.ts'
+import { BATCH_COUNT, KEY_SIZE_BYTES, VALUE_SIZE_BYTES, envNumber, seed, shapeBatch, shapeKeys, shapeValues, valueCount } from './blob-bench-shape.ts'
 
-const VALUE_SIZE_BYTES = 16 * 1024
-const KEY_SIZE_BYTES = 16
-const BATCH_COUNT = 100
-const valueCount = Number(process.env.VALUE_COUNT ?? 32768)
-const getCount = Number(process.env.GET_COUNT ?? 32768)
+const getCount = envNumber('GET_COUNT', 32768)
 const sync = process.env.SYNC === '1'
-const seed = Number(process.env.STRATA_SEED ?? 42)
 
-const values = createValueSource({ kind: 'compressible', ratio: 0.5 }, seed)
+const values = shapeValues()
 const order = randomPermutation(valueCount, Prng.derive(seed, 'blob-load-profile'))
-const keys = Array.from({ length: valueCount }, (_, index) => encodeKey(index, KEY_SIZE_BYTES))
+const keys = shapeKeys()
 const directory = fs.mkdtempSync(path.join(process.env.PROFILE_DIR ?? os.tmpdir(), 'strata-load-'))
 // Removed however the script ends (a closed stdout pipe, an error): the store is 512 MiB.
 process.on('exit', () => fs.rmSync(directory, { recursive: true, force: true }))
@@ -32,11 +28,7 @@ const db = await BlobDb.open(directory, {}, { minBlobSize: 1024, blobFileSizeByt
 let loadMs = 0
 const batchMs: number[] = []
 for (let start = 0; start < valueCount; start += BATCH_COUNT) {
-  const batch = []
-  for (let index = start; index < Math.min(valueCount, start + BATCH_COUNT); index++) {
-    const keyIndex = order[index]
-    batch.push({ type: 'put' as const, key: keys[keyIndex], value: values.value(keyIndex, VALUE_SIZE_BYTES) })
-  }
+  const batch = shapeBatch(start, order, keys, values)
   const startedMs = performance.now()
   await db.batch(batch, { sync })
   batchMs.push(performance.now() - startedMs)

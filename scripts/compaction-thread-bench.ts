@@ -21,6 +21,7 @@ import { Buffer } from 'node:buffer'
 import { open } from '../index.ts'
 import { mulberry32 } from '../engine/mulberry32.ts'
 import type { EngineStats } from '../engine/stats.ts'
+import { loadAverageText } from './blob-bench-shape.ts'
 
 const KEY_SIZE_BYTES = 16
 const VALUE_SIZE_BYTES = 256
@@ -152,9 +153,9 @@ const order = fillOrder(42)
 const value = Buffer.alloc(VALUE_SIZE_BYTES)
 const fillValue = mulberry32(3)
 for (let i = 0; i < VALUE_SIZE_BYTES; i++) value[i] = fillValue() & 0xff
-console.log(`keys ${keyCount}, reads at least ${readCountMin}, rounds ${roundCount}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+console.log(`keys ${keyCount}, reads at least ${readCountMin}, rounds ${roundCount}, load average ${loadAverageText()}`)
 for (let round = 0; round < roundCount; round++) {
   const placements: Placement[] = round % 2 === 0 ? ['worker', 'main'] : ['main', 'worker']
   for (const placement of placements) console.log(JSON.stringify({ round, ...(await runOnce(placement, order, value)) }))
 }
-console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+console.log(`load average ${loadAverageText()}`)

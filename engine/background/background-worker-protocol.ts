@@ -4,7 +4,7 @@
  * compaction the worker's asks for each output's file number with the database's answers.
  */
 import type { IntegrityOptions } from '../integrity-options.ts'
-import { resolveIntegrity } from '../integrity-options.ts'
+import { integrityCodecOf } from '../options.ts'
 import { IntegrityMonitor } from '../scrub/mod.ts'
 import { LogCipher } from '../wal/mod.ts'
 import type { StrataErrorCode, StrataErrorDetails } from '../errors.ts'
@@ -47,16 +47,10 @@ export type BackgroundWorkerReply =
  */
 export function flushContextOf(settings: BackgroundWorkerSettings, vfs: Vfs, onRepair: (event: RepairEvent) => void = () => undefined): WalFlushContext {
   const integrity = new IntegrityMonitor()
-  let blockCodec
-  if (settings.integrity !== undefined) {
-    const resolved = resolveIntegrity(settings.integrity, onRepair)
-    blockCodec = resolved.codec
-    integrity.description = resolved.description
-  }
   return {
     settings: {
       vfs,
-      blockCodec,
+      blockCodec: integrityCodecOf(settings.integrity, integrity, onRepair),
       blockSizeBytes: settings.blockSizeBytes,
       blockRestartInterval: settings.blockRestartInterval,
       bloomBitsPerKey: settings.bloomBitsPerKey,

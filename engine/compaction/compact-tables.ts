@@ -5,6 +5,7 @@
  * Both paths therefore write the same tables and report the same dropped values. The caller
  * applies the result: it writes kept range tombstones, logs the manifest edit and deletes inputs.
  */
+import assert from 'node:assert/strict'
 import type { RangeTombstone } from '../entry.ts'
 import type { InternalIterator } from '../iterator/internal-iterator.ts'
 import { MergingIterator } from '../iterator/merging-iterator.ts'
@@ -12,6 +13,7 @@ import { LEVEL_COUNT } from '../limits.ts'
 import type { TableMeta } from '../manifest/mod.ts'
 import type { TableOutput, TableOutputs } from '../table-outputs.ts'
 import { mergeRun } from './merge-run.ts'
+import { keyRange } from './picker.ts'
 
 /** The key range of a table outside the inputs: what the drop rules ask about. */
 export interface OtherTable {
@@ -56,16 +58,36 @@ export interface CompactionHooks {
   outputFileNumber?: () => Promise<number>
 }
 
-/** True when a table outside the inputs, from `fromLevel` down, may hold keys in [start, end]. */
-function mayHoldKeys(otherTables: readonly OtherTable[], fromLevel: number, start: string, end: string): boolean {
-  for (const table of otherTables) {
-    if (table.level >= fromLevel && !(table.largestKey < start || table.smallestKey > end)) return true
+/** True when one of `tables` may hold keys in [start, end]. */
+function mayHoldKeys(tables: readonly OtherTable[], start: string, end: string): boolean {
+  for (const table of tables) {
+    if (!(table.largestKey < start || table.smallestKey > end)) return true
   }
   return false
 }
 
+/**
+ * The tables that may hold an older version of a point key of the inputs: those below the
+ * output level. Levels above it hold newer versions only (level 0 compacts all its tables at
+ * once, a deeper level into every table of the next one it overlaps), and the output level's
+ * other tables hold none of the inputs' keys: the picker takes every one overlapping them,
+ * which the assertion checks.
+ */
+function tablesBelowOutput(job: CompactionJob): OtherTable[] {
+  const range = keyRange(job.inputs)
+  const below: OtherTable[] = []
+  for (const table of job.otherTables) {
+    if (table.level === job.outputLevel) {
+      assert(table.largestKey < range.smallest || table.smallestKey > range.largest, 'a table of the output level outside the inputs overlaps them')
+    }
+    if (table.level > job.outputLevel) below.push(table)
+  }
+  return below
+}
+
 /** Runs the merge of `job`, writing outputs through `outputs`. */
 export async function compactTables(job: CompactionJob, source: CompactionSource, outputs: TableOutputs, hooks: CompactionHooks = {}): Promise<CompactionResult> {
+  const belowOutput = tablesBelowOutput(job)
   const rangeTombstones: RangeTombstone[] = []
   for (const table of job.inputs) if (table.rangeTombstoneCount > 0) rangeTombstones.push(...source.rangeTombstones(table))
   const added: TableMeta[] = []
@@ -76,10 +98,10 @@ export async function compactTables(job: CompactionJob, source: CompactionSource
       input,
       rangeTombstones,
       snapshots: job.snapshots,
-      deeperDataMayExist: (start, end) => mayHoldKeys(job.otherTables, job.outputLevel, start, end),
+      deeperDataMayExist: (start, end) => mayHoldKeys(belowOutput, start, end),
       // A range tombstone may sit deeper than older data it covers: its table's key range
       // holds its point keys only, so compaction can move it down past that data.
-      otherDataMayExist: (start, end) => mayHoldKeys(job.otherTables, 0, start, end),
+      otherDataMayExist: (start, end) => mayHoldKeys(job.otherTables, start, end),
       attachTombstones: false,
       newOutput: async () => outputs.create(job.outputLevel, await outputFileNumber?.()),
       finishOutput: async (output: TableOutput) => {

@@ -30,7 +30,10 @@ export interface MergeRunSettings<Output extends OutputTable> {
   rangeTombstones: readonly RangeTombstone[]
   /** Live snapshot seqnos, ascending. */
   snapshots: readonly number[]
-  /** True when a table outside the inputs, at the output level or deeper, may hold keys in [start, end]. */
+  /**
+   * True when a table outside the inputs may hold an older version of a key in [start, end]: for
+   * a compaction, a table below the output level (compact-tables.ts says why no other can).
+   */
   deeperDataMayExist(start: string, endInclusive: string): boolean
   /**
    * True when any table outside the inputs, at any level, may hold keys in [start, end). Range
