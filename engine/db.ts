@@ -700,7 +700,6 @@ export class Db {
       logNumber: nextLog,
       lastSeqno: this.#lastSeqno,
     })
-    this.#outputs.settle(added.map((t) => t.fileNumber))
     this.#immutables.shift()
     this.#tombstones = undefined
     this.#counters.flushCount++
@@ -733,12 +732,9 @@ export class Db {
       if (result !== undefined) {
         for (const [key, value] of result.dropped) onDroppedValue(key, value)
         this.#counters.workerFlushCount++
-        // A table numbered but not written (empty flush) is no longer pending.
-        if (result.added.length === 0) this.#outputs.settle([tableFileNumber])
         return result.added
       }
       // The worker died (its partial table, if any, is an orphan the next open removes).
-      this.#outputs.settle([tableFileNumber])
     }
     return flushMemtable(memtable, this.#outputs, snapshots, () => this.#vfs.syncDirectory(this.directory), onDroppedValue)
   }
@@ -768,7 +764,6 @@ export class Db {
     // power loss leaves a manifest pointing at tables that vanished (the inputs are gone too).
     if (added.length > 0) await this.#vfs.syncDirectory(this.directory)
     await this.#versions.logAndApply(edit)
-    this.#outputs.settle(added.map((t) => t.fileNumber))
     this.#tombstones = undefined
     this.#counters.compactionCount++
     this.#counters.compactionEntriesDropped += result.entriesDropped
@@ -795,19 +790,9 @@ export class Db {
       allocated.push(fileNumber)
       return fileNumber
     }
-    let result
-    try {
-      result = await this.#worker.compact(job, outputFileNumber)
-    } catch (error) {
-      this.#outputs.settle(allocated)
-      throw error
-    }
-    if (result === undefined) {
-      // The worker died (its partial outputs, if any, are orphans the next open removes).
-      this.#outputs.settle(allocated)
-      return undefined
-    }
-    // Every allocated number is an output; they stay pending until the edit lists them (#compact settles them).
+    const result = await this.#worker.compact(job, outputFileNumber)
+    // The worker died (its partial outputs, if any, are orphans the next open removes).
+    if (result === undefined) return undefined
     assert.equal(result.added.length, allocated.length, 'a worker compaction allocated a number it did not write')
     for (const [key, value] of result.dropped) this.#valueHooks?.onDroppedValue?.(key, value)
     this.#counters.workerCompactionCount++
@@ -973,7 +958,6 @@ export class Db {
       await this.#versions.logAndApply({ removedTables: [{ level: table.level, fileNumber: table.fileNumber }], addedTables: [copy] })
     } catch (error) {
       // Abandon the copy; the original stays live and readable.
-      this.#outputs.settle([output.fileNumber])
       try {
         output.file.close()
         this.#vfs.remove(this.#path(tableFileName(output.fileNumber)))
@@ -982,7 +966,6 @@ export class Db {
       }
       throw error
     }
-    this.#outputs.settle([copy.fileNumber])
     this.#tombstones = undefined
     this.#options.integrity.forgetFile(table.fileNumber)
     this.#obsoleteFiles.add(table.fileNumber)

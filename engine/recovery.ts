@@ -111,6 +111,5 @@ export async function recoverWals(
   if (!memtable.isEmpty()) added.push(...(await flushMemtable(memtable, outputs, [], syncDirectory, onDroppedValue)))
   report.tablesWritten = added.length
   await versions.logAndApply({ ...hooks?.takeCompactionEdit?.(versions.current), addedTables: added, logNumber: newLogNumber, lastSeqno })
-  outputs.settle(added.map((t) => t.fileNumber))
   return report
 }

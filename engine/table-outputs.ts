@@ -30,8 +30,6 @@ export class TableOutputs {
   readonly #options: TableOutputSettings
   readonly #directory: string
   readonly #nextFileNumber: () => number
-  /** File numbers of outputs being written: live, though no version lists them yet. */
-  readonly pending = new Set<number>()
   /** integrity.perKeyChecksums: new tables (and memtables) carry per-KV checksums (docs/per-kv-checksums.md). */
   readonly perKeyChecksums: boolean
 
@@ -44,18 +42,16 @@ export class TableOutputs {
   }
 
   /**
-   * Hands out the next file number and counts it pending, for an output another thread (the
-   * background worker) writes: create() never sees that table, so the number is reserved here.
+   * Hands out the next file number, for an output another thread (the background worker)
+   * writes: create() never sees that table. A number reserved but not written leaves no file,
+   * or an orphan the next open removes (removeObsoleteFiles).
    */
   reserve(): number {
-    const fileNumber = this.#nextFileNumber()
-    this.pending.add(fileNumber)
-    return fileNumber
+    return this.#nextFileNumber()
   }
 
   /** Starts a table of `level`, numbered `fileNumber` when given (reserved by the database for a worker), else by nextFileNumber. */
   create(level: number, fileNumber = this.#nextFileNumber()): TableOutput {
-    this.pending.add(fileNumber)
     const file = this.#options.vfs.create(path.join(this.#directory, tableFileName(fileNumber)))
     const writer = new TableWriter(file, {
       fileNumber,
@@ -105,11 +101,6 @@ export class TableOutputs {
       tombstoneCount: finished.tombstoneCount,
       rangeTombstoneCount: finished.rangeTombstoneCount,
     }
-  }
-
-  /** Forgets outputs once a version lists them (or they were abandoned). */
-  settle(fileNumbers: Iterable<number>): void {
-    for (const fileNumber of fileNumbers) this.pending.delete(fileNumber)
   }
 }
 
