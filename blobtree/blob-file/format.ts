@@ -7,6 +7,7 @@
  * A frame:      [frame header 40 B] [key] [body = BlockCodec envelope of the value]
  * All integers are little-endian. u64 fields hold values ≤ 2^53 − 1 (exact doubles).
  */
+import { u32At, u64At } from '../../engine/le-bytes.ts'
 import { Buffer } from 'node:buffer'
 import { StrataError } from '../../engine/errors.ts'
 import { xxh3128, xxh3128Matches, xxh3128MatchesAround, XXH3_128_SIZE_BYTES } from '../../engine/checksum/xxh3.ts'
@@ -67,10 +68,6 @@ function setU64(view: DataView, offset: number, value: number): void {
   view.setUint32(offset + 4, Math.floor(value / 2 ** 32), true)
 }
 
-function getU64(view: DataView, offset: number): number {
-  return view.getUint32(offset, true) + view.getUint32(offset + 4, true) * 2 ** 32
-}
-
 function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
@@ -123,12 +120,11 @@ export function decodeFileHeader(bytes: Uint8Array, fileName: string): BlobFileH
   if (!allZero(bytes, 5, 8) || !allZero(bytes, 20, 24)) {
     throw new StrataError('CORRUPTION', `Cannot open blob file ${fileName}: reserved header bytes are not zero`, { details })
   }
-  const view = viewOf(bytes)
-  const fileNumber = getU64(view, 8)
+  const fileNumber = u64At(bytes, 8)
   if (fileNumber > BLOB_FILE_NUMBER_MAX) {
     throw new StrataError('CORRUPTION', `Cannot open blob file ${fileName}: file number ${fileNumber} exceeds ${BLOB_FILE_NUMBER_MAX}`, { details })
   }
-  return { fileNumber, codecId: view.getUint32(16, true) }
+  return { fileNumber, codecId: u32At(bytes, 16) }
 }
 
 // --- frame header ------------------------------------------------------------------------------
@@ -231,12 +227,11 @@ export function parseFrameHeader(header: Uint8Array): FrameHeader | string {
   if (header.length < FRAME_HEADER_SIZE_BYTES) return `${header.length} bytes is shorter than a frame header`
   if (header[0] !== RecordKind.Frame) return `record kind ${header[0]} is not a frame`
   if (!allZero(header, 1, 4)) return 'reserved frame header bytes are not zero'
-  const view = viewOf(header)
   const fields: FrameHeader = {
-    keySizeBytes: view.getUint32(4, true),
-    rawValueSizeBytes: view.getUint32(8, true),
-    bodySizeBytes: view.getUint32(12, true),
-    originFileNumber: getU64(view, 16),
+    keySizeBytes: u32At(header, 4),
+    rawValueSizeBytes: u32At(header, 8),
+    bodySizeBytes: u32At(header, 12),
+    originFileNumber: u64At(header, 16),
   }
   if (fields.keySizeBytes > BLOB_KEY_SIZE_BYTES_MAX) return `key size ${fields.keySizeBytes} exceeds ${BLOB_KEY_SIZE_BYTES_MAX}`
   if (fields.rawValueSizeBytes > BLOB_VALUE_SIZE_BYTES_MAX) return `value size ${fields.rawValueSizeBytes} exceeds ${BLOB_VALUE_SIZE_BYTES_MAX}`
@@ -323,8 +318,7 @@ export function decodeFooter(bytes: Uint8Array, fileName: string): BlobFileFoote
     throw new StrataError('UNSUPPORTED_FORMAT_VERSION', `Cannot open blob file ${fileName}: footer format version ${bytes[36]}, this build reads ${BLOB_FILE_FORMAT_VERSION}`, { details: { fileName, formatVersion: bytes[36] } })
   }
   if (!allZero(bytes, 1, 8) || !allZero(bytes, 37, 40)) return undefined
-  const view = viewOf(bytes)
-  return { frameCount: getU64(view, 8), rawValueBytesTotal: getU64(view, 16), framesSizeBytes: getU64(view, 24) }
+  return { frameCount: u64At(bytes, 8), rawValueBytesTotal: u64At(bytes, 16), framesSizeBytes: u64At(bytes, 24) }
 }
 
 // --- keys in messages --------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import { StrataError } from '../errors.ts'
 import { xxh3128, xxh3128MatchesAround, XXH3_128_SIZE_BYTES } from '../checksum/xxh3.ts'
 import type { BlockCodec, BlockContext } from './block-codec.ts'
 import { OutputSlab } from './output-slab.ts'
+import { u32At } from '../le-bytes.ts'
 
 export const BLOCK_FORMAT_VERSION = 1
 export const BLOCK_HEADER_SIZE_BYTES = 1 + 1 + 1 + 1 + 4 + XXH3_128_SIZE_BYTES
@@ -51,7 +52,7 @@ export class PlainCodec implements BlockCodec {
     if (onDisk.length < BLOCK_HEADER_SIZE_BYTES) {
       throw new StrataError('CORRUPTION', `Cannot read ${describe(context)}: ${onDisk.length} bytes is shorter than a block header`, { details: details(context) })
     }
-    const payloadSizeBytes = new DataView(onDisk.buffer, onDisk.byteOffset, 8).getUint32(4, true)
+    const payloadSizeBytes = u32At(onDisk, 4)
     const payload = onDisk.subarray(BLOCK_HEADER_SIZE_BYTES)
     if (!xxh3128MatchesAround(onDisk, 8)) {
       throw new StrataError('CHECKSUM_MISMATCH', `Cannot read ${describe(context)}: checksum mismatch`, { details: details(context) })
