@@ -94,7 +94,7 @@ async function mergeIntoTable(variant: Variant, input: InternalIterator, file: R
     deeperDataMayExist: () => true,
     otherDataMayExist: () => true,
     newOutput: () => ({
-      add: (key, seqno, kind, entryValue) => writer.add(key, seqno, kind, entryValue),
+      add: (key, seqno, kind, entryValue, sourceChecksum) => writer.add(key, seqno, kind, entryValue, sourceChecksum),
       addRangeTombstone: (tombstone) => writer.addRangeTombstone(tombstone),
       estimatedSizeBytes: () => writer.estimatedSizeBytes(),
     }),
