@@ -829,7 +829,7 @@ export class Db {
    * overlap, so the tombstones' ranges do not have to fit between a sorted level's tables.
    */
   async #writeTombstoneTable(tombstones: readonly RangeTombstone[]): Promise<TableMeta> {
-    const output = this.#outputs.create(0)
+    const output = this.#outputs.create(0, 'compaction')
     for (const tombstone of [...tombstones].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : b.seqno - a.seqno))) {
       output.addRangeTombstone(tombstone)
     }
@@ -944,7 +944,7 @@ export class Db {
    * (same keys, seqnos and range, so every read answers the same). Runs inside #exclusive.
    */
   async #rewriteTable(table: TableMeta): Promise<void> {
-    const output = this.#outputs.create(table.level)
+    const output = this.#outputs.create(table.level, 'rewrite')
     let copy: TableMeta
     try {
       const handle = this.#tables.acquire(table.fileNumber)

@@ -11,6 +11,6 @@ describe('TableOutputs.reserve()', () => {
     vfs.mkdirp('/db')
     const outputs = new TableOutputs(resolveOptions({ vfs }, () => vfs), '/db', () => next++)
     assert.deepEqual([outputs.reserve(), outputs.reserve()], [7, 8])
-    assert.equal(outputs.create(0).fileNumber, 9, 'create() numbers from the same counter')
+    assert.equal(outputs.create(0, 'flush').fileNumber, 9, 'create() numbers from the same counter')
   })
 })

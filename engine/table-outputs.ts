@@ -7,7 +7,7 @@ import path from 'node:path'
 import type { ResolvedOptions } from './options.ts'
 import type { RangeTombstone } from './entry.ts'
 import type { InternalIterator } from './iterator/internal-iterator.ts'
-import { TableWriter } from './table/mod.ts'
+import { TableWriter, type TableJob } from './table/mod.ts'
 import { tableFileName, type TableMeta } from './manifest/mod.ts'
 import { mergeRun, type OutputTable } from './compaction/merge-run.ts'
 import type { VfsFile } from './vfs/vfs.ts'
@@ -50,8 +50,11 @@ export class TableOutputs {
     return this.#nextFileNumber()
   }
 
-  /** Starts a table of `level`, numbered `fileNumber` when given (reserved by the database for a worker), else by nextFileNumber. */
-  create(level: number, fileNumber = this.#nextFileNumber()): TableOutput {
+  /**
+   * Starts a table of `level` for `job` (named in the writer's errors), numbered `fileNumber`
+   * when given (reserved by the database for a worker), else by nextFileNumber.
+   */
+  create(level: number, job: TableJob, fileNumber = this.#nextFileNumber()): TableOutput {
     const file = this.#options.vfs.create(path.join(this.#directory, tableFileName(fileNumber)))
     const writer = new TableWriter(file, {
       fileNumber,
@@ -62,6 +65,7 @@ export class TableOutputs {
       restartInterval: this.#options.blockRestartInterval,
       filterBitsPerKey: this.#options.bloomBitsPerKey,
       perKeyChecksums: this.perKeyChecksums,
+      job,
     })
     const output: TableOutput = {
       writer,
@@ -70,8 +74,8 @@ export class TableOutputs {
       level,
       firstKey: undefined,
       lastKey: undefined,
-      add: (key, seqno, kind, value) => {
-        writer.add(key, seqno, kind, value)
+      add: (key, seqno, kind, value, sourceChecksum) => {
+        writer.add(key, seqno, kind, value, sourceChecksum)
         output.firstKey ??= key
         output.lastKey = key
       },
@@ -133,7 +137,7 @@ export async function flushMemtable(
       otherDataMayExist: () => true,
       attachTombstones: true,
       onDroppedValue: onDroppedValue === undefined ? undefined : (key, _kind, value) => onDroppedValue(key, value),
-      newOutput: () => outputs.create(0),
+      newOutput: () => outputs.create(0, 'flush'),
       finishOutput: async (output) => {
         added.push(await outputs.finish(output))
       },

@@ -103,7 +103,7 @@ export async function compactTables(job: CompactionJob, source: CompactionSource
       // holds its point keys only, so compaction can move it down past that data.
       otherDataMayExist: (start, end) => mayHoldKeys(job.otherTables, start, end),
       attachTombstones: false,
-      newOutput: async () => outputs.create(job.outputLevel, await outputFileNumber?.()),
+      newOutput: async () => outputs.create(job.outputLevel, 'compaction', await outputFileNumber?.()),
       finishOutput: async (output: TableOutput) => {
         added.push(await outputs.finish(output))
       },

@@ -18,7 +18,11 @@ import { RetentionFilter } from './retention.ts'
 
 /** An output table being written. */
 export interface OutputTable {
-  add(key: string, seqno: number, kind: EntryKind, value: Uint8Array): void
+  /**
+   * Adds one entry. `sourceChecksum`: the per-KV checksum its source iterator yielded with it
+   * (InternalIterator.checksum()), which the table writer checks the entry against.
+   */
+  add(key: string, seqno: number, kind: EntryKind, value: Uint8Array, sourceChecksum: number): void
   addRangeTombstone(tombstone: RangeTombstone): void
   /** Bytes the table would take if finished now. */
   estimatedSizeBytes(): number
@@ -118,7 +122,8 @@ export async function mergeRun<Output extends OutputTable>(settings: MergeRunSet
         output = undefined
       }
       output ??= await settings.newOutput()
-      output.add(key, seqno, kind, input.value())
+      // The source's CRC travels with the entry, so the writer catches fields paired wrongly on the way.
+      output.add(key, seqno, kind, input.value(), input.checksum())
       stats.entriesWritten++
     }
     if ((stats.entriesRead & 255) === 0 && performance.now() - sliceStartMs > BACKGROUND_SLICE_MS) {

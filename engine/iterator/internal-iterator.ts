@@ -22,6 +22,13 @@ export interface InternalIterator {
   seqno(): number
   kind(): EntryKind
   value(): Uint8Array
+  /**
+   * The current entry's stored per-KV checksum (docs/per-kv-checksums.md), verified against the
+   * entry by the source when it yields it; NO_KV_CHECKSUM when the source keeps none (option off,
+   * a table of format version 1). A merge forwards it unchanged, so the table writer can check
+   * that the fields it was handed still belong to one entry.
+   */
+  checksum(): number
   /** Releases pinned blocks or files. Idempotent. */
   close(): void
 }

@@ -108,6 +108,9 @@ export class LevelIterator implements InternalIterator {
   value(): Uint8Array {
     return this.#table!.value()
   }
+  checksum(): number {
+    return this.#table!.checksum()
+  }
   close(): void {
     this.#openFile(-1)
   }

@@ -106,6 +106,9 @@ export class MergingIterator implements InternalIterator {
   value(): Uint8Array {
     return this.#current!.value()
   }
+  checksum(): number {
+    return this.#current!.checksum()
+  }
   close(): void {
     for (const child of this.#children) child.close()
     this.#current = undefined

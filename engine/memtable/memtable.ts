@@ -35,7 +35,7 @@ import assert from 'node:assert/strict'
 import type { EntryKind, RangeTombstone } from '../entry.ts'
 import type { InternalIterator } from '../iterator/internal-iterator.ts'
 import { StrataError } from '../errors.ts'
-import { kvChecksum } from '../transform/kv-checksum.ts'
+import { kvChecksum, NO_KV_CHECKSUM } from '../transform/kv-checksum.ts'
 import { MergingIterator } from '../iterator/merging-iterator.ts'
 import { VersionColumns } from './version-columns.ts'
 
@@ -356,6 +356,10 @@ class MemtableIterator implements InternalIterator {
     const version = this.#version()
     if (this.#verify) verifyVersion(this.key(), this.#versions, version)
     return this.#versions.value(version)
+  }
+  /** The CRC add() computed; value() verifies the entry against it. */
+  checksum(): number {
+    return this.#verify ? this.#versions.checksum(this.#version())! : NO_KV_CHECKSUM
   }
   close(): void {
     this.#slot = undefined

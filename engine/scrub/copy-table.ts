@@ -14,7 +14,7 @@ export function copyTable(source: TableReader, target: OutputTable): number {
   const iterator = source.iterator()
   try {
     for (iterator.seekToFirst(); iterator.valid(); iterator.next()) {
-      target.add(iterator.key(), iterator.seqno(), iterator.kind(), iterator.value())
+      target.add(iterator.key(), iterator.seqno(), iterator.kind(), iterator.value(), iterator.checksum())
       entryCount++
     }
   } finally {

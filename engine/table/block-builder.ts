@@ -29,7 +29,7 @@
  */
 import assert from 'node:assert/strict'
 import type { EntryKind } from '../entry.ts'
-import { kvChecksum, KV_CHECKSUM_SIZE_BYTES } from '../transform/kv-checksum.ts'
+import { KV_CHECKSUM_SIZE_BYTES, NO_KV_CHECKSUM } from '../transform/kv-checksum.ts'
 import { ByteArena } from './arena.ts'
 import { VARINT_SIZE_BYTES_MAX } from './varint.ts'
 import { RESTART_SPAN_BYTES_DEFAULT } from './limits.ts'
@@ -80,8 +80,12 @@ export class BlockBuilder {
     return this.#arena.sizeBytes + (this.#restartOffsets.length + 1) * RESTART_OFFSET_SIZE_BYTES
   }
 
-  /** Adds one entry; the caller keeps internal order. */
-  add(key: string, seqno: number, kind: EntryKind, value: Uint8Array): void {
+  /**
+   * Adds one entry; the caller keeps internal order. `kvChecksum` is the entry's per-KV checksum,
+   * stored after it in a block of format version 2: the caller computes it from the same fields
+   * (TableWriter compares it with the one its source yielded before handing it here).
+   */
+  add(key: string, seqno: number, kind: EntryKind, value: Uint8Array, kvChecksum = NO_KV_CHECKSUM): void {
     const arena = this.#arena
     let sharedBytes = 0
     const restartOffsets = this.#restartOffsets
@@ -100,8 +104,10 @@ export class BlockBuilder {
     arena.varint(seqno)
     arena.latin1(key, sharedBytes)
     if (value.length > 0) arena.bytesOf(value)
-    // Computed from the entry as handed in, as the memtable did at the write (docs/per-kv-checksums.md).
-    if (this.#kvChecksums) arena.u32(kvChecksum(key, seqno, kind, value))
+    if (this.#kvChecksums) {
+      if (kvChecksum === NO_KV_CHECKSUM) assert.fail('a block with per-KV checksums was handed an entry without one')
+      arena.u32(kvChecksum)
+    }
     this.#lastKey = key
     this.#entryCountSinceRestart++
     this.#entryCount++

@@ -25,7 +25,7 @@ import { StrataError } from '../errors.ts'
 import type { EntryKind } from '../entry.ts'
 import { BLOCK_SIZE_BYTES_MAX, KEY_SIZE_BYTES_MAX } from './limits.ts'
 import { RESTART_COUNT_SIZE_BYTES, RESTART_OFFSET_SIZE_BYTES } from './block-builder.ts'
-import { kvChecksumOfRanges, KV_CHECKSUM_SIZE_BYTES } from '../transform/kv-checksum.ts'
+import { kvChecksumOfRanges, KV_CHECKSUM_SIZE_BYTES, NO_KV_CHECKSUM } from '../transform/kv-checksum.ts'
 import { KEY_WINDOW_SIZE_BYTES, keyWindowOf, keyWindowOfBytes } from './key-windows.ts'
 
 const EMPTY = allocLatin1(0)
@@ -430,6 +430,12 @@ export class BlockCursor {
   value(): Uint8Array {
     const bytes = this.#bytes
     return new Uint8Array(bytes.buffer, bytes.byteOffset + this.#valueOffset, this.#valueSizeBytes)
+  }
+
+  /** The current entry's stored per-KV checksum, or NO_KV_CHECKSUM in a block of format version 1. */
+  storedChecksum(): number {
+    if (this.#block!.entryTrailerBytes === 0) return NO_KV_CHECKSUM
+    return this.#bytes.readUInt32LE(this.#valueOffset + this.#valueSizeBytes)
   }
 
   /**

@@ -1,7 +1,9 @@
 /**
  * Side-by-side cost of per-KV checksums (docs/per-kv-checksums.md), in one process so the ratio
  * survives a loaded machine: memtable insert / get / frozen walk with value(), and table write /
- * cached get / forward scan, each with the option off and on. With STRATA_BASELINE=<dir> (a copy
+ * cached get / forward scan, each with the option off and on; then the two merges that rewrite
+ * entries, through mergeRun as the engine runs them: a flush (frozen memtable to a table) and a
+ * compaction of one table into another. With STRATA_BASELINE=<dir> (a copy
  * of an older engine/ tree, e.g. `git archive <commit> engine | tar -x -C <dir>` plus a
  * node_modules link) the same tasks also run on that code, giving "off vs before".
  * Tasks run interleaved in rounds; the report is the median per operation and the ratios.
@@ -16,6 +18,8 @@ import { MemVfs } from '../vfs/mod.ts'
 import { BlockCache } from '../cache/mod.ts'
 import { Memtable } from '../memtable/memtable.ts'
 import { scatteredKeys } from '../memtable/bench-keys.ts'
+import { mergeRun } from '../compaction/merge-run.ts'
+import type { InternalIterator } from '../iterator/internal-iterator.ts'
 import { TableReader, TableWriter } from './mod.ts'
 
 const KEY_COUNT = Number(process.argv[2] ?? 50_000)
@@ -26,21 +30,25 @@ interface Variant {
   newMemtable(): Memtable
   newWriter(file: ReturnType<MemVfs['create']>): TableWriter
   openReader(vfs: MemVfs, filePath: string, cache: BlockCache): TableReader
+  /** The variant's own merge, so a baseline tree runs its merge with its iterators and writer. */
+  mergeRun: typeof mergeRun
 }
 
 const variants: Variant[] = [
-  { name: 'off', newMemtable: () => new Memtable(), newWriter: (file) => new TableWriter(file, { fileNumber: 1 }), openReader: (vfs, p, blockCache) => TableReader.open(vfs, p, 1, { blockCache }) },
-  { name: 'on', newMemtable: () => new Memtable({ perKeyChecksums: true }), newWriter: (file) => new TableWriter(file, { fileNumber: 1, perKeyChecksums: true }), openReader: (vfs, p, blockCache) => TableReader.open(vfs, p, 1, { blockCache }) },
+  { name: 'off', newMemtable: () => new Memtable(), newWriter: (file) => new TableWriter(file, { fileNumber: 1 }), openReader: (vfs, p, blockCache) => TableReader.open(vfs, p, 1, { blockCache }), mergeRun },
+  { name: 'on', newMemtable: () => new Memtable({ perKeyChecksums: true }), newWriter: (file) => new TableWriter(file, { fileNumber: 1, perKeyChecksums: true }), openReader: (vfs, p, blockCache) => TableReader.open(vfs, p, 1, { blockCache }), mergeRun },
 ]
 if (process.env.STRATA_BASELINE !== undefined) {
   const root = path.resolve(process.env.STRATA_BASELINE)
   const memtableModule = await import(path.join(root, 'engine/memtable/memtable.ts'))
   const tableModule = await import(path.join(root, 'engine/table/mod.ts'))
+  const mergeRunModule = await import(path.join(root, 'engine/compaction/merge-run.ts'))
   variants.unshift({
     name: 'before',
     newMemtable: () => new memtableModule.Memtable(),
     newWriter: (file) => new tableModule.TableWriter(file, { fileNumber: 1 }),
     openReader: (vfs, p, blockCache) => tableModule.TableReader.open(vfs, p, 1, { blockCache }),
+    mergeRun: mergeRunModule.mergeRun,
   })
 }
 
@@ -73,6 +81,34 @@ async function timeMsAsync(run: () => Promise<void>): Promise<number> {
   return cpuMs() - start
 }
 
+/**
+ * Runs `input` through mergeRun into one table written by `variant`, as a flush or compaction
+ * does (nothing to drop: one version per key, no snapshot, no tombstone); returns the entries written.
+ */
+async function mergeIntoTable(variant: Variant, input: InternalIterator, file: ReturnType<MemVfs['create']>): Promise<number> {
+  const writer = variant.newWriter(file)
+  const stats = await variant.mergeRun({
+    input,
+    rangeTombstones: [],
+    snapshots: [],
+    deeperDataMayExist: () => true,
+    otherDataMayExist: () => true,
+    newOutput: () => ({
+      add: (key, seqno, kind, entryValue, sourceChecksum) => writer.add(key, seqno, kind, entryValue, sourceChecksum),
+      addRangeTombstone: (tombstone) => writer.addRangeTombstone(tombstone),
+      estimatedSizeBytes: () => writer.estimatedSizeBytes(),
+    }),
+    finishOutput: async () => {
+      await writer.finish()
+    },
+    targetTableSizeBytes: Number.MAX_SAFE_INTEGER,
+    attachTombstones: true,
+  })
+  input.close()
+  file.close()
+  return stats.entriesWritten
+}
+
 /** One round of every task for one variant; returns ns per operation by task. */
 async function round(variant: Variant): Promise<Record<string, number>> {
   const out: Record<string, number> = {}
@@ -91,6 +127,9 @@ async function round(variant: Variant): Promise<Record<string, number>> {
     for (iterator.seekToFirst(); iterator.valid(); iterator.next()) found += iterator.value().length > 0 ? 1 : 0
   })
   const vfs = new MemVfs()
+  out['flush (mergeRun)'] = await timeMsAsync(async () => {
+    found += (await mergeIntoTable(variant, memtable.iterator(), vfs.create('/flushed.sst'))) > 0 ? 1 : 0
+  })
   out['table write'] = await timeMsAsync(async () => {
     const file = vfs.create('/t.sst')
     const writer = variant.newWriter(file)
@@ -109,8 +148,11 @@ async function round(variant: Variant): Promise<Record<string, number>> {
     for (iterator.seekToFirst(); iterator.valid(); iterator.next()) found += iterator.value().length > 0 ? 1 : 0
     iterator.close()
   })
+  out['compaction (mergeRun)'] = await timeMsAsync(async () => {
+    found += (await mergeIntoTable(variant, reader.iterator(), vfs.create('/compacted.sst'))) > 0 ? 1 : 0
+  })
   reader.close()
-  assert.equal(found, 4 * KEY_COUNT)
+  assert.equal(found, 4 * KEY_COUNT + 2)
   for (const task of Object.keys(out)) out[task] = (out[task] * 1e6) / KEY_COUNT
   return out
 }

@@ -4,7 +4,7 @@
  * them before handing them to users.
  */
 export { TableWriter, TABLE_CREATOR } from './writer.ts'
-export type { TableWriterOptions, FinishedTable } from './writer.ts'
+export type { TableWriterOptions, FinishedTable, TableJob } from './writer.ts'
 export { TableReader } from './reader.ts'
 export type { TableReaderOptions, TableGetResult } from './reader.ts'
 export { TableIterator } from './table-iterator.ts'

@@ -124,6 +124,11 @@ export class TableIterator implements InternalIterator {
     return this.#cursor.value()
   }
 
+  /** The CRC stored after the entry, which #verify checked when the iterator landed on it. */
+  checksum(): number {
+    return this.#cursor.storedChecksum()
+  }
+
   close(): void {
     if (this.#closed) return
     this.#closed = true

@@ -16,12 +16,17 @@ import { encodeFilter } from './filter.ts'
 import { encodeFooter, TABLE_FORMAT_VERSION, TABLE_FORMAT_VERSION_KV_CHECKSUMS } from './footer.ts'
 import { encodeIndex, shortestSeparator, type BlockHandle } from './index-block.ts'
 import { murmur3Hash32 } from './key-hash.ts'
+import { describeKey } from '../describe-key.ts'
+import { kvChecksum, NO_KV_CHECKSUM } from '../transform/kv-checksum.ts'
 import * as limits from './limits.ts'
 import { encodeProperties, type TableProperties } from './properties.ts'
 import { compareRangeTombstones, encodeRangeTombstones } from './range-tombstone-block.ts'
 
 /** What wrote the table, recorded in its properties. */
 export const TABLE_CREATOR = 'strata 0.1.0'
+
+/** The job a table is written for, named in the writer's errors. */
+export type TableJob = 'flush' | 'compaction' | 'rewrite'
 
 /** Options of a TableWriter. */
 export interface TableWriterOptions {
@@ -55,6 +60,8 @@ export interface TableWriterOptions {
    * docs/per-kv-checksums.md). Default false: format version 1, byte for byte as before.
    */
   perKeyChecksums?: boolean
+  /** The job writing the table, named in errors ("compaction output table …"); default none. */
+  job?: TableJob
 }
 
 /** Largest level a table may be written for: the manifest stores a level as a u8. */
@@ -62,6 +69,10 @@ const LEVEL_MAX = 255
 
 /** What finish() returns: the table's properties and its file size. */
 export type FinishedTable = TableProperties & { sizeBytes: number }
+
+function hex32(value: number): string {
+  return value.toString(16).padStart(8, '0')
+}
 
 function checkRange(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -90,6 +101,8 @@ export class TableWriter {
   readonly #writeBufferBytes: number
   readonly #creationTimeMs: number
   readonly #formatVersion: number
+  readonly #kvChecksums: boolean
+  readonly #job: TableJob | undefined
   readonly #block: BlockBuilder
   #offsetBytes: number
   #pending: Uint8Array[] = []
@@ -126,6 +139,8 @@ export class TableWriter {
     this.#creationTimeMs = options.creationTimeMs ?? Date.now()
     const perKeyChecksums = options.perKeyChecksums ?? false
     this.#formatVersion = perKeyChecksums ? TABLE_FORMAT_VERSION_KV_CHECKSUMS : TABLE_FORMAT_VERSION
+    this.#kvChecksums = perKeyChecksums
+    this.#job = options.job
     const restartSpanBytes = checkRange('restartSpanBytes', options.restartSpanBytes ?? limits.RESTART_SPAN_BYTES_DEFAULT,
       limits.RESTART_SPAN_BYTES_MIN, limits.RESTART_SPAN_BYTES_MAX)
     this.#block = new BlockBuilder(this.#restartInterval, this.#blockSizeBytes, perKeyChecksums, restartSpanBytes)
@@ -147,16 +162,28 @@ export class TableWriter {
   /**
    * Adds one entry. Throws INVALID_ARGUMENT when out of internal order, oversized, or after
    * finish(). `value` is copied before add() returns.
+   *
+   * `sourceChecksum` is the per-KV checksum the entry's source iterator yielded with it
+   * (InternalIterator.checksum(), forwarded by the merge), or NO_KV_CHECKSUM. When given, the
+   * CRC of the fields handed in must equal it, else the entry is refused with CORRUPTION before
+   * any of it is written: between the source and here the entry travels as separate references
+   * (key, seqno, kind, value), and a merge bug that paired them wrongly would otherwise be
+   * written with a CRC computed from the wrong pairing (docs/per-kv-checksums.md §2).
    */
-  add(key: string, seqno: number, kind: EntryKind, value: Uint8Array): void {
+  add(key: string, seqno: number, kind: EntryKind, value: Uint8Array, sourceChecksum = NO_KV_CHECKSUM): void {
     const stats = this.#stats
     if (stats.entryCount > 0 && compareInternal(this.#lastKey, this.#lastSeqno, key, seqno) >= 0) {
       this.#invalid(`entry (${JSON.stringify(key)}, ${seqno}) does not sort after (${JSON.stringify(this.#lastKey)}, ${this.#lastSeqno})`)
     }
     this.#checkEntry(key, seqno, kind, value)
+    // One CRC serves both the check and the table (format version 2): no second computation.
+    // A source with CRCs and a table without (the option turned off) still gets the check.
+    const checksum = this.#kvChecksums || sourceChecksum !== NO_KV_CHECKSUM ? kvChecksum(key, seqno, kind, value) : NO_KV_CHECKSUM
+    if (checksum !== sourceChecksum && sourceChecksum !== NO_KV_CHECKSUM) this.#sourceMismatch(key, seqno, kind, checksum, sourceChecksum)
+    if (this.#firstKey === undefined) this.#firstKey = key
     if (this.#unindexed !== undefined) this.#indexPendingBlock(key)
     if (stats.entryCount === 0 || key !== this.#lastKey) this.#addHash(key)
-    this.#block.add(key, seqno, kind, value)
+    this.#block.add(key, seqno, kind, value, checksum)
     this.#lastKey = key
     this.#lastSeqno = seqno
     stats.entryCount++
@@ -253,7 +280,20 @@ export class TableWriter {
     if (!isEntryKind(kind)) this.#invalid(`kind ${kind} is not an EntryKind`)
     if (key.length > limits.KEY_SIZE_BYTES_MAX) this.#invalid(`key of ${key.length} bytes exceeds ${limits.KEY_SIZE_BYTES_MAX}`)
     if (value.length > limits.VALUE_SIZE_BYTES_MAX) this.#invalid(`value of ${value.length} bytes exceeds ${limits.VALUE_SIZE_BYTES_MAX}`)
-    if (this.#firstKey === undefined) this.#firstKey = key
+  }
+
+  /**
+   * A typed error, not an assertion: the mismatch may be our bug or memory damaged after the
+   * source verified the entry, and either way the job must fail (the store turns read-only)
+   * without the entry being written, as a source's CHECKSUM_MISMATCH fails it.
+   */
+  #sourceMismatch(key: string, seqno: number, kind: EntryKind, computed: number, source: number): never {
+    const fileName = this.#file.path
+    const table = this.#job === undefined ? `table ${fileName}` : `${this.#job} output table ${fileName}`
+    throw new StrataError('CORRUPTION',
+      `Cannot write ${table}: entry ${describeKey(key)} at seqno ${seqno} does not match the per-KV checksum its source yielded ` +
+      `(0x${hex32(computed)} computed from the fields handed to the writer, 0x${hex32(source)} from the source)`,
+      { details: { fileName, fileNumber: this.#fileNumber, job: this.#job ?? 'table write', key: describeKey(key), seqno, kind } })
   }
 
   #invalid(reason: string): never {

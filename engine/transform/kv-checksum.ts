@@ -30,6 +30,12 @@ import { crc32 } from 'node:zlib'
 /** Bytes of a stored per-KV checksum (u32 LE). */
 export const KV_CHECKSUM_SIZE_BYTES = 4
 
+/**
+ * What a source without per-KV checksums reports as an entry's checksum: a CRC is a u32, so -1
+ * is never one, and a number (not undefined) keeps the iterator calls monomorphic.
+ */
+export const NO_KV_CHECKSUM = -1
+
 /** Values at least this long are hashed by zlib.crc32 (native, faster per byte) instead of the JS loop. */
 const LONG_VALUE_BYTES_MIN = 384
 
