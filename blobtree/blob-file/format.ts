@@ -7,6 +7,7 @@
  * A frame:      [frame header 40 B] [key] [body = BlockCodec envelope of the value]
  * All integers are little-endian. u64 fields hold values ≤ 2^53 − 1 (exact doubles).
  */
+import { describeKey as describeInternalKey } from '../../engine/describe-key.ts'
 import { u32At, u64At } from '../../engine/le-bytes.ts'
 import { Buffer } from 'node:buffer'
 import { StrataError } from '../../engine/errors.ts'
@@ -323,22 +324,10 @@ export function decodeFooter(bytes: Uint8Array, fileName: string): BlobFileFoote
 
 // --- keys in messages --------------------------------------------------------------------------
 
-const KEY_TEXT_BYTES_MAX = 64
-
 /**
- * A key as error messages show it: quoted when it is printable ASCII, else hex; cut at 64 bytes
- * so a message stays readable whatever the key.
+ * A key as error messages show it (the engine's describeKey: quoted when printable ASCII, else
+ * hex, cut at 64 bytes), for key bytes.
  */
 export function describeKey(key: Uint8Array): string {
-  const shown = key.subarray(0, KEY_TEXT_BYTES_MAX)
-  const more = key.length > KEY_TEXT_BYTES_MAX ? `… (${key.length} bytes)` : ''
-  let printable = true
-  for (const byte of shown) {
-    if (byte < 0x20 || byte > 0x7e || byte === 0x22 || byte === 0x5c) {
-      printable = false
-      break
-    }
-  }
-  const buffer = Buffer.from(shown.buffer, shown.byteOffset, shown.byteLength)
-  return printable ? `"${buffer.toString('latin1')}"${more}` : `0x${buffer.toString('hex')}${more}`
+  return describeInternalKey(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'))
 }
