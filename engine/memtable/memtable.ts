@@ -169,7 +169,11 @@ export class Memtable {
    * rebuilds it from the WAL) and never read is never indexed. The price moves to the first read
    * after a write burst, as the key sort already does (see the header): a get after 100k puts
    * with no read between took 18-33 ms, the next one 6-65 µs (tmp script in the commit message);
-   * reads interleaved with writes index a few keys each.
+   * reads interleaved with writes index a few keys each. Reads right after a load do not lose by
+   * it: `strata bench run --engines strata --workloads readrandom,readwhilewriting --keys 200000
+   * --ops 200000 --value-size 256 --repetitions 1 --warmup 0 --cache warm`, eight runs of this
+   * tree alternating with one indexing every add() (PENDING_KEY_COUNT_MAX = 1), 2026-11-26, load
+   * 1.4-4.4: medians 162,914 vs 152,539 reads/s and 169,857 vs 161,763 in readwhilewriting.
    */
   #indexPending(): void {
     // add() also calls this every PENDING_KEY_COUNT_MAX keys, which bounds the stall.
