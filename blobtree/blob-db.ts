@@ -756,6 +756,12 @@ export class BlobDb {
   valueSize(key: BytesLike, options: ReadOptions = {}): number | undefined {
     const internalKey = toInternalKey(key, 'get value size')
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot get value size: database is closed')
+    // The handle cache holds each recently read key's latest handle (see getSync): its size is
+    // the answer without the LSM lookup.
+    if (options.snapshot === undefined) {
+      const cached = this.#handles.get(internalKey)
+      if (cached !== undefined) return cached.rawValueSizeBytes
+    }
     const found = this.#lookupStored(internalKey, options.snapshot)
     if (found === undefined) return undefined
     if (found.handle === undefined) return found.value!.length

@@ -155,6 +155,33 @@ describe('BlobDb handle cache', () => {
       }
     })
 
+    test(`valueSize of a read key comes from the handle cache, and follows writes and snapshots ${label}`, async () => {
+      const db = await BlobDb.open('/vs', { vfs: new MemVfs(), blockCacheSizeBytes }, { minBlobSize: 100 })
+      try {
+        await db.put('k', Buffer.alloc(500, 1))
+        assert.equal(db.valueSize('k'), 500)
+        assert.equal(db.stats().blob.handleCache.hitCount, 0, 'an unread key is looked up in the index')
+        await db.get('k')
+        assert.equal(db.valueSize('k'), 500)
+        assert.equal(db.stats().blob.handleCache.hitCount, 1, 'a read key is answered by its cached handle')
+        const before = db.snapshot()
+        await db.put('k', Buffer.alloc(700, 2))
+        assert.equal(db.valueSize('k'), 700)
+        await db.get('k') // caches the new handle: a snapshot read must still not use it
+        assert.equal(db.valueSize('k'), 700)
+        assert.equal(db.valueSize('k', { snapshot: before }), 500)
+        before.release()
+        await db.get('k')
+        await db.put('k', Buffer.alloc(40, 3)) // inline now: below minBlobSize
+        assert.equal(db.valueSize('k'), 40)
+        await db.get('k')
+        await db.delete('k')
+        assert.equal(db.valueSize('k'), undefined)
+      } finally {
+        await db.close()
+      }
+    })
+
     test(`a get while a write stalls (applied later) leaves no stale handle behind ${label}`, async () => {
       let gate: Promise<void> | undefined
       let release = (): void => undefined
