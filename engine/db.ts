@@ -464,6 +464,9 @@ export class Db {
     const olderLogsSynced = this.#walDirectorySynced
     this.#walDirectorySynced = Promise.all([olderLogsSynced, frozenWal.sync(), this.#vfs.syncDirectory(this.directory)]).then(() => undefined)
     this.#walDirectorySynced.catch((error) => this.#failWrites(error))
+    // Not only the acknowledgement: the new log's own fsyncs wait too, so none of its records
+    // becomes durable while an older log's may yet fail (WalWriter.syncAfter).
+    this.#wal.syncAfter(this.#walDirectorySynced)
     this.#memtable = new Memtable({ perKeyChecksums: this.#outputs.perKeyChecksums })
     this.#scheduleWork()
   }

@@ -38,6 +38,38 @@ async function settle(db: Db): Promise<void> {
   }
 }
 
+describe('faults at a log switch', () => {
+  test('a failed fsync of the frozen log: no record of the new log survives without the writes before it', async () => {
+    const mem = new MemVfs()
+    const vfs = new FaultVfs(mem)
+    const db = await open('/db', { ...SMALL, vfs })
+    await db.put('base', 'b', { sync: true })
+    // The first log fsync from here is the frozen log's, at the switch; no table may make its
+    // writes durable before the crash either.
+    vfs.addRule({ op: 'sync', path: /\.wal$/, nth: 1, errno: 'EIO' })
+    vfs.addRule({ op: 'create', path: /\.sst$/, errno: 'ENOSPC' })
+    const unsynced: Promise<void>[] = []
+    let count = 0
+    for (; db.stats().immutableMemtableCount === 0; count++) unsynced.push(db.put(keyOf(count), valueOf(count)))
+    // In the turn of the switch: its record goes to the new log, whose fsync must wait for the old one's.
+    await assert.rejects(db.put('after-switch', 'x', { sync: true }), (error) => isStrataError(error, 'IO_ERROR'))
+    await Promise.allSettled(unsynced)
+    assert.ok(vfs.injected.some((fault) => fault.op === 'sync' && fault.path.endsWith('.wal')), 'the frozen log fsync failed')
+    const reopened = await open('/db', { ...SMALL, vfs: mem.crash() })
+    try {
+      const survivors = []
+      for (let i = 0; i < count; i++) if ((await reopened.get(keyOf(i))) !== undefined) survivors.push(i)
+      if ((await reopened.get('after-switch')) !== undefined) {
+        assert.equal(survivors.length, count, `the new log's record survived without ${count - survivors.length} writes of the frozen log before it`)
+      }
+      assert.equal((await reopened.get('base'))?.toString(), 'b')
+    } finally {
+      await reopened.close()
+    }
+    await db.close().catch(() => undefined)
+  })
+})
+
 for (const kvSeparation of [undefined, KV]) {
   const label = kvSeparation === undefined ? 'inline values' : 'KV separation'
   const size = kvSeparation === undefined ? 40 : 100

@@ -49,6 +49,9 @@ export class WalWriter {
   #directorySynced = false
   #appendFailure: StrataError | null = null
   #closed = false
+  /** See syncAfter(): no fsync of this log starts before it resolves. */
+  #predecessorsSynced: Promise<void> = Promise.resolve()
+  #predecessorFailure: unknown = null
 
   private constructor(vfs: Vfs, file: VfsFile, fileNumber: number, options: WalWriterOptions, fileKey: LogFileKey | undefined) {
     this.#vfs = vfs
@@ -94,6 +97,21 @@ export class WalWriter {
    */
   createSuccessor(filePath: string, logNumber: number): WalWriter {
     return WalWriter.create(this.#vfs, filePath, logNumber, this.#options)
+  }
+
+  /**
+   * Holds this log's fsyncs until `predecessors` (the older logs' syncs and this file's directory
+   * entry) resolves, and fails them for good if it rejects. Recovery replays the logs in order,
+   * each up to its durable end: a record made durable here while an older log's sync failed
+   * would come back after a gap, a state no prefix of the writes ever had (torture seed
+   * 20261126, round 695: the frozen log's fsync failed with EIO, a synced write's record in the
+   * new log was fsynced, and recovery returned it without the writes before it).
+   */
+  syncAfter(predecessors: Promise<void>): void {
+    this.#predecessorsSynced = predecessors
+    predecessors.catch((error: unknown) => {
+      this.#predecessorFailure ??= error
+    })
   }
 
   /** The cipher new records are sealed with (undefined for a plaintext log). */
@@ -175,7 +193,7 @@ export class WalWriter {
   async close(): Promise<void> {
     if (this.#closed) return
     try {
-      if (this.#appendFailure === null && this.#groupCommit.failure === null) await this.#groupCommit.request()
+      if (this.#appendFailure === null && this.#groupCommit.failure === null && this.#predecessorFailure === null) await this.#groupCommit.request()
     } finally {
       this.#closed = true
       this.#file.close()
@@ -183,6 +201,7 @@ export class WalWriter {
   }
 
   async #syncOnce(): Promise<void> {
+    await this.#predecessorsSynced
     await this.#file.sync()
     if (!this.#directorySynced) {
       await this.#vfs.syncDirectory(path.dirname(this.#file.path))
