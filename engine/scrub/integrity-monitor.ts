@@ -19,7 +19,7 @@ export interface IntegrityStats {
   encryption: { suite: string; activeEpoch: number; epochs: number[] } | undefined
   /** The ECC scheme, 'none' when off. */
   ecc: string
-  /** Whether a table with ECC-repaired blocks is rewritten (auto-heal). */
+  /** Whether a table with ECC-repaired blocks, or with an ECC region a scrub found damaged, is rewritten (auto-heal). */
   autoHeal: boolean
   /** Whether new writes and tables carry per-KV checksums (integrity.perKeyChecksums). */
   perKeyChecksums: boolean
