@@ -23,15 +23,11 @@ const SMALL: OpenOptions = { memtableSizeBytes: 16 * 1024, blockSizeBytes: 512, 
 const BLOCK_HEADER_SIZE_BYTES = 24
 const PARITY_FLAG = 1 << 2
 
-const temporaryDirectories: string[] = []
-after(() => {
-  for (const directory of temporaryDirectories) fs.rmSync(directory, { recursive: true, force: true })
-})
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-ecc-region-'))
+after(() => fs.rmSync(root, { recursive: true, force: true }))
 
 function temporaryDirectory(): string {
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-ecc-region-'))
-  temporaryDirectories.push(directory)
-  return directory
+  return fs.mkdtempSync(path.join(root, 'store-'))
 }
 
 function tableFiles(directory: string): string[] {
