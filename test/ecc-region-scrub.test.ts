@@ -148,6 +148,23 @@ describe('ECC region scrub through the Db', () => {
     }
   })
 
+  test('a file with a repaired block and a damaged region elsewhere is repaired, with the region counted', async (t) => {
+    const seed = seedFromEnv('ecc region with a repair')
+    t.diagnostic(`seed=${seed}`)
+    const directory = temporaryDirectory()
+    const integrity: IntegrityOptions = { ecc: 'sec-ded' }
+    await storeWithOneTable(directory, integrity, seed)
+    const file = tableFiles(directory)[0]
+    const first = eccRegionOf(file, 0, 'sec-ded')
+    flipBit(file, 8 * 40 + 2) // block 0's payload: repaired by SEC-DED
+    flipBit(file, eccRegionOf(file, first.endBytes, 'sec-ded').startBytes * 8 + 3) // block 1's region
+    const db = await open(directory, { ...SMALL, integrity })
+    const report = await db.verify()
+    assert.deepEqual(report.files.map((f) => [f.status, f.repairCount, f.eccRegionsDamaged, f.ok]), [['repaired', 1, 1, true]], `seed=${seed}`)
+    assert.deepEqual([report.eccDamagedCount, report.repairedCount], [0, 1])
+    await db.close()
+  })
+
   test('autoHeal rewrites a table with a damaged ECC region: the next verify is clean', async (t) => {
     const seed = seedFromEnv('ecc region auto-heal table')
     t.diagnostic(`seed=${seed}`)
