@@ -16,7 +16,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   report: { summary: 'build HTML reports and regression views (strata report --help)', load: fromCheckout('report', 'reports') },
   demo: { summary: 'store and read back large values, print stats', load: () => import('./demo.ts') },
   inspect: forensics('inspect', 'levels, tables, blob files and sizes of a store (read-only)'),
-  verify: forensics('verify', 'read every table: clean / repaired / unrecoverable per file'),
+  verify: forensics('verify', 'read every table: clean / ecc-damaged / repaired / unrecoverable per file'),
   scrub: forensics('scrub', 'verify block by block, naming each damaged block'),
   'dump-block': forensics('dump-block', "decode one block's header and regions (strata dump-block --help)"),
   stats: forensics('stats', 'sizes and counts per level and of blob files (read-only)'),

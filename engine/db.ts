@@ -41,7 +41,7 @@ import type { Vfs } from './vfs/vfs.ts'
 import type { EngineStats } from './stats.ts'
 import { removeObsoleteFiles } from './obsolete-files.ts'
 import { writeCheckpoint, type CheckpointReport } from './checkpoint.ts'
-import { copyTable, HEAL_QUEUE_LENGTH_MAX, PatrolScrub, runScrubPass, SCRUB_BYTES_PER_SECOND_MAX, tableKeyEpoch, verifyTable, type VerifyReport } from './scrub/mod.ts'
+import { copyTable, HEAL_QUEUE_LENGTH_MAX, PatrolScrub, runScrubPass, SCRUB_BYTES_PER_SECOND_MAX, tableKeyEpoch, verifyTable, type VerifyReport, type VerifyTableSettings } from './scrub/mod.ts'
 
 /** Options of a single write. */
 export interface WriteOptions {
@@ -1033,9 +1033,10 @@ export class Db {
 
   /**
    * Reads every block of every live table from disk (not from the block cache), checks
-   * checksums, key order and entry counts, and reports each file as clean, repaired (ECC fixed
-   * blocks; with autoHeal the file is queued for rewrite) or unrecoverable. Never throws for
-   * damaged files: they are reported.
+   * checksums, key order and entry counts, recomputes the ECC region of every block that
+   * verified, and reports each file as clean, ecc-damaged (data intact, an ECC region not),
+   * repaired (ECC fixed blocks) or unrecoverable; with autoHeal an ecc-damaged or repaired file is
+   * queued for rewrite. Never throws for damaged files: they are reported.
    */
   async verify(): Promise<VerifyReport> {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot verify: database is closed')
@@ -1048,7 +1049,13 @@ export class Db {
     this.#pin(version)
     try {
       const monitor = this.#options.integrity
-      const settings = { vfs: this.#vfs, directory: this.directory, codec: this.#options.blockCodec, repairCountOf: (fileNumber: number) => monitor.repairCountOf(fileNumber) }
+      const settings: VerifyTableSettings = {
+        vfs: this.#vfs,
+        directory: this.directory,
+        codec: this.#options.blockCodec,
+        repairCountOf: (fileNumber: number) => monitor.repairCountOf(fileNumber),
+        onEccRegionDamaged: (damage) => monitor.recordEccRegionDamage(damage.fileNumber),
+      }
       const report = await runScrubPass(version.levels.flat(), (table) => verifyTable(table, settings), { bytesPerSecondMax, stopped: () => this.#closed })
       monitor.recordPass(report)
       return report

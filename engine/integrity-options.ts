@@ -127,7 +127,10 @@ export interface IntegrityOptions {
   }
   /** Error-correcting code over each block's on-disk bytes. Default none. */
   ecc?: IntegrityEcc
-  /** Rewrite a table after ECC repaired one of its blocks. Default false. */
+  /**
+   * Rewrite a table after ECC repaired one of its blocks, or after a scrub (verify(), the patrol)
+   * found a block whose ECC region no longer matches its data (docs/ecc.md §4). Default false.
+   */
   autoHeal?: boolean
   /**
    * Per-KV checksums: a CRC-32 of (key, seqno, kind, value) computed when a write enters the

@@ -96,7 +96,7 @@ describe('strata forensics subcommands', () => {
   test('verify reports clean files, needs the key for encrypted ones', async () => {
     const clean = await run('verify', encrypted, '--key-file', keyFile, '--epoch', String(EPOCH))
     assert.equal(clean.status, 0, clean.stderr)
-    assert.match(clean.stdout, /2 file\(s\): 2 clean, 0 repaired, 0 unrecoverable/)
+    assert.match(clean.stdout, /2 file\(s\): 2 clean, 0 ecc-damaged, 0 repaired, 0 unrecoverable/)
     // The sealed manifest is read first: without the key nothing is listed.
     const keyless = await run('verify', encrypted)
     assert.equal(keyless.status, 1)
@@ -157,6 +157,25 @@ describe('strata forensics subcommands', () => {
     assert.match(next.stdout, new RegExp(`offset {6}${json.sizeBytes}`))
   })
 
+  test('a flipped bit in an ECC region: verify and scrub say ecc-damaged, exit 0', async () => {
+    const directory = await makeStore('damaged-region', ENCRYPTED)
+    const file = bigTable(directory)
+    const block = JSON.parse((await run('dump-block', file, '--offset', '0', '--json')).stdout)
+    const bytes = fs.readFileSync(file)
+    bytes[block.sizeBytes - 20] ^= 0x04 // a parity byte: the 16-byte trailer follows it
+    fs.writeFileSync(file, bytes)
+    const verified = await run('verify', directory, '--key-file', keyFile)
+    assert.equal(verified.status, 0, verified.stdout)
+    assert.match(verified.stdout, /L1 {2}ecc-damaged {2}1 block\(s\) with a damaged ECC region \(data intact, no longer repairable\), 300 entries/)
+    assert.match(verified.stdout, /2 file\(s\): 1 clean, 1 ecc-damaged, 0 repaired, 0 unrecoverable/)
+    const json = JSON.parse((await run('verify', directory, '--key-file', keyFile, '--json')).stdout)
+    assert.deepEqual(json.files.map((f: { eccRegionsDamaged: number }) => f.eccRegionsDamaged).sort(), [0, 1])
+    const scrubbed = await run('scrub', directory, '--key-file', keyFile)
+    assert.equal(scrubbed.status, 0)
+    assert.match(scrubbed.stdout, /block at 0 \(\d+ B, type 1\) {2}ecc-damaged/)
+    assert.match(scrubbed.stdout, /2 file\(s\): 1 clean, 1 ecc-damaged, 0 repaired, 0 unrecoverable/)
+  })
+
   test('a flipped bit: verify and scrub say repaired with ECC, unrecoverable without', async () => {
     const damagedEncrypted = await makeStore('damaged-encrypted', ENCRYPTED)
     const damagedPlain = await makeStore('damaged-plain', undefined)
@@ -172,7 +191,7 @@ describe('strata forensics subcommands', () => {
     const scrubbed = await run('scrub', damagedEncrypted, '--key-file', keyFile, '--epoch', '5')
     assert.equal(scrubbed.status, 0)
     assert.match(scrubbed.stdout, /block at 0 \(\d+ B, type 1\) {2}repaired/)
-    assert.match(scrubbed.stdout, /2 file\(s\): 1 clean, 1 repaired, 0 unrecoverable/)
+    assert.match(scrubbed.stdout, /2 file\(s\): 1 clean, 0 ecc-damaged, 1 repaired, 0 unrecoverable/)
     const broken = await run('verify', damagedPlain)
     assert.equal(broken.status, 1)
     assert.match(broken.stdout, /unrecoverable {2}CHECKSUM_MISMATCH/)

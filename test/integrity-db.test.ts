@@ -188,7 +188,7 @@ describe('integrity through the Db', () => {
     for (let attempt = 0; attempt < 500 && db.stats().integrity.scrub.passCount === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 10))
     const scrub = db.stats().integrity.scrub
     assert.ok(scrub.passCount >= 1, 'a patrol pass ran')
-    assert.deepEqual(scrub.lastPass, { clean: 0, repaired: 1, unrecoverable: 0 })
+    assert.deepEqual(scrub.lastPass, { clean: 0, 'ecc-damaged': 0, repaired: 1, unrecoverable: 0 })
     await db.close()
   })
 

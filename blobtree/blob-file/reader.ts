@@ -96,6 +96,15 @@ export class BlobFileReader {
     return new BlobFileReader(file, options.codec ?? new PlainCodec(), header.fileNumber, header.codecId, readFooter(file))
   }
 
+  /**
+   * A reader of the same open file that decodes bodies through `codec` instead (a scrub passes
+   * the checking view of the file's codec, engine/transform `checkingEccRegions`). The two share
+   * the file: close one of them, once.
+   */
+  withCodec(codec: BlockCodec): BlobFileReader {
+    return new BlobFileReader(this.file, codec, this.fileNumber, this.codecId, this.footer)
+  }
+
   /** Where the frames end: the footer's start in a finished file, else the file's current size. */
   framesEndBytes(): number {
     return this.footer === undefined ? this.file.sizeBytes() : FILE_HEADER_SIZE_BYTES + this.footer.framesSizeBytes

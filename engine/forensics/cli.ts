@@ -2,8 +2,9 @@
  * The forensics subcommands of `strata` (bin/strata.ts lazy-imports this file): inspect, verify,
  * scrub, dump-block, stats. Every command is read-only: the manifest is opened with
  * `readOnly: true` (no new manifest, no lock), tables and blocks are only read, so they are safe
- * on a store another process has open. Exit status: 0 clean (or repaired), 1 damage found or the
- * store/file could not be read (an encrypted manifest without --key-file among them: the
+ * on a store another process has open. Exit status: 0 no data lost (clean, ecc-damaged, or
+ * repaired and verified by its checksum), 1 unrecoverable damage found or the store/file could
+ * not be read (an encrypted manifest without --key-file among them: the
  * message names the key error and says to pass the key), 2 usage error.
  */
 import path from 'node:path'
@@ -28,7 +29,8 @@ const USAGE = `Usage: strata <inspect|verify|scrub|dump-block|stats> … (read-o
   strata inspect <dir> [--key-file K] [--epoch N] [--json]
       levels, tables (size, entries, key range, codec), blob files, from the manifest
   strata verify <dir> [--key-file K] [--epoch N] [--json]
-      read every table; per file: clean, repaired (by ECC) or unrecoverable
+      read every table; per file: clean, ecc-damaged (data intact, its ECC region not),
+      repaired (by ECC) or unrecoverable
   strata scrub <dir> [--key-file K] [--epoch N] [--json]
       like verify, block by block, naming each damaged block's offset
   strata dump-block <file> --offset N [--key-file K] [--epoch N] [--file-number N] [--json]
@@ -39,7 +41,8 @@ const USAGE = `Usage: strata <inspect|verify|scrub|dump-block|stats> … (read-o
 Key file: 64 hex digits or 32 raw bytes (the key of --epoch, default the epoch of the block or
 of the store's manifest, else 1), or JSON {"suite","activeEpoch","keys":[{"epoch":1,"key":"<hex>"}]}.
 An encrypted store's manifest needs the key file for every command that reads a store.
-Exit status: 0 clean, 1 damage found or unreadable, 2 usage error.
+Exit status: 0 no data lost (clean, ecc-damaged or repaired), 1 unrecoverable damage or
+unreadable, 2 usage error.
 `
 
 const OPTIONS = {
@@ -221,10 +224,11 @@ async function verify(parsed: Parsed, io: CliIo): Promise<number> {
     const lines = report.files.map((file) => {
       const name = `${tableFileName(file.fileNumber)} L${file.level}`
       if (file.status === 'clean') return `${name}  clean  ${file.entries} entries`
+      if (file.status === 'ecc-damaged') return `${name}  ecc-damaged  ${file.eccRegionsDamaged} block(s) with a damaged ECC region (data intact, no longer repairable), ${file.entries} entries`
       if (file.status === 'repaired') return `${name}  repaired  ${file.repairCount} block(s) fixed by ECC, ${file.entries} entries`
       return `${name}  unrecoverable  ${file.code}: ${file.error}`
     })
-    lines.push(`${report.files.length} file(s): ${report.cleanCount} clean, ${report.repairedCount} repaired, ${report.unrecoverableCount} unrecoverable`)
+    lines.push(`${report.files.length} file(s): ${report.cleanCount} clean, ${report.eccDamagedCount} ecc-damaged, ${report.repairedCount} repaired, ${report.unrecoverableCount} unrecoverable`)
     io.stdout(`${lines.join('\n')}\n`)
   }
   return report.ok ? 0 : 1
@@ -241,8 +245,8 @@ async function scrub(parsed: Parsed, io: CliIo): Promise<number> {
     const walk = walkTableBlocks(io.vfs, path.join(directory, name), table.fileNumber, codec, () => repairs)
     const count = (status: string) => walk.blocks.filter((block) => block.status === status).length
     const unrecoverable = count('unrecoverable') + (walk.stoppedAt === undefined ? 0 : 1)
-    const status = unrecoverable > 0 ? 'unrecoverable' : count('repaired') > 0 ? 'repaired' : 'clean'
-    return { file: name, level: table.level, status, blockCount: walk.blocks.length, repaired: count('repaired'), unrecoverable, stoppedAt: walk.stoppedAt, damaged: walk.blocks.filter((block) => block.status !== 'clean') }
+    const status = unrecoverable > 0 ? 'unrecoverable' : count('repaired') > 0 ? 'repaired' : count('ecc-damaged') > 0 ? 'ecc-damaged' : 'clean'
+    return { file: name, level: table.level, status, blockCount: walk.blocks.length, eccDamaged: count('ecc-damaged'), repaired: count('repaired'), unrecoverable, stoppedAt: walk.stoppedAt, damaged: walk.blocks.filter((block) => block.status !== 'clean') }
   })
   const ok = files.every((file) => file.status !== 'unrecoverable')
   if (parsed.values.json) {
@@ -256,7 +260,7 @@ async function scrub(parsed: Parsed, io: CliIo): Promise<number> {
     if (file.stoppedAt !== undefined) lines.push(`  cannot find the end of the block at ${file.stoppedAt}; the rest of the file is unchecked`)
   }
   const count = (status: string) => files.filter((file) => file.status === status).length
-  lines.push(`${files.length} file(s): ${count('clean')} clean, ${count('repaired')} repaired, ${count('unrecoverable')} unrecoverable`)
+  lines.push(`${files.length} file(s): ${count('clean')} clean, ${count('ecc-damaged')} ecc-damaged, ${count('repaired')} repaired, ${count('unrecoverable')} unrecoverable`)
   io.stdout(`${lines.join('\n')}\n`)
   return ok ? 0 : 1
 }

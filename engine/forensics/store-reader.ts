@@ -14,7 +14,7 @@ import { readCurrentFile } from '../manifest/current-file.ts'
 import { LogCipher } from '../wal/mod.ts'
 import type { LoadedKeys } from './key-file.ts'
 import { IntegrityMonitor, verifyTable, summarize, type FileCheck, type VerifyReport } from '../scrub/mod.ts'
-import type { BlockCodec } from '../transform/mod.ts'
+import { checkingEccRegions, type BlockCodec } from '../transform/mod.ts'
 import type { Vfs } from '../vfs/mod.ts'
 import { anatomize, blockExtentAt } from './block-anatomy.ts'
 import { FOOTER_SIZE_BYTES } from '../table/mod.ts'
@@ -116,7 +116,8 @@ export interface BlockCheck {
   offsetBytes: number
   sizeBytes: number
   blockType: number
-  status: 'clean' | 'repaired' | 'unrecoverable'
+  /** As FileStatus, for one block: `ecc-damaged` when it verified but its ECC region does not match it. */
+  status: 'clean' | 'ecc-damaged' | 'repaired' | 'unrecoverable'
   code?: string
 }
 
@@ -134,6 +135,8 @@ export function walkTableBlocks(vfs: Vfs, filePath: string, fileNumber: number, 
   }
   const endBytes = bytes.length - FOOTER_SIZE_BYTES
   const blocks: BlockCheck[] = []
+  let eccRegionDamaged = false
+  const checkingCodec = checkingEccRegions(codec, () => (eccRegionDamaged = true)) ?? codec
   let offsetBytes = 0
   while (offsetBytes < endBytes) {
     const extent = blockExtentAt(bytes.subarray(offsetBytes, endBytes))
@@ -141,10 +144,12 @@ export function walkTableBlocks(vfs: Vfs, filePath: string, fileNumber: number, 
     const onDisk = bytes.subarray(offsetBytes, offsetBytes + extent.sizeBytes)
     const blockType = onDisk[1]
     const before = repairCount()
+    eccRegionDamaged = false
     let check: BlockCheck
     try {
-      codec.decode(onDisk, { fileNumber, blockType, fileName: filePath, offsetBytes })
-      check = { offsetBytes, sizeBytes: extent.sizeBytes, blockType, status: repairCount() > before ? 'repaired' : 'clean' }
+      checkingCodec.decode(onDisk, { fileNumber, blockType, fileName: filePath, offsetBytes })
+      const status = repairCount() > before ? 'repaired' : eccRegionDamaged ? 'ecc-damaged' : 'clean'
+      check = { offsetBytes, sizeBytes: extent.sizeBytes, blockType, status }
     } catch (error) {
       check = { offsetBytes, sizeBytes: extent.sizeBytes, blockType, status: 'unrecoverable', code: error instanceof StrataError ? error.code : 'IO_ERROR' }
     }

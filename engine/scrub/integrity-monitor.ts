@@ -1,6 +1,7 @@
 /**
  * IntegrityMonitor: the Db's record of what the integrity stack saw — verified ECC repairs (by
- * kind and by file), the auto-heal queue's work, patrol scrub passes and key rotation rewrites —
+ * kind and by file), ECC regions a scrub found damaged, the auto-heal queue's work, patrol scrub
+ * passes and key rotation rewrites —
  * and the source of `stats().integrity`. The codec reports repairs synchronously, from inside a
  * block read; the monitor only counts and hands the file to `onHealNeeded`, it never does I/O.
  *
@@ -18,7 +19,7 @@ export interface IntegrityStats {
   encryption: { suite: string; activeEpoch: number; epochs: number[] } | undefined
   /** The ECC scheme, 'none' when off. */
   ecc: string
-  /** Whether a table with ECC-repaired blocks is rewritten (auto-heal). */
+  /** Whether a table with ECC-repaired blocks, or with an ECC region a scrub found damaged, is rewritten (auto-heal). */
   autoHeal: boolean
   /** Whether new writes and tables carry per-KV checksums (integrity.perKeyChecksums). */
   perKeyChecksums: boolean
@@ -28,6 +29,11 @@ export interface IntegrityStats {
   repairsByKind: Record<RepairKind, number>
   /** Distinct table files that had at least one block repaired. */
   filesRepairedCount: number
+  /**
+   * Blocks whose data verified but whose ECC region (check bytes or trailer) a scrub found not to
+   * match it, summed over scrub passes (a block found again by a later pass counts again).
+   */
+  eccRegionsDamagedCount: number
   /** Files queued for rewrite by auto-heal. */
   healQueuedCount: number
   /** Auto-heal rewrites that completed. */
@@ -52,6 +58,7 @@ export class IntegrityMonitor {
   readonly #repairsByKind: Record<RepairKind, number> = { xor: 0, 'reed-solomon': 0, 'sec-ded': 0 }
   readonly #repairsByFile = new Map<number, number>()
   #filesRepairedCount = 0
+  #eccRegionsDamagedCount = 0
   #heal = { queued: 0, completed: 0, failed: 0, pending: 0, lastError: undefined as string | undefined }
   #rekeyedTableCount = 0
   #scrubPassCount = 0
@@ -66,6 +73,15 @@ export class IntegrityMonitor {
     if (this.autoHeal) this.onHealNeeded?.(event.fileNumber)
   }
 
+  /**
+   * A scrub found one block of `fileNumber` whose ECC region does not match its verified data:
+   * count, then ask for a rewrite, exactly as a repair does (the rewrite writes every block with
+   * a fresh region).
+   */
+  recordEccRegionDamage(fileNumber: number): void {
+    this.#eccRegionsDamagedCount++
+    if (this.autoHeal) this.onHealNeeded?.(fileNumber)
+  }
   /** Repairs seen in `fileNumber` since open (verify diffs this around a file's pass). */
   repairCountOf(fileNumber: number): number {
     return this.#repairsByFile.get(fileNumber) ?? 0
@@ -96,7 +112,7 @@ export class IntegrityMonitor {
 
   recordPass(report: VerifyReport): void {
     this.#scrubPassCount++
-    this.#lastPass = { clean: report.cleanCount, repaired: report.repairedCount, unrecoverable: report.unrecoverableCount }
+    this.#lastPass = { clean: report.cleanCount, 'ecc-damaged': report.eccDamagedCount, repaired: report.repairedCount, unrecoverable: report.unrecoverableCount }
   }
 
   stats(): IntegrityStats {
@@ -109,6 +125,7 @@ export class IntegrityMonitor {
       repairCount: this.#repairsByKind.xor + this.#repairsByKind['reed-solomon'] + this.#repairsByKind['sec-ded'],
       repairsByKind: { ...this.#repairsByKind },
       filesRepairedCount: this.#filesRepairedCount,
+      eccRegionsDamagedCount: this.#eccRegionsDamagedCount,
       healQueuedCount: this.#heal.queued,
       healCompletedCount: this.#heal.completed,
       healFailedCount: this.#heal.failed,

@@ -1,8 +1,11 @@
 /**
  * Verifying one table: read every block from disk (no block cache, so latent damage is found,
- * not a cached copy), check key order and the manifest's entry count, and classify the file as
- * clean, repaired (ECC fixed at least one block, verified by checksum) or unrecoverable (a
- * typed error: checksum mismatch without ECC, damage beyond the ECC, wrong key, …).
+ * not a cached copy), check key order and the manifest's entry count, recompute the ECC region
+ * of every block that verified, and classify the file as clean, repaired (ECC fixed at least one
+ * block, verified by checksum), ecc-damaged (every block's data verified, but at least one
+ * block's ECC region no longer matches it, so the next data error there would be unrecoverable)
+ * or unrecoverable (a typed error: checksum mismatch without ECC, damage beyond the ECC, wrong
+ * key, …).
  * Used by `Db.verify()`, the patrol scrub and `strata verify`; it never throws for a damaged file.
  */
 import path from 'node:path'
@@ -10,11 +13,15 @@ import { SEQNO_MAX } from '../entry.ts'
 import { StrataError } from '../errors.ts'
 import { tableFileName, type TableMeta } from '../manifest/mod.ts'
 import { TableReader } from '../table/mod.ts'
-import type { BlockCodec } from '../transform/mod.ts'
+import { checkingEccRegions, type BlockCodec, type EccRegionDamage } from '../transform/mod.ts'
 import type { Vfs } from '../vfs/mod.ts'
 
-/** A file's outcome. */
-export type FileStatus = 'clean' | 'repaired' | 'unrecoverable'
+/**
+ * A file's outcome, worst last: `repaired` wins over `ecc-damaged` (a repaired file's rewrite
+ * renews its regions too) and `unrecoverable` over both. `ecc-damaged` is not a failure: no data
+ * is lost, only the protection, and autoHeal queues the same rewrite a repair does.
+ */
+export type FileStatus = 'clean' | 'ecc-damaged' | 'repaired' | 'unrecoverable'
 
 /** One file's result. */
 export interface FileCheck {
@@ -22,7 +29,7 @@ export interface FileCheck {
   fileNumber: number
   /** LSM level the table lives in (0 … 6). */
   level: number
-  /** `clean`, `repaired` (ECC fixed blocks) or `unrecoverable`. */
+  /** `clean`, `ecc-damaged` (data intact, an ECC region not), `repaired` (ECC fixed blocks) or `unrecoverable`. */
   status: FileStatus
   /** False only for `unrecoverable`. */
   ok: boolean
@@ -30,6 +37,8 @@ export interface FileCheck {
   entries: number
   /** Blocks of this file the ECC repaired during the check. */
   repairCount: number
+  /** Blocks of this file whose data verified but whose ECC region (check bytes or trailer) did not match it. */
+  eccRegionsDamaged: number
   /** Message of the failure, for an unrecoverable file. */
   error?: string
   /** StrataError code of the failure, for an unrecoverable file. */
@@ -44,6 +53,8 @@ export interface VerifyReport {
   ok: boolean
   /** Files whose every block verified as written. */
   cleanCount: number
+  /** Files whose data verified but where at least one block's ECC region is damaged (status `ecc-damaged`). */
+  eccDamagedCount: number
   /** Files where ECC repaired at least one block. */
   repairedCount: number
   /** Files with a block neither the checksum nor ECC could vouch for. */
@@ -57,6 +68,8 @@ export interface VerifyTableSettings {
   codec: BlockCodec | undefined
   /** Repairs seen so far in a file (IntegrityMonitor.repairCountOf); diffed around the check. */
   repairCountOf: (fileNumber: number) => number
+  /** Told of each block whose ECC region is damaged (IntegrityMonitor.recordEccRegionDamage). */
+  onEccRegionDamaged?: (damage: EccRegionDamage) => void
 }
 
 /**
@@ -69,8 +82,14 @@ export interface VerifyTableSettings {
  */
 export function verifyTable(table: TableMeta, settings: VerifyTableSettings): FileCheck {
   const repairsBefore = settings.repairCountOf(table.fileNumber)
+  let eccRegionsDamaged = 0
+  const codec = checkingEccRegions(settings.codec, (damage) => {
+    eccRegionsDamaged++
+    settings.onEccRegionDamaged?.(damage)
+  })
   const result = (status: FileStatus, entries: number, error?: unknown): FileCheck => {
-    const check: FileCheck = { fileNumber: table.fileNumber, level: table.level, status, ok: status !== 'unrecoverable', entries, repairCount: settings.repairCountOf(table.fileNumber) - repairsBefore }
+    const repairCount = settings.repairCountOf(table.fileNumber) - repairsBefore
+    const check: FileCheck = { fileNumber: table.fileNumber, level: table.level, status, ok: status !== 'unrecoverable', entries, repairCount, eccRegionsDamaged }
     if (error !== undefined) {
       check.code = error instanceof StrataError ? error.code : 'IO_ERROR'
       check.error = error instanceof Error ? error.message : String(error)
@@ -79,17 +98,18 @@ export function verifyTable(table: TableMeta, settings: VerifyTableSettings): Fi
   }
   let entries = 0
   try {
-    entries = readAllEntries(table, settings)
+    entries = readAllEntries(table, settings.vfs, settings.directory, codec)
   } catch (error) {
     return result('unrecoverable', entries, error)
   }
-  return result(settings.repairCountOf(table.fileNumber) > repairsBefore ? 'repaired' : 'clean', entries)
+  if (settings.repairCountOf(table.fileNumber) > repairsBefore) return result('repaired', entries)
+  return result(eccRegionsDamaged > 0 ? 'ecc-damaged' : 'clean', entries)
 }
 
 /** Counts the entries, checking order; throws what the read throws or CORRUPTION. */
-function readAllEntries(table: TableMeta, settings: VerifyTableSettings): number {
+function readAllEntries(table: TableMeta, vfs: Vfs, directory: string, codec: BlockCodec | undefined): number {
   const fileName = tableFileName(table.fileNumber)
-  const reader = TableReader.open(settings.vfs, path.join(settings.directory, fileName), table.fileNumber, { codec: settings.codec })
+  const reader = TableReader.open(vfs, path.join(directory, fileName), table.fileNumber, { codec })
   let entries = 0
   try {
     const iterator = reader.iterator()
@@ -122,5 +142,5 @@ function readAllEntries(table: TableMeta, settings: VerifyTableSettings): number
 export function summarize(files: FileCheck[]): VerifyReport {
   const count = (status: FileStatus) => files.filter((file) => file.status === status).length
   const unrecoverableCount = count('unrecoverable')
-  return { files, ok: unrecoverableCount === 0, cleanCount: count('clean'), repairedCount: count('repaired'), unrecoverableCount }
+  return { files, ok: unrecoverableCount === 0, cleanCount: count('clean'), eccDamagedCount: count('ecc-damaged'), repairedCount: count('repaired'), unrecoverableCount }
 }

@@ -17,6 +17,7 @@
  * |     12 |    4 | trailerCrc         | CRC-32 (zlib) of trailer bytes 0–11, u32 LE      |
  */
 import assert from 'node:assert/strict'
+import { Buffer } from 'node:buffer'
 import { crc32 } from 'node:zlib'
 import { StrataError } from '../errors.ts'
 import { computeParity, isValidParityScheme, paritySizeOf, repairFromParity, type ParityScheme } from './parity.ts'
@@ -91,6 +92,22 @@ export function readEccTrailer(block: Uint8Array): EccTrailer | undefined {
   if (view.getUint8(7) !== 0) return undefined
   if (protectedSizeBytes + eccRegionSizeOf(config, protectedSizeBytes) !== block.length) return undefined
   return { config, protectedSizeBytes }
+}
+
+/**
+ * True when the ECC region of `block` (everything after its first `protectedSizeBytes`) is exactly
+ * what `writeEccRegion` writes for those bytes under the scheme its trailer names. For scrubs of
+ * blocks whose checksum passed: a flip in the check bytes or the trailer leaves the checksum
+ * intact, so only recomputing finds it. A trailer that is damaged, names another protected size,
+ * or does not add up to the block's size is a mismatch.
+ */
+export function eccRegionMatches(block: Uint8Array, protectedSizeBytes: number): boolean {
+  const trailer = readEccTrailer(block)
+  if (trailer === undefined || trailer.protectedSizeBytes !== protectedSizeBytes) return false
+  const regionSizeBytes = block.length - protectedSizeBytes
+  const expected = new Uint8Array(regionSizeBytes)
+  writeEccRegion(trailer.config, block.subarray(0, protectedSizeBytes), expected, 0)
+  return Buffer.compare(expected, block.subarray(protectedSizeBytes)) === 0
 }
 
 /** A verified repair. */

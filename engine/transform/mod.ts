@@ -8,6 +8,8 @@ export { PlainCodec, BLOCK_FORMAT_VERSION, BLOCK_HEADER_SIZE_BYTES } from './pla
 export {
   IntegrityCodec,
   BlockFlag,
+  checkingEccRegions,
+  type EccRegionDamage,
   type IntegrityCodecOptions,
   type EncryptionConfig,
   type RepairEvent,

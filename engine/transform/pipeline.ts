@@ -36,7 +36,7 @@ import {
   type CompressionContext,
 } from './compress.ts'
 import { CompressorSelector, isEmptyPolicy, type CompressionPolicy } from './compression-policy.ts'
-import { eccRegionSizeOf, readEccTrailer, repairWithEcc, validateEccConfig, writeEccRegion, type EccConfig, type RepairKind } from './ecc.ts'
+import { eccRegionMatches, eccRegionSizeOf, readEccTrailer, repairWithEcc, validateEccConfig, writeEccRegion, type EccConfig, type RepairKind } from './ecc.ts'
 import { AAD_SIZE_BYTES, encodeAadInto, type AadFields } from './aad.ts'
 import {
   AEAD_TAG_SIZE_BYTES,
@@ -74,6 +74,17 @@ export interface RepairEvent {
   offsetBytes: number
   blockType: number
   kind: RepairKind
+}
+
+/**
+ * What a scrub hears from `checkingEccRegions`: a block whose checksum passed (its data is
+ * intact) carries an ECC region that does not match its bytes, so it could no longer be repaired.
+ */
+export interface EccRegionDamage {
+  fileName: string
+  fileNumber: number
+  offsetBytes: number
+  blockType: number
 }
 
 /** How blocks are encrypted. */
@@ -230,6 +241,30 @@ export class IntegrityCodec implements BlockCodec {
     return this.#decodeVerified(verified, context)
   }
 
+  /**
+   * A view of this codec for scrubs (Db.verify(), the patrol scrub, `strata verify`): it decodes
+   * like `decode`, and for a block whose checksum passed and that carries an ECC region it also
+   * recomputes the region from the protected bytes (`eccRegionMatches`, through the encoder's own
+   * `writeEccRegion`) and calls `onDamaged` when the stored region differs. Such a block still
+   * decodes: its data is intact, only its power to be repaired is gone. `decode` never looks at
+   * the region of a block that verifies, so reads outside a scrub pay nothing for this.
+   */
+  checkingEccRegions(onDamaged: (damage: EccRegionDamage) => void): BlockCodec {
+    return {
+      encode: (raw, context) => this.encode(raw, context),
+      decode: (onDisk, context) => {
+        const verified = onDisk.length < BLOCK_HEADER_SIZE_BYTES ? undefined : checksummedRegion(onDisk)
+        // Damaged data: decode() repairs it through the region (and reports that, which queues
+        // the same rewrite a damaged region needs) or throws; either way it is not this check's.
+        if (verified === undefined) return this.decode(onDisk, context)
+        if (verified.length < onDisk.length && !eccRegionMatches(onDisk, verified.length)) {
+          onDamaged({ fileName: context.fileName, fileNumber: context.fileNumber, offsetBytes: context.offsetBytes, blockType: context.blockType })
+        }
+        return this.#decodeVerified(verified, context)
+      },
+    }
+  }
+
   /** Decodes a block whose checksum has passed; `block` is its header and payload only. */
   #decodeVerified(block: Uint8Array, context: BlockContext): Uint8Array {
     if (block[0] !== BLOCK_FORMAT_VERSION) {
@@ -320,6 +355,18 @@ export class IntegrityCodec implements BlockCodec {
     this.#onRepair?.({ fileName: context.fileName, fileNumber: context.fileNumber, offsetBytes: context.offsetBytes, blockType: context.blockType, kind: repair.kind })
     return repair.repaired
   }
+}
+
+/**
+ * `codec.checkingEccRegions(onDamaged)` for an IntegrityCodec; any other codec (PlainCodec, none)
+ * writes no ECC region and is returned as it is.
+ * @example
+ * ```ts
+ * const scrubCodec = checkingEccRegions(codec, (damage) => damaged.push(damage.offsetBytes))
+ * ```
+ */
+export function checkingEccRegions(codec: BlockCodec | undefined, onDamaged: (damage: EccRegionDamage) => void): BlockCodec | undefined {
+  return codec instanceof IntegrityCodec ? codec.checkingEccRegions(onDamaged) : codec
 }
 
 /**
