@@ -903,7 +903,7 @@ export class BlobDb {
       if (fileNumber === this.#log.activeFileNumber() || this.#log.sealingFileNumbers().includes(fileNumber)) continue
       let frames = 0
       let eccRegionsDamaged = 0
-      // The file number is this file's, not the damage's: a relocated frame's context names its origin file.
+      // Counted against the file being scanned (a relocated frame's event names it too: holderFileNumber).
       const onDamaged = (): void => {
         eccRegionsDamaged++
         this.#repairs.recordEccRegionDamage(fileNumber)

@@ -79,6 +79,51 @@ describe('blob file corruption', () => {
     await db.close()
   })
 
+  test('with ECC and autoHeal a repaired frame that GC relocated queues the file that holds it, not its origin', async () => {
+    const vfs = new MemVfs()
+    const options = { integrity: { ecc: 'reed-solomon' as const, autoHeal: true }, vfs }
+    const kv = { minBlobSize: 100, blobFileSizeBytesTarget: 4096 }
+    let db = await BlobDb.open('/rel', options, kv)
+    for (let index = 0; index < 10; index++) await db.put(`key${index}`, Buffer.alloc(500, 65 + index))
+    const blobFiles = (): string[] => vfs.list('/rel').filter((name) => name.endsWith('.blob'))
+    const holderOf = (fill: number): string => blobFiles().find((name) => {
+      const file = vfs.openRead(`/rel/${name}`)
+      const bytes = new Uint8Array(file.sizeBytes())
+      file.read(bytes, 0)
+      file.close()
+      return Buffer.from(bytes).includes(Buffer.alloc(500, fill))
+    })!
+    const originOfKey3 = holderOf(65 + 3)
+    // Stale every other value of key3's file: GC copies key3's frame verbatim (its origin stays).
+    for (let index = 0; index < 10; index++) if (index !== 3 && holderOf(65 + index) === originOfKey3) await db.put(`key${index}`, Buffer.alloc(500, 97 + index))
+    await db.compact()
+    assert.ok(!blobFiles().includes(originOfKey3), `GC relocated and deleted ${originOfKey3}`)
+    await db.close()
+    const holder = holderOf(65 + 3)
+    const path = `/rel/${holder}`
+    const file = vfs.openRead(path)
+    const bytes = new Uint8Array(file.sizeBytes())
+    file.read(bytes, 0)
+    file.close()
+    bytes[Buffer.from(bytes).indexOf(Buffer.alloc(500, 65 + 3)) + 100] ^= 0x04
+    const out = vfs.create(path)
+    out.append([bytes])
+    await out.sync()
+    out.close()
+    db = await BlobDb.open('/rel', options, kv)
+    try {
+      assert.deepEqual(await db.get('key3'), Buffer.alloc(500, 65 + 3))
+      assert.equal(db.stats().blob.repairCount, 1)
+      const report = await db.gc()
+      assert.ok(report.relocatedFileNumbers.includes(Number.parseInt(holder, 10)), `gc healed ${holder}: relocated ${report.relocatedFileNumbers.join(',')}`)
+      assert.equal(db.stats().blob.filesHealed, 1)
+      assert.deepEqual(await db.get('key3'), Buffer.alloc(500, 65 + 3))
+      assert.equal((await db.verify()).ok, true)
+    } finally {
+      await db.close()
+    }
+  })
+
   test('a flipped key byte in the frame: get throws naming file and key, never another key\'s value', async () => {
     const { db, fileName, key } = await damagedDb((bytes, target) => (bytes[target - 1] ^= 0x01))
     await assert.rejects(db.get(key), (error) => assertNamesFileAndKey(error, fileName, key))

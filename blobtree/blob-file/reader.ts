@@ -188,7 +188,7 @@ export class BlobFileReader {
    */
   decodeValue(frame: CheckedFrame): Uint8Array {
     const bodyOffsetBytes = frame.offsetBytes + FRAME_HEADER_SIZE_BYTES + frame.fields.keySizeBytes
-    const context = { fileNumber: frame.fields.originFileNumber, blockType: BlockType.BlobFrame, fileName: this.file.path, offsetBytes: bodyOffsetBytes }
+    const context = { fileNumber: frame.fields.originFileNumber, holderFileNumber: this.fileNumber, blockType: BlockType.BlobFrame, fileName: this.file.path, offsetBytes: bodyOffsetBytes }
     let value: Uint8Array
     try {
       value = this.codec.decode(frame.body, context)

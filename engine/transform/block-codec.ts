@@ -11,8 +11,14 @@
 
 /** What identifies a block; encryption binds these into its AAD, errors name them. */
 export interface BlockContext {
-  /** The file number of the table / manifest / blob file holding the block. */
+  /** The file number of the table / manifest / blob file holding the block (bound into the AAD). */
   fileNumber: number
+  /**
+   * The file the block is read from when that is not `fileNumber`: a blob frame GC copied
+   * verbatim keeps its origin's number for the AAD. Repairs and damage are reported against it,
+   * so the file that holds the bytes is the one healed.
+   */
+  holderFileNumber?: number
   /** The block's kind (BlockType in block-type.ts), as written into the block header. */
   blockType: number
   /** For error messages and forensics only; never bound into the format. */

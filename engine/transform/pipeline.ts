@@ -258,7 +258,7 @@ export class IntegrityCodec implements BlockCodec {
         // the same rewrite a damaged region needs) or throws; either way it is not this check's.
         if (verified === undefined) return this.decode(onDisk, context)
         if (verified.length < onDisk.length && !eccRegionMatches(onDisk, verified.length)) {
-          onDamaged({ fileName: context.fileName, fileNumber: context.fileNumber, offsetBytes: context.offsetBytes, blockType: context.blockType })
+          onDamaged({ fileName: context.fileName, fileNumber: context.holderFileNumber ?? context.fileNumber, offsetBytes: context.offsetBytes, blockType: context.blockType })
         }
         return this.#decodeVerified(verified, context)
       },
@@ -352,7 +352,7 @@ export class IntegrityCodec implements BlockCodec {
       throw blockError('UNRECOVERABLE', context, `checksum mismatch and the damage is beyond what its ${trailer.config.kind} ECC can repair`, { eccKind: trailer.config.kind })
     }
     this.#repairCount++
-    this.#onRepair?.({ fileName: context.fileName, fileNumber: context.fileNumber, offsetBytes: context.offsetBytes, blockType: context.blockType, kind: repair.kind })
+    this.#onRepair?.({ fileName: context.fileName, fileNumber: context.holderFileNumber ?? context.fileNumber, offsetBytes: context.offsetBytes, blockType: context.blockType, kind: repair.kind })
     return repair.repaired
   }
 }
