@@ -795,6 +795,7 @@ export class BlobDb {
    * @throws {StrataError} `CLOSED`, `READ_ONLY`, `IO_ERROR`.
    */
   async syncWal(): Promise<void> {
+    if (this.#closed) throw new StrataError('CLOSED', 'Cannot sync the WAL: database is closed')
     await this.#log.syncAll()
     await this.#db.syncWal()
   }

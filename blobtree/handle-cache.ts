@@ -63,7 +63,7 @@ export interface HandleCacheStats {
   sizeBytes: number
   /** The budget (`kvSeparation.handleCacheSizeBytes`): ring and index together. */
   capacityBytes: number
-  /** Gets since open that took the key's handle from here (no LSM lookup). */
+  /** Gets and valueSize() calls since open that took the key's handle from here (no LSM lookup). */
   hitCount: number
   /** Live entries dropped since open to make room (oldest recorded first). */
   evictionCount: number

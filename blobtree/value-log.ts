@@ -127,6 +127,11 @@ export class ValueLog {
   readonly #streamGetSizeBytesMax: number
   #manifest: ManifestPort | undefined
   #active: OpenBlobFile | undefined
+  /**
+   * The writer of the file a rotation is creating: registered in the manifest before it becomes
+   * #active, so openFileSizeBytes must see it (stats() may run in between).
+   */
+  #creating: BlobFileWriter | undefined
   /** Files being sealed: still readable through their live reader until the seal completes. */
   readonly #sealing = new Map<number, { file: OpenBlobFile; done: Promise<void>; framesEndBytes: number }>()
   #rotation: Promise<void> | undefined
@@ -370,6 +375,7 @@ export class ValueLog {
    */
   openFileSizeBytes(fileNumber: number): number | undefined {
     if (this.#active?.writer.fileNumber === fileNumber) return this.#active.writer.sizeBytes()
+    if (this.#creating?.fileNumber === fileNumber) return this.#creating.sizeBytes()
     return this.#sealing.get(fileNumber)?.framesEndBytes
   }
 
@@ -438,6 +444,7 @@ export class ValueLog {
       const next = await this.#createFile()
       const previous = this.#active
       this.#active = next
+      this.#creating = undefined
       if (previous !== undefined) {
         // No append reaches `previous` after this point: its frames end here (the footer follows).
         const framesEndBytes = previous.writer.sizeBytes()
@@ -449,6 +456,7 @@ export class ValueLog {
       this.#failure ??= error
       throw error
     } finally {
+      this.#creating = undefined
       this.#rotation = undefined
     }
   }
@@ -459,6 +467,7 @@ export class ValueLog {
     const filePath = this.pathOf(fileNumber)
     const writer = BlobFileWriter.create(this.#vfs.create(filePath), { fileNumber, codec: this.#codec })
     this.bytesWritten += writer.sizeBytes()
+    this.#creating = writer
     try {
       await writer.sync()
       await this.#vfs.syncDirectory(this.#directory)

@@ -455,9 +455,17 @@ export class Db {
   #freezeMemtable(): void {
     if (this.#memtable.isEmpty()) return
     const frozenWal = this.#wal
-    this.#immutables.push({ memtable: this.#memtable, wal: frozenWal })
     const walNumber = this.#versions.nextFileNumber()
-    this.#wal = this.#wal.createSuccessor(this.#path(walFileName(walNumber)), walNumber)
+    try {
+      this.#wal = frozenWal.createSuccessor(this.#path(walFileName(walNumber)), walNumber)
+    } catch (error) {
+      // No new log, so no switch: the memtable stays the active one (frozen and active at once,
+      // it would be flushed while still taking writes), and writes stop with the cause
+      // (READ_ONLY); flush() reports it. The write that got here was applied and logged already.
+      this.#failWrites(error)
+      return
+    }
+    this.#immutables.push({ memtable: this.#memtable, wal: frozenWal })
     // A synced write into the new log is durable only once its directory entry is, and only
     // once every older log is synced too: else a power loss could keep it while losing
     // unsynced writes made before it into the frozen log (recovery must yield a prefix).
@@ -1087,8 +1095,11 @@ export class Db {
     try {
       await this.#exclusive(async () => undefined)
       await this.#worker?.close()
-      await this.#wal.close()
-      for (const immutable of this.#immutables) await immutable.wal.close()
+      // Every log is closed (its descriptor released) even when one fails to sync: the newest
+      // one's sync fails when an older log's did (WalWriter.syncAfter). The first error is thrown.
+      const closed = await Promise.allSettled([this.#wal, ...this.#immutables.map((immutable) => immutable.wal)].map((wal) => wal.close()))
+      const failed = closed.find((result) => result.status === 'rejected')
+      if (failed !== undefined) throw failed.reason
     } finally {
       this.#tables.close()
       this.#blockCache.clear()

@@ -57,16 +57,43 @@ describe('faults at a log switch', () => {
     assert.ok(vfs.injected.some((fault) => fault.op === 'sync' && fault.path.endsWith('.wal')), 'the frozen log fsync failed')
     const reopened = await open('/db', { ...SMALL, vfs: mem.crash() })
     try {
-      const survivors = []
-      for (let i = 0; i < count; i++) if ((await reopened.get(keyOf(i))) !== undefined) survivors.push(i)
-      if ((await reopened.get('after-switch')) !== undefined) {
-        assert.equal(survivors.length, count, `the new log's record survived without ${count - survivors.length} writes of the frozen log before it`)
-      }
+      // The frozen log's writes were never synced (its fsync failed), so the new log's record,
+      // which comes after them, must not be there either.
+      assert.equal(await reopened.get('after-switch'), undefined, 'the new log\'s record survived without the writes of the frozen log before it')
       assert.equal((await reopened.get('base'))?.toString(), 'b')
     } finally {
       await reopened.close()
     }
     await db.close().catch(() => undefined)
+  })
+
+  test('ENOSPC creating the next log stops writes with READ_ONLY; the memtable stays active, nothing acknowledged is lost', async () => {
+    const mem = new MemVfs()
+    const vfs = new FaultVfs(mem)
+    const db = await open('/db', { ...SMALL, vfs })
+    vfs.addRule({ op: 'create', path: /\.wal$/, errno: 'ENOSPC' })
+    let acknowledged = 0
+    let refused: unknown
+    for (; acknowledged < 1000; acknowledged++) {
+      try {
+        await db.put(keyOf(acknowledged), valueOf(acknowledged), { sync: true })
+      } catch (error) {
+        refused = error
+        break
+      }
+    }
+    assert.ok(isStrataError(refused, 'READ_ONLY'), `the write after the failed switch: ${String(refused)}`)
+    assert.ok(vfs.injected.some((fault) => fault.op === 'create'), 'the next log could not be created')
+    assert.equal(db.stats().immutableMemtableCount, 0, 'no memtable was frozen without a new log')
+    await expectAll(db, acknowledged, 'before close')
+    await assert.rejects(db.flush(), (error) => isStrataError(error))
+    await db.close().catch(() => undefined)
+    const reopened = await open('/db', { ...SMALL, vfs: mem.crash() })
+    try {
+      await expectAll(reopened, acknowledged, 'after crash')
+    } finally {
+      await reopened.close()
+    }
   })
 })
 

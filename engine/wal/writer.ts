@@ -50,7 +50,7 @@ export class WalWriter {
   #appendFailure: StrataError | null = null
   #closed = false
   /** See syncAfter(): no fsync of this log starts before it resolves. */
-  #predecessorsSynced: Promise<void> = Promise.resolve()
+  #predecessorsSynced: Promise<void> | undefined
   #predecessorFailure: unknown = null
 
   private constructor(vfs: Vfs, file: VfsFile, fileNumber: number, options: WalWriterOptions, fileKey: LogFileKey | undefined) {
@@ -201,7 +201,7 @@ export class WalWriter {
   }
 
   async #syncOnce(): Promise<void> {
-    await this.#predecessorsSynced
+    if (this.#predecessorsSynced !== undefined) await this.#predecessorsSynced
     await this.#file.sync()
     if (!this.#directorySynced) {
       await this.#vfs.syncDirectory(path.dirname(this.#file.path))
