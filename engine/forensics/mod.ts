@@ -7,3 +7,4 @@ export { anatomize, blockExtentAt, formatAnatomy, type BlockAnatomy } from './bl
 export { loadKeyFile, readingCodec, type LoadedKeys } from './key-file.ts'
 export { readVersion, tableCodecSummary, verifyStore, walkTableBlocks, type BlockCheck } from './store-reader.ts'
 export { runForensics, main, type CliIo } from './cli.ts'
+export type { BlobFileCheck, BlobFileChecker, BlobFileCheckRequest, FrameCheck } from './blob-file-check.ts'
