@@ -327,6 +327,17 @@ describe('strata verify and scrub of blob files', () => {
     assert.match(scrubbed.stdout, /unrecoverable {2}0 frames\n {2}cannot read the frame at 40 \(CORRUPTION: .*\); the rest of the file is unchecked/)
   })
 
+  test('a listed blob file that is missing is unrecoverable, exit 1', async () => {
+    const { directory, blobFile } = await makeBlobStore('blob-missing', undefined)
+    fs.rmSync(blobFile)
+    const verified = await run('verify', directory)
+    assert.equal(verified.status, 1, verified.stdout)
+    assert.match(verified.stdout, new RegExp(`^${path.basename(blobFile)} {2}unrecoverable {2}[A-Z_]+: .*${path.basename(blobFile)}`, 'm'))
+    const scrubbed = await run('scrub', directory)
+    assert.equal(scrubbed.status, 1)
+    assert.match(scrubbed.stdout, new RegExp(`^${path.basename(blobFile)} {2}unrecoverable {2}0 frames\\n {2}[A-Z_]+: `, 'm'))
+  })
+
   test('with ECC a flipped byte in a body is repaired (exit 0), a flipped bit in its ECC region is ecc-damaged (exit 0)', async () => {
     const { directory, blobFile } = await makeBlobStore('blob-ecc', { ecc: 'reed-solomon' })
     const frame = firstFrame(blobFile)

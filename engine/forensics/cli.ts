@@ -304,11 +304,13 @@ async function scrub(parsed: Parsed, io: CliIo): Promise<number> {
 function blobScrubLines(file: BlobFileCheck): string[] {
   const lines = [`${blobFileName(file.fileNumber)}${file.sealed ? '' : ' (active, unsealed)'}  ${file.status}  ${file.frames} frames`]
   for (const frame of file.damagedFrames) lines.push(`  frame at ${frame.offsetBytes} (${frame.sizeBytes} B, key ${frame.key})  ${frame.status}${frame.code ? ` ${frame.code}` : ''}`)
-  if (file.frames === 0 && file.stoppedAtBytes === undefined && file.code !== undefined) lines.push(`  cannot open: ${file.code}: ${file.error}`)
   if (file.stoppedAtBytes !== undefined) {
     lines.push(file.sealed
       ? `  cannot read the frame at ${file.stoppedAtBytes} (${file.code}: ${file.error}); the rest of the file is unchecked`
       : `  checked up to offset ${file.stoppedAtBytes}; the rest is a write in progress or cut short (${file.error})`)
+  } else if (file.status === 'unrecoverable' && !file.damagedFrames.some((frame) => frame.status === 'unrecoverable')) {
+    // Not one frame's fault: the file did not open (missing, damaged file header) or its footer disagrees.
+    lines.push(`  ${file.code}: ${file.error}`)
   }
   return lines
 }
