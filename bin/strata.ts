@@ -16,8 +16,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   report: { summary: 'build HTML reports and regression views (strata report --help)', load: fromCheckout('report', 'reports') },
   demo: { summary: 'store and read back large values, print stats', load: () => import('./demo.ts') },
   inspect: forensics('inspect', 'levels, tables, blob files and sizes of a store (read-only)'),
-  verify: forensics('verify', 'read every table: clean / ecc-damaged / repaired / unrecoverable per file'),
-  scrub: forensics('scrub', 'verify block by block, naming each damaged block'),
+  verify: forensics('verify', 'read every table and blob file: clean / ecc-damaged / repaired / unrecoverable per file'),
+  scrub: forensics('scrub', 'verify block by block (blob files frame by frame), naming each damaged one'),
   'dump-block': forensics('dump-block', "decode one block's header and regions (strata dump-block --help)"),
   stats: forensics('stats', 'sizes and counts per level and of blob files (read-only)'),
 }
@@ -49,8 +49,9 @@ function forensics(name: string, summary: string): (typeof commands)[string] {
   return {
     summary,
     load: async () => {
-      const cli = await import('../engine/forensics/cli.ts')
-      return { main: (argv: string[]) => cli.main([name, ...argv]) }
+      // The blob layer's frame walk goes in from here: the engine's CLI must not import blobtree/.
+      const [cli, blobFiles] = await Promise.all([import('../engine/forensics/cli.ts'), import('../blobtree/blob-file/mod.ts')])
+      return { main: (argv: string[]) => cli.main([name, ...argv], blobFiles.checkBlobFile) }
     },
   }
 }

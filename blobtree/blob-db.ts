@@ -37,9 +37,10 @@ import { toInternalKey, toValueBytes } from '../engine/keys.ts'
 import { resolveIntegrity } from '../engine/integrity-options.ts'
 import { BATCH_OP_COUNT_MAX } from '../engine/limits.ts'
 import type { BlockCodec } from '../engine/transform/block-codec.ts'
-import { checkingEccRegions, type RepairEvent, type RepairKind } from '../engine/transform/mod.ts'
+import type { RepairEvent, RepairKind } from '../engine/transform/mod.ts'
+import type { BlobFileCheck } from '../engine/forensics/mod.ts'
 import { IntegrityMonitor } from '../engine/scrub/mod.ts'
-import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type BlobEntry, type BlobFileSummary } from './blob-file/mod.ts'
+import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, checkBlobFrames, scanBlobFile, type BlobEntry, type BlobFileSummary } from './blob-file/mod.ts'
 import { encodeBlobHandle } from './handle.ts'
 import { encodeChunkList, type ChunkList } from './chunk-list.ts'
 import { decodeValueHandle, valueSizeOf } from './value-handle.ts'
@@ -161,20 +162,14 @@ export interface GetStreamOptions {
   highWaterMark?: number
 }
 
-/** What `verify()` reports for one blob file. */
-export interface BlobFileVerification {
-  fileNumber: number
-  ok: boolean
-  frames: number
-  /**
-   * Frame bodies whose data verified but whose ECC region did not match it: nothing is lost, but
-   * those frames could no longer be repaired. With `integrity.autoHeal` the file is queued for
-   * the same healing rewrite a repair queues. Not a failure: `ok` stays true.
-   */
-  eccRegionsDamaged: number
-  error?: string
-  code?: string
-}
+/**
+ * What `verify()` reports for one blob file (blob-file/check.ts, shared with `strata verify`):
+ * `fileNumber`, `ok`, `frames`, `eccRegionsDamaged`, and for a damaged file `error` and `code`;
+ * also `status` (clean, ecc-damaged, repaired, unrecoverable), `repairCount` and every frame that
+ * was not clean (`damagedFrames`, with offset and key). A damaged ECC region is not a failure:
+ * `ok` stays true; with `integrity.autoHeal` the file is queued for the rewrite a repair queues.
+ */
+export type BlobFileVerification = BlobFileCheck
 
 const DEFAULTS = {
   minBlobSize: 1024,
@@ -900,28 +895,15 @@ export class BlobDb {
   async verify(): Promise<Awaited<ReturnType<Db['verify']>> & { blobFiles: BlobFileVerification[] }> {
     const tables = await this.#db.verify()
     const blobFiles: BlobFileVerification[] = []
-    for (const fileNumber of [...this.#db.currentVersion().blobFiles.keys()].sort((a, b) => a - b)) {
+    const listed = this.#db.currentVersion().blobFiles
+    for (const fileNumber of [...listed.keys()].sort((a, b) => a - b)) {
       if (fileNumber === this.#log.activeFileNumber() || this.#log.sealingFileNumbers().includes(fileNumber)) continue
-      let frames = 0
-      let eccRegionsDamaged = 0
       // Counted against the file being scanned (a relocated frame's event names it too: holderFileNumber).
-      const onDamaged = (): void => {
-        eccRegionsDamaged++
-        this.#repairs.recordEccRegionDamage(fileNumber)
-      }
-      try {
-        const opened = this.#log.openDetachedReader(fileNumber)
-        const reader = opened.withCodec(checkingEccRegions(opened.codec, onDamaged) ?? opened.codec)
-        try {
-          for (const _frame of scanBlobFile(reader, { decodeValues: true })) frames++
-        } finally {
-          reader.close()
-        }
-        blobFiles.push({ fileNumber, ok: true, frames, eccRegionsDamaged })
-      } catch (error) {
-        const code = error instanceof StrataError ? error.code : 'IO_ERROR'
-        blobFiles.push({ fileNumber, ok: false, frames, eccRegionsDamaged, error: String((error as Error).message), code })
-      }
+      blobFiles.push(checkBlobFrames(fileNumber, () => this.#log.openDetachedReader(fileNumber), {
+        sealed: isSealed(listed.get(fileNumber)!.meta.sizeBytes),
+        repairCount: () => this.#repairs.repairCountOf(fileNumber),
+        onEccRegionDamaged: () => this.#repairs.recordEccRegionDamage(fileNumber),
+      }))
       await new Promise((resolve) => setImmediate(resolve))
     }
     return { ...tables, blobFiles, ok: tables.ok && blobFiles.every((file) => file.ok) }

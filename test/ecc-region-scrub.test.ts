@@ -236,7 +236,9 @@ describe('ECC region scrub of blob files', () => {
         flipBit(file, bit)
         const report = await db.verify()
         const checked = report.blobFiles.find((f) => f.fileNumber === fileNumber)
-        assert.deepEqual(checked, { fileNumber, ok: true, frames: 10, eccRegionsDamaged: 1 }, `bit ${bit}`)
+        const { damagedFrames, ...summary } = checked!
+        assert.deepEqual(summary, { fileNumber, sealed: true, status: 'ecc-damaged', ok: true, frames: 10, repairCount: 0, eccRegionsDamaged: 1 }, `bit ${bit}`)
+        assert.deepEqual(damagedFrames.map((frame) => [frame.key, frame.status]), [['"key3"', 'ecc-damaged']], `bit ${bit}`)
         assert.equal(report.ok, true, `bit ${bit}`)
         flipBit(file, bit)
       }

@@ -147,6 +147,9 @@ test('npm pack installs into a fresh folder and works with plain node: library, 
   }
   assert.equal(inspected.levels.flatMap((level) => level.tables).reduce((sum, table) => sum + table.entryCount, 0), 1, 'one flushed entry: the blob index of "big"')
   assert.deepEqual(inspected.blobFiles.map((blob) => blob.valueCount), [1])
+  // verify checks the blob file too: the installed bin hands blobtree's checker to the CLI.
+  const verified = JSON.parse(run('npx', ['--no', '--', 'strata', 'verify', path.join(stores, 'blobs'), '--json'], app)) as { ok: boolean; blobFiles: { status: string; frames: number }[] }
+  assert.deepEqual([verified.ok, verified.blobFiles.map((blob) => [blob.status, blob.frames])], [true, [['clean', 1]]])
   for (const name of ['bench', 'report']) {
     const refused = spawn('npx', ['--no', '--', 'strata', name, '--help'], app)
     assert.equal(refused.status, 2, `strata ${name}: ${refused.stdout}${refused.stderr}`)

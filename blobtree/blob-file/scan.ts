@@ -9,7 +9,7 @@
 import { StrataError } from '../../engine/errors.ts'
 import type { BlobHandle } from '../handle.ts'
 import { FILE_HEADER_SIZE_BYTES, FRAME_HEADER_SIZE_BYTES, RecordKind, frameChecksumMatches, frameSizeBytes, parseFrameHeader } from './format.ts'
-import { checkedFrameOf, type BlobFileReader } from './reader.ts'
+import { checkedFrameOf, type BlobFileReader, type CheckedFrame } from './reader.ts'
 
 /** One frame met by the scan. */
 export interface ScannedFrame {
@@ -22,6 +22,8 @@ export interface ScannedFrame {
   frameBytes: Uint8Array
   rawValueSizeBytes: number
   originFileNumber: number
+  /** The frame as `BlobFileReader.decodeValue` takes it: a check decodes each body itself (check.ts). */
+  checkedFrame: CheckedFrame
 }
 
 /** How a scan ended. */
@@ -111,7 +113,7 @@ export class BlobFileScan implements Iterable<ScannedFrame> {
       }
     }
     const handle = { fileNumber: reader.fileNumber, offsetBytes, frameSizeBytes: sizeBytes, rawValueSizeBytes: fields.rawValueSizeBytes }
-    return { handle, key: frame.key, value, frameBytes, rawValueSizeBytes: fields.rawValueSizeBytes, originFileNumber: fields.originFileNumber }
+    return { handle, key: frame.key, value, frameBytes, rawValueSizeBytes: fields.rawValueSizeBytes, originFileNumber: fields.originFileNumber, checkedFrame: frame }
   }
 }
 

@@ -1,6 +1,8 @@
 /**
  * The forensics subcommands of `strata` (bin/strata.ts lazy-imports this file): inspect, verify,
- * scrub, dump-block, stats. Every command is read-only: the manifest is opened with
+ * scrub, dump-block, stats. verify and scrub check tables and every blob file the manifest lists;
+ * blob files through the checker bin/strata.ts hands in (blobtree's, so engine/ does not import
+ * blobtree/). Every command is read-only: the manifest is opened with
  * `readOnly: true` (no new manifest, no lock), tables and blocks are only read, so they are safe
  * on a store another process has open. Exit status: 0 no data lost (clean, ecc-damaged, or
  * repaired and verified by its checksum), 1 unrecoverable damage found or the store/file could
@@ -15,13 +17,17 @@ import { FOOTER_SIZE_BYTES } from '../table/mod.ts'
 import { NodeVfs, type Vfs } from '../vfs/mod.ts'
 import { anatomize, formatAnatomy } from './block-anatomy.ts'
 import { loadKeyFile, readingCodec, type LoadedKeys } from './key-file.ts'
-import { manifestKeyEpoch, readVersion, tableCodecSummary, verifyStore, walkTableBlocks } from './store-reader.ts'
+import { manifestKeyEpoch, readVersion, tableCodecSummary, verifyBlobFiles, verifyStore, walkTableBlocks } from './store-reader.ts'
+import type { BlobFileCheck, BlobFileChecker } from './blob-file-check.ts'
+import { IntegrityMonitor, statusCounts, type FileStatus } from '../scrub/mod.ts'
 
-/** Where a command writes; tests pass their own. */
+/** Where a command writes, and the blob layer's checker; tests pass their own. */
 export interface CliIo {
   stdout: (text: string) => void
   stderr: (text: string) => void
   vfs: Vfs
+  /** Checks one blob file for verify and scrub (blobtree's `checkBlobFile`, handed in by bin/strata.ts). */
+  checkBlobFile: BlobFileChecker
 }
 
 const USAGE = `Usage: strata <inspect|verify|scrub|dump-block|stats> … (read-only forensics)
@@ -29,10 +35,11 @@ const USAGE = `Usage: strata <inspect|verify|scrub|dump-block|stats> … (read-o
   strata inspect <dir> [--key-file K] [--epoch N] [--json]
       levels, tables (size, entries, key range, codec), blob files, from the manifest
   strata verify <dir> [--key-file K] [--epoch N] [--json]
-      read every table; per file: clean, ecc-damaged (data intact, its ECC region not),
-      repaired (by ECC) or unrecoverable
+      read every table and blob file; per file: clean, ecc-damaged (data intact, its ECC
+      region not), repaired (by ECC) or unrecoverable
   strata scrub <dir> [--key-file K] [--epoch N] [--json]
-      like verify, block by block, naming each damaged block's offset
+      like verify, block by block (frame by frame in blob files), naming each damaged
+      block's offset (and each damaged frame's key)
   strata dump-block <file> --offset N [--key-file K] [--epoch N] [--file-number N] [--json]
       decode one block's header and regions; without a key: suite, epoch, flags, AAD
   strata stats <dir> [--key-file K] [--epoch N] [--json]
@@ -87,7 +94,7 @@ function keysOf(parsed: Parsed, defaultEpoch: number): LoadedKeys | undefined {
  * Runs one forensics command; `argv[0]` is its name.
  * @example
  * ```ts
- * const status = await runForensics(['inspect', '/data/db'], { stdout: (t) => process.stdout.write(t), stderr: …, vfs: new NodeVfs() })
+ * const status = await runForensics(['inspect', '/data/db'], { stdout: (t) => process.stdout.write(t), stderr: …, vfs: new NodeVfs(), checkBlobFile })
  * ```
  */
 export async function runForensics(argv: string[], io: CliIo): Promise<number> {
@@ -218,7 +225,11 @@ async function verify(parsed: Parsed, io: CliIo): Promise<number> {
   const directory = onePositional(parsed, 'store directory')
   const keys = storeKeysOf(parsed, io.vfs, directory)
   const { version } = await readVersion(io.vfs, directory, keys)
-  const report = verifyStore(io.vfs, directory, version, (monitor) => readingCodec(keys, (event) => monitor.recordRepair(event)))
+  const codecFor = (monitor: IntegrityMonitor) => readingCodec(keys, (event) => monitor.recordRepair(event))
+  const tables = verifyStore(io.vfs, directory, version, codecFor)
+  const blobFiles = verifyBlobFiles(io.vfs, directory, version, codecFor, io.checkBlobFile)
+  // `files` stays the tables (the VerifyReport shape); counts and `ok` cover the blob files too.
+  const report = { ...tables, ...statusCounts([...tables.files, ...blobFiles]), blobFiles: blobFiles.map(namedBlobFile) }
   if (parsed.values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`)
   else {
     const lines = report.files.map((file) => {
@@ -228,10 +239,32 @@ async function verify(parsed: Parsed, io: CliIo): Promise<number> {
       if (file.status === 'repaired') return `${name}  repaired  ${file.repairCount} block(s) fixed by ECC, ${file.entries} entries`
       return `${name}  unrecoverable  ${file.code}: ${file.error}`
     })
-    lines.push(`${report.files.length} file(s): ${report.cleanCount} clean, ${report.eccDamagedCount} ecc-damaged, ${report.repairedCount} repaired, ${report.unrecoverableCount} unrecoverable`)
+    lines.push(...blobFiles.map(blobVerifyLine))
+    lines.push(summaryLine(report.files.length + blobFiles.length, report))
     io.stdout(`${lines.join('\n')}\n`)
   }
   return report.ok ? 0 : 1
+}
+
+function namedBlobFile(check: BlobFileCheck): BlobFileCheck & { file: string } {
+  return { file: blobFileName(check.fileNumber), ...check }
+}
+
+function summaryLine(fileCount: number, counts: ReturnType<typeof statusCounts>): string {
+  return `${fileCount} file(s): ${counts.cleanCount} clean, ${counts.eccDamagedCount} ecc-damaged, ${counts.repairedCount} repaired, ${counts.unrecoverableCount} unrecoverable`
+}
+
+/** Verify's line for one blob file; an unsealed file says how far its frames were checked. */
+function blobVerifyLine(file: BlobFileCheck): string {
+  const name = `${blobFileName(file.fileNumber)}${file.sealed ? '' : ' (active, unsealed)'}`
+  const frames = `${file.frames} frames`
+  const tail = file.sealed || file.stoppedAtBytes === undefined ? '' : `; checked up to offset ${file.stoppedAtBytes}, the rest is a write in progress or cut short (${file.error})`
+  if (file.status === 'clean') return `${name}  clean  ${frames}${tail}`
+  if (file.status === 'ecc-damaged') return `${name}  ecc-damaged  ${file.eccRegionsDamaged} frame(s) with a damaged ECC region (data intact, no longer repairable), ${frames}${tail}`
+  if (file.status === 'repaired') return `${name}  repaired  ${file.repairCount} frame(s) fixed by ECC, ${frames}${tail}`
+  const more = file.damagedFrames.filter((frame) => frame.status === 'unrecoverable').length - 1
+  const unchecked = file.stoppedAtBytes === undefined ? '' : `; frames from offset ${file.stoppedAtBytes} on unchecked`
+  return `${name}  unrecoverable  ${file.code}: ${file.error}${more > 0 ? ` (and ${more} more frame(s))` : ''}${unchecked}`
 }
 
 async function scrub(parsed: Parsed, io: CliIo): Promise<number> {
@@ -245,12 +278,14 @@ async function scrub(parsed: Parsed, io: CliIo): Promise<number> {
     const walk = walkTableBlocks(io.vfs, path.join(directory, name), table.fileNumber, codec, () => repairs)
     const count = (status: string) => walk.blocks.filter((block) => block.status === status).length
     const unrecoverable = count('unrecoverable') + (walk.stoppedAt === undefined ? 0 : 1)
-    const status = unrecoverable > 0 ? 'unrecoverable' : count('repaired') > 0 ? 'repaired' : count('ecc-damaged') > 0 ? 'ecc-damaged' : 'clean'
+    const status: FileStatus = unrecoverable > 0 ? 'unrecoverable' : count('repaired') > 0 ? 'repaired' : count('ecc-damaged') > 0 ? 'ecc-damaged' : 'clean'
     return { file: name, level: table.level, status, blockCount: walk.blocks.length, eccDamaged: count('ecc-damaged'), repaired: count('repaired'), unrecoverable, stoppedAt: walk.stoppedAt, damaged: walk.blocks.filter((block) => block.status !== 'clean') }
   })
-  const ok = files.every((file) => file.status !== 'unrecoverable')
+  const blobFiles = verifyBlobFiles(io.vfs, directory, version, (monitor) => readingCodec(keys, (event) => monitor.recordRepair(event)), io.checkBlobFile)
+  const counts = statusCounts([...files, ...blobFiles])
+  const ok = counts.ok
   if (parsed.values.json) {
-    io.stdout(`${JSON.stringify({ ok, files }, null, 2)}\n`)
+    io.stdout(`${JSON.stringify({ ok, files, blobFiles: blobFiles.map(namedBlobFile) }, null, 2)}\n`)
     return ok ? 0 : 1
   }
   const lines: string[] = []
@@ -259,10 +294,25 @@ async function scrub(parsed: Parsed, io: CliIo): Promise<number> {
     for (const block of file.damaged) lines.push(`  block at ${block.offsetBytes} (${block.sizeBytes} B, type ${block.blockType})  ${block.status}${block.code ? ` ${block.code}` : ''}`)
     if (file.stoppedAt !== undefined) lines.push(`  cannot find the end of the block at ${file.stoppedAt}; the rest of the file is unchecked`)
   }
-  const count = (status: string) => files.filter((file) => file.status === status).length
-  lines.push(`${files.length} file(s): ${count('clean')} clean, ${count('ecc-damaged')} ecc-damaged, ${count('repaired')} repaired, ${count('unrecoverable')} unrecoverable`)
+  for (const file of blobFiles) lines.push(...blobScrubLines(file))
+  lines.push(summaryLine(files.length + blobFiles.length, counts))
   io.stdout(`${lines.join('\n')}\n`)
   return ok ? 0 : 1
+}
+
+/** Scrub's lines for one blob file: the file, then each frame that was not clean, with its key. */
+function blobScrubLines(file: BlobFileCheck): string[] {
+  const lines = [`${blobFileName(file.fileNumber)}${file.sealed ? '' : ' (active, unsealed)'}  ${file.status}  ${file.frames} frames`]
+  for (const frame of file.damagedFrames) lines.push(`  frame at ${frame.offsetBytes} (${frame.sizeBytes} B, key ${frame.key})  ${frame.status}${frame.code ? ` ${frame.code}` : ''}`)
+  if (file.stoppedAtBytes !== undefined) {
+    lines.push(file.sealed
+      ? `  cannot read the frame at ${file.stoppedAtBytes} (${file.code}: ${file.error}); the rest of the file is unchecked`
+      : `  checked up to offset ${file.stoppedAtBytes}; the rest is a write in progress or cut short (${file.error})`)
+  } else if (file.status === 'unrecoverable' && !file.damagedFrames.some((frame) => frame.status === 'unrecoverable')) {
+    // Not one frame's fault: the file did not open (missing, damaged file header) or its footer disagrees.
+    lines.push(`  ${file.code}: ${file.error}`)
+  }
+  return lines
 }
 
 function dumpBlock(parsed: Parsed, io: CliIo): number {
@@ -316,11 +366,12 @@ function fileNumberOf(filePath: string): number {
   return parsed !== undefined && 'fileNumber' in parsed && parsed.fileNumber !== undefined ? parsed.fileNumber : 0
 }
 
-/** Entry point for bin/strata.ts: `argv` starts with the subcommand. */
-export async function main(argv: string[]): Promise<number> {
+/** Entry point for bin/strata.ts: `argv` starts with the subcommand; `checkBlobFile` is blobtree's. */
+export async function main(argv: string[], checkBlobFile: BlobFileChecker): Promise<number> {
   return runForensics(argv, {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     vfs: new NodeVfs(),
+    checkBlobFile,
   })
 }

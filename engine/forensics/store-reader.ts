@@ -2,7 +2,8 @@
  * Read-only access to a store for the forensics CLI: the live version from the manifest
  * (VersionSet opened with `readOnly: true`, so nothing is written and no lock is taken — the
  * tool may look at a store a running process has open), per-table codec facts from the first
- * block of each table, and verification through engine/scrub/.
+ * block of each table, and verification through engine/scrub/ (tables) and the blob layer's
+ * checker (blob files).
  *
  * A sealed manifest (docs/formats/manifest.md §7) needs the key file: without one the read
  * fails with the manifest's own key error (UNKNOWN_KEY_EPOCH), reworded to say so.
@@ -17,6 +18,7 @@ import { IntegrityMonitor, verifyTable, summarize, type FileCheck, type VerifyRe
 import { checkingEccRegions, type BlockCodec } from '../transform/mod.ts'
 import type { Vfs } from '../vfs/mod.ts'
 import { anatomize, blockExtentAt } from './block-anatomy.ts'
+import type { BlobFileCheck, BlobFileChecker } from './blob-file-check.ts'
 import { FOOTER_SIZE_BYTES } from '../table/mod.ts'
 import { StrataError, isStrataError } from '../errors.ts'
 
@@ -109,6 +111,21 @@ export function verifyStore(vfs: Vfs, directory: string, version: Version, codec
   const settings = { vfs, directory, codec, repairCountOf: (fileNumber: number) => monitor.repairCountOf(fileNumber) }
   const files: FileCheck[] = version.levels.flat().map((table) => verifyTable(table, settings))
   return summarize(files)
+}
+
+/**
+ * Checks every blob file the manifest lists, in file-number order, through `checkBlobFile` (the
+ * blob layer's walk, handed in: engine/ does not import blobtree/). A file listed with size 0 is
+ * the active file of a store that is open or crashed (blobtree registers a file at creation and
+ * records its size when it seals it): its frames are checked up to its last whole, verified one.
+ */
+export function verifyBlobFiles(vfs: Vfs, directory: string, version: Version, codecFor: (monitor: IntegrityMonitor) => BlockCodec, checkBlobFile: BlobFileChecker): BlobFileCheck[] {
+  const monitor = new IntegrityMonitor()
+  const codec = codecFor(monitor)
+  const repairCountOf = (fileNumber: number): number => monitor.repairCountOf(fileNumber)
+  return [...version.blobFiles.values()]
+    .sort((a, b) => a.meta.fileNumber - b.meta.fileNumber)
+    .map((state) => checkBlobFile({ vfs, directory, fileNumber: state.meta.fileNumber, sealed: state.meta.sizeBytes > 0, codec, repairCountOf }))
 }
 
 /** One block's outcome in a block-by-block walk. */

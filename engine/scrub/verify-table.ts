@@ -138,9 +138,14 @@ function readAllEntries(table: TableMeta, vfs: Vfs, directory: string, codec: Bl
   return entries
 }
 
-/** Sums a list of checks into a report. */
-export function summarize(files: FileCheck[]): VerifyReport {
+/** How many of `files` (tables, or blob files: BlobFileCheck) have each status; `ok` when none is unrecoverable. */
+export function statusCounts(files: readonly { status: FileStatus }[]): Omit<VerifyReport, 'files'> {
   const count = (status: FileStatus) => files.filter((file) => file.status === status).length
   const unrecoverableCount = count('unrecoverable')
-  return { files, ok: unrecoverableCount === 0, cleanCount: count('clean'), eccDamagedCount: count('ecc-damaged'), repairedCount: count('repaired'), unrecoverableCount }
+  return { ok: unrecoverableCount === 0, cleanCount: count('clean'), eccDamagedCount: count('ecc-damaged'), repairedCount: count('repaired'), unrecoverableCount }
+}
+
+/** Sums a list of checks into a report. */
+export function summarize(files: FileCheck[]): VerifyReport {
+  return { files, ...statusCounts(files) }
 }
