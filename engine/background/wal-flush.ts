@@ -69,10 +69,11 @@ export async function flushFromWal(context: WalFlushContext, job: WalFlushJob): 
     assert.equal(tableCount++, 0, 'a flush from the log asked for a second table')
     return job.tableFileNumber
   })
-  // Per-KV checksums guard a memtable's entries while it lives; these come straight from the
-  // checksummed log, and the table writer computes the table's own from them. The memtable's key
-  // order is built once, when the flush first iterates it (one sort of the keys).
-  const memtable = new Memtable()
+  // With per-KV checksums on, the rebuilt entries get their CRCs as they are inserted, so the
+  // table writer compares each entry it is handed with its source, as on the database's thread
+  // (docs/per-kv-checksums.md §2). The memtable's key order is built once, when the flush first
+  // iterates it (one sort of the keys).
+  const memtable = new Memtable({ perKeyChecksums: outputs.perKeyChecksums })
   // No copies: the entries live only for this flush, and the read buffer with it.
   for (const payload of payloads) replayBatch(memtable, decodeBatch(payload, fileName), false)
   const { expected } = job

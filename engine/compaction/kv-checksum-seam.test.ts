@@ -9,6 +9,10 @@
 // field of one victim entry. Each case also runs without the lie and must succeed, so only the
 // lie fails it. STRATA_SEED replays.
 import { afterEach, describe, test, type TestContext } from 'node:test'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Buffer } from 'node:buffer'
 import assert from 'node:assert/strict'
 import { EntryKind, type InternalEntry } from '../entry.ts'
 import type { InternalIterator } from '../iterator/internal-iterator.ts'
@@ -26,6 +30,9 @@ import { describeKey } from '../describe-key.ts'
 import { Db } from '../db.ts'
 import { compactTables, type CompactionJob } from './compact-tables.ts'
 import { compactFromFiles } from './compact-from-files.ts'
+import { flushFromWal } from '../background/wal-flush.ts'
+import { flushContextOf } from '../background/background-worker-protocol.ts'
+import { NodeVfs } from '../vfs/node-vfs.ts'
 
 /** Which field of the victim entry the buggy path gets wrong. */
 type Lie = 'value' | 'seqno' | 'kind'
@@ -212,12 +219,44 @@ describe('per-KV checksums across the merge: flush', () => {
     })
   }
 
-  test('a memtable without per-KV checksums (the worker rebuilds its flush memtable so) gives nothing to compare', async (t) => {
+  test('a memtable without per-KV checksums (a store without the option) gives nothing to compare', async (t) => {
     const { seed, entries, m } = seededCase(t, 'value')
     const memtable = memtableOf(entries, false)
     const buggy: FlushSource = { iterator: () => new MispairingIterator(memtable.iterator(), m), rangeTombstones: [] }
     const added = await flushMemtable(buggy, outputsOn(new MemVfs()), [], async () => {})
     assert.equal(added[0].entryCount, entries.length, `seed=${seed}: the uncovered path writes the lie (docs/per-kv-checksums.md §2)`)
+  })
+})
+
+describe("per-KV checksums across the merge: the worker's flush from the log", () => {
+  test('flushFromWal() rebuilds its memtable with CRCs, so a merge that hands on another value fails with CORRUPTION', async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-seam-'))
+    const original = Object.getOwnPropertyDescriptor(Memtable.prototype, 'iterator')!
+    try {
+      const db = await Db.open(directory, { flushThread: 'main', backgroundWork: false, integrity: { perKeyChecksums: true } })
+      await db.batch([{ type: 'put', key: 'a', value: 'value of a' }, { type: 'put', key: 'b', value: 'value of b' }])
+      await db.close()
+      const logNumber = Number(fs.readdirSync(directory).filter((name) => name.endsWith('.wal')).sort().at(-1)!.slice(0, -4))
+      const settings = { blockSizeBytes: 4096, blockRestartInterval: 16, bloomBitsPerKey: 10, integrity: { perKeyChecksums: true } }
+      const job = (tableFileNumber: number) => ({
+        directory, logNumber, encrypted: false, tableFileNumber, snapshots: [],
+        expected: { entryCount: 2, rangeTombstoneCount: 0, smallestSeqno: 1, largestSeqno: 2 },
+      })
+      const m: Mispairing = { victim: { key: 'a', seqno: 1, kind: EntryKind.Put, value: Buffer.from('value of a') }, lie: 'value', otherValue: Buffer.from('value of b') }
+      Object.defineProperty(Memtable.prototype, 'iterator', {
+        ...original,
+        value(this: Memtable): InternalIterator {
+          return new MispairingIterator(original.value.call(this), m)
+        },
+      })
+      await assert.rejects(flushFromWal(flushContextOf(settings, new NodeVfs()), job(1000)), (error) => isSeamCorruption(error, m.victim, 'flush', 'worker flush'))
+      Object.defineProperty(Memtable.prototype, 'iterator', original)
+      const result = await flushFromWal(flushContextOf(settings, new NodeVfs()), job(1001))
+      assert.equal(result.added[0].entryCount, 2, 'without the lie both entries are written')
+    } finally {
+      Object.defineProperty(Memtable.prototype, 'iterator', original)
+      fs.rmSync(directory, { recursive: true, force: true })
+    }
   })
 })
 
