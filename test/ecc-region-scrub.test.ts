@@ -165,6 +165,27 @@ describe('ECC region scrub through the Db', () => {
     await db.close()
   })
 
+  test('an unrecoverable file is not queued for a heal by a damaged region found before its bad block', async (t) => {
+    const seed = seedFromEnv('ecc region then unrecoverable')
+    t.diagnostic(`seed=${seed}`)
+    const directory = temporaryDirectory()
+    const integrity: IntegrityOptions = { ecc: 'sec-ded', autoHeal: true }
+    await storeWithOneTable(directory, integrity, seed)
+    const file = tableFiles(directory)[0]
+    const first = eccRegionOf(file, 0, 'sec-ded')
+    flipBit(file, first.startBytes * 8 + 3) // block 0's region, read first
+    // Two flips in one 8-byte word of block 1's payload: SEC-DED detects them and cannot repair.
+    flipBit(file, (first.endBytes + 40) * 8 + 2)
+    flipBit(file, (first.endBytes + 40) * 8 + 3)
+    const db = await open(directory, { ...SMALL, integrity })
+    const report = await db.verify()
+    assert.deepEqual(report.files.map((f) => [f.status, f.eccRegionsDamaged, f.ok]), [['unrecoverable', 1, false]], `seed=${seed}`)
+    const stats = db.stats().integrity
+    assert.equal(stats.healQueuedCount, 0, 'its parity cannot rebuild it: no heal is queued')
+    assert.equal(stats.eccRegionsDamagedCount, 0, 'the monitor hears of regions only in files that verify')
+    await db.close()
+  })
+
   test('autoHeal rewrites a table with a damaged ECC region: the next verify is clean', async (t) => {
     const seed = seedFromEnv('ecc region auto-heal table')
     t.diagnostic(`seed=${seed}`)

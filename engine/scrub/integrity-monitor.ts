@@ -31,7 +31,9 @@ export interface IntegrityStats {
   filesRepairedCount: number
   /**
    * Blocks whose data verified but whose ECC region (check bytes or trailer) a scrub found not to
-   * match it, summed over scrub passes (a block found again by a later pass counts again).
+   * match it, summed over scrub passes (a block found again by a later pass counts again). Only
+   * blocks of files that verified (clean, ecc-damaged or repaired): an unrecoverable file is not
+   * healed from its parity, so its regions are not reported here.
    */
   eccRegionsDamagedCount: number
   /** Files queued for rewrite by auto-heal. */

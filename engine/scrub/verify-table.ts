@@ -82,14 +82,13 @@ export interface VerifyTableSettings {
  */
 export function verifyTable(table: TableMeta, settings: VerifyTableSettings): FileCheck {
   const repairsBefore = settings.repairCountOf(table.fileNumber)
-  let eccRegionsDamaged = 0
-  const codec = checkingEccRegions(settings.codec, (damage) => {
-    eccRegionsDamaged++
-    settings.onEccRegionDamaged?.(damage)
-  })
+  // Told once the file's outcome is known: an unrecoverable file cannot be healed from its
+  // parity, so queuing it for a rewrite would fail on every patrol pass.
+  const damages: EccRegionDamage[] = []
+  const codec = checkingEccRegions(settings.codec, (damage) => damages.push(damage))
   const result = (status: FileStatus, entries: number, error?: unknown): FileCheck => {
     const repairCount = settings.repairCountOf(table.fileNumber) - repairsBefore
-    const check: FileCheck = { fileNumber: table.fileNumber, level: table.level, status, ok: status !== 'unrecoverable', entries, repairCount, eccRegionsDamaged }
+    const check: FileCheck = { fileNumber: table.fileNumber, level: table.level, status, ok: status !== 'unrecoverable', entries, repairCount, eccRegionsDamaged: damages.length }
     if (error !== undefined) {
       check.code = error instanceof StrataError ? error.code : 'IO_ERROR'
       check.error = error instanceof Error ? error.message : String(error)
@@ -102,8 +101,9 @@ export function verifyTable(table: TableMeta, settings: VerifyTableSettings): Fi
   } catch (error) {
     return result('unrecoverable', entries, error)
   }
+  for (const damage of damages) settings.onEccRegionDamaged?.(damage)
   if (settings.repairCountOf(table.fileNumber) > repairsBefore) return result('repaired', entries)
-  return result(eccRegionsDamaged > 0 ? 'ecc-damaged' : 'clean', entries)
+  return result(damages.length > 0 ? 'ecc-damaged' : 'clean', entries)
 }
 
 /** Counts the entries, checking order; throws what the read throws or CORRUPTION. */
