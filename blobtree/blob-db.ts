@@ -680,6 +680,8 @@ export class BlobDb {
       // The engine wraps resolved values the same way (Db#readValue): a view, not a copy.
       return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
     }
+    // With the cache off there is nothing to record: no capture, no handle decode per get.
+    if (!this.#handles.enabled) return this.#db.getSyncInternal(internalKey, options)
     const capture: { handle: Uint8Array | undefined; read: boolean } = { handle: undefined, read: true }
     this.#capture = capture
     let value: Buffer | undefined

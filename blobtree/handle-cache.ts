@@ -88,6 +88,11 @@ export class HandleCache {
   #hitCount = 0
   #evictionCount = 0
 
+  /** False when the capacity is below CAPACITY_BYTES_MIN: nothing is ever recorded. */
+  get enabled(): boolean {
+    return this.#ringSizeBytes > 0
+  }
+
   /** `capacityBytes` 0 (or below 256) turns the cache off. */
   constructor(capacityBytes: number) {
     assert(Number.isSafeInteger(capacityBytes) && capacityBytes >= 0, 'handle cache capacity is a byte count')
