@@ -13,7 +13,7 @@ import path from 'node:path'
 import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
 import { EntryKind, type RangeTombstone } from './entry.ts'
-import { StrataError, isStrataError } from './errors.ts'
+import { StrataError, ioError, isStrataError } from './errors.ts'
 import { BATCH_OP_COUNT_MAX, LEVEL_COUNT } from './limits.ts'
 import { resolveOptions, type EngineOptions, type ResolvedOptions } from './options.ts'
 import { toCallerValue, toInternalKey, toValueBytes, type BytesLike } from './keys.ts'
@@ -456,13 +456,15 @@ export class Db {
     if (this.#memtable.isEmpty()) return
     const frozenWal = this.#wal
     const walNumber = this.#versions.nextFileNumber()
+    const walPath = this.#path(walFileName(walNumber))
     try {
-      this.#wal = frozenWal.createSuccessor(this.#path(walFileName(walNumber)), walNumber)
+      this.#wal = frozenWal.createSuccessor(walPath, walNumber)
     } catch (error) {
       // No new log, so no switch: the memtable stays the active one (frozen and active at once,
       // it would be flushed while still taking writes), and writes stop with the cause
       // (READ_ONLY); flush() reports it. The write that got here was applied and logged already.
-      this.#failWrites(error)
+      // Typed whatever threw (a Vfs of the caller's own), so the store does stop.
+      this.#failWrites(isStrataError(error) ? error : ioError('create', walPath, error))
       return
     }
     this.#immutables.push({ memtable: this.#memtable, wal: frozenWal })

@@ -36,11 +36,6 @@ export interface RecoveryReport {
   tailReason?: string
   /** The log file whose tail was cut, when one was. */
   tailFile?: string
-  /**
-   * Later logs not replayed because an earlier one ended early: their records come after a gap,
-   * so replaying them would give a state no prefix of the writes had (see recoverWals).
-   */
-  walFilesSkipped: number
 }
 
 /**
@@ -60,7 +55,7 @@ export async function recoverWals(
   walCipher?: LogCipher,
 ): Promise<RecoveryReport> {
   const vfs = options.vfs
-  const report: RecoveryReport = { walFilesReplayed: 0, batchesReplayed: 0, tablesWritten: 0, tailBytesDropped: 0, walFilesSkipped: 0 }
+  const report: RecoveryReport = { walFilesReplayed: 0, batchesReplayed: 0, tablesWritten: 0, tailBytesDropped: 0 }
   const logNumbers: number[] = []
   for (const name of vfs.list(directory)) {
     const parsed = parseFileName(name)
@@ -78,10 +73,7 @@ export async function recoverWals(
   let memtable = new Memtable({ perKeyChecksums: outputs.perKeyChecksums })
   let stopped = false
   for (const logNumber of logNumbers) {
-    if (stopped) {
-      report.walFilesSkipped++
-      continue
-    }
+    if (stopped) break
     const fileName = walFileName(logNumber)
     const { payloads, report: walReport } = await readWal(vfs, path.join(directory, fileName), {
       onTornTail: options.walRecovery === 'fail' ? 'fail' : 'truncate',
@@ -92,12 +84,6 @@ export async function recoverWals(
       report.tailBytesDropped += walReport.tailBytesDropped
       report.tailReason = walReport.tailReason
       report.tailFile = fileName
-      // A torn tail lost records; a later log's records come after them. Its fsyncs waited for
-      // this log's (WalWriter.syncAfter), so none of them was acknowledged as durable, but the
-      // kernel may have written their pages back anyway: replaying them would return later
-      // writes without earlier ones. Stop after this log's durable prefix (RocksDB's
-      // point-in-time recovery stops the same way).
-      stopped = true
     }
     for (const [recordIndex, payload] of payloads.entries()) {
       const batch = decodeBatch(payload, fileName)

@@ -86,7 +86,7 @@ describe('faults at a log switch', () => {
     assert.ok(vfs.injected.some((fault) => fault.op === 'create'), 'the next log could not be created')
     assert.equal(db.stats().immutableMemtableCount, 0, 'no memtable was frozen without a new log')
     await expectAll(db, acknowledged, 'before close')
-    await assert.rejects(db.flush(), (error) => isStrataError(error))
+    await assert.rejects(db.flush(), (error) => isStrataError(error, 'READ_ONLY'))
     await db.close().catch(() => undefined)
     const reopened = await open('/db', { ...SMALL, vfs: mem.crash() })
     try {
@@ -170,7 +170,7 @@ for (const kvSeparation of [undefined, KV]) {
       let iterated = 0
       for await (const entry of db.iterator()) iterated += entry.length === 2 ? 1 : 0
       assert.equal(iterated, acknowledged)
-      await assert.rejects(db.flush(), (error) => isStrataError(error))
+      await assert.rejects(db.flush(), (error) => isStrataError(error, 'READ_ONLY'))
       await assert.rejects(db.delete(keyOf(0)), (error) => isStrataError(error, 'READ_ONLY'))
       await assert.rejects(db.batch([{ type: 'put', key: 'b', value: 'c' }]), (error) => isStrataError(error, 'READ_ONLY'))
       await db.close()
