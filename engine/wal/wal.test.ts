@@ -9,6 +9,7 @@ import { StrataError } from '../errors.ts'
 import { mulberry32Float } from '../mulberry32.ts'
 import { randomPayloads, readFile, writeFile, writeWal } from './test-support.ts'
 import { HookedVfs } from './hooked-vfs.ts'
+import { FaultVfs } from '../vfs/fault-vfs.ts'
 import { readWal, WalWriter, LogCipher, LOG_FILE_HEADER_SIZE_BYTES, RECORD_HEADER_SIZE_BYTES, WAL_RECORD_PAYLOAD_BYTES_MAX } from './mod.ts'
 
 const SEED = Number(process.env.STRATA_SEED ?? 20240611)
@@ -349,6 +350,21 @@ describe('WalWriter crash safety', () => {
       for (let j = 0; j < syncedCount; j++) assert.ok(Buffer.from(read[j]).equals(payloads[j]), `seed=${SEED} step=${i} record ${j}`)
     }
     await writer.close()
+  })
+})
+
+describe('WalWriter.create() failing', () => {
+  test('a header write cut short (ENOSPC) throws IO_ERROR and leaves no partial log behind', () => {
+    const mem = new MemVfs()
+    mem.mkdirp('/db')
+    const vfs = new FaultVfs(mem)
+    vfs.addRule({ op: 'append', path: /\.wal$/, mode: 'short-write', errno: 'ENOSPC' })
+    assert.throws(() => WalWriter.create(vfs, '/db/000003.wal', 3), (error) => error instanceof StrataError && error.code === 'IO_ERROR')
+    assert.equal(mem.exists('/db/000003.wal'), false)
+    vfs.clearRules()
+    const writer = WalWriter.create(vfs, '/db/000003.wal', 3)
+    assert.equal(mem.sizeBytes('/db/000003.wal'), LOG_FILE_HEADER_SIZE_BYTES)
+    writer.add(Buffer.from('after the fault'))
   })
 })
 

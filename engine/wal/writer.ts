@@ -85,6 +85,14 @@ export class WalWriter {
       file.append([header])
     } catch (error) {
       file.close()
+      // A short header write would leave a file no reader accepts (walRecovery 'fail' refuses
+      // it) under a number the manifest may hand out later: remove it. Best effort, the append's
+      // error is the one to report.
+      try {
+        vfs.remove(filePath)
+      } catch {
+        // Left as before this removal existed; recovery cuts a header-only tail in 'truncate' mode.
+      }
       throw error
     }
     assert.equal(file.sizeBytes(), header.length)
