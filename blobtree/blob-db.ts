@@ -404,16 +404,23 @@ export class BlobDb {
    * file: the handle of a separated or streamed value, the bytes of an inline one, or undefined.
    */
   #lookupStored(key: string, snapshot: Snapshot | undefined): { handle?: Uint8Array; value?: Buffer } | undefined {
-    const capture = { handle: undefined, read: false }
+    const { value, handle } = this.#getCapturing(key, snapshot === undefined ? undefined : { snapshot }, false)
+    if (handle !== undefined) return { handle }
+    return value === undefined ? undefined : { value }
+  }
+
+  /**
+   * The engine's get of `key` (latin1), with the handle it resolved on the way (undefined for an
+   * inline value or an absent key); with `read` false the blob file is not read (see #capture).
+   */
+  #getCapturing(key: string, options: ReadOptions | undefined, read: boolean): { value: Buffer | undefined; handle: Uint8Array | undefined } {
+    const capture: { handle: Uint8Array | undefined; read: boolean } = { handle: undefined, read }
     this.#capture = capture
-    let value: Buffer | undefined
     try {
-      value = this.#db.getSyncInternal(key, snapshot === undefined ? undefined : { snapshot })
+      return { value: this.#db.getSyncInternal(key, options), handle: capture.handle }
     } finally {
       this.#capture = undefined
     }
-    if (capture.handle !== undefined) return { handle: capture.handle }
-    return value === undefined ? undefined : { value }
   }
 
   // ---------------------------------------------------------------- writes
@@ -682,19 +689,12 @@ export class BlobDb {
     }
     // With the cache off there is nothing to record: no capture, no handle decode per get.
     if (!this.#handles.enabled) return this.#db.getSyncInternal(internalKey, options)
-    const capture: { handle: Uint8Array | undefined; read: boolean } = { handle: undefined, read: true }
-    this.#capture = capture
-    let value: Buffer | undefined
-    try {
-      value = this.#db.getSyncInternal(internalKey, options)
-    } finally {
-      this.#capture = undefined
-    }
+    const { value, handle: resolved } = this.#getCapturing(internalKey, options, true)
     // Only while no write is in flight: a write hands its ops to the engine after dropping their
     // keys here, and may apply them later (a stalled write), so a handle read meanwhile may be
     // about to go stale. A streamed value's chunk list is not cached (one frame per entry).
-    if (capture.handle !== undefined && value !== undefined && this.#inflightCount === 0) {
-      const decoded = decodeValueHandle(capture.handle)
+    if (resolved !== undefined && value !== undefined && this.#inflightCount === 0) {
+      const decoded = decodeValueHandle(resolved)
       if (decoded.kind === 'frame') this.#handles.record(internalKey, decoded.frame)
     }
     return value

@@ -444,7 +444,6 @@ export class ValueLog {
       const next = await this.#createFile()
       const previous = this.#active
       this.#active = next
-      this.#creating = undefined
       if (previous !== undefined) {
         // No append reaches `previous` after this point: its frames end here (the footer follows).
         const framesEndBytes = previous.writer.sizeBytes()
@@ -456,6 +455,7 @@ export class ValueLog {
       this.#failure ??= error
       throw error
     } finally {
+      // Only now: until #active is set, openFileSizeBytes finds the new file here (no await between).
       this.#creating = undefined
       this.#rotation = undefined
     }
