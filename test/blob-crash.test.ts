@@ -69,6 +69,7 @@ describe('KV separation crash safety', () => {
         await reopened.close()
       }
       await db.close()
+      await assert.rejects(db.syncWal(), { code: 'CLOSED' })
     }
   })
 
