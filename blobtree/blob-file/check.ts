@@ -14,6 +14,7 @@ import path from 'node:path'
 import { StrataError } from '../../engine/errors.ts'
 import type { BlobFileCheck, BlobFileChecker, BlobFileCheckRequest } from '../../engine/forensics/mod.ts'
 import { blobFileName } from '../../engine/manifest/mod.ts'
+import { failureOf, fileStatusOf } from '../../engine/scrub/mod.ts'
 import { checkingEccRegions } from '../../engine/transform/mod.ts'
 import { describeKey } from './format.ts'
 import { BlobFileReader } from './reader.ts'
@@ -52,7 +53,7 @@ export function checkBlobFrames(fileNumber: number, openReader: () => BlobFileRe
     reader.close()
   }
   if (check.status === 'unrecoverable') return check
-  check.status = check.repairCount > 0 ? 'repaired' : check.eccRegionsDamaged > 0 ? 'ecc-damaged' : 'clean'
+  check.status = fileStatusOf({ unrecoverable: 0, repaired: check.repairCount, eccDamaged: check.eccRegionsDamaged })
   return check
 }
 
@@ -70,7 +71,7 @@ function walkFrames(reader: BlobFileReader, check: BlobFileCheck, options: BlobF
     return
   }
   let regionDamaged = false
-  const checking = reader.withCodec(checkingEccRegions(reader.codec, () => (regionDamaged = true)) ?? reader.codec)
+  const checking = reader.withCodec(checkingEccRegions(reader.codec, () => (regionDamaged = true)))
   // Bodies are decoded here, not by the scan, so that a bad body is one damaged frame.
   const scan = scanBlobFile(reader, { decodeValues: false })
   try {
@@ -115,10 +116,6 @@ function walkFrames(reader: BlobFileReader, check: BlobFileCheck, options: BlobF
     check.stoppedAtBytes = scan.end.offsetBytes
     check.error = scan.end.reason
   }
-}
-
-function failureOf(error: unknown): { code: string; error: string } {
-  return { code: error instanceof StrataError ? error.code : 'IO_ERROR', error: error instanceof Error ? error.message : String(error) }
 }
 
 /** Marks `check` unrecoverable with `error` as its first failure. */

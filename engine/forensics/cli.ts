@@ -19,7 +19,7 @@ import { anatomize, formatAnatomy } from './block-anatomy.ts'
 import { loadKeyFile, readingCodec, type LoadedKeys } from './key-file.ts'
 import { manifestKeyEpoch, readVersion, tableCodecSummary, verifyBlobFiles, verifyStore, walkTableBlocks } from './store-reader.ts'
 import type { BlobFileCheck, BlobFileChecker } from './blob-file-check.ts'
-import { IntegrityMonitor, statusCounts, type FileStatus } from '../scrub/mod.ts'
+import { IntegrityMonitor, fileStatusOf, statusCounts } from '../scrub/mod.ts'
 
 /** Where a command writes, and the blob layer's checker; tests pass their own. */
 export interface CliIo {
@@ -278,7 +278,7 @@ async function scrub(parsed: Parsed, io: CliIo): Promise<number> {
     const walk = walkTableBlocks(io.vfs, path.join(directory, name), table.fileNumber, codec, () => repairs)
     const count = (status: string) => walk.blocks.filter((block) => block.status === status).length
     const unrecoverable = count('unrecoverable') + (walk.stoppedAt === undefined ? 0 : 1)
-    const status: FileStatus = unrecoverable > 0 ? 'unrecoverable' : count('repaired') > 0 ? 'repaired' : count('ecc-damaged') > 0 ? 'ecc-damaged' : 'clean'
+    const status = fileStatusOf({ unrecoverable, repaired: count('repaired'), eccDamaged: count('ecc-damaged') })
     return { file: name, level: table.level, status, blockCount: walk.blocks.length, eccDamaged: count('ecc-damaged'), repaired: count('repaired'), unrecoverable, stoppedAt: walk.stoppedAt, damaged: walk.blocks.filter((block) => block.status !== 'clean') }
   })
   const blobFiles = verifyBlobFiles(io.vfs, directory, version, (monitor) => readingCodec(keys, (event) => monitor.recordRepair(event)), io.checkBlobFile)

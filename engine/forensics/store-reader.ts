@@ -153,7 +153,7 @@ export function walkTableBlocks(vfs: Vfs, filePath: string, fileNumber: number, 
   const endBytes = bytes.length - FOOTER_SIZE_BYTES
   const blocks: BlockCheck[] = []
   let eccRegionDamaged = false
-  const checkingCodec = checkingEccRegions(codec, () => (eccRegionDamaged = true)) ?? codec
+  const checkingCodec = checkingEccRegions(codec, () => (eccRegionDamaged = true))
   let offsetBytes = 0
   while (offsetBytes < endBytes) {
     const extent = blockExtentAt(bytes.subarray(offsetBytes, endBytes))

@@ -72,6 +72,16 @@ export interface VerifyTableSettings {
   onEccRegionDamaged?: (damage: EccRegionDamage) => void
 }
 
+/** A file's status from what its check found, the worst first: unrecoverable, repaired, ecc-damaged, clean. */
+export function fileStatusOf(found: { unrecoverable: number; repaired: number; eccDamaged: number }): FileStatus {
+  return found.unrecoverable > 0 ? 'unrecoverable' : found.repaired > 0 ? 'repaired' : found.eccDamaged > 0 ? 'ecc-damaged' : 'clean'
+}
+
+/** A failed check's `code` (the StrataError's, else IO_ERROR) and `error` message. */
+export function failureOf(error: unknown): { code: string; error: string } {
+  return { code: error instanceof StrataError ? error.code : 'IO_ERROR', error: error instanceof Error ? error.message : String(error) }
+}
+
 /**
  * Reads every block of `table` and classifies it.
  * @example
@@ -89,10 +99,7 @@ export function verifyTable(table: TableMeta, settings: VerifyTableSettings): Fi
   const result = (status: FileStatus, entries: number, error?: unknown): FileCheck => {
     const repairCount = settings.repairCountOf(table.fileNumber) - repairsBefore
     const check: FileCheck = { fileNumber: table.fileNumber, level: table.level, status, ok: status !== 'unrecoverable', entries, repairCount, eccRegionsDamaged: damages.length }
-    if (error !== undefined) {
-      check.code = error instanceof StrataError ? error.code : 'IO_ERROR'
-      check.error = error instanceof Error ? error.message : String(error)
-    }
+    if (error !== undefined) Object.assign(check, failureOf(error))
     return check
   }
   let entries = 0
@@ -102,8 +109,7 @@ export function verifyTable(table: TableMeta, settings: VerifyTableSettings): Fi
     return result('unrecoverable', entries, error)
   }
   for (const damage of damages) settings.onEccRegionDamaged?.(damage)
-  if (settings.repairCountOf(table.fileNumber) > repairsBefore) return result('repaired', entries)
-  return result(damages.length > 0 ? 'ecc-damaged' : 'clean', entries)
+  return result(fileStatusOf({ unrecoverable: 0, repaired: settings.repairCountOf(table.fileNumber) - repairsBefore, eccDamaged: damages.length }), entries)
 }
 
 /** Counts the entries, checking order; throws what the read throws or CORRUPTION. */

@@ -365,6 +365,8 @@ export class IntegrityCodec implements BlockCodec {
  * const scrubCodec = checkingEccRegions(codec, (damage) => damaged.push(damage.offsetBytes))
  * ```
  */
+export function checkingEccRegions(codec: BlockCodec, onDamaged: (damage: EccRegionDamage) => void): BlockCodec
+export function checkingEccRegions(codec: BlockCodec | undefined, onDamaged: (damage: EccRegionDamage) => void): BlockCodec | undefined
 export function checkingEccRegions(codec: BlockCodec | undefined, onDamaged: (damage: EccRegionDamage) => void): BlockCodec | undefined {
   return codec instanceof IntegrityCodec ? codec.checkingEccRegions(onDamaged) : codec
 }
