@@ -2,12 +2,17 @@
  * WAL recovery at open: replays every log the manifest does not yet cover (number >=
  * logNumber) in order, writes what it replayed as level-0 tables and records them, with the
  * new log number, in one manifest edit, so a crash during recovery simply recovers again.
+ * Replay stops after a log that lost an unsynced tail, which the final size its successor's
+ * header records reveals (docs/formats/wal.md §4.1): what follows it was never durable, and
+ * replaying it would return later writes without earlier ones.
  */
 import path from 'node:path'
 import { decodeBatch } from './batch/write-batch.ts'
 import { Memtable } from './memtable/memtable.ts'
 import { replayBatch } from './memtable/replay.ts'
-import { readWal, type LogCipher } from './wal/mod.ts'
+import { readLogFileHeader, readWal, type LogCipher } from './wal/mod.ts'
+import { StrataError } from './errors.ts'
+import type { Vfs } from './vfs/mod.ts'
 import { parseFileName, walFileName, type TableMeta, type VersionSet } from './manifest/mod.ts'
 import { flushMemtable, type TableOutputs } from './table-outputs.ts'
 import type { ResolvedOptions } from './options.ts'
@@ -20,6 +25,34 @@ function handlesDurable(ops: readonly { kind: number; key: string; value: Uint8A
     if (op.kind === EntryKind.BlobHandle && !hooks.isDurable(op.key, op.value)) return false
   }
   return true
+}
+
+/**
+ * The final size of each log whose successor's header records it (docs/formats/wal.md §4.1),
+ * by log number. A successor naming a log at or past the manifest's log number that is not the
+ * log before it means a log is missing from the chain.
+ * @throws {StrataError} `CORRUPTION` for a missing predecessor.
+ */
+function finalSizesOf(vfs: Vfs, directory: string, logNumbers: readonly number[], firstLogNumber: number): Map<number, number> {
+  const finalSizes = new Map<number, number>()
+  for (const [position, logNumber] of logNumbers.entries()) {
+    const fileName = walFileName(logNumber)
+    let predecessor
+    try {
+      predecessor = readLogFileHeader(vfs, path.join(directory, fileName))?.predecessor
+    } catch {
+      continue // A bad header is readWal's to report, if replay gets that far.
+    }
+    // A predecessor below the manifest's log number was flushed and is gone for good.
+    if (predecessor === undefined || predecessor.fileNumber < firstLogNumber) continue
+    if (predecessor.fileNumber !== logNumbers[position - 1]) {
+      throw new StrataError('CORRUPTION',
+        `Cannot recover ${directory}: log ${fileName} succeeds log ${predecessor.fileNumber}, which is missing (the log before it is ${logNumbers[position - 1] ?? 'none'})`,
+        { details: { fileName, offsetBytes: 0, predecessorNumber: predecessor.fileNumber } })
+    }
+    finalSizes.set(predecessor.fileNumber, predecessor.sizeBytes)
+  }
+  return finalSizes
 }
 
 /** What recovery found and did; reported by `stats().recovery`. */
@@ -36,6 +69,12 @@ export interface RecoveryReport {
   tailReason?: string
   /** The log file whose tail was cut, when one was. */
   tailFile?: string
+  /**
+   * Logs not replayed because an earlier one ended before its last acknowledged-durable point
+   * could lie behind them: it lost an unsynced tail (it is shorter than its successor's header
+   * says), or a record's blob bytes never reached the disk. They held no durable write.
+   */
+  walFilesDropped: number
 }
 
 /**
@@ -55,7 +94,7 @@ export async function recoverWals(
   walCipher?: LogCipher,
 ): Promise<RecoveryReport> {
   const vfs = options.vfs
-  const report: RecoveryReport = { walFilesReplayed: 0, batchesReplayed: 0, tablesWritten: 0, tailBytesDropped: 0 }
+  const report: RecoveryReport = { walFilesReplayed: 0, batchesReplayed: 0, tablesWritten: 0, tailBytesDropped: 0, walFilesDropped: 0 }
   const logNumbers: number[] = []
   for (const name of vfs.list(directory)) {
     const parsed = parseFileName(name)
@@ -64,6 +103,7 @@ export async function recoverWals(
     }
   }
   logNumbers.sort((a, b) => a - b)
+  const finalSizes = finalSizesOf(vfs, directory, logNumbers, versions.logNumber)
   const syncDirectory = () => vfs.syncDirectory(directory)
   // Handles the replay flush drops (overwritten within one log) are stale bytes for the value layer.
   const onDroppedValue = hooks?.onDroppedValue === undefined ? undefined : (key: string, value: Uint8Array) => hooks.onDroppedValue!(key, value)
@@ -73,17 +113,29 @@ export async function recoverWals(
   let memtable = new Memtable({ perKeyChecksums: outputs.perKeyChecksums })
   let stopped = false
   for (const logNumber of logNumbers) {
-    if (stopped) break
+    if (stopped) {
+      report.walFilesDropped++
+      continue
+    }
     const fileName = walFileName(logNumber)
     const { payloads, report: walReport } = await readWal(vfs, path.join(directory, fileName), {
       onTornTail: options.walRecovery === 'fail' ? 'fail' : 'truncate',
       cipher: versions.requiresEncryptedLog(logNumber) ? walCipher?.refusingPlaintextLogs() : walCipher,
+      finalSizeBytes: finalSizes.get(logNumber),
     })
     report.walFilesReplayed++
     if (walReport.tailBytesDropped > 0) {
       report.tailBytesDropped += walReport.tailBytesDropped
       report.tailReason = walReport.tailReason
       report.tailFile = fileName
+    }
+    if (walReport.shortOfFinalSizeBytes !== undefined) {
+      // This log lost an unsynced tail, so none of it was acknowledged as durable, and neither
+      // was anything in a later log: a log's fsyncs wait for the older logs' (WalWriter.syncAfter).
+      // Replaying the later logs would return writes without the lost ones made before them.
+      report.tailReason ??= 'short-of-final-size'
+      report.tailFile = fileName
+      stopped = true
     }
     for (const [recordIndex, payload] of payloads.entries()) {
       const batch = decodeBatch(payload, fileName)

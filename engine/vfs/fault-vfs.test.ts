@@ -125,3 +125,54 @@ describe('FaultVfs', () => {
     assert.throws(() => vfs.addRule({ op: 'append', probability: 2 }), { code: 'INVALID_ARGUMENT' })
   })
 })
+
+describe('MemVfs.crash() with writeback', () => {
+  test('keeps the synced bytes plus the prefix of the unsynced ones it is told, per file', async () => {
+    const mem = new MemVfs()
+    mem.mkdirp('/d')
+    const a = mem.create('/d/a')
+    const b = mem.create('/d/b')
+    a.append([bytes('synced-')])
+    b.append([bytes('synced-')])
+    await a.sync()
+    await b.sync()
+    await mem.syncDirectory('/d')
+    a.append([bytes('unsynced')])
+    b.append([bytes('unsynced')])
+    const asked: Array<[string, number]> = []
+    const crashed = mem.crash({
+      writtenBackBytes: (filePath, unsyncedBytes) => {
+        asked.push([filePath, unsyncedBytes])
+        return filePath === '/d/a' ? 3 : unsyncedBytes
+      },
+    })
+    assert.deepEqual(asked, [['/d/a', 8], ['/d/b', 8]])
+    assert.equal(readAllOf(crashed, '/d/a'), 'synced-uns')
+    assert.equal(readAllOf(crashed, '/d/b'), 'synced-unsynced')
+    assert.equal(readAllOf(mem.crash(), '/d/a'), 'synced-', 'without writeback only synced bytes survive')
+    // What survived is durable in the new image: a second crash keeps it.
+    assert.equal(readAllOf(crashed.crash(), '/d/a'), 'synced-uns')
+  })
+
+  test('a file truncated and rewritten since its sync keeps only its synced bytes', async () => {
+    const mem = new MemVfs()
+    mem.mkdirp('/d')
+    const file = mem.create('/d/a')
+    file.append([bytes('synced')])
+    await file.sync()
+    await mem.syncDirectory('/d')
+    file.truncate(2)
+    file.append([bytes('XXXXXXXX')])
+    const crashed = mem.crash({ writtenBackBytes: () => assert.fail('not asked: no appended-only tail') })
+    assert.equal(readAllOf(crashed, '/d/a'), 'synced')
+  })
+
+  test('a count outside 0 … unsyncedBytes is a RangeError', async () => {
+    const mem = new MemVfs()
+    mem.mkdirp('/d')
+    mem.create('/d/a').append([bytes('abc')])
+    await mem.syncDirectory('/d')
+    assert.throws(() => mem.crash({ writtenBackBytes: () => 4 }), RangeError)
+    assert.throws(() => mem.crash({ writtenBackBytes: () => -1 }), RangeError)
+  })
+})

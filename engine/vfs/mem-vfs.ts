@@ -5,6 +5,7 @@
  * holding exactly the durable state, as a machine would see it after rebooting.
  */
 import path from 'node:path'
+import { Buffer } from 'node:buffer'
 import { StrataError } from '../errors.ts'
 import type { Vfs, VfsFile, VfsLock } from './vfs.ts'
 
@@ -76,6 +77,22 @@ class MemFile implements VfsFile {
   close(): void {
     this.#closed = true
   }
+}
+
+/** How many of `inode`'s unsynced bytes a crash keeps: 0 unless it was only appended to since its sync. */
+function writtenBack(
+  filePath: string, inode: MemInode, writtenBackBytes: ((filePath: string, unsyncedBytes: number) => number) | undefined,
+): number {
+  const durableBytes = inode.durable.length
+  const unsyncedBytes = inode.sizeBytes - durableBytes
+  if (writtenBackBytes === undefined || unsyncedBytes <= 0) return 0
+  // A file truncated and rewritten since its sync has no appended-only tail to write back.
+  if (Buffer.compare(inode.bytes.subarray(0, durableBytes), inode.durable) !== 0) return 0
+  const keptBytes = writtenBackBytes(filePath, unsyncedBytes)
+  if (!Number.isSafeInteger(keptBytes) || keptBytes < 0 || keptBytes > unsyncedBytes) {
+    throw new RangeError(`writtenBackBytes returned ${keptBytes} for ${unsyncedBytes} unsynced bytes`)
+  }
+  return keptBytes
 }
 
 function normalize(filePath: string): string {
@@ -174,15 +191,24 @@ export class MemVfs implements Vfs {
   /**
    * Simulates a power loss: returns a new MemVfs with only the durable state: entries made
    * durable by syncDirectory, each holding the bytes of its last sync. Locks are dropped.
+   *
+   * `writtenBackBytes` models the kernel's writeback, which may have written some of a file's
+   * unsynced appends before the power went, independently per file: it is asked, for each
+   * surviving file (by path) that was only appended to since its last sync, how many of those
+   * unsynced bytes (0 … `unsyncedBytes`) reached the disk. The survivor keeps that prefix of them. File
+   * systems that order data before size (ext4 data=ordered, XFS) expose such a prefix, never
+   * bytes past it or zeros inside it. Without it only synced bytes survive.
    */
-  crash(): MemVfs {
+  crash(options: { writtenBackBytes?: (filePath: string, unsyncedBytes: number) => number } = {}): MemVfs {
     const after = new MemVfs()
     for (const directory of this.#directories) after.#directories.add(directory)
     for (const [entry, inode] of this.#durableEntries) {
       const survivor = new MemInode()
-      survivor.bytes = inode.durable.slice()
-      survivor.sizeBytes = inode.durable.length
-      survivor.durable = inode.durable.slice()
+      const writtenBackBytes = writtenBack(entry, inode, options.writtenBackBytes)
+      // The written-back bytes follow the durable ones (writtenBack checked they are unchanged).
+      survivor.bytes = writtenBackBytes === 0 ? inode.durable.slice() : inode.bytes.slice(0, inode.durable.length + writtenBackBytes)
+      survivor.sizeBytes = survivor.bytes.length
+      survivor.durable = survivor.bytes.slice()
       after.#entries.set(entry, survivor)
       after.#durableEntries.set(entry, survivor)
     }

@@ -46,6 +46,11 @@ export interface WalReadReport {
   tailReason?: WalTailReason
   /** Offset of the first dropped byte; absent when nothing was dropped. */
   tailOffsetBytes?: number
+  /**
+   * How many bytes the file lacks of the final size `finalSizeBytes` gave: a tail the kernel
+   * never wrote (it was not synced); absent when the file is whole or no final size was given.
+   */
+  shortOfFinalSizeBytes?: number
 }
 
 /** The records of a log file and what the read found. */
@@ -68,6 +73,14 @@ export interface WalReadOptions {
   kind?: LogFileKind
   /** When set, the header's log number must equal it (else CORRUPTION). */
   expectedLogNumber?: number
+  /**
+   * The size the log had when its successor was created, from the successor's header (versions
+   * 5 and 6; docs/formats/wal.md §4.1). A file that long holds only synced-or-written-back whole
+   * records, so a bad last record there is damage: CORRUPTION in every mode, like a file longer
+   * than this. A shorter file lost an unsynced tail: `report.shortOfFinalSizeBytes` says how
+   * much, and 'fail' mode throws CORRUPTION.
+   */
+  finalSizeBytes?: number
   /**
    * Keys for encrypted logs. Without it an encrypted log fails with UNKNOWN_KEY_EPOCH; with it
    * a plaintext log is refused unless the cipher allows plaintext logs.
@@ -97,17 +110,54 @@ export async function readWal(vfs: Vfs, filePath: string, options: WalReadOption
   const kind = options.kind ?? 'wal'
   const file = vfs.openRead(filePath)
   let result: WalReadResult
+  let fileSizeBytes: number
   try {
+    fileSizeBytes = file.sizeBytes()
     result = readRecords(file, kind, options)
   } finally {
     file.close()
   }
   const { report } = result
-  if (report.tailBytesDropped > 0) {
-    if (options.onTornTail === 'fail') throw tornTailError(kind, filePath, report)
-    if (options.onTornTail === 'truncate') await truncateTail(vfs, filePath, report.tailOffsetBytes ?? 0)
+  if (options.finalSizeBytes !== undefined) checkFinalSize(kind, filePath, fileSizeBytes, options.finalSizeBytes, report)
+  if (report.tailBytesDropped > 0 || report.shortOfFinalSizeBytes !== undefined) {
+    if (options.onTornTail === 'fail') throw tornTailError(kind, filePath, report, fileSizeBytes)
+    if (options.onTornTail === 'truncate' && report.tailBytesDropped > 0) await truncateTail(vfs, filePath, report.tailOffsetBytes ?? 0)
   }
   return result
+}
+
+/**
+ * Holds a read of a log up to the final size its successor recorded: longer, or complete with
+ * a bad last record, is damage (CORRUPTION); shorter sets `report.shortOfFinalSizeBytes`.
+ */
+function checkFinalSize(kind: LogFileKind, fileName: string, fileSizeBytes: number, finalSizeBytes: number, report: WalReadReport): void {
+  const damaged = fileSizeBytes > finalSizeBytes ? `is ${fileSizeBytes} bytes long`
+    : fileSizeBytes === finalSizeBytes && report.tailBytesDropped > 0 ? `is complete but its record at offset ${report.tailOffsetBytes} is damaged (${report.tailReason})`
+      : undefined
+  if (damaged !== undefined) {
+    throw new StrataError('CORRUPTION',
+      `Cannot read ${kind} file ${fileName}: it ${damaged}, and the next log's header says it ended at ${finalSizeBytes} bytes`,
+      { details: { fileName, offsetBytes: report.tailOffsetBytes ?? fileSizeBytes, recordIndex: report.recordsRead, fileSizeBytes, finalSizeBytes } })
+  }
+  if (fileSizeBytes < finalSizeBytes) report.shortOfFinalSizeBytes = finalSizeBytes - fileSizeBytes
+}
+
+/**
+ * The header of the log at `filePath`, or undefined when the file is shorter than its header
+ * (torn at creation). Recovery reads each log's successor link (`predecessor`) before the log.
+ * @throws {StrataError} as readWal for a bad header.
+ */
+export function readLogFileHeader(vfs: Vfs, filePath: string, kind: LogFileKind = 'wal'): LogFileHeader | undefined {
+  const file = vfs.openRead(filePath)
+  try {
+    const fileSizeBytes = file.sizeBytes()
+    if (fileSizeBytes < LOG_FILE_HEADER_PREFIX_SIZE_BYTES) return undefined
+    const window = new ByteWindow(file, fileSizeBytes)
+    const headerSizeBytes = logFileHeaderSizeOf(kind, window.bytes(0, LOG_FILE_HEADER_PREFIX_SIZE_BYTES), file.path)
+    return fileSizeBytes < headerSizeBytes ? undefined : decodeLogFileHeader(kind, window.bytes(0, headerSizeBytes), file.path)
+  } finally {
+    file.close()
+  }
 }
 
 function readRecords(file: VfsFile, kind: LogFileKind, options: WalReadOptions): WalReadResult {
@@ -193,11 +243,12 @@ function throwIfValidRecordFollows(
     { details: { fileName, offsetBytes, recordIndex, reason, validOffsetBytes } })
 }
 
-function tornTailError(kind: LogFileKind, fileName: string, report: WalReadReport): StrataError {
-  const offsetBytes = report.tailOffsetBytes ?? 0
+function tornTailError(kind: LogFileKind, fileName: string, report: WalReadReport, fileSizeBytes: number): StrataError {
+  const offsetBytes = report.tailOffsetBytes ?? fileSizeBytes
+  const lost = report.shortOfFinalSizeBytes === undefined ? '' : `, ${report.shortOfFinalSizeBytes} bytes short of its final size`
   return new StrataError('CORRUPTION',
-    `Cannot read ${kind} file ${fileName}: torn tail of ${report.tailBytesDropped} bytes at offset ${offsetBytes} (${report.tailReason})`,
-    { details: { fileName, offsetBytes, recordIndex: report.recordsRead, reason: report.tailReason ?? 'unknown' } })
+    `Cannot read ${kind} file ${fileName}: torn tail of ${report.tailBytesDropped} bytes at offset ${offsetBytes} (${report.tailReason ?? 'lost'})${lost}`,
+    { details: { fileName, offsetBytes, recordIndex: report.recordsRead, reason: report.tailReason ?? 'short-of-final-size' } })
 }
 
 async function truncateTail(vfs: Vfs, filePath: string, offsetBytes: number): Promise<void> {

@@ -44,7 +44,8 @@ describe('Db with an encrypted WAL', () => {
       const text = Buffer.concat(logs)
       const leaked = text.includes(Buffer.from('last-key')) || text.includes(Buffer.from('secret-value-'))
       assert.equal(leaked, integrity === undefined, integrity === undefined ? 'the check can see plaintext' : 'plaintext in an encrypted log')
-      if (integrity !== undefined) for (const log of logs) assert.equal(log[4], 2, 'every log is format version 2')
+      // The first log after an open is version 2; one made at a switch is 6 (2 with a link).
+      if (integrity !== undefined) for (const log of logs) assert.ok(log[4] === 2 || log[4] === 6, 'every log is encrypted')
       const reopened = await Db.open(DIRECTORY, { vfs: crashed, integrity })
       assert.equal((await reopened.get('last-key'))?.toString(), 'last-secret')
       assert.ok(reopened.stats().recovery.batchesReplayed > 0, 'the value came from WAL replay')

@@ -4,15 +4,18 @@
  * payload is never copied); `sync` resolves once everything added before it is durable.
  * One writer per file, used from one event loop. After a failed append or fsync the writer
  * refuses every further call with that IO_ERROR: the file's durable content is unknown.
- * With a `cipher` the file is an encrypted log (format version 2): each payload is sealed on
- * its own before it is framed (log-cipher.ts); without one the bytes are those of version 1.
+ * With a `cipher` the file is an encrypted log (format version 2, or 6 with a predecessor):
+ * each payload is sealed on its own before it is framed (log-cipher.ts); without one the
+ * version is 1, or 5 with a predecessor.
  * Format: docs/formats/wal.md.
  */
 import path from 'node:path'
 import assert from 'node:assert/strict'
 import { StrataError, ioError, isStrataError } from '../errors.ts'
 import type { Vfs, VfsFile } from '../vfs/mod.ts'
-import { encodeLogFileHeader, type LogFileKind } from './file-header.ts'
+import {
+  encodeLogFileHeader, LOG_FORMAT_VERSION_ENCRYPTED, LOG_FORMAT_VERSION_LINKED_ENCRYPTED, type LogFileKind, type LogPredecessor,
+} from './file-header.ts'
 import { encodeRecordHeader, recordChecksumSeed, RECORD_HEADER_SIZE_BYTES } from './record.ts'
 import { GroupCommit } from './group-commit.ts'
 import { WAL_RECORD_COUNT_MAX, WAL_RECORD_PAYLOAD_BYTES_MAX } from './limits.ts'
@@ -22,8 +25,14 @@ import { LOG_SEAL_OVERHEAD_BYTES, type LogCipher, type LogFileKey } from './log-
 export interface WalWriterOptions {
   /** Which magic the file carries; default 'wal'. The manifest uses 'manifest'. */
   kind?: LogFileKind
-  /** Encrypts every record under a fresh per-file key; default none (plaintext, version 1). */
+  /** Encrypts every record under a fresh per-file key; default none (plaintext). */
   cipher?: LogCipher
+  /**
+   * The log this WAL succeeds, recorded in its header (format versions 5 and 6 instead of 1
+   * and 2) so recovery can tell a lost tail of that log from damage; default none (the first
+   * WAL after an open, and the manifest).
+   */
+  predecessor?: LogPredecessor
 }
 
 /**
@@ -49,6 +58,8 @@ export class WalWriter {
   #directorySynced = false
   #appendFailure: StrataError | null = null
   #closed = false
+  /** Set once createSuccessor succeeded: the successor's header holds this log's final size. */
+  #hasSuccessor = false
   /** See syncAfter(): no fsync of this log starts before it resolves. */
   #predecessorsSynced: Promise<void> | undefined
   #predecessorFailure: unknown = null
@@ -78,8 +89,11 @@ export class WalWriter {
    */
   static create(vfs: Vfs, filePath: string, logNumber: number, options: WalWriterOptions = {}): WalWriter {
     const kind = options.kind ?? 'wal'
-    const fileKey = options.cipher?.newFileKey(kind, logNumber)
-    const header = encodeLogFileHeader(kind, logNumber, fileKey)
+    const { predecessor } = options
+    // The record AAD binds the format version, so the key must know it (log-cipher.ts).
+    const formatVersion = predecessor === undefined ? LOG_FORMAT_VERSION_ENCRYPTED : LOG_FORMAT_VERSION_LINKED_ENCRYPTED
+    const fileKey = options.cipher?.newFileKey(kind, logNumber, formatVersion)
+    const header = encodeLogFileHeader(kind, logNumber, fileKey, predecessor)
     const file = vfs.create(filePath)
     try {
       file.append([header])
@@ -100,11 +114,15 @@ export class WalWriter {
   }
 
   /**
-   * Creates the next log file with this writer's options (kind, cipher): the DB rolls to a new
-   * WAL without holding the options itself. Throws as `create`.
+   * Creates the next log file with this writer's options (kind, cipher), linked to this one:
+   * its header records this log's number and size, which is final because the caller appends
+   * nothing here afterwards (the DB freezes this log). Throws as `create`.
    */
   createSuccessor(filePath: string, logNumber: number): WalWriter {
-    return WalWriter.create(this.#vfs, filePath, logNumber, this.#options)
+    const predecessor = { fileNumber: this.#fileNumber, sizeBytes: this.#file.sizeBytes() }
+    const successor = WalWriter.create(this.#vfs, filePath, logNumber, { ...this.#options, predecessor })
+    this.#hasSuccessor = true
+    return successor
   }
 
   /**
@@ -161,6 +179,8 @@ export class WalWriter {
    */
   add(payload: Uint8Array): void {
     this.#checkWritable()
+    // The successor's header recorded this log's size as final.
+    assert.equal(this.#hasSuccessor, false, `${this.#file.path} takes no records once its successor exists`)
     if (payload.length > this.#payloadSizeBytesMax) {
       throw new StrataError('INVALID_ARGUMENT',
         `Cannot append to ${this.#file.path}: payload of ${payload.length} bytes exceeds ${this.#payloadSizeBytesMax}`,

@@ -6,8 +6,9 @@
  * the recovered state against the model, then runs a seeded mixed workload (puts with values on
  * both sides of minBlobSize, deletes, range deletes, atomic batches, gets, scans, snapshots,
  * flush, compaction, blob GC) while background flushes and compactions run. At a seeded
- * operation index the FaultVfs takes the crash image (MemVfs.crash(): only synced bytes and
- * synced directory entries survive) and halts the disk, so nothing can be acknowledged after
+ * operation index the FaultVfs takes the crash image (MemVfs.crash(): synced bytes and synced
+ * directory entries survive, and in some rounds part of each file's unsynced bytes, as the
+ * kernel's writeback leaves them) and halts the disk, so nothing can be acknowledged after
  * the crash instant. Some rounds also inject seeded faults (EIO, ENOSPC, short writes) before
  * the crash, so recovery also starts from stores that failed mid-flight.
  *
@@ -51,6 +52,12 @@ export interface TortureOptions {
    * test/fault-torture.test.ts (test.todo, seed 20250101); the default suite keeps them.
    */
   excludeManifestFaults?: boolean
+  /**
+   * Fraction of rounds whose crash keeps, per file, a random part of the bytes appended since
+   * its last sync (the kernel's writeback: MemVfs.crash `writtenBackBytes`). Drawn from a PRNG of
+   * its own per round, so the workload of a seed is the same whatever the share. Default 0.25.
+   */
+  writebackRoundShare?: number
   /** Separate values of at least 64 bytes into blob files. Default true. */
   kvSeparation?: boolean
   /** Write a checkpoint (TortureCheckpoint, JSON) to `file` when round `round` starts. */
@@ -237,10 +244,11 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
     durableIndex = 0
     // Arm the crash point, then maybe some faults.
     let crashed: MemVfs | undefined
+    const crashOptions = writebackOf(seed, round, options.writebackRoundShare ?? 0.25)
     const crashAt = vfs.opCount + 1 + rng.below(opsPerCrashMax)
     vfs.onOp = (_op, _path, opIndex) => {
       if (opIndex !== crashAt) return
-      crashed = image.crash()
+      crashed = image.crash(crashOptions)
       vfs.halt('crash point')
     }
     if (rng.chance(faultRoundShare)) {
@@ -256,7 +264,7 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
     if (process.env.STRATA_TORTURE_TRACE === String(round)) {
       console.log(`${note}: crashAt=${crashAt} opCount=${vfs.opCount} injected=${JSON.stringify(vfs.injected)}`)
     }
-    crashed ??= image.crash()
+    crashed ??= image.crash(crashOptions)
     vfs.halt('end of round')
     const stats = (db as unknown as BlobDb).stats()
     report.flushCount += stats.flushCount
@@ -270,6 +278,21 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
     image = crashed
   }
   return report
+}
+
+/**
+ * The crash options of a round: in a `share` of rounds, each file keeps none, all or a random
+ * part of its unsynced bytes (one draw per file, in a fixed order, so a round replays exactly).
+ */
+function writebackOf(seed: number, round: number, share: number): { writtenBackBytes?: (filePath: string, unsyncedBytes: number) => number } {
+  const writeback = new Rng((seed ^ Math.imul(round + 1, 0x85ebca6b)) >>> 0)
+  if (!writeback.chance(share)) return {}
+  return {
+    writtenBackBytes: (_filePath, unsyncedBytes) => {
+      const roll = writeback.below(3)
+      return roll === 0 ? 0 : roll === 1 ? unsyncedBytes : writeback.below(unsyncedBytes + 1)
+    },
+  }
 }
 
 /**
