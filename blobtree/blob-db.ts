@@ -900,12 +900,13 @@ export class BlobDb {
     const listed = this.#db.currentVersion().blobFiles
     for (const fileNumber of [...listed.keys()].sort((a, b) => a - b)) {
       if (fileNumber === this.#log.activeFileNumber() || this.#log.sealingFileNumbers().includes(fileNumber)) continue
-      // Counted against the file being scanned (a relocated frame's event names it too: holderFileNumber).
-      blobFiles.push(checkBlobFrames(fileNumber, () => this.#log.openDetachedReader(fileNumber), {
+      // Counted against the file being scanned (a relocated frame's event names it too:
+      // holderFileNumber); checkFile queues the heal once the file's outcome is known.
+      blobFiles.push(this.#repairs.checkFile(fileNumber, () => checkBlobFrames(fileNumber, () => this.#log.openDetachedReader(fileNumber), {
         sealed: isSealed(listed.get(fileNumber)!.meta.sizeBytes),
         repairCount: () => this.#repairs.repairCountOf(fileNumber),
         onEccRegionDamaged: () => this.#repairs.recordEccRegionDamage(fileNumber),
-      }))
+      })))
       await new Promise((resolve) => setImmediate(resolve))
     }
     return { ...tables, blobFiles, ok: tables.ok && blobFiles.every((file) => file.ok) }
