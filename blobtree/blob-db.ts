@@ -296,7 +296,11 @@ export class BlobDb {
       readerCountMax: options.blobReaderCountMax,
       streamGetSizeBytesMax: options.streamGetSizeBytesMax,
     })
-    const collector = new BlobCollector(log, { stalenessThreshold: options.stalenessThreshold, relocationBytesMax: options.gcRelocationBytesMax })
+    const collector = new BlobCollector(log, {
+      stalenessThreshold: options.stalenessThreshold,
+      relocationBytesMax: options.gcRelocationBytesMax,
+      onHealFailed: (fileNumber, error) => repairs.recordHealFailure(fileNumber, error),
+    })
     // Auto-heal of blob files: a repaired file is rewritten with fresh parity by the next GC round.
     repairs.autoHeal = engineOptions.integrity?.autoHeal === true
     repairs.onHealNeeded = (fileNumber) => collector.queueHeal(fileNumber)
@@ -943,8 +947,8 @@ export class BlobDb {
  * `integrity.compression.perBlockKind.blob` gives frames (BlockType.BlobFrame) a compression of
  * their own; `perLevel` never applies to them. With `integrity` the codec is
  * built here from the same options, since the engine keeps its own instance private; ECC
- * repairs of blob frames are verified and returned but not counted in stats().integrity and
- * not auto-healed (the blob file is not rewritten; GC relocation copies frames verbatim).
+ * repairs of blob frames are verified and returned, counted in stats().blob (not in
+ * stats().integrity), and with autoHeal healed by the GC (BlobCollector.queueHeal).
  */
 function blobCodecOf(options: EngineOptions, onRepair: (event: RepairEvent) => void): BlockCodec | undefined {
   if (options.blockCodec !== undefined || options.integrity === undefined) return options.blockCodec

@@ -11,9 +11,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, describe, test } from 'node:test'
-import { open, type Db } from '../index.ts'
+import { BlobDb, open, type Db } from '../index.ts'
 import type { IntegrityOptions } from '../engine/integrity-options.ts'
-import { eccRegionOf, flipBit, SMALL, storeWithOneTable, tableFiles } from './support/ecc-damage.ts'
+import { blobStore, bodyStartOf, eccRegionOf, flipBit, SMALL, storeWithOneTable, tableFiles } from './support/ecc-damage.ts'
 import { seedFromEnv } from './support/seed.ts'
 
 const INTEGRITY: IntegrityOptions = { ecc: 'sec-ded', autoHeal: true }
@@ -121,6 +121,80 @@ describe('auto-heal of tables waits for the file outcome', () => {
     assert.equal((await db.verify()).files[0].status, 'unrecoverable')
     await db.flush()
     assert.equal(healCounters(db).queued, 1, 'the verify pass queues nothing either')
+    await db.close()
+  })
+})
+
+/** The value blobStore() wrote for `key<index>`. */
+function blobValue(index: number): Buffer {
+  return Buffer.alloc(500, 65 + index)
+}
+
+/** The heal counters of stats().blob, in one comparable line. */
+function blobHealCounters(db: BlobDb): { queued: number; healed: number; failed: number } {
+  const stats = db.stats().blob
+  return { queued: stats.healQueuedCount, healed: stats.filesHealed, failed: stats.healFailedCount }
+}
+
+describe('auto-heal of blob files waits for the file outcome', () => {
+  test('a blob file with a repairable and an unrecoverable frame is reported unrecoverable and never queued, over two passes', async () => {
+    const directory = temporaryDirectory()
+    const { file, bodyStartBytes } = await blobStore(directory, INTEGRITY)
+    damageRepairably(file, bodyStartBytes) // key3, checked before key5
+    damageUnrecoverably(file, bodyStartOf(file, 5))
+    const db = await BlobDb.open(directory, { integrity: INTEGRITY }, { minBlobSize: 100 })
+    const fileNumber = Number.parseInt(path.basename(file), 10)
+    for (const pass of [1, 2]) {
+      const report = await db.verify()
+      const checked = report.blobFiles.find((f) => f.fileNumber === fileNumber)!
+      assert.equal(checked.status, 'unrecoverable', `pass ${pass}`)
+      assert.deepEqual(checked.damagedFrames.map((frame) => [frame.key, frame.status]), [['"key3"', 'repaired'], ['"key5"', 'unrecoverable']], `pass ${pass}`)
+      assert.deepEqual(blobHealCounters(db), { queued: 0, healed: 0, failed: 0 }, `pass ${pass}`)
+    }
+    assert.equal(db.stats().blob.repairCount, 2, 'each pass repaired key3 (and counted it)')
+    const collection = await db.gc()
+    assert.deepEqual(collection.relocatedFileNumbers, [], 'nothing queued, nothing stale: nothing relocated')
+    await db.close()
+  })
+
+  test('a read that repairs a frame of an unrecoverable blob file queues one heal; gc() counts its failure, goes on, and it is not queued again', async () => {
+    const directory = temporaryDirectory()
+    const { file, bodyStartBytes } = await blobStore(directory, INTEGRITY)
+    damageRepairably(file, bodyStartBytes)
+    damageUnrecoverably(file, bodyStartOf(file, 5))
+    // No block cache, so no value cache: every get of key3 reads (and repairs) its frame again.
+    const db = await BlobDb.open(directory, { integrity: INTEGRITY, blockCacheSizeBytes: 0 }, { minBlobSize: 100 })
+    const fileNumber = Number.parseInt(path.basename(file), 10)
+    for (const round of [1, 2]) {
+      assert.deepEqual(await db.get('key3'), blobValue(3), `round ${round}`)
+      const collection = await db.gc()
+      assert.equal(collection.relocatedFileNumbers.includes(fileNumber), false, `round ${round}`)
+      assert.deepEqual(blobHealCounters(db), { queued: 1, healed: 0, failed: 1 }, `round ${round}`)
+    }
+    await assert.rejects(db.get('key5'), { code: 'UNRECOVERABLE' })
+    for (const index of [0, 3, 9]) assert.deepEqual(await db.get(`key${index}`), blobValue(index), `key${index} after the failed heal`)
+    assert.equal((await db.verify()).blobFiles.find((f) => f.fileNumber === fileNumber)?.status, 'unrecoverable')
+    await db.close()
+  })
+
+  test('a heal drops a damaged stale frame with the old file: only live frames are decoded', async () => {
+    const directory = temporaryDirectory()
+    const { file, bodyStartBytes } = await blobStore(directory, INTEGRITY)
+    let db = await BlobDb.open(directory, { integrity: INTEGRITY }, { minBlobSize: 100 })
+    await db.put('key5', Buffer.alloc(500, 0x7a)) // key5's frame in `file` is stale from here on
+    await db.compact()
+    await db.close()
+    damageRepairably(file, bodyStartBytes)
+    damageUnrecoverably(file, bodyStartOf(file, 5))
+    db = await BlobDb.open(directory, { integrity: INTEGRITY }, { minBlobSize: 100 })
+    const fileNumber = Number.parseInt(path.basename(file), 10)
+    assert.deepEqual(await db.get('key3'), blobValue(3))
+    const collection = await db.gc()
+    assert.ok(collection.relocatedFileNumbers.includes(fileNumber), `gc healed ${fileNumber}: relocated ${collection.relocatedFileNumbers.join(',')}`)
+    assert.deepEqual(blobHealCounters(db), { queued: 1, healed: 1, failed: 0 })
+    assert.ok(collection.deletedFileNumbers.includes(fileNumber), 'no reader was open: the damaged file is gone')
+    for (let index = 0; index < 10; index++) assert.deepEqual(await db.get(`key${index}`), index === 5 ? Buffer.alloc(500, 0x7a) : blobValue(index), `key${index}`)
+    assert.equal((await db.verify()).ok, true)
     await db.close()
   })
 })
