@@ -909,7 +909,7 @@ export class BlobDb {
       blobFiles.push(this.#repairs.checkFile(fileNumber, () => checkBlobFrames(fileNumber, () => this.#log.openDetachedReader(fileNumber), {
         sealed: isSealed(listed.get(fileNumber)!.meta.sizeBytes),
         repairCount: () => this.#repairs.repairCountOf(fileNumber),
-        onEccRegionDamaged: () => this.#repairs.recordEccRegionDamage(fileNumber),
+        onEccRegionDamaged: () => this.#repairs.recordEccRegionDamage(),
       })))
       await new Promise((resolve) => setImmediate(resolve))
     }

@@ -1065,7 +1065,7 @@ export class Db {
         directory: this.directory,
         codec: this.#options.blockCodec,
         repairCountOf: (fileNumber: number) => monitor.repairCountOf(fileNumber),
-        onEccRegionDamaged: (damage) => monitor.recordEccRegionDamage(damage.fileNumber),
+        onEccRegionDamaged: () => monitor.recordEccRegionDamage(),
       }
       const check = (table: TableMeta) => monitor.checkFile(table.fileNumber, () => verifyTable(table, settings))
       const report = await runScrubPass(version.levels.flat(), check, { bytesPerSecondMax, stopped: () => this.#closed })

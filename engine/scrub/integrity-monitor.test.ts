@@ -1,3 +1,5 @@
+// IntegrityMonitor's heal decisions (docs/ecc.md §7): when a repair asks for a heal, what a
+// scrub's checkFile() queues for each outcome, and which failures stop further requests.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { StrataError } from '../errors.ts'
@@ -38,7 +40,7 @@ describe('IntegrityMonitor heal requests', () => {
     assert.equal(repaired.status, 'repaired')
     assert.deepEqual(heals, [3])
     monitor.checkFile(4, () => {
-      monitor.recordEccRegionDamage(4)
+      monitor.recordEccRegionDamage()
       return { status: 'ecc-damaged' as const }
     })
     monitor.checkFile(5, () => ({ status: 'clean' as const }))

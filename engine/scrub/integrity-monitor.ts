@@ -6,7 +6,8 @@
  * block read; the monitor only counts and hands the file to `onHealNeeded`, it never does I/O.
  * It also decides which files may be queued for a heal (docs/ecc.md §7): a repair by a read asks
  * at once, a scrub's check of a file asks once its outcome is known (`checkFile`), and a file
- * whose damage a heal cannot get past (unrecoverable) is not queued again while it lives.
+ * whose damage a heal cannot get past (unrecoverable) is not queued again until a scrub finds it
+ * healable.
  *
  * Holds no key material: the description it reports carries suite and epochs only.
  */
@@ -93,11 +94,11 @@ export class IntegrityMonitor {
   }
 
   /**
-   * A scrub found one block of `fileNumber` whose ECC region does not match its verified data:
+   * A scrub found one block whose ECC region does not match its verified data:
    * count it. The heal (a rewrite writes every block with a fresh region) is asked for by
    * `checkFile` once the file's outcome is known.
    */
-  recordEccRegionDamage(_fileNumber: number): void {
+  recordEccRegionDamage(): void {
     this.#eccRegionsDamagedCount++
   }
 
