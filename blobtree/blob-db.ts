@@ -132,7 +132,8 @@ export interface BlobStats extends CollectorStats {
   /**
    * Blob frame bodies repaired by ECC (`integrity.ecc`) and verified by checksum since open. With
    * `integrity.autoHeal` the file is queued (`healQueuedCount`) and the next GC round rewrites its
-   * live values with fresh parity (`filesHealed`), whatever its staleness.
+   * live values with fresh parity (`filesHealed`), whatever its staleness; a live frame ECC cannot
+   * repair stops that rewrite (`healFailedCount`, docs/ecc.md §7).
    */
   repairCount: number
   /** `repairCount` split by ECC scheme. */
