@@ -132,7 +132,8 @@ export interface BlobStats extends CollectorStats {
   /**
    * Blob frame bodies repaired by ECC (`integrity.ecc`) and verified by checksum since open. With
    * `integrity.autoHeal` the file is queued (`healQueuedCount`) and the next GC round rewrites its
-   * live values with fresh parity (`filesHealed`), whatever its staleness.
+   * live values with fresh parity (`filesHealed`), whatever its staleness; a live frame ECC cannot
+   * repair stops that rewrite (`healFailedCount`, docs/ecc.md §7).
    */
   repairCount: number
   /** `repairCount` split by ECC scheme. */
@@ -296,7 +297,11 @@ export class BlobDb {
       readerCountMax: options.blobReaderCountMax,
       streamGetSizeBytesMax: options.streamGetSizeBytesMax,
     })
-    const collector = new BlobCollector(log, { stalenessThreshold: options.stalenessThreshold, relocationBytesMax: options.gcRelocationBytesMax })
+    const collector = new BlobCollector(log, {
+      stalenessThreshold: options.stalenessThreshold,
+      relocationBytesMax: options.gcRelocationBytesMax,
+      onHealFailed: (fileNumber, error) => repairs.recordHealFailure(fileNumber, error),
+    })
     // Auto-heal of blob files: a repaired file is rewritten with fresh parity by the next GC round.
     repairs.autoHeal = engineOptions.integrity?.autoHeal === true
     repairs.onHealNeeded = (fileNumber) => collector.queueHeal(fileNumber)
@@ -900,12 +905,13 @@ export class BlobDb {
     const listed = this.#db.currentVersion().blobFiles
     for (const fileNumber of [...listed.keys()].sort((a, b) => a - b)) {
       if (fileNumber === this.#log.activeFileNumber() || this.#log.sealingFileNumbers().includes(fileNumber)) continue
-      // Counted against the file being scanned (a relocated frame's event names it too: holderFileNumber).
-      blobFiles.push(checkBlobFrames(fileNumber, () => this.#log.openDetachedReader(fileNumber), {
+      // Counted against the file being scanned (a relocated frame's event names it too:
+      // holderFileNumber); checkFile queues the heal once the file's outcome is known.
+      blobFiles.push(this.#repairs.checkFile(fileNumber, () => checkBlobFrames(fileNumber, () => this.#log.openDetachedReader(fileNumber), {
         sealed: isSealed(listed.get(fileNumber)!.meta.sizeBytes),
         repairCount: () => this.#repairs.repairCountOf(fileNumber),
-        onEccRegionDamaged: () => this.#repairs.recordEccRegionDamage(fileNumber),
-      }))
+        onEccRegionDamaged: () => this.#repairs.recordEccRegionDamage(),
+      })))
       await new Promise((resolve) => setImmediate(resolve))
     }
     return { ...tables, blobFiles, ok: tables.ok && blobFiles.every((file) => file.ok) }
@@ -942,8 +948,8 @@ export class BlobDb {
  * `integrity.compression.perBlockKind.blob` gives frames (BlockType.BlobFrame) a compression of
  * their own; `perLevel` never applies to them. With `integrity` the codec is
  * built here from the same options, since the engine keeps its own instance private; ECC
- * repairs of blob frames are verified and returned but not counted in stats().integrity and
- * not auto-healed (the blob file is not rewritten; GC relocation copies frames verbatim).
+ * repairs of blob frames are verified and returned, counted in stats().blob (not in
+ * stats().integrity), and with autoHeal healed by the GC (BlobCollector.queueHeal).
  */
 function blobCodecOf(options: EngineOptions, onRepair: (event: RepairEvent) => void): BlockCodec | undefined {
   if (options.blockCodec !== undefined || options.integrity === undefined) return options.blockCodec

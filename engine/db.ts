@@ -936,7 +936,7 @@ export class Db {
         } finally {
           this.#healing = undefined
         }
-        this.#options.integrity.healFinished(failure, this.#healQueue.size)
+        this.#options.integrity.healFinished(queued, failure, this.#healQueue.size)
       }
     })
   }
@@ -1046,7 +1046,8 @@ export class Db {
    * checksums, key order and entry counts, recomputes the ECC region of every block that
    * verified, and reports each file as clean, ecc-damaged (data intact, an ECC region not),
    * repaired (ECC fixed blocks) or unrecoverable; with autoHeal an ecc-damaged or repaired file is
-   * queued for rewrite. Never throws for damaged files: they are reported.
+   * queued for rewrite once its check ends, an unrecoverable one never (docs/ecc.md §7). Never
+   * throws for damaged files: they are reported.
    */
   async verify(): Promise<VerifyReport> {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot verify: database is closed')
@@ -1064,9 +1065,10 @@ export class Db {
         directory: this.directory,
         codec: this.#options.blockCodec,
         repairCountOf: (fileNumber: number) => monitor.repairCountOf(fileNumber),
-        onEccRegionDamaged: (damage) => monitor.recordEccRegionDamage(damage.fileNumber),
+        onEccRegionDamaged: () => monitor.recordEccRegionDamage(),
       }
-      const report = await runScrubPass(version.levels.flat(), (table) => verifyTable(table, settings), { bytesPerSecondMax, stopped: () => this.#closed })
+      const check = (table: TableMeta) => monitor.checkFile(table.fileNumber, () => verifyTable(table, settings))
+      const report = await runScrubPass(version.levels.flat(), check, { bytesPerSecondMax, stopped: () => this.#closed })
       monitor.recordPass(report)
       return report
     } finally {

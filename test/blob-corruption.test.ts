@@ -124,6 +124,20 @@ describe('blob file corruption', () => {
     }
   })
 
+  test('a damaged stale frame does not stop GC: the file is relocated and the damage goes with it', async () => {
+    const { db, fileName } = await damagedDb((bytes, target) => (bytes[target + 100] ^= 0x04))
+    const damagedFileNumber = Number.parseInt(fileName, 10)
+    // key3 (the damaged frame) and two more overwritten: 3 of 10 frames stale, past the 0.25 threshold.
+    for (const index of [3, 4, 5]) await db.put(`key${index}`, Buffer.alloc(500, 97 + index))
+    await db.compact() // drops the old handles, counting their frames stale, then runs a GC round
+    assert.ok(db.stats().blob.filesRelocated >= 1, 'the GC round relocated the file')
+    const verification = await db.verify()
+    assert.equal(verification.ok, true)
+    assert.equal(verification.blobFiles.some((file) => file.fileNumber === damagedFileNumber), false, 'the damaged file is gone')
+    for (let index = 0; index < 10; index++) assert.deepEqual(await db.get(`key${index}`), Buffer.alloc(500, ([3, 4, 5].includes(index) ? 97 : 65) + index), `key${index}`)
+    await db.close()
+  })
+
   test('a flipped key byte in the frame: get throws naming file and key, never another key\'s value', async () => {
     const { db, fileName, key } = await damagedDb((bytes, target) => (bytes[target - 1] ^= 0x01))
     await assert.rejects(db.get(key), (error) => assertNamesFileAndKey(error, fileName, key))

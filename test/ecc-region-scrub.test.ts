@@ -11,76 +11,19 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, describe, test } from 'node:test'
-import { BlobDb, open, type Db, type OpenOptions } from '../index.ts'
-import { ECC_PRESETS, type IntegrityOptions } from '../engine/integrity-options.ts'
-import { eccRegionSizeOf } from '../engine/transform/ecc.ts'
+import { BlobDb, open, type Db } from '../index.ts'
+import type { IntegrityOptions } from '../engine/integrity-options.ts'
+import { blobStore, eccRegionOf, flipBit, SMALL, storeWithOneTable, tableFiles, valueOf } from './support/ecc-damage.ts'
 import { Rng, seedFromEnv } from './support/seed.ts'
 
 const KINDS = ['xor', 'reed-solomon', 'sec-ded'] as const
 const KEY = new Uint8Array(32).fill(0x3c)
-const SMALL: OpenOptions = { memtableSizeBytes: 16 * 1024, blockSizeBytes: 512, backgroundWork: false }
-/** Block envelope: payloadSizeBytes at offset 4, 24-byte header (docs/formats/block.md). */
-const BLOCK_HEADER_SIZE_BYTES = 24
-const PARITY_FLAG = 1 << 2
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-ecc-region-'))
 after(() => fs.rmSync(root, { recursive: true, force: true }))
 
 function temporaryDirectory(): string {
   return fs.mkdtempSync(path.join(root, 'store-'))
-}
-
-function tableFiles(directory: string): string[] {
-  return fs.readdirSync(directory).filter((name) => name.endsWith('.sst')).sort().map((name) => path.join(directory, name))
-}
-
-/** Flips one bit of `file` in place (the Db keeps its other files open and untouched). */
-function flipBit(file: string, bit: number): void {
-  const descriptor = fs.openSync(file, 'r+')
-  try {
-    const byte = Buffer.alloc(1)
-    fs.readSync(descriptor, byte, 0, 1, bit >> 3)
-    byte[0] ^= 1 << (bit & 7)
-    fs.writeSync(descriptor, byte, 0, 1, bit >> 3)
-  } finally {
-    fs.closeSync(descriptor)
-  }
-}
-
-/** Where the ECC region of the block starting at `blockStartBytes` of `file` lies, in bytes. */
-function eccRegionOf(file: string, blockStartBytes: number, ecc: (typeof KINDS)[number]): { startBytes: number; endBytes: number } {
-  const header = Buffer.alloc(BLOCK_HEADER_SIZE_BYTES)
-  const descriptor = fs.openSync(file, 'r')
-  try {
-    fs.readSync(descriptor, header, 0, header.length, blockStartBytes)
-  } finally {
-    fs.closeSync(descriptor)
-  }
-  assert.ok((header[2] & PARITY_FLAG) !== 0, 'the block carries an ECC region')
-  const protectedSizeBytes = BLOCK_HEADER_SIZE_BYTES + header.readUInt32LE(4)
-  const startBytes = blockStartBytes + protectedSizeBytes
-  return { startBytes, endBytes: startBytes + eccRegionSizeOf(ECC_PRESETS[ecc], protectedSizeBytes) }
-}
-
-/** Seeded values, some compressible, some not. */
-function valueOf(rng: Rng, index: number): string {
-  return rng.chance(0.5) ? `value ${index} `.repeat(1 + rng.below(8)) : Array.from({ length: 20 + rng.below(40) }, () => String.fromCharCode(33 + rng.below(90))).join('')
-}
-
-/** A store with one compacted table of 150 keys; returns the model. */
-async function storeWithOneTable(directory: string, integrity: IntegrityOptions, seed: number): Promise<Map<string, string>> {
-  const rng = new Rng(seed)
-  const db = await open(directory, { ...SMALL, integrity })
-  const model = new Map<string, string>()
-  for (let index = 0; index < 150; index++) {
-    const key = `key${String(index).padStart(3, '0')}`
-    model.set(key, valueOf(rng, index))
-    await db.put(key, model.get(key)!)
-  }
-  await db.compact()
-  await db.close()
-  assert.equal(tableFiles(directory).length, 1)
-  return model
 }
 
 async function assertMatches(db: Db, model: Map<string, string>, message: string): Promise<void> {
@@ -228,19 +171,6 @@ describe('ECC region scrub through the Db', () => {
     await db.close()
   })
 })
-
-/** A BlobDb with 10 separated 500-byte values in one sealed blob file; the file and key3's body start. */
-async function blobStore(directory: string, integrity: IntegrityOptions): Promise<{ file: string; bodyStartBytes: number }> {
-  const db = await BlobDb.open(directory, { integrity }, { minBlobSize: 100 })
-  for (let index = 0; index < 10; index++) await db.put(`key${index}`, Buffer.alloc(500, 65 + index))
-  await db.close()
-  const name = fs.readdirSync(directory).find((entry) => entry.endsWith('.blob') && fs.statSync(path.join(directory, entry)).size > 1000)!
-  const file = path.join(directory, name)
-  // No compression or encryption: key3's body is the block header, then the value as it was given.
-  const valueStartBytes = fs.readFileSync(file).indexOf(Buffer.alloc(500, 65 + 3))
-  assert.ok(valueStartBytes > BLOCK_HEADER_SIZE_BYTES)
-  return { file, bodyStartBytes: valueStartBytes - BLOCK_HEADER_SIZE_BYTES }
-}
 
 describe('ECC region scrub of blob files', () => {
   for (const ecc of KINDS) {

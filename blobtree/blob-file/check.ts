@@ -26,7 +26,7 @@ export interface BlobFrameCheckOptions {
   sealed: boolean
   /** Repairs the codec has reported for this file so far; diffed around each body. */
   repairCount: () => number
-  /** Told of each body whose ECC region is damaged (a BlobDb counts it and may queue a heal). */
+  /** Told of each body whose ECC region is damaged (a BlobDb counts it; its heal waits for the file outcome). */
   onEccRegionDamaged?: () => void
 }
 

@@ -7,7 +7,8 @@
  * Auto-heal: a file queued by `queueHeal` (ECC repaired one of its frames) is relocated in the
  * next collection whatever its staleness, with its live values re-encoded through the codec
  * instead of copied verbatim, so the copies carry fresh parity and the damaged bytes go with
- * the old file.
+ * the old file. Only live frames are decoded, so a damaged stale frame goes with it too; a heal
+ * that meets a damaged live frame fails without failing the round (docs/ecc.md §7).
  *
  * Liveness: a frame is live iff the index still maps its key to exactly that handle. The check
  * and the write of the new handle happen while user writes are paused (`withWritesPaused`), so
@@ -17,7 +18,8 @@
 import { Buffer } from 'node:buffer'
 import { OpKind, type BatchOp } from '../../engine/mod.ts'
 import type { Version } from '../../engine/manifest/mod.ts'
-import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type ScannedFrame } from '../blob-file/mod.ts'
+import { failureOf, isDamageCode } from '../../engine/scrub/mod.ts'
+import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type BlobFileReader, type ScannedFrame } from '../blob-file/mod.ts'
 import { BLOB_HANDLE_FORMAT_VERSION, encodeBlobHandle } from '../handle.ts'
 import { chunkHandleOf, encodeChunkList, type ChunkList } from '../chunk-list.ts'
 import { decodeValueHandle, framesOf, referencesFrame, type ValueHandle } from '../value-handle.ts'
@@ -44,6 +46,8 @@ export interface CollectorOptions {
   stalenessThreshold: number
   /** Live bytes one collection copies at most (at least one file is always taken). */
   relocationBytesMax: number
+  /** Told when a healing relocation of `fileNumber` failed (IntegrityMonitor.recordHealFailure). */
+  onHealFailed?: (fileNumber: number, error: unknown) => void
 }
 
 /** Figures of the work done since open, for stats(). */
@@ -67,6 +71,12 @@ export interface CollectorStats {
   healQueuedCount: number
   /** Files rewritten by a healing relocation since open. */
   filesHealed: number
+  /**
+   * Healing relocations that failed since open (a live frame that does not verify, or an I/O
+   * error). The file stays; one that failed on its own damage is not queued again until a
+   * verify() finds it healable.
+   */
+  healFailedCount: number
 }
 
 /** What one `collect()` did. */
@@ -136,6 +146,11 @@ export class BlobCollector {
   readonly #removed = new Set<number>()
   /** Files queueHeal() named, waiting for a collection that can rewrite them. */
   readonly #healQueue = new Set<number>()
+  /**
+   * The file being relocated: the relocation's own reads may repair its frames, and such a
+   * request is moot (the file is retired, or its heal has just failed).
+   */
+  #relocating: number | undefined
   readonly #stats: Omit<CollectorStats, 'filesAwaitingDeletion'> = {
     bytesMoved: 0,
     framesMoved: 0,
@@ -144,6 +159,7 @@ export class BlobCollector {
     deadFilesFoundLive: 0,
     healQueuedCount: 0,
     filesHealed: 0,
+    healFailedCount: 0,
   }
 
   constructor(log: ValueLog, options: CollectorOptions) {
@@ -194,8 +210,10 @@ export class BlobCollector {
 
   /**
    * One collection: files wholly dead are retired, files past the staleness threshold are
-   * relocated then retired, and retired files are deleted if no reader can reach them.
-   * @throws {StrataError} from reading a damaged file (it is then left in place) or from writes.
+   * relocated then retired, files queued by queueHeal are relocated re-encoded, and retired
+   * files are deleted if no reader can reach them.
+   * @throws {StrataError} from reading a damaged live frame of a file the collection chose (it is
+   * then left in place) or from writes. A heal the damage defeats is counted, not thrown.
    */
   async collect(): Promise<CollectionReport> {
     const port = this.#portOrThrow()
@@ -203,7 +221,10 @@ export class BlobCollector {
     const version = port.currentVersion()
     const { dead, toRelocate } = this.#pick(version)
     const healing = this.#takeHealable(version)
-    for (const fileNumber of healing) if (!toRelocate.includes(fileNumber)) toRelocate.push(fileNumber)
+    // Files only a heal asked for: their failure does not fail the round. A dead file is left to
+    // the loop below, which retires it (nothing live to heal) or relocates it, healed.
+    const healOnly = new Set(healing.filter((fileNumber) => !toRelocate.includes(fileNumber) && !dead.includes(fileNumber)))
+    toRelocate.push(...healOnly)
     for (const fileNumber of dead) {
       // The count says every frame is stale; the index has the last word before a file goes.
       // A live frame here means the count ran ahead of the truth (a drop counted twice, or in
@@ -222,7 +243,18 @@ export class BlobCollector {
     }
     for (const fileNumber of toRelocate) {
       const heal = healing.includes(fileNumber)
-      report.bytesMoved += await port.withWritesPaused(() => this.#relocate(fileNumber, heal))
+      try {
+        report.bytesMoved += await port.withWritesPaused(() => this.#relocate(fileNumber, heal))
+      } catch (error) {
+        if (!heal) throw error
+        this.#stats.healFailedCount++
+        this.#options.onHealFailed?.(fileNumber, error)
+        // The frames moved before the failure keep their new handles; the rest stay readable
+        // where they are, as a failed table heal leaves its table. An I/O error may be the
+        // active file's, so it fails the round like any write error.
+        if (healOnly.has(fileNumber) && isDamageCode(failureOf(error).code)) continue
+        throw error
+      }
       this.#retired.add(fileNumber)
       this.#stats.filesRelocated++
       if (heal) this.#stats.filesHealed++
@@ -237,7 +269,7 @@ export class BlobCollector {
    * it). A file still being written is healed once it is sealed.
    */
   queueHeal(fileNumber: number): void {
-    if (this.#healQueue.has(fileNumber) || this.#retired.has(fileNumber) || this.#removed.has(fileNumber)) return
+    if (fileNumber === this.#relocating || this.#healQueue.has(fileNumber) || this.#retired.has(fileNumber) || this.#removed.has(fileNumber)) return
     this.#healQueue.add(fileNumber)
     this.#stats.healQueuedCount++
   }
@@ -333,22 +365,25 @@ export class BlobCollector {
    */
   async #relocate(fileNumber: number, reencode: boolean): Promise<number> {
     this.#portOrThrow()
-    // Bodies are decoded while scanning: a damaged frame must fail here (or be repaired by ECC),
-    // never be copied on unverified.
     const reader = this.#log.openDetachedReader(fileNumber)
+    this.#relocating = fileNumber
     try {
-      return await this.#relocateFrames(scanBlobFile(reader, { decodeValues: true }), reencode)
+      return await this.#relocateFrames(reader, reencode)
     } finally {
+      this.#relocating = undefined
       reader.close()
     }
   }
 
-  async #relocateFrames(scan: Iterable<ScannedFrame>, reencode: boolean): Promise<number> {
+  async #relocateFrames(reader: BlobFileReader, reencode: boolean): Promise<number> {
     const port = this.#portOrThrow()
     let chunk: { frame: ScannedFrame; key: string }[] = []
     let chunkBytes = 0
     let bytesMoved = 0
-    for (const frame of scan) {
+    // The scan checks each frame's header, key and frame checksum; bodies are decoded below, live
+    // ones only: a damaged live body must fail here (or be repaired by ECC), never be copied on
+    // unverified, and a damaged stale body must not stop the relocation that drops it.
+    for (const frame of scanBlobFile(reader, { decodeValues: false })) {
       const key = Buffer.from(frame.key.buffer, frame.key.byteOffset, frame.key.byteLength).toString('latin1')
       const current = port.lookupHandle(key)
       if (!isLive(current, frame)) continue
@@ -359,6 +394,7 @@ export class BlobCollector {
         if (handle.kind === 'chunks') bytesMoved += await this.#moveStream(key, handle.list, reencode)
         continue
       }
+      frame.value = reader.decodeValue(frame.checkedFrame)
       if (chunk.length > 0 && chunkBytes + frame.frameBytes.length > RELOCATION_CHUNK_BYTES_MAX) {
         bytesMoved += await this.#move(chunk, false, reencode)
         chunk = []

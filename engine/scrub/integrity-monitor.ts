@@ -4,12 +4,18 @@
  * passes and key rotation rewrites —
  * and the source of `stats().integrity`. The codec reports repairs synchronously, from inside a
  * block read; the monitor only counts and hands the file to `onHealNeeded`, it never does I/O.
+ * It also decides which files may be queued for a heal (docs/ecc.md §7): a repair by a read asks
+ * at once, a scrub's check of a file asks once its outcome is known (`checkFile`), and a file
+ * whose damage a heal cannot get past (unrecoverable) is not queued again until a scrub finds it
+ * healable.
  *
  * Holds no key material: the description it reports carries suite and epochs only.
  */
+import assert from 'node:assert/strict'
 import type { IntegrityDescription } from '../integrity-options.ts'
 import type { RepairEvent, RepairKind } from '../transform/mod.ts'
-import type { FileStatus, VerifyReport } from './verify-table.ts'
+import { UNHEALABLE_FILE_COUNT_MAX } from './limits.ts'
+import { failureOf, isDamageCode, type FileStatus, type VerifyReport } from './verify-table.ts'
 
 /** `stats().integrity`. Counts are since open. */
 export interface IntegrityStats {
@@ -40,7 +46,10 @@ export interface IntegrityStats {
   healQueuedCount: number
   /** Auto-heal rewrites that completed. */
   healCompletedCount: number
-  /** Auto-heal rewrites that failed (the original table stays live). */
+  /**
+   * Auto-heal rewrites that failed (the original table stays live). One that failed on the file's
+   * own damage is not queued again until a scrub finds the file healable.
+   */
   healFailedCount: number
   /** Files waiting in the auto-heal queue now. */
   healPendingCount: number
@@ -65,33 +74,91 @@ export class IntegrityMonitor {
   #rekeyedTableCount = 0
   #scrubPassCount = 0
   #lastPass: Record<FileStatus, number> | undefined
+  /** The file a scrub is checking now (checkFile): its repairs wait for the file's outcome. */
+  #checkingFileNumber: number | undefined
+  /**
+   * Files not to queue for a heal: a scrub found them unrecoverable, or a heal failed on their
+   * damage. A rewrite copies every block, so it cannot succeed while one is unreadable, and
+   * without this every read that repairs another block of the file queued a rewrite that failed.
+   * In insertion order, so the oldest goes first past UNHEALABLE_FILE_COUNT_MAX.
+   */
+  readonly #unhealable = new Set<number>()
 
-  /** The codec's onRepair: count, then ask for a rewrite. */
+  /** The codec's onRepair: count, then ask for a rewrite unless a scrub is checking the file. */
   recordRepair(event: RepairEvent): void {
     this.#repairsByKind[event.kind]++
     const previous = this.#repairsByFile.get(event.fileNumber) ?? 0
     if (previous === 0) this.#filesRepairedCount++
     this.#repairsByFile.set(event.fileNumber, previous + 1)
-    if (this.autoHeal) this.onHealNeeded?.(event.fileNumber)
+    if (event.fileNumber !== this.#checkingFileNumber) this.#requestHeal(event.fileNumber)
   }
 
   /**
-   * A scrub found one block of `fileNumber` whose ECC region does not match its verified data:
-   * count, then ask for a rewrite, exactly as a repair does (the rewrite writes every block with
-   * a fresh region).
+   * A scrub found one block whose ECC region does not match its verified data:
+   * count it. The heal (a rewrite writes every block with a fresh region) is asked for by
+   * `checkFile` once the file's outcome is known.
    */
-  recordEccRegionDamage(fileNumber: number): void {
+  recordEccRegionDamage(): void {
     this.#eccRegionsDamagedCount++
-    if (this.autoHeal) this.onHealNeeded?.(fileNumber)
+  }
+
+  /**
+   * Runs a scrub's check of one file (verifyTable, checkBlobFrames) and then decides its heal:
+   * the repairs the check makes ask for none while it runs; afterwards a `repaired` or
+   * `ecc-damaged` file is queued once, and an `unrecoverable` one is not (a rewrite would stop
+   * at its bad block on every pass) and is remembered as such when its own bytes are why, so
+   * that reads repairing its other blocks do not queue it either. Checks do not nest.
+   * @example
+   * ```ts
+   * const check = monitor.checkFile(table.fileNumber, () => verifyTable(table, settings))
+   * ```
+   */
+  checkFile<Check extends { status: FileStatus; code?: string }>(fileNumber: number, check: () => Check): Check {
+    assert.equal(this.#checkingFileNumber, undefined, 'a scrub checks one file at a time')
+    this.#checkingFileNumber = fileNumber
+    let checked: Check
+    try {
+      checked = check()
+    } finally {
+      this.#checkingFileNumber = undefined
+    }
+    if (checked.status === 'unrecoverable') {
+      if (isDamageCode(checked.code)) this.#markUnhealable(fileNumber)
+      return checked
+    }
+    // This pass read every block of the file and vouched for it: newer evidence than a mark.
+    this.#unhealable.delete(fileNumber)
+    if (checked.status !== 'clean') this.#requestHeal(fileNumber)
+    return checked
+  }
+
+  /**
+   * A heal of `fileNumber` failed with `error`: when the file's own bytes are why (a block that
+   * does not verify, not an I/O error), it is not queued again until a scrub finds it healable
+   * or it is gone. The owner of the heal queue counts the failure.
+   */
+  recordHealFailure(fileNumber: number, error: unknown): void {
+    if (isDamageCode(failureOf(error).code)) this.#markUnhealable(fileNumber)
+  }
+
+  #requestHeal(fileNumber: number): void {
+    if (this.autoHeal && !this.#unhealable.has(fileNumber)) this.onHealNeeded?.(fileNumber)
+  }
+
+  #markUnhealable(fileNumber: number): void {
+    this.#unhealable.delete(fileNumber)
+    if (this.#unhealable.size >= UNHEALABLE_FILE_COUNT_MAX) this.#unhealable.delete(this.#unhealable.values().next().value!)
+    this.#unhealable.add(fileNumber)
   }
   /** Repairs seen in `fileNumber` since open (verify diffs this around a file's pass). */
   repairCountOf(fileNumber: number): number {
     return this.#repairsByFile.get(fileNumber) ?? 0
   }
 
-  /** Forgets per-file counts of files that are gone (the totals stay). */
+  /** Forgets per-file counts and marks of files that are gone (the totals stay). */
   forgetFile(fileNumber: number): void {
     this.#repairsByFile.delete(fileNumber)
+    this.#unhealable.delete(fileNumber)
   }
 
   healQueued(pendingCount: number): void {
@@ -99,11 +166,12 @@ export class IntegrityMonitor {
     this.#heal.pending = pendingCount
   }
 
-  healFinished(error: unknown, pendingCount: number): void {
+  healFinished(fileNumber: number, error: unknown, pendingCount: number): void {
     if (error === undefined) this.#heal.completed++
     else {
       this.#heal.failed++
       this.#heal.lastError = error instanceof Error ? error.message : String(error)
+      this.recordHealFailure(fileNumber, error)
     }
     this.#heal.pending = pendingCount
   }

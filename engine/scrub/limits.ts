@@ -17,6 +17,12 @@ export const SCRUB_INTERVAL_MS_MAX = 24 * 60 * 60 * 1000
 export const SCRUB_PAUSE_MS_MAX = 1000
 /** Files a heal queue holds; past it new damage is counted but not queued (a rewrite storm is worse). */
 export const HEAL_QUEUE_LENGTH_MAX = 1024
+/**
+ * Files the integrity monitor remembers as not healable (unrecoverable); past it the oldest is
+ * forgotten, so at worst that file is queued and fails once more. A count of file numbers, so
+ * memory stays a few KiB however much damage a long-lived process meets.
+ */
+export const UNHEALABLE_FILE_COUNT_MAX = 1024
 
 assert(SCRUB_INTERVAL_MS_MIN < SCRUB_INTERVAL_MS_MAX)
 assert(SCRUB_INTERVAL_MS_MAX < 2 ** 31)

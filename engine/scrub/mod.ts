@@ -5,7 +5,7 @@
  * `verifyTable` read-only.
  */
 export { IntegrityMonitor, type IntegrityStats } from './integrity-monitor.ts'
-export { verifyTable, summarize, statusCounts, failureOf, fileStatusOf, type FileCheck, type FileStatus, type VerifyReport, type VerifyTableSettings } from './verify-table.ts'
+export { verifyTable, summarize, statusCounts, failureOf, fileStatusOf, isDamageCode, type FileCheck, type FileStatus, type VerifyReport, type VerifyTableSettings } from './verify-table.ts'
 export { runScrubPass, type ScrubPassSettings } from './scrub-pass.ts'
 export { PatrolScrub, checkScrubInterval } from './patrol.ts'
 export { copyTable } from './copy-table.ts'

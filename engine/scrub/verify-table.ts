@@ -83,6 +83,18 @@ export function failureOf(error: unknown): { code: string; error: string } {
 }
 
 /**
+ * Codes that say a file's own bytes cannot be read under this open's configuration: a re-read
+ * gives the same answer, unlike `IO_ERROR` (the device) or `CLOSED`. Key errors belong here too,
+ * since the key chain changes only with a reopen.
+ */
+const DAMAGE_CODES: ReadonlySet<string> = new Set(['CORRUPTION', 'CHECKSUM_MISMATCH', 'UNRECOVERABLE', 'DECRYPT_FAILED', 'UNKNOWN_KEY_EPOCH', 'MISSING_KEY', 'UNSUPPORTED_FORMAT_VERSION'])
+
+/** True when a failure's `code` (failureOf) says the file is damaged, so retrying cannot help. */
+export function isDamageCode(code: string | undefined): boolean {
+  return code !== undefined && DAMAGE_CODES.has(code)
+}
+
+/**
  * Reads every block of `table` and classifies it.
  * @example
  * ```ts
@@ -92,8 +104,8 @@ export function failureOf(error: unknown): { code: string; error: string } {
  */
 export function verifyTable(table: TableMeta, settings: VerifyTableSettings): FileCheck {
   const repairsBefore = settings.repairCountOf(table.fileNumber)
-  // Told once the file's outcome is known: an unrecoverable file cannot be healed from its
-  // parity, so queuing it for a rewrite would fail on every patrol pass.
+  // Told once the file's outcome is known: an unrecoverable file is not healed from its parity,
+  // so its damaged regions are not counted (stats().integrity.eccRegionsDamagedCount).
   const damages: EccRegionDamage[] = []
   const codec = checkingEccRegions(settings.codec, (damage) => damages.push(damage))
   const result = (status: FileStatus, entries: number, error?: unknown): FileCheck => {
