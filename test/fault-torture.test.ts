@@ -3,8 +3,9 @@
 // deleted key back; recovery also works from stores that failed mid-flight (EIO, ENOSPC, short
 // writes) just before the crash.
 // Method: test/support/fault-torture.ts. Seeded rounds on FaultVfs over MemVfs; each round
-// crashes at a seeded Vfs operation (MemVfs.crash() keeps only synced bytes and entries),
-// reopens, and compares the recovered store with a model of every write of the round.
+// crashes at a seeded Vfs operation (MemVfs.crash() keeps synced bytes and entries, and in a
+// quarter of the rounds part of each file's unsynced bytes, as kernel writeback does), reopens,
+// and compares the recovered store with a model of every write of the round.
 // STRATA_SEED=<n> replays a run; STRATA_TORTURE_CRASHES=<n> changes the bounded count;
 // `node --import tsx scripts/reliability.ts` runs thousands.
 import assert from 'node:assert/strict'
@@ -36,6 +37,7 @@ describe('crash torture (KV separation, flush, compaction, blob GC)', () => {
     assert.ok(report.flushCount > 0 && report.compactionCount > 0, `seed=${seed}: no flush or compaction ran`)
     assert.ok(report.blobFilesRelocated + report.blobFilesDeleted > 0, `seed=${seed}: blob GC never ran`)
     assert.ok(report.faultsInjected > 0, `seed=${seed}: no fault was injected`)
+    assert.ok(report.writebackCrashCount > 0, `seed=${seed}: no crash kept written-back bytes`)
   })
 
   test(`${CRASH_COUNT / 4} power losses with inline values only`, async (t) => {

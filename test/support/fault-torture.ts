@@ -97,6 +97,8 @@ export interface TortureReport {
   compactionCount: number
   blobFilesRelocated: number
   blobFilesDeleted: number
+  /** Crashes that kept part of the files' unsynced bytes (writebackRoundShare). */
+  writebackCrashCount: number
 }
 
 type Model = Map<string, string>
@@ -191,7 +193,7 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
   const report: TortureReport = {
     seed, crashCount: 0, vfsOpCount: 0, writeCount: 0, acknowledgedDurableWriteCount: 0,
     faultsInjected: 0, unsyncedWritesLost: 0, acknowledgedWritesLost: 0, typedErrorCount: 0,
-    flushCount: 0, compactionCount: 0, blobFilesRelocated: 0, blobFilesDeleted: 0,
+    flushCount: 0, compactionCount: 0, blobFilesRelocated: 0, blobFilesDeleted: 0, writebackCrashCount: 0,
   }
   let image = new MemVfs()
   let states: Model[] = [new Map()]
@@ -274,6 +276,7 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
     report.faultsInjected += vfs.injected.length
     report.vfsOpCount += vfs.opCount
     report.crashCount++
+    if (crashOptions.writtenBackBytes !== undefined) report.writebackCrashCount++
     // Power loss: the running db is abandoned with its halted disk; its background work fails.
     image = crashed
   }
