@@ -57,10 +57,13 @@ export interface MemtableOptions {
   perKeyChecksums?: boolean
 }
 
-/** Throws CHECKSUM_MISMATCH unless version `index` still matches the checksum add() computed. */
-function verifyVersion(key: string, versions: VersionColumns, index: number): void {
+/**
+ * Returns `value` (version `index` of `key`, read once by the caller) after checking it, with its
+ * seqno and kind, against the checksum add() computed: CHECKSUM_MISMATCH otherwise.
+ */
+function verifiedValue(key: string, versions: VersionColumns, index: number, value: Uint8Array): Uint8Array {
   const seqno = versions.seqno(index)
-  if (kvChecksum(key, seqno, versions.kind(index), versions.value(index)) === versions.checksum(index)) return
+  if (kvChecksum(key, seqno, versions.kind(index), value) === versions.checksum(index)) return value
   throw new StrataError('CHECKSUM_MISMATCH', `Cannot read ${JSON.stringify(key)} at seqno ${seqno} from the memtable: per-KV checksum mismatch`,
     { details: { fileName: 'memtable', seqno } })
 }
@@ -208,8 +211,7 @@ export class Memtable {
     const kind = versions.kind(index)
     const value = versions.value(index)
     if (!this.#perKeyChecksums) return { seqno, kind, value }
-    verifyVersion(key, versions, index)
-    return { seqno, kind, value, checksum: versions.checksum(index) }
+    return { seqno, kind, value: verifiedValue(key, versions, index, value), checksum: versions.checksum(index) }
   }
 
   /** The index of the newest version of `key` with seqno <= `snapshotSeqno`, or -1. */
@@ -358,8 +360,8 @@ class MemtableIterator implements InternalIterator {
   }
   value(): Uint8Array {
     const version = this.#version()
-    if (this.#verify) verifyVersion(this.key(), this.#versions, version)
-    return this.#versions.value(version)
+    const value = this.#versions.value(version)
+    return this.#verify ? verifiedValue(this.key(), this.#versions, version, value) : value
   }
   /** The CRC add() computed; value() verifies the entry against it. */
   checksum(): number {
