@@ -17,9 +17,9 @@ import { FOOTER_SIZE_BYTES } from '../table/mod.ts'
 import { NodeVfs, type Vfs } from '../vfs/mod.ts'
 import { anatomize, formatAnatomy } from './block-anatomy.ts'
 import { loadKeyFile, readingCodec, type LoadedKeys } from './key-file.ts'
-import { manifestKeyEpoch, readVersion, tableCodecSummary, verifyBlobFiles, verifyStore, walkTableBlocks } from './store-reader.ts'
+import { countingRepairs, manifestKeyEpoch, readVersion, tableCodecSummary, verifyBlobFiles, verifyStore, walkTableBlocks } from './store-reader.ts'
 import type { BlobFileCheck, BlobFileChecker } from './blob-file-check.ts'
-import { IntegrityMonitor, fileStatusOf, statusCounts } from '../scrub/mod.ts'
+import { fileStatusOf, statusCounts } from '../scrub/mod.ts'
 
 /** Where a command writes, and the blob layer's checker; tests pass their own. */
 export interface CliIo {
@@ -225,9 +225,9 @@ async function verify(parsed: Parsed, io: CliIo): Promise<number> {
   const directory = onePositional(parsed, 'store directory')
   const keys = storeKeysOf(parsed, io.vfs, directory)
   const { version } = await readVersion(io.vfs, directory, keys)
-  const codecFor = (monitor: IntegrityMonitor) => readingCodec(keys, (event) => monitor.recordRepair(event))
-  const tables = verifyStore(io.vfs, directory, version, codecFor)
-  const blobFiles = verifyBlobFiles(io.vfs, directory, version, codecFor, io.checkBlobFile)
+  const reading = countingRepairs((onRepair) => readingCodec(keys, onRepair))
+  const tables = verifyStore(io.vfs, directory, version, reading)
+  const blobFiles = verifyBlobFiles(io.vfs, directory, version, reading, io.checkBlobFile)
   // `files` stays the tables (the VerifyReport shape); counts and `ok` cover the blob files too.
   const report = { ...tables, ...statusCounts([...tables.files, ...blobFiles]), blobFiles: blobFiles.map(namedBlobFile) }
   if (parsed.values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`)
@@ -281,7 +281,7 @@ async function scrub(parsed: Parsed, io: CliIo): Promise<number> {
     const status = fileStatusOf({ unrecoverable, repaired: count('repaired'), eccDamaged: count('ecc-damaged') })
     return { file: name, level: table.level, status, blockCount: walk.blocks.length, eccDamaged: count('ecc-damaged'), repaired: count('repaired'), unrecoverable, stoppedAt: walk.stoppedAt, damaged: walk.blocks.filter((block) => block.status !== 'clean') }
   })
-  const blobFiles = verifyBlobFiles(io.vfs, directory, version, (monitor) => readingCodec(keys, (event) => monitor.recordRepair(event)), io.checkBlobFile)
+  const blobFiles = verifyBlobFiles(io.vfs, directory, version, countingRepairs((onRepair) => readingCodec(keys, onRepair)), io.checkBlobFile)
   const counts = statusCounts([...files, ...blobFiles])
   const ok = counts.ok
   if (parsed.values.json) {

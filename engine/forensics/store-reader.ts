@@ -15,7 +15,7 @@ import { readCurrentFile } from '../manifest/current-file.ts'
 import { LogCipher } from '../wal/mod.ts'
 import type { LoadedKeys } from './key-file.ts'
 import { IntegrityMonitor, verifyTable, summarize, type FileCheck, type VerifyReport } from '../scrub/mod.ts'
-import { checkingEccRegions, type BlockCodec } from '../transform/mod.ts'
+import { checkingEccRegions, type BlockCodec, type RepairEvent } from '../transform/mod.ts'
 import type { Vfs } from '../vfs/mod.ts'
 import { anatomize, blockExtentAt } from './block-anatomy.ts'
 import type { BlobFileCheck, BlobFileChecker } from './blob-file-check.ts'
@@ -105,12 +105,25 @@ export function tableCodecSummary(vfs: Vfs, directory: string, table: TableMeta)
 }
 
 /** Verifies every live table (read-only). */
-export function verifyStore(vfs: Vfs, directory: string, version: Version, codecFor: (monitor: IntegrityMonitor) => BlockCodec): VerifyReport {
-  const monitor = new IntegrityMonitor()
-  const codec = codecFor(monitor)
-  const settings = { vfs, directory, codec, repairCountOf: (fileNumber: number) => monitor.repairCountOf(fileNumber) }
+export function verifyStore(vfs: Vfs, directory: string, version: Version, reading: CountingCodec): VerifyReport {
+  const settings = { vfs, directory, ...reading }
   const files: FileCheck[] = version.levels.flat().map((table) => verifyTable(table, settings))
   return summarize(files)
+}
+
+/** A codec that counts its repairs per file, for checks that diff the count around a file. */
+export interface CountingCodec {
+  codec: BlockCodec
+  repairCountOf(fileNumber: number): number
+}
+
+/**
+ * `codecOf(onRepair)` with its repairs counted per file (file numbers are unique across tables
+ * and blob files, so one serves both checks of a store).
+ */
+export function countingRepairs(codecOf: (onRepair: (event: RepairEvent) => void) => BlockCodec): CountingCodec {
+  const monitor = new IntegrityMonitor()
+  return { codec: codecOf((event) => monitor.recordRepair(event)), repairCountOf: (fileNumber) => monitor.repairCountOf(fileNumber) }
 }
 
 /**
@@ -119,13 +132,10 @@ export function verifyStore(vfs: Vfs, directory: string, version: Version, codec
  * the active file of a store that is open or crashed (blobtree registers a file at creation and
  * records its size when it seals it): its frames are checked up to its last whole, verified one.
  */
-export function verifyBlobFiles(vfs: Vfs, directory: string, version: Version, codecFor: (monitor: IntegrityMonitor) => BlockCodec, checkBlobFile: BlobFileChecker): BlobFileCheck[] {
-  const monitor = new IntegrityMonitor()
-  const codec = codecFor(monitor)
-  const repairCountOf = (fileNumber: number): number => monitor.repairCountOf(fileNumber)
+export function verifyBlobFiles(vfs: Vfs, directory: string, version: Version, reading: CountingCodec, checkBlobFile: BlobFileChecker): BlobFileCheck[] {
   return [...version.blobFiles.values()]
     .sort((a, b) => a.meta.fileNumber - b.meta.fileNumber)
-    .map((state) => checkBlobFile({ vfs, directory, fileNumber: state.meta.fileNumber, sealed: state.meta.sizeBytes > 0, codec, repairCountOf }))
+    .map((state) => checkBlobFile({ vfs, directory, fileNumber: state.meta.fileNumber, sealed: state.meta.sizeBytes > 0, ...reading }))
 }
 
 /** One block's outcome in a block-by-block walk. */
