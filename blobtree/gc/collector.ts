@@ -450,6 +450,9 @@ export class BlobCollector {
     const outcome: RelocationOutcome = { bytesMoved: 0, damage: undefined }
     let chunk: { frame: ScannedFrame; key: string }[] = []
     let chunkBytes = 0
+    // Streamed values whose move failed on damage: their other chunks in this file are live
+    // still, and each would start the same doomed move again. Bounded by the file's frames.
+    const unmovableStreams = new Set<string>()
     // The scan checks each frame's header, key and frame checksum; bodies are decoded below, live
     // ones only: a damaged live body must fail here (or be repaired by ECC), never be copied on
     // unverified, and a damaged stale body must not stop the relocation that drops it. A damaged
@@ -463,10 +466,12 @@ export class BlobCollector {
         // A chunk of a streamed value: the whole value moves, so later chunks of it in this
         // file are no longer referenced and the scan skips them.
         const handle = decodeValueHandle(current!)
+        if (unmovableStreams.has(key)) continue
         try {
           if (handle.kind === 'chunks') outcome.bytesMoved += await this.#moveStream(key, handle.list, reencode)
         } catch (error) {
           outcome.damage ??= damageOrThrow(error)
+          unmovableStreams.add(key)
         }
         continue
       }
