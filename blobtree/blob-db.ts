@@ -133,7 +133,8 @@ export interface BlobStats extends CollectorStats {
    * Blob frame bodies repaired by ECC (`integrity.ecc`) and verified by checksum since open. With
    * `integrity.autoHeal` the file is queued (`healQueuedCount`) and the next GC round rewrites its
    * live values with fresh parity (`filesHealed`), whatever its staleness; a live frame ECC cannot
-   * repair stops that rewrite (`healFailedCount`, docs/ecc.md §7).
+   * repair keeps the file from being healed (`healFailedCount`, docs/ecc.md §7), its other live
+   * values are rewritten.
    */
   repairCount: number
   /** `repairCount` split by ECC scheme. */
@@ -300,7 +301,8 @@ export class BlobDb {
     const collector = new BlobCollector(log, {
       stalenessThreshold: options.stalenessThreshold,
       relocationBytesMax: options.gcRelocationBytesMax,
-      onHealFailed: (fileNumber, error) => repairs.recordHealFailure(fileNumber, error),
+      onRelocationFailed: (fileNumber, error) => repairs.recordHealFailure(fileNumber, error),
+      rewriteFailed: (fileNumber) => repairs.rewriteFailed(fileNumber),
     })
     // Auto-heal of blob files: a repaired file is rewritten with fresh parity by the next GC round.
     repairs.autoHeal = engineOptions.integrity?.autoHeal === true
@@ -817,7 +819,10 @@ export class BlobDb {
    * One blob GC round: relocates files past the staleness threshold and deletes files that
    * are dead or relocated once no snapshot or iterator is open. Rounds run one at a time.
    * Resolves once a blob file the relocation started is registered too, so `stats()` then
-   * lists every blob file on disk.
+   * lists every blob file on disk. A file with a live value that does not read (damage ECC
+   * cannot repair) does not fail the round: it stays in place for that value and is listed in
+   * the report's `failures` (and `stats().blob.relocationFailedCount`); see BlobCollector.collect.
+   * @throws {StrataError} `CLOSED`; `IO_ERROR` and other write errors of the round.
    */
   gc(): Promise<CollectionReport> {
     if (this.#closed) return Promise.reject(new StrataError('CLOSED', 'Cannot collect garbage: database is closed'))

@@ -7,8 +7,11 @@
  * Auto-heal: a file queued by `queueHeal` (ECC repaired one of its frames) is relocated in the
  * next collection whatever its staleness, with its live values re-encoded through the codec
  * instead of copied verbatim, so the copies carry fresh parity and the damaged bytes go with
- * the old file. Only live frames are decoded, so a damaged stale frame goes with it too; a heal
- * that meets a damaged live frame fails without failing the round (docs/ecc.md §7).
+ * the old file. Only live frames are decoded, so a damaged stale frame goes with it too.
+ * Damage: a relocation (heal or not) that meets a live frame it cannot read moves every other
+ * live value it can and leaves the file in place, listed in the round's `failures`; the round
+ * goes on, and the file is not picked again until a scrub finds it healable or the store is
+ * reopened (docs/formats/blob-file.md §8, docs/ecc.md §7). I/O errors still fail the round.
  *
  * Liveness: a frame is live iff the index still maps its key to exactly that handle. The check
  * and the write of the new handle happen while user writes are paused (`withWritesPaused`), so
@@ -19,7 +22,7 @@ import { Buffer } from 'node:buffer'
 import { OpKind, type BatchOp } from '../../engine/mod.ts'
 import type { Version } from '../../engine/manifest/mod.ts'
 import { failureOf, isDamageCode } from '../../engine/scrub/mod.ts'
-import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type BlobFileReader, type ScannedFrame } from '../blob-file/mod.ts'
+import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type BlobFileReader, type CheckedFrame, type ScannedFrame } from '../blob-file/mod.ts'
 import { BLOB_HANDLE_FORMAT_VERSION, encodeBlobHandle } from '../handle.ts'
 import { chunkHandleOf, encodeChunkList, type ChunkList } from '../chunk-list.ts'
 import { decodeValueHandle, framesOf, referencesFrame, type ValueHandle } from '../value-handle.ts'
@@ -46,8 +49,16 @@ export interface CollectorOptions {
   stalenessThreshold: number
   /** Live bytes one collection copies at most (at least one file is always taken). */
   relocationBytesMax: number
-  /** Told when a healing relocation of `fileNumber` failed (IntegrityMonitor.recordHealFailure). */
-  onHealFailed?: (fileNumber: number, error: unknown) => void
+  /**
+   * Told when a relocation (heal or not) left `fileNumber` in place on a live frame it could not
+   * read (IntegrityMonitor.recordHealFailure marks the file).
+   */
+  onRelocationFailed?: (fileNumber: number, error: unknown) => void
+  /**
+   * True when a relocation of `fileNumber` already failed on its damage and nothing since says it
+   * could now succeed (IntegrityMonitor.rewriteFailed): the file is not picked for its staleness.
+   */
+  rewriteFailed?: (fileNumber: number) => boolean
 }
 
 /** Figures of the work done since open, for stats(). */
@@ -77,6 +88,22 @@ export interface CollectorStats {
    * verify() finds it healable.
    */
   healFailedCount: number
+  /**
+   * Relocations GC chose itself (staleness, a dead file found live) that left their file in place
+   * since open because a live frame in it did not read (each is also in its round's `failures`).
+   * The frames that read were moved; the file is not picked again until a verify() finds it
+   * healable or the store is reopened. A heal that fails so counts in healFailedCount instead.
+   */
+  relocationFailedCount: number
+}
+
+/** A file a collection left in place: a live frame in it could not be read. */
+export interface RelocationFailure {
+  fileNumber: number
+  /** The StrataError code of the first such frame (CHECKSUM_MISMATCH, UNRECOVERABLE, DECRYPT_FAILED, CORRUPTION, …). */
+  code: string
+  /** Its message, which names the file and, for a frame body, the key. */
+  message: string
 }
 
 /** What one `collect()` did. */
@@ -87,6 +114,18 @@ export interface CollectionReport {
   deletedFileNumbers: number[]
   /** Frame bytes this round copied. */
   bytesMoved: number
+  /**
+   * Files this round left in place because a live frame in them could not be read (the round
+   * relocated every other file and value it could). Empty when nothing was damaged.
+   */
+  failures: RelocationFailure[]
+}
+
+/** What relocating one file did: the bytes it moved and the damage that kept the file in place. */
+interface RelocationOutcome {
+  bytesMoved: number
+  /** The first damage met (a live frame, or the file's frame structure); undefined when none. */
+  damage: unknown
 }
 
 /** Live frames are copied and their handles written in chunks of about this many bytes. */
@@ -160,6 +199,7 @@ export class BlobCollector {
     healQueuedCount: 0,
     filesHealed: 0,
     healFailedCount: 0,
+    relocationFailedCount: 0,
   }
 
   constructor(log: ValueLog, options: CollectorOptions) {
@@ -182,10 +222,13 @@ export class BlobCollector {
     }
     // A chunk list makes every chunk stale: no two index entries share a chunk frame, since
     // relocation moves a streamed value whole (#moveStream).
-    for (const { fileNumber, frameSizeBytes } of framesOf(handle)) {
-      if (this.#removed.has(fileNumber)) continue
-      this.#pending.set(fileNumber, (this.#pending.get(fileNumber) ?? 0) + frameSizeBytes)
-    }
+    for (const { fileNumber, frameSizeBytes } of framesOf(handle)) this.#countStale(fileNumber, frameSizeBytes)
+  }
+
+  /** Adds a frame no handle will name again to its file's stale bytes (in the next compaction edit). */
+  #countStale(fileNumber: number, frameSizeBytes: number): void {
+    if (this.#removed.has(fileNumber)) return
+    this.#pending.set(fileNumber, (this.#pending.get(fileNumber) ?? 0) + frameSizeBytes)
   }
 
   /**
@@ -212,19 +255,28 @@ export class BlobCollector {
    * One collection: files wholly dead are retired, files past the staleness threshold are
    * relocated then retired, files queued by queueHeal are relocated re-encoded, and retired
    * files are deleted if no reader can reach them.
-   * @throws {StrataError} from reading a damaged live frame of a file the collection chose (it is
-   * then left in place) or from writes. A heal the damage defeats is counted, not thrown.
+   *
+   * A file with a live frame that does not read (a checksum ECC cannot repair, a decrypt
+   * failure, a damaged frame header) is not a failed round: its other live values are moved, it
+   * stays where it is (a get of the damaged key keeps failing with its typed error), it is listed
+   * in the report's `failures` and counted (relocationFailedCount, healFailedCount for a heal),
+   * and the round goes on with its other files and deletions. Resolving, not rejecting, because
+   * the damage is a state of the data that verify() and the failing get already report, and a
+   * rejection would fail `compact()` (gcOnCompact) and every caller's GC loop over one key that
+   * no retry can fix; the round did everything else it could. Such a file is not picked again
+   * until a verify() finds it healable or the store is reopened, or it is dead.
+   * @throws {StrataError} `IO_ERROR` and other write errors: the active file may be the one
+   * failing, so the round stops there, as before.
    */
   async collect(): Promise<CollectionReport> {
     const port = this.#portOrThrow()
-    const report: CollectionReport = { relocatedFileNumbers: [], deletedFileNumbers: [], bytesMoved: 0 }
+    const report: CollectionReport = { relocatedFileNumbers: [], deletedFileNumbers: [], bytesMoved: 0, failures: [] }
     const version = port.currentVersion()
     const { dead, toRelocate } = this.#pick(version)
     const healing = this.#takeHealable(version)
-    // Files only a heal asked for: their failure does not fail the round. A dead file is left to
-    // the loop below, which retires it (nothing live to heal) or relocates it, healed.
-    const healOnly = new Set(healing.filter((fileNumber) => !toRelocate.includes(fileNumber) && !dead.includes(fileNumber)))
-    toRelocate.push(...healOnly)
+    // A dead file is left to the loop below, which retires it (nothing live to heal) or
+    // relocates it, healed.
+    for (const fileNumber of healing) if (!toRelocate.includes(fileNumber) && !dead.includes(fileNumber)) toRelocate.push(fileNumber)
     for (const fileNumber of dead) {
       // The count says every frame is stale; the index has the last word before a file goes.
       // A live frame here means the count ran ahead of the truth (a drop counted twice, or in
@@ -234,6 +286,7 @@ export class BlobCollector {
       // read of a live frame in it reports the damage itself. verify() lists it.
       if (live === undefined) continue
       if (live) {
+        if (this.#options.rewriteFailed?.(fileNumber) === true) continue
         this.#stats.deadFilesFoundLive++
         toRelocate.push(fileNumber)
         continue
@@ -243,17 +296,24 @@ export class BlobCollector {
     }
     for (const fileNumber of toRelocate) {
       const heal = healing.includes(fileNumber)
+      let outcome: RelocationOutcome
       try {
-        report.bytesMoved += await port.withWritesPaused(() => this.#relocate(fileNumber, heal))
+        outcome = await port.withWritesPaused(() => this.#relocate(fileNumber, heal))
       } catch (error) {
-        if (!heal) throw error
-        this.#stats.healFailedCount++
-        this.#options.onHealFailed?.(fileNumber, error)
-        // The frames moved before the failure keep their new handles; the rest stay readable
-        // where they are, as a failed table heal leaves its table. An I/O error may be the
-        // active file's, so it fails the round like any write error.
-        if (healOnly.has(fileNumber) && isDamageCode(failureOf(error).code)) continue
+        // An I/O error may be the active file's: it fails the round like any write error.
+        if (heal) this.#stats.healFailedCount++
         throw error
+      }
+      report.bytesMoved += outcome.bytesMoved
+      if (outcome.damage !== undefined) {
+        // The moved frames' new handles are live and their old copies stale (counted as
+        // compaction drops the old handles); the file keeps a live frame, so it is not retired.
+        if (heal) this.#stats.healFailedCount++
+        else this.#stats.relocationFailedCount++
+        this.#options.onRelocationFailed?.(fileNumber, outcome.damage)
+        const { code, error: message } = failureOf(outcome.damage)
+        report.failures.push({ fileNumber, code, message })
+        continue
       }
       this.#retired.add(fileNumber)
       this.#stats.filesRelocated++
@@ -329,6 +389,9 @@ export class BlobCollector {
         continue
       }
       if (state.staleBytes / frameBytes < this.#options.stalenessThreshold) continue
+      // Its last relocation moved every live frame that read and left the rest: another would
+      // read them again and fail again. Dead once their keys are overwritten or deleted.
+      if (this.#options.rewriteFailed?.(fileNumber) === true) continue
       const liveBytes = frameBytes - state.staleBytes
       if (toRelocate.length > 0 && liveBytesPicked + liveBytes > this.#options.relocationBytesMax) continue
       toRelocate.push(fileNumber)
@@ -361,11 +424,18 @@ export class BlobCollector {
   /**
    * Copies the live frames of `fileNumber` into the active file and points the index at the
    * copies; the last write is synced (after the blob file), so once this resolves the old file
-   * is needed only by readers older than the relocation. Returns the bytes moved.
+   * is needed only by readers older than the relocation, unless the outcome names damage: then
+   * the live frames that did not read are still referenced there.
+   * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
    */
-  async #relocate(fileNumber: number, reencode: boolean): Promise<number> {
+  async #relocate(fileNumber: number, reencode: boolean): Promise<RelocationOutcome> {
     this.#portOrThrow()
-    const reader = this.#log.openDetachedReader(fileNumber)
+    let reader: BlobFileReader
+    try {
+      reader = this.#log.openDetachedReader(fileNumber)
+    } catch (error) {
+      return { bytesMoved: 0, damage: damageOrThrow(error) }
+    }
     this.#relocating = fileNumber
     try {
       return await this.#relocateFrames(reader, reencode)
@@ -375,15 +445,20 @@ export class BlobCollector {
     }
   }
 
-  async #relocateFrames(reader: BlobFileReader, reencode: boolean): Promise<number> {
+  async #relocateFrames(reader: BlobFileReader, reencode: boolean): Promise<RelocationOutcome> {
     const port = this.#portOrThrow()
+    const outcome: RelocationOutcome = { bytesMoved: 0, damage: undefined }
     let chunk: { frame: ScannedFrame; key: string }[] = []
     let chunkBytes = 0
-    let bytesMoved = 0
+    // Streamed values whose move failed on damage: their other chunks in this file are live
+    // still, and each would start the same doomed move again. Bounded by the file's frames.
+    const unmovableStreams = new Set<string>()
     // The scan checks each frame's header, key and frame checksum; bodies are decoded below, live
     // ones only: a damaged live body must fail here (or be repaired by ECC), never be copied on
-    // unverified, and a damaged stale body must not stop the relocation that drops it.
-    for (const frame of scanBlobFile(reader, { decodeValues: false })) {
+    // unverified, and a damaged stale body must not stop the relocation that drops it. A damaged
+    // live value is skipped (it stays where it is) and the scan goes on; damage the scan itself
+    // meets ends it, as no later frame boundary can be trusted.
+    for (const frame of framesUntilDamage(scanBlobFile(reader, { decodeValues: false }), outcome)) {
       const key = Buffer.from(frame.key.buffer, frame.key.byteOffset, frame.key.byteLength).toString('latin1')
       const current = port.lookupHandle(key)
       if (!isLive(current, frame)) continue
@@ -391,25 +466,36 @@ export class BlobCollector {
         // A chunk of a streamed value: the whole value moves, so later chunks of it in this
         // file are no longer referenced and the scan skips them.
         const handle = decodeValueHandle(current!)
-        if (handle.kind === 'chunks') bytesMoved += await this.#moveStream(key, handle.list, reencode)
+        if (unmovableStreams.has(key)) continue
+        try {
+          if (handle.kind === 'chunks') outcome.bytesMoved += await this.#moveStream(key, handle.list, reencode)
+        } catch (error) {
+          outcome.damage ??= damageOrThrow(error)
+          unmovableStreams.add(key)
+        }
         continue
       }
-      frame.value = reader.decodeValue(frame.checkedFrame)
+      try {
+        frame.value = reader.decodeValue(frame.checkedFrame)
+      } catch (error) {
+        outcome.damage ??= damageOrThrow(error)
+        continue
+      }
       if (chunk.length > 0 && chunkBytes + frame.frameBytes.length > RELOCATION_CHUNK_BYTES_MAX) {
-        bytesMoved += await this.#move(chunk, false, reencode)
+        outcome.bytesMoved += await this.#move(chunk, false, reencode)
         chunk = []
         chunkBytes = 0
       }
       chunk.push({ frame, key })
       chunkBytes += frame.frameBytes.length
     }
-    if (chunk.length > 0) bytesMoved += await this.#move(chunk, true, reencode)
-    return bytesMoved
+    if (chunk.length > 0) outcome.bytesMoved += await this.#move(chunk, true, reencode)
+    return outcome
   }
 
   /**
    * Copies every chunk of a streamed value into the active file (verified on the way: a damaged
-   * chunk fails the round) and writes the new chunk list, synced. Moving the value whole, not
+   * chunk stops the move, the value stays where it was) and writes the new chunk list, synced. Moving the value whole, not
    * just the chunks in the file being relocated, keeps chunk frames unshared between index
    * entries, so dropping the old list later counts exactly its own frames stale. Readers older
    * than the new list keep reading the old frames until the old files are deleted.
@@ -421,9 +507,18 @@ export class BlobCollector {
     let bytesMoved = 0
     for (let chunkIndex = 0; chunkIndex < list.chunks.length; chunkIndex++) {
       const handle = chunkHandleOf(list, chunkIndex)
-      const reader = this.#log.readerOf(handle.fileNumber, keyBytes)
-      const checked = reader.readCheckedFrame(handle, keyBytes)
-      const value = reader.decodeValue(checked)
+      let value: Uint8Array
+      let checked: CheckedFrame
+      try {
+        const reader = this.#log.readerOf(handle.fileNumber, keyBytes)
+        checked = reader.readCheckedFrame(handle, keyBytes)
+        value = reader.decodeValue(checked)
+      } catch (error) {
+        // No handle will ever name the copies made so far: count them stale now, as a
+        // compaction counts a dropped handle's frames, or their file could never become dead.
+        for (const copy of moved.chunks) this.#countStale(copy.fileNumber, copy.frameSizeBytes)
+        throw error
+      }
       const [copy] = reencode
         ? this.#log.append([{ key: keyBytes, value }])
         : this.#log.copy([{ frameBytes: checked.frameBytes, rawValueSizeBytes: handle.rawValueSizeBytes }])
@@ -457,5 +552,23 @@ export class BlobCollector {
   #portOrThrow(): CollectorPort {
     if (this.#port === undefined) throw new Error('BlobCollector used before attach()')
     return this.#port
+  }
+}
+
+/** `error` when it says the file's own bytes do not read (isDamageCode); any other error is thrown. */
+function damageOrThrow(error: unknown): unknown {
+  if (!isDamageCode(failureOf(error).code)) throw error
+  return error
+}
+
+/**
+ * The frames of `scan` until it throws on damage, which it records in `outcome.damage` (an
+ * earlier damage found by the caller stays the one reported). Other errors pass through.
+ */
+function* framesUntilDamage(scan: Iterable<ScannedFrame>, outcome: RelocationOutcome): Generator<ScannedFrame> {
+  try {
+    yield* scan
+  } catch (error) {
+    outcome.damage ??= damageOrThrow(error)
   }
 }

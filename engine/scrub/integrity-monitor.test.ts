@@ -81,6 +81,23 @@ describe('IntegrityMonitor heal requests', () => {
     assert.deepEqual(heals, [2, 1])
   })
 
+  test('rewriteFailed() is true after a rewrite failed on damage, not after a scrub alone, until a scrub finds the file healable', () => {
+    const { monitor } = monitorWithHeals()
+    const damage = new StrataError('UNRECOVERABLE', 'Cannot read block: beyond ECC')
+    monitor.checkFile(1, () => ({ status: 'unrecoverable' as const, code: 'UNRECOVERABLE' }))
+    assert.equal(monitor.rewriteFailed(1), false, 'a scrub does not know which blocks a rewrite reads')
+    monitor.recordHealFailure(2, new StrataError('IO_ERROR', 'Cannot write: ENOSPC'))
+    assert.equal(monitor.rewriteFailed(2), false, 'an I/O error may pass')
+    monitor.recordHealFailure(3, damage)
+    monitor.checkFile(3, () => ({ status: 'unrecoverable' as const, code: 'UNRECOVERABLE' }))
+    assert.equal(monitor.rewriteFailed(3), true, 'a later unrecoverable scrub keeps what the rewrite proved')
+    monitor.checkFile(3, () => ({ status: 'repaired' as const }))
+    assert.equal(monitor.rewriteFailed(3), false, 'a scrub that vouched for every block clears it')
+    monitor.recordHealFailure(4, damage)
+    monitor.forgetFile(4)
+    assert.equal(monitor.rewriteFailed(4), false)
+  })
+
   test('remembers at most UNHEALABLE_FILE_COUNT_MAX files, forgetting the oldest first', () => {
     const { monitor, heals } = monitorWithHeals()
     for (let fileNumber = 0; fileNumber <= UNHEALABLE_FILE_COUNT_MAX; fileNumber++) monitor.recordHealFailure(fileNumber, new StrataError('CHECKSUM_MISMATCH', 'Cannot read block: checksum mismatch'))

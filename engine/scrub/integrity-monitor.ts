@@ -77,12 +77,15 @@ export class IntegrityMonitor {
   /** The file a scrub is checking now (checkFile): its repairs wait for the file's outcome. */
   #checkingFileNumber: number | undefined
   /**
-   * Files not to queue for a heal: a scrub found them unrecoverable, or a heal failed on their
-   * damage. A rewrite copies every block, so it cannot succeed while one is unreadable, and
-   * without this every read that repairs another block of the file queued a rewrite that failed.
+   * Files not to queue for a heal, and why: a scrub found them unrecoverable, or a rewrite (a
+   * heal, a blob GC relocation) failed on their damage. A rewrite copies every block, so it
+   * cannot succeed while one is unreadable, and without this every read that repairs another
+   * block of the file queued a rewrite that failed. The reason is kept apart because a scrub
+   * does not know which blocks are live: a blob file it found unrecoverable may owe that to a
+   * stale frame, which a GC relocation drops, while one whose rewrite failed met a live one.
    * In insertion order, so the oldest goes first past UNHEALABLE_FILE_COUNT_MAX.
    */
-  readonly #unhealable = new Set<number>()
+  readonly #unhealable = new Map<number, 'scrub' | 'rewrite'>()
 
   /** The codec's onRepair: count, then ask for a rewrite unless a scrub is checking the file. */
   recordRepair(event: RepairEvent): void {
@@ -123,7 +126,7 @@ export class IntegrityMonitor {
       this.#checkingFileNumber = undefined
     }
     if (checked.status === 'unrecoverable') {
-      if (isDamageCode(checked.code)) this.#markUnhealable(fileNumber)
+      if (isDamageCode(checked.code)) this.#markUnhealable(fileNumber, 'scrub')
       return checked
     }
     // This pass read every block of the file and vouched for it: newer evidence than a mark.
@@ -133,22 +136,34 @@ export class IntegrityMonitor {
   }
 
   /**
-   * A heal of `fileNumber` failed with `error`: when the file's own bytes are why (a block that
-   * does not verify, not an I/O error), it is not queued again until a scrub finds it healable
-   * or it is gone. The owner of the heal queue counts the failure.
+   * A rewrite of `fileNumber` (a heal, or a blob GC relocation) failed with `error`: when the
+   * file's own bytes are why (a block that does not verify, not an I/O error), it is not queued
+   * again, and `rewriteFailed` says so, until a scrub finds it healable or it is gone. The owner
+   * of the rewrite counts the failure.
    */
   recordHealFailure(fileNumber: number, error: unknown): void {
-    if (isDamageCode(failureOf(error).code)) this.#markUnhealable(fileNumber)
+    if (isDamageCode(failureOf(error).code)) this.#markUnhealable(fileNumber, 'rewrite')
+  }
+
+  /**
+   * True when a rewrite of `fileNumber` failed on its damage (recordHealFailure) and no scrub has
+   * found the file healable since: another rewrite would stop at the same block. Blob GC skips
+   * such a file (docs/formats/blob-file.md §8).
+   */
+  rewriteFailed(fileNumber: number): boolean {
+    return this.#unhealable.get(fileNumber) === 'rewrite'
   }
 
   #requestHeal(fileNumber: number): void {
     if (this.autoHeal && !this.#unhealable.has(fileNumber)) this.onHealNeeded?.(fileNumber)
   }
 
-  #markUnhealable(fileNumber: number): void {
+  #markUnhealable(fileNumber: number, reason: 'scrub' | 'rewrite'): void {
+    // A scrub that finds the file unrecoverable again does not undo what a failed rewrite proved.
+    const known = this.#unhealable.get(fileNumber) === 'rewrite' ? 'rewrite' : reason
     this.#unhealable.delete(fileNumber)
-    if (this.#unhealable.size >= UNHEALABLE_FILE_COUNT_MAX) this.#unhealable.delete(this.#unhealable.values().next().value!)
-    this.#unhealable.add(fileNumber)
+    if (this.#unhealable.size >= UNHEALABLE_FILE_COUNT_MAX) this.#unhealable.delete(this.#unhealable.keys().next().value!)
+    this.#unhealable.set(fileNumber, known)
   }
   /** Repairs seen in `fileNumber` since open (verify diffs this around a file's pass). */
   repairCountOf(fileNumber: number): number {
