@@ -11,7 +11,7 @@ import { decodeBatch } from './batch/write-batch.ts'
 import { Memtable } from './memtable/memtable.ts'
 import { replayBatch } from './memtable/replay.ts'
 import { readLogFileHeader, readWal, type LogCipher } from './wal/mod.ts'
-import { StrataError } from './errors.ts'
+import { StrataError, isStrataError } from './errors.ts'
 import type { Vfs } from './vfs/mod.ts'
 import { parseFileName, walFileName, type TableMeta, type VersionSet } from './manifest/mod.ts'
 import { flushMemtable, type TableOutputs } from './table-outputs.ts'
@@ -30,18 +30,25 @@ function handlesDurable(ops: readonly { kind: number; key: string; value: Uint8A
 /**
  * The final size of each log whose successor's header records it (docs/formats/wal.md §4.1),
  * by log number. A successor naming a log at or past the manifest's log number that is not the
- * log before it means a log is missing from the chain.
- * @throws {StrataError} `CORRUPTION` for a missing predecessor.
+ * log before it means a log is missing from the chain. `cipherOf(logNumber)` is the cipher its
+ * replay would use: an encrypted successor's link counts only once its header tag checks out.
+ * @throws {StrataError} `CORRUPTION` for a missing predecessor; `DECRYPT_FAILED` for a header
+ * that fails authentication or a plaintext log the store refuses; `IO_ERROR`.
  */
-function finalSizesOf(vfs: Vfs, directory: string, logNumbers: readonly number[], firstLogNumber: number): Map<number, number> {
+function finalSizesOf(
+  vfs: Vfs, directory: string, logNumbers: readonly number[], firstLogNumber: number, cipherOf: (logNumber: number) => LogCipher | undefined,
+): Map<number, number> {
   const finalSizes = new Map<number, number>()
   for (const [position, logNumber] of logNumbers.entries()) {
     const fileName = walFileName(logNumber)
     let predecessor
     try {
-      predecessor = readLogFileHeader(vfs, path.join(directory, fileName))?.predecessor
-    } catch {
-      continue // A bad header is readWal's to report, if replay gets that far.
+      predecessor = readLogFileHeader(vfs, path.join(directory, fileName), cipherOf(logNumber))?.predecessor
+    } catch (error) {
+      // A bad header is readWal's to report, and a key this open lacks readWal's to ask for, if
+      // replay reaches the log: without its link the log before it replays by the rule of §4.
+      if (LINK_UNREADABLE_CODES.some((code) => isStrataError(error, code))) continue
+      throw error
     }
     // A predecessor below the manifest's log number was flushed and is gone for good.
     if (predecessor === undefined || predecessor.fileNumber < firstLogNumber) continue
@@ -54,6 +61,9 @@ function finalSizesOf(vfs: Vfs, directory: string, logNumbers: readonly number[]
   }
   return finalSizes
 }
+
+/** Header errors after which a log's link is not used (see finalSizesOf). */
+const LINK_UNREADABLE_CODES = ['CORRUPTION', 'UNSUPPORTED_FORMAT_VERSION', 'UNKNOWN_KEY_EPOCH', 'MISSING_KEY'] as const
 
 /** What recovery found and did; reported by `stats().recovery`. */
 export interface RecoveryReport {
@@ -103,7 +113,8 @@ export async function recoverWals(
     }
   }
   logNumbers.sort((a, b) => a - b)
-  const finalSizes = finalSizesOf(vfs, directory, logNumbers, versions.logNumber)
+  const cipherOf = (logNumber: number) => versions.requiresEncryptedLog(logNumber) ? walCipher?.refusingPlaintextLogs() : walCipher
+  const finalSizes = finalSizesOf(vfs, directory, logNumbers, versions.logNumber, cipherOf)
   const syncDirectory = () => vfs.syncDirectory(directory)
   // Handles the replay flush drops (overwritten within one log) are stale bytes for the value layer.
   const onDroppedValue = hooks?.onDroppedValue === undefined ? undefined : (key: string, value: Uint8Array) => hooks.onDroppedValue!(key, value)
@@ -120,7 +131,7 @@ export async function recoverWals(
     const fileName = walFileName(logNumber)
     const { payloads, report: walReport } = await readWal(vfs, path.join(directory, fileName), {
       onTornTail: options.walRecovery === 'fail' ? 'fail' : 'truncate',
-      cipher: versions.requiresEncryptedLog(logNumber) ? walCipher?.refusingPlaintextLogs() : walCipher,
+      cipher: cipherOf(logNumber),
       finalSizeBytes: finalSizes.get(logNumber),
     })
     report.walFilesReplayed++
@@ -129,11 +140,11 @@ export async function recoverWals(
       report.tailReason = walReport.tailReason
       report.tailFile = fileName
     }
-    if (walReport.shortOfFinalSizeBytes !== undefined) {
+    if (walReport.lostTailBytes !== undefined) {
       // This log lost an unsynced tail, so none of it was acknowledged as durable, and neither
       // was anything in a later log: a log's fsyncs wait for the older logs' (WalWriter.syncAfter).
       // Replaying the later logs would return writes without the lost ones made before them.
-      report.tailReason ??= 'short-of-final-size'
+      report.tailReason ??= 'lost-tail'
       report.tailFile = fileName
       stopped = true
     }

@@ -8,9 +8,12 @@
 // Method: FaultVfs makes every WAL fsync lie (so the logs hold unsynced writes only), and
 // MemVfs.crash({ writtenBackBytes }) chooses, per file, how much of its unsynced tail survives.
 import assert from 'node:assert/strict'
+import zlib from 'node:zlib'
 import { describe, test } from 'node:test'
 import { open, MemVfs, type OpenOptions } from '../index.ts'
 import { FaultVfs } from '../engine/vfs/fault-vfs.ts'
+import { LOG_FILE_HEADER_SIZE_BYTES } from '../engine/wal/mod.ts'
+import { readFile, writeFile } from '../engine/vfs/test-support.ts'
 
 const DIRECTORY = '/db'
 const WRITES_AFTER_SWITCH = 20
@@ -39,10 +42,10 @@ interface TwoLogs {
  * power goes, before the flush of the older memtable could start. The puts are not awaited in
  * between: each appends its record within the call, and the images are taken in the same turn.
  */
-async function twoLogs(kvSeparation: boolean, writebacks: Writeback[]): Promise<TwoLogs> {
+async function twoLogs(kvSeparation: boolean, writebacks: Writeback[], extra: OpenOptions = {}): Promise<TwoLogs> {
   const image = new MemVfs()
   const vfs = new FaultVfs(image, { rules: [{ op: 'sync', path: /\.wal$/, mode: 'lying-sync' }] })
-  const options: OpenOptions = { memtableSizeBytes: 4096, ...(kvSeparation ? { kvSeparation: { minBlobSize: 64 } } : {}) }
+  const options: OpenOptions = { memtableSizeBytes: 4096, ...extra, ...(kvSeparation ? { kvSeparation: { minBlobSize: 64 } } : {}) }
   const db = await open(DIRECTORY, { ...options, vfs })
   const valueSizeBytes = kvSeparation ? 100 : 40
   const [olderLog] = walNames(image)
@@ -100,19 +103,34 @@ for (const kvSeparation of [false, true]) {
       const logs = await twoLogs(kvSeparation, [WHOLE])
       const [crashed] = logs.crashed
       const filePath = `${DIRECTORY}/${logs.olderLog}`
-      const bytes = new Uint8Array(crashed.sizeBytes(filePath))
-      const reader = crashed.openRead(filePath)
-      reader.read(bytes, 0)
-      reader.close()
+      const bytes = readFile(crashed, filePath)
       bytes[bytes.length - 1] ^= 0x01
-      const writer = crashed.create(filePath)
-      writer.append([bytes])
-      writer.close()
+      writeFile(crashed, filePath, bytes)
       await assert.rejects(open(DIRECTORY, { ...logs.options, vfs: crashed }), (error: { code?: string, details?: { fileName?: string } }) => {
         assert.equal(error.code, 'CORRUPTION')
         assert.ok(error.details?.fileName?.endsWith(logs.olderLog), `names ${logs.olderLog}: ${error.details?.fileName}`)
         return true
       })
+    })
+
+    test('an older log whole in size but zero-filled after its header lost its tail: replay stops there', async () => {
+      // The file system recorded the size and never wrote the pages (docs/formats/wal.md §4.1).
+      const logs = await twoLogs(kvSeparation, [WHOLE])
+      const [crashed] = logs.crashed
+      const filePath = `${DIRECTORY}/${logs.olderLog}`
+      const bytes = readFile(crashed, filePath)
+      bytes.fill(0, LOG_FILE_HEADER_SIZE_BYTES)
+      writeFile(crashed, filePath, bytes)
+      const total = logs.olderWriteCount + WRITES_AFTER_SWITCH
+      assert.deepEqual(await recoveredPrefix(crashed, logs.options, total), { prefix: 0, walFilesDropped: 1 })
+    })
+
+    test('an I/O error reading a later log\'s header fails the open instead of replaying without the link', async () => {
+      const logs = await twoLogs(kvSeparation, [(filePath, unsyncedBytes, olderLog) => filePath.endsWith(olderLog) ? 0 : unsyncedBytes])
+      const newerLog = logs.crashed[0].list(DIRECTORY).find((name) => name.endsWith('.wal') && name !== logs.olderLog)!
+      const vfs = new FaultVfs(logs.crashed[0], { rules: [{ op: 'openRead', path: new RegExp(`${newerLog}$`), nth: 1 }] })
+      await assert.rejects(open(DIRECTORY, { ...logs.options, vfs }), { code: 'IO_ERROR' })
+      assert.equal(vfs.injected.length, 1)
     })
 
     test('a missing older log is CORRUPTION naming the log that succeeds it', async () => {
@@ -123,3 +141,23 @@ for (const kvSeparation of [false, true]) {
     })
   })
 }
+
+describe('the link of an encrypted log', () => {
+  const integrity = { encryption: { suite: 'aes-256-gcm' as const, keys: [{ epoch: 1, key: new Uint8Array(32).fill(7) }], activeEpoch: 1 } }
+
+  test('a link changed (with a fixed-up checksum) fails the header tag before recovery acts on it', async () => {
+    const logs = await twoLogs(false, [WHOLE], { integrity })
+    const [crashed] = logs.crashed
+    const newerLog = crashed.list(DIRECTORY).find((name) => name.endsWith('.wal') && name !== logs.olderLog)!
+    const filePath = `${DIRECTORY}/${newerLog}`
+    const bytes = readFile(crashed, filePath)
+    assert.equal(bytes[4], 6, 'the newer log is version 6')
+    // predecessorSizeBytes at offset 44 one larger: the older log would read as short, and replay
+    // would silently stop before every write of the newer log.
+    const view = new DataView(bytes.buffer)
+    view.setUint32(44, view.getUint32(44, true) + 1, true)
+    view.setUint32(68, zlib.crc32(bytes.subarray(0, 68)), true)
+    writeFile(crashed, filePath, bytes)
+    await assert.rejects(open(DIRECTORY, { ...logs.options, vfs: crashed }), { code: 'DECRYPT_FAILED' })
+  })
+})

@@ -195,9 +195,10 @@ export class MemVfs implements Vfs {
    * `writtenBackBytes` models the kernel's writeback, which may have written some of a file's
    * unsynced appends before the power went, independently per file: it is asked, for each
    * surviving file (by path) that was only appended to since its last sync, how many of those
-   * unsynced bytes (0 … `unsyncedBytes`) reached the disk. The survivor keeps that prefix of them. File
-   * systems that order data before size (ext4 data=ordered, XFS) expose such a prefix, never
-   * bytes past it or zeros inside it. Without it only synced bytes survive.
+   * unsynced bytes (0 … `unsyncedBytes`) reached the disk. The survivor keeps that prefix of them:
+   * a per-file prefix, what a file system shows whose size follows its data. Not modelled: a size
+   * recorded over unwritten (zero-filled) pages, pages persisted out of order, unsynced directory
+   * operations a journal commit persisted. Without it only synced bytes survive.
    */
   crash(options: { writtenBackBytes?: (filePath: string, unsyncedBytes: number) => number } = {}): MemVfs {
     const after = new MemVfs()

@@ -23,7 +23,7 @@
  * |-------:|-----:|---------------|---------------------------------------------------|
  * |      0 |    4 | magic         | "SLAD" (53 4c 41 44), domain separation            |
  * |      4 |    1 | aadVersion    | u8, 1                                             |
- * |      5 |    1 | formatVersion | u8, the log format version (2)                    |
+ * |      5 |    1 | formatVersion | u8, the file's format version (2, 6 or 4)         |
  * |      6 |    1 | logKind       | u8, 1 WAL, 2 manifest                              |
  * |      7 |    1 | suiteId       | u8, CipherSuite                                   |
  * |      8 |    8 | fileNumber    | u64 LE, the log number                            |
@@ -132,9 +132,9 @@ export class LogFileKey implements LogHeaderSealer {
   readonly #nonceView: DataView
 
   /**
-   * `formatVersion` goes into every record AAD: 2 for the log framing; the hardened manifest
-   * seals its records with its own version (4), so a record can never be read in the other
-   * framing (docs/formats/manifest.md §7).
+   * `formatVersion` goes into every record AAD: 2 for the log framing (6 for a WAL with a link,
+   * file-header.ts); the hardened manifest seals its records with its own version (4), so a
+   * record can never be read in the other framing (docs/formats/manifest.md §7).
    */
   constructor(
     kind: LogFileKind, fileNumber: number, suiteId: CipherSuite, keyEpoch: number, epochKey: Uint8Array, salt: Uint8Array,

@@ -146,8 +146,8 @@ describe('readWal() with the final size from the successor', () => {
     const { vfs, offsets, sizeBytes } = await logOf(['a', 'b', 'c'])
     writeFile(vfs, '/000005.wal', readFile(vfs, '/000005.wal').subarray(0, offsets[2]))
     const { report } = await readWal(vfs, '/000005.wal', { onTornTail: 'truncate', finalSizeBytes: sizeBytes })
-    assert.deepEqual(report, { recordsRead: 2, tailBytesDropped: 0, shortOfFinalSizeBytes: sizeBytes - offsets[2] })
-    await assert.rejects(readWal(vfs, '/000005.wal', { onTornTail: 'fail', finalSizeBytes: sizeBytes }), { code: 'CORRUPTION', message: /short of its final size/ })
+    assert.deepEqual(report, { recordsRead: 2, tailBytesDropped: 0, lostTailBytes: sizeBytes - offsets[2] })
+    await assert.rejects(readWal(vfs, '/000005.wal', { onTornTail: 'fail', finalSizeBytes: sizeBytes }), { code: 'CORRUPTION', message: /bytes of its final size lost/ })
     // Without the final size nothing tells this log from a whole one.
     assert.equal((await readWal(vfs, '/000005.wal', { onTornTail: 'fail' })).report.tailBytesDropped, 0)
   })
@@ -158,7 +158,7 @@ describe('readWal() with the final size from the successor', () => {
     const { report } = await readWal(vfs, '/000005.wal', { onTornTail: 'truncate', finalSizeBytes: sizeBytes })
     assert.equal(report.recordsRead, 2)
     assert.equal(report.tailReason, 'incomplete-record-header')
-    assert.equal(report.shortOfFinalSizeBytes, sizeBytes - offsets[2] - 5)
+    assert.equal(report.lostTailBytes, sizeBytes - offsets[2] - 5)
     assert.equal(vfs.sizeBytes('/000005.wal'), offsets[2], 'the torn record is cut')
   })
 
@@ -174,6 +174,33 @@ describe('readWal() with the final size from the successor', () => {
     }
     // Without the final size the same bytes read as a torn tail.
     assert.equal((await readWal(vfs, '/000005.wal', { onTornTail: 'report' })).report.tailReason, 'checksum-mismatch')
+  })
+
+  test('a whole log ending in zero-filled pages lost its tail: the pages the file system sized but never wrote', async () => {
+    // Records of 2,500 bytes (offsets 20, 2532, 5044, 7556; 10,068 in all): the last spans 8192.
+    const payloads = Array.from({ length: 4 }, (_, i) => Buffer.alloc(2500, 0x61 + i))
+    const vfs = new MemVfs()
+    const offsets = await writeWal(vfs, '/000005.wal', payloads, 5)
+    const whole = readFile(vfs, '/000005.wal')
+    const sizeBytes = whole.length
+    const zeroFrom = (fromBytes: number) => {
+      const bytes = whole.slice()
+      bytes.fill(0, fromBytes)
+      writeFile(vfs, '/000005.wal', bytes)
+    }
+    // From the page boundary inside the last record, and from the record's first byte.
+    for (const fromBytes of [8192, offsets[3]]) {
+      assert.ok(fromBytes >= offsets[3] && fromBytes < sizeBytes)
+      zeroFrom(fromBytes)
+      const { payloads: read, report } = await readWal(vfs, '/000005.wal', { onTornTail: 'report', finalSizeBytes: sizeBytes })
+      assert.equal(read.length, 3, `zeros from ${fromBytes}`)
+      assert.equal(report.lostTailBytes, sizeBytes - fromBytes)
+      await assert.rejects(readWal(vfs, '/000005.wal', { onTornTail: 'fail', finalSizeBytes: sizeBytes }), { code: 'CORRUPTION', message: /lost/ })
+    }
+    // Zeros from inside a page only: a damaged record, not a lost page.
+    zeroFrom(8192 + 100)
+    await assert.rejects(readWal(vfs, '/000005.wal', { onTornTail: 'truncate', finalSizeBytes: sizeBytes }), { code: 'CORRUPTION', message: /is complete but/ })
+    assert.equal(vfs.sizeBytes('/000005.wal'), sizeBytes, 'nothing truncated')
   })
 
   test('a log longer than its final size is CORRUPTION', async () => {

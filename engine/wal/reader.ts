@@ -25,7 +25,7 @@ import {
 } from './file-header.ts'
 import { checkPlaintextLogAllowed, logFileKeyOf, type LogCipher, type LogFileKey } from './log-cipher.ts'
 import { decodeRecordHeader, recordChecksum, recordChecksumSeed, RECORD_HEADER_SIZE_BYTES } from './record.ts'
-import { WAL_READ_WINDOW_BYTES, WAL_RECORD_PAYLOAD_BYTES_MAX } from './limits.ts'
+import { LOG_PAGE_SIZE_BYTES, WAL_READ_WINDOW_BYTES, WAL_RECORD_PAYLOAD_BYTES_MAX } from './limits.ts'
 
 /** Why the tail of a log was dropped. */
 export type WalTailReason =
@@ -47,10 +47,12 @@ export interface WalReadReport {
   /** Offset of the first dropped byte; absent when nothing was dropped. */
   tailOffsetBytes?: number
   /**
-   * How many bytes the file lacks of the final size `finalSizeBytes` gave: a tail the kernel
-   * never wrote (it was not synced); absent when the file is whole or no final size was given.
+   * Bytes of the final size `finalSizeBytes` gave that never reached the disk: missing past the
+   * file's end, or zero-filled pages after its last whole record (the file system recorded the
+   * size but not the data). Either way an unsynced tail the kernel never wrote. Absent when the
+   * file is whole or no final size was given.
    */
-  shortOfFinalSizeBytes?: number
+  lostTailBytes?: number
 }
 
 /** The records of a log file and what the read found. */
@@ -75,10 +77,10 @@ export interface WalReadOptions {
   expectedLogNumber?: number
   /**
    * The size the log had when its successor was created, from the successor's header (versions
-   * 5 and 6; docs/formats/wal.md §4.1). A file that long holds only synced-or-written-back whole
-   * records, so a bad last record there is damage: CORRUPTION in every mode, like a file longer
-   * than this. A shorter file lost an unsynced tail: `report.shortOfFinalSizeBytes` says how
-   * much, and 'fail' mode throws CORRUPTION.
+   * 5 and 6; docs/formats/wal.md §4.1). A file that long holds every byte the log had, so a bad
+   * last record there is damage: CORRUPTION in every mode, like a file longer than this, unless
+   * the bad bytes are zero-filled pages. A shorter file, or one ending in such pages, lost an
+   * unsynced tail: `report.lostTailBytes` says how much, and 'fail' mode throws CORRUPTION.
    */
   finalSizeBytes?: number
   /**
@@ -114,12 +116,12 @@ export async function readWal(vfs: Vfs, filePath: string, options: WalReadOption
   try {
     fileSizeBytes = file.sizeBytes()
     result = readRecords(file, kind, options)
+    if (options.finalSizeBytes !== undefined) checkFinalSize(kind, file, fileSizeBytes, options.finalSizeBytes, result.report)
   } finally {
     file.close()
   }
   const { report } = result
-  if (options.finalSizeBytes !== undefined) checkFinalSize(kind, filePath, fileSizeBytes, options.finalSizeBytes, report)
-  if (report.tailBytesDropped > 0 || report.shortOfFinalSizeBytes !== undefined) {
+  if (report.tailBytesDropped > 0 || report.lostTailBytes !== undefined) {
     if (options.onTornTail === 'fail') throw tornTailError(kind, filePath, report, fileSizeBytes)
     if (options.onTornTail === 'truncate' && report.tailBytesDropped > 0) await truncateTail(vfs, filePath, report.tailOffsetBytes ?? 0)
   }
@@ -127,37 +129,82 @@ export async function readWal(vfs: Vfs, filePath: string, options: WalReadOption
 }
 
 /**
- * Holds a read of a log up to the final size its successor recorded: longer, or complete with
- * a bad last record, is damage (CORRUPTION); shorter sets `report.shortOfFinalSizeBytes`.
+ * Holds a read of a log up to the final size its successor recorded: shorter, or complete but
+ * ending in zero-filled pages, sets `report.lostTailBytes`; longer, or complete with a bad last
+ * record that is not zero-filled pages, is damage (CORRUPTION).
  */
-function checkFinalSize(kind: LogFileKind, fileName: string, fileSizeBytes: number, finalSizeBytes: number, report: WalReadReport): void {
-  const damaged = fileSizeBytes > finalSizeBytes ? `is ${fileSizeBytes} bytes long`
-    : fileSizeBytes === finalSizeBytes && report.tailBytesDropped > 0 ? `is complete but its record at offset ${report.tailOffsetBytes} is damaged (${report.tailReason})`
-      : undefined
-  if (damaged !== undefined) {
-    throw new StrataError('CORRUPTION',
-      `Cannot read ${kind} file ${fileName}: it ${damaged}, and the next log's header says it ended at ${finalSizeBytes} bytes`,
-      { details: { fileName, offsetBytes: report.tailOffsetBytes ?? fileSizeBytes, recordIndex: report.recordsRead, fileSizeBytes, finalSizeBytes } })
+function checkFinalSize(kind: LogFileKind, file: VfsFile, fileSizeBytes: number, finalSizeBytes: number, report: WalReadReport): void {
+  if (fileSizeBytes < finalSizeBytes) {
+    report.lostTailBytes = finalSizeBytes - fileSizeBytes
+    return
   }
-  if (fileSizeBytes < finalSizeBytes) report.shortOfFinalSizeBytes = finalSizeBytes - fileSizeBytes
+  if (fileSizeBytes === finalSizeBytes && report.tailBytesDropped === 0) return
+  const tailOffsetBytes = report.tailOffsetBytes ?? fileSizeBytes
+  const zeroPagesFromBytes = fileSizeBytes === finalSizeBytes ? zeroPagesStartBytes(file, tailOffsetBytes, fileSizeBytes) : undefined
+  if (zeroPagesFromBytes !== undefined) {
+    report.lostTailBytes = fileSizeBytes - zeroPagesFromBytes
+    return
+  }
+  const damaged = fileSizeBytes > finalSizeBytes ? `is ${fileSizeBytes} bytes long`
+    : `is complete but its record at offset ${tailOffsetBytes} is damaged (${report.tailReason})`
+  throw new StrataError('CORRUPTION',
+    `Cannot read ${kind} file ${file.path}: it ${damaged}, and the next log's header says it ended at ${finalSizeBytes} bytes`,
+    { details: { fileName: file.path, offsetBytes: tailOffsetBytes, recordIndex: report.recordsRead, fileSizeBytes, finalSizeBytes } })
+}
+
+/**
+ * Where the zero-filled pages that end `file` start, when every byte from a page boundary
+ * inside `fromBytes … endBytes` (or from `fromBytes` itself) to the end is zero; else undefined.
+ * A page the kernel never wrote reads as zeros on a file system that recorded the size first, and
+ * the manifest reader accepts an all-zero tail for the same reason. A bit flip passes for this
+ * only if it clears the last set bit before a page-aligned run of zeros reaching the end.
+ */
+function zeroPagesStartBytes(file: VfsFile, fromBytes: number, endBytes: number): number | undefined {
+  const chunk = new Uint8Array(Math.min(LOG_PAGE_SIZE_BYTES, Math.max(0, endBytes - fromBytes)))
+  // Walk back from the end, a chunk at a time, to the first non-zero byte.
+  let zeroFromBytes = endBytes
+  while (zeroFromBytes > fromBytes) {
+    const startBytes = Math.max(fromBytes, zeroFromBytes - chunk.length)
+    const bytes = chunk.subarray(0, zeroFromBytes - startBytes)
+    if (file.read(bytes, startBytes) !== bytes.length) return undefined
+    const lastNonZero = bytes.findLastIndex((byte) => byte !== 0)
+    if (lastNonZero >= 0) {
+      zeroFromBytes = startBytes + lastNonZero + 1
+      break
+    }
+    zeroFromBytes = startBytes
+  }
+  if (zeroFromBytes === fromBytes) return fromBytes < endBytes ? fromBytes : undefined
+  const pageStartBytes = Math.ceil(zeroFromBytes / LOG_PAGE_SIZE_BYTES) * LOG_PAGE_SIZE_BYTES
+  return pageStartBytes < endBytes ? pageStartBytes : undefined
 }
 
 /**
  * The header of the log at `filePath`, or undefined when the file is shorter than its header
- * (torn at creation). Recovery reads each log's successor link (`predecessor`) before the log.
- * @throws {StrataError} as readWal for a bad header.
+ * (torn at creation), checked as readWal checks it before the first record: an encrypted
+ * header's tag under `cipher` (which authenticates a version-6 link), and a plaintext header
+ * against a cipher that refuses plaintext logs. Recovery reads each log's successor link
+ * (`predecessor`) before the log itself.
+ * @throws {StrataError} as readWal for a bad header, a key it cannot find, a failed header tag
+ * or a refused plaintext log.
  */
-export function readLogFileHeader(vfs: Vfs, filePath: string, kind: LogFileKind = 'wal'): LogFileHeader | undefined {
+export function readLogFileHeader(vfs: Vfs, filePath: string, cipher?: LogCipher): LogFileHeader | undefined {
+  const kind = 'wal'
   const file = vfs.openRead(filePath)
+  let header: LogFileHeader
   try {
     const fileSizeBytes = file.sizeBytes()
     if (fileSizeBytes < LOG_FILE_HEADER_PREFIX_SIZE_BYTES) return undefined
     const window = new ByteWindow(file, fileSizeBytes)
     const headerSizeBytes = logFileHeaderSizeOf(kind, window.bytes(0, LOG_FILE_HEADER_PREFIX_SIZE_BYTES), file.path)
-    return fileSizeBytes < headerSizeBytes ? undefined : decodeLogFileHeader(kind, window.bytes(0, headerSizeBytes), file.path)
+    if (fileSizeBytes < headerSizeBytes) return undefined
+    header = decodeLogFileHeader(kind, window.bytes(0, headerSizeBytes), file.path)
   } finally {
     file.close()
   }
+  if (header.encryption === undefined) checkPlaintextLogAllowed(cipher, header, filePath)
+  else logFileKeyOf(cipher, header, header.encryption, filePath)
+  return header
 }
 
 function readRecords(file: VfsFile, kind: LogFileKind, options: WalReadOptions): WalReadResult {
@@ -245,10 +292,10 @@ function throwIfValidRecordFollows(
 
 function tornTailError(kind: LogFileKind, fileName: string, report: WalReadReport, fileSizeBytes: number): StrataError {
   const offsetBytes = report.tailOffsetBytes ?? fileSizeBytes
-  const lost = report.shortOfFinalSizeBytes === undefined ? '' : `, ${report.shortOfFinalSizeBytes} bytes short of its final size`
+  const lost = report.lostTailBytes === undefined ? '' : `, ${report.lostTailBytes} bytes of its final size lost`
   return new StrataError('CORRUPTION',
     `Cannot read ${kind} file ${fileName}: torn tail of ${report.tailBytesDropped} bytes at offset ${offsetBytes} (${report.tailReason ?? 'lost'})${lost}`,
-    { details: { fileName, offsetBytes, recordIndex: report.recordsRead, reason: report.tailReason ?? 'short-of-final-size' } })
+    { details: { fileName, offsetBytes, recordIndex: report.recordsRead, reason: report.tailReason ?? 'lost-tail' } })
 }
 
 async function truncateTail(vfs: Vfs, filePath: string, offsetBytes: number): Promise<void> {
