@@ -177,8 +177,14 @@ const ENGINE: OpenOptions = {
   blockSizeBytes: 512,
 }
 const KV = { minBlobSize: 64, blobFileSizeBytesTarget: 8 * 1024, stalenessThreshold: 0.2 }
-/** One key at epoch 1 (docs/encryption.md): the run checks crash safety, not key rotation. */
-const ENCRYPTION = { encryption: { suite: 'aes-256-gcm' as const, keys: [{ epoch: 1, key: Uint8Array.from({ length: 32 }, (_, index) => index + 1) }], activeEpoch: 1 } }
+/**
+ * One key at epoch 1 (docs/encryption.md): the run checks crash safety, not key rotation. The
+ * store is encrypted from its first open, so a plaintext manifest is refused too: a crash that
+ * left one (even inside that first open) fails the next recovery.
+ */
+const ENCRYPTION = {
+  encryption: { suite: 'aes-256-gcm' as const, keys: [{ epoch: 1, key: Uint8Array.from({ length: 32 }, (_, index) => index + 1) }], activeEpoch: 1, requireEncryptedManifest: true },
+}
 const KEY_SPACE = 150
 const DIRECTORY = '/torture'
 
