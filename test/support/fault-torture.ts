@@ -341,8 +341,8 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
 }
 
 /**
- * Every value of 64 bytes or more ends in a run of one lowercase letter (valueOf); ciphertext
- * holds 16 equal letters by chance with odds of about 10^-37 per position.
+ * Every value of 64 bytes or more ends in a run of one lowercase letter (valueOf); uniform
+ * ciphertext holds 16 equal letters at a given position with odds of 26/256 * 256^-15, about 8e-38.
  */
 const PLAINTEXT_VALUE = /([a-z])\1{15}/
 
