@@ -3,8 +3,9 @@
  *
  * 1. Crash torture (test/support/fault-torture.ts): thousands of simulated power losses at
  *    seeded Vfs operations, with KV separation, flush, compaction and blob GC running and
- *    seeded EIO / ENOSPC / short-write faults in a share of the rounds; every recovery is
- *    compared with the model of acknowledged writes.
+ *    seeded EIO / ENOSPC / short-write faults in a share of the rounds, a tenth of them inside
+ *    recovery (open()); every recovery is compared with the model of acknowledged writes. Three
+ *    configurations: KV separation, inline values, and KV separation with encryption at rest.
  * 2. Decoder fuzzing (test/support/fuzz-decoders.ts) in a worker with a hang watchdog.
  * 3. Soak: concurrent writers, readers, snapshot scans, flush, compaction and blob GC on the
  *    real file system for a bounded time, checking invariants continuously and sampling memory
@@ -13,8 +14,9 @@
  * Usage: node --import tsx scripts/reliability.ts [--seed N] [--crashes N] [--fuzz-inputs N]
  *        [--soak-seconds N] [--no-doc]
  *        node --import tsx scripts/reliability.ts --torture-only [--seed N] [--crashes N]
- *        [--save-round N --checkpoint FILE | --resume FILE]
- * --torture-only runs the KV-separation torture alone and writes no doc; with --save-round it
+ *        [--encryption] [--save-round N --checkpoint FILE | --resume FILE]
+ * --torture-only runs the KV-separation torture alone (--encryption: on an encrypted store, the
+ * third configuration; its seed there is --seed + 2) and writes no doc; with --save-round it
  * writes a checkpoint when that round starts, and --resume runs from such a checkpoint, so a
  * failure at round N of a long run replays in seconds (test/support/fault-torture.ts).
  * Exit status 1 on any violation (the doc is then not written).
@@ -178,9 +180,15 @@ function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 }
 
-function writeDoc(file: string, facts: { command: string; seed: number; commit: string; torture: TortureReport[]; fuzz: FuzzTargetReport[]; soak: SoakReport; elapsedMs: number }): void {
+/** One configuration of the crash torture and what its run measured. */
+interface TortureRun {
+  configuration: string
+  report: TortureReport
+}
+
+function writeDoc(file: string, facts: { command: string; seed: number; commit: string; torture: TortureRun[]; fuzz: FuzzTargetReport[]; soak: SoakReport; elapsedMs: number }): void {
   const { torture, fuzz, soak } = facts
-  const sum = (pick: (report: TortureReport) => number): number => torture.reduce((total, report) => total + pick(report), 0)
+  const sum = (pick: (report: TortureReport) => number): number => torture.reduce((total, run) => total + pick(run.report), 0)
   const fuzzInputs = fuzz.reduce((total, report) => total + report.inputCount, 0)
   const lines = [
     '# Reliability',
@@ -194,6 +202,7 @@ function writeDoc(file: string, facts: { command: string; seed: number; commit: 
     '| measure | value |',
     '|---|---:|',
     `| simulated power losses survived | ${sum((r) => r.crashCount)} |`,
+    `| of which inside recovery (open()) | ${sum((r) => r.recoveryCrashCount)} |`,
     `| faults injected (EIO, ENOSPC, short writes, failed renames, …) besides the crashes | ${sum((r) => r.faultsInjected)} |`,
     `| acknowledged durable writes checked after a crash | ${sum((r) => r.acknowledgedDurableWriteCount)} |`,
     `| **acknowledged durable writes lost** | **${sum((r) => r.acknowledgedWritesLost)}** |`,
@@ -211,12 +220,17 @@ function writeDoc(file: string, facts: { command: string; seed: number; commit: 
     'rounds a random prefix of each file\'s unsynced bytes, as the kernel\'s writeback may), reopens, and',
     'requires the recovered store to equal the state after some write of the round, no older than the',
     'last acknowledged durable point: no lost acknowledged write, no partial batch, no resurrected delete.',
-    'A quarter of the rounds also inject a seeded fault before the crash. Bounded copy in the default',
-    'suite: `test/fault-torture.test.ts`.',
+    'A quarter of the rounds also inject a seeded fault before the crash. A tenth arm the crash before',
+    'open(), at a seeded operation of the recovery itself that changes the disk (WAL replay and torn-tail',
+    'truncation, the flush of replayed memtables, the manifest edit, obsolete-file deletion, blob-file',
+    'sealing): a crash that lands there leaves the model as it was, and the next recovery is checked the',
+    'same way. The encrypted configuration opens every round with AES-256-GCM at rest (WAL, manifest,',
+    'tables and blob files sealed) and fails if a value is found in the clear in a crash image (checked',
+    'every 10 rounds). Bounded copy in the default suite: `test/fault-torture.test.ts`.',
     '',
-    '| configuration | crashes | with writeback | Vfs ops | writes | durable writes | faults | unsynced writes dropped (allowed) | flushes | compactions | blob files relocated / deleted | lost |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...torture.map((r, index) => `| ${index === 0 ? 'KV separation (minBlobSize 64)' : 'inline values'} | ${r.crashCount} | ${r.writebackCrashCount} | ${r.vfsOpCount} | ${r.writeCount} | ${r.acknowledgedDurableWriteCount} | ${r.faultsInjected} | ${r.unsyncedWritesLost} | ${r.flushCount} | ${r.compactionCount} | ${r.blobFilesRelocated} / ${r.blobFilesDeleted} | ${r.acknowledgedWritesLost} |`),
+    '| configuration | crashes | inside recovery | with writeback | Vfs ops | writes | durable writes | faults | unsynced writes dropped (allowed) | flushes | compactions | blob files relocated / deleted | lost |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...torture.map(({ configuration, report: r }) => `| ${configuration} | ${r.crashCount} | ${r.recoveryCrashCount} | ${r.writebackCrashCount} | ${r.vfsOpCount} | ${r.writeCount} | ${r.acknowledgedDurableWriteCount} | ${r.faultsInjected} | ${r.unsyncedWritesLost} | ${r.flushCount} | ${r.compactionCount} | ${r.blobFilesRelocated} / ${r.blobFilesDeleted} | ${r.acknowledgedWritesLost} |`),
     '',
     'Found by this script and fixed: a MANIFEST append failing with ENOSPC while blob files rotate,',
     'seal and get collected could leave, after the next crash, a handle into a deleted blob file (seed',
@@ -286,6 +300,7 @@ async function main(): Promise<void> {
       'soak-seconds': { type: 'string', default: '60' },
       'no-doc': { type: 'boolean', default: false },
       'torture-only': { type: 'boolean', default: false },
+      encryption: { type: 'boolean', default: false },
       'save-round': { type: 'string' },
       checkpoint: { type: 'string' },
       resume: { type: 'string' },
@@ -302,15 +317,20 @@ async function main(): Promise<void> {
   console.log(`reliability: seed=${seed}`)
   if (values['torture-only']) {
     const saveCheckpoint = values['save-round'] === undefined ? undefined : { round: Number(values['save-round']), file: values.checkpoint ?? `torture-${seed}-${values['save-round']}.json` }
-    const report = await runCrashTorture({ seed, crashCount, saveCheckpoint, resumeFrom: values.resume })
-    console.log(`torture (KV separation): ${JSON.stringify(report)}`)
+    const report = await runCrashTorture({ seed, crashCount, encryption: values.encryption, saveCheckpoint, resumeFrom: values.resume })
+    console.log(`torture (KV separation${values.encryption ? ', encrypted' : ''}): ${JSON.stringify(report)}`)
     return
   }
-  const torture: TortureReport[] = []
-  torture.push(await runCrashTorture({ seed, crashCount }))
-  console.log(`torture (KV separation): ${JSON.stringify(torture[0])}`)
-  torture.push(await runCrashTorture({ seed: seed + 1, crashCount: Math.ceil(crashCount / 4), kvSeparation: false }))
-  console.log(`torture (inline): ${JSON.stringify(torture[1])}`)
+  const configurations = [
+    { configuration: 'KV separation (minBlobSize 64)', options: { seed, crashCount } },
+    { configuration: 'inline values', options: { seed: seed + 1, crashCount: Math.ceil(crashCount / 4), kvSeparation: false } },
+    { configuration: 'KV separation, encrypted (aes-256-gcm)', options: { seed: seed + 2, crashCount: Math.ceil(crashCount / 4), encryption: true } },
+  ]
+  const torture: TortureRun[] = []
+  for (const { configuration, options } of configurations) {
+    torture.push({ configuration, report: await runCrashTorture(options) })
+    console.log(`torture (${configuration}): ${JSON.stringify(torture.at(-1)!.report)}`)
+  }
   const fuzz = await runFuzzInWorker(seed, fuzzInputs)
   console.log(`fuzz: ${fuzz.reduce((total, report) => total + report.inputCount, 0)} inputs over ${fuzz.length} decoders`)
   const soak = await runSoak(seed, soakSeconds * 1000)

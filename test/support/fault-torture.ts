@@ -10,7 +10,11 @@
  * directory entries survive, and in some rounds part of each file's unsynced bytes, as the
  * kernel's writeback leaves them) and halts the disk, so nothing can be acknowledged after
  * the crash instant. Some rounds also inject seeded faults (EIO, ENOSPC, short writes) before
- * the crash, so recovery also starts from stores that failed mid-flight.
+ * the crash, so recovery also starts from stores that failed mid-flight. A share of the rounds
+ * arms the crash point before open() instead, at a seeded operation of the recovery itself (WAL
+ * replay and the truncation of a torn tail, the flush of replayed memtables, the manifest edit,
+ * obsolete-file deletion, blob-file sealing), so recovery must also survive a crash in itself;
+ * with `encryption` every round runs a store whose WAL, manifest, tables and blob files are sealed.
  *
  * The model is the list of states after each write of the round. Writes are applied in call
  * order and the log is replayed in order, so the recovered store must equal one of those
@@ -58,8 +62,22 @@ export interface TortureOptions {
    * its own per round, so the workload of a seed is the same whatever the share. Default 0.25.
    */
   writebackRoundShare?: number
+  /**
+   * Fraction of rounds whose crash point is armed before open(), at a seeded operation that
+   * changes the disk inside the recovery (found by a probe open of a copy of the image). Drawn
+   * from a PRNG of its own per round, like `writebackRoundShare`. When the crash lands inside
+   * recovery the round ends there (no write happened); when open finishes first the round arms
+   * the usual crash point. Default 0.1.
+   */
+  recoveryCrashRoundShare?: number
   /** Separate values of at least 64 bytes into blob files. Default true. */
   kvSeparation?: boolean
+  /**
+   * Open every round with AES-256-GCM encryption at rest (`integrity.encryption`), so the WAL,
+   * the manifest, the tables and the blob files are sealed; each round also checks that no value
+   * reached the disk in the clear. Default false.
+   */
+  encryption?: boolean
   /** Write a checkpoint (TortureCheckpoint, JSON) to `file` when round `round` starts. */
   saveCheckpoint?: { round: number; file: string }
   /** Start from a checkpoint file written by a run with the same seed and options. */
@@ -99,6 +117,20 @@ export interface TortureReport {
   blobFilesDeleted: number
   /** Crashes that kept part of the files' unsynced bytes (writebackRoundShare). */
   writebackCrashCount: number
+  /** Crashes that landed inside open(), during recovery (recoveryCrashRoundShare). */
+  recoveryCrashCount: number
+  /**
+   * Recoveries, after a crash inside recovery, that found an older state than the uninterrupted
+   * recovery of the same image found (the probe): on-disk writes the crashed recovery dropped.
+   * Allowed when those writes were not acknowledged durable (the model check still holds), so
+   * counted, not failed.
+   */
+  recoveryStateRegressedCount: number
+  /**
+   * Files of the crash images that hold a value in the clear, checked every `verifyEvery` rounds.
+   * With `encryption` a run fails on the first one instead, so this stays 0 there.
+   */
+  plaintextFileCount: number
 }
 
 type Model = Map<string, string>
@@ -145,6 +177,14 @@ const ENGINE: OpenOptions = {
   blockSizeBytes: 512,
 }
 const KV = { minBlobSize: 64, blobFileSizeBytesTarget: 8 * 1024, stalenessThreshold: 0.2 }
+/**
+ * One key at epoch 1 (docs/encryption.md): the run checks crash safety, not key rotation. The
+ * store is encrypted from its first open, so a plaintext manifest is refused too: a crash that
+ * left one (even inside that first open) fails the next recovery.
+ */
+const ENCRYPTION = {
+  encryption: { suite: 'aes-256-gcm' as const, keys: [{ epoch: 1, key: Uint8Array.from({ length: 32 }, (_, index) => index + 1) }], activeEpoch: 1, requireEncryptedManifest: true },
+}
 const KEY_SPACE = 150
 const DIRECTORY = '/torture'
 
@@ -194,6 +234,7 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
     seed, crashCount: 0, vfsOpCount: 0, writeCount: 0, acknowledgedDurableWriteCount: 0,
     faultsInjected: 0, unsyncedWritesLost: 0, acknowledgedWritesLost: 0, typedErrorCount: 0,
     flushCount: 0, compactionCount: 0, blobFilesRelocated: 0, blobFilesDeleted: 0, writebackCrashCount: 0,
+    recoveryCrashCount: 0, recoveryStateRegressedCount: 0, plaintextFileCount: 0,
   }
   let image = new MemVfs()
   let states: Model[] = [new Map()]
@@ -212,31 +253,55 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
   const saveCheckpoint = options.saveCheckpoint ?? (process.env.STRATA_TORTURE_SAVE_ROUND !== undefined && process.env.STRATA_TORTURE_CHECKPOINT !== undefined
     ? { round: Number(process.env.STRATA_TORTURE_SAVE_ROUND), file: process.env.STRATA_TORTURE_CHECKPOINT }
     : undefined)
+  // The state the last probe's uninterrupted recovery found, while crashes inside recovery
+  // chain (-1: none pending); the recovery that finally completes must not find an older one.
+  let recoveryFloorIndex = -1
   for (let round = firstRound; round < crashCount; round++) {
     const note = `seed=${seed} round=${round}`
     if (saveCheckpoint?.round === round) fs.writeFileSync(saveCheckpoint.file, JSON.stringify(checkpointOf(seed, round, rng, states, durableIndex, image)))
-    const vfs = new FaultVfs(image, { seed: (seed ^ Math.imul(round + 1, 0x9e3779b1)) >>> 0 })
-    let db: Db
-    let recovered: Model
-    try {
-      db = await open(DIRECTORY, { ...ENGINE, vfs, kvSeparation: options.kvSeparation === false ? undefined : KV })
-      recovered = await readAll(db)
-    } catch (error) {
-      // Recovery runs on a healthy disk: any error here is a violation.
-      throw new assert.AssertionError({ message: `${note}: recovery failed: ${String(error)}` })
+    if (verifyEvery > 0 && round % verifyEvery === 0) {
+      const plaintextFiles = plaintextFilesOf(image)
+      report.plaintextFileCount += plaintextFiles.length
+      assert.ok(options.encryption !== true || plaintextFiles.length === 0, `${note}: a value in the clear in ${plaintextFiles.join(', ')}`)
     }
-    let match = -1
-    for (let index = states.length - 1; index >= durableIndex; index--) {
-      if (sameMap(recovered, states[index])) {
-        match = index
-        break
+    const vfs = new FaultVfs(image, { seed: (seed ^ Math.imul(round + 1, 0x9e3779b1)) >>> 0 })
+    let crashed: MemVfs | undefined
+    const crashOptions = writebackOf(seed, round, options.writebackRoundShare ?? 0.25)
+    const armCrash = (crashAt: number): void => {
+      vfs.onOp = (_op, _path, opIndex) => {
+        if (opIndex !== crashAt) return
+        crashed = image.crash(crashOptions)
+        vfs.halt('crash point')
       }
     }
-    if (match < 0) {
-      report.acknowledgedWritesLost++
-      assert.fail(`${note}: recovered store matches no state from the last durable point (${durableIndex} of ${states.length - 1}); ` +
-        `nearest diff: ${describeDiff(recovered, states[durableIndex])}`)
+    const recoveryCrash = await recoveryCrashOf(image, round, note, options, (probed) => matchIndexOf(probed, states, durableIndex, `${note} (probe)`))
+    if (recoveryCrash !== undefined) armCrash(recoveryCrash.crashAt)
+    let db: Db | undefined
+    let recovered: Model | undefined
+    try {
+      db = await open(DIRECTORY, storeOptions(vfs, options))
+      recovered = await readAll(db)
+    } catch (error) {
+      // Recovery runs on a healthy disk unless this round's crash point halted it inside open().
+      if (!vfs.halted) throw new assert.AssertionError({ message: `${note}: recovery failed: ${String(error)}` })
+      checkFaultError(error, `${note} (crash inside recovery)`, 0)
     }
+    const match = recovered === undefined ? -1 : matchIndexOf(recovered, states, durableIndex, note, report)
+    if (process.env.STRATA_TORTURE_TRACE === String(round) && recoveryCrash !== undefined) {
+      console.log(`${note}: recoveryCrashAt=${recoveryCrash.crashAt} halted=${vfs.halted} match=${match}`)
+    }
+    if (vfs.halted) {
+      // The crash landed inside recovery: no write happened, so the model carries over as it is.
+      recoveryFloorIndex = Math.max(recoveryFloorIndex, recoveryCrash!.stateIndex)
+      report.recoveryCrashCount++
+      countCrash(report, vfs, crashOptions)
+      image = crashed!
+      continue
+    }
+    // Not halted, so open() and the scan resolved.
+    assert.ok(db !== undefined)
+    if (match < recoveryFloorIndex) report.recoveryStateRegressedCount++
+    recoveryFloorIndex = -1
     report.unsyncedWritesLost += states.length - 1 - match
     if (verifyEvery > 0 && round % verifyEvery === 0) {
       const verification = await db.verify()
@@ -245,14 +310,8 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
     states = [states[match]]
     durableIndex = 0
     // Arm the crash point, then maybe some faults.
-    let crashed: MemVfs | undefined
-    const crashOptions = writebackOf(seed, round, options.writebackRoundShare ?? 0.25)
     const crashAt = vfs.opCount + 1 + rng.below(opsPerCrashMax)
-    vfs.onOp = (_op, _path, opIndex) => {
-      if (opIndex !== crashAt) return
-      crashed = image.crash(crashOptions)
-      vfs.halt('crash point')
-    }
+    armCrash(crashAt)
     if (rng.chance(faultRoundShare)) {
       const rule = rng.pick(FAULT_MENU)
       if (options.excludeManifestFaults !== true || rule.path?.source !== 'MANIFEST') vfs.addRule(rule)
@@ -274,13 +333,91 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
     report.blobFilesRelocated += stats.blob?.filesRelocated ?? 0
     report.blobFilesDeleted += stats.blob?.filesDeleted ?? 0
     report.faultsInjected += vfs.injected.length
-    report.vfsOpCount += vfs.opCount
-    report.crashCount++
-    if (crashOptions.writtenBackBytes !== undefined) report.writebackCrashCount++
+    countCrash(report, vfs, crashOptions)
     // Power loss: the running db is abandoned with its halted disk; its background work fails.
     image = crashed
   }
   return report
+}
+
+/**
+ * Every value of 64 bytes or more ends in a run of one lowercase letter (valueOf); uniform
+ * ciphertext holds 16 equal letters at a given position with odds of 26/256 * 256^-15, about 8e-38.
+ */
+const PLAINTEXT_VALUE = /([a-z])\1{15}/
+
+/** The files of `image` in which a value can be read in the clear. */
+function plaintextFilesOf(image: MemVfs): string[] {
+  if (!image.exists(DIRECTORY)) return []
+  return image.list(DIRECTORY).filter((name) => {
+    const file = image.openRead(`${DIRECTORY}/${name}`)
+    const bytes = new Uint8Array(file.sizeBytes())
+    file.read(bytes, 0)
+    file.close()
+    return PLAINTEXT_VALUE.test(Buffer.from(bytes).toString('latin1'))
+  })
+}
+
+function countCrash(report: TortureReport, vfs: FaultVfs, crashOptions: ReturnType<typeof writebackOf>): void {
+  report.vfsOpCount += vfs.opCount
+  report.crashCount++
+  if (crashOptions.writtenBackBytes !== undefined) report.writebackCrashCount++
+}
+
+/**
+ * The index of the newest state at or after `durableIndex` that `recovered` equals; fails the
+ * run when there is none (an acknowledged write lost, a partial batch or a resurrected delete).
+ */
+function matchIndexOf(recovered: Model, states: readonly Model[], durableIndex: number, note: string, report?: TortureReport): number {
+  for (let index = states.length - 1; index >= durableIndex; index--) {
+    if (sameMap(recovered, states[index])) return index
+  }
+  if (report !== undefined) report.acknowledgedWritesLost++
+  assert.fail(`${note}: recovered store matches no state from the last durable point (${durableIndex} of ${states.length - 1}); ` +
+    `nearest diff: ${describeDiff(recovered, states[durableIndex])}`)
+}
+
+/** A round's open() options: the small engine that flushes and compacts often, on `vfs`. */
+function storeOptions(vfs: FaultVfs, options: TortureOptions): OpenOptions {
+  return {
+    ...ENGINE,
+    vfs,
+    kvSeparation: options.kvSeparation === false ? undefined : KV,
+    integrity: options.encryption === true ? ENCRYPTION : undefined,
+  }
+}
+
+/**
+ * The crash point of a round that crashes inside recovery, or undefined for the other rounds
+ * (a PRNG of the round's own decides, so the share leaves the workload of a seed unchanged).
+ * A probe opens a copy of the image (all of it is durable, so crash() copies it whole) and
+ * records the operations that change the disk before open() resolves; the crash takes the
+ * image just before one of them. Reads are left out: a crash at a read leaves the same image as
+ * one at the next operation that writes, so each distinct image gets one chance. The probe's
+ * recovered state (`stateIndex`) is what recovery finds when nothing interrupts it.
+ */
+async function recoveryCrashOf(image: MemVfs, round: number, note: string, options: TortureOptions, stateIndexOf: (recovered: Model) => number): Promise<{ crashAt: number; stateIndex: number } | undefined> {
+  const draw = new Rng((options.seed ^ Math.imul(round + 1, 0xc2b2ae35)) >>> 0)
+  if (!draw.chance(options.recoveryCrashRoundShare ?? 0.1)) return undefined
+  const probeVfs = new FaultVfs(image.crash())
+  const candidates: number[] = []
+  probeVfs.onOp = (op, _path, opIndex) => {
+    if (op !== 'read' && op !== 'openRead') candidates.push(opIndex)
+  }
+  let openOpCount: number
+  let recovered: Model
+  try {
+    const db = await open(DIRECTORY, storeOptions(probeVfs, options))
+    openOpCount = probeVfs.opCount
+    recovered = await readAll(db)
+  } catch (error) {
+    throw new assert.AssertionError({ message: `${note}: recovery failed (probe): ${String(error)}` })
+  }
+  // Abandoned like a crashed store: its background work fails on the halted copy.
+  probeVfs.halt('probe done')
+  const inOpen = candidates.filter((opIndex) => opIndex < openOpCount)
+  if (inOpen.length === 0) return undefined
+  return { crashAt: inOpen[draw.below(inOpen.length)], stateIndex: stateIndexOf(recovered) }
 }
 
 /**
