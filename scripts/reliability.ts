@@ -14,11 +14,15 @@
  * Usage: node --import tsx scripts/reliability.ts [--seed N] [--crashes N] [--fuzz-inputs N]
  *        [--soak-seconds N] [--no-doc]
  *        node --import tsx scripts/reliability.ts --torture-only [--seed N] [--crashes N]
- *        [--encryption] [--save-round N --checkpoint FILE | --resume FILE]
+ *        [--encryption] [--writeback-share F] [--recovery-crash-share F]
+ *        [--save-round N --checkpoint FILE | --resume FILE]
  * --torture-only runs the KV-separation torture alone (--encryption: on an encrypted store, the
  * third configuration; its seed there is --seed + 2) and writes no doc; with --save-round it
  * writes a checkpoint when that round starts, and --resume runs from such a checkpoint, so a
  * failure at round N of a long run replays in seconds (test/support/fault-torture.ts).
+ * --writeback-share and --recovery-crash-share set the torture's writebackRoundShare and
+ * recoveryCrashRoundShare (defaults 0.25 and 0.1): rounds found before those modes existed
+ * (before 2026-11-26's session 6) replay with both at 0.
  * Exit status 1 on any violation (the doc is then not written).
  */
 import assert from 'node:assert/strict'
@@ -239,7 +243,7 @@ function writeDoc(file: string, facts: { command: string; seed: number; commit: 
     'fsync may have lost; recovery cut the file at its last synced frame and the read failed (seed 20250101',
     'round 2596: "frame ... lies outside the frames region"). Fixed by d433123 (a failed seal fails every',
     'later blob sync, so the flush fails instead); `test/blob-crash.test.ts` replays it deterministically.',
-    'With another seed (`--torture-only --seed 20261126 --crashes 1500`, round 695): at a memtable switch the',
+    'With another seed (`--torture-only --seed 20261126 --crashes 1500 --writeback-share 0 --recovery-crash-share 0`, round 695): at a memtable switch the',
     'frozen WAL\'s fsync failed with EIO while a synced write\'s record in the new WAL was fsynced; the write',
     'was refused, but recovery returned it without the unsynced writes before it, a state no prefix of the',
     'writes had. Fixed by 495251b (a new WAL\'s fsyncs wait for the older logs\' syncs); replayed by',
@@ -301,6 +305,8 @@ async function main(): Promise<void> {
       'no-doc': { type: 'boolean', default: false },
       'torture-only': { type: 'boolean', default: false },
       encryption: { type: 'boolean', default: false },
+      'writeback-share': { type: 'string' },
+      'recovery-crash-share': { type: 'string' },
       'save-round': { type: 'string' },
       checkpoint: { type: 'string' },
       resume: { type: 'string' },
@@ -317,7 +323,11 @@ async function main(): Promise<void> {
   console.log(`reliability: seed=${seed}`)
   if (values['torture-only']) {
     const saveCheckpoint = values['save-round'] === undefined ? undefined : { round: Number(values['save-round']), file: values.checkpoint ?? `torture-${seed}-${values['save-round']}.json` }
-    const report = await runCrashTorture({ seed, crashCount, encryption: values.encryption, saveCheckpoint, resumeFrom: values.resume })
+    const share = (value: string | undefined) => value === undefined ? undefined : Number(value)
+    const report = await runCrashTorture({
+      seed, crashCount, encryption: values.encryption, saveCheckpoint, resumeFrom: values.resume,
+      writebackRoundShare: share(values['writeback-share']), recoveryCrashRoundShare: share(values['recovery-crash-share']),
+    })
     console.log(`torture (KV separation${values.encryption ? ', encrypted' : ''}): ${JSON.stringify(report)}`)
     return
   }
