@@ -389,6 +389,7 @@ export class BlobDb {
       },
       withWritesPaused: <T>(work: () => Promise<T>) => this.#withWritesPaused(work),
       makeWritesDurable: () => this.syncWal(),
+      repairCountOf: (fileNumber: number) => this.#repairs.repairCountOf(fileNumber),
     }
   }
 
