@@ -2,16 +2,19 @@
  * BlobCollector: blob garbage collection over a ValueLog. It counts stale bytes as compaction
  * drops handles (onDroppedValue → takeCompactionEdit, joined atomically to the compaction's
  * manifest edit), relocates files whose staleness passes the threshold (live frames copied
- * verbatim into the active file, new handles written to the index), and deletes files that
+ * verbatim into the active file, or re-encoded when ECC repaired them on the way; new handles
+ * written to the index), and deletes files that
  * are wholly dead or relocated once no snapshot or iterator can still reach an old handle.
  * Auto-heal: a file queued by `queueHeal` (ECC repaired one of its frames) is relocated in the
  * next collection whatever its staleness, with its live values re-encoded through the codec
  * instead of copied verbatim, so the copies carry fresh parity and the damaged bytes go with
- * the old file. Only live frames are decoded, so a damaged stale frame goes with it too.
+ * the old file. Only live frames are decoded, so a damaged stale body goes with it too (a damaged
+ * stale frame header or key ends the scan and keeps the file: a known limit, docs/ecc.md §8).
  * Damage: a relocation (heal or not) that meets a live frame it cannot read moves every other
  * live value it can and leaves the file in place, listed in the round's `failures`; the round
  * goes on, and the file is not picked again until a scrub finds it healable or the store is
- * reopened (docs/formats/blob-file.md §8, docs/ecc.md §7). I/O errors still fail the round.
+ * reopened (docs/formats/blob-file.md §8, docs/ecc.md §7). A sealed file without a valid footer
+ * is such damage too. I/O errors still fail the round.
  *
  * Liveness: a frame is live iff the index still maps its key to exactly that handle. The check
  * and the write of the new handle happen while user writes are paused (`withWritesPaused`), so
