@@ -314,7 +314,7 @@ export class BlobDb {
     const hooks: ValueHooks = {
       resolveValue: (key, handle) => (blobDb === undefined ? log.read(key, handle) : blobDb.#resolveValue(key, handle)),
       onDroppedValue: (key, handle) => collector.onDroppedValue(key, handle),
-      isDurable: (key, handle) => log.isDurable(key, handle),
+      isDurable: (key, handle, version) => log.isDurable(key, handle, version),
       takeCompactionEdit: (version) => collector.takeCompactionEdit(version),
       beforeFlush: () => log.syncAll(),
     }

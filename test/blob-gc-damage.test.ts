@@ -299,6 +299,41 @@ describe('blob GC of a sealed file whose footer is lost or damaged', () => {
     })
   }
 
+  // The read path at open: WAL replay asks whether each logged handle's frame reached the disk.
+  for (const tail of ['footer flipped', 'zeroed'] as const) {
+    test(`WAL replay over it (${tail}) keeps every record: the damaged key fails typed, the rest read`, async () => {
+      const vfs = new MemVfs()
+      // Small files, so several are sealed while every handle is still only in the WAL.
+      const kv = { minBlobSize: 100, gcOnCompact: false, blobFileSizeBytesTarget: 4096 }
+      let db = await BlobDb.open(DIRECTORY, { vfs }, kv)
+      for (let index = 0; index < 20; index++) await db.put(`k${index}`, Buffer.alloc(500, 60 + index), { sync: true })
+      await db.close()
+      const target = locate(vfs, Buffer.alloc(500, 62))
+      const bytes = readFile(vfs, target.name)
+      if (tail === 'zeroed') bytes.fill(0, target.valueStartBytes + 100)
+      else {
+        bytes[bytes.length - 20] ^= 0x01
+        bytes[target.valueStartBytes + 100] ^= 0x04
+      }
+      await rewrite(vfs, target.name, bytes)
+      db = await BlobDb.open(DIRECTORY, { vfs }, kv)
+      await assert.rejects(db.get('k2'), (error) => assertDamaged(error, ['CHECKSUM_MISMATCH', 'CORRUPTION'], target.name, 'k2'))
+      // Each key reads or fails typed (those in the zeroed range do); none is gone.
+      const lost: string[] = []
+      for (let index = 0; index < 20; index++) {
+        const value = await db.get(`k${index}`).catch((error: unknown) => {
+          assert.ok(error instanceof StrataError && error.message.includes(target.name), String(error))
+          return error
+        })
+        if (value === undefined) lost.push(`k${index}`)
+        else if (!(value instanceof StrataError)) assert.deepEqual(value, Buffer.alloc(500, 60 + index))
+      }
+      assert.deepEqual(lost, [], 'no acknowledged write after the damaged frame is dropped')
+      assert.deepEqual(await db.get('k19'), Buffer.alloc(500, 79), 'a key in a later file reads')
+      await db.close()
+    })
+  }
+
   test('a file counted dead whose scan stops before its live frames is not deleted', async () => {
     const vfs = new MemVfs()
     const files = await threeFiles(vfs, {})
