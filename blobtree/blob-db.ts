@@ -297,6 +297,8 @@ export class BlobDb {
       fileSizeBytesTarget: options.blobFileSizeBytesTarget,
       readerCountMax: options.blobReaderCountMax,
       streamGetSizeBytesMax: options.streamGetSizeBytesMax,
+      // A deleted file's repair counts and heal marks go with it (they are bounded, not a log).
+      onFileRemoved: (fileNumber) => repairs.forgetFile(fileNumber),
     })
     const collector = new BlobCollector(log, {
       stalenessThreshold: options.stalenessThreshold,
@@ -911,13 +913,17 @@ export class BlobDb {
     const listed = this.#db.currentVersion().blobFiles
     for (const fileNumber of [...listed.keys()].sort((a, b) => a - b)) {
       if (fileNumber === this.#log.activeFileNumber() || this.#log.sealingFileNumbers().includes(fileNumber)) continue
+      // A GC round between two files (the await below) may have deleted this one: not damage.
+      // The check itself runs in one turn, so a file listed here is there until it ends.
+      if (!this.#db.currentVersion().blobFiles.has(fileNumber)) continue
       // Counted against the file being scanned (a relocated frame's event names it too:
-      // holderFileNumber); checkFile queues the heal once the file's outcome is known.
+      // holderFileNumber); checkFile queues the heal once the file's outcome is known. A blob
+      // heal reads live frames only, so an unrecoverable (maybe stale) frame does not bar it.
       blobFiles.push(this.#repairs.checkFile(fileNumber, () => checkBlobFrames(fileNumber, () => this.#log.openDetachedReader(fileNumber), {
         sealed: isSealed(listed.get(fileNumber)!.meta.sizeBytes),
         repairCount: () => this.#repairs.repairCountOf(fileNumber),
         onEccRegionDamaged: () => this.#repairs.recordEccRegionDamage(),
-      })))
+      }), { rewriteReadsEveryBlock: false }))
       await new Promise((resolve) => setImmediate(resolve))
     }
     return { ...tables, blobFiles, ok: tables.ok && blobFiles.every((file) => file.ok) }

@@ -60,6 +60,8 @@ export interface ValueLogOptions {
   readerCountMax: number
   /** Largest streamed value `read()` returns whole; default STREAM_GET_SIZE_BYTES_MAX_DEFAULT. */
   streamGetSizeBytesMax?: number
+  /** Told when a blob file is removed (GC, or an orphan of a crash), after its caches dropped it. */
+  onFileRemoved?: (fileNumber: number) => void
 }
 
 /*
@@ -124,6 +126,7 @@ export class ValueLog {
   readonly #fileSizeBytesTarget: number
   readonly #readers: ReaderCache
   readonly #values = new ValueCache()
+  readonly #onFileRemoved: ((fileNumber: number) => void) | undefined
   readonly #streamGetSizeBytesMax: number
   #manifest: ManifestPort | undefined
   #active: OpenBlobFile | undefined
@@ -155,6 +158,7 @@ export class ValueLog {
     this.#fileSizeBytesTarget = options.fileSizeBytesTarget
     this.#readers = new ReaderCache(options.readerCountMax)
     this.#streamGetSizeBytesMax = options.streamGetSizeBytesMax ?? STREAM_GET_SIZE_BYTES_MAX_DEFAULT
+    this.#onFileRemoved = options.onFileRemoved
   }
 
   pathOf(fileNumber: number): string {
@@ -355,6 +359,7 @@ export class ValueLog {
   #forget(fileNumber: number): void {
     this.#readers.evict(fileNumber)
     this.#values.forget(fileNumber)
+    this.#onFileRemoved?.(fileNumber)
   }
 
   readerCacheStats(): { openCount: number; hitCount: number; missCount: number } {

@@ -177,6 +177,28 @@ describe('auto-heal of blob files waits for the file outcome', () => {
     await db.close()
   })
 
+  test('a verify that finds a blob file unrecoverable does not bar the heal a read of a live frame asks for', async () => {
+    // The unrecoverable frame is stale: the heal, which decodes live frames only, succeeds. A
+    // scrub cannot tell live from stale, so its verdict must not stop the heal (docs/ecc.md §7).
+    const directory = temporaryDirectory()
+    const { file, bodyStartBytes } = await blobStore(directory, INTEGRITY)
+    let db = await BlobDb.open(directory, { integrity: INTEGRITY }, { minBlobSize: 100 })
+    await db.put('key5', Buffer.alloc(500, 0x7a))
+    await db.compact()
+    await db.close()
+    damageRepairably(file, bodyStartBytes)
+    damageUnrecoverably(file, bodyStartOf(file, 5))
+    db = await BlobDb.open(directory, { integrity: INTEGRITY, blockCacheSizeBytes: 0 }, { minBlobSize: 100 })
+    const fileNumber = Number.parseInt(path.basename(file), 10)
+    assert.equal((await db.verify()).blobFiles.find((f) => f.fileNumber === fileNumber)?.status, 'unrecoverable')
+    assert.deepEqual(await db.get('key3'), blobValue(3))
+    const collection = await db.gc()
+    assert.ok(collection.relocatedFileNumbers.includes(fileNumber), `healed: relocated ${collection.relocatedFileNumbers.join(',')}`)
+    assert.deepEqual(blobHealCounters(db), { queued: 1, healed: 1, failed: 0 })
+    assert.equal((await db.verify()).ok, true)
+    await db.close()
+  })
+
   test('a heal drops a damaged stale frame with the old file: only live frames are decoded', async () => {
     const directory = temporaryDirectory()
     const { file, bodyStartBytes } = await blobStore(directory, INTEGRITY)

@@ -109,14 +109,20 @@ export class IntegrityMonitor {
    * Runs a scrub's check of one file (verifyTable, checkBlobFrames) and then decides its heal:
    * the repairs the check makes ask for none while it runs; afterwards a `repaired` or
    * `ecc-damaged` file is queued once, and an `unrecoverable` one is not (a rewrite would stop
-   * at its bad block on every pass) and is remembered as such when its own bytes are why, so
-   * that reads repairing its other blocks do not queue it either. Checks do not nest.
+   * at its bad block on every pass) and, when the rewrite reads every block (a table's does) and
+   * the file's own bytes are why, is remembered as such, so that reads repairing its other
+   * blocks do not queue it either. A blob file's rewrite reads its live frames only, and the
+   * check cannot tell live from stale: with `rewriteReadsEveryBlock: false` an unrecoverable
+   * file is not marked, so a read that repairs a live frame still queues the heal (a heal that
+   * then fails marks it: recordHealFailure). Checks do not nest.
    * @example
    * ```ts
    * const check = monitor.checkFile(table.fileNumber, () => verifyTable(table, settings))
    * ```
    */
-  checkFile<Check extends { status: FileStatus; code?: string }>(fileNumber: number, check: () => Check): Check {
+  checkFile<Check extends { status: FileStatus; code?: string }>(
+    fileNumber: number, check: () => Check, { rewriteReadsEveryBlock = true }: { rewriteReadsEveryBlock?: boolean } = {},
+  ): Check {
     assert.equal(this.#checkingFileNumber, undefined, 'a scrub checks one file at a time')
     this.#checkingFileNumber = fileNumber
     let checked: Check
@@ -126,7 +132,7 @@ export class IntegrityMonitor {
       this.#checkingFileNumber = undefined
     }
     if (checked.status === 'unrecoverable') {
-      if (isDamageCode(checked.code)) this.#markUnhealable(fileNumber, 'scrub')
+      if (rewriteReadsEveryBlock && isDamageCode(checked.code)) this.#markUnhealable(fileNumber, 'scrub')
       return checked
     }
     // This pass read every block of the file and vouched for it: newer evidence than a mark.
