@@ -568,8 +568,10 @@ export class BlobCollector {
         value = reader.decodeValue(checked)
         repaired = port.repairCountOf(handle.fileNumber) !== repairsBefore
       } catch (error) {
-        // No handle will ever name the copies made so far: count them stale now, as a
-        // compaction counts a dropped handle's frames, or their file could never become dead.
+        // Every chunk read a moment ago (#streamDamageOf), so this is an I/O error or bytes that
+        // changed since, and the round fails. No handle will ever name the copies made so far:
+        // count them stale, as a compaction counts a dropped handle's frames (in memory until
+        // the next edit, the most a failing round can do).
         for (const copy of moved.chunks) this.#countStale(copy.fileNumber, copy.frameSizeBytes)
         throw error
       }
