@@ -316,7 +316,7 @@ export class BlobDb {
     const hooks: ValueHooks = {
       resolveValue: (key, handle) => (blobDb === undefined ? log.read(key, handle) : blobDb.#resolveValue(key, handle)),
       onDroppedValue: (key, handle) => collector.onDroppedValue(key, handle),
-      isDurable: (key, handle) => log.isDurable(key, handle),
+      isDurable: (key, handle, version) => log.isDurable(key, handle, version),
       takeCompactionEdit: (version) => collector.takeCompactionEdit(version),
       beforeFlush: () => log.syncAll(),
     }
@@ -391,6 +391,7 @@ export class BlobDb {
       },
       withWritesPaused: <T>(work: () => Promise<T>) => this.#withWritesPaused(work),
       makeWritesDurable: () => this.syncWal(),
+      repairCountOf: (fileNumber: number) => this.#repairs.repairCountOf(fileNumber),
     }
   }
 

@@ -263,10 +263,11 @@ export class ValueLog {
 
   /**
    * For WAL replay: true when the frame a logged handle points at was made durable: it is
-   * whole and verifies in an unfinished file, lies inside a finished (sealed) file, or its file
-   * was removed by GC (see below).
+   * whole and verifies in an unfinished file, lies inside a finished (sealed) file, lies in a
+   * file `version` lists as sealed that no longer reads as finished (damage), or its file was
+   * removed by GC (see below).
    */
-  isDurable(key: string, handleBytes: Uint8Array): boolean {
+  isDurable(key: string, handleBytes: Uint8Array, version: Version): boolean {
     let frames: BlobHandle[]
     try {
       frames = framesOf(decodeValueHandle(handleBytes))
@@ -276,7 +277,7 @@ export class ValueLog {
     const keyBytes = Buffer.from(key, 'latin1')
     // A chunk list is durable when every chunk is: its files were sealed and synced before the
     // list was logged (docs/formats/blob-stream.md §5), so this holds unless the disk lost them.
-    return frames.every((frame) => this.#isFrameDurable(keyBytes, frame))
+    return frames.every((frame) => this.#isFrameDurable(keyBytes, frame, version))
   }
 
   /**
@@ -291,7 +292,7 @@ export class ValueLog {
     return handle.offsetBytes + handle.frameSizeBytes <= reader.framesEndBytes()
   }
 
-  #isFrameDurable(keyBytes: Uint8Array, handle: BlobHandle): boolean {
+  #isFrameDurable(keyBytes: Uint8Array, handle: BlobHandle, version: Version): boolean {
     // A missing file was removed by GC: a file is registered (and its directory entry synced)
     // before any handle into it is written, and leaves only through GC, which relocates or
     // drops sealed, synced files after the records that supersede their handles are synced.
@@ -299,9 +300,16 @@ export class ValueLog {
     // false here stopped replay at such a record and lost every acknowledged write after it
     // (test/blob-gc-crash.test.ts). A file deleted behind our back still fails loudly on read.
     if (!this.#vfs.exists(this.pathOf(handle.fileNumber))) return true
+    // A file the manifest lists as sealed was synced whole with its footer before the seal edit:
+    // one that no longer opens or shows a valid footer (a lost or zeroed tail, a flipped footer
+    // byte) is damage. Read as unfinished, its first bad frame looked like a torn write, and
+    // replay stopped there, dropping that record and every acknowledged write after it. Kept,
+    // the record's read fails typed (or reads, if its own frame is intact).
+    const listedSealed = isSealed(version.blobFiles.get(handle.fileNumber)?.meta.sizeBytes ?? 0)
     try {
       const inside = this.#isInsideFinishedFile(handle)
       if (inside !== undefined) return inside
+      if (listedSealed) return true
       const reader = this.readerOf(handle.fileNumber, keyBytes)
       const status = reader.frameStatus(handle, keyBytes)
       // A finished file was synced whole when sealed: a frame there that fails its checks is
@@ -311,7 +319,7 @@ export class ValueLog {
       if (reader.footer !== undefined) return status !== 'missing'
       return status === 'durable'
     } catch (error) {
-      if (isStrataError(error) && error.code !== 'IO_ERROR') return false
+      if (isStrataError(error) && error.code !== 'IO_ERROR') return listedSealed
       throw error
     }
   }

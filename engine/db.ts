@@ -94,9 +94,11 @@ export interface ValueHooks {
   onDroppedValue?(key: string, handle: Uint8Array): void
   /**
    * WAL replay asks whether the bytes a logged handle points at reached the disk. False means
-   * the write was never acknowledged durably: replay stops there, as at a torn tail.
+   * the write was never acknowledged durably: replay stops there, as at a torn tail. `version`
+   * is the recovered manifest's: which value files it lists as sealed (synced whole, so bytes
+   * that fail their checks there are damage, not a write the crash cut short).
    */
-  isDurable?(key: string, handle: Uint8Array): boolean
+  isDurable?(key: string, handle: Uint8Array, version: Version): boolean
   /**
    * Called just before a flush's or compaction's edit is logged; what it returns joins that edit
    * atomically (stale bytes counted through onDroppedValue during that job).

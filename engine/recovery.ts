@@ -13,16 +13,16 @@ import { replayBatch } from './memtable/replay.ts'
 import { readLogFileHeader, readWal, type LogCipher } from './wal/mod.ts'
 import { StrataError, isStrataError } from './errors.ts'
 import type { Vfs } from './vfs/mod.ts'
-import { parseFileName, walFileName, type TableMeta, type VersionSet } from './manifest/mod.ts'
+import { parseFileName, walFileName, type TableMeta, type Version, type VersionSet } from './manifest/mod.ts'
 import { flushMemtable, type TableOutputs } from './table-outputs.ts'
 import type { ResolvedOptions } from './options.ts'
 import { EntryKind } from './entry.ts'
 import type { ValueHooks } from './db.ts'
 
-function handlesDurable(ops: readonly { kind: number; key: string; value: Uint8Array }[], hooks: ValueHooks | undefined): boolean {
+function handlesDurable(ops: readonly { kind: number; key: string; value: Uint8Array }[], hooks: ValueHooks | undefined, version: Version): boolean {
   if (hooks?.isDurable === undefined) return true
   for (const op of ops) {
-    if (op.kind === EntryKind.BlobHandle && !hooks.isDurable(op.key, op.value)) return false
+    if (op.kind === EntryKind.BlobHandle && !hooks.isDurable(op.key, op.value, version)) return false
   }
   return true
 }
@@ -150,7 +150,7 @@ export async function recoverWals(
     }
     for (const [recordIndex, payload] of payloads.entries()) {
       const batch = decodeBatch(payload, fileName)
-      if (!handlesDurable(batch.ops, hooks)) {
+      if (!handlesDurable(batch.ops, hooks, versions.current)) {
         // The blob bytes of this batch never reached the disk, so it was never acknowledged as
         // durable, and nothing after it was either (a later sync would have covered it).
         report.tailReason = 'blob-not-durable'

@@ -9,7 +9,9 @@
  * of c (dead), then compacts. A body byte of a live frame of file a is flipped (or, for the
  * stopped-scan case, a byte of a frame's key); gc() then runs twice, the store is verified and
  * reopened, and gc() runs again. A streamed value spanning several files, with one chunk
- * damaged, checks the chunks a failed move copied are counted stale.
+ * damaged, checks a failed move copies no chunk (nothing left to count in memory only). A sealed
+ * file whose footer is damaged, zeroed or cut off, and a frame ECC repaired on the way, check
+ * GC neither deletes a file it could not read to the end nor copies flipped bits on.
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
@@ -196,7 +198,7 @@ describe('blob GC with a damaged live frame', () => {
     await db.close()
   })
 
-  test('a streamed value with a damaged chunk keeps its chunk list; the chunks a move copied before it are counted stale', async () => {
+  test('a streamed value with a damaged chunk keeps its chunk list, and the failed move copies none of its chunks', async () => {
     const vfs = new MemVfs()
     const kv = { minBlobSize: 512, streamChunkSizeBytes: 4096, blobFileSizeBytesTarget: 16 * 1024, gcOnCompact: false }
     const chunks = Array.from({ length: 12 }, (_, index) => Buffer.alloc(4096, 1 + index))
@@ -220,14 +222,153 @@ describe('blob GC with a damaged live frame', () => {
     assert.deepEqual(report.failures.map(({ fileNumber, code }) => [fileNumber, code]), [[first.fileNumber, 'CHECKSUM_MISMATCH']])
     assert.ok(report.failures[0].message.includes(damaged.name) && report.failures[0].message.includes('"s"'), report.failures[0].message)
     assert.deepEqual(report.relocatedFileNumbers, [])
-    assert.equal(copiesOf(vfs, chunks[0]), 2, 'the chunks before the damaged one were copied, once: its other chunks in the file did not start the move again')
-    assert.equal(copiesOf(vfs, chunks[9]), 1, 'the move stopped at the damaged chunk')
+    assert.equal(report.bytesMoved, 0)
+    assert.equal(copiesOf(vfs, chunks[0]), 1, 'the chunks before the damaged one were verified, not copied')
     await assert.rejects(db.get('s'), (error) => assertDamaged(error, ['CHECKSUM_MISMATCH'], damaged.name, 's'))
-    // No handle names the copies: a flush's edit carries them stale, so the live bytes are as before.
-    await db.put('x', 'y')
-    await db.flush()
-    assert.equal(db.stats().blob.liveBytes, before.liveBytes)
     assert.deepEqual((await db.gc()).failures, [], 'not picked again')
+    // No flush or compaction before the close: nothing the round did lives only in memory.
+    await db.close()
+    for (let cycle = 0; cycle < 2; cycle++) {
+      db = await BlobDb.open(DIRECTORY, { vfs }, kv)
+      assert.equal(db.stats().blob.liveBytes, before.liveBytes, `live bytes after reopen ${cycle}`)
+      assert.equal((await db.gc()).failures.length, 1, 'tried again after a reopen')
+      await db.compact()
+      assert.equal(copiesOf(vfs, chunks[0]), 1, `still one copy after reopen ${cycle}`)
+      assert.equal(db.stats().blob.liveBytes, before.liveBytes)
+      await db.close()
+    }
+  })
+})
+
+/** Rewrites blob file `name` as `bytes`. */
+async function rewrite(vfs: MemVfs, name: string, bytes: Uint8Array): Promise<void> {
+  const out = vfs.create(`${DIRECTORY}/${name}`)
+  out.append([bytes])
+  await out.sync()
+  out.close()
+}
+
+/** Raises the stale count of blob file `fileNumber` to every frame byte, as an over-count would. */
+async function countAllStale(vfs: MemVfs, fileNumber: number): Promise<void> {
+  const versions = await VersionSet.recover(vfs, DIRECTORY)
+  const state = versions.current.blobFiles.get(fileNumber)!
+  const frameBytes = state.meta.sizeBytes - FILE_HEADER_SIZE_BYTES - FOOTER_SIZE_BYTES
+  await versions.logAndApply({ blobStaleBytes: [{ fileNumber, staleBytesDelta: frameBytes - state.staleBytes }] })
+  await versions.close()
+}
+
+// A sealed file read without its footer is scanned as an unfinished one, which stops silently at
+// its first bad frame: GC must not take the frames it never reached for gone.
+describe('blob GC of a sealed file whose footer is lost or damaged', () => {
+  test('a damaged footer and a damaged frame key: the file stays, reported, and the frames after the damage read', async () => {
+    const vfs = new MemVfs()
+    const files = await threeFiles(vfs, {})
+    const target = locate(vfs, valueOf('a', 3))
+    const sizeBytes = readFile(vfs, target.name).length
+    await damage(vfs, target.name, sizeBytes - 20, 0x01) // inside the footer's checked bytes
+    await damage(vfs, target.name, target.valueStartBytes - BLOCK_HEADER_SIZE_BYTES - 1, 0x04) // a3's key
+    const db = await BlobDb.open(DIRECTORY, { vfs }, KV)
+    const report = await db.gc()
+    assert.deepEqual(report.failures.map(({ fileNumber, code }) => [fileNumber, code]), [[files.a, 'CORRUPTION']])
+    assert.match(report.failures[0].message, /lists it as sealed, but it has no footer/)
+    assert.ok(report.failures[0].message.includes(target.name), report.failures[0].message)
+    assert.deepEqual(report.relocatedFileNumbers, [files.b])
+    assert.ok(!report.deletedFileNumbers.includes(files.a) && blobFileNames(vfs).includes(target.name), 'the file stays')
+    assert.equal(holders(vfs, valueOf('a', 1)).length, 2, 'a1, before the damaged frame, was copied out')
+    assert.deepEqual(await db.get('a4'), valueOf('a', 4), 'a4, after it, reads where it is')
+    await assert.rejects(db.get('a3'), (error) => assertDamaged(error, ['CHECKSUM_MISMATCH'], target.name, 'a3'))
+    await assertReadable(db, 'a3', 'after the round')
     await db.close()
   })
+
+  for (const tail of ['zeroed', 'cut'] as const) {
+    test(`a tail ${tail} from inside a live frame: the key keeps failing typed where it is`, async () => {
+      const vfs = new MemVfs()
+      const files = await threeFiles(vfs, {})
+      const target = locate(vfs, valueOf('a', 4))
+      const bytes = readFile(vfs, target.name)
+      // From inside a4's body to the end, footer included: a lost last extent, or a short file.
+      await rewrite(vfs, target.name, tail === 'zeroed' ? bytes.fill(0, target.valueStartBytes - 10) : bytes.subarray(0, target.valueStartBytes + 100))
+      const db = await BlobDb.open(DIRECTORY, { vfs }, KV)
+      const report = await db.gc()
+      assert.deepEqual(report.failures.map(({ fileNumber, code }) => [fileNumber, code]), [[files.a, 'CORRUPTION']])
+      assert.ok(blobFileNames(vfs).includes(target.name), 'the file stays')
+      await assert.rejects(db.get('a4'), (error) => assertDamaged(error, ['CHECKSUM_MISMATCH', 'CORRUPTION'], target.name, 'a4'))
+      await assertReadable(db, 'a4', 'after the round')
+      await db.close()
+    })
+  }
+
+  // The read path at open: WAL replay asks whether each logged handle's frame reached the disk.
+  for (const tail of ['footer flipped', 'zeroed'] as const) {
+    test(`WAL replay over it (${tail}) keeps every record: the damaged key fails typed, the rest read`, async () => {
+      const vfs = new MemVfs()
+      // Small files, so several are sealed while every handle is still only in the WAL.
+      const kv = { minBlobSize: 100, gcOnCompact: false, blobFileSizeBytesTarget: 4096 }
+      let db = await BlobDb.open(DIRECTORY, { vfs }, kv)
+      for (let index = 0; index < 20; index++) await db.put(`k${index}`, Buffer.alloc(500, 60 + index), { sync: true })
+      await db.close()
+      const target = locate(vfs, Buffer.alloc(500, 62))
+      const bytes = readFile(vfs, target.name)
+      if (tail === 'zeroed') bytes.fill(0, target.valueStartBytes + 100)
+      else {
+        bytes[bytes.length - 20] ^= 0x01
+        bytes[target.valueStartBytes + 100] ^= 0x04
+      }
+      await rewrite(vfs, target.name, bytes)
+      db = await BlobDb.open(DIRECTORY, { vfs }, kv)
+      await assert.rejects(db.get('k2'), (error) => assertDamaged(error, ['CHECKSUM_MISMATCH', 'CORRUPTION'], target.name, 'k2'))
+      // Each key reads or fails typed (those in the zeroed range do); none is gone.
+      const lost: string[] = []
+      for (let index = 0; index < 20; index++) {
+        const value = await db.get(`k${index}`).catch((error: unknown) => {
+          assert.ok(error instanceof StrataError && error.message.includes(target.name), String(error))
+          return error
+        })
+        if (value === undefined) lost.push(`k${index}`)
+        else if (!(value instanceof StrataError)) assert.deepEqual(value, Buffer.alloc(500, 60 + index))
+      }
+      assert.deepEqual(lost, [], 'no acknowledged write after the damaged frame is dropped')
+      assert.deepEqual(await db.get('k19'), Buffer.alloc(500, 79), 'a key in a later file reads')
+      await db.close()
+    })
+  }
+
+  test('a file counted dead whose scan stops before its live frames is not deleted', async () => {
+    const vfs = new MemVfs()
+    const files = await threeFiles(vfs, {})
+    const target = locate(vfs, valueOf('a', 0))
+    const sizeBytes = readFile(vfs, target.name).length
+    await damage(vfs, target.name, sizeBytes - 20, 0x01)
+    await damage(vfs, target.name, target.valueStartBytes - BLOCK_HEADER_SIZE_BYTES - 1, 0x04) // a0's key: the first frame
+    await countAllStale(vfs, files.a)
+    const db = await BlobDb.open(DIRECTORY, { vfs }, KV)
+    const report = await db.gc()
+    assert.ok(!report.deletedFileNumbers.includes(files.a) && blobFileNames(vfs).includes(target.name), 'nothing proves it unreferenced: it stays')
+    await assertReadable(db, 'a0', 'after the round')
+    await db.close()
+  })
+})
+
+describe('blob GC of a frame ECC repaired', () => {
+  for (const autoHeal of [false, true]) {
+    test(`a staleness relocation re-encodes it instead of copying the flipped bit (autoHeal ${autoHeal})`, async () => {
+      const vfs = new MemVfs()
+      const options: EngineOptions = { integrity: { ecc: 'sec-ded', autoHeal }, blockCacheSizeBytes: 0 }
+      const files = await threeFiles(vfs, options)
+      const target = locate(vfs, valueOf('a', 2))
+      await damage(vfs, target.name, target.valueStartBytes + 100, 0x04) // one bit: SEC-DED repairs it
+      let db = await BlobDb.open(DIRECTORY, { ...options, vfs }, KV)
+      const report = await db.gc()
+      assert.deepEqual(report.failures, [])
+      assert.ok(report.relocatedFileNumbers.includes(files.a), 'file a relocated for its staleness')
+      await db.close() // seals the active file holding the copies, so verify() checks it
+      db = await BlobDb.open(DIRECTORY, { ...options, vfs }, KV)
+      const verification = await db.verify()
+      for (const file of verification.blobFiles) assert.equal(file.status, 'clean', `blob file ${file.fileNumber}: ${JSON.stringify(file.damagedFrames)}`)
+      assert.deepEqual(await db.get('a2'), valueOf('a', 2))
+      await assertReadable(db, '', 'after the relocation')
+      await db.close()
+    })
+  }
 })

@@ -36,6 +36,7 @@ async function setUp() {
     },
     withWritesPaused: (work) => work(),
     makeWritesDurable: async () => undefined,
+    repairCountOf: () => 0,
   })
   return { log, index, collector, manifest }
 }

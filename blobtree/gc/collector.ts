@@ -2,16 +2,19 @@
  * BlobCollector: blob garbage collection over a ValueLog. It counts stale bytes as compaction
  * drops handles (onDroppedValue → takeCompactionEdit, joined atomically to the compaction's
  * manifest edit), relocates files whose staleness passes the threshold (live frames copied
- * verbatim into the active file, new handles written to the index), and deletes files that
+ * verbatim into the active file, or re-encoded when ECC repaired them on the way; new handles
+ * written to the index), and deletes files that
  * are wholly dead or relocated once no snapshot or iterator can still reach an old handle.
  * Auto-heal: a file queued by `queueHeal` (ECC repaired one of its frames) is relocated in the
  * next collection whatever its staleness, with its live values re-encoded through the codec
  * instead of copied verbatim, so the copies carry fresh parity and the damaged bytes go with
- * the old file. Only live frames are decoded, so a damaged stale frame goes with it too.
+ * the old file. Only live frames are decoded, so a damaged stale body goes with it too (a damaged
+ * stale frame header or key ends the scan and keeps the file: a known limit, docs/ecc.md §8).
  * Damage: a relocation (heal or not) that meets a live frame it cannot read moves every other
  * live value it can and leaves the file in place, listed in the round's `failures`; the round
  * goes on, and the file is not picked again until a scrub finds it healable or the store is
- * reopened (docs/formats/blob-file.md §8, docs/ecc.md §7). I/O errors still fail the round.
+ * reopened (docs/formats/blob-file.md §8, docs/ecc.md §7). A sealed file without a valid footer
+ * is such damage too. I/O errors still fail the round.
  *
  * Liveness: a frame is live iff the index still maps its key to exactly that handle. The check
  * and the write of the new handle happen while user writes are paused (`withWritesPaused`), so
@@ -19,7 +22,7 @@
  * Single-threaded; one collection runs at a time (the caller serialises `collect`).
  */
 import { Buffer } from 'node:buffer'
-import { OpKind, type BatchOp } from '../../engine/mod.ts'
+import { OpKind, StrataError, type BatchOp } from '../../engine/mod.ts'
 import type { Version } from '../../engine/manifest/mod.ts'
 import { failureOf, isDamageCode } from '../../engine/scrub/mod.ts'
 import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type BlobFileReader, type CheckedFrame, type ScannedFrame } from '../blob-file/mod.ts'
@@ -41,6 +44,11 @@ export interface CollectorPort {
   withWritesPaused<T>(work: () => Promise<T>): Promise<T>
   /** Makes every write applied so far durable: blob frames synced, then the WAL (no flush). */
   makeWritesDurable(): Promise<void>
+  /**
+   * Frames of blob file `fileNumber` ECC has repaired since open (IntegrityMonitor.repairCountOf):
+   * compared around a decode, it says whether that decode needed a repair.
+   */
+  repairCountOf(fileNumber: number): number
 }
 
 /** Tuning of the collector. */
@@ -126,6 +134,13 @@ interface RelocationOutcome {
   bytesMoved: number
   /** The first damage met (a live frame, or the file's frame structure); undefined when none. */
   damage: unknown
+}
+
+/** A live frame a relocation moves: decoded, and re-encoded (heal, or ECC repaired it) or copied. */
+interface RelocatedFrame {
+  frame: ScannedFrame
+  key: string
+  reencode: boolean
 }
 
 /** Live frames are copied and their handles written in chunks of about this many bytes. */
@@ -409,6 +424,9 @@ export class BlobCollector {
     const reader = this.#log.tryOpenDetachedReader(fileNumber)
     if (reader === undefined) return undefined
     try {
+      // Without its footer the scan stops at the first frame that does not verify, as in a torn
+      // tail, and would call a file dead whose later frames it never reached (footerDamageOf).
+      if (footerDamageOf(reader) !== undefined) return undefined
       for (const frame of scanBlobFile(reader, { decodeValues: false })) {
         const key = Buffer.from(frame.key.buffer, frame.key.byteOffset, frame.key.byteLength).toString('latin1')
         if (isLive(port.lookupHandle(key), frame)) return true
@@ -447,8 +465,10 @@ export class BlobCollector {
 
   async #relocateFrames(reader: BlobFileReader, reencode: boolean): Promise<RelocationOutcome> {
     const port = this.#portOrThrow()
-    const outcome: RelocationOutcome = { bytesMoved: 0, damage: undefined }
-    let chunk: { frame: ScannedFrame; key: string }[] = []
+    // A file without its footer is scanned as an unfinished one, which stops silently at the
+    // first frame that does not verify: the frames before it move, the file stays for the rest.
+    const outcome: RelocationOutcome = { bytesMoved: 0, damage: footerDamageOf(reader) }
+    let chunk: RelocatedFrame[] = []
     let chunkBytes = 0
     // Streamed values whose move failed on damage: their other chunks in this file are live
     // still, and each would start the same doomed move again. Bounded by the file's frames.
@@ -466,15 +486,17 @@ export class BlobCollector {
         // A chunk of a streamed value: the whole value moves, so later chunks of it in this
         // file are no longer referenced and the scan skips them.
         const handle = decodeValueHandle(current!)
-        if (unmovableStreams.has(key)) continue
-        try {
-          if (handle.kind === 'chunks') outcome.bytesMoved += await this.#moveStream(key, handle.list, reencode)
-        } catch (error) {
-          outcome.damage ??= damageOrThrow(error)
+        if (handle.kind !== 'chunks' || unmovableStreams.has(key)) continue
+        const damage = await this.#streamDamageOf(frame.key, handle.list)
+        if (damage !== undefined) {
+          outcome.damage ??= damage
           unmovableStreams.add(key)
+          continue
         }
+        outcome.bytesMoved += await this.#moveStream(key, handle.list, reencode)
         continue
       }
+      const repairsBefore = port.repairCountOf(reader.fileNumber)
       try {
         frame.value = reader.decodeValue(frame.checkedFrame)
       } catch (error) {
@@ -482,23 +504,52 @@ export class BlobCollector {
         continue
       }
       if (chunk.length > 0 && chunkBytes + frame.frameBytes.length > RELOCATION_CHUNK_BYTES_MAX) {
-        outcome.bytesMoved += await this.#move(chunk, false, reencode)
+        outcome.bytesMoved += await this.#move(chunk, false)
         chunk = []
         chunkBytes = 0
       }
-      chunk.push({ frame, key })
+      // A body ECC had to repair holds flipped bits on disk: copied verbatim they would go on
+      // into the new file, and the heal request the repair raised names this file, which the
+      // relocation drops (queueHeal): re-encoded, the copy is clean.
+      chunk.push({ frame, key, reencode: reencode || port.repairCountOf(reader.fileNumber) !== repairsBefore })
       chunkBytes += frame.frameBytes.length
     }
-    if (chunk.length > 0) outcome.bytesMoved += await this.#move(chunk, true, reencode)
+    if (chunk.length > 0) outcome.bytesMoved += await this.#move(chunk, true)
     return outcome
   }
 
   /**
-   * Copies every chunk of a streamed value into the active file (verified on the way: a damaged
-   * chunk stops the move, the value stays where it was) and writes the new chunk list, synced. Moving the value whole, not
-   * just the chunks in the file being relocated, keeps chunk frames unshared between index
+   * The damage a move of the streamed value `list` would meet (the first chunk that does not
+   * read or decode), or undefined when every chunk reads. The chunks are read and decoded here
+   * and read again by #moveStream: twice the reads of a stream GC moves, traded for never
+   * copying a chunk no handle will name (a move that stopped at a damaged chunk left copies whose
+   * stale count lived only in memory: lost at close, they counted as live forever, and every
+   * open copied them again). The bytes are dropped chunk by chunk: a stream may not fit in memory.
+   * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
+   */
+  async #streamDamageOf(keyBytes: Uint8Array, list: ChunkList): Promise<unknown> {
+    for (let chunkIndex = 0; chunkIndex < list.chunks.length; chunkIndex++) {
+      const handle = chunkHandleOf(list, chunkIndex)
+      try {
+        const reader = this.#log.readerOf(handle.fileNumber, keyBytes)
+        reader.decodeValue(reader.readCheckedFrame(handle, keyBytes))
+      } catch (error) {
+        return damageOrThrow(error)
+      }
+      // Reads run synchronously; a turn every few chunks keeps a long value from starving reads.
+      if (chunkIndex % 4 === 3) await new Promise((resolve) => setImmediate(resolve))
+    }
+    return undefined
+  }
+
+  /**
+   * Copies every chunk of a streamed value into the active file and writes the new chunk list,
+   * synced; the caller has verified every chunk first (#streamDamageOf). Moving the value whole,
+   * not just the chunks in the file being relocated, keeps chunk frames unshared between index
    * entries, so dropping the old list later counts exactly its own frames stale. Readers older
    * than the new list keep reading the old frames until the old files are deleted.
+   * @throws {StrataError} any error, read or write: it fails the round (the chunks verified
+   * just before, so a read failing now is not the file's settled damage).
    */
   async #moveStream(key: string, list: ChunkList, reencode: boolean): Promise<number> {
     const port = this.#portOrThrow()
@@ -509,17 +560,23 @@ export class BlobCollector {
       const handle = chunkHandleOf(list, chunkIndex)
       let value: Uint8Array
       let checked: CheckedFrame
+      let repaired: boolean
       try {
         const reader = this.#log.readerOf(handle.fileNumber, keyBytes)
         checked = reader.readCheckedFrame(handle, keyBytes)
+        const repairsBefore = port.repairCountOf(handle.fileNumber)
         value = reader.decodeValue(checked)
+        repaired = port.repairCountOf(handle.fileNumber) !== repairsBefore
       } catch (error) {
-        // No handle will ever name the copies made so far: count them stale now, as a
-        // compaction counts a dropped handle's frames, or their file could never become dead.
+        // Every chunk read a moment ago (#streamDamageOf), so this is an I/O error or bytes that
+        // changed since, and the round fails. No handle will ever name the copies made so far:
+        // count them stale, as a compaction counts a dropped handle's frames (in memory until
+        // the next edit, the most a failing round can do).
         for (const copy of moved.chunks) this.#countStale(copy.fileNumber, copy.frameSizeBytes)
         throw error
       }
-      const [copy] = reencode
+      // A repaired chunk is re-encoded, not copied with its flipped bits (#relocateFrames).
+      const [copy] = reencode || repaired
         ? this.#log.append([{ key: keyBytes, value }])
         : this.#log.copy([{ frameBytes: checked.frameBytes, rawValueSizeBytes: handle.rawValueSizeBytes }])
       moved.chunks.push({ fileNumber: copy.fileNumber, offsetBytes: copy.offsetBytes, frameSizeBytes: copy.frameSizeBytes })
@@ -534,12 +591,16 @@ export class BlobCollector {
     return bytesMoved
   }
 
-  async #move(chunk: readonly { frame: ScannedFrame; key: string }[], last: boolean, reencode: boolean): Promise<number> {
+  async #move(chunk: readonly RelocatedFrame[], last: boolean): Promise<number> {
     const port = this.#portOrThrow()
-    const handles = reencode
-      ? this.#log.append(chunk.map(({ frame }) => ({ key: frame.key, value: frame.value! })))
-      : this.#log.copy(chunk.map(({ frame }) => ({ frameBytes: frame.frameBytes, rawValueSizeBytes: frame.rawValueSizeBytes })))
-    const ops: BatchOp[] = chunk.map(({ key }, index) => ({ kind: OpKind.BlobHandle, key, value: encodeBlobHandle(handles[index]) }))
+    const fresh = chunk.filter((entry) => entry.reencode)
+    const verbatim = chunk.filter((entry) => !entry.reencode)
+    const freshHandles = fresh.length === 0 ? [] : this.#log.append(fresh.map(({ frame }) => ({ key: frame.key, value: frame.value! })))
+    const verbatimHandles = verbatim.length === 0 ? [] : this.#log.copy(verbatim.map(({ frame }) => ({ frameBytes: frame.frameBytes, rawValueSizeBytes: frame.rawValueSizeBytes })))
+    const ops: BatchOp[] = [
+      ...fresh.map(({ key }, index) => ({ kind: OpKind.BlobHandle, key, value: encodeBlobHandle(freshHandles[index]) })),
+      ...verbatim.map(({ key }, index) => ({ kind: OpKind.BlobHandle, key, value: encodeBlobHandle(verbatimHandles[index]) })),
+    ]
     if (last) await this.#log.syncAll()
     await port.writeHandles(ops, last)
     let bytes = 0
@@ -553,6 +614,18 @@ export class BlobCollector {
     if (this.#port === undefined) throw new Error('BlobCollector used before attach()')
     return this.#port
   }
+}
+
+/**
+ * CORRUPTION when `reader` found no valid footer. Every file the collector reads is one the
+ * manifest lists as sealed (#pick, #takeHealable), and a sealed file was synced whole with its
+ * footer: a footer that is missing, fails its checksum or sits at the wrong place is damage (as
+ * checkBlobFrames reports it), not a file still being written.
+ */
+function footerDamageOf(reader: BlobFileReader): StrataError | undefined {
+  if (reader.footer !== undefined) return undefined
+  const fileName = reader.file.path
+  return new StrataError('CORRUPTION', `Cannot relocate blob file ${fileName}: the manifest lists it as sealed, but it has no footer`, { details: { fileName, fileNumber: reader.fileNumber } })
 }
 
 /** `error` when it says the file's own bytes do not read (isDamageCode); any other error is thrown. */
