@@ -17,7 +17,7 @@ import { Db, StrataError, type EngineOptions } from './engine/mod.ts'
 import { BlobDb, type KvSeparationOptions } from './blobtree/mod.ts'
 
 export * from './engine/mod.ts'
-export { BlobDb, type BlobDbStats, type BlobStats, type KvSeparationOptions, type CollectionReport, type ValueCacheStats, type HandleCacheStats } from './blobtree/mod.ts'
+export { BlobDb, type BlobDbStats, type BlobStats, type KvSeparationOptions, type CollectionReport, type RelocationFailure, type ValueCacheStats, type HandleCacheStats } from './blobtree/mod.ts'
 export { ValueStream, type GetStreamOptions } from './blobtree/mod.ts'
 
 /** Options of `open()`: the engine's options plus KV separation. */

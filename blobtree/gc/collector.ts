@@ -107,6 +107,7 @@ export interface CollectorStats {
 
 /** A file a collection left in place: a live frame in it could not be read. */
 export interface RelocationFailure {
+  /** The blob file left in place (named `NNNNNN.blob`). */
   fileNumber: number
   /** The StrataError code of the first such frame (CHECKSUM_MISMATCH, UNRECOVERABLE, DECRYPT_FAILED, CORRUPTION, …). */
   code: string
