@@ -127,6 +127,29 @@ describe('a flip in the body bytes the frame checksum covers', () => {
   }
 })
 
+describe('a value under 8 bytes, whose protected bytes end before the 32 the frame checksum covers', () => {
+  test('sec-ded: a flip in its protected bytes is repaired; one in the check bytes after them stays CHECKSUM_MISMATCH', async () => {
+    const codec = new IntegrityCodec({ ecc: { kind: 'sec-ded' } })
+    const vfs = new MemVfs()
+    vfs.mkdirp('/db')
+    const writer = BlobFileWriter.create(vfs.create(PATH), { fileNumber: 1, codec })
+    const value = Uint8Array.of(1, 2, 3, 4, 5)
+    const handle = writer.add(KEYS[0], value)
+    writer.close()
+    const file = vfs.openRead(PATH)
+    const bytes = new Uint8Array(file.sizeBytes())
+    file.read(bytes, 0)
+    file.close()
+    const protectedSizeBytes = 24 + value.length
+    for (const [offsetBytes, mask] of prefixBits(handle, KEYS[0])) {
+      const reader = damagedReader(bytes, [[offsetBytes, mask]], codec)
+      const note = `flip ${mask} at body byte ${offsetBytes - bodyStartOf(handle, KEYS[0])}`
+      if (offsetBytes - bodyStartOf(handle, KEYS[0]) < protectedSizeBytes) assert.deepEqual(reader.read(handle, KEYS[0]), value, note)
+      else assert.throws(() => reader.read(handle, KEYS[0]), { code: 'CHECKSUM_MISMATCH' }, note)
+    }
+  })
+})
+
 describe('damage ECC does not cover, under SEC-DED', () => {
   test('every bit of the frame header and the key: a typed error, no repair reported', async () => {
     const source = await written(new IntegrityCodec({ ecc: { kind: 'sec-ded' } }), true)

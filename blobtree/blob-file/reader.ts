@@ -3,8 +3,11 @@
  * `VfsFile.read` per frame, and verifies everything before returning a byte: the frame bounds
  * against the file, the header fields against the handle, the frame checksum (header, key and
  * body prefix), the stored key against the key the index asked for, then the body through the
- * block codec and its size. Corrupt data is never returned: every failure is a StrataError that
- * names the file, the offset and the key. Layout: docs/formats/blob-file.md, tables in writer.ts.
+ * block codec and its size. A frame checksum that fails while the rest agrees may be the body's
+ * ECC-repairable damage: then only a repair that makes it match vouches for the frame
+ * (`decodeValue`; docs/formats/blob-file.md §3). Corrupt data is never returned: every failure is
+ * a StrataError that names the file, the offset and the key. Layout: docs/formats/blob-file.md,
+ * tables in writer.ts.
  *
  * Safe to share between callers on one thread; holds no state besides the open file. To read
  * the file still being written, open the reader on the writer's own `VfsFile` (`writer.file`),
