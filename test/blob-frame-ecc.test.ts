@@ -90,6 +90,22 @@ for (const ecc of ['sec-ded', 'reed-solomon'] as const) {
       await db.close()
     })
 
+    test('with autoHeal the repairs queue the file, and the next gc() rewrites it clean', async () => {
+      const healing: EngineOptions = { integrity: { ecc, autoHeal: true } }
+      const { vfs, fileNumber } = await damagedStore(healing)
+      const db = await BlobDb.open(DIRECTORY, { ...healing, vfs }, KV)
+      assert.deepEqual(await db.get(damagedKey(0)), valueOf(damagedKey(0)))
+      assert.equal(db.stats().blob.healQueuedCount, 1)
+      const report = await db.gc()
+      assert.ok(report.relocatedFileNumbers.includes(fileNumber), `relocated ${report.relocatedFileNumbers.join(', ')}`)
+      assert.equal(db.stats().blob.filesHealed, 1)
+      const repairsAfterHeal = db.stats().blob.repairCount
+      assert.equal(repairsAfterHeal, 1 + DAMAGED_COUNT, 'the get repaired one frame, the heal every damaged frame')
+      await assertAllValues(db, 'after the heal')
+      assert.equal(db.stats().blob.repairCount, repairsAfterHeal, 'the rewritten frames read without repair')
+      await db.close()
+    })
+
     test('GC relocation repairs each damaged frame and moves a clean re-encoded copy', async () => {
       const { vfs, fileNumber } = await damagedStore(options)
       const db = await BlobDb.open(DIRECTORY, { ...options, vfs }, KV)
