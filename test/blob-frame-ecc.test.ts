@@ -2,10 +2,12 @@
  * Goal: with ECC on, one flipped bit anywhere in a blob frame's body is repaired, including the
  * body's first 32 bytes (the block envelope header and the start of the payload), which the
  * frame checksum covers as well: get returns the exact value, verify() reports the file
- * 'repaired', and GC relocation moves a clean re-encoded copy.
+ * 'repaired', GC relocation (and an autoHeal rewrite) moves a clean re-encoded copy, and WAL
+ * replay after a crash keeps the records past such a frame in the unsealed file.
  * Method: MemVfs; 256 separated values in one blob file, value i's body with bit i of its first
  * 32 bytes flipped (so every bit position is hit once), plus 256 undamaged values; reopen and take
- * each path first, on a fresh copy of the damaged store, under SEC-DED and Reed-Solomon.
+ * each path first, on a fresh copy of the damaged store, under SEC-DED and Reed-Solomon. Replay:
+ * synced puts, MemVfs.crash(), one flip in the unsealed file's third frame, reopen.
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
@@ -104,6 +106,33 @@ for (const ecc of ['sec-ded', 'reed-solomon'] as const) {
       await assertAllValues(db, 'after the heal')
       assert.equal(db.stats().blob.repairCount, repairsAfterHeal, 'the rewritten frames read without repair')
       await db.close()
+    })
+
+    test('after a crash, WAL replay keeps the records past a repaired frame of the unsealed file', async () => {
+      // Replay asks whether each logged handle's frame is durable; in the unsealed file a frame
+      // that does not verify reads as a torn write, and replay stops there, losing every later
+      // acknowledged write, and open cuts the file at that frame.
+      const vfs = new MemVfs()
+      const db = await BlobDb.open(DIRECTORY, { ...options, vfs }, KV)
+      const keys = Array.from({ length: 20 }, (_, index) => damagedKey(index))
+      for (const key of keys) await db.put(key, valueOf(key), { sync: true })
+      const crashed = vfs.crash()
+      await db.close()
+      const path = `${DIRECTORY}/${blobFileName(crashed)}`
+      const source = crashed.openRead(path)
+      const bytes = Buffer.alloc(source.sizeBytes())
+      source.read(bytes, 0)
+      source.close()
+      // The third frame's envelope checksum (body bytes 8-23), one bit.
+      bytes[bytes.indexOf(valueOf(keys[2])) - ENVELOPE_HEADER_SIZE_BYTES + 13] ^= 0x20
+      const target = crashed.create(path)
+      target.append([bytes])
+      await target.sync()
+      target.close()
+      const reopened = await BlobDb.open(DIRECTORY, { ...options, vfs: crashed }, KV)
+      for (const key of keys) assert.deepEqual(await reopened.get(key), valueOf(key), key)
+      assert.ok(reopened.stats().blob.repairCount >= 1)
+      await reopened.close()
     })
 
     test('GC relocation repairs each damaged frame and moves a clean re-encoded copy', async () => {
