@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { MemVfs } from '../../engine/vfs/mem-vfs.ts'
+import { IntegrityCodec } from '../../engine/transform/pipeline.ts'
 import { SeededRandom, seedFromEnv } from '../testing/seeded-random.ts'
 import { checkBlobFrames } from './check.ts'
 import { describeKey, FRAME_HEADER_SIZE_BYTES } from './format.ts'
@@ -67,6 +68,22 @@ describe('checkBlobFrames()', () => {
     assert.deepEqual(result.damagedFrames.map((frame) => [frame.offsetBytes, frame.key, frame.status, frame.code]), [first, second].map((index) => [offsets[index], describeKey(entries[index].key), 'unrecoverable', 'CHECKSUM_MISMATCH']), `seed=${seed}`)
     assert.equal(result.code, 'CHECKSUM_MISMATCH')
     assert.match(result.error ?? '', new RegExp(`key ${describeKey(entries[first].key)} at offset ${offsets[first]} of ${PATH}`))
+  })
+
+  test("reports 'repaired' a frame whose frame checksum only its body's ECC repair could vouch for (SEC-DED)", async () => {
+    const codec = new IntegrityCodec({ ecc: { kind: 'sec-ded' } })
+    const vfs = new MemVfs()
+    vfs.mkdirp('/db')
+    const entries = [0, 1, 2].map((index) => ({ key: utf8(`key${index}`), value: new Uint8Array(500).fill(index + 1) }))
+    const writer = BlobFileWriter.create(vfs.create(PATH), { fileNumber: 1, codec })
+    const offsets = writer.addMany(entries).map((handle) => handle.offsetBytes)
+    await writer.finish()
+    // Body byte 10, inside the envelope checksum: covered by the frame checksum and by the ECC.
+    flipByte(vfs, offsets[1] + FRAME_HEADER_SIZE_BYTES + entries[1].key.length + 10)
+    const result = checkBlobFrames(1, () => BlobFileReader.open(vfs.openRead(PATH), { codec, expectedFileNumber: 1 }), { sealed: true, repairCount: () => codec.repairCount })
+    assert.deepEqual([result.status, result.ok, result.frames, result.repairCount], ['repaired', true, 3, 1])
+    assert.deepEqual(result.damagedFrames, [{ offsetBytes: offsets[1], sizeBytes: offsets[2] - offsets[1], key: describeKey(entries[1].key), status: 'repaired' }])
+    assert.equal(codec.repairCount, 1, 'repaired once, by the scan, not again by the check')
   })
 
   test('a file the manifest lists as sealed without a footer is CORRUPTION; unsealed, its torn tail is not damage', async () => {

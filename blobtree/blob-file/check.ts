@@ -95,7 +95,9 @@ function walkFrames(reader: BlobFileReader, check: BlobFileCheck, options: BlobF
         continue
       }
       check.frames++
-      if (options.repairCount() > repairsBefore) {
+      // A frame whose checksum only an ECC repair of its body could vouch for was repaired (and
+      // reported) by the scan, before repairsBefore was read (scan.ts).
+      if (options.repairCount() > repairsBefore || frame.checkedFrame.frameChecksum === 'repaired') {
         check.repairCount++
         check.damagedFrames.push({ offsetBytes, sizeBytes, key: describeKey(frame.key), status: 'repaired' })
       } else if (regionDamaged) {

@@ -252,7 +252,22 @@ export function frameChecksumMatches(header: Uint8Array, key: Uint8Array, body: 
     const coveredEnd = FRAME_HEADER_SIZE_BYTES + key.length + Math.min(FRAME_CHECKSUM_BODY_PREFIX_BYTES, body.length)
     return xxh3128MatchesAround(header, FRAME_HEADER_CHECKED_BYTES, coveredEnd)
   }
-  const actual = frameChecksum(header, 0, key, body)
+  return storedChecksumEquals(header, frameChecksum(header, 0, key, body))
+}
+
+/**
+ * True when the checksum in `header` covers this header, `key` and the body as ECC repaired it:
+ * `repaired` (the envelope header and payload a codec's repair produced) in place of the body's
+ * first bytes, then the body as read from where `repaired` ends (its ECC region, which a repair
+ * does not rewrite; reached only when the payload is under 8 bytes). For a frame whose checksum
+ * failed on the bytes read: a match proves the damage was inside the body and the repair undid it.
+ */
+export function frameChecksumMatchesRepairedBody(header: Uint8Array, key: Uint8Array, repaired: Uint8Array, body: Uint8Array): boolean {
+  const tail = body.subarray(Math.min(repaired.length, body.length))
+  return storedChecksumEquals(header, frameChecksum(header, 0, key, repaired, tail))
+}
+
+function storedChecksumEquals(header: Uint8Array, actual: Uint8Array): boolean {
   for (let index = 0; index < XXH3_128_SIZE_BYTES; index++) {
     if (actual[index] !== header[FRAME_HEADER_CHECKED_BYTES + index]) return false
   }

@@ -3,8 +3,11 @@
  * `VfsFile.read` per frame, and verifies everything before returning a byte: the frame bounds
  * against the file, the header fields against the handle, the frame checksum (header, key and
  * body prefix), the stored key against the key the index asked for, then the body through the
- * block codec and its size. Corrupt data is never returned: every failure is a StrataError that
- * names the file, the offset and the key. Layout: docs/formats/blob-file.md, tables in writer.ts.
+ * block codec and its size. A frame checksum that fails while the rest agrees may be the body's
+ * ECC-repairable damage: then only a repair that makes it match vouches for the frame
+ * (`decodeValue`; docs/formats/blob-file.md §3). Corrupt data is never returned: every failure is
+ * a StrataError that names the file, the offset and the key. Layout: docs/formats/blob-file.md,
+ * tables in writer.ts.
  *
  * Safe to share between callers on one thread; holds no state besides the open file. To read
  * the file still being written, open the reader on the writer's own `VfsFile` (`writer.file`),
@@ -13,7 +16,7 @@
 import { Buffer } from 'node:buffer'
 import { StrataError, isStrataError, type StrataErrorCode } from '../../engine/errors.ts'
 import type { VfsFile } from '../../engine/vfs/vfs.ts'
-import { BlockType, type BlockCodec } from '../../engine/transform/block-codec.ts'
+import { BlockType, type BlockCodec, type BlockContext } from '../../engine/transform/block-codec.ts'
 import { PlainCodec } from '../../engine/transform/plain-codec.ts'
 import type { BlobHandle } from '../handle.ts'
 import {
@@ -24,6 +27,7 @@ import {
   decodeFooter,
   describeKey,
   frameChecksumMatches,
+  frameChecksumMatchesRepairedBody,
   frameSizeBytes,
   parseFrameHeader,
   type BlobFileFooter,
@@ -38,6 +42,14 @@ export interface BlobFileReaderOptions {
   expectedFileNumber?: number
 }
 
+/**
+ * Where a frame's checksum stands. 'matched': over the bytes as read. 'pending': it failed, but
+ * the header agrees with the handle and the key with the one asked for, and the damage may lie
+ * in the body's first 32 bytes, which the body's ECC covers: only `decodeValue` can vouch for
+ * the frame, through a repair that makes the checksum match. 'repaired': such a repair did.
+ */
+export type FrameChecksumState = 'matched' | 'pending' | 'repaired'
+
 /** A frame read and checked up to (not including) its body. */
 export interface CheckedFrame {
   offsetBytes: number
@@ -46,6 +58,12 @@ export interface CheckedFrame {
   frameBytes: Uint8Array
   key: Uint8Array
   body: Uint8Array
+  frameChecksum: FrameChecksumState
+  /**
+   * The value `decodeValue` decoded while vouching for a 'pending' frame; later calls return it,
+   * so the repair is made and reported once.
+   */
+  repairedValue?: Uint8Array
 }
 
 /** What `frameStatus` found at a handle. */
@@ -147,7 +165,9 @@ export class BlobFileReader {
 
   /**
    * Reads the frame at `handle` and checks everything but the body's own checksum: bounds,
-   * header fields against the handle, frame checksum, key. For relocation and for `read`.
+   * header fields against the handle, frame checksum, key. For relocation and for `read`. A
+   * frame whose checksum failed while all else agrees comes back 'pending': its bytes are not to
+   * be trusted (nor copied) until `decodeValue` has returned its value.
    * @throws {StrataError} as `read`.
    */
   readCheckedFrame(handle: BlobHandle, expectedKey?: Uint8Array): CheckedFrame {
@@ -173,8 +193,12 @@ export class BlobFileReader {
       throw this.#frameError('CORRUPTION', offsetBytes, keyTextOf(expectedKey), `frame header says value size ${fields.rawValueSizeBytes}, handle says ${handle.rawValueSizeBytes}`, expectedKey)
     }
     const frame = checkedFrameOf(offsetBytes, fields, frameBytes)
-    if (!frameChecksumMatches(frameBytes, frame.key, frame.body)) throw this.#frameError('CHECKSUM_MISMATCH', offsetBytes, keyTextOf(expectedKey), 'frame checksum mismatch', expectedKey)
-    if (expectedKey !== undefined && !keysEqual(frame.key, expectedKey)) {
+    const keyMatches = expectedKey === undefined || keysEqual(frame.key, expectedKey)
+    if (!frameChecksumMatches(frameBytes, frame.key, frame.body)) {
+      // A different key is damage no ECC covers; the same key leaves the body's first 32 bytes.
+      if (!keyMatches) throw this.#frameError('CHECKSUM_MISMATCH', offsetBytes, keyTextOf(expectedKey), 'frame checksum mismatch', expectedKey)
+      frame.frameChecksum = 'pending'
+    } else if (!keyMatches) {
       throw this.#frameError('CORRUPTION', offsetBytes, keyTextOf(expectedKey), `frame holds key ${describeKey(frame.key)}`, expectedKey)
     }
     return frame
@@ -182,24 +206,35 @@ export class BlobFileReader {
 
   /**
    * Decodes and verifies a checked frame's body through the codec; returns the raw value (a view
-   * into the frame's bytes).
+   * into the frame's bytes, or a repaired copy). A 'pending' frame is vouched for here or never:
+   * the codec's ECC repair of the body must pass the body's checksum, then make the frame
+   * checksum match over the repaired envelope header (`acceptRepair`), and only then is it
+   * reported and the body decrypted and decompressed; the frame becomes 'repaired'.
    * @throws {StrataError} the codec's code (`CHECKSUM_MISMATCH`, `DECRYPT_FAILED`, …) or
-   * `CORRUPTION`, naming the file, offset and the frame's key.
+   * `CORRUPTION`, naming the file, offset and the frame's key; `CHECKSUM_MISMATCH` for a
+   * 'pending' frame no repair vouched for.
    */
   decodeValue(frame: CheckedFrame): Uint8Array {
+    if (frame.repairedValue !== undefined) return frame.repairedValue
     const bodyOffsetBytes = frame.offsetBytes + FRAME_HEADER_SIZE_BYTES + frame.fields.keySizeBytes
-    const context = { fileNumber: frame.fields.originFileNumber, holderFileNumber: this.fileNumber, blockType: BlockType.BlobFrame, fileName: this.file.path, offsetBytes: bodyOffsetBytes }
+    const context: BlockContext = { fileNumber: frame.fields.originFileNumber, holderFileNumber: this.fileNumber, blockType: BlockType.BlobFrame, fileName: this.file.path, offsetBytes: bodyOffsetBytes }
+    const pending = frame.frameChecksum === 'pending'
+    if (pending) context.acceptRepair = (repaired) => vouchByRepair(frame, repaired)
     let value: Uint8Array
     try {
       value = this.codec.decode(frame.body, context)
     } catch (error) {
+      if (frame.frameChecksum === 'pending') throw this.#unvouched(frame, error)
       const code = isStrataError(error) ? error.code : 'CORRUPTION'
       const reason = error instanceof Error ? error.message : String(error)
       throw this.#frameError(code, frame.offsetBytes, keyTextOf(frame.key), `body: ${reason}`, frame.key, error)
     }
+    // The body verified as read: the damage is in the header or key, which no ECC covers.
+    if (frame.frameChecksum === 'pending') throw this.#unvouched(frame)
     if (value.length !== frame.fields.rawValueSizeBytes) {
       throw this.#frameError('CORRUPTION', frame.offsetBytes, keyTextOf(frame.key), `body decodes to ${value.length} bytes, header says ${frame.fields.rawValueSizeBytes}`, frame.key)
     }
+    if (pending) frame.repairedValue = value
     return value
   }
 
@@ -213,6 +248,11 @@ export class BlobFileReader {
     }
   }
 
+  #unvouched(frame: CheckedFrame, cause?: unknown): StrataError {
+    const reason = cause instanceof Error ? `frame checksum mismatch (no ECC repair of the body matches it: ${cause.message})` : 'frame checksum mismatch'
+    return this.#frameError('CHECKSUM_MISMATCH', frame.offsetBytes, keyTextOf(frame.key), reason, frame.key, cause)
+  }
+
   #frameError(code: StrataErrorCode, offsetBytes: number, keyText: string, reason: string, key?: Uint8Array, cause?: unknown): StrataError {
     const details: Record<string, string | number> = { fileName: this.file.path, fileNumber: this.fileNumber, offsetBytes, blockType: BlockType.BlobFrame }
     if (key !== undefined) details.keyHex = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex')
@@ -220,15 +260,29 @@ export class BlobFileReader {
   }
 }
 
-/** Splits a frame's bytes into key and body views (sizes already checked against the bytes). */
 /** How messages name the key of a frame (built on failure only). */
 function keyTextOf(key: Uint8Array | undefined): string {
   return key === undefined ? 'an unknown key' : `key ${describeKey(key)}`
 }
 
+/**
+ * The codec's `acceptRepair` for a 'pending' frame: true, and the frame 'repaired', when the
+ * repaired envelope header makes the frame checksum match. Marked as soon as accepted, so a body
+ * that then fails to decrypt or decompress is reported as the body's failure, not the frame's.
+ */
+function vouchByRepair(frame: CheckedFrame, repaired: Uint8Array): boolean {
+  if (!frameChecksumMatchesRepairedBody(frame.frameBytes, frame.key, repaired, frame.body)) return false
+  frame.frameChecksum = 'repaired'
+  return true
+}
+
+/**
+ * Splits a frame's bytes into key and body views (sizes already checked against the bytes); the
+ * frame checksum is the caller's to check, and counts as matched until it says otherwise.
+ */
 export function checkedFrameOf(offsetBytes: number, fields: FrameHeader, frameBytes: Uint8Array): CheckedFrame {
   const keyEnd = FRAME_HEADER_SIZE_BYTES + fields.keySizeBytes
-  return { offsetBytes, fields, frameBytes, key: frameBytes.subarray(FRAME_HEADER_SIZE_BYTES, keyEnd), body: frameBytes.subarray(keyEnd, keyEnd + fields.bodySizeBytes) }
+  return { offsetBytes, fields, frameBytes, key: frameBytes.subarray(FRAME_HEADER_SIZE_BYTES, keyEnd), body: frameBytes.subarray(keyEnd, keyEnd + fields.bodySizeBytes), frameChecksum: 'matched' }
 }
 
 function readFooter(file: VfsFile): BlobFileFooter | undefined {

@@ -16,7 +16,10 @@ export interface ScannedFrame {
   /** The handle that reads this frame (what the index holds if the frame is live). */
   handle: BlobHandle
   key: Uint8Array
-  /** The decoded, verified value; undefined when scanning with `decodeValues: false`. */
+  /**
+   * The decoded, verified value; undefined when scanning with `decodeValues: false`, except for a
+   * frame an ECC repair vouched for (`checkedFrame.frameChecksum` 'repaired', repair reported).
+   */
   value: Uint8Array | undefined
   /** The whole frame as on disk, for `BlobFileWriter.copyFrames` (relocation). */
   frameBytes: Uint8Array
@@ -101,12 +104,15 @@ export class BlobFileScan implements Iterable<ScannedFrame> {
     const rest = frameBytes.subarray(FRAME_HEADER_SIZE_BYTES)
     if (reader.file.read(rest, offsetBytes + FRAME_HEADER_SIZE_BYTES) !== rest.length) return 'frame cut short'
     const frame = checkedFrameOf(offsetBytes, fields, frameBytes)
-    if (!frameChecksumMatches(frameBytes, frame.key, frame.body)) return 'frame checksum mismatch'
+    if (!frameChecksumMatches(frameBytes, frame.key, frame.body)) frame.frameChecksum = 'pending'
     let value: Uint8Array | undefined
-    if (this.#decodeValues) {
+    // A frame whose checksum failed is decoded whatever the options: only an ECC repair of its
+    // body can vouch for the header that locates the next frame (BlobFileReader.decodeValue).
+    if (this.#decodeValues || frame.frameChecksum === 'pending') {
       try {
         value = reader.decodeValue(frame)
       } catch (error) {
+        if (frame.frameChecksum === 'pending') return 'frame checksum mismatch'
         // In a finished file a bad body is corruption, and decodeValue's error names the key.
         if (finished) throw error
         return `body does not verify: ${(error as Error).message}`

@@ -511,8 +511,10 @@ export class BlobCollector {
       }
       // A body ECC had to repair holds flipped bits on disk: copied verbatim they would go on
       // into the new file, and the heal request the repair raised names this file, which the
-      // relocation drops (queueHeal): re-encoded, the copy is clean.
-      chunk.push({ frame, key, reencode: reencode || port.repairCountOf(reader.fileNumber) !== repairsBefore })
+      // relocation drops (queueHeal): re-encoded, the copy is clean. A repair that had to vouch
+      // for the frame checksum was made by the scan, before repairsBefore (scan.ts).
+      const repaired = port.repairCountOf(reader.fileNumber) !== repairsBefore || frame.checkedFrame.frameChecksum === 'repaired'
+      chunk.push({ frame, key, reencode: reencode || repaired })
       chunkBytes += frame.frameBytes.length
     }
     if (chunk.length > 0) outcome.bytesMoved += await this.#move(chunk, true)

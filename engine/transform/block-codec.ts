@@ -31,6 +31,14 @@ export interface BlockContext {
    * never written or bound into the format.
    */
   level?: number
+  /**
+   * A condition an ECC repair must also meet before it is accepted, reported and decoded, asked
+   * of each candidate (header and payload, repaired) whose checksum already passed. For a blob
+   * frame whose own checksum covers the envelope header: the repaired header must make that
+   * checksum match too (blobtree/blob-file/reader.ts). Never consulted for a block that verifies
+   * as read, nor by a codec without ECC.
+   */
+  acceptRepair?: (repaired: Uint8Array) => boolean
 }
 
 /** Raw block bytes ⇄ on-disk block bytes. */

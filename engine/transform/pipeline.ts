@@ -346,7 +346,8 @@ export class IntegrityCodec implements BlockCodec {
     if (trailer === undefined) throw blockError('CHECKSUM_MISMATCH', context, 'checksum mismatch')
     const repair = repairWithEcc(onDisk, trailer, (candidate) => {
       if ((candidate[2] & BlockFlag.Parity) === 0) return false
-      return checksummedRegion(candidate, candidate.length) !== undefined
+      if (checksummedRegion(candidate, candidate.length) === undefined) return false
+      return context.acceptRepair === undefined || context.acceptRepair(candidate)
     })
     if (repair === undefined) {
       throw blockError('UNRECOVERABLE', context, `checksum mismatch and the damage is beyond what its ${trailer.config.kind} ECC can repair`, { eccKind: trailer.config.kind })
