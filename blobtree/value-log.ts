@@ -72,6 +72,9 @@ export interface ValueLogOptions {
  * (test/blob-gc.test.ts "a store with gap-numbered blob files ...").
  */
 
+/** Errors of a key this open lacks: never read as damage or as a torn write. */
+const KEY_ERROR_CODES: ReadonlySet<string> = new Set(['MISSING_KEY', 'UNKNOWN_KEY_EPOCH'])
+
 /** A sealed file's meta has a size; a file registered at creation carries size 0 until sealed. */
 export function isSealed(sizeBytes: number): boolean {
   return sizeBytes > 0
@@ -319,7 +322,9 @@ export class ValueLog {
       if (reader.footer !== undefined) return status !== 'missing'
       return status === 'durable'
     } catch (error) {
-      if (isStrataError(error) && error.code !== 'IO_ERROR') return listedSealed
+      // A key this open lacks is not damage: fail the open, as reading the record would, rather
+      // than stop replay here in silence.
+      if (isStrataError(error) && !KEY_ERROR_CODES.has(error.code) && error.code !== 'IO_ERROR') return listedSealed
       throw error
     }
   }
@@ -356,10 +361,15 @@ export class ValueLog {
   }
 
   /** Closes the cached reader of `fileNumber` and drops its cached values (file removed or cut). */
+  /** A file is gone: drop what the caches hold of it and tell onFileRemoved. */
   #forget(fileNumber: number): void {
+    this.#evictCaches(fileNumber)
+    this.#onFileRemoved?.(fileNumber)
+  }
+
+  #evictCaches(fileNumber: number): void {
     this.#readers.evict(fileNumber)
     this.#values.forget(fileNumber)
-    this.#onFileRemoved?.(fileNumber)
   }
 
   readerCacheStats(): { openCount: number; hitCount: number; missCount: number } {
@@ -570,7 +580,8 @@ export class ValueLog {
     } finally {
       file.close()
     }
-    this.#forget(fileNumber)
+    // Its readers saw it unfinished; the file stays, so its repair counts and marks stay too.
+    this.#evictCaches(fileNumber)
     const sizeBytes = FILE_HEADER_SIZE_BYTES + footer.framesSizeBytes + FOOTER_SIZE_BYTES
     await this.#logSealEdit({ fileNumber, sizeBytes, valueCount: footer.frameCount, totalValueBytes: footer.rawValueBytesTotal })
   }

@@ -125,6 +125,26 @@ for (const kvSeparation of [false, true]) {
       assert.deepEqual(await recoveredPrefix(crashed, logs.options, total), { prefix: 0, walFilesDropped: 1 })
     })
 
+    test('a bit flip in a synced log whose last value ends in zeros is CORRUPTION, not a silent lost tail', async () => {
+      // Acknowledged synced writes; flushes fail (ENOSPC), so the logs are still needed at the crash.
+      const image = new MemVfs()
+      const vfs = new FaultVfs(image, { rules: [{ op: 'append', path: /\.sst$/, errno: 'ENOSPC' }] })
+      const options: OpenOptions = { memtableSizeBytes: 8192, ...(kvSeparation ? { kvSeparation: { minBlobSize: 64 * 1024 } } : {}) }
+      const db = await open(DIRECTORY, { ...options, vfs })
+      await db.put('a', 'first', { sync: true })
+      await db.put('big', new Uint8Array(9000), { sync: true }) // fills the memtable: the next put switches logs
+      await db.put('b', 'in the next log', { sync: true })
+      assert.equal(walNames(image).length, 2, 'one switch, no flush')
+      const crashed = image.crash() // synced bytes only: both logs whole
+      const olderLog = `${DIRECTORY}/${walNames(crashed)[0]}`
+      const bytes = readFile(crashed, olderLog)
+      bytes[bytes.findLastIndex((byte) => byte !== 0) - 2] ^= 0x01
+      writeFile(crashed, olderLog, bytes)
+      await assert.rejects(open(DIRECTORY, { ...options, vfs: crashed }), { code: 'CORRUPTION', message: /is complete but/ })
+      assert.equal(crashed.sizeBytes(olderLog), bytes.length, 'the evidence is not cut')
+      await db.close().catch(() => undefined)
+    })
+
     test('an I/O error reading a later log\'s header fails the open instead of replaying without the link', async () => {
       const logs = await twoLogs(kvSeparation, [(filePath, unsyncedBytes, olderLog) => filePath.endsWith(olderLog) ? 0 : unsyncedBytes])
       const newerLog = logs.crashed[0].list(DIRECTORY).find((name) => name.endsWith('.wal') && name !== logs.olderLog)!

@@ -23,14 +23,6 @@ export const WAL_RECORD_COUNT_MAX = 2 ** 32 - 1
 export const WAL_READ_WINDOW_BYTES = 1024 * 1024
 
 /**
- * The page the reader assumes a file system loses whole (docs/formats/wal.md §4.1): a lost
- * unsynced tail may read back as zeros from such a boundary on. 4 KiB is the page size of
- * Linux on x86-64 and arm64 and the block size of ext4 and XFS by default; a smaller real page
- * would only make a zero-filled tail look like damage (CORRUPTION, never silent).
- */
-export const LOG_PAGE_SIZE_BYTES = 4096
-
-/**
  * Log files are numbered from the DB's file-number allocator and stored as u64; numbers must
  * also be exact JS numbers.
  */

@@ -176,7 +176,7 @@ describe('readWal() with the final size from the successor', () => {
     assert.equal((await readWal(vfs, '/000005.wal', { onTornTail: 'report' })).report.tailReason, 'checksum-mismatch')
   })
 
-  test('a whole log ending in zero-filled pages lost its tail: the pages the file system sized but never wrote', async () => {
+  test('a whole log whose last record is zero from its first byte lost its tail; zeros from inside it are damage', async () => {
     // Records of 2,500 bytes (offsets 20, 2532, 5044, 7556; 10,068 in all): the last spans 8192.
     const payloads = Array.from({ length: 4 }, (_, i) => Buffer.alloc(2500, 0x61 + i))
     const vfs = new MemVfs()
@@ -188,19 +188,29 @@ describe('readWal() with the final size from the successor', () => {
       bytes.fill(0, fromBytes)
       writeFile(vfs, '/000005.wal', bytes)
     }
-    // From the page boundary inside the last record, and from the record's first byte.
-    for (const fromBytes of [8192, offsets[3]]) {
-      assert.ok(fromBytes >= offsets[3] && fromBytes < sizeBytes)
+    zeroFrom(offsets[3])
+    const { payloads: read, report } = await readWal(vfs, '/000005.wal', { onTornTail: 'report', finalSizeBytes: sizeBytes })
+    assert.equal(read.length, 3)
+    assert.equal(report.lostTailBytes, sizeBytes - offsets[3])
+    await assert.rejects(readWal(vfs, '/000005.wal', { onTornTail: 'fail', finalSizeBytes: sizeBytes }), { code: 'CORRUPTION', message: /lost/ })
+    // From a page boundary inside the record, or a byte past its header: not told from damage.
+    for (const fromBytes of [8192, offsets[3] + 12]) {
       zeroFrom(fromBytes)
-      const { payloads: read, report } = await readWal(vfs, '/000005.wal', { onTornTail: 'report', finalSizeBytes: sizeBytes })
-      assert.equal(read.length, 3, `zeros from ${fromBytes}`)
-      assert.equal(report.lostTailBytes, sizeBytes - fromBytes)
-      await assert.rejects(readWal(vfs, '/000005.wal', { onTornTail: 'fail', finalSizeBytes: sizeBytes }), { code: 'CORRUPTION', message: /lost/ })
+      await assert.rejects(readWal(vfs, '/000005.wal', { onTornTail: 'truncate', finalSizeBytes: sizeBytes }), { code: 'CORRUPTION', message: /is complete but/ })
+      assert.equal(vfs.sizeBytes('/000005.wal'), sizeBytes, `zeros from ${fromBytes}: nothing truncated`)
     }
-    // Zeros from inside a page only: a damaged record, not a lost page.
-    zeroFrom(8192 + 100)
-    await assert.rejects(readWal(vfs, '/000005.wal', { onTornTail: 'truncate', finalSizeBytes: sizeBytes }), { code: 'CORRUPTION', message: /is complete but/ })
-    assert.equal(vfs.sizeBytes('/000005.wal'), sizeBytes, 'nothing truncated')
+  })
+
+  test('a whole log whose last record ends in zeros and took a bit flip is CORRUPTION, not a lost tail', async () => {
+    // The record's own data ends in 9,000 zero bytes, across two page boundaries; a flip in it
+    // must not read as pages the file system never wrote (a review lost acknowledged writes so).
+    const vfs = new MemVfs()
+    const offsets = await writeWal(vfs, '/000005.wal', [Buffer.from('first'), Buffer.concat([Buffer.from('head'), Buffer.alloc(9000)])], 5)
+    const bytes = readFile(vfs, '/000005.wal')
+    bytes[offsets[1] + 12 + 2] ^= 0x01
+    writeFile(vfs, '/000005.wal', bytes)
+    await assert.rejects(readWal(vfs, '/000005.wal', { onTornTail: 'truncate', finalSizeBytes: bytes.length }), { code: 'CORRUPTION', message: /is complete but/ })
+    assert.equal(vfs.sizeBytes('/000005.wal'), bytes.length, 'nothing truncated')
   })
 
   test('a log longer than its final size is CORRUPTION', async () => {

@@ -25,7 +25,7 @@ import {
 } from './file-header.ts'
 import { checkPlaintextLogAllowed, logFileKeyOf, type LogCipher, type LogFileKey } from './log-cipher.ts'
 import { decodeRecordHeader, recordChecksum, recordChecksumSeed, RECORD_HEADER_SIZE_BYTES } from './record.ts'
-import { LOG_PAGE_SIZE_BYTES, WAL_READ_WINDOW_BYTES, WAL_RECORD_PAYLOAD_BYTES_MAX } from './limits.ts'
+import { WAL_READ_WINDOW_BYTES, WAL_RECORD_PAYLOAD_BYTES_MAX } from './limits.ts'
 
 /** Why the tail of a log was dropped. */
 export type WalTailReason =
@@ -48,9 +48,9 @@ export interface WalReadReport {
   tailOffsetBytes?: number
   /**
    * Bytes of the final size `finalSizeBytes` gave that never reached the disk: missing past the
-   * file's end, or zero-filled pages after its last whole record (the file system recorded the
-   * size but not the data). Either way an unsynced tail the kernel never wrote. Absent when the
-   * file is whole or no final size was given.
+   * file's end, or zero from the first byte of a bad last record on (the file system recorded
+   * the size but not the data). Either way an unsynced tail the kernel never wrote. Absent when
+   * the file is whole or no final size was given.
    */
   lostTailBytes?: number
 }
@@ -79,8 +79,8 @@ export interface WalReadOptions {
    * The size the log had when its successor was created, from the successor's header (versions
    * 5 and 6; docs/formats/wal.md §4.1). A file that long holds every byte the log had, so a bad
    * last record there is damage: CORRUPTION in every mode, like a file longer than this, unless
-   * the bad bytes are zero-filled pages. A shorter file, or one ending in such pages, lost an
-   * unsynced tail: `report.lostTailBytes` says how much, and 'fail' mode throws CORRUPTION.
+   * the record is zero from its first byte on. A shorter file, or one ending in such a record,
+   * lost an unsynced tail: `report.lostTailBytes` says how much, and 'fail' mode throws CORRUPTION.
    */
   finalSizeBytes?: number
   /**
@@ -130,8 +130,8 @@ export async function readWal(vfs: Vfs, filePath: string, options: WalReadOption
 
 /**
  * Holds a read of a log up to the final size its successor recorded: shorter, or complete but
- * ending in zero-filled pages, sets `report.lostTailBytes`; longer, or complete with a bad last
- * record that is not zero-filled pages, is damage (CORRUPTION).
+ * zero from its bad record's first byte to the end, sets `report.lostTailBytes`; longer, or
+ * complete with any other bad last record, is damage (CORRUPTION).
  */
 function checkFinalSize(kind: LogFileKind, file: VfsFile, fileSizeBytes: number, finalSizeBytes: number, report: WalReadReport): void {
   if (fileSizeBytes < finalSizeBytes) {
@@ -140,9 +140,8 @@ function checkFinalSize(kind: LogFileKind, file: VfsFile, fileSizeBytes: number,
   }
   if (fileSizeBytes === finalSizeBytes && report.tailBytesDropped === 0) return
   const tailOffsetBytes = report.tailOffsetBytes ?? fileSizeBytes
-  const zeroPagesFromBytes = fileSizeBytes === finalSizeBytes ? zeroPagesStartBytes(file, tailOffsetBytes, fileSizeBytes) : undefined
-  if (zeroPagesFromBytes !== undefined) {
-    report.lostTailBytes = fileSizeBytes - zeroPagesFromBytes
+  if (fileSizeBytes === finalSizeBytes && isZeroFrom(file, tailOffsetBytes, fileSizeBytes)) {
+    report.lostTailBytes = fileSizeBytes - tailOffsetBytes
     return
   }
   const damaged = fileSizeBytes > finalSizeBytes ? `is ${fileSizeBytes} bytes long`
@@ -153,31 +152,24 @@ function checkFinalSize(kind: LogFileKind, file: VfsFile, fileSizeBytes: number,
 }
 
 /**
- * Where the zero-filled pages that end `file` start, when every byte from a page boundary
- * inside `fromBytes … endBytes` (or from `fromBytes` itself) to the end is zero; else undefined.
- * A page the kernel never wrote reads as zeros on a file system that recorded the size first, and
- * the manifest reader accepts an all-zero tail for the same reason. A bit flip passes for this
- * only if it clears the last set bit before a page-aligned run of zeros reaching the end.
+ * True when every byte of `file` from `fromBytes` to `endBytes` is zero: the whole bad record,
+ * its header included, never written (a file system that recorded the size before the data),
+ * as the manifest reader accepts an all-zero tail. One bit flip cannot zero a record header (its
+ * checksum is seeded by the log number), so this never hides damage. Zeros from later inside the
+ * record are not accepted: a record whose own data ends in zeros would pass for lost pages after
+ * a flip anywhere in it (a review reproduced acknowledged writes lost that way).
  */
-function zeroPagesStartBytes(file: VfsFile, fromBytes: number, endBytes: number): number | undefined {
-  const chunk = new Uint8Array(Math.min(LOG_PAGE_SIZE_BYTES, Math.max(0, endBytes - fromBytes)))
-  // Walk back from the end, a chunk at a time, to the first non-zero byte.
-  let zeroFromBytes = endBytes
-  while (zeroFromBytes > fromBytes) {
-    const startBytes = Math.max(fromBytes, zeroFromBytes - chunk.length)
-    const bytes = chunk.subarray(0, zeroFromBytes - startBytes)
-    if (file.read(bytes, startBytes) !== bytes.length) return undefined
-    const lastNonZero = bytes.findLastIndex((byte) => byte !== 0)
-    if (lastNonZero >= 0) {
-      zeroFromBytes = startBytes + lastNonZero + 1
-      break
-    }
-    zeroFromBytes = startBytes
+function isZeroFrom(file: VfsFile, fromBytes: number, endBytes: number): boolean {
+  const chunk = new Uint8Array(Math.min(ZERO_CHECK_CHUNK_BYTES, endBytes - fromBytes))
+  for (let offsetBytes = fromBytes; offsetBytes < endBytes; offsetBytes += chunk.length) {
+    const bytes = chunk.subarray(0, Math.min(chunk.length, endBytes - offsetBytes))
+    if (file.read(bytes, offsetBytes) !== bytes.length || bytes.some((byte) => byte !== 0)) return false
   }
-  if (zeroFromBytes === fromBytes) return fromBytes < endBytes ? fromBytes : undefined
-  const pageStartBytes = Math.ceil(zeroFromBytes / LOG_PAGE_SIZE_BYTES) * LOG_PAGE_SIZE_BYTES
-  return pageStartBytes < endBytes ? pageStartBytes : undefined
+  return true
 }
+
+/** Bytes read at a time by isZeroFrom. */
+const ZERO_CHECK_CHUNK_BYTES = 64 * 1024
 
 /**
  * The header of the log at `filePath`, or undefined when the file is shorter than its header

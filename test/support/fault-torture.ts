@@ -74,8 +74,8 @@ export interface TortureOptions {
   kvSeparation?: boolean
   /**
    * Open every round with AES-256-GCM encryption at rest (`integrity.encryption`), so the WAL,
-   * the manifest, the tables and the blob files are sealed; each round also checks that no value
-   * reached the disk in the clear. Default false.
+   * the manifest, the tables and the blob files are sealed; every `verifyEvery` rounds the crash
+   * image is also checked for a value in the clear. Default false.
    */
   encryption?: boolean
   /** Write a checkpoint (TortureCheckpoint, JSON) to `file` when round `round` starts. */
