@@ -42,8 +42,16 @@ export interface EngineOptions {
   blockCacheSizeBytes?: number
   /** Most table files kept open at once. Default 500. */
   openFileCountMax?: number
-  /** What to do with a torn or corrupt WAL tail at open: cut it off and report it, or fail. Default 'truncate'. */
-  walRecovery?: 'truncate' | 'fail'
+  /**
+   * What WAL recovery at open does (docs/formats/wal.md §4, §4.1). 'truncate' (default): cut a
+   * torn tail and report it; damage that is not a torn tail (a bad record with valid ones after
+   * it, a whole log with a bad last record) is CORRUPTION. 'fail': any torn tail is CORRUPTION
+   * too. 'point-in-time': replay up to the first damaged record and drop every write after it,
+   * later logs included, instead of failing (as RocksDB's kPointInTimeRecovery): the store opens
+   * at the last consistent point, which may lose acknowledged writes made after the damage;
+   * `stats().recovery.walDamage` says where it stopped. Key and authentication errors still fail.
+   */
+  walRecovery?: 'truncate' | 'fail' | 'point-in-time'
   /** Run flushes and compactions automatically in the background. Default true. */
   backgroundWork?: boolean
   /**
@@ -112,8 +120,8 @@ export function resolveOptions(options: EngineOptions, defaultVfs: () => Vfs): R
     if (!OPTION_NAMES.has(name)) throw new StrataError('INVALID_ARGUMENT', `Cannot open: unknown option ${name}`, { details: { option: name } })
   }
   const walRecovery = options.walRecovery ?? 'truncate'
-  if (walRecovery !== 'truncate' && walRecovery !== 'fail') {
-    throw new StrataError('INVALID_ARGUMENT', `Cannot open: option walRecovery must be 'truncate' or 'fail', got ${String(walRecovery)}`)
+  if (walRecovery !== 'truncate' && walRecovery !== 'fail' && walRecovery !== 'point-in-time') {
+    throw new StrataError('INVALID_ARGUMENT', `Cannot open: option walRecovery must be 'truncate', 'fail' or 'point-in-time', got ${String(walRecovery)}`)
   }
   const resolved: ResolvedOptions = {
     vfs: options.vfs ?? defaultVfs(),

@@ -37,7 +37,8 @@ function handlesDurable(ops: readonly { kind: number; key: string; value: Uint8A
  */
 function finalSizesOf(
   vfs: Vfs, directory: string, logNumbers: readonly number[], firstLogNumber: number, cipherOf: (logNumber: number) => LogCipher | undefined,
-): Map<number, number> {
+  pointInTime: boolean,
+): { finalSizes: Map<number, number>; missingBefore?: number } {
   const finalSizes = new Map<number, number>()
   for (const [position, logNumber] of logNumbers.entries()) {
     const fileName = walFileName(logNumber)
@@ -53,13 +54,15 @@ function finalSizesOf(
     // A predecessor below the manifest's log number was flushed and is gone for good.
     if (predecessor === undefined || predecessor.fileNumber < firstLogNumber) continue
     if (predecessor.fileNumber !== logNumbers[position - 1]) {
+      // Point-in-time recovery replays the logs before the gap and stops there.
+      if (pointInTime) return { finalSizes, missingBefore: logNumber }
       throw new StrataError('CORRUPTION',
         `Cannot recover ${directory}: log ${fileName} succeeds log ${predecessor.fileNumber}, which is missing (the log before it is ${logNumbers[position - 1] ?? 'none'})`,
         { details: { fileName, offsetBytes: 0, predecessorNumber: predecessor.fileNumber } })
     }
     finalSizes.set(predecessor.fileNumber, predecessor.sizeBytes)
   }
-  return finalSizes
+  return { finalSizes }
 }
 
 /** Header errors after which a log's link is not used (see finalSizesOf). */
@@ -85,6 +88,18 @@ export interface RecoveryReport {
    * says), or a record's blob bytes never reached the disk. They held no durable write.
    */
   walFilesDropped: number
+  /**
+   * With `walRecovery: 'point-in-time'`: the damage replay stopped at (a damaged record, a whole
+   * log with a bad last record, a missing log); the writes from there on were dropped.
+   */
+  walDamage?: {
+    /** The log it is in. */
+    fileName: string
+    /** Where in that log: the damaged record's offset (0 for a missing predecessor). */
+    offsetBytes: number
+    /** The reader's reason (`checksum-mismatch`, …) or `predecessor-missing`. */
+    reason: string
+  }
 }
 
 /**
@@ -114,7 +129,8 @@ export async function recoverWals(
   }
   logNumbers.sort((a, b) => a - b)
   const cipherOf = (logNumber: number) => versions.requiresEncryptedLog(logNumber) ? walCipher?.refusingPlaintextLogs() : walCipher
-  const finalSizes = finalSizesOf(vfs, directory, logNumbers, versions.logNumber, cipherOf)
+  const pointInTime = options.walRecovery === 'point-in-time'
+  const { finalSizes, missingBefore } = finalSizesOf(vfs, directory, logNumbers, versions.logNumber, cipherOf, pointInTime)
   const syncDirectory = () => vfs.syncDirectory(directory)
   // Handles the replay flush drops (overwritten within one log) are stale bytes for the value layer.
   const onDroppedValue = hooks?.onDroppedValue === undefined ? undefined : (key: string, value: Uint8Array) => hooks.onDroppedValue!(key, value)
@@ -124,15 +140,20 @@ export async function recoverWals(
   let memtable = new Memtable({ perKeyChecksums: outputs.perKeyChecksums })
   let stopped = false
   for (const logNumber of logNumbers) {
+    const fileName = walFileName(logNumber)
+    if (logNumber === missingBefore) {
+      report.walDamage = { fileName, offsetBytes: 0, reason: 'predecessor-missing' }
+      stopped = true
+    }
     if (stopped) {
       report.walFilesDropped++
       continue
     }
-    const fileName = walFileName(logNumber)
     const { payloads, report: walReport } = await readWal(vfs, path.join(directory, fileName), {
       onTornTail: options.walRecovery === 'fail' ? 'fail' : 'truncate',
       cipher: cipherOf(logNumber),
       finalSizeBytes: finalSizes.get(logNumber),
+      onDamage: pointInTime ? 'stop' : 'throw',
     })
     report.walFilesReplayed++
     if (walReport.tailBytesDropped > 0) {
@@ -140,7 +161,13 @@ export async function recoverWals(
       report.tailReason = walReport.tailReason
       report.tailFile = fileName
     }
-    if (walReport.lostTailBytes !== undefined) {
+    if (walReport.damage !== undefined) {
+      // Point-in-time: nothing after the damage replays, in this log or any later one.
+      report.walDamage = { fileName, ...walReport.damage }
+      report.tailReason = walReport.damage.reason
+      report.tailFile = fileName
+      stopped = true
+    } else if (walReport.lostTailBytes !== undefined) {
       // This log lost an unsynced tail, so none of it was acknowledged as durable, and neither
       // was anything in a later log: a log's fsyncs wait for the older logs' (WalWriter.syncAfter).
       // Replaying the later logs would return writes without the lost ones made before them.

@@ -8,8 +8,9 @@
  * were acknowledged. Rule: when the record at offset p is bad, scan every later byte offset for
  * a record that checks out (size within bounds and inside the file, a record index above the
  * bad one's, a matching seeded crc32). If one exists, the damage is in the middle: CORRUPTION,
- * whatever the mode. If none exists, bytes p..end are a torn tail. A false "valid record" in a
- * garbage tail needs a 32-bit crc collision on top of an index match, so the scan is safe.
+ * whatever the tail mode (with `onDamage: 'stop'`, the records before it and a report
+ * instead). If none exists, bytes p..end are a torn tail. A false "valid record" in a garbage
+ * tail needs a 32-bit crc collision on top of an index match, so the scan is safe.
  *
  * Encrypted logs (format version 2) are framed the same way; the checksum covers the sealed
  * bytes, so the rule above runs without the key. A record is opened only after its checksum
@@ -53,6 +54,12 @@ export interface WalReadReport {
    * the file is whole or no final size was given.
    */
   lostTailBytes?: number
+  /**
+   * With `onDamage: 'stop'`: the first damaged record (one a valid record follows, or a bad last
+   * record of a log whose final size says it is whole, or bytes past that size). The payloads
+   * end before it and nothing is truncated.
+   */
+  damage?: { offsetBytes: number; reason: string }
 }
 
 /** The records of a log file and what the read found. */
@@ -71,6 +78,13 @@ export interface WalReadOptions {
    * 'report' only reports it (read-only opens, the manifest), 'fail' throws CORRUPTION.
    */
   onTornTail: 'truncate' | 'report' | 'fail'
+  /**
+   * What to do with damage that is not a torn tail (docs/formats/wal.md §4, §4.1): 'throw'
+   * (default) throws CORRUPTION; 'stop' returns the records before it and reports it in
+   * `report.damage`, the DB's `walRecovery: 'point-in-time'`. A record that fails
+   * authentication is never damage to stop at: DECRYPT_FAILED either way.
+   */
+  onDamage?: 'throw' | 'stop'
   /** Which magic the file must carry; default 'wal'. */
   kind?: LogFileKind
   /** When set, the header's log number must equal it (else CORRUPTION). */
@@ -116,11 +130,15 @@ export async function readWal(vfs: Vfs, filePath: string, options: WalReadOption
   try {
     fileSizeBytes = file.sizeBytes()
     result = readRecords(file, kind, options)
-    if (options.finalSizeBytes !== undefined) checkFinalSize(kind, file, fileSizeBytes, options.finalSizeBytes, result.report)
+    if (options.finalSizeBytes !== undefined && result.report.damage === undefined) {
+      checkFinalSize(kind, file, fileSizeBytes, options.finalSizeBytes, result.report, options.onDamage ?? 'throw')
+    }
   } finally {
     file.close()
   }
   const { report } = result
+  // Damage stopped at is left as found: the log is obsolete once recovery has replayed it.
+  if (report.damage !== undefined) return result
   if (report.tailBytesDropped > 0 || report.lostTailBytes !== undefined) {
     if (options.onTornTail === 'fail') throw tornTailError(kind, filePath, report, fileSizeBytes)
     if (options.onTornTail === 'truncate' && report.tailBytesDropped > 0) await truncateTail(vfs, filePath, report.tailOffsetBytes ?? 0)
@@ -133,7 +151,9 @@ export async function readWal(vfs: Vfs, filePath: string, options: WalReadOption
  * zero from its bad record's first byte to the end, sets `report.lostTailBytes`; longer, or
  * complete with any other bad last record, is damage (CORRUPTION).
  */
-function checkFinalSize(kind: LogFileKind, file: VfsFile, fileSizeBytes: number, finalSizeBytes: number, report: WalReadReport): void {
+function checkFinalSize(
+  kind: LogFileKind, file: VfsFile, fileSizeBytes: number, finalSizeBytes: number, report: WalReadReport, onDamage: 'throw' | 'stop',
+): void {
   if (fileSizeBytes < finalSizeBytes) {
     report.lostTailBytes = finalSizeBytes - fileSizeBytes
     return
@@ -142,6 +162,12 @@ function checkFinalSize(kind: LogFileKind, file: VfsFile, fileSizeBytes: number,
   const tailOffsetBytes = report.tailOffsetBytes ?? fileSizeBytes
   if (fileSizeBytes === finalSizeBytes && isZeroFrom(file, tailOffsetBytes, fileSizeBytes)) {
     report.lostTailBytes = fileSizeBytes - tailOffsetBytes
+    return
+  }
+  if (onDamage === 'stop') {
+    report.damage = fileSizeBytes > finalSizeBytes
+      ? { offsetBytes: finalSizeBytes, reason: 'longer-than-final-size' }
+      : { offsetBytes: tailOffsetBytes, reason: report.tailReason ?? 'damaged' }
     return
   }
   const damaged = fileSizeBytes > finalSizeBytes ? `is ${fileSizeBytes} bytes long`
@@ -226,13 +252,17 @@ function readRecords(file: VfsFile, kind: LogFileKind, options: WalReadOptions):
   while (offsetBytes < fileSizeBytes) {
     const record = scan.recordAt(offsetBytes, payloads.length)
     if ('reason' in record) {
-      throwIfValidRecordFollows(scan, kind, file.path, offsetBytes, payloads.length, record.reason)
+      const validOffsetBytes = scan.findValidRecordAfter(offsetBytes, payloads.length)
+      if (validOffsetBytes !== undefined && options.onDamage !== 'stop') {
+        throw middleDamageError(kind, file.path, offsetBytes, payloads.length, record.reason, validOffsetBytes)
+      }
       const report: WalReadReport = {
         recordsRead: payloads.length,
         tailBytesDropped: fileSizeBytes - offsetBytes,
         tailReason: record.reason,
         tailOffsetBytes: offsetBytes,
       }
+      if (validOffsetBytes !== undefined) report.damage = { offsetBytes, reason: record.reason }
       return { logNumber: header.fileNumber, payloads, report }
     }
     if (encryption === undefined) {
@@ -271,12 +301,11 @@ function readTornHeader(window: ByteWindow, fileName: string, kind: LogFileKind,
   return { logNumber: undefined, payloads: [], report }
 }
 
-function throwIfValidRecordFollows(
-  scan: RecordScan, kind: LogFileKind, fileName: string, offsetBytes: number, recordIndex: number, reason: WalTailReason,
-): void {
-  const validOffsetBytes = scan.findValidRecordAfter(offsetBytes, recordIndex)
-  if (validOffsetBytes === undefined) return
-  throw new StrataError('CORRUPTION',
+/** A damaged record with a valid one after it: cutting there would drop acknowledged writes. */
+function middleDamageError(
+  kind: LogFileKind, fileName: string, offsetBytes: number, recordIndex: number, reason: WalTailReason, validOffsetBytes: number,
+): StrataError {
+  return new StrataError('CORRUPTION',
     `Cannot read ${kind} file ${fileName}: record ${recordIndex} at offset ${offsetBytes} is damaged (${reason}) ` +
     `but a valid record follows at offset ${validOffsetBytes}`,
     { details: { fileName, offsetBytes, recordIndex, reason, validOffsetBytes } })
