@@ -139,9 +139,9 @@ export async function recoverWals(
   // Replayed entries get their per-KV checksums now, so a flush of them is checked like any other.
   let memtable = new Memtable({ perKeyChecksums: outputs.perKeyChecksums })
   let stopped = false
-  for (const logNumber of logNumbers) {
+  for (const [position, logNumber] of logNumbers.entries()) {
     const fileName = walFileName(logNumber)
-    if (logNumber === missingBefore) {
+    if (logNumber === missingBefore && !stopped) {
       report.walDamage = { fileName, offsetBytes: 0, reason: 'predecessor-missing' }
       stopped = true
     }
@@ -149,22 +149,37 @@ export async function recoverWals(
       report.walFilesDropped++
       continue
     }
-    const { payloads, report: walReport } = await readWal(vfs, path.join(directory, fileName), {
-      onTornTail: options.walRecovery === 'fail' ? 'fail' : 'truncate',
-      cipher: cipherOf(logNumber),
-      finalSizeBytes: finalSizes.get(logNumber),
-      onDamage: pointInTime ? 'stop' : 'throw',
-    })
+    const isLastLog = position === logNumbers.length - 1
+    let read: Awaited<ReturnType<typeof readWal>>
+    try {
+      read = await readWal(vfs, path.join(directory, fileName), {
+        // Point-in-time leaves a tail it stops at as found; only the last log's torn tail is cut.
+        onTornTail: options.walRecovery === 'fail' ? 'fail' : pointInTime && !isLastLog ? 'report' : 'truncate',
+        cipher: cipherOf(logNumber),
+        finalSizeBytes: finalSizes.get(logNumber),
+        onDamage: pointInTime ? 'stop' : 'throw',
+      })
+    } catch (error) {
+      // A header damaged beyond reading: point-in-time stops before this log.
+      if (!pointInTime || !isStrataError(error, 'CORRUPTION')) throw error
+      report.walDamage = { fileName, offsetBytes: 0, reason: 'header-damaged' }
+      report.walFilesDropped++
+      stopped = true
+      continue
+    }
+    const { payloads, report: walReport } = read
     report.walFilesReplayed++
     if (walReport.tailBytesDropped > 0) {
       report.tailBytesDropped += walReport.tailBytesDropped
       report.tailReason = walReport.tailReason
       report.tailFile = fileName
     }
-    if (walReport.damage !== undefined) {
-      // Point-in-time: nothing after the damage replays, in this log or any later one.
-      report.walDamage = { fileName, ...walReport.damage }
-      report.tailReason = walReport.damage.reason
+    if (walReport.damage !== undefined || (pointInTime && !isLastLog && walReport.tailBytesDropped > 0 && walReport.lostTailBytes === undefined)) {
+      // Point-in-time: nothing after the damage replays, in this log or any later one. A torn
+      // tail in a log that is not the last (one without a link to tell lost from damaged) is such
+      // a point too: the later logs' writes came after it.
+      report.walDamage = { fileName, ...(walReport.damage ?? { offsetBytes: walReport.tailOffsetBytes ?? 0, reason: walReport.tailReason ?? 'damaged' }) }
+      report.tailReason = report.walDamage.reason
       report.tailFile = fileName
       stopped = true
     } else if (walReport.lostTailBytes !== undefined) {

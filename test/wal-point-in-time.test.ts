@@ -8,9 +8,12 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
+import zlib from 'node:zlib'
 import { open, MemVfs, type Db, type OpenOptions } from '../index.ts'
 import { HookedVfs } from '../engine/wal/hooked-vfs.ts'
 import { readFile } from '../engine/vfs/test-support.ts'
+import { LINKED_LOG_FILE_HEADER_SIZE_BYTES, LOG_FILE_HEADER_SIZE_BYTES, RECORD_HEADER_SIZE_BYTES } from '../engine/wal/mod.ts'
+import { encodeRecordHeader, recordChecksumSeed } from '../engine/wal/record.ts'
 
 const DIRECTORY = '/db'
 const WRITE_COUNT = 30
@@ -56,6 +59,18 @@ async function flipValueOf(vfs: MemVfs, index: number): Promise<string> {
     return name
   }
   assert.fail(`no log holds write ${index}`)
+}
+
+/** The payloads of a log's records, read from `headerSizeBytes` on (the log must be whole). */
+function recordsOf(bytes: Uint8Array, headerSizeBytes: number): Uint8Array[] {
+  const payloads: Uint8Array[] = []
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  for (let offsetBytes = headerSizeBytes; offsetBytes < bytes.length;) {
+    const sizeBytes = view.getUint32(offsetBytes, true)
+    payloads.push(bytes.slice(offsetBytes + RECORD_HEADER_SIZE_BYTES, offsetBytes + RECORD_HEADER_SIZE_BYTES + sizeBytes))
+    offsetBytes += RECORD_HEADER_SIZE_BYTES + sizeBytes
+  }
+  return payloads
 }
 
 async function presentPrefix(vfs: MemVfs, options: OpenOptions): Promise<{ prefix: number; recovery: ReturnType<Db['stats']>['recovery'] }> {
@@ -106,6 +121,72 @@ describe("walRecovery: 'point-in-time'", () => {
     const { prefix, recovery } = await presentPrefix(vfs, { walRecovery: 'point-in-time' })
     assert.equal(prefix, 0)
     assert.deepEqual(recovery.walDamage, { fileName: newerLog, offsetBytes: 0, reason: 'predecessor-missing' })
+  })
+
+  test('bytes past the final size the newer log recorded, even a valid record, do not replay', async () => {
+    const vfs = await syncedStore()
+    const [olderLog, newerLog] = walNames(vfs)
+    // The older log is the first after open (version 1: a 20-byte header); copy the newer log's
+    // last write into a record valid for the older log and append it there.
+    const newer = readFile(vfs, `${DIRECTORY}/${newerLog}`)
+    const lastOfNewer = recordsOf(newer, LINKED_LOG_FILE_HEADER_SIZE_BYTES).at(-1)!
+    const older = readFile(vfs, `${DIRECTORY}/${olderLog}`)
+    const olderRecords = recordsOf(older, LOG_FILE_HEADER_SIZE_BYTES)
+    const forged = encodeRecordHeader(lastOfNewer, olderRecords.length, recordChecksumSeed(Number.parseInt(olderLog, 10)))
+    await rewriteDurably(vfs, `${DIRECTORY}/${olderLog}`, Buffer.concat([older, forged, lastOfNewer]))
+    await assert.rejects(open(DIRECTORY, { vfs: vfs.crash() }), { code: 'CORRUPTION', message: /bytes long/ })
+    const { prefix, recovery } = await presentPrefix(vfs, { walRecovery: 'point-in-time' })
+    assert.equal(prefix, olderRecords.length, 'the older log\'s own writes, none after')
+    assert.deepEqual(recovery.walDamage, { fileName: olderLog, offsetBytes: older.length, reason: 'longer-than-final-size' })
+  })
+
+  test('a damaged header in a later log stops replay before it', async () => {
+    const vfs = await syncedStore()
+    const [olderLog, newerLog] = walNames(vfs)
+    const bytes = readFile(vfs, `${DIRECTORY}/${newerLog}`)
+    bytes[LINKED_LOG_FILE_HEADER_SIZE_BYTES - 3] ^= 0x01 // its checksum
+    await rewriteDurably(vfs, `${DIRECTORY}/${newerLog}`, bytes)
+    const olderRecordCount = recordsOf(readFile(vfs, `${DIRECTORY}/${olderLog}`), LOG_FILE_HEADER_SIZE_BYTES).length
+    await assert.rejects(open(DIRECTORY, { vfs: vfs.crash() }), { code: 'CORRUPTION', message: /header checksum/ })
+    const { prefix, recovery } = await presentPrefix(vfs, { walRecovery: 'point-in-time' })
+    assert.equal(prefix, olderRecordCount)
+    assert.deepEqual(recovery.walDamage, { fileName: newerLog, offsetBytes: 0, reason: 'header-damaged' })
+  })
+
+  test('a log without a link (an older format) with a bad last record: later logs do not replay', async () => {
+    const vfs = await syncedStore()
+    const [olderLog, newerLog] = walNames(vfs)
+    // Rewrite the newer log's header as version 1, as a build before the link wrote it.
+    const newer = readFile(vfs, `${DIRECTORY}/${newerLog}`)
+    const v1 = new Uint8Array(LOG_FILE_HEADER_SIZE_BYTES)
+    v1.set(newer.subarray(0, 16))
+    v1[4] = 1
+    new DataView(v1.buffer).setUint32(16, zlib.crc32(v1.subarray(0, 16)), true)
+    await rewriteDurably(vfs, `${DIRECTORY}/${newerLog}`, Buffer.concat([v1, newer.subarray(LINKED_LOG_FILE_HEADER_SIZE_BYTES)]))
+    const older = readFile(vfs, `${DIRECTORY}/${olderLog}`)
+    const olderRecordCount = recordsOf(older, LOG_FILE_HEADER_SIZE_BYTES).length
+    older[older.length - 3] ^= 0x01
+    await rewriteDurably(vfs, `${DIRECTORY}/${olderLog}`, older)
+    const { prefix, recovery } = await presentPrefix(vfs, { walRecovery: 'point-in-time' })
+    assert.equal(prefix, olderRecordCount - 1)
+    assert.equal(recovery.walDamage?.fileName, olderLog)
+    assert.equal(recovery.walFilesDropped, 1)
+  })
+
+  test('the first damage is the one reported when a later log is also missing', async () => {
+    const image = new MemVfs()
+    const vfs = new HookedVfs(image, { beforeSync: (_op, filePath) => filePath.endsWith('.sst') ? new Promise<void>(() => {}) : undefined })
+    const db = await open(DIRECTORY, { vfs, memtableSizeBytes: 4096, immutableMemtableCountMax: 4, flushThread: 'main' })
+    for (let i = 0; i < WRITE_COUNT; i++) await db.put(keyOf(i), valueOf(i), { sync: true })
+    const crashed = image.crash()
+    const logs = walNames(crashed)
+    assert.ok(logs.length >= 3, `${logs.length} logs`)
+    const damagedLog = await flipValueOf(crashed, 2)
+    assert.equal(damagedLog, logs[0])
+    crashed.remove(`${DIRECTORY}/${logs[1]}`)
+    const { prefix, recovery } = await presentPrefix(crashed, { walRecovery: 'point-in-time' })
+    assert.equal(prefix, 2)
+    assert.equal(recovery.walDamage?.fileName, logs[0])
   })
 
   test('an undamaged store recovers every write in every mode', async () => {

@@ -165,8 +165,10 @@ function checkFinalSize(
     return
   }
   if (onDamage === 'stop') {
+    // Longer: the records were read up to the final size only; the first bad one, if any, is
+    // where the damage starts, else the final size.
     report.damage = fileSizeBytes > finalSizeBytes
-      ? { offsetBytes: finalSizeBytes, reason: 'longer-than-final-size' }
+      ? { offsetBytes: Math.min(tailOffsetBytes, finalSizeBytes), reason: 'longer-than-final-size' }
       : { offsetBytes: tailOffsetBytes, reason: report.tailReason ?? 'damaged' }
     return
   }
@@ -226,7 +228,10 @@ export function readLogFileHeader(vfs: Vfs, filePath: string, cipher?: LogCipher
 }
 
 function readRecords(file: VfsFile, kind: LogFileKind, options: WalReadOptions): WalReadResult {
-  const fileSizeBytes = file.sizeBytes()
+  // Stopping at damage, a log longer than its final size is read only up to it: what lies past
+  // it was never this log's, so no record there may replay (checkFinalSize reports the rest).
+  const finalSizeBytes = options.onDamage === 'stop' ? options.finalSizeBytes : undefined
+  const fileSizeBytes = finalSizeBytes === undefined ? file.sizeBytes() : Math.min(file.sizeBytes(), finalSizeBytes)
   const window = new ByteWindow(file, fileSizeBytes)
   const headerSizeBytes = fileSizeBytes < LOG_FILE_HEADER_PREFIX_SIZE_BYTES
     ? undefined
