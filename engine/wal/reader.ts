@@ -209,22 +209,30 @@ const ZERO_CHECK_CHUNK_BYTES = 64 * 1024
  * or a refused plaintext log.
  */
 export function readLogFileHeader(vfs: Vfs, filePath: string, cipher?: LogCipher): LogFileHeader | undefined {
-  const kind = 'wal'
   const file = vfs.openRead(filePath)
-  let header: LogFileHeader
+  let header: LogFileHeader | undefined
   try {
     const fileSizeBytes = file.sizeBytes()
-    if (fileSizeBytes < LOG_FILE_HEADER_PREFIX_SIZE_BYTES) return undefined
-    const window = new ByteWindow(file, fileSizeBytes)
-    const headerSizeBytes = logFileHeaderSizeOf(kind, window.bytes(0, LOG_FILE_HEADER_PREFIX_SIZE_BYTES), file.path)
-    if (fileSizeBytes < headerSizeBytes) return undefined
-    header = decodeLogFileHeader(kind, window.bytes(0, headerSizeBytes), file.path)
+    header = wholeHeaderOf(new ByteWindow(file, fileSizeBytes), fileSizeBytes, 'wal', file.path)?.header
   } finally {
     file.close()
   }
+  if (header === undefined) return undefined
   if (header.encryption === undefined) checkPlaintextLogAllowed(cipher, header, filePath)
   else logFileKeyOf(cipher, header, header.encryption, filePath)
   return header
+}
+
+/**
+ * The decoded header at the start of `window` and its size, or undefined when the file is
+ * shorter than its header (torn at creation; readTornHeader judges those bytes).
+ * @throws {StrataError} `CORRUPTION` or `UNSUPPORTED_FORMAT_VERSION` for a bad header.
+ */
+function wholeHeaderOf(window: ByteWindow, fileSizeBytes: number, kind: LogFileKind, fileName: string): { header: LogFileHeader; headerSizeBytes: number } | undefined {
+  if (fileSizeBytes < LOG_FILE_HEADER_PREFIX_SIZE_BYTES) return undefined
+  const headerSizeBytes = logFileHeaderSizeOf(kind, window.bytes(0, LOG_FILE_HEADER_PREFIX_SIZE_BYTES), fileName)
+  if (fileSizeBytes < headerSizeBytes) return undefined
+  return { header: decodeLogFileHeader(kind, window.bytes(0, headerSizeBytes), fileName), headerSizeBytes }
 }
 
 function readRecords(file: VfsFile, kind: LogFileKind, options: WalReadOptions): WalReadResult {
@@ -233,13 +241,9 @@ function readRecords(file: VfsFile, kind: LogFileKind, options: WalReadOptions):
   const finalSizeBytes = options.onDamage === 'stop' ? options.finalSizeBytes : undefined
   const fileSizeBytes = finalSizeBytes === undefined ? file.sizeBytes() : Math.min(file.sizeBytes(), finalSizeBytes)
   const window = new ByteWindow(file, fileSizeBytes)
-  const headerSizeBytes = fileSizeBytes < LOG_FILE_HEADER_PREFIX_SIZE_BYTES
-    ? undefined
-    : logFileHeaderSizeOf(kind, window.bytes(0, LOG_FILE_HEADER_PREFIX_SIZE_BYTES), file.path)
-  if (headerSizeBytes === undefined || fileSizeBytes < headerSizeBytes) {
-    return readTornHeader(window, file.path, kind, fileSizeBytes)
-  }
-  const header = decodeLogFileHeader(kind, window.bytes(0, headerSizeBytes), file.path)
+  const whole = wholeHeaderOf(window, fileSizeBytes, kind, file.path)
+  if (whole === undefined) return readTornHeader(window, file.path, kind, fileSizeBytes)
+  const { header, headerSizeBytes } = whole
   if (options.expectedLogNumber !== undefined && header.fileNumber !== options.expectedLogNumber) {
     throw new StrataError('CORRUPTION',
       `Cannot read ${kind} file ${file.path}: header names log ${header.fileNumber}, expected ${options.expectedLogNumber}`,

@@ -179,8 +179,9 @@ export class WalWriter {
    */
   add(payload: Uint8Array): void {
     this.#checkWritable()
-    // The successor's header recorded this log's size as final.
-    assert.equal(this.#hasSuccessor, false, `${this.#file.path} takes no records once its successor exists`)
+    // The successor's header recorded this log's size as final. (Not assert.equal with a
+    // template message: that would build a string on every record of the write path.)
+    if (this.#hasSuccessor) assert.fail(`${this.#file.path} takes no records once its successor exists`)
     if (payload.length > this.#payloadSizeBytesMax) {
       throw new StrataError('INVALID_ARGUMENT',
         `Cannot append to ${this.#file.path}: payload of ${payload.length} bytes exceeds ${this.#payloadSizeBytesMax}`,
