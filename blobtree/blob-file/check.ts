@@ -66,8 +66,9 @@ export const checkBlobFile: BlobFileChecker = (request: BlobFileCheckRequest): B
 
 function walkFrames(reader: BlobFileReader, check: BlobFileCheck, options: BlobFrameCheckOptions): void {
   const finished = reader.footer !== undefined
-  if (options.sealed && !finished) {
-    failed(check, new StrataError('CORRUPTION', `Cannot check blob file ${reader.file.path}: the manifest lists it as sealed, but it has no footer`, { details: { fileName: reader.file.path } }))
+  const footerDamage = options.sealed ? reader.sealedFooterDamage('check') : undefined
+  if (footerDamage !== undefined) {
+    failed(check, footerDamage)
     return
   }
   let regionDamaged = false

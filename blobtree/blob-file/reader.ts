@@ -119,6 +119,18 @@ export class BlobFileReader {
    * the checking view of the file's codec, engine/transform `checkingEccRegions`). The two share
    * the file: close one of them, once.
    */
+  /**
+   * For a file the manifest lists as sealed (its footer was synced before the seal edit): the
+   * CORRUPTION a missing or damaged footer is, naming the file; undefined when the footer reads.
+   * `action` names what could not be done ("check", "relocate").
+   */
+  sealedFooterDamage(action: string): StrataError | undefined {
+    if (this.footer !== undefined) return undefined
+    const fileName = this.file.path
+    return new StrataError('CORRUPTION', `Cannot ${action} blob file ${fileName}: the manifest lists it as sealed, but it has no footer`,
+      { details: { fileName, fileNumber: this.fileNumber } })
+  }
+
   withCodec(codec: BlockCodec): BlobFileReader {
     return new BlobFileReader(this.file, codec, this.fileNumber, this.codecId, this.footer)
   }

@@ -22,7 +22,7 @@
  * Single-threaded; one collection runs at a time (the caller serialises `collect`).
  */
 import { Buffer } from 'node:buffer'
-import { OpKind, StrataError, type BatchOp } from '../../engine/mod.ts'
+import { OpKind, type BatchOp } from '../../engine/mod.ts'
 import type { Version } from '../../engine/manifest/mod.ts'
 import { failureOf, isDamageCode } from '../../engine/scrub/mod.ts'
 import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type BlobFileReader, type CheckedFrame, type ScannedFrame } from '../blob-file/mod.ts'
@@ -426,8 +426,8 @@ export class BlobCollector {
     if (reader === undefined) return undefined
     try {
       // Without its footer the scan stops at the first frame that does not verify, as in a torn
-      // tail, and would call a file dead whose later frames it never reached (footerDamageOf).
-      if (footerDamageOf(reader) !== undefined) return undefined
+      // tail, and would call a file dead whose later frames it never reached (sealedFooterDamage).
+      if (reader.footer === undefined) return undefined
       for (const frame of scanBlobFile(reader, { decodeValues: false })) {
         const key = Buffer.from(frame.key.buffer, frame.key.byteOffset, frame.key.byteLength).toString('latin1')
         if (isLive(port.lookupHandle(key), frame)) return true
@@ -468,7 +468,7 @@ export class BlobCollector {
     const port = this.#portOrThrow()
     // A file without its footer is scanned as an unfinished one, which stops silently at the
     // first frame that does not verify: the frames before it move, the file stays for the rest.
-    const outcome: RelocationOutcome = { bytesMoved: 0, damage: footerDamageOf(reader) }
+    const outcome: RelocationOutcome = { bytesMoved: 0, damage: reader.sealedFooterDamage('relocate') }
     let chunk: RelocatedFrame[] = []
     let chunkBytes = 0
     // Streamed values whose move failed on damage: their other chunks in this file are live
@@ -625,12 +625,6 @@ export class BlobCollector {
  * footer: a footer that is missing, fails its checksum or sits at the wrong place is damage (as
  * checkBlobFrames reports it), not a file still being written.
  */
-function footerDamageOf(reader: BlobFileReader): StrataError | undefined {
-  if (reader.footer !== undefined) return undefined
-  const fileName = reader.file.path
-  return new StrataError('CORRUPTION', `Cannot relocate blob file ${fileName}: the manifest lists it as sealed, but it has no footer`, { details: { fileName, fileNumber: reader.fileNumber } })
-}
-
 /** `error` when it says the file's own bytes do not read (isDamageCode); any other error is thrown. */
 function damageOrThrow(error: unknown): unknown {
   if (!isDamageCode(failureOf(error).code)) throw error
