@@ -90,7 +90,8 @@ function writtenBack(
   if (Buffer.compare(inode.bytes.subarray(0, durableBytes), inode.durable) !== 0) return 0
   const keptBytes = writtenBackBytes(filePath, unsyncedBytes)
   if (!Number.isSafeInteger(keptBytes) || keptBytes < 0 || keptBytes > unsyncedBytes) {
-    throw new RangeError(`writtenBackBytes returned ${keptBytes} for ${unsyncedBytes} unsynced bytes`)
+    throw new StrataError('INVALID_ARGUMENT', `Cannot crash: writtenBackBytes returned ${keptBytes} for ${filePath}, outside 0 … ${unsyncedBytes} unsynced bytes`,
+      { details: { path: filePath, unsyncedBytes } })
   }
   return keptBytes
 }
