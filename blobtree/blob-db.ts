@@ -785,7 +785,7 @@ export class BlobDb {
 
   /** Takes a consistent read view; release it when done so GC can delete old blob files. */
   snapshot(): Snapshot {
-    return this.#db.snapshot()
+    return this.#db.snapshotReadThrough(this)
   }
 
   /** An iterator over the keys in range; `values: false` never reads blob files. */

@@ -32,7 +32,7 @@ import { DbIterator, type KeyBounds, type VisibleEntry } from './iterator/db-ite
 import { TombstoneSet } from './iterator/tombstone-set.ts'
 import { StrataIterator } from './iterator/async-iterator.ts'
 import type { InternalIterator } from './iterator/internal-iterator.ts'
-import { Snapshot, SnapshotList } from './snapshot.ts'
+import { Snapshot, SnapshotList, type SnapshotReader } from './snapshot.ts'
 import { pickAtLevel, pickCompaction, type CompactionPick } from './compaction/picker.ts'
 import { compactTables, otherTablesOf, type CompactionJob, type CompactionResult } from './compaction/compact-tables.ts'
 import { recoverWals } from './recovery.ts'
@@ -587,10 +587,18 @@ export class Db {
 
   /** Takes a consistent read view; release it when done so compaction can drop old versions. */
   snapshot(): Snapshot {
+    return this.snapshotReadThrough(this)
+  }
+
+  /**
+   * @internal A snapshot whose own `get` / `iterator` go through `reader` (BlobDb passes
+   * itself, so they read as its reads do).
+   */
+  snapshotReadThrough(reader: SnapshotReader): Snapshot {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot take snapshot: database is closed')
     const seqno = this.#lastSeqno
     this.#snapshots.add(seqno)
-    return new Snapshot(seqno, (released) => this.#snapshots.remove(released))
+    return new Snapshot(seqno, (released) => this.#snapshots.remove(released), reader)
   }
 
   /** An iterator over the keys in range, as of now or of `options.snapshot`. */

@@ -190,6 +190,35 @@ describe('bad batch operations and options', () => {
 })
 
 describe('snapshots', () => {
+  test("a snapshot's own get and iterator read its view; bad options are INVALID_ARGUMENT", async () => {
+    const db = await storeWithKnownKeys()
+    const snapshot = db.snapshot()
+    const other = db.snapshot()
+    try {
+      const before = (await db.get('alpha'))!
+      await db.put('alpha', 'changed')
+      assert.deepEqual(await snapshot.get('alpha'), before)
+      assert.deepEqual(snapshot.getSync('alpha'), before)
+      const viaDb: Buffer[] = []
+      for await (const [key] of db.iterator({ snapshot })) viaDb.push(key)
+      const viaSnapshot: Buffer[] = []
+      for await (const [key, value] of snapshot.iterator()) {
+        viaSnapshot.push(key)
+        if (key.toString() === 'alpha') assert.deepEqual(value, before)
+      }
+      assert.deepEqual(viaSnapshot, viaDb)
+      await assert.rejects(snapshot.get(42 as never), invalid)
+      assert.throws(() => snapshot.iterator(null as never), invalid)
+      assert.throws(() => snapshot.iterator({ snapshot: other } as never), invalid)
+      // Naming itself is allowed: the same read.
+      for await (const [key] of snapshot.iterator({ snapshot } as never)) assert.ok(viaDb.some((k) => k.equals(key)))
+    } finally {
+      snapshot.release()
+      other.release()
+      await db.close()
+    }
+  })
+
   test('a released snapshot is INVALID_ARGUMENT for get and iterator; release is idempotent', async () => {
     const db = await storeWithKnownKeys()
     try {
@@ -200,6 +229,9 @@ describe('snapshots', () => {
       await assert.rejects(db.get('alpha', { snapshot }), invalid)
       assert.throws(() => db.getSync('alpha', { snapshot }), invalid)
       assert.throws(() => db.iterator({ snapshot }), invalid)
+      await assert.rejects(snapshot.get('alpha'), invalid)
+      assert.throws(() => snapshot.getSync('alpha'), invalid)
+      assert.throws(() => snapshot.iterator(), invalid)
       assert.equal(db.stats().snapshotCount, 0)
       await assertIntact(db)
     } finally {

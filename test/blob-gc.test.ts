@@ -136,7 +136,10 @@ describe('blob GC', () => {
     const report = await db.gc()
     assert.ok(db.stats().blob.filesRelocated > 0, `seed=${seed}: nothing was relocated`)
     assert.deepEqual(report.deletedFileNumbers, [], `seed=${seed}: a file was deleted under an open snapshot`)
-    for (const [key, value] of old) assert.deepEqual(await db.get(key, { snapshot }), value, `seed=${seed} snapshot ${key}`)
+    for (const [key, value] of old) {
+      assert.deepEqual(await db.get(key, { snapshot }), value, `seed=${seed} snapshot ${key}`)
+      assert.deepEqual(await snapshot.get(key), value, `seed=${seed} snapshot.get ${key}`)
+    }
     let seen = 0
     for await (const [key, value] of iterator) {
       assert.deepEqual(value, old.get(key.toString('latin1')), `seed=${seed} iterator ${key}`)
