@@ -2,9 +2,10 @@
  * Synced load of the issue #4 shape measured batch by batch, side by side: every batch goes to a
  * store of this tree, to a store of BASE_TREE when given (another checkout, e.g.
  * `git archive <commit> | tar -x -C /tmp/base` with node_modules linked), and, as yardsticks
- * on the same disk at the same moment, to two bare files: the frames' iovecs written with one
- * writev then fdatasync (the I/O BlobDb does, without the engine), and one contiguous write then
- * fdatasync (what `dd oflag=dsync` does; scripts/blob-sync-pair.ts puts it at dd's rate). The
+ * on the same disk at the same moment, to bare files: the frames' iovecs written with one
+ * writev then fdatasync (the blob file's I/O, without the engine), the same with a WAL-sized
+ * record written and synced beside it (all of a synced batch's I/O), and one contiguous write
+ * then fdatasync (what `dd oflag=dsync` does; scripts/blob-sync-pair.ts puts it at dd's rate). The
  * order rotates every batch. On a shared machine whose disk latency swings several-fold within a
  * minute, whole-load rates taken one after another (scripts/blob-sync-vs-dd.ts) do not compare;
  * per-batch medians paired like this do. Prints each one's median ms per batch, the ratio of
@@ -35,6 +36,11 @@ const prefix = Buffer.alloc(FRAME_PREFIX_SIZE_BYTES, 1)
 const writevFd = fs.openSync(path.join(directory, 'writev.bin'), 'w')
 const writeFd = fs.openSync(path.join(directory, 'write.bin'), 'w')
 const contiguous = Buffer.alloc(BATCH_COUNT * (FRAME_PREFIX_SIZE_BYTES + VALUE_SIZE_BYTES))
+const writevWalFd = fs.openSync(path.join(directory, 'writev-wal.bin'), 'w')
+const walFd = fs.openSync(path.join(directory, 'wal.bin'), 'w')
+/** WAL bytes per value of a synced BlobDb batch of this shape (the 16-byte key, its handle, framing; measured). */
+const WAL_BYTES_PER_VALUE = 31
+const walRecord = Buffer.alloc(BATCH_COUNT * WAL_BYTES_PER_VALUE, 2)
 const stores: { close(): Promise<void> }[] = []
 
 async function storeTarget(open: typeof BlobDb.open, name: string): Promise<Target> {
@@ -52,6 +58,15 @@ if (baseTree !== undefined) {
 targets.set('writev + fdatasync', async (batch) => {
   fs.writevSync(writevFd, batch.flatMap((operation) => [prefix, operation.value]))
   await fdatasync(writevFd)
+})
+// The whole I/O of a synced BlobDb batch and nothing else: the frames as above, and the WAL
+// record of the batch's keys and handles (31 B per value here) written and synced beside them, as
+// BlobDb syncs both files at once. Its distance to the dd line is what any CPU work may cost.
+targets.set('writev + WAL, both synced', async (batch) => {
+  fs.writevSync(writevWalFd, batch.flatMap((operation) => [prefix, operation.value]))
+  const frames = fdatasync(writevWalFd)
+  fs.writeSync(walFd, walRecord, 0, batch.length * WAL_BYTES_PER_VALUE)
+  await Promise.all([frames, fdatasync(walFd)])
 })
 targets.set('write + fdatasync (dd)', async (batch) => {
   let offsetBytes = 0
@@ -81,8 +96,7 @@ for (let start = 0, batchIndex = 0; start < valueCount; start += BATCH_COUNT, ba
   }
 }
 for (const store of stores) await store.close()
-fs.closeSync(writevFd)
-fs.closeSync(writeFd)
+for (const fd of [writevFd, writeFd, writevWalFd, walFd]) fs.closeSync(fd)
 fs.rmSync(directory, { recursive: true, force: true })
 
 const median = (list: number[]): number => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]
@@ -94,5 +108,5 @@ for (const [name, list] of batchMs) {
   // rotation, moments apart: in four runs with three stores of the same code it spread 0.98-1.04,
   // the ratio of medians 0.90-1.23.
   const pairedRatio = median(list.map((ms, index) => ms / thisTreeList[index]))
-  console.log(`${name.padEnd(24)} ${median(list).toFixed(3)} ms  this tree / it ${(median(list) / thisTreeMs).toFixed(2)}  paired per batch ${pairedRatio.toFixed(2)}`)
+  console.log(`${name.padEnd(26)} ${median(list).toFixed(3)} ms  this tree / it ${(median(list) / thisTreeMs).toFixed(2)}  paired per batch ${pairedRatio.toFixed(2)}`)
 }
