@@ -35,7 +35,7 @@ function handlesDurable(ops: readonly { kind: number; key: string; value: Uint8A
  * @throws {StrataError} `CORRUPTION` for a missing predecessor; `DECRYPT_FAILED` for a header
  * that fails authentication or a plaintext log the store refuses; `IO_ERROR`.
  */
-function finalSizesOf(
+export function finalSizesOf(
   vfs: Vfs, directory: string, logNumbers: readonly number[], firstLogNumber: number, cipherOf: (logNumber: number) => LogCipher | undefined,
   pointInTime: boolean,
 ): { finalSizes: Map<number, number>; missingBefore?: number } {

@@ -29,6 +29,12 @@ export interface StoreVersion {
   lastSeqno: number
   /** True when the manifest was sealed (and so opened with the key file). */
   manifestEncrypted: boolean
+  /** Format version of the manifest: 1 plain, 2 sealed, 3 hardened, 4 hardened and sealed. */
+  manifestFormatVersion: number
+  /** WAL files numbered at least this are not yet flushed: recovery replays them. */
+  logNumber: number
+  /** WAL files numbered at least this must be encrypted (undefined: the store never was). */
+  encryptedFromFileNumber: number | undefined
 }
 
 /**
@@ -56,6 +62,9 @@ export async function readVersion(vfs: Vfs, directory: string, keys?: LoadedKeys
       manifestFileName: path.basename(report?.manifestFileName ?? ''),
       lastSeqno: versions.lastSeqno,
       manifestEncrypted: report?.encrypted === true,
+      manifestFormatVersion: report?.formatVersion ?? 1,
+      logNumber: versions.logNumber,
+      encryptedFromFileNumber: versions.encryptedFromFileNumber,
     }
   } finally {
     await versions.close()
