@@ -166,10 +166,10 @@ async function checkDamagedStore(directory: string, expected: { prefix: number; 
   const repaired = await run('repair', directory, '--wal', 'point-in-time', '--json', ...keyArgs)
   assert.equal(repaired.status, 0, repaired.stderr)
   assert.equal(openedWithKvSeparation.at(-1), false, 'a store without blob files opens without KV separation')
-  const outcome = JSON.parse(repaired.stdout) as { toSave: { file: string; savedAs: string }[]; recovery: { batchesReplayed: number } }
-  assert.deepEqual(outcome.toSave.map((log) => log.file), expected.saved)
+  const outcome = JSON.parse(repaired.stdout) as { logsSaved: { file: string; savedAs: string }[]; recovery: { batchesReplayed: number } }
+  assert.deepEqual(outcome.logsSaved.map((log) => log.file), expected.saved)
   assert.equal(outcome.recovery.batchesReplayed, expected.prefix)
-  for (const log of outcome.toSave) assert.ok(fs.readFileSync(path.join(directory, log.savedAs)).equals(originals.get(log.file)!), `lost/ holds ${log.file} as it was`)
+  for (const log of outcome.logsSaved) assert.ok(fs.readFileSync(path.join(directory, log.savedAs)).equals(originals.get(log.file)!), `lost/ holds ${log.file} as it was`)
   const after = await presentPrefix(directory, options)
   assert.equal(after.prefix, expected.prefix, 'the repaired store opens in the default mode with the point-in-time prefix')
   assert.equal(after.recovery.walDamage, undefined)

@@ -1,5 +1,5 @@
 /**
- * Forensics: read-only tools over a store's files — block anatomy (header, contexts, AAD, ECC
+ * Forensics: tools over a store's files, all read-only but the WAL repair — block anatomy (header, contexts, AAD, ECC
  * trailer, without a key), store inspection from the manifest, file- and block-level
  * verification of tables, the port through which the blob layer checks blob files
  * (blob-file-check.ts), the survey of a store's WAL files (wal-survey.ts) and the offline WAL

@@ -102,10 +102,10 @@ export async function repairCommand(directory: string, keys: LoadedKeys | undefi
   try {
     const { store, survey } = await surveyStore(io.vfs, directory, keys)
     const plan = survey.pointInTime
-    if (plan.refused !== undefined) throw new StrataError(plan.refused.code as StrataError['code'], `Cannot repair ${directory}: point-in-time recovery fails too: ${plan.refused.message}`)
+    if (plan.refused !== undefined) throw new StrataError(plan.refused.code, `Cannot repair ${directory}: point-in-time recovery fails too: ${plan.refused.message}`)
     const toSave = logsToSave(survey)
     if (toSave.length === 0 || options.dryRun) {
-      printRepair(io, options, { directory, dryRun: options.dryRun, nothingToRepair: toSave.length === 0, plan, toSave })
+      printRepair(io, options, { directory, dryRun: options.dryRun, nothingToRepair: toSave.length === 0, plan, logsSaved: toSave })
       return 0
     }
     const saved = await saveLogs(io.vfs, directory, toSave)
@@ -126,7 +126,7 @@ export async function repairCommand(directory: string, keys: LoadedKeys | undefi
     } finally {
       await db.close()
     }
-    printRepair(io, options, { directory, dryRun: false, nothingToRepair: false, plan, toSave: saved, recovery })
+    printRepair(io, options, { directory, dryRun: false, nothingToRepair: false, plan, logsSaved: saved, recovery })
     return 0
   } finally {
     lock.release()
@@ -148,7 +148,8 @@ interface RepairOutcome {
   dryRun: boolean
   nothingToRepair: boolean
   plan: RecoveryVerdict
-  toSave: readonly (Omit<SavedLog, 'savedAs'> & { savedAs?: string })[]
+  /** The logs saved in lost/ (a dry run: to be saved, without `savedAs`). */
+  logsSaved: readonly (Omit<SavedLog, 'savedAs'> & { savedAs?: string })[]
   /** What the open reported (`stats().recovery`); absent for a dry run. */
   recovery?: RecoveryReport
 }
@@ -164,7 +165,7 @@ function printRepair(io: WalCommandIo, options: RepairCommandOptions, outcome: R
     return
   }
   const lines = [`repair         ${outcome.directory}, point-in-time${outcome.dryRun ? ' (dry run: nothing written)' : ''}`]
-  for (const log of outcome.toSave) {
+  for (const log of outcome.logsSaved) {
     lines.push(`${outcome.dryRun ? 'would save' : 'saved     '}     ${log.file} (${log.why})${log.savedAs === undefined ? '' : ` as ${log.savedAs}`}`)
   }
   lines.push(`${outcome.dryRun ? 'would keep' : 'planned   '}     ${pointInTimeLine(plan)}`)

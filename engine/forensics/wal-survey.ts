@@ -13,7 +13,7 @@
  */
 import path from 'node:path'
 import { decodeBatch, OpKind } from '../batch/write-batch.ts'
-import { StrataError } from '../errors.ts'
+import { StrataError, type StrataErrorCode } from '../errors.ts'
 import { parseFileName, walFileName } from '../manifest/mod.ts'
 import { finalSizesOf } from '../recovery.ts'
 import type { Vfs } from '../vfs/mod.ts'
@@ -21,7 +21,7 @@ import { countRecordsAfterDamage, readLogFileHeader, readWal, type LogCipher, ty
 
 /** A typed error as the tool prints it. */
 export interface ErrorFacts {
-  code: string
+  code: StrataErrorCode
   message: string
 }
 
