@@ -59,10 +59,17 @@ let storeCount = 0
  * logs (one memtable switch, the flush hanging on its table's fsync), none flushed; with KV
  * separation the logs hold only handles, and one log holds them all.
  */
-async function crashedStore(options: OpenOptions = {}, logCount = 2): Promise<string> {
+async function crashedStore(options: OpenOptions = {}, logCount = 2, flushFirst = false): Promise<string> {
   const image = new MemVfs()
-  const vfs = new HookedVfs(image, { beforeSync: (_op, filePath) => (filePath.endsWith('.sst') ? new Promise<void>(() => {}) : undefined) })
+  let hanging = false
+  const vfs = new HookedVfs(image, { beforeSync: (_op, filePath) => (hanging && filePath.endsWith('.sst') ? new Promise<void>(() => {}) : undefined) })
   const db = await open('/db', { ...options, vfs, memtableSizeBytes: 6 * 1024, flushThread: 'main' })
+  if (flushFirst) {
+    // A live table the store wrote with its own options, before the logs that stay unflushed.
+    await db.put('flushed', valueOf(0).repeat(4))
+    await db.flush()
+  }
+  hanging = true
   for (let i = 0; i < WRITE_COUNT; i++) await db.put(keyOf(i), valueOf(i), { sync: true })
   const crashed = image.crash()
   const directory = path.join(root, `store-${storeCount++}`)
@@ -245,6 +252,19 @@ describe('strata wal and strata repair --wal point-in-time', () => {
     assert.equal(found.logs.find((log) => log.file === newer)?.damage?.kind, 'torn-tail')
   })
 
+  test('a lost tail (an older log shorter than its link): default opens without the later log; repair saves both', async () => {
+    const directory = await crashedStore()
+    const [older, newer] = walsOf(directory)
+    const olderRecords = recordsOf(fs.readFileSync(path.join(directory, older)), LOG_FILE_HEADER_SIZE_BYTES)
+    const lastOffsetBytes = olderRecords.at(-1)![0]
+    damage(directory, older, (bytes) => bytes.subarray(0, lastOffsetBytes + 20))
+    const found = await checkDamagedStore(directory, { prefix: olderRecords.length - 1, refused: false, saved: [older, newer] })
+    assert.equal(found.logs.find((log) => log.file === older)?.damage?.kind, 'lost-tail')
+    assert.equal(found.logs.find((log) => log.file === newer)?.predecessor?.holds, false)
+    assert.deepEqual(found.defaultRecovery.logsDropped, [newer])
+    assert.equal(found.pointInTime.stop, undefined, 'a lost tail is no damage')
+  })
+
   test('a clean store: no damage, and repair leaves every byte as it was', async () => {
     const directory = await crashedStore()
     const { status, survey: found } = await survey(directory)
@@ -257,6 +277,17 @@ describe('strata wal and strata repair --wal point-in-time', () => {
     assert.equal(repaired.status, 0, repaired.stderr)
     assert.match(repaired.stdout, /nothing to repair/)
     assert.deepEqual(contentsOf(directory), before)
+  })
+
+  test("repair writes the replayed writes with the store's compression and ECC", async () => {
+    const directory = await crashedStore({ integrity: { compression: { kind: 'zstd' }, ecc: 'reed-solomon' } }, 2, true)
+    damage(directory, walsOf(directory)[0], flipValueOf(3))
+    const repaired = await run('repair', directory, '--wal', 'point-in-time', '--json')
+    assert.equal(repaired.status, 0, repaired.stderr)
+    assert.deepEqual(JSON.parse(repaired.stdout).opening, { kvSeparation: false, tableCodec: 'zstd+rs(8,2)' })
+    const inspected = await run('inspect', directory, '--json')
+    const codecs = (JSON.parse(inspected.stdout) as { levels: { tables: { codec: string }[] }[] }).levels.flatMap((level) => level.tables.map((table) => table.codec))
+    assert.deepEqual(codecs, ['zstd+rs(8,2)', 'zstd+rs(8,2)'], 'the table repair wrote and the one before it')
   })
 
   test('repair refuses a store that is open', async () => {
@@ -292,6 +323,15 @@ describe('strata wal and strata repair --wal point-in-time', () => {
     assert.equal(withoutKey.status, 1)
     assert.match(withoutKey.stderr, /^strata wal: UNKNOWN_KEY_EPOCH: the manifest is encrypted; pass --key-file/)
     assert.doesNotMatch(withoutKey.stderr, /\n\s+at /, 'no stack trace')
+    const wrongKeyFile = path.join(root, 'wrong-key.hex')
+    fs.writeFileSync(wrongKeyFile, 'ab'.repeat(32))
+    const wrongKey = await run('wal', directory, '--key-file', wrongKeyFile)
+    assert.equal(wrongKey.status, 1)
+    assert.match(wrongKey.stderr, /^strata wal: DECRYPT_FAILED: /)
+    assert.doesNotMatch(wrongKey.stderr, /\n\s+at /, 'no stack trace')
+    const before = contentsOf(directory)
+    assert.equal((await run('repair', directory, '--wal', 'point-in-time')).status, 1, 'repair without the key fails before writing')
+    assert.deepEqual(contentsOf(directory), before)
     const found = await checkDamagedStore(directory, { prefix: (await presentPrefix(copyOf(directory), { ...ENCRYPTED, walRecovery: 'point-in-time' })).prefix, refused: true, saved: walsOf(directory) }, ENCRYPTED, ['--key-file', keyFile])
     assert.ok(found.logs.every((log) => log.encrypted === true && log.keyEpoch === 3))
   })

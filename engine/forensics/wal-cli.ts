@@ -6,12 +6,13 @@
  */
 import path from 'node:path'
 import { StrataError, isStrataError } from '../errors.ts'
+import type { IntegrityOptions } from '../integrity-options.ts'
 import type { RecoveryReport } from '../recovery.ts'
 import { CURRENT_FILE_NAME, LOCK_FILE_NAME } from '../manifest/mod.ts'
 import type { Vfs, VfsLock } from '../vfs/mod.ts'
 import { LogCipher } from '../wal/mod.ts'
 import type { LoadedKeys } from './key-file.ts'
-import { readVersion, type StoreVersion } from './store-reader.ts'
+import { newestTableCodec, readVersion, type StoreVersion } from './store-reader.ts'
 import { logsToSave, saveLogs, withHeldLock, type SavedLog, type StoreOpener } from './wal-repair.ts'
 import { surveyWals, type RecoveryVerdict, type WalFileFacts, type WalSurvey } from './wal-survey.ts'
 
@@ -104,21 +105,21 @@ export async function repairCommand(directory: string, keys: LoadedKeys | undefi
     const plan = survey.pointInTime
     if (plan.refused !== undefined) throw new StrataError(plan.refused.code, `Cannot repair ${directory}: point-in-time recovery fails too: ${plan.refused.message}`)
     const toSave = logsToSave(survey)
+    const kvSeparation = store.version.blobFiles.size > 0 || survey.logs.some((log) => log.blobHandleCount > 0)
+    const integrity: IntegrityOptions = {
+      // The replayed writes go into a new table: protect it as the store's newest one is.
+      ...newestTableCodec(io.vfs, directory, store.version),
+      // Keys only for an encrypted store: open() with keys converts a plaintext store for good.
+      ...(keys === undefined || (store.encryptedFromFileNumber === undefined && !store.manifestEncrypted) ? {} : { encryption: keys.encryption }),
+      manifestHardening: store.manifestFormatVersion >= 3,
+    }
+    const opening = { kvSeparation, tableCodec: codecSummaryOf(integrity) }
     if (toSave.length === 0 || options.dryRun) {
-      printRepair(io, options, { directory, dryRun: options.dryRun, nothingToRepair: toSave.length === 0, plan, logsSaved: toSave })
+      printRepair(io, options, { directory, dryRun: options.dryRun, nothingToRepair: toSave.length === 0, plan, logsSaved: toSave, opening })
       return 0
     }
     const saved = await saveLogs(io.vfs, directory, toSave)
-    const db = await io.openStore(directory, {
-      vfs: withHeldLock(io.vfs, lockPath, lock),
-      walRecovery: 'point-in-time',
-      kvSeparation: store.version.blobFiles.size > 0 || survey.logs.some((log) => log.blobHandleCount > 0),
-      integrity: {
-        // Keys only for an encrypted store: open() with keys converts a plaintext store for good.
-        ...(keys === undefined || (store.encryptedFromFileNumber === undefined && !store.manifestEncrypted) ? {} : { encryption: keys.encryption }),
-        manifestHardening: store.manifestFormatVersion >= 3,
-      },
-    })
+    const db = await io.openStore(directory, { vfs: withHeldLock(io.vfs, lockPath, lock), walRecovery: 'point-in-time', kvSeparation, integrity })
     let recovery
     try {
       await db.flush()
@@ -126,11 +127,21 @@ export async function repairCommand(directory: string, keys: LoadedKeys | undefi
     } finally {
       await db.close()
     }
-    printRepair(io, options, { directory, dryRun: false, nothingToRepair: false, plan, logsSaved: saved, recovery })
+    printRepair(io, options, { directory, dryRun: false, nothingToRepair: false, plan, logsSaved: saved, opening, recovery })
     return 0
   } finally {
     lock.release()
   }
+}
+
+/** "zstd+rs(8,2)+aes-256-gcm@3"-style name of the codec the repair writes its table with. */
+function codecSummaryOf(integrity: IntegrityOptions): string {
+  const ecc = typeof integrity.ecc === 'string' || integrity.ecc === undefined ? integrity.ecc
+    : integrity.ecc.kind === 'reed-solomon' ? `rs(${integrity.ecc.dataShards},${integrity.ecc.parityShards})`
+      : integrity.ecc.kind === 'xor' ? `xor(${integrity.ecc.dataShards})` : integrity.ecc.kind
+  const encryption = integrity.encryption === undefined ? undefined : `${integrity.encryption.suite}@${integrity.encryption.activeEpoch}`
+  const parts = [integrity.compression === undefined ? undefined : 'zstd', ecc, encryption].filter((part) => part !== undefined)
+  return parts.length === 0 ? 'plain' : parts.join('+')
 }
 
 /** Takes the store's lock, or says the store is open. */
@@ -150,6 +161,8 @@ interface RepairOutcome {
   plan: RecoveryVerdict
   /** The logs saved in lost/ (a dry run: to be saved, without `savedAs`). */
   logsSaved: readonly (Omit<SavedLog, 'savedAs'> & { savedAs?: string })[]
+  /** How the store is (or would be) opened: through the blob layer or not, and the new table's codec. */
+  opening: { kvSeparation: boolean; tableCodec: string }
   /** What the open reported (`stats().recovery`); absent for a dry run. */
   recovery?: RecoveryReport
 }
@@ -169,6 +182,7 @@ function printRepair(io: WalCommandIo, options: RepairCommandOptions, outcome: R
     lines.push(`${outcome.dryRun ? 'would save' : 'saved     '}     ${log.file} (${log.why})${log.savedAs === undefined ? '' : ` as ${log.savedAs}`}`)
   }
   lines.push(`${outcome.dryRun ? 'would keep' : 'planned   '}     ${pointInTimeLine(plan)}`)
+  lines.push(`opens          ${outcome.opening.kvSeparation ? 'with' : 'without'} KV separation; the replayed writes go into a ${outcome.opening.tableCodec} table`)
   const recovery = outcome.recovery
   if (recovery !== undefined) {
     const stop = recovery.walDamage === undefined ? 'no damage' : `${recovery.walDamage.reason} in ${recovery.walDamage.fileName} offset ${recovery.walDamage.offsetBytes}`

@@ -47,15 +47,21 @@ export interface SavedLog {
 }
 
 /**
- * The logs a point-in-time open cuts (the one it stops in, a torn last log), drops (after the
- * stop) or deletes as obsolete (flushed before, removed by every open), in file order. Empty
- * when the open would change no log: then there is nothing to repair.
+ * The logs a point-in-time open cuts, drops or deletes as obsolete, in file order; empty when
+ * the open would lose no byte of any log: then there is nothing to repair. The open deletes
+ * every log it replayed (their records are in a table then), so a log counts as cut whenever
+ * some of its bytes do not replay: the one replay stops in, a torn last log, a log that lost
+ * its tail, any log with damage or an unreadable part. Dropped: every log after the stop.
+ * Obsolete: flushed before, deleted by any open.
  */
 export function logsToSave(survey: WalSurvey): Omit<SavedLog, 'savedAs'>[] {
   const verdict = survey.pointInTime
-  const cut = new Set(verdict.tailsCut.map((tail) => tail.file))
-  if (verdict.stop !== undefined && !verdict.logsDropped.includes(verdict.stop.file)) cut.add(verdict.stop.file)
   const dropped = new Set(verdict.logsDropped)
+  const cut = new Set([
+    ...verdict.tailsCut.map((tail) => tail.file),
+    ...(verdict.stop === undefined ? [] : [verdict.stop.file]),
+    ...survey.logs.filter((log) => log.live && (log.damage !== undefined || log.error !== undefined)).map((log) => log.file),
+  ].filter((file) => !dropped.has(file)))
   if (cut.size === 0 && dropped.size === 0) return []
   return survey.logs.flatMap((log): Omit<SavedLog, 'savedAs'>[] => {
     if (cut.has(log.file)) return [{ file: log.file, why: 'cut' }]
