@@ -54,10 +54,12 @@ function forensics(name: string, summary: string): (typeof commands)[string] {
     load: async () => {
       // The blob layer's frame walk and the package's open (BlobDb with kvSeparation) go in from
       // here: the engine's CLI must not import blobtree/.
-      const [cli, blobFiles, entry] = await Promise.all([import('../engine/forensics/cli.ts'), import('../blobtree/blob-file/mod.ts'), import('../index.ts')])
-      const openStore: StoreOpener = async (directory, { kvSeparation, ...options }) =>
+      const [cli, blobFiles] = await Promise.all([import('../engine/forensics/cli.ts'), import('../blobtree/blob-file/mod.ts')])
+      const openStore: StoreOpener = async (directory, { kvSeparation, ...options }) => {
+        const entry = await import('../index.ts')
         // Repair only replays and flushes: no background work, and default blob options.
-        entry.open(directory, { ...options, backgroundWork: false, ...(kvSeparation ? { kvSeparation: {} } : {}) })
+        return entry.open(directory, { ...options, backgroundWork: false, ...(kvSeparation ? { kvSeparation: {} } : {}) })
+      }
       return { main: (argv: string[]) => cli.main([name, ...argv], blobFiles.checkBlobFile, openStore) }
     },
   }

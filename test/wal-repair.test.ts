@@ -358,7 +358,7 @@ describe('strata wal and strata repair --wal point-in-time', () => {
     }
   })
 
-  test('bin/strata.ts dispatches wal and repair', () => {
+  test('bin/strata.ts dispatches wal and repair, and hands repair the package\'s open', async () => {
     const strata = (...argv: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '..', 'bin', 'strata.ts'), ...argv], { encoding: 'utf8' })
     const help = strata('--help')
     assert.match(help.stdout, /\n {2}wal {8}/)
@@ -366,5 +366,12 @@ describe('strata wal and strata repair --wal point-in-time', () => {
     const missing = strata('wal', path.join(root, 'no-such-store'))
     assert.equal(missing.status, 1)
     assert.match(missing.stderr, /^strata wal: /)
+    const directory = await crashedStore()
+    damage(directory, walsOf(directory)[0], flipValueOf(3))
+    assert.equal(strata('wal', directory).status, 1, 'the default recovery refuses')
+    const repaired = strata('repair', directory, '--wal', 'point-in-time', '--json')
+    assert.equal(repaired.status, 0, repaired.stderr)
+    assert.equal(JSON.parse(repaired.stdout).recovery.batchesReplayed, 3)
+    assert.equal(strata('wal', directory).status, 0, 'the repaired store opens')
   })
 })
