@@ -196,6 +196,12 @@ describe('strata wal and strata repair --wal point-in-time', () => {
     assert.deepEqual(olderFacts.seqnos, [1, 3])
     assert.equal(found.pointInTime.readableRecordsDropped, WRITE_COUNT - 4, 'every write after the damaged one')
     assert.deepEqual(found.pointInTime.logsDropped, [newer])
+    // A log below the manifest's log number (flushed) is listed, and never replayed.
+    fs.copyFileSync(path.join(directory, 'lost', older), path.join(directory, older))
+    const withObsolete = await survey(directory)
+    assert.equal(withObsolete.status, 0)
+    assert.deepEqual(withObsolete.survey.logs.map((log) => [log.file, log.live]), [[older, false], [walsOf(directory)[1], true]])
+    assert.deepEqual(withObsolete.survey.defaultRecovery.logsReplayed, [walsOf(directory)[1]])
   })
 
   test('a whole log with a bad last record: default refuses; repair stops at that record', async () => {
