@@ -104,8 +104,9 @@ export interface RecoveryReport {
 
 /**
  * Replays the logs numbered >= `versions.logNumber` and below `newLogNumber`, then records the
- * tables and `newLogNumber` in the manifest. `strata wal` predicts its stops
- * (engine/forensics/wal-survey.ts, recoveryVerdict): a rule changed here changes there too. The caller has created the new log already.
+ * tables and `newLogNumber` in the manifest. The caller has created the new log already.
+ * `strata wal` predicts its stops (engine/forensics/wal-survey.ts, recoveryVerdict): a rule
+ * changed here changes there too.
  * `walCipher` opens encrypted logs (integrity.encryption); a plaintext log replays unless the
  * store's authenticated manifest says logs of its number must be encrypted (stripping:
  * DECRYPT_FAILED, docs/encryption.md §7).
