@@ -6,6 +6,7 @@
  * from the npm package, which ships the engine but not benchsuite/ or reports/.
  */
 import fs from 'node:fs'
+import type { StoreOpener } from '../engine/forensics/mod.ts'
 
 interface Command {
   main(argv: string[]): Promise<number>
@@ -20,6 +21,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   scrub: forensics('scrub', 'verify block by block (blob files frame by frame), naming each damaged one'),
   'dump-block': forensics('dump-block', "decode one block's header and regions (strata dump-block --help)"),
   stats: forensics('stats', 'sizes and counts per level and of blob files (read-only)'),
+  wal: forensics('wal', 'WAL files, their damage, and what each recovery mode would keep (read-only)'),
+  repair: forensics('repair', 'open a store at its last consistent point, saving what it drops in lost/ (strata repair --help)'),
 }
 
 /**
@@ -44,14 +47,20 @@ function fromCheckout(name: string, folder: string): () => Promise<Command> {
   }
 }
 
-/** A forensics subcommand: engine/forensics/cli.ts handles all five, keyed by name. */
+/** A forensics subcommand: engine/forensics/cli.ts handles all seven, keyed by name. */
 function forensics(name: string, summary: string): (typeof commands)[string] {
   return {
     summary,
     load: async () => {
-      // The blob layer's frame walk goes in from here: the engine's CLI must not import blobtree/.
+      // The blob layer's frame walk and the package's open (BlobDb with kvSeparation) go in from
+      // here: the engine's CLI must not import blobtree/.
       const [cli, blobFiles] = await Promise.all([import('../engine/forensics/cli.ts'), import('../blobtree/blob-file/mod.ts')])
-      return { main: (argv: string[]) => cli.main([name, ...argv], blobFiles.checkBlobFile) }
+      const openStore: StoreOpener = async (directory, { kvSeparation, ...options }) => {
+        const entry = await import('../index.ts')
+        // Repair only replays and flushes: no background work, and default blob options.
+        return entry.open(directory, { ...options, backgroundWork: false, ...(kvSeparation ? { kvSeparation: {} } : {}) })
+      }
+      return { main: (argv: string[]) => cli.main([name, ...argv], blobFiles.checkBlobFile, openStore) }
     },
   }
 }

@@ -35,7 +35,7 @@ function handlesDurable(ops: readonly { kind: number; key: string; value: Uint8A
  * @throws {StrataError} `CORRUPTION` for a missing predecessor; `DECRYPT_FAILED` for a header
  * that fails authentication or a plaintext log the store refuses; `IO_ERROR`.
  */
-function finalSizesOf(
+export function finalSizesOf(
   vfs: Vfs, directory: string, logNumbers: readonly number[], firstLogNumber: number, cipherOf: (logNumber: number) => LogCipher | undefined,
   pointInTime: boolean,
 ): { finalSizes: Map<number, number>; missingBefore?: number } {
@@ -105,6 +105,8 @@ export interface RecoveryReport {
 /**
  * Replays the logs numbered >= `versions.logNumber` and below `newLogNumber`, then records the
  * tables and `newLogNumber` in the manifest. The caller has created the new log already.
+ * `strata wal` predicts its stops (engine/forensics/wal-survey.ts, recoveryVerdict): a rule
+ * changed here changes there too.
  * `walCipher` opens encrypted logs (integrity.encryption); a plaintext log replays unless the
  * store's authenticated manifest says logs of its number must be encrypted (stripping:
  * DECRYPT_FAILED, docs/encryption.md §7).

@@ -1,8 +1,8 @@
 /**
  * The forensics subcommands of `strata` (bin/strata.ts lazy-imports this file): inspect, verify,
- * scrub, dump-block, stats. verify and scrub check tables and every blob file the manifest lists;
+ * scrub, dump-block, stats, wal, and repair (wal-cli.ts; the one command that writes). verify and scrub check tables and every blob file the manifest lists;
  * blob files through the checker bin/strata.ts hands in (blobtree's, so engine/ does not import
- * blobtree/). Every command is read-only: the manifest is opened with
+ * blobtree/). Every command but repair is read-only: the manifest is opened with
  * `readOnly: true` (no new manifest, no lock), tables and blocks are only read, so they are safe
  * on a store another process has open. Exit status: 0 no data lost (clean, ecc-damaged, or
  * repaired and verified by its checksum), 1 unrecoverable damage found or the store/file could
@@ -20,6 +20,8 @@ import { loadKeyFile, readingCodec, type LoadedKeys } from './key-file.ts'
 import { countingRepairs, manifestKeyEpoch, readVersion, tableCodecSummary, verifyBlobFiles, verifyStore, walkTableBlocks } from './store-reader.ts'
 import type { BlobFileCheck, BlobFileChecker } from './blob-file-check.ts'
 import { fileStatusOf, statusCounts } from '../scrub/mod.ts'
+import { repairCommand, walCommand } from './wal-cli.ts'
+import type { StoreOpener } from './wal-repair.ts'
 
 /** Where a command writes, and the blob layer's checker; tests pass their own. */
 export interface CliIo {
@@ -28,9 +30,11 @@ export interface CliIo {
   vfs: Vfs
   /** Checks one blob file for verify and scrub (blobtree's `checkBlobFile`, handed in by bin/strata.ts). */
   checkBlobFile: BlobFileChecker
+  /** Opens a store for repair (the package's `open`, handed in by bin/strata.ts); repair fails without it. */
+  openStore?: StoreOpener
 }
 
-const USAGE = `Usage: strata <inspect|verify|scrub|dump-block|stats> … (read-only forensics)
+const USAGE = `Usage: strata <inspect|verify|scrub|dump-block|stats|wal|repair> … (forensics; all read-only but repair)
 
   strata inspect <dir> [--key-file K] [--epoch N] [--json]
       levels, tables (size, entries, key range, codec), blob files, from the manifest
@@ -44,6 +48,14 @@ const USAGE = `Usage: strata <inspect|verify|scrub|dump-block|stats> … (read-o
       decode one block's header and regions; without a key: suite, epoch, flags, AAD
   strata stats <dir> [--key-file K] [--epoch N] [--json]
       sizes and counts per level and of blob files
+  strata wal <dir> [--key-file K] [--epoch N] [--json]
+      every WAL file: header, link to its predecessor, records, seqnos, first damage; what
+      default recovery would do (open, cut a torn tail, or refuse) and what point-in-time
+      recovery would keep and drop (exit 1 when the default refuses)
+  strata repair <dir> --wal point-in-time [--dry-run] [--key-file K] [--epoch N] [--json]
+      save every WAL the point-in-time open cuts or drops into <dir>/lost/, then open the
+      store at its last consistent point, flush and close; --dry-run only prints the plan.
+      Refuses a store another process has open (LOCKED)
 
 Key file: 64 hex digits or 32 raw bytes (the key of --epoch, default the epoch of the block or
 of the store's manifest, else 1), or JSON {"suite","activeEpoch","keys":[{"epoch":1,"key":"<hex>"}]}.
@@ -59,11 +71,16 @@ const OPTIONS = {
   epoch: { type: 'string' },
   offset: { type: 'string' },
   'file-number': { type: 'string' },
+  wal: { type: 'string' },
+  'dry-run': { type: 'boolean' },
 } as const
 
 class UsageError extends Error {}
 
-type Parsed = { positionals: string[]; values: { json?: boolean; help?: boolean; 'key-file'?: string; epoch?: string; offset?: string; 'file-number'?: string } }
+type Parsed = {
+  positionals: string[]
+  values: { json?: boolean; help?: boolean; 'key-file'?: string; epoch?: string; offset?: string; 'file-number'?: string; wal?: string; 'dry-run'?: boolean }
+}
 
 function parse(argv: string[]): Parsed {
   try {
@@ -116,6 +133,10 @@ export async function runForensics(argv: string[], io: CliIo): Promise<number> {
         return await scrub(parsed, io)
       case 'dump-block':
         return dumpBlock(parsed, io)
+      case 'wal':
+        return await wal(parsed, io)
+      case 'repair':
+        return await repair(parsed, io)
       default:
         throw new UsageError(`unknown command '${String(command)}'`)
     }
@@ -134,6 +155,19 @@ export async function runForensics(argv: string[], io: CliIo): Promise<number> {
 function storeKeysOf(parsed: Parsed, vfs: Vfs, directory: string): LoadedKeys | undefined {
   if (parsed.values['key-file'] === undefined) return undefined
   return keysOf(parsed, manifestKeyEpoch(vfs, directory) ?? 1)
+}
+
+async function wal(parsed: Parsed, io: CliIo): Promise<number> {
+  const directory = onePositional(parsed, 'store directory')
+  return walCommand(directory, storeKeysOf(parsed, io.vfs, directory), parsed.values.json === true, io)
+}
+
+async function repair(parsed: Parsed, io: CliIo): Promise<number> {
+  const directory = onePositional(parsed, 'store directory')
+  // One repair today; the flag names what is repaired so a table repair can join it.
+  if (parsed.values.wal !== 'point-in-time') throw new UsageError(`--wal point-in-time is required (the only repair), got ${parsed.values.wal === undefined ? 'none' : `'${parsed.values.wal}'`}`)
+  const options = { dryRun: parsed.values['dry-run'] === true, json: parsed.values.json === true }
+  return repairCommand(directory, storeKeysOf(parsed, io.vfs, directory), options, io)
 }
 
 async function inspect(parsed: Parsed, io: CliIo): Promise<number> {
@@ -366,12 +400,16 @@ function fileNumberOf(filePath: string): number {
   return parsed !== undefined && 'fileNumber' in parsed && parsed.fileNumber !== undefined ? parsed.fileNumber : 0
 }
 
-/** Entry point for bin/strata.ts: `argv` starts with the subcommand; `checkBlobFile` is blobtree's. */
-export async function main(argv: string[], checkBlobFile: BlobFileChecker): Promise<number> {
+/**
+ * Entry point for bin/strata.ts: `argv` starts with the subcommand; `checkBlobFile` is
+ * blobtree's, `openStore` the package's `open` (both handed in: engine/ does not import blobtree/).
+ */
+export async function main(argv: string[], checkBlobFile: BlobFileChecker, openStore?: StoreOpener): Promise<number> {
   return runForensics(argv, {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     vfs: new NodeVfs(),
     checkBlobFile,
+    openStore,
   })
 }

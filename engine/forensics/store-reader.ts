@@ -17,7 +17,8 @@ import type { LoadedKeys } from './key-file.ts'
 import { IntegrityMonitor, verifyTable, summarize, type FileCheck, type VerifyReport } from '../scrub/mod.ts'
 import { checkingEccRegions, type BlockCodec, type RepairEvent } from '../transform/mod.ts'
 import type { Vfs } from '../vfs/mod.ts'
-import { anatomize, blockExtentAt } from './block-anatomy.ts'
+import { anatomize, blockExtentAt, type BlockAnatomy } from './block-anatomy.ts'
+import type { IntegrityOptions } from '../integrity-options.ts'
 import type { BlobFileCheck, BlobFileChecker } from './blob-file-check.ts'
 import { FOOTER_SIZE_BYTES } from '../table/mod.ts'
 import { StrataError, isStrataError } from '../errors.ts'
@@ -29,6 +30,12 @@ export interface StoreVersion {
   lastSeqno: number
   /** True when the manifest was sealed (and so opened with the key file). */
   manifestEncrypted: boolean
+  /** Format version of the manifest: 1 plain, 2 sealed, 3 hardened, 4 hardened and sealed. */
+  manifestFormatVersion: number
+  /** WAL files numbered at least this are not yet flushed: recovery replays them. */
+  logNumber: number
+  /** WAL files numbered at least this must be encrypted (undefined: the store never was). */
+  encryptedFromFileNumber: number | undefined
 }
 
 /**
@@ -56,6 +63,9 @@ export async function readVersion(vfs: Vfs, directory: string, keys?: LoadedKeys
       manifestFileName: path.basename(report?.manifestFileName ?? ''),
       lastSeqno: versions.lastSeqno,
       manifestEncrypted: report?.encrypted === true,
+      manifestFormatVersion: report?.formatVersion ?? 1,
+      logNumber: versions.logNumber,
+      encryptedFromFileNumber: versions.encryptedFromFileNumber,
     }
   } finally {
     await versions.close()
@@ -84,8 +94,8 @@ export function manifestKeyEpoch(vfs: Vfs, directory: string): number | undefine
   }
 }
 
-/** "zstd+aes-256-gcm@1+parity"-style summary of how a table's first block was written. */
-export function tableCodecSummary(vfs: Vfs, directory: string, table: TableMeta): string {
+/** The anatomy of a table's first block. */
+function firstBlockAnatomy(vfs: Vfs, directory: string, table: TableMeta): BlockAnatomy {
   const filePath = path.join(directory, tableFileName(table.fileNumber))
   const head = new Uint8Array(Math.min(64 * 1024, vfs.sizeBytes(filePath)))
   const file = vfs.openRead(filePath)
@@ -94,7 +104,12 @@ export function tableCodecSummary(vfs: Vfs, directory: string, table: TableMeta)
   } finally {
     file.close()
   }
-  const anatomy = anatomize(head, 0, table.fileNumber)
+  return anatomize(head, 0, table.fileNumber)
+}
+
+/** "zstd+aes-256-gcm@1+parity"-style summary of how a table's first block was written. */
+export function tableCodecSummary(vfs: Vfs, directory: string, table: TableMeta): string {
+  const anatomy = firstBlockAnatomy(vfs, directory, table)
   const parts = [
     anatomy.compression ? 'zstd' : undefined,
     anatomy.encryption ? `${anatomy.encryption.suiteName}@${anatomy.encryption.keyEpoch}` : undefined,
@@ -102,6 +117,30 @@ export function tableCodecSummary(vfs: Vfs, directory: string, table: TableMeta)
   ].filter((part) => part !== undefined)
   // The first block may be stored raw when zstd would not shrink it; later ones may differ.
   return parts.length === 0 ? 'plain' : parts.join('+')
+}
+
+/**
+ * The compression and ECC the store's newest table was written with, from its first block, for
+ * a tool that writes tables into the store (repair) and should protect them as the store does.
+ * Empty for a store without tables or a first block that cannot be read. A first block stored
+ * raw because zstd did not shrink it reads as uncompressed: compression only saves space, the
+ * ECC scheme (which protects) is named by every block's trailer.
+ */
+export function newestTableCodec(vfs: Vfs, directory: string, version: Version): Pick<IntegrityOptions, 'compression' | 'ecc'> {
+  const newest = version.levels.flat().sort((a, b) => b.fileNumber - a.fileNumber)[0]
+  if (newest === undefined) return {}
+  let anatomy: BlockAnatomy
+  try {
+    anatomy = firstBlockAnatomy(vfs, directory, newest)
+  } catch (error) {
+    // A damaged table is verify's to report; the repair then writes with the defaults.
+    if (!(error instanceof StrataError)) throw error
+    return {}
+  }
+  return {
+    ...(anatomy.compression === undefined ? {} : { compression: { kind: 'zstd' as const } }),
+    ...(anatomy.ecc === undefined ? {} : { ecc: anatomy.ecc.config }),
+  }
 }
 
 /** Verifies every live table (read-only). */

@@ -3,7 +3,7 @@
  * Format: docs/formats/wal.md.
  */
 export { WalWriter, type WalWriterOptions } from './writer.ts'
-export { readWal, readLogFileHeader, type WalReadOptions, type WalReadReport, type WalReadResult, type WalTailReason } from './reader.ts'
+export { readWal, readLogFileHeader, countRecordsAfterDamage, type WalReadOptions, type WalReadReport, type WalReadResult, type WalTailReason } from './reader.ts'
 export {
   LOG_FORMAT_VERSION, LOG_FORMAT_VERSION_ENCRYPTED, LOG_FORMAT_VERSION_LINKED, LOG_FORMAT_VERSION_LINKED_ENCRYPTED,
   LOG_FILE_HEADER_SIZE_BYTES, ENCRYPTED_LOG_FILE_HEADER_SIZE_BYTES, LINKED_LOG_FILE_HEADER_SIZE_BYTES,

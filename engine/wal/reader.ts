@@ -224,6 +224,43 @@ export function readLogFileHeader(vfs: Vfs, filePath: string, cipher?: LogCipher
 }
 
 /**
+ * How many records from the damage at `offsetBytes` (where record `recordIndex` was expected)
+ * to the end of the log at `filePath` check out: what point-in-time recovery drops from this
+ * log (docs/formats/wal.md §4). From the damage it walks records in order and, after each bad
+ * one, resumes at the next record that checks out by the same scan that tells damage from a
+ * torn tail. Only checksums are checked, so an encrypted log needs no key.
+ * @throws {StrataError} `CORRUPTION` or `UNSUPPORTED_FORMAT_VERSION` for a bad header, `IO_ERROR`.
+ */
+export function countRecordsAfterDamage(vfs: Vfs, filePath: string, offsetBytes: number, recordIndex: number): number {
+  const file = vfs.openRead(filePath)
+  try {
+    const fileSizeBytes = file.sizeBytes()
+    const window = new ByteWindow(file, fileSizeBytes)
+    const whole = wholeHeaderOf(window, fileSizeBytes, 'wal', file.path)
+    if (whole === undefined) return 0
+    const scan = new RecordScan(window, fileSizeBytes, recordChecksumSeed(whole.header.fileNumber))
+    let count = 0
+    let at: number | undefined = Math.max(offsetBytes, whole.headerSizeBytes)
+    let index = recordIndex
+    // Each step moves `at` forward by a record or to a later resync point, which bounds the loop.
+    while (at !== undefined && at < fileSizeBytes) {
+      const record = scan.recordAt(at, index)
+      if (!('reason' in record)) {
+        count++
+        index++
+        at = record.nextOffsetBytes
+        continue
+      }
+      at = scan.findValidRecordAfter(at, index)
+      if (at !== undefined) index = decodeRecordHeader(window.bytes(at, RECORD_HEADER_SIZE_BYTES), 0).recordIndex
+    }
+    return count
+  } finally {
+    file.close()
+  }
+}
+
+/**
  * The decoded header at the start of `window` and its size, or undefined when the file is
  * shorter than its header (torn at creation; readTornHeader judges those bytes).
  * @throws {StrataError} `CORRUPTION` or `UNSUPPORTED_FORMAT_VERSION` for a bad header.

@@ -10,7 +10,7 @@ import { mulberry32Float } from '../mulberry32.ts'
 import { randomPayloads, readFile, writeFile, writeWal } from './test-support.ts'
 import { HookedVfs } from './hooked-vfs.ts'
 import { FaultVfs } from '../vfs/fault-vfs.ts'
-import { readWal, WalWriter, LogCipher, LOG_FILE_HEADER_SIZE_BYTES, RECORD_HEADER_SIZE_BYTES, WAL_RECORD_PAYLOAD_BYTES_MAX } from './mod.ts'
+import { countRecordsAfterDamage, readWal, WalWriter, LogCipher, LOG_FILE_HEADER_SIZE_BYTES, RECORD_HEADER_SIZE_BYTES, WAL_RECORD_PAYLOAD_BYTES_MAX } from './mod.ts'
 
 const SEED = Number(process.env.STRATA_SEED ?? 20240611)
 
@@ -388,5 +388,25 @@ describe('WalWriter on NodeVfs', () => {
     } finally {
       fs.rmSync(directory, { recursive: true, force: true })
     }
+  })
+})
+
+describe('countRecordsAfterDamage()', () => {
+  test('counts the records after a damaged one, past a second damaged one', async () => {
+    const vfs = new MemVfs()
+    const offsets = await writeWal(vfs, '/000007.wal', plainPayloads(8))
+    const bytes = readFile(vfs, '/000007.wal')
+    bytes[offsets[2] + RECORD_HEADER_SIZE_BYTES] ^= 0x01 // record 2's payload
+    bytes[offsets[5] + 8] ^= 0x01 // record 5's checksum
+    writeFile(vfs, '/000007.wal', bytes)
+    assert.equal(countRecordsAfterDamage(vfs, '/000007.wal', offsets[2], 2), 4, 'records 3, 4, 6 and 7')
+    assert.equal(countRecordsAfterDamage(vfs, '/000007.wal', offsets[6], 6), 2, 'from a valid record on, it counts too')
+  })
+
+  test('counts nothing after a torn tail', async () => {
+    const vfs = new MemVfs()
+    const offsets = await writeWal(vfs, '/000007.wal', plainPayloads(4))
+    writeFile(vfs, '/000007.wal', readFile(vfs, '/000007.wal').subarray(0, offsets[3] + 5))
+    assert.equal(countRecordsAfterDamage(vfs, '/000007.wal', offsets[3], 3), 0)
   })
 })
