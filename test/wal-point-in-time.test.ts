@@ -9,16 +9,14 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
 import zlib from 'node:zlib'
-import { open, MemVfs, type Db, type OpenOptions } from '../index.ts'
+import { open, MemVfs, type OpenOptions } from '../index.ts'
 import { HookedVfs } from '../engine/wal/hooked-vfs.ts'
 import { readFile } from '../engine/vfs/test-support.ts'
 import { LINKED_LOG_FILE_HEADER_SIZE_BYTES, LOG_FILE_HEADER_SIZE_BYTES, RECORD_HEADER_SIZE_BYTES } from '../engine/wal/mod.ts'
 import { encodeRecordHeader, recordChecksumSeed } from '../engine/wal/record.ts'
+import { WRITE_COUNT, keyOf, presentPrefix as prefixOf, valueOf } from './support/wal-prefix.ts'
 
 const DIRECTORY = '/db'
-const WRITE_COUNT = 30
-const keyOf = (i: number): string => `key${String(i).padStart(4, '0')}`
-const valueOf = (i: number): string => `value-${i}-`.padEnd(300, String.fromCharCode(97 + (i % 26)))
 
 function walNames(vfs: MemVfs): string[] {
   return vfs.list(DIRECTORY).filter((name) => name.endsWith('.wal'))
@@ -73,15 +71,8 @@ function recordsOf(bytes: Uint8Array, headerSizeBytes: number): Uint8Array[] {
   return payloads
 }
 
-async function presentPrefix(vfs: MemVfs, options: OpenOptions): Promise<{ prefix: number; recovery: ReturnType<Db['stats']>['recovery'] }> {
-  const db = await open(DIRECTORY, { ...options, vfs })
-  const present: boolean[] = []
-  for (let i = 0; i < WRITE_COUNT; i++) present.push((await db.get(keyOf(i)))?.toString() === valueOf(i))
-  const prefix = present.indexOf(false) === -1 ? WRITE_COUNT : present.indexOf(false)
-  assert.deepEqual(present.slice(prefix).filter(Boolean), [], 'a prefix of the writes, nothing after a gap')
-  const { recovery } = db.stats()
-  await db.close()
-  return { prefix, recovery }
+async function presentPrefix(vfs: MemVfs, options: OpenOptions): ReturnType<typeof prefixOf> {
+  return prefixOf(DIRECTORY, { ...options, vfs })
 }
 
 describe("walRecovery: 'point-in-time'", () => {

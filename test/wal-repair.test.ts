@@ -21,12 +21,10 @@ import { HookedVfs } from '../engine/wal/hooked-vfs.ts'
 import { readFile } from '../engine/vfs/test-support.ts'
 import { LINKED_LOG_FILE_HEADER_SIZE_BYTES, LOG_FILE_HEADER_SIZE_BYTES, RECORD_HEADER_SIZE_BYTES } from '../engine/wal/mod.ts'
 import { encodeRecordHeader, recordChecksumSeed } from '../engine/wal/record.ts'
+import { WRITE_COUNT, keyOf, presentPrefix as prefixOf, valueOf } from './support/wal-prefix.ts'
 
-const WRITE_COUNT = 30
 const KEY = new Uint8Array(32).map((_, index) => 7 * index)
 const ENCRYPTED: OpenOptions = { integrity: { encryption: { suite: 'aes-256-gcm', keys: [{ epoch: 3, key: KEY }], activeEpoch: 3 } } }
-const keyOf = (i: number): string => `key${String(i).padStart(4, '0')}`
-const valueOf = (i: number): string => `value-${i}-`.padEnd(300, String.fromCharCode(97 + (i % 26)))
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-wal-repair-'))
 after(() => fs.rmSync(root, { recursive: true, force: true }))
 const keyFile = path.join(root, 'key.hex')
@@ -97,16 +95,9 @@ function copyOf(directory: string): string {
   return copy
 }
 
-/** Opens `directory`, reads which writes are there (a prefix, checked), closes. */
-async function presentPrefix(directory: string, options: OpenOptions = {}): Promise<{ prefix: number; recovery: ReturnType<Awaited<ReturnType<typeof open>>['stats']>['recovery'] }> {
-  const db = await open(directory, { ...options, backgroundWork: false })
-  const present: boolean[] = []
-  for (let i = 0; i < WRITE_COUNT; i++) present.push((await db.get(keyOf(i)))?.toString() === valueOf(i))
-  const prefix = present.indexOf(false) === -1 ? WRITE_COUNT : present.indexOf(false)
-  assert.deepEqual(present.slice(prefix).filter(Boolean), [], 'a prefix of the writes, nothing after a gap')
-  const { recovery } = db.stats()
-  await db.close()
-  return { prefix, recovery }
+/** Opens `directory` (background work off, so nothing changes it behind the check) and reads the prefix. */
+async function presentPrefix(directory: string, options: OpenOptions = {}): ReturnType<typeof prefixOf> {
+  return prefixOf(directory, { ...options, backgroundWork: false })
 }
 
 /** Rewrites one log on disk. */

@@ -42,7 +42,7 @@ interface TwoLogs {
  * power goes, before the flush of the older memtable could start. The puts are not awaited in
  * between: each appends its record within the call, and the images are taken in the same turn.
  */
-async function twoLogs(kvSeparation: boolean, writebacks: Writeback[], extra: OpenOptions = {}): Promise<TwoLogs> {
+async function twoLogs(kvSeparation: boolean, writebacks: Writeback[], extra: OpenOptions = {}, afterSwitchValueSizeBytes?: number): Promise<TwoLogs> {
   const image = new MemVfs()
   const vfs = new FaultVfs(image, { rules: [{ op: 'sync', path: /\.wal$/, mode: 'lying-sync' }] })
   const options: OpenOptions = { memtableSizeBytes: 4096, ...extra, ...(kvSeparation ? { kvSeparation: { minBlobSize: 64 } } : {}) }
@@ -55,7 +55,7 @@ async function twoLogs(kvSeparation: boolean, writebacks: Writeback[], extra: Op
     puts.push(db.put(keyOf(count), valueOf(count, valueSizeBytes)))
     count++
   }
-  for (let i = count; i < count + WRITES_AFTER_SWITCH; i++) puts.push(db.put(keyOf(i), valueOf(i, valueSizeBytes)))
+  for (let i = count; i < count + WRITES_AFTER_SWITCH; i++) puts.push(db.put(keyOf(i), valueOf(i, afterSwitchValueSizeBytes ?? valueSizeBytes)))
   assert.equal(walNames(image).length, 2, 'one switch')
   const crashed = writebacks.map((writeback) => image.crash({
     writtenBackBytes: (filePath, unsyncedBytes) => writeback(filePath, unsyncedBytes, olderLog),
@@ -161,6 +161,25 @@ for (const kvSeparation of [false, true]) {
     })
   })
 }
+
+describe('a power loss that keeps the logs and loses the blob frames', () => {
+  test("a record whose frame never reached the disk stops replay: a later log's inline writes do not come back", async () => {
+    // Separated values fill the older log, inline ones (below minBlobSize) go into the newer one.
+    // Every log byte is written back, the blob file's unsynced frames are not: the older log's
+    // records point at nothing, and the newer log's writes came after them.
+    const logs = await twoLogs(true, [(filePath, unsyncedBytes) => filePath.endsWith('.blob') ? 0 : unsyncedBytes], {}, 10)
+    const total = logs.olderWriteCount + WRITES_AFTER_SWITCH
+    const db = await open(DIRECTORY, { ...logs.options, vfs: logs.crashed[0] })
+    try {
+      for (let i = 0; i < total; i++) assert.equal(await db.get(keyOf(i)), undefined, `${keyOf(i)} came back (${i < logs.olderWriteCount ? 'older' : 'newer'} log)`)
+      const { recovery } = db.stats()
+      assert.equal(recovery.tailReason, 'blob-not-durable')
+      assert.equal(recovery.walFilesDropped, 1, 'the newer log is not replayed')
+    } finally {
+      await db.close()
+    }
+  })
+})
 
 describe('the link of an encrypted log', () => {
   const integrity = { encryption: { suite: 'aes-256-gcm' as const, keys: [{ epoch: 1, key: new Uint8Array(32).fill(7) }], activeEpoch: 1 } }

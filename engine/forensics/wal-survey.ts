@@ -3,11 +3,12 @@
  * each log holds (header, link to its predecessor, records, sequence numbers, first damage), and
  * what recovery would do with them in the default mode and with `walRecovery: 'point-in-time'`
  * (docs/formats/wal.md §4, §4.1). Every byte is read through the engine's own readers (readWal,
- * readLogFileHeader, finalSizesOf); nothing is written, truncated or locked.
+ * readLogFileHeader, and recovery's own RecoveryWalk); nothing is written, truncated or locked.
  *
- * `recoveryVerdict` walks the logs as engine/recovery.ts `recoverWals` does, with the same reader
- * options, except that a torn tail is reported instead of cut. It cannot see one stop of the real
- * replay: a record whose blob bytes never reached the disk (the value layer's `isDurable` hook).
+ * `recoveryVerdict` walks the logs with engine/recovery.ts `recoverWals`' own walk
+ * (RecoveryWalk), except that a torn tail is reported instead of cut. It cannot see one stop of
+ * the real replay: a record whose blob bytes never reached the disk (the value layer's
+ * `isDurable` hook).
  * test/wal-repair.test.ts checks, for every damage §4.1 lists, that the verdict matches what
  * opening the store in that mode does.
  */
@@ -15,7 +16,7 @@ import path from 'node:path'
 import { decodeBatch, OpKind } from '../batch/write-batch.ts'
 import { StrataError, type StrataErrorCode } from '../errors.ts'
 import { parseFileName, walFileName } from '../manifest/mod.ts'
-import { finalSizesOf } from '../recovery.ts'
+import { RecoveryWalk } from '../recovery-walk.ts'
 import type { Vfs } from '../vfs/mod.ts'
 import { countRecordsAfterDamage, readLogFileHeader, readWal, type LogCipher, type WalReadReport } from '../wal/mod.ts'
 
@@ -216,71 +217,43 @@ function batchFactsOf(payloads: readonly Uint8Array[], file: string): { seqnos?:
 
 /**
  * What `recoverWals` would do with the live logs in the default mode ('truncate') or in
- * point-in-time mode: the same link check (finalSizesOf), the same readWal options per log, and
- * the same rules for where replay stops; a torn tail is reported where recovery cuts it.
+ * point-in-time mode: the same walk (RecoveryWalk), reporting torn tails where recovery cuts them.
  */
 async function recoveryVerdict(input: WalSurveyInput, logNumbers: readonly number[], pointInTime: boolean): Promise<RecoveryVerdict> {
   const verdict: RecoveryVerdict = { logsReplayed: [], recordsReplayed: 0, lastSeqno: input.lastSeqno, tailsCut: [], logsDropped: [], readableRecordsDropped: 0 }
-  let links: ReturnType<typeof finalSizesOf>
+  const walk = new RecoveryWalk({
+    vfs: input.vfs, directory: input.directory, logNumbers, firstLogNumber: input.logNumber, cipherOf: input.cipherOf,
+    mode: pointInTime ? 'point-in-time' : 'truncate', cutTornTails: false,
+  })
+  // Logs the open would not read; counted after the walk, whose errors are the open's refusal.
+  const dropped: string[] = []
   try {
-    links = finalSizesOf(input.vfs, input.directory, logNumbers, input.logNumber, input.cipherOf, pointInTime)
-  } catch (error) {
-    verdict.refused = errorFacts(error)
-    return verdict
-  }
-  let stopped = false
-  for (const [position, logNumber] of logNumbers.entries()) {
-    const file = walFileName(logNumber)
-    const filePath = path.join(input.directory, file)
-    if (logNumber === links.missingBefore && !stopped) {
-      verdict.stop = { file, offsetBytes: 0, reason: 'predecessor-missing' }
-      stopped = true
-    }
-    if (stopped) {
-      await dropLog(input, verdict, file)
-      continue
-    }
-    const isLastLog = position === logNumbers.length - 1
-    let read: Awaited<ReturnType<typeof readWal>>
-    try {
-      read = await readWal(input.vfs, filePath, { onTornTail: 'report', cipher: input.cipherOf(logNumber), finalSizeBytes: links.finalSizes.get(logNumber), onDamage: pointInTime ? 'stop' : 'throw' })
-    } catch (error) {
-      if (!pointInTime || !(error instanceof StrataError) || error.code !== 'CORRUPTION') {
-        verdict.refused = errorFacts(error)
-        return verdict
+    for await (const { fileName: file, isLastLog, read, damage } of walk) {
+      if (damage !== undefined) verdict.stop = { file, ...damage }
+      if (read === undefined) {
+        dropped.push(file)
+        continue
       }
-      verdict.stop = { file, offsetBytes: 0, reason: 'header-damaged' }
-      stopped = true
-      await dropLog(input, verdict, file)
-      continue
-    }
-    const { payloads, report } = read
-    verdict.logsReplayed.push(file)
-    verdict.recordsReplayed += payloads.length
-    try {
+      const { payloads, report } = read
+      verdict.logsReplayed.push(file)
+      verdict.recordsReplayed += payloads.length
+      // Replay decodes every batch it replays: one that does not decode fails the open in any mode.
       const { seqnos } = batchFactsOf(payloads, file)
       if (seqnos !== undefined) verdict.lastSeqno = Math.max(verdict.lastSeqno, seqnos[1])
-    } catch (error) {
-      // Replay decodes every batch it replays: one that does not decode fails the open in any mode.
-      verdict.refused = errorFacts(error)
-      return verdict
+      const filePath = path.join(input.directory, file)
+      const endOffsetBytes = report.damage?.offsetBytes ?? report.tailOffsetBytes ?? input.vfs.sizeBytes(filePath)
+      if (payloads.length > 0 || verdict.keptThrough === undefined) verdict.keptThrough = { file, offsetBytes: endOffsetBytes }
+      if (damage !== undefined) {
+        verdict.readableRecordsDropped += countRecordsAfterDamage(input.vfs, filePath, damage.offsetBytes, report.recordsRead)
+      } else if (report.tailBytesDropped > 0 && (!pointInTime || isLastLog)) {
+        // Recovery cuts a torn tail in every log by default, and only in the last one at a point in time.
+        verdict.tailsCut.push({ file, offsetBytes: report.tailOffsetBytes ?? 0, bytes: report.tailBytesDropped, reason: report.tailReason ?? 'torn' })
+      }
     }
-    const endOffsetBytes = report.damage?.offsetBytes ?? report.tailOffsetBytes ?? input.vfs.sizeBytes(filePath)
-    if (payloads.length > 0 || verdict.keptThrough === undefined) verdict.keptThrough = { file, offsetBytes: endOffsetBytes }
-    const tornNotLast = pointInTime && !isLastLog && report.tailBytesDropped > 0 && report.lostTailBytes === undefined
-    if (report.damage !== undefined || tornNotLast) {
-      const offsetBytes = report.damage?.offsetBytes ?? report.tailOffsetBytes ?? 0
-      verdict.stop = { file, offsetBytes, reason: report.damage?.reason ?? report.tailReason ?? 'damaged' }
-      verdict.readableRecordsDropped += countRecordsAfterDamage(input.vfs, filePath, offsetBytes, report.recordsRead)
-      stopped = true
-      continue
-    }
-    // Recovery cuts a torn tail in every log by default, and only in the last one at a point in time.
-    if (report.tailBytesDropped > 0 && (!pointInTime || isLastLog)) {
-      verdict.tailsCut.push({ file, offsetBytes: report.tailOffsetBytes ?? 0, bytes: report.tailBytesDropped, reason: report.tailReason ?? 'torn' })
-    }
-    if (report.lostTailBytes !== undefined) stopped = true
+  } catch (error) {
+    verdict.refused = errorFacts(error)
   }
+  for (const file of dropped) await dropLog(input, verdict, file)
   return verdict
 }
 
