@@ -26,8 +26,7 @@ export function toInternalKey(key: unknown, action: string, opIndex?: number): s
   if (bytes.length > KEY_SIZE_BYTES_MAX) {
     throw new StrataError('INVALID_ARGUMENT', `Cannot ${describeAction(action, opIndex)}: key of ${bytes.length} bytes exceeds ${KEY_SIZE_BYTES_MAX}`)
   }
-  // Buffers carry latin1Slice themselves; wrapping them in a view first costs ~100 ns a key.
-  return Buffer.isBuffer(bytes) ? (bytes as Latin1Buffer).latin1Slice(0, bytes.length) : keyToString(bytes)
+  return keyToString(bytes)
 }
 
 /** Validates a caller value and returns its bytes (not copied). Throws INVALID_ARGUMENT. */

@@ -204,6 +204,9 @@ export class Memtable {
 
   /** The newest version of `key` with seqno <= `snapshotSeqno`, or undefined. */
   get(key: string, snapshotSeqno: number): MemVersion | undefined {
+    // Every get after a flush asks the fresh, empty memtable first: no Map lookup (which hashes
+    // the key) for it.
+    if (this.#entryCount === 0) return undefined
     const index = this.#find(key, snapshotSeqno)
     if (index < 0) return undefined
     const versions = this.#versions

@@ -20,7 +20,7 @@
  * Values are views into the block: callers must copy them before handing them to users.
  */
 import assert from 'node:assert/strict'
-import { allocLatin1, latin1View, type Latin1Buffer } from '../latin1.ts'
+import { allocLatin1, latin1Slice, latin1View, type Latin1Buffer } from '../latin1.ts'
 import { StrataError } from '../errors.ts'
 import type { EntryKind } from '../entry.ts'
 import { BLOCK_SIZE_BYTES_MAX, KEY_SIZE_BYTES_MAX } from './limits.ts'
@@ -407,7 +407,7 @@ export class BlockCursor {
   key(): string {
     let key = this.#keyString
     if (key === undefined) {
-      key = this.#keyBytes.latin1Slice(0, this.#keySizeBytes)
+      key = latin1Slice(this.#keyBytes, 0, this.#keySizeBytes)
       this.#keyString = key
     }
     return key

@@ -38,4 +38,22 @@ describe('key windows', () => {
       }
     }
   })
+
+  test(`lowerBound matches the model where a long run of windows ties (seed ${seed})`, () => {
+    // Half the keys share their first 4 bytes (one window for all of them), so a search lands in
+    // a tie run of ~100 and must compare keys there; the other half have distinct windows.
+    const prng = new Prng(seed + 6)
+    const set = new Set<string>()
+    while (set.size < 100) set.add('azzz' + prng.key(6, 'abc\u0000'))
+    while (set.size < 200) set.add('b' + prng.key(8, '\u0000a\u00ff'))
+    const keys = [...set].sort()
+    const windows = new SortedKeyWindows(keys)
+    const probes = new Set<string>(['', 'a', 'azzz', 'azzy\u00ff', 'azzz\u00ff', 'b', 'c'])
+    for (const key of keys) for (const probe of [key, key + '\u0000', key.slice(0, -1)]) probes.add(probe)
+    for (const probe of probes) {
+      for (const strict of [false, true]) {
+        assert.equal(windows.lowerBound(probe, strict), modelLowerBound(keys, probe, strict), `probe ${JSON.stringify(probe)} strict=${strict} seed=${seed}`)
+      }
+    }
+  })
 })
