@@ -289,6 +289,35 @@ export class Db {
     return this.#versions.logAndApply(edit)
   }
 
+  /**
+   * Calls `visit` with the key and handle of every BlobHandle entry in the memtables and in every
+   * table of the current version: every version of every key, shadowed and deleted ones
+   * included, so every handle a reader or a later compaction can still meet. Keys and handles
+   * only (no value hook runs). Waits until no flush or compaction runs, then walks and calls
+   * `done` with the version walked in one turn, so what `done` computes sees no job half done
+   * (every stale byte a finished job reported is in that version, none of a running one).
+   * Reads every table block (not into a full cache): for rare work only (blob GC meeting damage,
+   * open after recovery dropped records). @internal For blobtree/.
+   * @throws {StrataError} `CLOSED`; a table's read errors (`CHECKSUM_MISMATCH`, `CORRUPTION`, …).
+   */
+  walkValueHandles<T>(visit: (key: string, handle: Uint8Array) => void, done: (version: Version) => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new StrataError('CLOSED', 'Cannot walk value handles: database is closed'))
+    return this.#exclusive(async () => {
+      const version = this.#versions.current
+      const releases: (() => void)[] = []
+      const entries = this.#internalIterator(version, releases)
+      try {
+        for (entries.seekToFirst(); entries.valid(); entries.next()) {
+          if (entries.kind() === EntryKind.BlobHandle) visit(entries.key(), entries.value())
+        }
+      } finally {
+        entries.close()
+        for (const release of releases) release()
+      }
+      return done(version)
+    })
+  }
+
   /** Hands out a fresh file number (for a blob file); durable with the next manifest edit. @internal For blobtree/ and tools. */
   allocateFileNumber(): number {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot allocate file number: database is closed')

@@ -30,6 +30,9 @@ import { BLOB_HANDLE_FORMAT_VERSION, encodeBlobHandle } from '../handle.ts'
 import { chunkHandleOf, encodeChunkList, type ChunkList } from '../chunk-list.ts'
 import { decodeValueHandle, framesOf, referencesFrame, type ValueHandle } from '../value-handle.ts'
 import { isSealed, type ValueLog } from '../value-log.ts'
+import type { BlobFileMeta } from './accounting.ts'
+import type { FrameReferences } from './frame-references.ts'
+import { staleRecountOf, type StaleBytesDelta } from './recovery-recount.ts'
 
 /** What the collector needs of the database around it. */
 export interface CollectorPort {
@@ -261,6 +264,15 @@ export class BlobCollector {
       blobStaleBytes.push({ fileNumber, staleBytesDelta: staleBytes })
     }
     return { blobStaleBytes }
+  }
+
+  /**
+   * The stale deltas that bring each sealed file of `version` up to the bytes `references` (an
+   * index walk taken with `version`, in the same turn) leaves unnamed; `sealing`: final metas of
+   * files the same edit seals (recovery-recount.ts).
+   */
+  recountEdit(version: Version, references: FrameReferences, sealing: readonly BlobFileMeta[]): StaleBytesDelta[] {
+    return staleRecountOf(version, references, (fileNumber) => this.#pending.get(fileNumber) ?? 0, sealing)
   }
 
   stats(): CollectorStats {
