@@ -435,6 +435,7 @@ export class BlobDb {
       },
       withWritesPaused: <T>(work: () => Promise<T>) => this.#withWritesPaused(work),
       makeWritesDurable: () => this.syncWal(),
+      walkValueHandles: (visit: (key: string, handle: Uint8Array) => void) => this.#db.walkValueHandles(visit, () => undefined),
       repairCountOf: (fileNumber: number) => this.#repairs.repairCountOf(fileNumber),
     }
   }

@@ -8,8 +8,10 @@
  * Auto-heal: a file queued by `queueHeal` (ECC repaired one of its frames) is relocated in the
  * next collection whatever its staleness, with its live values re-encoded through the codec
  * instead of copied verbatim, so the copies carry fresh parity and the damaged bytes go with
- * the old file. Only live frames are decoded, so a damaged stale body goes with it too (a damaged
- * stale frame header or key ends the scan and keeps the file: a known limit, docs/ecc.md §8).
+ * the old file. Only live frames are decoded, so a damaged stale body goes with it too. A frame
+ * header or key that does not verify ends the front-to-back scan; the index then names the keys
+ * that still point into the file (one walk over every entry), whose frames are read by handle
+ * and moved, so a file with damage only in stale frames is still retired (#liveKeysOf).
  * Damage: a relocation (heal or not) that meets a live frame it cannot read moves every other
  * live value it can and leaves the file in place, listed in the round's `failures`; the round
  * goes on, and the file is not picked again until a scrub finds it healable or the store is
@@ -26,12 +28,12 @@ import { OpKind, type BatchOp } from '../../engine/mod.ts'
 import type { Version } from '../../engine/manifest/mod.ts'
 import { failureOf, isDamageCode } from '../../engine/scrub/mod.ts'
 import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type BlobFileReader, type CheckedFrame, type ScannedFrame } from '../blob-file/mod.ts'
-import { BLOB_HANDLE_FORMAT_VERSION, encodeBlobHandle } from '../handle.ts'
+import { BLOB_HANDLE_FORMAT_VERSION, decodeBlobHandle, encodeBlobHandle, type BlobHandle } from '../handle.ts'
 import { chunkHandleOf, encodeChunkList, type ChunkList } from '../chunk-list.ts'
 import { decodeValueHandle, framesOf, referencesFrame, type ValueHandle } from '../value-handle.ts'
 import { isSealed, type ValueLog } from '../value-log.ts'
 import type { BlobFileMeta } from './accounting.ts'
-import type { FrameReferences } from './frame-references.ts'
+import { FrameReferences } from './frame-references.ts'
 import { staleRecountOf, type StaleBytesDelta } from './recovery-recount.ts'
 
 /** What the collector needs of the database around it. */
@@ -47,6 +49,11 @@ export interface CollectorPort {
   withWritesPaused<T>(work: () => Promise<T>): Promise<T>
   /** Makes every write applied so far durable: blob frames synced, then the WAL (no flush). */
   makeWritesDurable(): Promise<void>
+  /**
+   * Calls `visit` for every index entry holding a handle: memtables and tables, every version of
+   * every key (Db.walkValueHandles). For a file whose scan meets damage only: it reads the index.
+   */
+  walkValueHandles(visit: (key: string, handle: Uint8Array) => void): Promise<void>
   /**
    * Frames of blob file `fileNumber` ECC has repaired since open (IntegrityMonitor.repairCountOf):
    * compared around a decode, it says whether that decode needed a repair.
@@ -138,6 +145,20 @@ interface RelocationOutcome {
   bytesMoved: number
   /** The first damage met (a live frame, or the file's frame structure); undefined when none. */
   damage: unknown
+}
+
+/** The state of one file's relocation: the frames gathered for the next move, and what it did. */
+interface RelocationRun {
+  reader: BlobFileReader
+  reencode: boolean
+  outcome: RelocationOutcome
+  chunk: RelocatedFrame[]
+  chunkBytes: number
+  /**
+   * Streamed values whose move failed on damage: their other chunks in this file are live still,
+   * and each would start the same doomed move again. Bounded by the file's frames.
+   */
+  unmovableStreams: Set<string>
 }
 
 /** A live frame a relocation moves: decoded, and re-encoded (heal, or ECC repaired it) or copied. */
@@ -309,7 +330,7 @@ export class BlobCollector {
       // The count says every frame is stale; the index has the last word before a file goes.
       // A live frame here means the count ran ahead of the truth (a drop counted twice, or in
       // the wrong job's edit): relocating instead keeps every live value readable.
-      const live = this.#hasLiveFrame(fileNumber)
+      const live = await this.#hasLiveFrame(fileNumber)
       // A file that cannot be scanned (damaged) stays: nothing proves it unreferenced, and a
       // read of a live frame in it reports the damage itself. verify() lists it.
       if (live === undefined) continue
@@ -430,9 +451,10 @@ export class BlobCollector {
 
   /**
    * True when the index still maps some frame's key to that frame (keys only: no body decoded);
-   * undefined when the file cannot be read or scanned.
+   * undefined when the file cannot be read, or the index walk fails. A scan that meets a frame
+   * it cannot parse asks the index instead (#liveKeysOf).
    */
-  #hasLiveFrame(fileNumber: number): boolean | undefined {
+  async #hasLiveFrame(fileNumber: number): Promise<boolean | undefined> {
     const port = this.#portOrThrow()
     const reader = this.#log.tryOpenDetachedReader(fileNumber)
     if (reader === undefined) return undefined
@@ -446,10 +468,31 @@ export class BlobCollector {
       }
       return false
     } catch {
-      return undefined
+      const liveKeys = await this.#liveKeysOf(fileNumber)
+      return liveKeys === undefined ? undefined : liveKeys.length > 0
     } finally {
       reader.close()
     }
+  }
+
+  /**
+   * The keys whose current handle names a frame of `fileNumber`, found from the index instead of
+   * the file: one walk over every entry (keys and handles, no blob read) gathers the keys any
+   * version of which names the file, and a lookup of each says whether its latest does. For a
+   * file whose scan met a frame it cannot parse (a damaged header or key), after which no frame
+   * boundary can be trusted. Undefined when the walk fails on damage of its own (a table).
+   * @throws {StrataError} `IO_ERROR` and other non-damage errors of the walk.
+   */
+  async #liveKeysOf(fileNumber: number): Promise<string[] | undefined> {
+    const port = this.#portOrThrow()
+    const references = new FrameReferences([fileNumber])
+    try {
+      await port.walkValueHandles((key, handle) => references.add(key, handle))
+    } catch (error) {
+      damageOrThrow(error)
+      return undefined
+    }
+    return references.keysReferencing(fileNumber).filter((key) => namesFile(port.lookupHandle(key), fileNumber))
   }
 
   /**
@@ -480,57 +523,86 @@ export class BlobCollector {
     const port = this.#portOrThrow()
     // A file without its footer is scanned as an unfinished one, which stops silently at the
     // first frame that does not verify: the frames before it move, the file stays for the rest.
-    const outcome: RelocationOutcome = { bytesMoved: 0, damage: reader.sealedFooterDamage('relocate') }
-    let chunk: RelocatedFrame[] = []
-    let chunkBytes = 0
-    // Streamed values whose move failed on damage: their other chunks in this file are live
-    // still, and each would start the same doomed move again. Bounded by the file's frames.
-    const unmovableStreams = new Set<string>()
+    const run: RelocationRun = {
+      reader,
+      reencode,
+      outcome: { bytesMoved: 0, damage: reader.sealedFooterDamage('relocate') },
+      chunk: [],
+      chunkBytes: 0,
+      unmovableStreams: new Set(),
+    }
     // The scan checks each frame's header, key and frame checksum; bodies are decoded below, live
     // ones only: a damaged live body must fail here (or be repaired by ECC), never be copied on
     // unverified, and a damaged stale body must not stop the relocation that drops it. A damaged
-    // live value is skipped (it stays where it is) and the scan goes on; damage the scan itself
-    // meets ends it, as no later frame boundary can be trusted.
-    for (const frame of framesUntilDamage(scanBlobFile(reader, { decodeValues: false }), outcome)) {
+    // live value is skipped (it stays where it is) and the scan goes on.
+    const scan = { damage: undefined as unknown }
+    for (const frame of framesUntilDamage(scanBlobFile(reader, { decodeValues: false }), scan)) {
       const key = Buffer.from(frame.key.buffer, frame.key.byteOffset, frame.key.byteLength).toString('latin1')
       const current = port.lookupHandle(key)
       if (!isLive(current, frame)) continue
-      if (current![0] !== BLOB_HANDLE_FORMAT_VERSION) {
-        // A chunk of a streamed value: the whole value moves, so later chunks of it in this
-        // file are no longer referenced and the scan skips them.
-        const handle = decodeValueHandle(current!)
-        if (handle.kind !== 'chunks' || unmovableStreams.has(key)) continue
-        const damage = await this.#streamDamageOf(frame.key, handle.list)
-        if (damage !== undefined) {
-          outcome.damage ??= damage
-          unmovableStreams.add(key)
-          continue
-        }
-        outcome.bytesMoved += await this.#moveStream(key, handle.list, reencode)
-        continue
-      }
-      const repairsBefore = port.repairCountOf(reader.fileNumber)
-      try {
-        frame.value = reader.decodeValue(frame.checkedFrame)
-      } catch (error) {
-        outcome.damage ??= damageOrThrow(error)
-        continue
-      }
-      if (chunk.length > 0 && chunkBytes + frame.frameBytes.length > RELOCATION_CHUNK_BYTES_MAX) {
-        outcome.bytesMoved += await this.#move(chunk, false)
-        chunk = []
-        chunkBytes = 0
-      }
-      // A body ECC had to repair holds flipped bits on disk: copied verbatim they would go on
-      // into the new file, and the heal request the repair raised names this file, which the
-      // relocation drops (queueHeal): re-encoded, the copy is clean. A repair that had to vouch
-      // for the frame checksum was made by the scan, before repairsBefore (scan.ts).
-      const repaired = port.repairCountOf(reader.fileNumber) !== repairsBefore || frame.checkedFrame.frameChecksum === 'repaired'
-      chunk.push({ frame, key, reencode: reencode || repaired })
-      chunkBytes += frame.frameBytes.length
+      await this.#moveLive(run, key, current!, frame)
     }
-    if (chunk.length > 0) outcome.bytesMoved += await this.#move(chunk, true)
-    return outcome
+    if (scan.damage !== undefined) {
+      // A frame header or key that does not verify ends the scan: no later frame boundary can be
+      // trusted. The index knows which keys still point into the file; their frames are read by
+      // handle. Whether the damaged frame was stale or live, the file is retired only if every
+      // live value moved (a live damaged frame fails its read here and keeps the file).
+      const liveKeys = await this.#liveKeysOf(reader.fileNumber)
+      if (liveKeys === undefined) run.outcome.damage ??= scan.damage
+      for (const key of liveKeys ?? []) {
+        const current = port.lookupHandle(key)
+        if (namesFile(current, reader.fileNumber)) await this.#moveLive(run, key, current!, undefined)
+      }
+    }
+    if (run.chunk.length > 0) run.outcome.bytesMoved += await this.#move(run.chunk, true)
+    return run.outcome
+  }
+
+  /**
+   * Moves the value `current` names (the index's handle of `key`, naming a frame of the file being
+   * relocated): a frame joins the run's chunk, read by handle unless the scan found it
+   * (`scanned`); a streamed value moves whole. Damage is recorded in the run's outcome, and the
+   * value stays where it is.
+   * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
+   */
+  async #moveLive(run: RelocationRun, key: string, current: Uint8Array, scanned: ScannedFrame | undefined): Promise<void> {
+    const port = this.#portOrThrow()
+    const { reader, outcome } = run
+    if (current[0] !== BLOB_HANDLE_FORMAT_VERSION) {
+      // A chunk of a streamed value: the whole value moves, so later chunks of it in this file
+      // are no longer referenced and the scan skips them.
+      const handle = decodeValueHandle(current)
+      if (handle.kind !== 'chunks' || run.unmovableStreams.has(key)) return
+      const damage = await this.#streamDamageOf(Buffer.from(key, 'latin1'), handle.list)
+      if (damage !== undefined) {
+        outcome.damage ??= damage
+        run.unmovableStreams.add(key)
+        return
+      }
+      outcome.bytesMoved += await this.#moveStream(key, handle.list, run.reencode)
+      return
+    }
+    const repairsBefore = port.repairCountOf(reader.fileNumber)
+    let frame: ScannedFrame
+    try {
+      frame = scanned ?? frameAt(reader, decodeBlobHandle(current), key)
+      frame.value = reader.decodeValue(frame.checkedFrame)
+    } catch (error) {
+      outcome.damage ??= damageOrThrow(error)
+      return
+    }
+    if (run.chunk.length > 0 && run.chunkBytes + frame.frameBytes.length > RELOCATION_CHUNK_BYTES_MAX) {
+      outcome.bytesMoved += await this.#move(run.chunk, false)
+      run.chunk = []
+      run.chunkBytes = 0
+    }
+    // A body ECC had to repair holds flipped bits on disk: copied verbatim they would go on
+    // into the new file, and the heal request the repair raised names this file, which the
+    // relocation drops (queueHeal): re-encoded, the copy is clean. A repair that had to vouch
+    // for the frame checksum was made by the scan, before repairsBefore (scan.ts).
+    const repaired = port.repairCountOf(reader.fileNumber) !== repairsBefore || frame.checkedFrame.frameChecksum === 'repaired'
+    run.chunk.push({ frame, key, reencode: run.reencode || repaired })
+    run.chunkBytes += frame.frameBytes.length
   }
 
   /**
@@ -644,13 +716,41 @@ function damageOrThrow(error: unknown): unknown {
 }
 
 /**
- * The frames of `scan` until it throws on damage, which it records in `outcome.damage` (an
- * earlier damage found by the caller stays the one reported). Other errors pass through.
+ * The frames of `scan` until it throws on damage, which it records in `end.damage`. Other errors
+ * pass through.
  */
-function* framesUntilDamage(scan: Iterable<ScannedFrame>, outcome: RelocationOutcome): Generator<ScannedFrame> {
+function* framesUntilDamage(scan: Iterable<ScannedFrame>, end: { damage: unknown }): Generator<ScannedFrame> {
   try {
     yield* scan
   } catch (error) {
-    outcome.damage ??= damageOrThrow(error)
+    end.damage = damageOrThrow(error)
+  }
+}
+
+/** True when `current` (what the index holds for a key) names a frame of `fileNumber`. */
+function namesFile(current: Uint8Array | undefined, fileNumber: number): boolean {
+  if (current === undefined) return false
+  try {
+    return framesOf(decodeValueHandle(current)).some((frame) => frame.fileNumber === fileNumber)
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The frame at `handle` of `reader`'s file, read by handle and checked (bounds, header, frame
+ * checksum, key) as the scan would have found it; its body is not decoded yet.
+ * @throws {StrataError} as `BlobFileReader.readCheckedFrame`.
+ */
+function frameAt(reader: BlobFileReader, handle: BlobHandle, key: string): ScannedFrame {
+  const checked = reader.readCheckedFrame(handle, Buffer.from(key, 'latin1'))
+  return {
+    handle,
+    key: checked.key,
+    value: undefined,
+    frameBytes: checked.frameBytes,
+    rawValueSizeBytes: checked.fields.rawValueSizeBytes,
+    originFileNumber: checked.fields.originFileNumber,
+    checkedFrame: checked,
   }
 }
