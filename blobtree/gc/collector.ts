@@ -111,6 +111,8 @@ export interface CollectorStats {
    * since open because a live frame in it did not read (each is also in its round's `failures`).
    * The frames that read were moved; the file is not picked again until a verify() finds it
    * healable or the store is reopened. A heal that fails so counts in healFailedCount instead.
+   * Also counted, once per round, a file holding a damaged chunk that kept a streamed value from
+   * moving out of a file being relocated.
    */
   relocationFailedCount: number
 }
@@ -135,16 +137,25 @@ export interface CollectionReport {
   bytesMoved: number
   /**
    * Files this round left in place because a live frame in them could not be read (the round
-   * relocated every other file and value it could). Empty when nothing was damaged.
+   * relocated every other file and value it could), once each: a file the round relocated, or
+   * the file holding a damaged chunk of a streamed value that a relocation could therefore not
+   * move. Empty when nothing was damaged.
    */
   failures: RelocationFailure[]
 }
 
-/** What relocating one file did: the bytes it moved and the damage that kept the file in place. */
+/** What relocating one file did: the bytes it moved and what kept the file in place. */
 interface RelocationOutcome {
   bytesMoved: number
-  /** The first damage met (a live frame, or the file's frame structure); undefined when none. */
+  /** The first damage met in the file itself (a live frame, or its footer); undefined when none. */
   damage: unknown
+  /**
+   * Damage met in other files: a streamed value with a chunk here and a damaged chunk there,
+   * which cannot move (by file: the first error met there).
+   */
+  otherDamage: Map<number, unknown>
+  /** A live value could not move for damage elsewhere (otherDamage, or a file marked before). */
+  held: boolean
 }
 
 /** The state of one file's relocation: the frames gathered for the next move, and what it did. */
@@ -354,14 +365,25 @@ export class BlobCollector {
         throw error
       }
       report.bytesMoved += outcome.bytesMoved
+      // A streamed value that cannot move for a damaged chunk in another file: that file is the
+      // failure (marked, so its damage is not read again for its staleness or another stream's
+      // move; a verify() that finds it unrecoverable keeps the mark), counted as a relocation that
+      // met its damage.
+      for (const [otherFileNumber, damage] of outcome.otherDamage) {
+        if (this.#recordFailure(report, otherFileNumber, damage)) this.#stats.relocationFailedCount++
+      }
       if (outcome.damage !== undefined) {
         // The moved frames' new handles are live and their old copies stale (counted as
         // compaction drops the old handles); the file keeps a live frame, so it is not retired.
         if (heal) this.#stats.healFailedCount++
         else this.#stats.relocationFailedCount++
-        this.#options.onRelocationFailed?.(fileNumber, outcome.damage)
-        const { code, error: message } = failureOf(outcome.damage)
-        report.failures.push({ fileNumber, code, message })
+        this.#recordFailure(report, fileNumber, outcome.damage)
+        continue
+      }
+      if (outcome.held) {
+        // Nothing here is damaged, so the file is neither marked nor listed; a heal of it did not
+        // complete all the same. It is tried again when next picked.
+        if (heal) this.#stats.healFailedCount++
         continue
       }
       this.#retired.add(fileNumber)
@@ -371,6 +393,18 @@ export class BlobCollector {
     }
     report.deletedFileNumbers.push(...(await this.deleteRetired()))
     return report
+  }
+
+  /**
+   * Marks `fileNumber` as left in place for `damage` and lists it in the round's failures, once;
+   * false when the round had listed it already.
+   */
+  #recordFailure(report: CollectionReport, fileNumber: number, damage: unknown): boolean {
+    this.#options.onRelocationFailed?.(fileNumber, damage)
+    if (report.failures.some((failure) => failure.fileNumber === fileNumber)) return false
+    const { code, error: message } = failureOf(damage)
+    report.failures.push({ fileNumber, code, message })
+    return true
   }
 
   /**
@@ -508,7 +542,7 @@ export class BlobCollector {
     try {
       reader = this.#log.openDetachedReader(fileNumber)
     } catch (error) {
-      return { bytesMoved: 0, damage: damageOrThrow(error) }
+      return { bytesMoved: 0, damage: damageOrThrow(error), otherDamage: new Map(), held: false }
     }
     this.#relocating = fileNumber
     try {
@@ -526,7 +560,7 @@ export class BlobCollector {
     const run: RelocationRun = {
       reader,
       reencode,
-      outcome: { bytesMoved: 0, damage: reader.sealedFooterDamage('relocate') },
+      outcome: { bytesMoved: 0, damage: reader.sealedFooterDamage('relocate'), otherDamage: new Map(), held: false },
       chunk: [],
       chunkBytes: 0,
       unmovableStreams: new Set(),
@@ -573,10 +607,19 @@ export class BlobCollector {
       // are no longer referenced and the scan skips them.
       const handle = decodeValueHandle(current)
       if (handle.kind !== 'chunks' || run.unmovableStreams.has(key)) return
-      const damage = await this.#streamDamageOf(Buffer.from(key, 'latin1'), handle.list)
-      if (damage !== undefined) {
-        outcome.damage ??= damage
+      const markedElsewhere = handle.list.chunks.some((chunk) => chunk.fileNumber !== reader.fileNumber && this.#options.rewriteFailed?.(chunk.fileNumber) === true)
+      const damage = markedElsewhere ? undefined : await this.#streamDamageOf(Buffer.from(key, 'latin1'), handle.list)
+      if (markedElsewhere || damage !== undefined) {
+        // The damage is the file's that holds the chunk: a chunk elsewhere makes that file the
+        // failure, and this one is only held (not marked: nothing in it is damaged). A chunk in
+        // a file whose move already failed on its damage is not read again.
         run.unmovableStreams.add(key)
+        if (damage === undefined) outcome.held = true
+        else if (damage.fileNumber === reader.fileNumber) outcome.damage ??= damage.error
+        else {
+          outcome.held = true
+          if (!outcome.otherDamage.has(damage.fileNumber)) outcome.otherDamage.set(damage.fileNumber, damage.error)
+        }
         return
       }
       outcome.bytesMoved += await this.#moveStream(key, handle.list, run.reencode)
@@ -607,21 +650,21 @@ export class BlobCollector {
 
   /**
    * The damage a move of the streamed value `list` would meet (the first chunk that does not
-   * read or decode), or undefined when every chunk reads. The chunks are read and decoded here
+   * read or decode, with the file that holds it), or undefined when every chunk reads. The chunks are read and decoded here
    * and read again by #moveStream: twice the reads of a stream GC moves, traded for never
    * copying a chunk no handle will name (a move that stopped at a damaged chunk left copies whose
    * stale count lived only in memory: lost at close, they counted as live forever, and every
    * open copied them again). The bytes are dropped chunk by chunk: a stream may not fit in memory.
    * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
    */
-  async #streamDamageOf(keyBytes: Uint8Array, list: ChunkList): Promise<unknown> {
+  async #streamDamageOf(keyBytes: Uint8Array, list: ChunkList): Promise<{ fileNumber: number; error: unknown } | undefined> {
     for (let chunkIndex = 0; chunkIndex < list.chunks.length; chunkIndex++) {
       const handle = chunkHandleOf(list, chunkIndex)
       try {
         const reader = this.#log.readerOf(handle.fileNumber, keyBytes)
         reader.decodeValue(reader.readCheckedFrame(handle, keyBytes))
       } catch (error) {
-        return damageOrThrow(error)
+        return { fileNumber: handle.fileNumber, error: damageOrThrow(error) }
       }
       // Reads run synchronously; a turn every few chunks keeps a long value from starving reads.
       if (chunkIndex % 4 === 3) await new Promise((resolve) => setImmediate(resolve))
