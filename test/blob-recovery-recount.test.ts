@@ -3,11 +3,15 @@
 // Method: synced puts, then unsynced puts that fill blob files the rotation seals (synced) while
 // their WAL records stay unsynced; a MemVfs crash keeps the frames and loses the records. Reopen
 // and compare stats().blob with the frame sizes of the surviving values; overwrite those and
-// compact, and check live plus stale bytes still equal the frame bytes on disk.
+// compact, and check live plus stale bytes still equal the frame bytes on disk. A crash after the
+// recovery edit and before the recount must recount at the next open; point-in-time recovery
+// that drops records after a clean close recounts too.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
 import { BlobDb, MemVfs, type BlobDbStats } from '../index.ts'
+import { Db } from '../engine/mod.ts'
+import { readFile } from '../engine/vfs/test-support.ts'
 import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES } from '../blobtree/mod.ts'
 
 const kv = { minBlobSize: 512, blobFileSizeBytesTarget: 4096, gcOnCompact: false }
@@ -65,9 +69,63 @@ describe('stale recount after recovery', () => {
     assert.equal(compacted.blob.staleBytes + compacted.blob.liveBytes, frameBytesOnDisk(compacted), 'no frame counted twice')
     await reopened.close()
 
-    const clean = await BlobDb.open('/recount', { vfs: crashed }, kv)
+    const clean: BlobDb = await BlobDb.open('/recount', { vfs: crashed }, kv)
     assert.equal(clean.stats().blob.staleBytesRecounted, 0, 'a clean open recounts nothing')
     for (let index = 0; index < KEPT_COUNT; index++) assert.deepEqual(await clean.get(keyOf(index)), valueOf(1, index))
     await clean.close()
+  })
+
+  /** Synced puts of KEPT_COUNT keys, unsynced ones of LOST_COUNT more, then a power loss. */
+  async function crashedStore(): Promise<MemVfs> {
+    const vfs = new MemVfs()
+    const db = await BlobDb.open('/recount', { vfs }, kv)
+    for (let index = 0; index < KEPT_COUNT; index++) await db.put(keyOf(index), valueOf(0, index), { sync: true })
+    for (let index = KEPT_COUNT; index < KEPT_COUNT + LOST_COUNT; index++) await db.put(keyOf(index), valueOf(0, index))
+    await db.gc()
+    const crashed = vfs.crash()
+    await db.close().catch(() => undefined)
+    return crashed
+  }
+
+  test('a crash after the recovery edit and before the recount recounts at the next open', async () => {
+    const vfs = await crashedStore()
+    // The engine alone recovers the WAL and logs its recovery edit, and seals no blob file: the
+    // state a crash leaves between that edit and the one that seals and recounts.
+    const engine = await Db.open('/recount', { vfs })
+    await engine.close()
+    const db = await BlobDb.open('/recount', { vfs }, kv)
+    assert.equal(db.stats().recovery.walFilesReplayed, 1)
+    assert.equal(db.stats().blob.liveBytes, KEPT_COUNT * (await frameSizeBytes()), 'the file left unsealed triggers the recount')
+    assert.equal(db.stats().blob.staleBytes + db.stats().blob.liveBytes, frameBytesOnDisk(db.stats()))
+    await db.close()
+  })
+
+  test('point-in-time recovery that drops records after a clean close recounts their frames', async () => {
+    const vfs = new MemVfs()
+    const options = { vfs, walRecovery: 'point-in-time' as const }
+    let db = await BlobDb.open('/recount', options, kv)
+    for (let index = 0; index < KEPT_COUNT * 2; index++) await db.put(keyOf(index), valueOf(0, index), { sync: true })
+    await db.close() // seals the blob files; the records stay in the WAL (no flush at close)
+    const walName = vfs.list('/recount').find((name) => name.endsWith('.wal'))!
+    const wal = Buffer.from(readFile(vfs, `/recount/${walName}`))
+    const at = wal.indexOf(Buffer.from(keyOf(KEPT_COUNT), 'latin1'))
+    assert.ok(at > 0, 'the WAL holds the key')
+    wal[at] ^= 0x01
+    const out = vfs.create(`/recount/${walName}`)
+    out.append([wal])
+    await out.sync()
+    out.close()
+    db = await BlobDb.open('/recount', options, kv)
+    assert.ok(db.stats().recovery.walDamage !== undefined, 'replay stopped at the damage')
+    assert.equal(await db.get(keyOf(KEPT_COUNT)), undefined)
+    assert.deepEqual(await db.get(keyOf(KEPT_COUNT - 1)), valueOf(0, KEPT_COUNT - 1))
+    const frameBytes = await frameSizeBytes()
+    assert.equal(db.stats().blob.liveBytes, KEPT_COUNT * frameBytes, 'the dropped records\' frames count stale')
+    assert.equal(db.stats().blob.staleBytesRecounted, KEPT_COUNT * frameBytes)
+    assert.equal(db.stats().blob.staleBytes + db.stats().blob.liveBytes, frameBytesOnDisk(db.stats()))
+    await db.close()
+    db = await BlobDb.open('/recount', options, kv)
+    assert.equal(db.stats().blob.liveBytes, KEPT_COUNT * frameBytes, 'durable')
+    await db.close()
   })
 })
