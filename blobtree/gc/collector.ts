@@ -30,7 +30,7 @@ import { failureOf, isDamageCode } from '../../engine/scrub/mod.ts'
 import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type BlobFileReader, type CheckedFrame, type ScannedFrame } from '../blob-file/mod.ts'
 import { BLOB_HANDLE_FORMAT_VERSION, decodeBlobHandle, encodeBlobHandle, type BlobHandle } from '../handle.ts'
 import { chunkHandleOf, encodeChunkList, type ChunkList } from '../chunk-list.ts'
-import { decodeValueHandle, framesOf, referencesFrame, type ValueHandle } from '../value-handle.ts'
+import { decodeValueHandle, framesNamedBy, referencesFrame, type ValueHandle } from '../value-handle.ts'
 import { isSealed, type ValueLog } from '../value-log.ts'
 import type { BlobFileMeta } from './accounting.ts'
 import { FrameReferences } from './frame-references.ts'
@@ -264,16 +264,10 @@ export class BlobCollector {
 
   /** Engine hook: compaction dropped `handleBytes`. */
   onDroppedValue(_key: string, handleBytes: Uint8Array): void {
-    let handle: ValueHandle
-    try {
-      handle = decodeValueHandle(handleBytes)
-    } catch {
-      // A handle that does not decode points at nothing to reclaim; reads of it already fail.
-      return
-    }
     // A chunk list makes every chunk stale: no two index entries share a chunk frame, since
-    // relocation moves a streamed value whole (#moveStream).
-    for (const { fileNumber, frameSizeBytes } of framesOf(handle)) this.#countStale(fileNumber, frameSizeBytes)
+    // relocation moves a streamed value whole (#moveStream). A handle that does not decode
+    // points at nothing to reclaim.
+    for (const { fileNumber, frameSizeBytes } of framesNamedBy(handleBytes)) this.#countStale(fileNumber, frameSizeBytes)
   }
 
   /** Adds a frame no handle will name again to its file's stale bytes (in the next compaction edit). */
@@ -772,12 +766,7 @@ function* framesUntilDamage(scan: Iterable<ScannedFrame>, end: { damage: unknown
 
 /** True when `current` (what the index holds for a key) names a frame of `fileNumber`. */
 function namesFile(current: Uint8Array | undefined, fileNumber: number): boolean {
-  if (current === undefined) return false
-  try {
-    return framesOf(decodeValueHandle(current)).some((frame) => frame.fileNumber === fileNumber)
-  } catch {
-    return false
-  }
+  return current !== undefined && framesNamedBy(current).some((frame) => frame.fileNumber === fileNumber)
 }
 
 /**

@@ -11,7 +11,7 @@
  * #moveStream), and a job that moves entries (flush, compaction, table heal, WAL replay) swaps
  * its inputs for its outputs in one manifest edit.
  */
-import { decodeValueHandle, framesOf, type ValueHandle } from '../value-handle.ts'
+import { framesNamedBy } from '../value-handle.ts'
 
 export class FrameReferences {
   /** Frame bytes the entries name, per file. */
@@ -26,14 +26,7 @@ export class FrameReferences {
 
   /** Records an index entry: `key` (latin1) and its encoded handle (a frame or a chunk list). */
   add(key: string, handleBytes: Uint8Array): void {
-    let handle: ValueHandle
-    try {
-      handle = decodeValueHandle(handleBytes)
-    } catch {
-      // A handle that does not decode names no frame; a read of it already fails typed.
-      return
-    }
-    for (const frame of framesOf(handle)) {
+    for (const frame of framesNamedBy(handleBytes)) {
       this.#bytesByFile.set(frame.fileNumber, (this.#bytesByFile.get(frame.fileNumber) ?? 0) + frame.frameSizeBytes)
       this.#keysByFile.get(frame.fileNumber)?.add(key)
     }
