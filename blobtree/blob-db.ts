@@ -116,10 +116,10 @@ export interface BlobStats extends CollectorStats {
   /** fileBytesTotal / liveBytes: 1 without garbage; Infinity when files hold no live frame. */
   spaceAmplification: number
   /**
-   * Frame bytes counted stale at this open because recovery dropped the WAL records that named
-   * them (a torn or lost log tail, point-in-time damage): no index entry names those frames, so
-   * no compaction ever would (docs/formats/blob-file.md §8). Included in staleBytes; 0 after a
-   * clean open.
+   * Frame bytes counted stale at this open because a crash or recovery dropped the WAL records
+   * that named them (unsynced writes, a torn or lost log tail, point-in-time damage): no index
+   * entry names those frames, so no compaction ever would (docs/formats/blob-file.md §8).
+   * Included in staleBytes; 0 after a clean close and open.
    */
   staleBytesRecounted: number
   /** Bytes appended to blob files since open: frames (stream chunks too), GC copies, file headers and footers. */
@@ -273,7 +273,7 @@ export class BlobDb {
   /** The running checkpoint, which stream commits wait for. */
   #checkpointRun: Promise<void> | undefined
   #separatedValueCount = 0
-  /** Frame bytes #recountAfterRecovery counted stale at this open. */
+  /** Frame bytes #recount counted stale at this open. */
   #staleBytesRecounted = 0
 
   private constructor(db: Db, log: ValueLog, collector: BlobCollector, options: ResolvedKvOptions, repairs: IntegrityMonitor) {

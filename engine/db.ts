@@ -297,7 +297,7 @@ export class Db {
    * `done` with the version walked in one turn, so what `done` computes sees no job half done
    * (every stale byte a finished job reported is in that version, none of a running one).
    * Reads every table block (not into a full cache): for rare work only (blob GC meeting damage,
-   * open after recovery dropped records). @internal For blobtree/.
+   * open after a crash or a recovery that dropped records). @internal For blobtree/.
    * @throws {StrataError} `CLOSED`; a table's read errors (`CHECKSUM_MISMATCH`, `CORRUPTION`, …).
    */
   walkValueHandles<T>(visit: (key: string, handle: Uint8Array) => void, done: (version: Version) => T): Promise<T> {
