@@ -190,6 +190,7 @@ describe('blob GC with a damaged live frame', () => {
     assert.deepEqual(report.relocatedFileNumbers, [files.b])
     assert.equal(holders(vfs, valueOf('a', 1)).length, 2, 'a1, before the damage, was copied out')
     assert.equal(holders(vfs, valueOf('a', 4)).length, 2, 'a4, after it, was found through the index and copied out')
+    for (const index of [0, 1, 2, 4]) assert.equal(copiesOf(vfs, valueOf('a', index)), 2, `a${index}: the original and one copy`)
     assert.deepEqual(await db.get('a4'), valueOf('a', 4), 'and reads')
     assert.ok(blobFileNames(vfs).includes(target.name), 'the file stays for a3')
     await assert.rejects(db.get('a3'), (error) => assertDamaged(error, ['CHECKSUM_MISMATCH'], target.name, 'a3'))

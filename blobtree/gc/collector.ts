@@ -574,7 +574,12 @@ export class BlobCollector {
       // A frame header or key that does not verify ends the scan: no later frame boundary can be
       // trusted. The index knows which keys still point into the file; their frames are read by
       // handle. Whether the damaged frame was stale or live, the file is retired only if every
-      // live value moved (a live damaged frame fails its read here and keeps the file).
+      // live value moved (a live damaged frame fails its read here and keeps the file). The frames
+      // gathered so far move first: until their new handles are written the index names this
+      // file for them, and would offer them again.
+      if (run.chunk.length > 0) run.outcome.bytesMoved += await this.#move(run.chunk, true)
+      run.chunk = []
+      run.chunkBytes = 0
       const liveKeys = await this.#liveKeysOf(reader.fileNumber)
       if (liveKeys === undefined) run.outcome.damage ??= scan.damage
       for (const key of liveKeys ?? []) {
@@ -644,11 +649,12 @@ export class BlobCollector {
 
   /**
    * The damage a move of the streamed value `list` would meet (the first chunk that does not
-   * read or decode, with the file that holds it), or undefined when every chunk reads. The chunks are read and decoded here
-   * and read again by #moveStream: twice the reads of a stream GC moves, traded for never
-   * copying a chunk no handle will name (a move that stopped at a damaged chunk left copies whose
-   * stale count lived only in memory: lost at close, they counted as live forever, and every
-   * open copied them again). The bytes are dropped chunk by chunk: a stream may not fit in memory.
+   * read or decode, with the file that holds it), or undefined when every chunk reads. The
+   * chunks are read and decoded here and read again by #moveStream: twice the reads of a stream
+   * GC moves, traded for never copying a chunk no handle will name (a move that stopped at a
+   * damaged chunk left copies whose stale count lived only in memory: lost at close, they
+   * counted as live forever, and every open copied them again). The bytes are dropped chunk by
+   * chunk: a stream may not fit in memory.
    * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
    */
   async #streamDamageOf(keyBytes: Uint8Array, list: ChunkList): Promise<{ fileNumber: number; error: unknown } | undefined> {
