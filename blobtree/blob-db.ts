@@ -39,7 +39,7 @@ import { BATCH_OP_COUNT_MAX } from '../engine/limits.ts'
 import type { BlockCodec } from '../engine/transform/block-codec.ts'
 import type { RepairEvent, RepairKind } from '../engine/transform/mod.ts'
 import type { BlobFileCheck } from '../engine/forensics/mod.ts'
-import { IntegrityMonitor } from '../engine/scrub/mod.ts'
+import { IntegrityMonitor, failureOf, isDamageCode } from '../engine/scrub/mod.ts'
 import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, checkBlobFrames, scanBlobFile, type BlobEntry, type BlobFileSummary } from './blob-file/mod.ts'
 import { encodeBlobHandle } from './handle.ts'
 import { encodeChunkList, type ChunkList } from './chunk-list.ts'
@@ -56,6 +56,9 @@ import {
 } from './limits.ts'
 import { BlobCollector, type CollectionReport, type CollectorStats } from './gc/collector.ts'
 import { isSealed, ValueLog } from './value-log.ts'
+import { FrameReferences } from './gc/frame-references.ts'
+import { droppedRecords, type StaleBytesDelta } from './gc/recovery-recount.ts'
+import type { BlobFileMeta } from './gc/accounting.ts'
 import type { ValueCacheStats } from './value-cache.ts'
 import { HandleCache, type HandleCacheStats } from './handle-cache.ts'
 
@@ -112,6 +115,13 @@ export interface BlobStats extends CollectorStats {
   staleBytes: number
   /** fileBytesTotal / liveBytes: 1 without garbage; Infinity when files hold no live frame. */
   spaceAmplification: number
+  /**
+   * Frame bytes counted stale at this open because a crash or recovery dropped the WAL records
+   * that named them (unsynced writes, a torn or lost log tail, point-in-time damage): no index
+   * entry names those frames, so no compaction ever would (docs/formats/blob-file.md §8).
+   * Included in staleBytes; 0 after a clean close and open.
+   */
+  staleBytesRecounted: number
   /** Bytes appended to blob files since open: frames (stream chunks too), GC copies, file headers and footers. */
   bytesWritten: number
   /**
@@ -263,6 +273,8 @@ export class BlobDb {
   /** The running checkpoint, which stream commits wait for. */
   #checkpointRun: Promise<void> | undefined
   #separatedValueCount = 0
+  /** Frame bytes #recount counted stale at this open. */
+  #staleBytesRecounted = 0
 
   private constructor(db: Db, log: ValueLog, collector: BlobCollector, options: ResolvedKvOptions, repairs: IntegrityMonitor) {
     this.#repairs = repairs
@@ -349,13 +361,45 @@ export class BlobDb {
       else this.#log.removeOrphan(fileNumber)
     }
     await this.#log.registerStreamFiles(adopted)
+    const recovered: BlobFileMeta[] = []
     for (const [fileNumber, state] of version.blobFiles) {
       if (isSealed(state.meta.sizeBytes)) continue
       // A registered file that is missing was removed behind our back; reads of it report it.
       if (!this.#log.filesOnDisk().includes(fileNumber)) continue
-      await this.#log.sealRecoveredFile(fileNumber)
+      recovered.push(await this.#log.cutRecoveredFile(fileNumber))
+    }
+    // A file left unsealed means the process stopped without closing: writes it had not synced
+    // are gone from the WAL, often cut at a record boundary that recovery cannot tell from a
+    // clean end, while their frames may be in blob files (sealed by a rotation, or the one cut
+    // here). So a crash, as well as a recovery that reports dropped records, gets the recount.
+    const recount = recovered.length > 0 || droppedRecords(this.#db.stats().recovery)
+    const moreStaleBytes = recount ? () => this.#recount(recovered) : undefined
+    if (recovered.length > 0) await this.#log.sealRecoveredFiles(recovered, moreStaleBytes)
+    else if (moreStaleBytes !== undefined) {
+      const deltas = await moreStaleBytes()
+      if (deltas.length > 0) await this.#db.logValueEdit({ blobStaleBytes: deltas })
     }
     this.#log.clearReaders()
+  }
+
+  /**
+   * The stale deltas of the recount at open: the frames no index entry names, whose records a
+   * crash or recovery dropped, so no compaction will ever report them (gc/recovery-recount.ts,
+   * blob-file.md §8). One walk over the index, no blob file read; `sealing` are the files the
+   * edit these deltas join seals. A table that does not read leaves the counts as they were (its
+   * damage is reported by reads and verify()): the space stays held, nothing is lost.
+   */
+  async #recount(sealing: readonly BlobFileMeta[]): Promise<StaleBytesDelta[]> {
+    const references = new FrameReferences()
+    let deltas: StaleBytesDelta[]
+    try {
+      deltas = await this.#db.walkValueHandles((key, handle) => references.add(key, handle), (version) => this.#collector.recountEdit(version, references, sealing))
+    } catch (error) {
+      if (isDamageCode(failureOf(error).code)) return []
+      throw error
+    }
+    for (const { staleBytesDelta } of deltas) this.#staleBytesRecounted += staleBytesDelta
+    return deltas
   }
 
   /** The meta of an unlisted file when it is a sealed stream file whose key's chunk list names it. */
@@ -391,6 +435,7 @@ export class BlobDb {
       },
       withWritesPaused: <T>(work: () => Promise<T>) => this.#withWritesPaused(work),
       makeWritesDurable: () => this.syncWal(),
+      walkValueHandles: (visit: (key: string, handle: Uint8Array) => void) => this.#db.walkValueHandles(visit, () => undefined),
       repairCountOf: (fileNumber: number) => this.#repairs.repairCountOf(fileNumber),
     }
   }
@@ -870,6 +915,7 @@ export class BlobDb {
       liveBytes,
       staleBytes,
       spaceAmplification,
+      staleBytesRecounted: this.#staleBytesRecounted,
       bytesWritten: this.#log.bytesWritten,
       separatedValueCount: this.#separatedValueCount,
       readerCache: this.#log.readerCacheStats(),

@@ -33,6 +33,20 @@ export function framesOf(handle: ValueHandle): BlobHandle[] {
   return handle.list.chunks.map((_chunk, index) => chunkHandleOf(handle.list, index))
 }
 
+/**
+ * The frames the encoded handle `bytes` names, or none when it does not decode: such a handle
+ * points at nothing to count or move, and a read of it already fails typed.
+ */
+export function framesNamedBy(bytes: Uint8Array): BlobHandle[] {
+  let handle: ValueHandle
+  try {
+    handle = decodeValueHandle(bytes)
+  } catch {
+    return []
+  }
+  return framesOf(handle)
+}
+
 /** The user's value size behind a handle, without reading any blob file. */
 export function valueSizeOf(handle: ValueHandle): number {
   return handle.kind === 'frame' ? handle.frame.rawValueSizeBytes : handle.list.totalSizeBytes

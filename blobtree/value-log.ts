@@ -35,6 +35,8 @@ import { chunkHandleOf, type ChunkList } from './chunk-list.ts'
 import { decodeValueHandle, framesOf } from './value-handle.ts'
 import { STREAM_GET_SIZE_BYTES_MAX_DEFAULT } from './limits.ts'
 import { ReaderCache } from './reader-cache.ts'
+import type { BlobFileMeta } from './gc/accounting.ts'
+import type { StaleBytesDelta } from './gc/recovery-recount.ts'
 import { ValueCache, type ValueCacheStats } from './value-cache.ts'
 import type { BlockCache } from '../engine/cache/mod.ts'
 
@@ -526,7 +528,7 @@ export class ValueLog {
         throw error
       }
       this.bytesWritten += summary.sizeBytes - sizeBefore
-      await this.#logSealEdit({ fileNumber, sizeBytes: summary.sizeBytes, valueCount: summary.valueCount, totalValueBytes: summary.totalValueBytes })
+      await this.#logSealEdit([{ fileNumber, sizeBytes: summary.sizeBytes, valueCount: summary.valueCount, totalValueBytes: summary.totalValueBytes }])
     } finally {
       this.#sealing.delete(fileNumber)
       file.reader.close()
@@ -534,32 +536,41 @@ export class ValueLog {
   }
 
   /**
-   * Replaces the size-0 registration of `meta.fileNumber` by its final meta, carrying the stale
-   * bytes over. Stale deltas for the file are held back while this runs (sealEditsInFlight), and
-   * an empty edit first drains the manifest queue, so the stale figure read here is exact.
+   * Replaces the size-0 registrations of `metas` by their final metas in one edit, carrying each
+   * file's stale bytes over. Stale deltas for the files are held back while this runs
+   * (sealEditsInFlight), and an empty edit first drains the manifest queue, so the stale figures
+   * read here are exact. `moreStaleBytes` (the recount at open) runs once the deltas are held
+   * back, and what it returns joins the same edit.
    */
-  async #logSealEdit(meta: { fileNumber: number; sizeBytes: number; valueCount: number; totalValueBytes: number }): Promise<void> {
+  async #logSealEdit(metas: readonly BlobFileMeta[], moreStaleBytes?: () => Promise<StaleBytesDelta[]>): Promise<void> {
     const manifest = this.#manifestOrThrow()
-    this.sealEditsInFlight.add(meta.fileNumber)
+    for (const meta of metas) this.sealEditsInFlight.add(meta.fileNumber)
     try {
       await manifest.logValueEdit({})
-      const staleBytes = manifest.currentVersion().blobFiles.get(meta.fileNumber)?.staleBytes ?? 0
+      const more = moreStaleBytes === undefined ? [] : await moreStaleBytes()
+      const version = manifest.currentVersion()
+      const carried: StaleBytesDelta[] = []
+      for (const { fileNumber } of metas) {
+        const staleBytes = version.blobFiles.get(fileNumber)?.staleBytes ?? 0
+        if (staleBytes > 0) carried.push({ fileNumber, staleBytesDelta: staleBytes })
+      }
       await manifest.logValueEdit({
-        removedBlobFiles: [meta.fileNumber],
-        addedBlobFiles: [meta],
-        blobStaleBytes: staleBytes > 0 ? [{ fileNumber: meta.fileNumber, staleBytesDelta: staleBytes }] : [],
+        removedBlobFiles: metas.map((meta) => meta.fileNumber),
+        addedBlobFiles: metas.map((meta) => ({ ...meta })),
+        blobStaleBytes: [...carried, ...more],
       })
     } finally {
-      this.sealEditsInFlight.delete(meta.fileNumber)
+      for (const meta of metas) this.sealEditsInFlight.delete(meta.fileNumber)
     }
   }
 
   /**
    * At open: a file the manifest lists unsealed (the process stopped while writing it) is cut
-   * at its last whole, verified frame, given a footer and sealed. WAL replay has already stopped
-   * before any handle past that point (isDurable), so nothing refers to the bytes cut.
+   * at its last whole, verified frame, given a footer and synced; returns its final meta, which
+   * `sealRecoveredFiles` then records. WAL replay has already stopped before any handle past
+   * that point (isDurable), so nothing refers to the bytes cut.
    */
-  async sealRecoveredFile(fileNumber: number): Promise<void> {
+  async cutRecoveredFile(fileNumber: number): Promise<BlobFileMeta> {
     const filePath = this.pathOf(fileNumber)
     const file = this.#vfs.openAppend(filePath)
     let footer
@@ -583,7 +594,17 @@ export class ValueLog {
     // Its readers saw it unfinished; the file stays, so its repair counts and marks stay too.
     this.#evictCaches(fileNumber)
     const sizeBytes = FILE_HEADER_SIZE_BYTES + footer.framesSizeBytes + FOOTER_SIZE_BYTES
-    await this.#logSealEdit({ fileNumber, sizeBytes, valueCount: footer.frameCount, totalValueBytes: footer.rawValueBytesTotal })
+    return { fileNumber, sizeBytes, valueCount: footer.frameCount, totalValueBytes: footer.rawValueBytesTotal }
+  }
+
+  /**
+   * Seals the files `cutRecoveredFile` finished, in one manifest edit that also carries what
+   * `moreStaleBytes` returns (the recount at open, blob-db.ts): a crash before the edit leaves
+   * the files unsealed, so the next open cuts (a no-op now), recounts and seals them again.
+   */
+  async sealRecoveredFiles(metas: readonly BlobFileMeta[], moreStaleBytes?: () => Promise<StaleBytesDelta[]>): Promise<void> {
+    if (metas.length === 0) return
+    await this.#logSealEdit(metas, moreStaleBytes)
   }
 
   /**

@@ -90,7 +90,11 @@ export interface IteratorOptions {
 export interface ValueHooks {
   /** The user's bytes behind a handle the index holds for `key`. */
   resolveValue(key: string, handle: Uint8Array): Uint8Array
-  /** Compaction or flush dropped this handle: its bytes in the blob file are stale now. */
+  /**
+   * Compaction or flush dropped this handle: its bytes in the blob file are stale now. Called once
+   * the job's outputs are complete, just before its edit (takeCompactionEdit); a job that fails
+   * reports nothing, so a retry cannot count a handle twice.
+   */
   onDroppedValue?(key: string, handle: Uint8Array): void
   /**
    * WAL replay asks whether the bytes a logged handle points at reached the disk. False means
@@ -110,6 +114,9 @@ export interface ValueHooks {
    */
   beforeFlush?(): Promise<void>
 }
+
+/** A key and the value (a blob handle) a flush or compaction dropped. */
+type DroppedValue = [key: string, value: Uint8Array]
 
 /** A frozen memtable waiting for flush, with the WAL that holds its records. */
 interface ImmutableMemtable {
@@ -287,6 +294,35 @@ export class Db {
   async logValueEdit(edit: Pick<VersionEdit, 'addedBlobFiles' | 'removedBlobFiles' | 'blobStaleBytes'>): Promise<Version> {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot log edit: database is closed')
     return this.#versions.logAndApply(edit)
+  }
+
+  /**
+   * Calls `visit` with the key and handle of every BlobHandle entry in the memtables and in every
+   * table of the current version: every version of every key, shadowed and deleted ones
+   * included, so every handle a reader or a later compaction can still meet. Keys and handles
+   * only (no value hook runs). Waits until no flush or compaction runs, then walks and calls
+   * `done` with the version walked in one turn, so what `done` computes sees no job half done
+   * (every stale byte a finished job reported is in that version, none of a running one).
+   * Reads every table block (not into a full cache): for rare work only (blob GC meeting damage,
+   * open after a crash or a recovery that dropped records). @internal For blobtree/.
+   * @throws {StrataError} `CLOSED`; a table's read errors (`CHECKSUM_MISMATCH`, `CORRUPTION`, …).
+   */
+  walkValueHandles<T>(visit: (key: string, handle: Uint8Array) => void, done: (version: Version) => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new StrataError('CLOSED', 'Cannot walk value handles: database is closed'))
+    return this.#exclusive(async () => {
+      const version = this.#versions.current
+      const releases: (() => void)[] = []
+      const entries = this.#internalIterator(version, releases)
+      try {
+        for (entries.seekToFirst(); entries.valid(); entries.next()) {
+          if (entries.kind() === EntryKind.BlobHandle) visit(entries.key(), entries.value())
+        }
+      } finally {
+        entries.close()
+        for (const release of releases) release()
+      }
+      return done(version)
+    })
   }
 
   /** Hands out a fresh file number (for a blob file); durable with the next manifest edit. @internal For blobtree/ and tools. */
@@ -715,8 +751,10 @@ export class Db {
   async #flushOldestImmutable(): Promise<void> {
     const immutable = this.#immutables[0]
     await this.#valueHooks?.beforeFlush?.()
-    const added = await this.#flushTables(immutable)
+    const dropped: DroppedValue[] = []
+    const added = await this.#flushTables(immutable, dropped)
     const nextLog = this.#immutables[1]?.wal.logNumber ?? this.#wal.logNumber
+    this.#reportDropped(dropped)
     await this.#versions.logAndApply({
       ...this.#valueHooks?.takeCompactionEdit?.(this.#versions.current),
       addedTables: added,
@@ -737,10 +775,10 @@ export class Db {
    * record: in the background worker, which rebuilds the memtable from its log, when placement allows
    * and the worker is usable, else here from the memtable. Both write the same table.
    */
-  async #flushTables(immutable: ImmutableMemtable): Promise<TableMeta[]> {
+  async #flushTables(immutable: ImmutableMemtable, dropped: DroppedValue[]): Promise<TableMeta[]> {
     const { memtable, wal } = immutable
     const snapshots = this.#snapshots.sorted()
-    const onDroppedValue = (key: string, value: Uint8Array): void => this.#valueHooks?.onDroppedValue?.(key, value)
+    const onDroppedValue = (key: string, value: Uint8Array): void => void dropped.push([key, value])
     if (this.#worker?.usable === true && memtable.sizeBytes >= this.#workerFlushSizeBytesMin) {
       const tableFileNumber = this.#outputs.reserve()
       const job = {
@@ -773,19 +811,21 @@ export class Db {
       targetTableSizeBytes: this.#options.targetTableSizeBytes,
       otherTables: otherTablesOf(version.levels, inputs),
     }
-    const result = (await this.#compactInWorker(job)) ?? (await this.#compactHere(job))
+    const dropped: DroppedValue[] = []
+    const result = (await this.#compactInWorker(job, dropped)) ?? (await this.#compactHere(job, dropped))
     const added = result.added
     if (result.keptTombstones.length > 0) added.push(await this.#writeTombstoneTable(result.keptTombstones))
     const largest = pick.inputs.reduce((max, t) => (t.largestKey > max ? t.largestKey : max), pick.inputs[0].largestKey)
+    // The outputs' directory entries must be durable before the manifest names them, else a
+    // power loss leaves a manifest pointing at tables that vanished (the inputs are gone too).
+    if (added.length > 0) await this.#vfs.syncDirectory(this.directory)
+    this.#reportDropped(dropped)
     const edit: VersionEdit = {
       ...this.#valueHooks?.takeCompactionEdit?.(this.#versions.current),
       removedTables: inputs.map((t) => ({ level: t.level, fileNumber: t.fileNumber })),
       addedTables: added,
       compactPointers: pick.level > 0 ? [{ level: pick.level, key: largest }] : [],
     }
-    // The outputs' directory entries must be durable before the manifest names them, else a
-    // power loss leaves a manifest pointing at tables that vanished (the inputs are gone too).
-    if (added.length > 0) await this.#vfs.syncDirectory(this.directory)
     await this.#versions.logAndApply(edit)
     this.#tombstones = undefined
     this.#counters.compactionCount++
@@ -800,11 +840,24 @@ export class Db {
   }
 
   /**
+   * Hands a job's dropped values to the value layer, once its outputs are complete and just
+   * before its edit takes their stale bytes (takeCompactionEdit). A job that fails before that
+   * reports none: the flush or compaction runs again and drops the same handles again, and
+   * reporting them each time counted their blob frames stale twice (the crash torture found it:
+   * seed 3186993031, a flush that met ENOSPC and was retried, 2026-11-26).
+   */
+  #reportDropped(dropped: readonly DroppedValue[]): void {
+    const onDroppedValue = this.#valueHooks?.onDroppedValue
+    if (onDroppedValue === undefined) return
+    for (const [key, value] of dropped) onDroppedValue(key, value)
+  }
+
+  /**
    * Runs `job` in the background worker when placement allows and the worker is usable; its
-   * dropped blob handles are reported here, in merge order, as the in-thread merge reports them.
+   * dropped blob handles join `dropped`, in merge order, as the in-thread merge adds them.
    * Undefined when the job did not run there (the caller merges on this thread).
    */
-  async #compactInWorker(job: CompactionJob): Promise<CompactionResult | undefined> {
+  async #compactInWorker(job: CompactionJob, dropped: DroppedValue[]): Promise<CompactionResult | undefined> {
     const inputBytes = job.inputs.reduce((sum, t) => sum + t.sizeBytes, 0)
     if (this.#worker?.usable !== true || inputBytes < this.#workerCompactionInputBytesMin) return undefined
     const allocated: number[] = []
@@ -817,13 +870,13 @@ export class Db {
     // The worker died (its partial outputs, if any, are orphans the next open removes).
     if (result === undefined) return undefined
     assert.equal(result.added.length, allocated.length, 'a worker compaction allocated a number it did not write')
-    for (const [key, value] of result.dropped) this.#valueHooks?.onDroppedValue?.(key, value)
+    dropped.push(...result.dropped)
     this.#counters.workerCompactionCount++
     return result
   }
 
   /** Runs `job` on this thread, reading the inputs through the file and block caches. */
-  async #compactHere(job: CompactionJob): Promise<CompactionResult> {
+  async #compactHere(job: CompactionJob, dropped: DroppedValue[]): Promise<CompactionResult> {
     const releases: (() => void)[] = []
     try {
       return await compactTables(
@@ -840,7 +893,8 @@ export class Db {
           },
         },
         this.#outputs,
-        { onDroppedValue: (key, value) => this.#valueHooks?.onDroppedValue?.(key, value) },
+        // A copy: the value is a view into a block that may be evicted and reused meanwhile.
+        { onDroppedValue: (key, value) => void dropped.push([key, value.slice()]) },
       )
     } finally {
       for (const release of releases) release()

@@ -14,7 +14,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
-import { BlobDb, MemVfs } from '../index.ts'
+import { BlobDb, MemVfs, isStrataError } from '../index.ts'
+import { FaultVfs } from '../engine/vfs/fault-vfs.ts'
 import { FILE_HEADER_SIZE_BYTES, FRAME_HEADER_SIZE_BYTES } from '../blobtree/mod.ts'
 
 const VALUE_SIZE_BYTES = 1000
@@ -52,6 +53,25 @@ describe('blob accounting', () => {
     assert.equal(report.deletedFileNumbers.length, 1)
     for (let index = 0; index < KEY_COUNT; index++) assert.deepEqual(await reopened.get(keyOf(index)), valueOf(ROUND_COUNT - 1, index))
     await reopened.close()
+  })
+
+  test('a flush that fails and runs again counts the handles it drops once', async () => {
+    // Until 2026-11-26 the handles a failed flush had dropped were counted, and the retry counted
+    // them again (the crash torture, seed 3186993031: a table append met ENOSPC).
+    const vfs = new FaultVfs(new MemVfs())
+    const db = await BlobDb.open('/retry', { vfs }, kv)
+    for (let round = 0; round < ROUND_COUNT; round++) {
+      for (let index = 0; index < KEY_COUNT; index++) await db.put(keyOf(index), valueOf(round, index))
+    }
+    // The background flush the freeze starts meets the fault (the store turns read-only), and
+    // flush() runs the same memtable again, which succeeds and rejects with that error.
+    vfs.addRule({ op: 'append', path: /\.sst$/, nth: 1, errno: 'ENOSPC' })
+    await assert.rejects(db.flush(), (error) => isStrataError(error))
+    assert.equal(vfs.injected.length, 1)
+    assert.equal(db.stats().flushCount, 1, 'the second try flushed the memtable')
+    const frameSizeBytes = (db.stats().blob.fileBytesTotal - FILE_HEADER_SIZE_BYTES) / (KEY_COUNT * ROUND_COUNT)
+    assert.equal(db.stats().blob.staleBytes, frameSizeBytes * KEY_COUNT * (ROUND_COUNT - 1), 'four of five versions of each key, once')
+    await db.close()
   })
 
   test('blob files take file numbers from the engine allocator, densely', async () => {

@@ -36,6 +36,9 @@ async function setUp() {
     },
     withWritesPaused: (work) => work(),
     makeWritesDurable: async () => undefined,
+    walkValueHandles: async (visit: (key: string, handle: Uint8Array) => void) => {
+      for (const [key, handle] of index) visit(key, handle)
+    },
     repairCountOf: () => 0,
   })
   return { log, index, collector, manifest }

@@ -8,8 +8,10 @@
  * Auto-heal: a file queued by `queueHeal` (ECC repaired one of its frames) is relocated in the
  * next collection whatever its staleness, with its live values re-encoded through the codec
  * instead of copied verbatim, so the copies carry fresh parity and the damaged bytes go with
- * the old file. Only live frames are decoded, so a damaged stale body goes with it too (a damaged
- * stale frame header or key ends the scan and keeps the file: a known limit, docs/ecc.md §8).
+ * the old file. Only live frames are decoded, so a damaged stale body goes with it too. A frame
+ * header or key that does not verify ends the front-to-back scan; the index then names the keys
+ * that still point into the file (one walk over every entry), whose frames are read by handle
+ * and moved, so a file with damage only in stale frames is still retired (#liveKeysOf).
  * Damage: a relocation (heal or not) that meets a live frame it cannot read moves every other
  * live value it can and leaves the file in place, listed in the round's `failures`; the round
  * goes on, and the file is not picked again until a scrub finds it healable or the store is
@@ -26,10 +28,13 @@ import { OpKind, type BatchOp } from '../../engine/mod.ts'
 import type { Version } from '../../engine/manifest/mod.ts'
 import { failureOf, isDamageCode } from '../../engine/scrub/mod.ts'
 import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type BlobFileReader, type CheckedFrame, type ScannedFrame } from '../blob-file/mod.ts'
-import { BLOB_HANDLE_FORMAT_VERSION, encodeBlobHandle } from '../handle.ts'
+import { BLOB_HANDLE_FORMAT_VERSION, decodeBlobHandle, encodeBlobHandle, type BlobHandle } from '../handle.ts'
 import { chunkHandleOf, encodeChunkList, type ChunkList } from '../chunk-list.ts'
-import { decodeValueHandle, framesOf, referencesFrame, type ValueHandle } from '../value-handle.ts'
+import { decodeValueHandle, framesNamedBy, referencesFrame, type ValueHandle } from '../value-handle.ts'
 import { isSealed, type ValueLog } from '../value-log.ts'
+import type { BlobFileMeta } from './accounting.ts'
+import { FrameReferences } from './frame-references.ts'
+import { staleRecountOf, type StaleBytesDelta } from './recovery-recount.ts'
 
 /** What the collector needs of the database around it. */
 export interface CollectorPort {
@@ -44,6 +49,11 @@ export interface CollectorPort {
   withWritesPaused<T>(work: () => Promise<T>): Promise<T>
   /** Makes every write applied so far durable: blob frames synced, then the WAL (no flush). */
   makeWritesDurable(): Promise<void>
+  /**
+   * Calls `visit` for every index entry holding a handle: memtables and tables, every version of
+   * every key (Db.walkValueHandles). For a file whose scan meets damage only: it reads the index.
+   */
+  walkValueHandles(visit: (key: string, handle: Uint8Array) => void): Promise<void>
   /**
    * Frames of blob file `fileNumber` ECC has repaired since open (IntegrityMonitor.repairCountOf):
    * compared around a decode, it says whether that decode needed a repair.
@@ -101,6 +111,8 @@ export interface CollectorStats {
    * since open because a live frame in it did not read (each is also in its round's `failures`).
    * The frames that read were moved; the file is not picked again until a verify() finds it
    * healable or the store is reopened. A heal that fails so counts in healFailedCount instead.
+   * Also counted, once per round, a file holding a damaged chunk that kept a streamed value from
+   * moving out of a file being relocated.
    */
   relocationFailedCount: number
 }
@@ -125,16 +137,39 @@ export interface CollectionReport {
   bytesMoved: number
   /**
    * Files this round left in place because a live frame in them could not be read (the round
-   * relocated every other file and value it could). Empty when nothing was damaged.
+   * relocated every other file and value it could), once each: a file the round relocated, or
+   * the file holding a damaged chunk of a streamed value that a relocation could therefore not
+   * move. Empty when nothing was damaged.
    */
   failures: RelocationFailure[]
 }
 
-/** What relocating one file did: the bytes it moved and the damage that kept the file in place. */
+/** What relocating one file did: the bytes it moved and what kept the file in place. */
 interface RelocationOutcome {
   bytesMoved: number
-  /** The first damage met (a live frame, or the file's frame structure); undefined when none. */
+  /** The first damage met in the file itself (a live frame, or its footer); undefined when none. */
   damage: unknown
+  /**
+   * Damage met in other files: a streamed value with a chunk here and a damaged chunk there,
+   * which cannot move (by file: the first error met there).
+   */
+  otherDamage: Map<number, unknown>
+  /** A live value could not move for damage elsewhere (otherDamage, or a file marked before). */
+  held: boolean
+}
+
+/** The state of one file's relocation: the frames gathered for the next move, and what it did. */
+interface RelocationRun {
+  reader: BlobFileReader
+  reencode: boolean
+  outcome: RelocationOutcome
+  chunk: RelocatedFrame[]
+  chunkBytes: number
+  /**
+   * Streamed values whose move failed on damage: their other chunks in this file are live still,
+   * and each would start the same doomed move again. Bounded by the file's frames.
+   */
+  unmovableStreams: Set<string>
 }
 
 /** A live frame a relocation moves: decoded, and re-encoded (heal, or ECC repaired it) or copied. */
@@ -229,16 +264,10 @@ export class BlobCollector {
 
   /** Engine hook: compaction dropped `handleBytes`. */
   onDroppedValue(_key: string, handleBytes: Uint8Array): void {
-    let handle: ValueHandle
-    try {
-      handle = decodeValueHandle(handleBytes)
-    } catch {
-      // A handle that does not decode points at nothing to reclaim; reads of it already fail.
-      return
-    }
     // A chunk list makes every chunk stale: no two index entries share a chunk frame, since
-    // relocation moves a streamed value whole (#moveStream).
-    for (const { fileNumber, frameSizeBytes } of framesOf(handle)) this.#countStale(fileNumber, frameSizeBytes)
+    // relocation moves a streamed value whole (#moveStream). A handle that does not decode
+    // points at nothing to reclaim.
+    for (const { fileNumber, frameSizeBytes } of framesNamedBy(handleBytes)) this.#countStale(fileNumber, frameSizeBytes)
   }
 
   /** Adds a frame no handle will name again to its file's stale bytes (in the next compaction edit). */
@@ -261,6 +290,15 @@ export class BlobCollector {
       blobStaleBytes.push({ fileNumber, staleBytesDelta: staleBytes })
     }
     return { blobStaleBytes }
+  }
+
+  /**
+   * The stale deltas that bring each sealed file of `version` up to the bytes `references` (an
+   * index walk taken with `version`, in the same turn) leaves unnamed; `sealing`: final metas of
+   * files the same edit seals (recovery-recount.ts).
+   */
+  recountEdit(version: Version, references: FrameReferences, sealing: readonly BlobFileMeta[]): StaleBytesDelta[] {
+    return staleRecountOf(version, references, (fileNumber) => this.#pending.get(fileNumber) ?? 0, sealing)
   }
 
   stats(): CollectorStats {
@@ -297,7 +335,7 @@ export class BlobCollector {
       // The count says every frame is stale; the index has the last word before a file goes.
       // A live frame here means the count ran ahead of the truth (a drop counted twice, or in
       // the wrong job's edit): relocating instead keeps every live value readable.
-      const live = this.#hasLiveFrame(fileNumber)
+      const live = await this.#hasLiveFrame(fileNumber)
       // A file that cannot be scanned (damaged) stays: nothing proves it unreferenced, and a
       // read of a live frame in it reports the damage itself. verify() lists it.
       if (live === undefined) continue
@@ -321,14 +359,25 @@ export class BlobCollector {
         throw error
       }
       report.bytesMoved += outcome.bytesMoved
+      // A streamed value that cannot move for a damaged chunk in another file: that file is the
+      // failure (marked, so its damage is not read again for its staleness or another stream's
+      // move; a verify() that finds it unrecoverable keeps the mark), counted as a relocation that
+      // met its damage.
+      for (const [otherFileNumber, damage] of outcome.otherDamage) {
+        if (this.#recordFailure(report, otherFileNumber, damage)) this.#stats.relocationFailedCount++
+      }
       if (outcome.damage !== undefined) {
         // The moved frames' new handles are live and their old copies stale (counted as
         // compaction drops the old handles); the file keeps a live frame, so it is not retired.
         if (heal) this.#stats.healFailedCount++
         else this.#stats.relocationFailedCount++
-        this.#options.onRelocationFailed?.(fileNumber, outcome.damage)
-        const { code, error: message } = failureOf(outcome.damage)
-        report.failures.push({ fileNumber, code, message })
+        this.#recordFailure(report, fileNumber, outcome.damage)
+        continue
+      }
+      if (outcome.held) {
+        // Nothing here is damaged, so the file is neither marked nor listed; a heal of it did not
+        // complete all the same. It is tried again when next picked.
+        if (heal) this.#stats.healFailedCount++
         continue
       }
       this.#retired.add(fileNumber)
@@ -338,6 +387,18 @@ export class BlobCollector {
     }
     report.deletedFileNumbers.push(...(await this.deleteRetired()))
     return report
+  }
+
+  /**
+   * Marks `fileNumber` as left in place for `damage` and lists it in the round's failures, once;
+   * false when the round had listed it already.
+   */
+  #recordFailure(report: CollectionReport, fileNumber: number, damage: unknown): boolean {
+    this.#options.onRelocationFailed?.(fileNumber, damage)
+    if (report.failures.some((failure) => failure.fileNumber === fileNumber)) return false
+    const { code, error: message } = failureOf(damage)
+    report.failures.push({ fileNumber, code, message })
+    return true
   }
 
   /**
@@ -418,9 +479,10 @@ export class BlobCollector {
 
   /**
    * True when the index still maps some frame's key to that frame (keys only: no body decoded);
-   * undefined when the file cannot be read or scanned.
+   * undefined when the file cannot be read, or the index walk fails. A scan that meets a frame
+   * it cannot parse asks the index instead (#liveKeysOf).
    */
-  #hasLiveFrame(fileNumber: number): boolean | undefined {
+  async #hasLiveFrame(fileNumber: number): Promise<boolean | undefined> {
     const port = this.#portOrThrow()
     const reader = this.#log.tryOpenDetachedReader(fileNumber)
     if (reader === undefined) return undefined
@@ -434,10 +496,31 @@ export class BlobCollector {
       }
       return false
     } catch {
-      return undefined
+      const liveKeys = await this.#liveKeysOf(fileNumber)
+      return liveKeys === undefined ? undefined : liveKeys.length > 0
     } finally {
       reader.close()
     }
+  }
+
+  /**
+   * The keys whose current handle names a frame of `fileNumber`, found from the index instead of
+   * the file: one walk over every entry (keys and handles, no blob read) gathers the keys any
+   * version of which names the file, and a lookup of each says whether its latest does. For a
+   * file whose scan met a frame it cannot parse (a damaged header or key), after which no frame
+   * boundary can be trusted. Undefined when the walk fails on damage of its own (a table).
+   * @throws {StrataError} `IO_ERROR` and other non-damage errors of the walk.
+   */
+  async #liveKeysOf(fileNumber: number): Promise<string[] | undefined> {
+    const port = this.#portOrThrow()
+    const references = new FrameReferences([fileNumber])
+    try {
+      await port.walkValueHandles((key, handle) => references.add(key, handle))
+    } catch (error) {
+      damageOrThrow(error)
+      return undefined
+    }
+    return references.keysReferencing(fileNumber).filter((key) => namesFile(port.lookupHandle(key), fileNumber))
   }
 
   /**
@@ -453,7 +536,7 @@ export class BlobCollector {
     try {
       reader = this.#log.openDetachedReader(fileNumber)
     } catch (error) {
-      return { bytesMoved: 0, damage: damageOrThrow(error) }
+      return { bytesMoved: 0, damage: damageOrThrow(error), otherDamage: new Map(), held: false }
     }
     this.#relocating = fileNumber
     try {
@@ -468,76 +551,120 @@ export class BlobCollector {
     const port = this.#portOrThrow()
     // A file without its footer is scanned as an unfinished one, which stops silently at the
     // first frame that does not verify: the frames before it move, the file stays for the rest.
-    const outcome: RelocationOutcome = { bytesMoved: 0, damage: reader.sealedFooterDamage('relocate') }
-    let chunk: RelocatedFrame[] = []
-    let chunkBytes = 0
-    // Streamed values whose move failed on damage: their other chunks in this file are live
-    // still, and each would start the same doomed move again. Bounded by the file's frames.
-    const unmovableStreams = new Set<string>()
+    const run: RelocationRun = {
+      reader,
+      reencode,
+      outcome: { bytesMoved: 0, damage: reader.sealedFooterDamage('relocate'), otherDamage: new Map(), held: false },
+      chunk: [],
+      chunkBytes: 0,
+      unmovableStreams: new Set(),
+    }
     // The scan checks each frame's header, key and frame checksum; bodies are decoded below, live
     // ones only: a damaged live body must fail here (or be repaired by ECC), never be copied on
     // unverified, and a damaged stale body must not stop the relocation that drops it. A damaged
-    // live value is skipped (it stays where it is) and the scan goes on; damage the scan itself
-    // meets ends it, as no later frame boundary can be trusted.
-    for (const frame of framesUntilDamage(scanBlobFile(reader, { decodeValues: false }), outcome)) {
+    // live value is skipped (it stays where it is) and the scan goes on.
+    const scan = { damage: undefined as unknown }
+    for (const frame of framesUntilDamage(scanBlobFile(reader, { decodeValues: false }), scan)) {
       const key = Buffer.from(frame.key.buffer, frame.key.byteOffset, frame.key.byteLength).toString('latin1')
       const current = port.lookupHandle(key)
       if (!isLive(current, frame)) continue
-      if (current![0] !== BLOB_HANDLE_FORMAT_VERSION) {
-        // A chunk of a streamed value: the whole value moves, so later chunks of it in this
-        // file are no longer referenced and the scan skips them.
-        const handle = decodeValueHandle(current!)
-        if (handle.kind !== 'chunks' || unmovableStreams.has(key)) continue
-        const damage = await this.#streamDamageOf(frame.key, handle.list)
-        if (damage !== undefined) {
-          outcome.damage ??= damage
-          unmovableStreams.add(key)
-          continue
-        }
-        outcome.bytesMoved += await this.#moveStream(key, handle.list, reencode)
-        continue
-      }
-      const repairsBefore = port.repairCountOf(reader.fileNumber)
-      try {
-        frame.value = reader.decodeValue(frame.checkedFrame)
-      } catch (error) {
-        outcome.damage ??= damageOrThrow(error)
-        continue
-      }
-      if (chunk.length > 0 && chunkBytes + frame.frameBytes.length > RELOCATION_CHUNK_BYTES_MAX) {
-        outcome.bytesMoved += await this.#move(chunk, false)
-        chunk = []
-        chunkBytes = 0
-      }
-      // A body ECC had to repair holds flipped bits on disk: copied verbatim they would go on
-      // into the new file, and the heal request the repair raised names this file, which the
-      // relocation drops (queueHeal): re-encoded, the copy is clean. A repair that had to vouch
-      // for the frame checksum was made by the scan, before repairsBefore (scan.ts).
-      const repaired = port.repairCountOf(reader.fileNumber) !== repairsBefore || frame.checkedFrame.frameChecksum === 'repaired'
-      chunk.push({ frame, key, reencode: reencode || repaired })
-      chunkBytes += frame.frameBytes.length
+      await this.#moveLive(run, key, current!, frame)
     }
-    if (chunk.length > 0) outcome.bytesMoved += await this.#move(chunk, true)
-    return outcome
+    if (scan.damage !== undefined) {
+      // A frame header or key that does not verify ends the scan: no later frame boundary can be
+      // trusted. The index knows which keys still point into the file; their frames are read by
+      // handle. Whether the damaged frame was stale or live, the file is retired only if every
+      // live value moved (a live damaged frame fails its read here and keeps the file). The frames
+      // gathered so far move first: until their new handles are written the index names this
+      // file for them, and would offer them again.
+      if (run.chunk.length > 0) run.outcome.bytesMoved += await this.#move(run.chunk, true)
+      run.chunk = []
+      run.chunkBytes = 0
+      const liveKeys = await this.#liveKeysOf(reader.fileNumber)
+      if (liveKeys === undefined) run.outcome.damage ??= scan.damage
+      for (const key of liveKeys ?? []) {
+        const current = port.lookupHandle(key)
+        if (namesFile(current, reader.fileNumber)) await this.#moveLive(run, key, current!, undefined)
+      }
+    }
+    if (run.chunk.length > 0) run.outcome.bytesMoved += await this.#move(run.chunk, true)
+    return run.outcome
+  }
+
+  /**
+   * Moves the value `current` names (the index's handle of `key`, naming a frame of the file being
+   * relocated): a frame joins the run's chunk, read by handle unless the scan found it
+   * (`scanned`); a streamed value moves whole. Damage is recorded in the run's outcome, and the
+   * value stays where it is.
+   * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
+   */
+  async #moveLive(run: RelocationRun, key: string, current: Uint8Array, scanned: ScannedFrame | undefined): Promise<void> {
+    const port = this.#portOrThrow()
+    const { reader, outcome } = run
+    if (current[0] !== BLOB_HANDLE_FORMAT_VERSION) {
+      // A chunk of a streamed value: the whole value moves, so later chunks of it in this file
+      // are no longer referenced and the scan skips them.
+      const handle = decodeValueHandle(current)
+      if (handle.kind !== 'chunks' || run.unmovableStreams.has(key)) return
+      const markedElsewhere = handle.list.chunks.some((chunk) => chunk.fileNumber !== reader.fileNumber && this.#options.rewriteFailed?.(chunk.fileNumber) === true)
+      const damage = markedElsewhere ? undefined : await this.#streamDamageOf(Buffer.from(key, 'latin1'), handle.list)
+      if (markedElsewhere || damage !== undefined) {
+        // The damage is the file's that holds the chunk: a chunk elsewhere makes that file the
+        // failure, and this one is only held (not marked: nothing in it is damaged). A chunk in
+        // a file whose move already failed on its damage is not read again.
+        run.unmovableStreams.add(key)
+        if (damage === undefined) outcome.held = true
+        else if (damage.fileNumber === reader.fileNumber) outcome.damage ??= damage.error
+        else {
+          outcome.held = true
+          if (!outcome.otherDamage.has(damage.fileNumber)) outcome.otherDamage.set(damage.fileNumber, damage.error)
+        }
+        return
+      }
+      outcome.bytesMoved += await this.#moveStream(key, handle.list, run.reencode)
+      return
+    }
+    const repairsBefore = port.repairCountOf(reader.fileNumber)
+    let frame: ScannedFrame
+    try {
+      frame = scanned ?? frameAt(reader, decodeBlobHandle(current), key)
+      frame.value = reader.decodeValue(frame.checkedFrame)
+    } catch (error) {
+      outcome.damage ??= damageOrThrow(error)
+      return
+    }
+    if (run.chunk.length > 0 && run.chunkBytes + frame.frameBytes.length > RELOCATION_CHUNK_BYTES_MAX) {
+      outcome.bytesMoved += await this.#move(run.chunk, false)
+      run.chunk = []
+      run.chunkBytes = 0
+    }
+    // A body ECC had to repair holds flipped bits on disk: copied verbatim they would go on
+    // into the new file, and the heal request the repair raised names this file, which the
+    // relocation drops (queueHeal): re-encoded, the copy is clean. A repair that had to vouch
+    // for the frame checksum was made by the scan, before repairsBefore (scan.ts).
+    const repaired = port.repairCountOf(reader.fileNumber) !== repairsBefore || frame.checkedFrame.frameChecksum === 'repaired'
+    run.chunk.push({ frame, key, reencode: run.reencode || repaired })
+    run.chunkBytes += frame.frameBytes.length
   }
 
   /**
    * The damage a move of the streamed value `list` would meet (the first chunk that does not
-   * read or decode), or undefined when every chunk reads. The chunks are read and decoded here
-   * and read again by #moveStream: twice the reads of a stream GC moves, traded for never
-   * copying a chunk no handle will name (a move that stopped at a damaged chunk left copies whose
-   * stale count lived only in memory: lost at close, they counted as live forever, and every
-   * open copied them again). The bytes are dropped chunk by chunk: a stream may not fit in memory.
+   * read or decode, with the file that holds it), or undefined when every chunk reads. The
+   * chunks are read and decoded here and read again by #moveStream: twice the reads of a stream
+   * GC moves, traded for never copying a chunk no handle will name (a move that stopped at a
+   * damaged chunk left copies whose stale count lived only in memory: lost at close, they
+   * counted as live forever, and every open copied them again). The bytes are dropped chunk by
+   * chunk: a stream may not fit in memory.
    * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
    */
-  async #streamDamageOf(keyBytes: Uint8Array, list: ChunkList): Promise<unknown> {
+  async #streamDamageOf(keyBytes: Uint8Array, list: ChunkList): Promise<{ fileNumber: number; error: unknown } | undefined> {
     for (let chunkIndex = 0; chunkIndex < list.chunks.length; chunkIndex++) {
       const handle = chunkHandleOf(list, chunkIndex)
       try {
         const reader = this.#log.readerOf(handle.fileNumber, keyBytes)
         reader.decodeValue(reader.readCheckedFrame(handle, keyBytes))
       } catch (error) {
-        return damageOrThrow(error)
+        return { fileNumber: handle.fileNumber, error: damageOrThrow(error) }
       }
       // Reads run synchronously; a turn every few chunks keeps a long value from starving reads.
       if (chunkIndex % 4 === 3) await new Promise((resolve) => setImmediate(resolve))
@@ -632,13 +759,36 @@ function damageOrThrow(error: unknown): unknown {
 }
 
 /**
- * The frames of `scan` until it throws on damage, which it records in `outcome.damage` (an
- * earlier damage found by the caller stays the one reported). Other errors pass through.
+ * The frames of `scan` until it throws on damage, which it records in `end.damage`. Other errors
+ * pass through.
  */
-function* framesUntilDamage(scan: Iterable<ScannedFrame>, outcome: RelocationOutcome): Generator<ScannedFrame> {
+function* framesUntilDamage(scan: Iterable<ScannedFrame>, end: { damage: unknown }): Generator<ScannedFrame> {
   try {
     yield* scan
   } catch (error) {
-    outcome.damage ??= damageOrThrow(error)
+    end.damage = damageOrThrow(error)
+  }
+}
+
+/** True when `current` (what the index holds for a key) names a frame of `fileNumber`. */
+function namesFile(current: Uint8Array | undefined, fileNumber: number): boolean {
+  return current !== undefined && framesNamedBy(current).some((frame) => frame.fileNumber === fileNumber)
+}
+
+/**
+ * The frame at `handle` of `reader`'s file, read by handle and checked (bounds, header, frame
+ * checksum, key) as the scan would have found it; its body is not decoded yet.
+ * @throws {StrataError} as `BlobFileReader.readCheckedFrame`.
+ */
+function frameAt(reader: BlobFileReader, handle: BlobHandle, key: string): ScannedFrame {
+  const checked = reader.readCheckedFrame(handle, Buffer.from(key, 'latin1'))
+  return {
+    handle,
+    key: checked.key,
+    value: undefined,
+    frameBytes: checked.frameBytes,
+    rawValueSizeBytes: checked.fields.rawValueSizeBytes,
+    originFileNumber: checked.fields.originFileNumber,
+    checkedFrame: checked,
   }
 }

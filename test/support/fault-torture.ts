@@ -115,6 +115,10 @@ export interface TortureReport {
   compactionCount: number
   blobFilesRelocated: number
   blobFilesDeleted: number
+  /** Blob frame bytes the opens after a crash counted stale: frames of records the crash dropped. */
+  blobStaleBytesRecounted: number
+  /** Blob files GC found live although counted dead: an over-count of stale bytes, so it stays 0. */
+  blobDeadFilesFoundLive: number
   /** Crashes that kept part of the files' unsynced bytes (writebackRoundShare). */
   writebackCrashCount: number
   /** Crashes that landed inside open(), during recovery (recoveryCrashRoundShare). */
@@ -233,7 +237,7 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
   const report: TortureReport = {
     seed, crashCount: 0, vfsOpCount: 0, writeCount: 0, acknowledgedDurableWriteCount: 0,
     faultsInjected: 0, unsyncedWritesLost: 0, acknowledgedWritesLost: 0, typedErrorCount: 0,
-    flushCount: 0, compactionCount: 0, blobFilesRelocated: 0, blobFilesDeleted: 0, writebackCrashCount: 0,
+    flushCount: 0, compactionCount: 0, blobFilesRelocated: 0, blobFilesDeleted: 0, blobStaleBytesRecounted: 0, blobDeadFilesFoundLive: 0, writebackCrashCount: 0,
     recoveryCrashCount: 0, recoveryStateRegressedCount: 0, plaintextFileCount: 0,
   }
   let image = new MemVfs()
@@ -332,6 +336,8 @@ export async function runCrashTorture(options: TortureOptions): Promise<TortureR
     report.compactionCount += stats.compactionCount
     report.blobFilesRelocated += stats.blob?.filesRelocated ?? 0
     report.blobFilesDeleted += stats.blob?.filesDeleted ?? 0
+    report.blobStaleBytesRecounted += stats.blob?.staleBytesRecounted ?? 0
+    report.blobDeadFilesFoundLive += stats.blob?.deadFilesFoundLive ?? 0
     report.faultsInjected += vfs.injected.length
     countCrash(report, vfs, crashOptions)
     // Power loss: the running db is abandoned with its halted disk; its background work fails.
