@@ -11,11 +11,7 @@
  *    real file system for a bounded time, checking invariants continuously and sampling memory
  *    and open file descriptors.
  *
- * Usage: node --import tsx scripts/reliability.ts [--seed N] [--crashes N] [--fuzz-inputs N]
- *        [--soak-seconds N] [--no-doc]
- *        node --import tsx scripts/reliability.ts --torture-only [--seed N] [--crashes N]
- *        [--encryption] [--writeback-share F] [--recovery-crash-share F]
- *        [--save-round N --checkpoint FILE | --resume FILE]
+ * Usage: `node --import tsx scripts/reliability.ts --help` (USAGE below).
  * --torture-only runs the KV-separation torture alone (--encryption: on an encrypted store, the
  * third configuration; its seed there is --seed + 2) and writes no doc; with --save-round it
  * writes a checkpoint when that round starts, and --resume runs from such a checkpoint, so a
@@ -295,23 +291,45 @@ function writeDoc(file: string, facts: { command: string; seed: number; commit: 
   fs.writeFileSync(file, lines.join('\n'))
 }
 
+const OPTIONS = {
+  seed: { type: 'string', default: process.env.STRATA_SEED ?? '20250101' },
+  crashes: { type: 'string', default: '3000' },
+  'fuzz-inputs': { type: 'string', default: '20000' },
+  'soak-seconds': { type: 'string', default: '60' },
+  'no-doc': { type: 'boolean', default: false },
+  'torture-only': { type: 'boolean', default: false },
+  encryption: { type: 'boolean', default: false },
+  'writeback-share': { type: 'string' },
+  'recovery-crash-share': { type: 'string' },
+  'save-round': { type: 'string' },
+  checkpoint: { type: 'string' },
+  resume: { type: 'string' },
+} as const
+
+const USAGE = `Usage: node --import tsx scripts/reliability.ts [--seed N] [--crashes N] [--fuzz-inputs N]
+         [--soak-seconds N] [--no-doc]
+       node --import tsx scripts/reliability.ts --torture-only [--seed N] [--crashes N]
+         [--encryption] [--writeback-share F] [--recovery-crash-share F]
+         [--save-round N --checkpoint FILE | --resume FILE]
+Defaults: --seed 20250101 (or STRATA_SEED), --crashes 3000, --fuzz-inputs 20000, --soak-seconds 60,
+--writeback-share 0.25, --recovery-crash-share 0.1. Without --torture-only it rewrites
+docs/RELIABILITY.md unless --no-doc. Exit status 1 on any violation, 2 for bad arguments.
+`
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      seed: { type: 'string', default: process.env.STRATA_SEED ?? '20250101' },
-      crashes: { type: 'string', default: '3000' },
-      'fuzz-inputs': { type: 'string', default: '20000' },
-      'soak-seconds': { type: 'string', default: '60' },
-      'no-doc': { type: 'boolean', default: false },
-      'torture-only': { type: 'boolean', default: false },
-      encryption: { type: 'boolean', default: false },
-      'writeback-share': { type: 'string' },
-      'recovery-crash-share': { type: 'string' },
-      'save-round': { type: 'string' },
-      checkpoint: { type: 'string' },
-      resume: { type: 'string' },
-    },
-  })
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(USAGE)
+    return
+  }
+  let parsed
+  try {
+    parsed = parseArgs({ options: OPTIONS })
+  } catch (error) {
+    process.stderr.write(`reliability: ${(error as Error).message}\n\n${USAGE}`)
+    process.exitCode = 2
+    return
+  }
+  const { values } = parsed
   const seed = Number(values.seed) >>> 0
   const crashCount = Number(values.crashes)
   const fuzzInputs = Number(values['fuzz-inputs'])
