@@ -606,13 +606,13 @@ export class Db {
 
   #collectTombstones(version: Version): RangeTombstone[] {
     const all: RangeTombstone[] = [...this.#memtable.rangeTombstones]
-    for (const immutable of this.#immutables) all.push(...immutable.memtable.rangeTombstones)
+    for (const immutable of this.#immutables) for (const tombstone of immutable.memtable.rangeTombstones) all.push(tombstone)
     for (const tables of version.levels) {
       for (const table of tables) {
         if (table.rangeTombstoneCount === 0) continue
         const handle = this.#tables.acquire(table.fileNumber)
         try {
-          all.push(...handle.value.rangeTombstones)
+          for (const tombstone of handle.value.rangeTombstones) all.push(tombstone)
         } finally {
           handle.release()
         }
@@ -870,7 +870,9 @@ export class Db {
     // The worker died (its partial outputs, if any, are orphans the next open removes).
     if (result === undefined) return undefined
     assert.equal(result.added.length, allocated.length, 'a worker compaction allocated a number it did not write')
-    dropped.push(...result.dropped)
+    // A loop, not push(...): a compaction can drop more handles than a call takes arguments
+    // (V8 throws RangeError past ~120k).
+    for (const entry of result.dropped) dropped.push(entry)
     this.#counters.workerCompactionCount++
     return result
   }
