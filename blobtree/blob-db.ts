@@ -379,7 +379,20 @@ export class BlobDb {
       const deltas = await moreStaleBytes()
       if (deltas.length > 0) await this.#db.logValueEdit({ blobStaleBytes: deltas })
     }
+    await this.#logPendingStaleBytes()
     this.#log.clearReaders()
+  }
+
+  /**
+   * Logs the stale deltas still waiting in the collector. Drops reported for a file while its seal
+   * edit runs are held back for the next flush or compaction edit (BlobCollector.takeCompactionEdit);
+   * when the seal is the open's (recovered files, whose recount waits for a running compaction
+   * to end) or the close's, that next edit may never come before the store closes, and a clean
+   * reopen does not recount: the frames would count live for good (review, 2026-11-26).
+   */
+  async #logPendingStaleBytes(): Promise<void> {
+    const edit = this.#collector.takeCompactionEdit(this.#db.currentVersion())
+    if (edit.blobStaleBytes.length > 0) await this.#db.logValueEdit(edit)
   }
 
   /**
@@ -994,6 +1007,9 @@ export class BlobDb {
       await this.#gcTail
       while (this.#inflightCount > 0) await new Promise<void>((resolve) => this.#inflightWaiters.push(resolve))
       await this.#log.close()
+      // Best effort on a read-only store (its manifest may be what failed): the deltas are then
+      // lost as a crash would lose them, and only space is held (the recount after a crash).
+      if (!this.#db.stats().readOnly) await this.#logPendingStaleBytes()
     } finally {
       await this.#db.close()
     }
