@@ -355,6 +355,38 @@ describe('strata wal and strata repair --wal point-in-time', () => {
     }
   })
 
+  test('a stop the survey cannot see (a blob frame that never reached the disk): repair saved that log too', async () => {
+    // The blob file active when the unsynced writes start never syncs again (a stalled device);
+    // the logs' unsynced bytes are written back at the power loss, the blob file's are not, so
+    // replay stops at the first record whose frame is missing, inside the older log.
+    const image = new MemVfs()
+    let stalled: string | undefined = undefined
+    const vfs = new HookedVfs(image, { beforeSync: (_op, filePath) => (filePath === stalled ? new Promise<void>(() => {}) : undefined) })
+    const db = await open('/db', { vfs, memtableSizeBytes: 4 * 1024, flushThread: 'main', kvSeparation: { minBlobSize: 64, blobFileSizeBytesTarget: 4 * 1024 } })
+    const walNames = (): string[] => image.list('/db').filter((name) => name.endsWith('.wal')).sort()
+    let i = 0
+    for (; i < 10; i++) await db.put(keyOf(i), valueOf(i), { sync: true })
+    stalled = `/db/${image.list('/db').filter((name) => name.endsWith('.blob')).sort().at(-1)}`
+    while (walNames().length < 2) await db.put(keyOf(i), valueOf(i++))
+    for (let j = 0; j < 10; j++) await db.put(keyOf(i), valueOf(i++))
+    const crashed = image.crash({ writtenBackBytes: (filePath, unsyncedBytes) => (filePath.endsWith('.wal') ? unsyncedBytes : 0) })
+    const directory = path.join(root, `blob-stop-${storeCount++}`)
+    fs.mkdirSync(directory)
+    for (const name of crashed.list('/db')) fs.writeFileSync(path.join(directory, name), readFile(crashed, `/db/${name}`))
+    const logs = walsOf(directory)
+    assert.equal(logs.length, 2)
+    // A torn last record in the newer log gives point-in-time recovery something to cut.
+    damage(directory, logs[1], (bytes) => bytes.subarray(0, bytes.length - 3))
+    const originals = logs.map((log) => fs.readFileSync(path.join(directory, log)))
+    const repaired = await run('repair', directory, '--wal', 'point-in-time')
+    assert.equal(repaired.status, 0, repaired.stderr)
+    assert.match(repaired.stdout, /recovered +10 record\(s\).*stopped at blob-not-durable/)
+    assert.equal(fs.existsSync(path.join(directory, logs[0])), false, 'the open replayed part of the older log and deleted it')
+    for (const [index, log] of logs.entries()) {
+      assert.deepEqual(fs.readFileSync(path.join(directory, 'lost', log)), originals[index], `lost/${log} holds the original bytes`)
+    }
+  })
+
   test('bin/strata.ts dispatches wal and repair, and hands repair the package\'s open', async () => {
     const strata = (...argv: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '..', 'bin', 'strata.ts'), ...argv], { encoding: 'utf8' })
     const help = strata('--help')

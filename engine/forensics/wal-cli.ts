@@ -104,8 +104,8 @@ export async function repairCommand(directory: string, keys: LoadedKeys | undefi
     const { store, survey } = await surveyStore(io.vfs, directory, keys)
     const plan = survey.pointInTime
     if (plan.refused !== undefined) throw new StrataError(plan.refused.code, `Cannot repair ${directory}: point-in-time recovery fails too: ${plan.refused.message}`)
-    const toSave = logsToSave(survey)
     const kvSeparation = store.version.blobFiles.size > 0 || survey.logs.some((log) => log.blobHandleCount > 0)
+    const toSave = logsToSave(survey, kvSeparation)
     const integrity: IntegrityOptions = {
       // The replayed writes go into a new table: protect it as the store's newest one is.
       ...newestTableCodec(io.vfs, directory, store.version),
@@ -185,7 +185,10 @@ function printRepair(io: WalCommandIo, options: RepairCommandOptions, outcome: R
   lines.push(`opens          ${outcome.opening.kvSeparation ? 'with' : 'without'} KV separation; the replayed writes go into a ${outcome.opening.tableCodec} table`)
   const recovery = outcome.recovery
   if (recovery !== undefined) {
-    const stop = recovery.walDamage === undefined ? 'no damage' : `${recovery.walDamage.reason} in ${recovery.walDamage.fileName} offset ${recovery.walDamage.offsetBytes}`
+    const stop = recovery.walDamage !== undefined ? `${recovery.walDamage.reason} in ${recovery.walDamage.fileName} offset ${recovery.walDamage.offsetBytes}`
+      // A stop the survey cannot foresee (a record whose blob frame never reached the disk) is
+      // named by the tail it ended.
+      : recovery.tailReason !== undefined ? `${recovery.tailReason} in ${recovery.tailFile}` : 'no damage'
     lines.push(`recovered      ${recovery.batchesReplayed} record(s) from ${recovery.walFilesReplayed} log(s) into ${recovery.tablesWritten} table(s); stopped at ${stop}; ${recovery.walFilesDropped} log(s) dropped`)
   }
   io.stdout(`${lines.join('\n')}\n`)

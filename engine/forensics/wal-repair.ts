@@ -43,7 +43,7 @@ export interface SavedLog {
   file: string
   /** Path of the copy, relative to the store directory. */
   savedAs: string
-  why: 'cut' | 'dropped' | 'obsolete'
+  why: 'cut' | 'dropped' | 'obsolete' | 'replayed'
 }
 
 /**
@@ -52,9 +52,12 @@ export interface SavedLog {
  * every log it replayed (their records are in a table then), so a log counts as cut whenever
  * some of its bytes do not replay: the one replay stops in, a torn last log, a log that lost
  * its tail, any log with damage or an unreadable part. Dropped: every log after the stop.
- * Obsolete: flushed before, deleted by any open.
+ * Obsolete: flushed before, deleted by any open. With `everyLiveLog` (a store with values in
+ * blob files) the other live logs are saved too, as 'replayed': the open may stop earlier than
+ * the survey sees, at a record whose blob frame never reached the disk (only the blob layer can
+ * tell), and then cuts or drops a log the survey expected to replay.
  */
-export function logsToSave(survey: WalSurvey): Omit<SavedLog, 'savedAs'>[] {
+export function logsToSave(survey: WalSurvey, everyLiveLog: boolean): Omit<SavedLog, 'savedAs'>[] {
   const verdict = survey.pointInTime
   const dropped = new Set(verdict.logsDropped)
   const cut = new Set([
@@ -66,7 +69,8 @@ export function logsToSave(survey: WalSurvey): Omit<SavedLog, 'savedAs'>[] {
   return survey.logs.flatMap((log): Omit<SavedLog, 'savedAs'>[] => {
     if (cut.has(log.file)) return [{ file: log.file, why: 'cut' }]
     if (dropped.has(log.file)) return [{ file: log.file, why: 'dropped' }]
-    return log.live ? [] : [{ file: log.file, why: 'obsolete' }]
+    if (!log.live) return [{ file: log.file, why: 'obsolete' }]
+    return everyLiveLog ? [{ file: log.file, why: 'replayed' }] : []
   })
 }
 
