@@ -134,6 +134,8 @@ export class Db {
   readonly #blockCache: BlockCache
   readonly #tables: FileCache<TableReader>
   readonly #snapshots = new SnapshotList()
+  /** The version the last compact() left with no snapshot open: compacting it again drops nothing. */
+  #compactedVersion: Version | undefined
   readonly #pinnedVersions = new Map<Version, number>()
   readonly #obsoleteFiles = new Set<number>()
   readonly #lock: { release(): void }
@@ -800,13 +802,13 @@ export class Db {
     return flushMemtable(memtable, this.#outputs, snapshots, () => this.#vfs.syncDirectory(this.directory), onDroppedValue)
   }
 
-  async #compact(pick: CompactionPick<TableMeta>): Promise<void> {
+  async #compact(pick: CompactionPick<TableMeta>, outputLevel = pick.level + 1): Promise<void> {
     const version = this.#versions.current
     const inputs = [...pick.inputs, ...pick.nextLevelInputs]
     const job: CompactionJob = {
       directory: this.directory,
       inputs,
-      outputLevel: pick.level + 1,
+      outputLevel,
       snapshots: this.#snapshots.sorted(),
       targetTableSizeBytes: this.#options.targetTableSizeBytes,
       otherTables: otherTablesOf(version.levels, inputs),
@@ -824,7 +826,8 @@ export class Db {
       ...this.#valueHooks?.takeCompactionEdit?.(this.#versions.current),
       removedTables: inputs.map((t) => ({ level: t.level, fileNumber: t.fileNumber })),
       addedTables: added,
-      compactPointers: pick.level > 0 ? [{ level: pick.level, key: largest }] : [],
+      // A level rewritten in place (compact()) moves no round-robin pointer.
+      compactPointers: pick.level > 0 && outputLevel === pick.level + 1 ? [{ level: pick.level, key: largest }] : [],
     }
     await this.#versions.logAndApply(edit)
     this.#tombstones = undefined
@@ -962,15 +965,32 @@ export class Db {
   async compact(): Promise<void> {
     await this.flush()
     await this.#exclusive(async () => {
+      // Every table compact() rewrites is sealed under the active key epoch (key rotation).
+      const otherEpochTableCount = this.#tablesUnderOtherEpochs()
+      let merged = false
+      let snapshotFree = true
       for (let level = 0; level < LEVEL_COUNT - 1; level++) {
         const levels = this.#versions.current.levels
         if (levels[level].length === 0) continue
         if (levels.slice(level + 1).every((tables) => tables.length === 0) && level > 0) break
         const pick = pickAtLevel(levels, level, [], 1)!
+        snapshotFree &&= this.#snapshots.count === 0
         await this.#compact({ ...pick, inputs: levels[level].slice(), nextLevelInputs: levels[level + 1].slice() })
+        merged = true
       }
-      // A tree whose data sits in one level is not merged above, so key rotation needs this.
-      await this.#rekeyTables()
+      // A tree whose data sits in one level (>= 1) merged nothing above, so versions a snapshot
+      // kept when that level was written, released since, would stay (and with KV separation
+      // their blob frames would count live): that level is rewritten in place, unless this
+      // process's last compact() left it so with no snapshot open (nothing to drop). Found by
+      // review, 2026-11-26 (test/compact.test.ts).
+      const levels = this.#versions.current.levels
+      const bottom = levels.findLastIndex((tables) => tables.length > 0)
+      if (!merged && bottom > 0 && this.#versions.current !== this.#compactedVersion) {
+        snapshotFree &&= this.#snapshots.count === 0
+        await this.#compact({ level: bottom, inputs: levels[bottom].slice(), nextLevelInputs: [], score: 0 }, bottom)
+      }
+      for (let i = 0; i < otherEpochTableCount; i++) this.#options.integrity.tableRekeyed()
+      this.#compactedVersion = snapshotFree ? this.#versions.current : undefined
     })
     this.#throwBackgroundError()
   }
@@ -1007,15 +1027,11 @@ export class Db {
     })
   }
 
-  /** Rewrites live tables sealed under a key epoch other than the active one (key rotation). */
-  async #rekeyTables(): Promise<void> {
+  /** Live tables sealed under a key epoch other than the active one (0 without encryption). */
+  #tablesUnderOtherEpochs(): number {
     const activeEpoch = this.#options.integrity.description.encryption?.activeEpoch
-    if (activeEpoch === undefined) return
-    for (const table of this.#versions.current.levels.flat()) {
-      if (tableKeyEpoch(this.#vfs, this.#path(tableFileName(table.fileNumber))) === activeEpoch) continue
-      await this.#rewriteTable(table)
-      this.#options.integrity.tableRekeyed()
-    }
+    if (activeEpoch === undefined) return 0
+    return this.#versions.current.levels.flat().filter((table) => tableKeyEpoch(this.#vfs, this.#path(tableFileName(table.fileNumber))) !== activeEpoch).length
   }
 
   /**

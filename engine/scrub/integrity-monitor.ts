@@ -55,7 +55,7 @@ export interface IntegrityStats {
   healPendingCount: number
   /** Message of the last failed auto-heal rewrite, if any. */
   lastHealError: string | undefined
-  /** Tables rewritten by compact() because they were sealed under an older key epoch. */
+  /** Tables compact() rewrote that were sealed under a key epoch other than the active one. */
   rekeyedTableCount: number
   /** Scrub passes (patrol and verify()) and the per-file outcome of the last one. */
   scrub: { passCount: number; lastPass: Record<FileStatus, number> | undefined }
