@@ -516,11 +516,12 @@ export class BlobCollector {
     const references = new FrameReferences([fileNumber])
     try {
       await port.walkValueHandles((key, handle) => references.add(key, handle))
+      // The lookups read the index too: damage there leaves liveness unknown, as the walk's does.
+      return references.keysReferencing(fileNumber).filter((key) => namesFile(port.lookupHandle(key), fileNumber))
     } catch (error) {
       damageOrThrow(error)
       return undefined
     }
-    return references.keysReferencing(fileNumber).filter((key) => namesFile(port.lookupHandle(key), fileNumber))
   }
 
   /**
