@@ -335,7 +335,9 @@ export class BlobCollector {
       // The count says every frame is stale; the index has the last word before a file goes.
       // A live frame here means the count ran ahead of the truth (a drop counted twice, or in
       // the wrong job's edit): relocating instead keeps every live value readable.
-      const live = await this.#hasLiveFrame(fileNumber)
+      // A file whose relocation already failed on damage is not walked for again each round (the
+      // index walk reads every table): only its scan may still prove it dead.
+      const live = await this.#hasLiveFrame(fileNumber, this.#options.rewriteFailed?.(fileNumber) !== true)
       // A file that cannot be scanned (damaged) stays: nothing proves it unreferenced, and a
       // read of a live frame in it reports the damage itself. verify() lists it.
       if (live === undefined) continue
@@ -480,9 +482,9 @@ export class BlobCollector {
   /**
    * True when the index still maps some frame's key to that frame (keys only: no body decoded);
    * undefined when the file cannot be read, or the index walk fails. A scan that meets a frame
-   * it cannot parse asks the index instead (#liveKeysOf).
+   * it cannot parse asks the index instead (#liveKeysOf), when `mayWalkIndex`.
    */
-  async #hasLiveFrame(fileNumber: number): Promise<boolean | undefined> {
+  async #hasLiveFrame(fileNumber: number, mayWalkIndex: boolean): Promise<boolean | undefined> {
     const port = this.#portOrThrow()
     const reader = this.#log.tryOpenDetachedReader(fileNumber)
     if (reader === undefined) return undefined
@@ -496,6 +498,7 @@ export class BlobCollector {
       }
       return false
     } catch {
+      if (!mayWalkIndex) return undefined
       const liveKeys = await this.#liveKeysOf(fileNumber)
       return liveKeys === undefined ? undefined : liveKeys.length > 0
     } finally {
