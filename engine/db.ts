@@ -93,7 +93,8 @@ export interface ValueHooks {
   /**
    * Compaction or flush dropped this handle: its bytes in the blob file are stale now. Called once
    * the job's outputs are complete, just before its edit (takeCompactionEdit); a job that fails
-   * reports nothing, so a retry cannot count a handle twice.
+   * reports nothing, so a retry cannot count a handle twice. Recovery's replay flushes call it as
+   * they write: the whole recovery is one edit, and a failure fails the open before any is logged.
    */
   onDroppedValue?(key: string, handle: Uint8Array): void
   /**
