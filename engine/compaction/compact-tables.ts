@@ -89,7 +89,12 @@ function tablesBelowOutput(job: CompactionJob): OtherTable[] {
 export async function compactTables(job: CompactionJob, source: CompactionSource, outputs: TableOutputs, hooks: CompactionHooks = {}): Promise<CompactionResult> {
   const belowOutput = tablesBelowOutput(job)
   const rangeTombstones: RangeTombstone[] = []
-  for (const table of job.inputs) if (table.rangeTombstoneCount > 0) rangeTombstones.push(...source.rangeTombstones(table))
+  // A loop, not push(...): a table may hold more range tombstones than a call takes arguments
+  // (V8 throws RangeError past ~120k).
+  for (const table of job.inputs) {
+    if (table.rangeTombstoneCount === 0) continue
+    for (const tombstone of source.rangeTombstones(table)) rangeTombstones.push(tombstone)
+  }
   const added: TableMeta[] = []
   const input = new MergingIterator(job.inputs.map((table) => source.iterator(table)))
   const { onDroppedValue, outputFileNumber } = hooks
