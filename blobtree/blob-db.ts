@@ -1007,8 +1007,9 @@ export class BlobDb {
       await this.#gcTail
       while (this.#inflightCount > 0) await new Promise<void>((resolve) => this.#inflightWaiters.push(resolve))
       await this.#log.close()
-      // Best effort on a read-only store (its manifest may be what failed): the deltas are then
-      // lost as a crash would lose them, and only space is held (the recount after a crash).
+      // Not on a read-only store (its manifest may be what failed): its deltas are then lost, and
+      // since it still closes cleanly no recount restores them; only space is held, and a
+      // read-only store runs no compaction that could have left any pending.
       if (!this.#db.stats().readOnly) await this.#logPendingStaleBytes()
     } finally {
       await this.#db.close()

@@ -297,7 +297,7 @@ describe('per-KV checksums across the merge: compaction', () => {
     assert.ok(result.added.length > 0, `seed=${seed}: without the lie the compaction writes its outputs`)
   })
 
-  test("copyTable() (heal, rekey) refuses an entry whose table iterator hands on another entry's value", async (t) => {
+  test("copyTable() (heal) refuses an entry whose table iterator hands on another entry's value", async (t) => {
     const { seed, entries, m } = seededCase(t, 'value')
     const vfs = new MemVfs()
     const table = await inputTable(vfs, 1, entries)
