@@ -3,7 +3,7 @@
 // with CORRUPTION naming the key and the output table, never written with a CRC computed from the
 // wrong pairing (docs/per-kv-checksums.md §2, "the seam"). Flush, compaction on the main thread,
 // the compaction the background worker runs (compactFromFiles, called here on this thread:
-// a bug cannot be planted inside the worker's bundle) and the heal/rekey rewrite are covered.
+// a bug cannot be planted inside the worker's bundle) and the heal rewrite are covered.
 // Method: seeded entries, one version per key, in memtables and tables with CRCs; a wrapper
 // iterator (or, where the engine builds the iterators itself, a patched prototype) lies about one
 // field of one victim entry. Each case also runs without the lie and must succeed, so only the
