@@ -26,7 +26,7 @@ import {
   FOOTER_SIZE_BYTES,
   describeKey,
   encodeFooter,
-  scanBlobFile,
+  verifiedExtentOf,
   type BlobEntry,
   type EncodedFrame,
 } from './blob-file/mod.ts'
@@ -150,6 +150,11 @@ export class ValueLog {
   bytesWritten = 0
   /** Files whose sealing edit is in flight; their stale deltas wait (see takeStaleDeltas). */
   readonly sealEditsInFlight = new Set<number>()
+  /**
+   * WAL replay at open: where each unfinished file's verified frames end (verifiedExtentOf),
+   * worked out on the first damaged frame replay meets in it; the files do not grow meanwhile.
+   */
+  readonly #verifiedEnds = new Map<number, number>()
   /**
    * Stream files whose chunk list may already be in the index but which the manifest does not
    * list yet (docs/formats/blob-stream.md §5): their stale deltas wait like sealEditsInFlight's.
@@ -320,9 +325,16 @@ export class ValueLog {
       // A finished file was synced whole when sealed: a frame there that fails its checks is
       // damage, not a torn write. Replay keeps the record so that reading it fails loudly
       // (CHECKSUM_MISMATCH naming file and key) instead of silently dropping it and every
-      // later record. In an unfinished file a bad frame is a write the crash cut short.
+      // later record. In an unfinished file a bad frame is a write the crash cut short, unless
+      // a verified frame follows it (verifiedExtentOf): then it is damage too.
       if (reader.footer !== undefined) return status !== 'missing'
-      return status === 'durable'
+      if (status !== 'corrupt') return status === 'durable'
+      let endBytes = this.#verifiedEnds.get(handle.fileNumber)
+      if (endBytes === undefined) {
+        endBytes = verifiedExtentOf(reader).endBytes
+        this.#verifiedEnds.set(handle.fileNumber, endBytes)
+      }
+      return handle.offsetBytes + handle.frameSizeBytes <= endBytes
     } catch (error) {
       // A key this open lacks is not damage: fail the open, as reading the record would, rather
       // than stop replay here in silence.
@@ -578,12 +590,10 @@ export class ValueLog {
       const reader = BlobFileReader.open(file, { codec: this.#codec, expectedFileNumber: fileNumber })
       footer = reader.footer
       if (footer === undefined) {
-        const scan = scanBlobFile(reader, { decodeValues: true })
-        let rawValueBytesTotal = 0
-        for (const frame of scan) rawValueBytesTotal += frame.rawValueSizeBytes
-        const end = scan.end!
-        file.truncate(end.offsetBytes)
-        footer = { frameCount: end.frameCount, rawValueBytesTotal, framesSizeBytes: end.offsetBytes - FILE_HEADER_SIZE_BYTES }
+        // Cut after the last verified frame only: a damaged frame before it stays (verifiedExtentOf).
+        const extent = verifiedExtentOf(reader)
+        file.truncate(extent.endBytes)
+        footer = { frameCount: extent.frameCount, rawValueBytesTotal: extent.rawValueBytesTotal, framesSizeBytes: extent.endBytes - FILE_HEADER_SIZE_BYTES }
         file.append([encodeFooter(footer)])
         this.bytesWritten += FOOTER_SIZE_BYTES
         await file.sync()
@@ -659,6 +669,7 @@ export class ValueLog {
   /** Drops cached readers (after recovery replaced unfinished files by finished ones). */
   clearReaders(): void {
     this.#readers.clear()
+    this.#verifiedEnds.clear()
   }
 
   /**

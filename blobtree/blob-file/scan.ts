@@ -6,7 +6,7 @@
  * not form a whole, verified frame and reports where and why in `end` (a torn tail).
  * Reads are synchronous, two per frame (header, then key and body).
  */
-import { StrataError } from '../../engine/errors.ts'
+import { StrataError, isStrataError } from '../../engine/errors.ts'
 import type { BlobHandle } from '../handle.ts'
 import { FILE_HEADER_SIZE_BYTES, FRAME_HEADER_SIZE_BYTES, RecordKind, frameChecksumMatches, frameSizeBytes, parseFrameHeader } from './format.ts'
 import { checkedFrameOf, type BlobFileReader, type CheckedFrame } from './reader.ts'
@@ -135,4 +135,46 @@ export class BlobFileScan implements Iterable<ScannedFrame> {
  */
 export function scanBlobFile(reader: BlobFileReader, options: ScanOptions = {}): BlobFileScan {
   return new BlobFileScan(reader, options)
+}
+
+/** Where an unfinished file's last verified frame ends, and the frames up to there. */
+export interface VerifiedExtent {
+  /** End of the last frame whose body verified (the file header's end when none did). */
+  endBytes: number
+  /** Frames before `endBytes`, body-damaged ones included. */
+  frameCount: number
+  /** Their raw value bytes (from their headers, which their frame checksums vouched for). */
+  rawValueBytesTotal: number
+}
+
+/**
+ * How much of an unfinished blob file (one a crash left without its footer) holds written
+ * frames: up to the end of the last frame whose body verifies. A frame whose header the frame
+ * checksum vouches for but whose body fails does not end it when a verified frame follows: a
+ * sync that made the later frame durable made this one durable too, so its bytes are damage, not
+ * a write the crash cut short, and recovery must neither cut them nor the intact frames after
+ * them (found by review, 2026-11-26: one flipped byte in such a file cost every later synced
+ * write). Bytes after the last verified frame are the torn tail. A frame whose own checksum fails
+ * (a damaged header or key) still ends the walk: its length cannot be trusted to find the next.
+ * @throws {StrataError} `IO_ERROR`.
+ */
+export function verifiedExtentOf(reader: BlobFileReader): VerifiedExtent {
+  const extent: VerifiedExtent = { endBytes: FILE_HEADER_SIZE_BYTES, frameCount: 0, rawValueBytesTotal: 0 }
+  let frameCount = 0
+  let rawValueBytesTotal = 0
+  for (const frame of scanBlobFile(reader, { decodeValues: false })) {
+    frameCount++
+    rawValueBytesTotal += frame.rawValueSizeBytes
+    let verified = frame.value !== undefined
+    if (!verified) {
+      try {
+        reader.decodeValue(frame.checkedFrame)
+        verified = true
+      } catch (error) {
+        if (isStrataError(error, 'IO_ERROR')) throw error
+      }
+    }
+    if (verified) Object.assign(extent, { endBytes: frame.handle.offsetBytes + frame.frameBytes.length, frameCount, rawValueBytesTotal })
+  }
+  return extent
 }
