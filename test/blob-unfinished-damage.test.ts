@@ -7,7 +7,8 @@
 // (blobtree/blob-file/scan.ts verifiedExtentOf); only bytes after the last verified frame are
 // the torn tail.
 // Method: ten synced puts, a crash before close (the file stays unfinished), one byte of the
-// third value's body flipped (past the 32 bytes the frame checksum covers), reopen.
+// third value's body flipped (past the 32 bytes the frame checksum covers), or of its key (the
+// frame checksum fails, so its length cannot be trusted), reopen.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
@@ -19,8 +20,13 @@ const VALUE_COUNT = 10
 const DAMAGED = 2
 const valueOf = (i: number): string => `value-${i}-`.padEnd(200, String.fromCharCode(97 + i))
 
-/** Ten synced puts (flushed to a table when `flush`), then a crash image with one flipped byte in DAMAGED's frame body. */
-async function damagedUnfinishedFile(flush: boolean): Promise<MemVfs> {
+/** Where the flipped byte goes, from the start of DAMAGED's value: its body, or its key. */
+const BODY_BYTE = 50
+/** Frame layout: 40-byte header, the 2-byte key, a 24-byte envelope header, then the value. */
+const KEY_BYTE = -25
+
+/** Ten synced puts (flushed to a table when `flush`), then a crash image with one flipped byte in DAMAGED's frame. */
+async function damagedUnfinishedFile(flush: boolean, byteFromValue = BODY_BYTE): Promise<MemVfs> {
   const vfs = new MemVfs()
   const db = await BlobDb.open('/db', { vfs }, OPTIONS)
   for (let i = 0; i < VALUE_COUNT; i++) await db.put(`k${i}`, valueOf(i), { sync: true })
@@ -31,7 +37,7 @@ async function damagedUnfinishedFile(flush: boolean): Promise<MemVfs> {
   const bytes = readFile(crashed, blobPath)
   const at = Buffer.from(bytes).indexOf(valueOf(DAMAGED))
   assert.ok(at > 0, 'the value is stored as is (no compression)')
-  bytes[at + 50] ^= 0xff
+  bytes[at + byteFromValue] ^= 0xff
   writeFile(crashed, blobPath, bytes)
   return crashed
 }
@@ -64,5 +70,10 @@ describe('a damaged frame in a blob file a crash left unfinished', () => {
 
   test('handles still in the WAL: replay keeps the damaged record and every later one', async () => {
     await assertOnlyTheDamagedValueFails(await damagedUnfinishedFile(false))
+  })
+
+  test('its key damaged (its length untrusted): the next verified frame is found past it', async () => {
+    await assertOnlyTheDamagedValueFails(await damagedUnfinishedFile(true, KEY_BYTE))
+    await assertOnlyTheDamagedValueFails(await damagedUnfinishedFile(false, KEY_BYTE))
   })
 })

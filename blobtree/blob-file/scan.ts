@@ -48,6 +48,8 @@ export interface ScanEnd {
 export interface ScanOptions {
   /** Decode and verify every body through the codec (and yield the value). Default true. */
   decodeValues?: boolean
+  /** Where the first frame starts (default right after the file header): a resync point. */
+  startOffsetBytes?: number
 }
 
 /** An iterable scan; `end` is set once iteration has finished. */
@@ -55,17 +57,19 @@ export class BlobFileScan implements Iterable<ScannedFrame> {
   end: ScanEnd | undefined = undefined
   readonly #reader: BlobFileReader
   readonly #decodeValues: boolean
+  readonly #startOffsetBytes: number
 
   constructor(reader: BlobFileReader, options: ScanOptions = {}) {
     this.#reader = reader
     this.#decodeValues = options.decodeValues ?? true
+    this.#startOffsetBytes = options.startOffsetBytes ?? FILE_HEADER_SIZE_BYTES
   }
 
   *[Symbol.iterator](): Iterator<ScannedFrame> {
     const reader = this.#reader
     const finished = reader.footer !== undefined
     const endBytes = reader.framesEndBytes()
-    let offsetBytes = FILE_HEADER_SIZE_BYTES
+    let offsetBytes = this.#startOffsetBytes
     let frameCount = 0
     const stop = (reason: string): void => {
       if (finished) {
@@ -81,7 +85,7 @@ export class BlobFileScan implements Iterable<ScannedFrame> {
       yield frame
       offsetBytes += frame.frameBytes.length
     }
-    if (finished && frameCount !== reader.footer?.frameCount) {
+    if (finished && this.#startOffsetBytes === FILE_HEADER_SIZE_BYTES && frameCount !== reader.footer?.frameCount) {
       throw new StrataError('CORRUPTION', `Cannot scan blob file ${reader.file.path}: found ${frameCount} frames, footer says ${reader.footer?.frameCount}`, { details: { fileName: reader.file.path } })
     }
     this.end = { kind: finished ? 'footer' : 'end-of-file', offsetBytes, frameCount }
@@ -149,32 +153,70 @@ export interface VerifiedExtent {
 
 /**
  * How much of an unfinished blob file (one a crash left without its footer) holds written
- * frames: up to the end of the last frame whose body verifies. A frame whose header the frame
- * checksum vouches for but whose body fails does not end it when a verified frame follows: a
- * sync that made the later frame durable made this one durable too, so its bytes are damage, not
- * a write the crash cut short, and recovery must neither cut them nor the intact frames after
- * them (found by review, 2026-11-26: one flipped byte in such a file cost every later synced
- * write). Bytes after the last verified frame are the torn tail. A frame whose own checksum fails
- * (a damaged header or key) still ends the walk: its length cannot be trusted to find the next.
+ * frames: up to the end of the last frame whose body verifies. A frame that fails does not end
+ * it when a verified frame follows: a sync that made the later frame durable made this one
+ * durable too, so its bytes are damage, not a write the crash cut short, and recovery must
+ * neither cut them nor the intact frames after them (found by review, 2026-11-26: one flipped
+ * byte in such a file cost every later synced write). A frame whose header the frame checksum
+ * vouches for is stepped over by its length; past one whose header or key is damaged the walk
+ * looks for the next offset where a whole frame verifies (frame checksum and body), which no
+ * torn or damaged bytes match by chance. Bytes after the last verified frame are the torn tail.
  * @throws {StrataError} `IO_ERROR`.
  */
 export function verifiedExtentOf(reader: BlobFileReader): VerifiedExtent {
   const extent: VerifiedExtent = { endBytes: FILE_HEADER_SIZE_BYTES, frameCount: 0, rawValueBytesTotal: 0 }
   let frameCount = 0
   let rawValueBytesTotal = 0
-  for (const frame of scanBlobFile(reader, { decodeValues: false })) {
-    frameCount++
-    rawValueBytesTotal += frame.rawValueSizeBytes
-    let verified = frame.value !== undefined
-    if (!verified) {
-      try {
-        reader.decodeValue(frame.checkedFrame)
-        verified = true
-      } catch (error) {
-        if (isStrataError(error, 'IO_ERROR')) throw error
+  let startOffsetBytes: number | undefined = FILE_HEADER_SIZE_BYTES
+  while (startOffsetBytes !== undefined) {
+    const scan = scanBlobFile(reader, { decodeValues: false, startOffsetBytes })
+    for (const frame of scan) {
+      frameCount++
+      rawValueBytesTotal += frame.rawValueSizeBytes
+      if (frame.value !== undefined || bodyVerifies(reader, frame.checkedFrame)) {
+        Object.assign(extent, { endBytes: frame.handle.offsetBytes + frame.frameBytes.length, frameCount, rawValueBytesTotal })
       }
     }
-    if (verified) Object.assign(extent, { endBytes: frame.handle.offsetBytes + frame.frameBytes.length, frameCount, rawValueBytesTotal })
+    startOffsetBytes = scan.end?.kind === 'torn' ? nextVerifiedFrameOffset(reader, scan.end.offsetBytes + 1) : undefined
   }
   return extent
+}
+
+function bodyVerifies(reader: BlobFileReader, frame: CheckedFrame): boolean {
+  try {
+    reader.decodeValue(frame)
+    return true
+  } catch (error) {
+    if (isStrataError(error, 'IO_ERROR')) throw error
+    return false
+  }
+}
+
+/** Bytes read at a time while looking for a resync point. */
+const RESYNC_WINDOW_BYTES = 1024 * 1024
+
+/**
+ * The first offset at or after `fromBytes` where a whole frame verifies (kind byte, zero
+ * reserved bytes, sizes in bounds, frame checksum, body), or undefined. The kind and reserved
+ * bytes reject almost every offset before anything is hashed.
+ */
+function nextVerifiedFrameOffset(reader: BlobFileReader, fromBytes: number): number | undefined {
+  const endBytes = reader.framesEndBytes()
+  const window = new Uint8Array(RESYNC_WINDOW_BYTES)
+  for (let windowStart = fromBytes; windowStart + FRAME_HEADER_SIZE_BYTES <= endBytes; windowStart += RESYNC_WINDOW_BYTES - FRAME_HEADER_SIZE_BYTES) {
+    const readBytes = reader.file.read(window.subarray(0, Math.min(RESYNC_WINDOW_BYTES, endBytes - windowStart)), windowStart)
+    for (let at = 0; at + FRAME_HEADER_SIZE_BYTES <= readBytes; at++) {
+      if (window[at] !== RecordKind.Frame || window[at + 1] !== 0 || window[at + 2] !== 0 || window[at + 3] !== 0) continue
+      if (frameVerifiesAt(reader, windowStart + at)) return windowStart + at
+    }
+    if (windowStart + readBytes >= endBytes) break
+  }
+  return undefined
+}
+
+function frameVerifiesAt(reader: BlobFileReader, offsetBytes: number): boolean {
+  const scan = scanBlobFile(reader, { decodeValues: false, startOffsetBytes: offsetBytes })
+  const first = scan[Symbol.iterator]().next()
+  if (first.done === true) return false
+  return first.value.value !== undefined || (first.value.checkedFrame.frameChecksum !== 'pending' && bodyVerifies(reader, first.value.checkedFrame))
 }
