@@ -40,7 +40,7 @@ import type { BlockCodec } from '../engine/transform/block-codec.ts'
 import type { RepairEvent, RepairKind } from '../engine/transform/mod.ts'
 import type { BlobFileCheck } from '../engine/forensics/mod.ts'
 import { IntegrityMonitor, failureOf, isDamageCode } from '../engine/scrub/mod.ts'
-import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, checkBlobFrames, scanBlobFile, type BlobEntry, type BlobFileSummary } from './blob-file/mod.ts'
+import { FILE_HEADER_SIZE_BYTES, checkBlobFrames, scanBlobFile, type BlobEntry, type BlobFileSummary } from './blob-file/mod.ts'
 import { encodeBlobHandle } from './handle.ts'
 import { encodeChunkList, type ChunkList } from './chunk-list.ts'
 import { decodeValueHandle, valueSizeOf } from './value-handle.ts'
@@ -58,7 +58,7 @@ import { BlobCollector, type CollectionReport, type CollectorStats } from './gc/
 import { isSealed, ValueLog } from './value-log.ts'
 import { FrameReferences } from './gc/frame-references.ts'
 import { droppedRecords, type StaleBytesDelta } from './gc/recovery-recount.ts'
-import type { BlobFileMeta } from './gc/accounting.ts'
+import { frameBytesOf, sealedMetaOf, type BlobFileMeta } from './gc/accounting.ts'
 import type { ValueCacheStats } from './value-cache.ts'
 import { HandleCache, type HandleCacheStats } from './handle-cache.ts'
 
@@ -429,7 +429,7 @@ export class BlobDb {
       if (found?.handle === undefined) return undefined
       const handle = decodeValueHandle(found.handle)
       if (handle.kind !== 'chunks' || !handle.list.chunks.some((chunk) => chunk.fileNumber === fileNumber)) return undefined
-      return { fileNumber, sizeBytes: FILE_HEADER_SIZE_BYTES + footer.framesSizeBytes + FOOTER_SIZE_BYTES, valueCount: footer.frameCount, totalValueBytes: footer.rawValueBytesTotal }
+      return sealedMetaOf(fileNumber, footer)
     } catch {
       return undefined
     } finally {
@@ -915,7 +915,7 @@ export class BlobDb {
       // header and frames as written (its footer joins fileBytesTotal with the seal edit).
       const sealed = isSealed(state.meta.sizeBytes)
       const sizeBytes = sealed ? state.meta.sizeBytes : (this.#log.openFileSizeBytes(fileNumber) ?? 0)
-      const overheadBytes = sealed ? sizeBytes - frameBytesOfSealed(state.meta.sizeBytes) : Math.min(sizeBytes, FILE_HEADER_SIZE_BYTES)
+      const overheadBytes = sealed ? sizeBytes - frameBytesOf(state.meta) : Math.min(sizeBytes, FILE_HEADER_SIZE_BYTES)
       fileBytesTotal += sizeBytes
       staleBytes += state.staleBytes
       liveBytes += Math.max(0, sizeBytes - overheadBytes - state.staleBytes)
@@ -1035,10 +1035,6 @@ function rangeBound(value: number | undefined, fallback: number, name: string): 
   if (value === undefined) return fallback
   if (!Number.isSafeInteger(value) || value < 0) throw new StrataError('INVALID_ARGUMENT', `Cannot get stream: ${name} must be a non-negative integer, got ${String(value)}`)
   return value
-}
-
-function frameBytesOfSealed(sizeBytes: number): number {
-  return sizeBytes - FILE_HEADER_SIZE_BYTES - FOOTER_SIZE_BYTES
 }
 
 function toBatchOp(operation: BatchOperation, index: number): BatchOp {

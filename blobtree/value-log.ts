@@ -28,6 +28,7 @@ import {
   encodeFooter,
   verifiedExtentOf,
   type BlobEntry,
+  type VerifiedExtent,
   type EncodedFrame,
 } from './blob-file/mod.ts'
 import type { BlobHandle } from './handle.ts'
@@ -35,7 +36,7 @@ import { chunkHandleOf, type ChunkList } from './chunk-list.ts'
 import { decodeValueHandle, framesOf } from './value-handle.ts'
 import { STREAM_GET_SIZE_BYTES_MAX_DEFAULT } from './limits.ts'
 import { ReaderCache } from './reader-cache.ts'
-import type { BlobFileMeta } from './gc/accounting.ts'
+import { sealedMetaOf, type BlobFileMeta } from './gc/accounting.ts'
 import type { StaleBytesDelta } from './gc/recovery-recount.ts'
 import { ValueCache, type ValueCacheStats } from './value-cache.ts'
 import type { BlockCache } from '../engine/cache/mod.ts'
@@ -151,10 +152,11 @@ export class ValueLog {
   /** Files whose sealing edit is in flight; their stale deltas wait (see takeStaleDeltas). */
   readonly sealEditsInFlight = new Set<number>()
   /**
-   * WAL replay at open: where each unfinished file's verified frames end (verifiedExtentOf),
-   * worked out on the first damaged frame replay meets in it; the files do not grow meanwhile.
+   * At open: each unfinished file's verified extent (verifiedExtentOf), worked out on the first
+   * damaged frame WAL replay meets in it and used again by cutRecoveredFile (the files do not
+   * change in between), so the file is decoded once.
    */
-  readonly #verifiedEnds = new Map<number, number>()
+  readonly #verifiedExtents = new Map<number, VerifiedExtent>()
   /**
    * Stream files whose chunk list may already be in the index but which the manifest does not
    * list yet (docs/formats/blob-stream.md §5): their stale deltas wait like sealEditsInFlight's.
@@ -329,12 +331,7 @@ export class ValueLog {
       // a verified frame follows it (verifiedExtentOf): then it is damage too.
       if (reader.footer !== undefined) return status !== 'missing'
       if (status !== 'corrupt') return status === 'durable'
-      let endBytes = this.#verifiedEnds.get(handle.fileNumber)
-      if (endBytes === undefined) {
-        endBytes = verifiedExtentOf(reader).endBytes
-        this.#verifiedEnds.set(handle.fileNumber, endBytes)
-      }
-      return handle.offsetBytes + handle.frameSizeBytes <= endBytes
+      return handle.offsetBytes + handle.frameSizeBytes <= this.#verifiedExtentOf(handle.fileNumber, reader).endBytes
     } catch (error) {
       // A key this open lacks is not damage: fail the open, as reading the record would, rather
       // than stop replay here in silence.
@@ -576,11 +573,21 @@ export class ValueLog {
     }
   }
 
+  /** verifiedExtentOf of unfinished file `fileNumber`, read through `reader` once per open. */
+  #verifiedExtentOf(fileNumber: number, reader: BlobFileReader): VerifiedExtent {
+    let extent = this.#verifiedExtents.get(fileNumber)
+    if (extent === undefined) {
+      extent = verifiedExtentOf(reader)
+      this.#verifiedExtents.set(fileNumber, extent)
+    }
+    return extent
+  }
+
   /**
    * At open: a file the manifest lists unsealed (the process stopped while writing it) is cut
-   * at its last whole, verified frame, given a footer and synced; returns its final meta, which
-   * `sealRecoveredFiles` then records. WAL replay has already stopped before any handle past
-   * that point (isDurable), so nothing refers to the bytes cut.
+   * after its last frame whose body verifies (verifiedExtentOf), given a footer and synced;
+   * returns its final meta, which `sealRecoveredFiles` then records. WAL replay has already
+   * stopped before any handle past that point (isDurable), so nothing refers to the bytes cut.
    */
   async cutRecoveredFile(fileNumber: number): Promise<BlobFileMeta> {
     const filePath = this.pathOf(fileNumber)
@@ -591,7 +598,7 @@ export class ValueLog {
       footer = reader.footer
       if (footer === undefined) {
         // Cut after the last verified frame only: a damaged frame before it stays (verifiedExtentOf).
-        const extent = verifiedExtentOf(reader)
+        const extent = this.#verifiedExtentOf(fileNumber, reader)
         file.truncate(extent.endBytes)
         footer = { frameCount: extent.frameCount, rawValueBytesTotal: extent.rawValueBytesTotal, framesSizeBytes: extent.endBytes - FILE_HEADER_SIZE_BYTES }
         file.append([encodeFooter(footer)])
@@ -603,8 +610,7 @@ export class ValueLog {
     }
     // Its readers saw it unfinished; the file stays, so its repair counts and marks stay too.
     this.#evictCaches(fileNumber)
-    const sizeBytes = FILE_HEADER_SIZE_BYTES + footer.framesSizeBytes + FOOTER_SIZE_BYTES
-    return { fileNumber, sizeBytes, valueCount: footer.frameCount, totalValueBytes: footer.rawValueBytesTotal }
+    return sealedMetaOf(fileNumber, footer)
   }
 
   /**
@@ -669,7 +675,7 @@ export class ValueLog {
   /** Drops cached readers (after recovery replaced unfinished files by finished ones). */
   clearReaders(): void {
     this.#readers.clear()
-    this.#verifiedEnds.clear()
+    this.#verifiedExtents.clear()
   }
 
   /**

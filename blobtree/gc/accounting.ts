@@ -10,7 +10,7 @@
  */
 import { StrataError } from '../../engine/errors.ts'
 import type { BlobHandle } from '../handle.ts'
-import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES } from '../blob-file/format.ts'
+import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, type BlobFileFooter } from '../blob-file/format.ts'
 
 /** A finished blob file as the manifest records it (what BlobFileWriter.finish() returns). */
 export interface BlobFileMeta {
@@ -86,6 +86,11 @@ export interface RelocationPick {
 }
 
 const GC_DEFAULTS = { stalenessThreshold: 0.25, ageCutoffFraction: 1, relocationBytesMax: 256 * 1024 * 1024 }
+
+/** The meta of sealed blob file `fileNumber`, read off its footer. */
+export function sealedMetaOf(fileNumber: number, footer: BlobFileFooter): BlobFileMeta {
+  return { fileNumber, sizeBytes: FILE_HEADER_SIZE_BYTES + footer.framesSizeBytes + FOOTER_SIZE_BYTES, valueCount: footer.frameCount, totalValueBytes: footer.rawValueBytesTotal }
+}
 
 /** Frame bytes of a finished file: everything between file header and footer. */
 export function frameBytesOf(meta: BlobFileMeta): number {
