@@ -10,6 +10,7 @@
  * READ_ONLY carrying the cause, and a reopen recovers.
  */
 import path from 'node:path'
+import { setImmediate as setImmediatePromise } from 'node:timers/promises'
 import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
 import { EntryKind, type RangeTombstone } from './entry.ts'
@@ -308,17 +309,30 @@ export class Db {
    * (every stale byte a finished job reported is in that version, none of a running one).
    * Reads every table block (not into a full cache): for rare work only (blob GC meeting damage,
    * open after a crash or a recovery that dropped records). @internal For blobtree/.
+   *
+   * `yieldEveryEntries`: give the event loop a turn after that many entries, for a walk that
+   * must not block reads and timers for its whole length (~0.8 µs per entry: a million-entry
+   * index is ~0.8 s). The walk then spans several turns: tables stay pinned and no flush or
+   * compaction starts (both wait for this exclusive section), the memtable iterators tolerate
+   * inserts (MemtableIterator), and writes landing meanwhile may or may not be visited, so
+   * `done` no longer sees the version of one instant. Without it, the walk is one turn.
    * @throws {StrataError} `CLOSED`; a table's read errors (`CHECKSUM_MISMATCH`, `CORRUPTION`, …).
    */
-  walkValueHandles<T>(visit: (key: string, handle: Uint8Array) => void, done: (version: Version) => T): Promise<T> {
+  walkValueHandles<T>(visit: (key: string, handle: Uint8Array) => void, done: (version: Version) => T, options: { yieldEveryEntries?: number } = {}): Promise<T> {
     if (this.#closed) return Promise.reject(new StrataError('CLOSED', 'Cannot walk value handles: database is closed'))
+    const yieldEveryEntries = options.yieldEveryEntries ?? Number.POSITIVE_INFINITY
     return this.#exclusive(async () => {
       const version = this.#versions.current
       const releases: (() => void)[] = []
       const entries = this.#internalIterator(version, releases)
       try {
+        let entriesSinceYield = 0
         for (entries.seekToFirst(); entries.valid(); entries.next()) {
           if (entries.kind() === EntryKind.BlobHandle) visit(entries.key(), entries.value())
+          if (++entriesSinceYield >= yieldEveryEntries) {
+            entriesSinceYield = 0
+            await setImmediatePromise()
+          }
         }
       } finally {
         entries.close()
