@@ -10,8 +10,9 @@
  * stopped-scan case, a byte of a frame's key); gc() then runs twice, the store is verified and
  * reopened, and gc() runs again. A streamed value spanning several files, with one chunk
  * damaged, checks a failed move copies no chunk (nothing left to count in memory only). A sealed
- * file whose footer is damaged, zeroed or cut off, and a frame ECC repaired on the way, check
- * GC neither deletes a file it could not read to the end nor copies flipped bits on.
+ * file whose footer is damaged, zeroed or cut off is relocated and deleted through the index
+ * (kept only for a live frame that does not read), and a frame ECC repaired on the way is
+ * re-encoded, not copied with its flipped bits.
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
@@ -332,32 +333,134 @@ async function countAllStale(vfs: MemVfs, fileNumber: number): Promise<void> {
   await versions.close()
 }
 
-// A sealed file read without its footer is scanned as an unfinished one, which stops silently at
-// its first bad frame: GC must not take the frames it never reached for gone.
+/** The two ways a sealed file loses its footer here: one flipped byte in it, or the file cut inside it. */
+const FOOTER_BREAKS = ['footer flipped', 'cut inside the footer'] as const
+
+/** Leaves blob file `name` without a valid footer, its frames intact. */
+async function breakFooter(vfs: MemVfs, name: string, how: (typeof FOOTER_BREAKS)[number]): Promise<void> {
+  const bytes = readFile(vfs, name)
+  if (how === 'footer flipped') bytes[bytes.length - 20] ^= 0x01 // inside the footer's checked bytes
+  await rewrite(vfs, name, how === 'footer flipped' ? bytes : bytes.subarray(0, bytes.length - 10))
+}
+
+/** Asserts that verify() reports blob file `fileNumber` unrecoverable for its missing footer. */
+async function assertFooterReported(db: BlobDb, fileNumber: number): Promise<void> {
+  const file = (await db.verify()).blobFiles.find((check) => check.fileNumber === fileNumber)
+  assert.equal(file?.status, 'unrecoverable')
+  assert.equal(file?.code, 'CORRUPTION')
+  assert.match(file?.error ?? '', /lists it as sealed, but it has no footer/)
+}
+
+// A sealed file read without its footer would be scanned as an unfinished one, which stops
+// silently at its first bad frame: GC does not scan it, the index names its live values, which
+// move by handle, and the file goes once they all have.
 describe('blob GC of a sealed file whose footer is lost or damaged', () => {
-  test('a damaged footer and a damaged frame key: the file stays, reported, and the frames after the damage read', async () => {
+  for (const how of FOOTER_BREAKS) {
+    test(`live and stale frames (${how}): every live value moves, the file is deleted and its stale bytes reclaimed`, async () => {
+      const vfs = new MemVfs()
+      const files = await threeFiles(vfs, {})
+      const target = locate(vfs, valueOf('a', 0))
+      await breakFooter(vfs, target.name, how)
+      let db = await BlobDb.open(DIRECTORY, { vfs }, KV)
+      await assertReadable(db, '', 'read by handle before the round')
+      await assertFooterReported(db, files.a)
+      const before = db.stats().blob
+      assert.ok(before.staleBytes > 0)
+      const report = await db.gc()
+      assert.deepEqual(report.failures, [])
+      assert.deepEqual(report.relocatedFileNumbers, [files.a, files.b])
+      assert.ok(report.deletedFileNumbers.includes(files.a), `deleted: ${report.deletedFileNumbers.join(', ')}`)
+      assert.ok(!blobFileNames(vfs).includes(target.name), 'the file is gone')
+      for (let index = 0; index < 5; index++) assert.equal(copiesOf(vfs, valueOf('a', index)), 1, `a${index} moved once`)
+      await assertReadable(db, '', 'after the round')
+      await db.compact()
+      const after = db.stats().blob
+      assert.equal(after.fileCount, blobFileNames(vfs).length, 'the manifest lists the files on disk')
+      assert.equal(after.staleBytes, 0, 'every stale byte reclaimed')
+      assert.equal(after.liveBytes, before.liveBytes, 'the moved values count live once')
+      assert.equal(after.relocationFailedCount, 0)
+      assert.ok((await db.verify()).blobFiles.every((file) => file.fileNumber !== files.a && file.ok))
+      await db.close()
+      db = await BlobDb.open(DIRECTORY, { vfs }, KV)
+      await assertReadable(db, '', 'after reopen')
+      assert.equal(db.stats().blob.liveBytes, before.liveBytes)
+      await db.close()
+    })
+
+    test(`a wholly dead file (${how}) is proven unreferenced by the index and deleted`, async () => {
+      const vfs = new MemVfs()
+      const files = await threeFiles(vfs, {})
+      const target = locate(vfs, valueOf('c', 0))
+      await breakFooter(vfs, target.name, how)
+      const db = await BlobDb.open(DIRECTORY, { vfs }, KV)
+      const report = await db.gc()
+      assert.deepEqual(report.failures, [])
+      assert.ok(report.deletedFileNumbers.includes(files.c), `deleted: ${report.deletedFileNumbers.join(', ')}`)
+      assert.ok(!blobFileNames(vfs).includes(target.name), 'the file is gone')
+      assert.equal(db.stats().blob.deadFilesFoundLive, 0)
+      await assertReadable(db, '', 'after the round')
+      await db.close()
+    })
+  }
+
+  for (const part of ['body', 'key'] as const) {
+    test(`a live frame whose ${part} is damaged too: the rest moves, the file stays reported for that key until it is overwritten`, async () => {
+      const vfs = new MemVfs()
+      const files = await threeFiles(vfs, {})
+      const target = locate(vfs, valueOf('a', 2))
+      // The key ("a2") ends where the body's block envelope starts; the frame checksum covers both.
+      await damage(vfs, target.name, part === 'body' ? target.valueStartBytes + 100 : target.valueStartBytes - BLOCK_HEADER_SIZE_BYTES - 1, 0x04)
+      await breakFooter(vfs, target.name, 'footer flipped')
+      const db = await BlobDb.open(DIRECTORY, { vfs }, KV)
+      const report = await db.gc()
+      // Reported by the read of a2 by its handle, as a get reports it.
+      assert.deepEqual(report.failures.map(({ fileNumber, code }) => [fileNumber, code]), [[files.a, 'CHECKSUM_MISMATCH']])
+      assert.ok(report.failures[0].message.includes(target.name) && report.failures[0].message.includes('"a2"'), report.failures[0].message)
+      assert.deepEqual(report.relocatedFileNumbers, [files.b])
+      assert.ok(!report.deletedFileNumbers.includes(files.a) && blobFileNames(vfs).includes(target.name), 'the file stays')
+      for (const index of [0, 1, 3, 4]) assert.equal(copiesOf(vfs, valueOf('a', index)), 2, `a${index}: the original and one copy`)
+      await assert.rejects(db.get('a2'), (error) => assertDamaged(error, ['CHECKSUM_MISMATCH'], target.name, 'a2'))
+      await assertReadable(db, 'a2', 'after the round')
+      assert.deepEqual((await db.gc()).failures, [], 'not tried again')
+      await assertFooterReported(db, files.a)
+
+      // The overwrite makes every frame of the file stale once compaction drops the old handles:
+      // it is dead, and the index proves it, in the same open as the failed relocation.
+      await db.put('a2', valueOf('b', 9))
+      await db.compact()
+      const last = await db.gc()
+      assert.deepEqual(last.failures, [])
+      assert.ok(last.deletedFileNumbers.includes(files.a), `deleted: ${last.deletedFileNumbers.join(', ')}`)
+      assert.ok(!blobFileNames(vfs).includes(target.name), 'the file is gone')
+      assert.deepEqual(await db.get('a2'), valueOf('b', 9))
+      await assertReadable(db, 'a2', 'after the file went')
+      await db.close()
+    })
+  }
+
+  test('a snapshot taken before the relocation reads its values after it, and the file goes once it is released', async () => {
     const vfs = new MemVfs()
     const files = await threeFiles(vfs, {})
-    const target = locate(vfs, valueOf('a', 3))
-    const sizeBytes = readFile(vfs, target.name).length
-    await damage(vfs, target.name, sizeBytes - 20, 0x01) // inside the footer's checked bytes
-    await damage(vfs, target.name, target.valueStartBytes - BLOCK_HEADER_SIZE_BYTES - 1, 0x04) // a3's key
+    const target = locate(vfs, valueOf('a', 0))
+    await breakFooter(vfs, target.name, 'footer flipped')
     const db = await BlobDb.open(DIRECTORY, { vfs }, KV)
+    const snapshot = db.snapshot()
     const report = await db.gc()
-    assert.deepEqual(report.failures.map(({ fileNumber, code }) => [fileNumber, code]), [[files.a, 'CORRUPTION']])
-    assert.match(report.failures[0].message, /lists it as sealed, but it has no footer/)
-    assert.ok(report.failures[0].message.includes(target.name), report.failures[0].message)
-    assert.deepEqual(report.relocatedFileNumbers, [files.b])
-    assert.ok(!report.deletedFileNumbers.includes(files.a) && blobFileNames(vfs).includes(target.name), 'the file stays')
-    assert.equal(holders(vfs, valueOf('a', 1)).length, 2, 'a1, before the damaged frame, was copied out')
-    assert.deepEqual(await db.get('a4'), valueOf('a', 4), 'a4, after it, reads where it is')
-    await assert.rejects(db.get('a3'), (error) => assertDamaged(error, ['CHECKSUM_MISMATCH'], target.name, 'a3'))
-    await assertReadable(db, 'a3', 'after the round')
+    assert.deepEqual(report.failures, [])
+    assert.ok(report.relocatedFileNumbers.includes(files.a))
+    assert.ok(!report.deletedFileNumbers.includes(files.a) && blobFileNames(vfs).includes(target.name), 'kept for the snapshot')
+    await db.delete('a1')
+    for (let index = 0; index < 5; index++) assert.deepEqual(await snapshot.get(`a${index}`), valueOf('a', index), `a${index} through the snapshot`)
+    assert.equal(await db.get('a1'), undefined)
+    snapshot.release()
+    assert.ok((await db.gc()).deletedFileNumbers.includes(files.a))
+    assert.ok(!blobFileNames(vfs).includes(target.name), 'the file is gone')
+    for (const index of [0, 2, 3, 4]) assert.deepEqual(await db.get(`a${index}`), valueOf('a', index), `a${index}`)
     await db.close()
   })
 
   for (const tail of ['zeroed', 'cut'] as const) {
-    test(`a tail ${tail} from inside a live frame: the key keeps failing typed where it is`, async () => {
+    test(`a tail ${tail} from inside a live frame: the values before it move, the key keeps failing typed where it is`, async () => {
       const vfs = new MemVfs()
       const files = await threeFiles(vfs, {})
       const target = locate(vfs, valueOf('a', 4))
@@ -366,8 +469,10 @@ describe('blob GC of a sealed file whose footer is lost or damaged', () => {
       await rewrite(vfs, target.name, tail === 'zeroed' ? bytes.fill(0, target.valueStartBytes - 10) : bytes.subarray(0, target.valueStartBytes + 100))
       const db = await BlobDb.open(DIRECTORY, { vfs }, KV)
       const report = await db.gc()
-      assert.deepEqual(report.failures.map(({ fileNumber, code }) => [fileNumber, code]), [[files.a, 'CORRUPTION']])
+      assert.deepEqual(report.failures.map(({ fileNumber }) => fileNumber), [files.a])
+      assert.ok(report.failures[0].message.includes('"a4"'), report.failures[0].message)
       assert.ok(blobFileNames(vfs).includes(target.name), 'the file stays')
+      for (let index = 0; index < 4; index++) assert.equal(copiesOf(vfs, valueOf('a', index)), 2, `a${index}: the original and one copy`)
       await assert.rejects(db.get('a4'), (error) => assertDamaged(error, ['CHECKSUM_MISMATCH', 'CORRUPTION'], target.name, 'a4'))
       await assertReadable(db, 'a4', 'after the round')
       await db.close()
@@ -409,17 +514,19 @@ describe('blob GC of a sealed file whose footer is lost or damaged', () => {
     })
   }
 
-  test('a file counted dead whose scan stops before its live frames is not deleted', async () => {
+  test('a file counted dead whose index still names a value in it is relocated, not deleted', async () => {
     const vfs = new MemVfs()
     const files = await threeFiles(vfs, {})
     const target = locate(vfs, valueOf('a', 0))
-    const sizeBytes = readFile(vfs, target.name).length
-    await damage(vfs, target.name, sizeBytes - 20, 0x01)
+    await breakFooter(vfs, target.name, 'footer flipped')
     await damage(vfs, target.name, target.valueStartBytes - BLOCK_HEADER_SIZE_BYTES - 1, 0x04) // a0's key: the first frame
     await countAllStale(vfs, files.a)
     const db = await BlobDb.open(DIRECTORY, { vfs }, KV)
     const report = await db.gc()
-    assert.ok(!report.deletedFileNumbers.includes(files.a) && blobFileNames(vfs).includes(target.name), 'nothing proves it unreferenced: it stays')
+    assert.equal(db.stats().blob.deadFilesFoundLive, 1)
+    assert.deepEqual(report.failures.map(({ fileNumber }) => fileNumber), [files.a], 'a0 does not read')
+    assert.ok(!report.deletedFileNumbers.includes(files.a) && blobFileNames(vfs).includes(target.name), 'a0 keeps it')
+    for (let index = 1; index < 5; index++) assert.equal(copiesOf(vfs, valueOf('a', index)), 2, `a${index}: the original and one copy`)
     await assertReadable(db, 'a0', 'after the round')
     await db.close()
   })

@@ -115,11 +115,6 @@ export class BlobFileReader {
   }
 
   /**
-   * A reader of the same open file that decodes bodies through `codec` instead (a scrub passes
-   * the checking view of the file's codec, engine/transform `checkingEccRegions`). The two share
-   * the file: close one of them, once.
-   */
-  /**
    * For a file the manifest lists as sealed (its footer was synced before the seal edit): the
    * CORRUPTION a missing or damaged footer is, naming the file; undefined when the footer reads.
    * `action` names what could not be done ("check", "relocate").
@@ -131,6 +126,11 @@ export class BlobFileReader {
       { details: { fileName, fileNumber: this.fileNumber } })
   }
 
+  /**
+   * A reader of the same open file that decodes bodies through `codec` instead (a scrub passes
+   * the checking view of the file's codec, engine/transform `checkingEccRegions`). The two share
+   * the file: close one of them, once.
+   */
   withCodec(codec: BlockCodec): BlobFileReader {
     return new BlobFileReader(this.file, codec, this.fileNumber, this.codecId, this.footer)
   }

@@ -8,11 +8,11 @@ import { Buffer } from 'node:buffer'
 import { MemVfs } from '../../engine/vfs/mem-vfs.ts'
 import { Version, type VersionEdit } from '../../engine/manifest/mod.ts'
 import { OpKind, type BatchOp } from '../../engine/mod.ts'
-import { encodeBlobHandle } from '../handle.ts'
+import { decodeBlobHandle, encodeBlobHandle } from '../handle.ts'
 import { ValueLog } from '../value-log.ts'
-import { BlobCollector } from './collector.ts'
+import { BlobCollector, type CollectorOptions } from './collector.ts'
 
-async function setUp() {
+async function setUp(options: Partial<CollectorOptions> = {}) {
   const vfs = new MemVfs()
   vfs.mkdirp('/g')
   let version = Version.empty()
@@ -26,7 +26,8 @@ async function setUp() {
   log.attach(manifest)
   await log.ensureActive()
   const index = new Map<string, Uint8Array>()
-  const collector = new BlobCollector(log, { stalenessThreshold: 0.25, relocationBytesMax: 1 << 20 })
+  const collector = new BlobCollector(log, { stalenessThreshold: 0.25, relocationBytesMax: 1 << 20, ...options })
+  const walks = { count: 0 }
   collector.attach({
     currentVersion: () => version,
     readerCount: () => 0,
@@ -37,11 +38,12 @@ async function setUp() {
     withWritesPaused: (work) => work(),
     makeWritesDurable: async () => undefined,
     walkValueHandles: async (visit: (key: string, handle: Uint8Array) => void) => {
+      walks.count++
       for (const [key, handle] of index) visit(key, handle)
     },
     repairCountOf: () => 0,
   })
-  return { log, index, collector, manifest }
+  return { vfs, log, index, collector, manifest, walks }
 }
 
 describe('BlobCollector.collect()', () => {
@@ -69,6 +71,38 @@ describe('BlobCollector.collect()', () => {
     assert.deepEqual(report.relocatedFileNumbers.includes(first.fileNumber), true, 'relocated instead')
     assert.ok(collector.stats().deadFilesFoundLive >= 1)
     for (const key of keys) assert.deepEqual(Buffer.from(log.read(key, index.get(key)!)), value(key), `${key} still reads`)
+    await log.close()
+  })
+
+  test('a marked file counted dead that the index still references is walked for again only once more of it is counted stale', async () => {
+    const marked = new Set<number>()
+    const { vfs, log, index, collector, manifest, walks } = await setUp({ rewriteFailed: (fileNumber) => marked.has(fileNumber) })
+    const keys = Array.from({ length: 12 }, (_, position) => `key${position}`)
+    for (const key of keys) {
+      const [handle] = log.append([{ key: Buffer.from(key, 'latin1'), value: Buffer.from(`${key}:`.padEnd(1000, 'v')) }])
+      index.set(key, encodeBlobHandle(handle))
+      await log.syncAll()
+    }
+    const first = [...manifest.currentVersion().blobFiles.values()].find((state) => state.meta.sizeBytes > 0)!.meta.fileNumber
+    // No footer: only the index can answer for the file. Marked, as a failed relocation leaves it.
+    const file = vfs.openAppend(log.pathOf(first))
+    file.truncate(file.sizeBytes() - 10)
+    await file.sync()
+    file.close()
+    marked.add(first)
+    const firstKeys = keys.filter((key) => decodeBlobHandle(index.get(key)!).fileNumber === first)
+    const countStale = async (key: string): Promise<void> => {
+      collector.onDroppedValue(key, index.get(key)!)
+      await manifest.logValueEdit(collector.takeCompactionEdit(manifest.currentVersion()))
+    }
+    for (const key of firstKeys) await countStale(key) // over-counted: the index keeps them
+    await collector.collect()
+    await collector.collect()
+    assert.equal(walks.count, 1, 'the stale count did not change: no second walk')
+    await countStale(firstKeys[0])
+    await collector.collect()
+    assert.equal(walks.count, 2, 'more of it counted stale: walked again')
+    assert.equal(collector.stats().filesDeleted, 0, 'still referenced, so never deleted')
     await log.close()
   })
 })

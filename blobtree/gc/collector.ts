@@ -11,12 +11,15 @@
  * the old file. Only live frames are decoded, so a damaged stale body goes with it too. A frame
  * header or key that does not verify ends the front-to-back scan; the index then names the keys
  * that still point into the file (one walk over every entry), whose frames are read by handle
- * and moved, so a file with damage only in stale frames is still retired (#liveKeysOf).
+ * and moved, so a file with damage only in stale frames is still retired (#liveKeysOf). A
+ * sealed file without a valid footer is not scanned at all (its scan would stop silently at the
+ * first frame that does not verify, as in a torn tail): the index alone says whether it is dead
+ * and which values to move, and it is retired like any other once they have moved.
  * Damage: a relocation (heal or not) that meets a live frame it cannot read moves every other
  * live value it can and leaves the file in place, listed in the round's `failures`; the round
  * goes on, and the file is not picked again until a scrub finds it healable or the store is
- * reopened (docs/formats/blob-file.md §8, docs/ecc.md §7). A sealed file without a valid footer
- * is such damage too. I/O errors still fail the round.
+ * reopened, or it is dead (docs/formats/blob-file.md §8, docs/ecc.md §7). I/O errors still fail
+ * the round.
  *
  * Liveness: a frame is live iff the index still maps its key to exactly that handle. The check
  * and the write of the new handle happen while user writes are paused (`withWritesPaused`), so
@@ -51,7 +54,8 @@ export interface CollectorPort {
   makeWritesDurable(): Promise<void>
   /**
    * Calls `visit` for every index entry holding a handle: memtables and tables, every version of
-   * every key (Db.walkValueHandles). For a file whose scan meets damage only: it reads the index.
+   * every key (Db.walkValueHandles). For a file whose scan meets damage, or that has no valid
+   * footer, only: it reads the index.
    */
   walkValueHandles(visit: (key: string, handle: Uint8Array) => void): Promise<void>
   /**
@@ -241,6 +245,13 @@ export class BlobCollector {
    * request is moot (the file is retired, or its heal has just failed).
    */
   #relocating: number | undefined
+  /**
+   * Files marked by a failed relocation (`rewriteFailed`) whose dead-file check walked the index
+   * and did not prove them dead, with their stale bytes then. The walk reads every table, so it
+   * runs again for such a file only once compaction has counted more of it stale (a key
+   * overwritten or deleted), the one change that can make it dead. One entry per listed file.
+   */
+  readonly #walkedAtStaleBytes = new Map<number, number>()
   readonly #stats: Omit<CollectorStats, 'filesAwaitingDeletion'> = {
     bytesMoved: 0,
     framesMoved: 0,
@@ -336,8 +347,12 @@ export class BlobCollector {
       // A live frame here means the count ran ahead of the truth (a drop counted twice, or in
       // the wrong job's edit): relocating instead keeps every live value readable.
       // A file whose relocation already failed on damage is not walked for again each round (the
-      // index walk reads every table): only its scan may still prove it dead.
-      const live = await this.#hasLiveFrame(fileNumber, this.#options.rewriteFailed?.(fileNumber) !== true)
+      // index walk reads every table) unless more of it was counted stale since the last walk:
+      // otherwise only its scan may still prove it dead, and a file without a footer has none.
+      const marked = this.#options.rewriteFailed?.(fileNumber) === true
+      const staleBytes = version.blobFiles.get(fileNumber)!.staleBytes
+      const live = await this.#hasLiveFrame(fileNumber, !marked || this.#walkedAtStaleBytes.get(fileNumber) !== staleBytes)
+      if (marked && live !== false) this.#walkedAtStaleBytes.set(fileNumber, staleBytes)
       // A file that cannot be scanned (damaged) stays: nothing proves it unreferenced, and a
       // read of a live frame in it reports the damage itself. verify() lists it.
       if (live === undefined) continue
@@ -435,7 +450,10 @@ export class BlobCollector {
     const port = this.#portOrThrow()
     if (this.#retired.size === 0 || port.readerCount() > 0) return []
     const fileNumbers = [...this.#retired]
-    for (const fileNumber of fileNumbers) this.#removed.add(fileNumber)
+    for (const fileNumber of fileNumbers) {
+      this.#removed.add(fileNumber)
+      this.#walkedAtStaleBytes.delete(fileNumber)
+    }
     // Liveness was judged on the index as it is now, which may hold writes not yet durable (an
     // unsynced overwrite or delete of a key whose old frame is in one of these files). A crash
     // after the removal would lose those writes and bring back the old handle, into a file that
@@ -481,28 +499,43 @@ export class BlobCollector {
 
   /**
    * True when the index still maps some frame's key to that frame (keys only: no body decoded);
-   * undefined when the file cannot be read, or the index walk fails. A scan that meets a frame
-   * it cannot parse asks the index instead (#liveKeysOf), when `mayWalkIndex`.
+   * undefined when the file cannot be opened, or the index walk fails. When the scan cannot tell
+   * (#scanForLiveFrame), the index answers instead (#liveKeysOf), if `mayWalkIndex`.
    */
   async #hasLiveFrame(fileNumber: number, mayWalkIndex: boolean): Promise<boolean | undefined> {
-    const port = this.#portOrThrow()
     const reader = this.#log.tryOpenDetachedReader(fileNumber)
     if (reader === undefined) return undefined
+    let scanned: boolean | undefined
     try {
-      // Without its footer the scan stops at the first frame that does not verify, as in a torn
-      // tail, and would call a file dead whose later frames it never reached (sealedFooterDamage).
-      if (reader.footer === undefined) return undefined
+      scanned = this.#scanForLiveFrame(reader)
+    } finally {
+      reader.close()
+    }
+    if (scanned !== undefined || !mayWalkIndex) return scanned
+    const liveKeys = await this.#liveKeysOf(fileNumber)
+    return liveKeys === undefined ? undefined : liveKeys.length > 0
+  }
+
+  /**
+   * True when a frame of `reader`'s file is live; false when the scan read every frame and none
+   * is; undefined when the scan cannot tell: a frame it cannot parse ends it, or the file has no
+   * valid footer.
+   */
+  #scanForLiveFrame(reader: BlobFileReader): boolean | undefined {
+    const port = this.#portOrThrow()
+    // Without its footer the scan stops silently at the first frame that does not verify, as in
+    // a torn tail, and nothing says where the frames end: it would call a file dead whose later
+    // frames it never reached. Not scanned at all: finding a live frame early would only send the
+    // file to a relocation, which must walk the index anyway (#relocateFrames).
+    if (reader.footer === undefined) return undefined
+    try {
       for (const frame of scanBlobFile(reader, { decodeValues: false })) {
         const key = Buffer.from(frame.key.buffer, frame.key.byteOffset, frame.key.byteLength).toString('latin1')
         if (isLive(port.lookupHandle(key), frame)) return true
       }
       return false
     } catch {
-      if (!mayWalkIndex) return undefined
-      const liveKeys = await this.#liveKeysOf(fileNumber)
-      return liveKeys === undefined ? undefined : liveKeys.length > 0
-    } finally {
-      reader.close()
+      return undefined
     }
   }
 
@@ -511,7 +544,8 @@ export class BlobCollector {
    * the file: one walk over every entry (keys and handles, no blob read) gathers the keys any
    * version of which names the file, and a lookup of each says whether its latest does. For a
    * file whose scan met a frame it cannot parse (a damaged header or key), after which no frame
-   * boundary can be trusted. Undefined when the walk fails on damage of its own (a table).
+   * boundary can be trusted, and for a file without a valid footer, which is not scanned.
+   * Undefined when the walk fails on damage of its own (a table).
    * @throws {StrataError} `IO_ERROR` and other non-damage errors of the walk.
    */
   async #liveKeysOf(fileNumber: number): Promise<string[] | undefined> {
@@ -553,46 +587,56 @@ export class BlobCollector {
 
   async #relocateFrames(reader: BlobFileReader, reencode: boolean): Promise<RelocationOutcome> {
     const port = this.#portOrThrow()
-    // A file without its footer is scanned as an unfinished one, which stops silently at the
-    // first frame that does not verify: the frames before it move, the file stays for the rest.
     const run: RelocationRun = {
       reader,
       reencode,
-      outcome: { bytesMoved: 0, damage: reader.sealedFooterDamage('relocate'), otherDamage: new Map(), held: false },
+      outcome: { bytesMoved: 0, damage: undefined, otherDamage: new Map(), held: false },
       chunk: [],
       chunkBytes: 0,
       unmovableStreams: new Set(),
     }
+    // A file without its footer is not scanned: read as an unfinished one, its scan would stop
+    // silently at the first frame that does not verify, and nothing says where the frames end.
+    // The index names every live value in one walk of keys and handles (no blob read), the walk
+    // this relocation would need anyway to find the values past a stop it cannot detect.
+    const scan = { damage: reader.sealedFooterDamage('relocate') as unknown }
     // The scan checks each frame's header, key and frame checksum; bodies are decoded below, live
     // ones only: a damaged live body must fail here (or be repaired by ECC), never be copied on
     // unverified, and a damaged stale body must not stop the relocation that drops it. A damaged
     // live value is skipped (it stays where it is) and the scan goes on.
-    const scan = { damage: undefined as unknown }
-    for (const frame of framesUntilDamage(scanBlobFile(reader, { decodeValues: false }), scan)) {
+    const frames = scan.damage === undefined ? framesUntilDamage(scanBlobFile(reader, { decodeValues: false }), scan) : []
+    for (const frame of frames) {
       const key = Buffer.from(frame.key.buffer, frame.key.byteOffset, frame.key.byteLength).toString('latin1')
       const current = port.lookupHandle(key)
       if (!isLive(current, frame)) continue
       await this.#moveLive(run, key, current!, frame)
     }
-    if (scan.damage !== undefined) {
-      // A frame header or key that does not verify ends the scan: no later frame boundary can be
-      // trusted. The index knows which keys still point into the file; their frames are read by
-      // handle. Whether the damaged frame was stale or live, the file is retired only if every
-      // live value moved (a live damaged frame fails its read here and keeps the file). The frames
-      // gathered so far move first: until their new handles are written the index names this
-      // file for them, and would offer them again.
-      if (run.chunk.length > 0) run.outcome.bytesMoved += await this.#move(run.chunk, true)
-      run.chunk = []
-      run.chunkBytes = 0
-      const liveKeys = await this.#liveKeysOf(reader.fileNumber)
-      if (liveKeys === undefined) run.outcome.damage ??= scan.damage
-      for (const key of liveKeys ?? []) {
-        const current = port.lookupHandle(key)
-        if (namesFile(current, reader.fileNumber)) await this.#moveLive(run, key, current!, undefined)
-      }
-    }
+    if (scan.damage !== undefined) await this.#moveIndexed(run, scan.damage)
     if (run.chunk.length > 0) run.outcome.bytesMoved += await this.#move(run.chunk, true)
     return run.outcome
+  }
+
+  /**
+   * Moves the live values of the run's file that the index names, read by handle, for a file the
+   * scan could not read to the end: a frame header or key that does not verify ended it (no later
+   * frame boundary can be trusted), or the file has no footer (`damage` says which). Whether the
+   * damaged frame was stale or live, the file is retired only if every live value moves (a live
+   * damaged frame fails its read here and keeps the file). The frames gathered so far move first:
+   * until their new handles are written the index names this file for them, and would offer
+   * them again. When the walk fails on damage of its own, `damage` keeps the file.
+   * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
+   */
+  async #moveIndexed(run: RelocationRun, damage: unknown): Promise<void> {
+    const port = this.#portOrThrow()
+    if (run.chunk.length > 0) run.outcome.bytesMoved += await this.#move(run.chunk, true)
+    run.chunk = []
+    run.chunkBytes = 0
+    const liveKeys = await this.#liveKeysOf(run.reader.fileNumber)
+    if (liveKeys === undefined) run.outcome.damage ??= damage
+    for (const key of liveKeys ?? []) {
+      const current = port.lookupHandle(key)
+      if (namesFile(current, run.reader.fileNumber)) await this.#moveLive(run, key, current!, undefined)
+    }
   }
 
   /**
@@ -750,12 +794,6 @@ export class BlobCollector {
   }
 }
 
-/**
- * CORRUPTION when `reader` found no valid footer. Every file the collector reads is one the
- * manifest lists as sealed (#pick, #takeHealable), and a sealed file was synced whole with its
- * footer: a footer that is missing, fails its checksum or sits at the wrong place is damage (as
- * checkBlobFrames reports it), not a file still being written.
- */
 /** `error` when it says the file's own bytes do not read (isDamageCode); any other error is thrown. */
 function damageOrThrow(error: unknown): unknown {
   if (!isDamageCode(failureOf(error).code)) throw error
