@@ -142,6 +142,28 @@ describe('compact() of a one-level tree on disk', () => {
     }
   })
 
+  test('reads the count from tables the background worker wrote', async () => {
+    const directory = path.join(root, 'worker')
+    const names = (): string[] => fs.readdirSync(directory).filter((name) => name.endsWith('.sst')).sort()
+    const options: EngineOptions = { compactionThread: 'worker', flushThread: 'worker' }
+    let db = await open(directory, options)
+    for (let index = 0; index < KEY_COUNT; index++) await db.put(keyOf(index), valueOf(index))
+    const snapshot = db.snapshot()
+    await db.put(keyOf(7), valueOf(7, 1))
+    await db.compact()
+    assert.ok(db.stats().workerCompactionCount > 0, 'the worker wrote the level')
+    snapshot.release()
+    await db.close()
+    db = await open(directory, options)
+    try {
+      await assertCompactRewrites(db, names, 'the version the snapshot kept')
+      assert.equal(entryCount(db), KEY_COUNT)
+      await assertCompactRewritesNothing(db, names, 'the compact() after')
+    } finally {
+      await db.close()
+    }
+  })
+
   test('rewrites tables under an old key epoch once (key rotation), then nothing', async () => {
     const key = (fill: number): Uint8Array => new Uint8Array(32).fill(fill)
     const epoch1: EngineOptions = { integrity: { encryption: { suite: 'aes-256-gcm', keys: [{ epoch: 1, key: key(1) }], activeEpoch: 1 } } }
