@@ -136,8 +136,6 @@ export class Db {
   readonly #blockCache: BlockCache
   readonly #tables: FileCache<TableReader>
   readonly #snapshots = new SnapshotList()
-  /** The version the last compact() left with no snapshot open: compacting it again drops nothing. */
-  #compactedVersion: Version | undefined
   readonly #pinnedVersions = new Map<Version, number>()
   readonly #obsoleteFiles = new Set<number>()
   readonly #lock: { release(): void }
@@ -975,39 +973,59 @@ export class Db {
 
   /**
    * Compacts the whole tree into its last level: every shadowed version, deletion and range
-   * deletion no snapshot can see is dropped.
+   * deletion no snapshot can see is dropped, and every table is sealed under the active key
+   * epoch. A tree already in one level (>= 1) whose tables hold nothing to drop is left as it
+   * is (no rewrite): tables keep the compression, ECC and per-key-checksum settings they were
+   * written with, which apply to tables written from then on (flushes, compactions, heals).
    */
   async compact(): Promise<void> {
     await this.flush()
     await this.#exclusive(async () => {
       // Every table compact() rewrites is sealed under the active key epoch (key rotation).
-      const otherEpochTableCount = this.#tablesUnderOtherEpochs()
+      const otherEpochTables = this.#tablesUnderOtherEpochs()
       let merged = false
-      let snapshotFree = true
       for (let level = 0; level < LEVEL_COUNT - 1; level++) {
         const levels = this.#versions.current.levels
         if (levels[level].length === 0) continue
         if (levels.slice(level + 1).every((tables) => tables.length === 0) && level > 0) break
         const pick = pickAtLevel(levels, level, [], 1)!
-        snapshotFree &&= this.#snapshots.count === 0
         await this.#compact({ ...pick, inputs: levels[level].slice(), nextLevelInputs: levels[level + 1].slice() })
         merged = true
       }
       // A tree whose data sits in one level (>= 1) merged nothing above, so versions a snapshot
       // kept when that level was written, released since, would stay (and with KV separation
-      // their blob frames would count live): that level is rewritten in place, unless this
-      // process's last compact() left it so with no snapshot open (nothing to drop). Found by
-      // review, 2026-11-26 (test/compact.test.ts).
+      // their blob frames would count live): that level is rewritten in place unless its
+      // tables say it holds nothing to drop (review, 2026-11-26; test/compact.test.ts).
       const levels = this.#versions.current.levels
       const bottom = levels.findLastIndex((tables) => tables.length > 0)
-      if (!merged && bottom > 0 && this.#versions.current !== this.#compactedVersion) {
-        snapshotFree &&= this.#snapshots.count === 0
+      if (!merged && bottom > 0 && !this.#levelIsCompacted(levels[bottom], otherEpochTables)) {
         await this.#compact({ level: bottom, inputs: levels[bottom].slice(), nextLevelInputs: [], score: 0 }, bottom)
       }
-      for (let i = 0; i < otherEpochTableCount; i++) this.#options.integrity.tableRekeyed()
-      this.#compactedVersion = snapshotFree ? this.#versions.current : undefined
+      for (let i = 0; i < otherEpochTables.size; i++) this.#options.integrity.tableRekeyed()
     })
     this.#throwBackgroundError()
+  }
+
+  /**
+   * True when rewriting `tables`, the only level holding data, would drop nothing and re-key
+   * nothing: no table holds a point or range tombstone or a version shadowed within it
+   * (properties, docs/formats/table.md §5), and none is under another key epoch. Tables of a
+   * sorted level never share a key, so no key has versions in two of them; a table from before
+   * `shadowedEntryCount` counts as holding some. With KV separation a rewrite drops a blob
+   * handle only with a version it drops, so skipping it leaves blob accounting as it is.
+   * Decided from the tables, not from this process's history, so it holds across reopens.
+   */
+  #levelIsCompacted(tables: readonly TableMeta[], otherEpochTables: ReadonlySet<number>): boolean {
+    return tables.every((table) => {
+      if (otherEpochTables.has(table.fileNumber)) return false
+      const handle = this.#tables.acquire(table.fileNumber)
+      try {
+        const { tombstoneCount, rangeTombstoneCount, shadowedEntryCount } = handle.value.properties
+        return tombstoneCount === 0 && rangeTombstoneCount === 0 && shadowedEntryCount === 0
+      } finally {
+        handle.release()
+      }
+    })
   }
 
   // ---------------------------------------------------------------- integrity: heal and rekey
@@ -1042,11 +1060,15 @@ export class Db {
     })
   }
 
-  /** Live tables sealed under a key epoch other than the active one (0 without encryption). */
-  #tablesUnderOtherEpochs(): number {
+  /** File numbers of live tables sealed under a key epoch other than the active one (none without encryption). */
+  #tablesUnderOtherEpochs(): Set<number> {
     const activeEpoch = this.#options.integrity.description.encryption?.activeEpoch
-    if (activeEpoch === undefined) return 0
-    return this.#versions.current.levels.flat().filter((table) => tableKeyEpoch(this.#vfs, this.#path(tableFileName(table.fileNumber))) !== activeEpoch).length
+    const tables = new Set<number>()
+    if (activeEpoch === undefined) return tables
+    for (const table of this.#versions.current.levels.flat()) {
+      if (tableKeyEpoch(this.#vfs, this.#path(tableFileName(table.fileNumber))) !== activeEpoch) tables.add(table.fileNumber)
+    }
+    return tables
   }
 
   /**

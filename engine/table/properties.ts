@@ -1,7 +1,8 @@
 /**
  * TableProperties: the facts about a table that compaction, stats and verify need without
  * reading its data (docs/formats/table.md §5). Stored as named fields so a newer writer can add
- * fields an older reader skips; a field this reader needs and does not find is CORRUPTION.
+ * fields an older reader skips; a field this reader needs and does not find is CORRUPTION, and a
+ * field added after version 1 first shipped is optional (absent in older tables: unknown).
  */
 import { StrataError, type StrataErrorDetails } from '../errors.ts'
 import { ByteArena } from './arena.ts'
@@ -27,6 +28,12 @@ export interface TableProperties {
   entryCount: number
   /** Point entries of kind Delete. */
   tombstoneCount: number
+  /**
+   * Point entries whose key equals the previous entry's: versions a newer one in this table
+   * shadows (kept for a snapshot, or not yet merged away). Undefined for tables written before
+   * the field existed: unknown, so compact() must assume there are some.
+   */
+  shadowedEntryCount?: number
   /** Point entries of kind BlobHandle. */
   blobHandleCount: number
   rangeTombstoneCount: number
@@ -49,7 +56,8 @@ export interface TableProperties {
   creator: string
 }
 
-type NumberField = Exclude<keyof TableProperties, 'smallestKey' | 'largestKey' | 'creator'>
+type OptionalNumberField = 'shadowedEntryCount'
+type NumberField = Exclude<keyof TableProperties, 'smallestKey' | 'largestKey' | 'creator' | OptionalNumberField>
 type StringField = 'smallestKey' | 'largestKey' | 'creator'
 
 const NUMBER_FIELDS: readonly NumberField[] = [
@@ -59,6 +67,8 @@ const NUMBER_FIELDS: readonly NumberField[] = [
   'filterBitsPerKey', 'creationTimeMs',
 ]
 const STRING_FIELDS: readonly StringField[] = ['smallestKey', 'largestKey', 'creator']
+/** Fields added after tables without them were written: written when known, read when present. */
+const OPTIONAL_NUMBER_FIELDS: readonly OptionalNumberField[] = ['shadowedEntryCount']
 
 /** Property value types. */
 const VALUE_TYPE_NUMBER = 0
@@ -79,14 +89,19 @@ const VALUE_TYPE_BYTES = 1
  */
 export function encodeProperties(properties: TableProperties): Uint8Array {
   const arena = new ByteArena(512 + properties.smallestKey.length + properties.largestKey.length)
+  const numbers: [string, number][] = NUMBER_FIELDS.map((name) => [name, properties[name]])
+  for (const name of OPTIONAL_NUMBER_FIELDS) {
+    const value = properties[name]
+    if (value !== undefined) numbers.push([name, value])
+  }
   arena.reserve(VARINT_SIZE_BYTES_MAX)
-  arena.varint(NUMBER_FIELDS.length + STRING_FIELDS.length)
-  for (const name of NUMBER_FIELDS) {
+  arena.varint(numbers.length + STRING_FIELDS.length)
+  for (const [name, value] of numbers) {
     arena.reserve(2 * VARINT_SIZE_BYTES_MAX + name.length + 1)
     arena.varint(name.length)
     arena.latin1(name, 0)
     arena.u8(VALUE_TYPE_NUMBER)
-    arena.varint(properties[name])
+    arena.varint(value)
   }
   for (const name of STRING_FIELDS) {
     const text = properties[name]
@@ -100,7 +115,10 @@ export function encodeProperties(properties: TableProperties): Uint8Array {
   return arena.view()
 }
 
-/** Decodes the properties block; unknown fields are skipped, missing ones are CORRUPTION. */
+/**
+ * Decodes the properties block; unknown fields are skipped, missing required ones are
+ * CORRUPTION, missing optional ones stay undefined.
+ */
 export function decodeProperties(raw: Uint8Array, details: StrataErrorDetails): TableProperties {
   const reader = new ByteReader(raw, `properties block of ${details.fileName}`, details)
   const fieldCount = reader.varint()
@@ -122,6 +140,14 @@ export function decodeProperties(raw: Uint8Array, details: StrataErrorDetails): 
       throw new StrataError('CORRUPTION', `Cannot decode properties block of ${details.fileName}: field ${name} is missing or mistyped`, { details })
     }
     properties[name] = value!
+  }
+  for (const name of OPTIONAL_NUMBER_FIELDS) {
+    const value = found.get(name)
+    if (value === undefined) continue
+    if (typeof value !== 'number') {
+      throw new StrataError('CORRUPTION', `Cannot decode properties block of ${details.fileName}: field ${name} is mistyped`, { details })
+    }
+    properties[name] = value
   }
   return properties as unknown as TableProperties
 }

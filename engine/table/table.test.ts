@@ -74,6 +74,10 @@ describe('TableWriter / TableReader', () => {
       assert.equal(finished.sizeBytes, vfs.sizeBytes(path))
       const reader = TableReader.open(vfs, path, 7, { blockCache: new BlockCache() })
       assert.ok(reader.properties.dataBlockCount > 1)
+      // Every entry after the first of its key is a version the table shadows.
+      const shadowedEntryCount = entries.filter((entry, index) => index > 0 && entries[index - 1].key === entry.key).length
+      assert.ok(shadowedEntryCount > 0, `seed=${seed}: the model draws repeated keys`)
+      assert.equal(reader.properties.shadowedEntryCount, shadowedEntryCount, `seed=${seed}`)
       checkIterator(reader, entries, `seed=${seed}`)
       for (const key of new Set(entries.map((entry) => entry.key))) {
         for (const snapshot of [0, 1, 500, 999, 2 ** 40 + 500, SEQNO_MAX]) {
@@ -134,6 +138,7 @@ describe('TableWriter / TableReader', () => {
     const { vfs, path, finished } = await writeTable(entries, { blockSizeBytes: 256 })
     assert.ok(finished.dataBlockCount > 50)
     const reader = TableReader.open(vfs, path, 7)
+    assert.equal(reader.properties.shadowedEntryCount, 499, 'every version of m but the newest, across blocks')
     for (const snapshot of [1, 2, 77, 250, 499, 500, SEQNO_MAX]) {
       assert.equal(reader.get('m', snapshot)?.seqno, Math.min(snapshot, 500), `snapshot ${snapshot}`)
     }
@@ -151,6 +156,7 @@ describe('TableWriter / TableReader', () => {
     const { vfs, path, finished } = await writeTable(entries)
     assert.equal(finished.tombstoneCount, 1)
     assert.equal(finished.blobHandleCount, 1)
+    assert.equal(finished.shadowedEntryCount, 1, 'the handle under the tombstone')
     const reader = TableReader.open(vfs, path, 7)
     assert.equal(reader.get('k', SEQNO_MAX)?.kind, EntryKind.Delete)
     assert.deepEqual(Uint8Array.from(reader.get('k', 8)!.value), Uint8Array.from(handle))

@@ -120,7 +120,7 @@ export class TableWriter {
   #firstKey: string | undefined = undefined
   #finished = false
   readonly #stats = {
-    entryCount: 0, tombstoneCount: 0, blobHandleCount: 0, rawKeySizeBytes: 0, rawValueSizeBytes: 0,
+    entryCount: 0, tombstoneCount: 0, shadowedEntryCount: 0, blobHandleCount: 0, rawKeySizeBytes: 0, rawValueSizeBytes: 0,
     smallestSeqno: Infinity, largestSeqno: -Infinity, dataSizeBytes: 0,
   }
 
@@ -182,7 +182,9 @@ export class TableWriter {
     if (checksum !== sourceChecksum && sourceChecksum !== NO_KV_CHECKSUM) this.#sourceMismatch(key, seqno, kind, checksum, sourceChecksum)
     if (this.#firstKey === undefined) this.#firstKey = key
     if (this.#unindexed !== undefined) this.#indexPendingBlock(key)
+    // The filter holds each key once; a repeated key is a version the previous entry shadows.
     if (stats.entryCount === 0 || key !== this.#lastKey) this.#addHash(key)
+    else stats.shadowedEntryCount++
     this.#block.add(key, seqno, kind, value, checksum)
     this.#lastKey = key
     this.#lastSeqno = seqno
@@ -257,6 +259,7 @@ export class TableWriter {
       largestSeqno: Number.isFinite(largestSeqno) ? largestSeqno : 0,
       entryCount: stats.entryCount,
       tombstoneCount: stats.tombstoneCount,
+      shadowedEntryCount: stats.shadowedEntryCount,
       blobHandleCount: stats.blobHandleCount,
       rangeTombstoneCount: this.#rangeTombstones.length,
       dataBlockCount: this.#handles.length,
