@@ -245,8 +245,8 @@ const EMPTY_VALUE = new Uint8Array(0)
 /**
  * Entries GC's index walk (a file whose frames it cannot scan) covers between event-loop turns:
  * ~6 ms at the ~0.8 µs per entry the recount at open measured (40 ms per 50,000 entries), so
- * reads and timers are not held up for the whole index. User writes stay paused during a
- * relocation's walk, as they were (the liveness check needs it).
+ * reads and timers are not held up for the whole index. The walk runs outside the write pause
+ * of a relocation (BlobCollector #relocate), so user writes go on too.
  */
 const GC_WALK_YIELD_EVERY_ENTRIES = 8192
 

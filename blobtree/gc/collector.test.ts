@@ -27,7 +27,8 @@ async function setUp(options: Partial<CollectorOptions> = {}) {
   await log.ensureActive()
   const index = new Map<string, Uint8Array>()
   const collector = new BlobCollector(log, { stalenessThreshold: 0.25, relocationBytesMax: 1 << 20, ...options })
-  const walks = { count: 0 }
+  const walks = { count: 0, whilePaused: 0 }
+  let paused = false
   collector.attach({
     currentVersion: () => version,
     readerCount: () => 0,
@@ -35,10 +36,18 @@ async function setUp(options: Partial<CollectorOptions> = {}) {
     writeHandles: async (ops: BatchOp[]) => {
       for (const op of ops) if (op.kind === OpKind.BlobHandle) index.set(op.key, op.value)
     },
-    withWritesPaused: (work) => work(),
+    withWritesPaused: async (work) => {
+      paused = true
+      try {
+        return await work()
+      } finally {
+        paused = false
+      }
+    },
     makeWritesDurable: async () => undefined,
     walkValueHandles: async (visit: (key: string, handle: Uint8Array) => void) => {
       walks.count++
+      if (paused) walks.whilePaused++
       for (const [key, handle] of index) visit(key, handle)
     },
     repairCountOf: () => 0,
@@ -103,6 +112,39 @@ describe('BlobCollector.collect()', () => {
     await collector.collect()
     assert.equal(walks.count, 2, 'more of it counted stale: walked again')
     assert.equal(collector.stats().filesDeleted, 0, 'still referenced, so never deleted')
+    await log.close()
+  })
+
+  test('a relocation that needs the index walks it with user writes running, and moves what it names under the pause', async () => {
+    // The walk waits for a running flush or compaction and reads every table: inside the pause
+    // it held every user write that long (review, 2026-11-26).
+    const { vfs, log, index, collector, manifest, walks } = await setUp()
+    const keys = Array.from({ length: 12 }, (_, position) => `key${position}`)
+    const value = (key: string): Buffer => Buffer.from(`${key}:`.padEnd(1000, 'v'))
+    for (const key of keys) {
+      const [handle] = log.append([{ key: Buffer.from(key, 'latin1'), value: value(key) }])
+      index.set(key, encodeBlobHandle(handle))
+      await log.syncAll()
+    }
+    const first = [...manifest.currentVersion().blobFiles.values()].find((state) => state.meta.sizeBytes > 0)!.meta.fileNumber
+    const firstKeys = keys.filter((key) => decodeBlobHandle(index.get(key)!).fileNumber === first)
+    // No footer: only the index names its values. Half of them stale, past the threshold.
+    const file = vfs.openAppend(log.pathOf(first))
+    file.truncate(file.sizeBytes() - 10)
+    await file.sync()
+    file.close()
+    for (const key of firstKeys.slice(0, Math.ceil(firstKeys.length / 2))) {
+      collector.onDroppedValue(key, index.get(key)!)
+      index.delete(key)
+    }
+    await manifest.logValueEdit(collector.takeCompactionEdit(manifest.currentVersion()))
+    const report = await collector.collect()
+    assert.deepEqual(report.failures, [])
+    assert.ok(report.relocatedFileNumbers.includes(first), 'relocated through the index')
+    assert.equal(walks.count, 1)
+    assert.equal(walks.whilePaused, 0, 'the index walk ran outside the write pause')
+    for (const key of index.keys()) assert.deepEqual(Buffer.from(log.read(key, index.get(key)!)), value(key), `${key} still reads`)
+    for (const key of firstKeys.slice(Math.ceil(firstKeys.length / 2))) assert.notEqual(decodeBlobHandle(index.get(key)!).fileNumber, first, `${key} moved`)
     await log.close()
   })
 })

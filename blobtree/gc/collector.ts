@@ -369,7 +369,7 @@ export class BlobCollector {
       const heal = healing.includes(fileNumber)
       let outcome: RelocationOutcome
       try {
-        outcome = await port.withWritesPaused(() => this.#relocate(fileNumber, heal))
+        outcome = await this.#relocate(fileNumber, heal)
       } catch (error) {
         // An I/O error may be the active file's: it fails the round like any write error.
         if (heal) this.#stats.healFailedCount++
@@ -566,74 +566,93 @@ export class BlobCollector {
    * copies; the last write is synced (after the blob file), so once this resolves the old file
    * is needed only by readers older than the relocation, unless the outcome names damage: then
    * the live frames that did not read are still referenced there.
+   * User writes are paused only around the moves (the liveness check and the handle write must
+   * see the same index). When the scan cannot read the file to the end (a frame header or key
+   * that does not verify, or no valid footer), the index walk that names the rest runs between
+   * two paused passes: it waits for a running flush or compaction and reads every table, and a
+   * pause around it held every user write that long (review, 2026-11-26). Outside a pause no write
+   * can make a key name this sealed file (user writes and relocations append to the active one),
+   * so the walk's keys are every candidate; each is looked up again under the second pause.
    * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
    */
   async #relocate(fileNumber: number, reencode: boolean): Promise<RelocationOutcome> {
-    this.#portOrThrow()
+    const port = this.#portOrThrow()
+    const outcome: RelocationOutcome = { bytesMoved: 0, damage: undefined, otherDamage: new Map(), held: false }
+    const unmovableStreams = new Set<string>()
+    this.#relocating = fileNumber
+    try {
+      const scanDamage = await port.withWritesPaused(() => this.#pass(fileNumber, reencode, outcome, unmovableStreams, (run) => this.#moveScanned(run)))
+      if (scanDamage === undefined) return outcome
+      const liveKeys = await this.#liveKeysOf(fileNumber)
+      if (liveKeys === undefined) outcome.damage ??= scanDamage
+      else if (liveKeys.length > 0) await port.withWritesPaused(() => this.#pass(fileNumber, reencode, outcome, unmovableStreams, (run) => this.#moveIndexed(run, liveKeys)))
+      return outcome
+    } finally {
+      this.#relocating = undefined
+    }
+  }
+
+  /**
+   * One pass of a relocation over a fresh reader of `fileNumber`: `moves` gathers and moves live
+   * values, and what it gathered last is moved (synced) before the pass ends. Damage that keeps
+   * the file from opening goes into `outcome`; undefined is then returned.
+   * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
+   */
+  async #pass<T>(fileNumber: number, reencode: boolean, outcome: RelocationOutcome, unmovableStreams: Set<string>, moves: (run: RelocationRun) => Promise<T>): Promise<T | undefined> {
     let reader: BlobFileReader
     try {
       reader = this.#log.openDetachedReader(fileNumber)
     } catch (error) {
-      return { bytesMoved: 0, damage: damageOrThrow(error), otherDamage: new Map(), held: false }
+      outcome.damage ??= damageOrThrow(error)
+      return undefined
     }
-    this.#relocating = fileNumber
     try {
-      return await this.#relocateFrames(reader, reencode)
+      const run: RelocationRun = { reader, reencode, outcome, chunk: [], chunkBytes: 0, unmovableStreams }
+      const result = await moves(run)
+      if (run.chunk.length > 0) outcome.bytesMoved += await this.#move(run.chunk, true)
+      return result
     } finally {
-      this.#relocating = undefined
       reader.close()
     }
   }
 
-  async #relocateFrames(reader: BlobFileReader, reencode: boolean): Promise<RelocationOutcome> {
+  /**
+   * Moves the live frames a front-to-back scan of the run's file finds. Returns the damage that
+   * ended the scan before the end of the file (the rest is then found through the index), or
+   * undefined when it read every frame.
+   * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
+   */
+  async #moveScanned(run: RelocationRun): Promise<unknown> {
     const port = this.#portOrThrow()
-    const run: RelocationRun = {
-      reader,
-      reencode,
-      outcome: { bytesMoved: 0, damage: undefined, otherDamage: new Map(), held: false },
-      chunk: [],
-      chunkBytes: 0,
-      unmovableStreams: new Set(),
-    }
     // A file without its footer is not scanned: read as an unfinished one, its scan would stop
     // silently at the first frame that does not verify, and nothing says where the frames end.
     // The index names every live value in one walk of keys and handles (no blob read), the walk
     // this relocation would need anyway to find the values past a stop it cannot detect.
-    const scan = { damage: reader.sealedFooterDamage('relocate') as unknown }
+    const scan = { damage: run.reader.sealedFooterDamage('relocate') as unknown }
     // The scan checks each frame's header, key and frame checksum; bodies are decoded below, live
     // ones only: a damaged live body must fail here (or be repaired by ECC), never be copied on
     // unverified, and a damaged stale body must not stop the relocation that drops it. A damaged
     // live value is skipped (it stays where it is) and the scan goes on.
-    const frames = scan.damage === undefined ? framesUntilDamage(scanBlobFile(reader, { decodeValues: false }), scan) : []
+    const frames = scan.damage === undefined ? framesUntilDamage(scanBlobFile(run.reader, { decodeValues: false }), scan) : []
     for (const frame of frames) {
       const key = Buffer.from(frame.key.buffer, frame.key.byteOffset, frame.key.byteLength).toString('latin1')
       const current = port.lookupHandle(key)
       if (!isLive(current, frame)) continue
       await this.#moveLive(run, key, current!, frame)
     }
-    if (scan.damage !== undefined) await this.#moveIndexed(run, scan.damage)
-    if (run.chunk.length > 0) run.outcome.bytesMoved += await this.#move(run.chunk, true)
-    return run.outcome
+    return scan.damage
   }
 
   /**
-   * Moves the live values of the run's file that the index names, read by handle, for a file the
-   * scan could not read to the end: a frame header or key that does not verify ended it (no later
-   * frame boundary can be trusted), or the file has no footer (`damage` says which). Whether the
-   * damaged frame was stale or live, the file is retired only if every live value moves (a live
-   * damaged frame fails its read here and keeps the file). The frames gathered so far move first:
-   * until their new handles are written the index names this file for them, and would offer
-   * them again. When the walk fails on damage of its own, `damage` keeps the file.
+   * Moves the values of `keys` (from #liveKeysOf: every key some index entry of which named the
+   * run's file) whose current handle still names it, read by handle: for a file the scan could
+   * not read to the end. Whether the damaged frame was stale or live, the file is retired only if
+   * every live value moves (a live damaged frame fails its read here and keeps the file).
    * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
    */
-  async #moveIndexed(run: RelocationRun, damage: unknown): Promise<void> {
+  async #moveIndexed(run: RelocationRun, keys: readonly string[]): Promise<void> {
     const port = this.#portOrThrow()
-    if (run.chunk.length > 0) run.outcome.bytesMoved += await this.#move(run.chunk, true)
-    run.chunk = []
-    run.chunkBytes = 0
-    const liveKeys = await this.#liveKeysOf(run.reader.fileNumber)
-    if (liveKeys === undefined) run.outcome.damage ??= damage
-    for (const key of liveKeys ?? []) {
+    for (const key of keys) {
       const current = port.lookupHandle(key)
       if (namesFile(current, run.reader.fileNumber)) await this.#moveLive(run, key, current!, undefined)
     }
