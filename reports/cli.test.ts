@@ -129,10 +129,10 @@ describe('strata report history, dashboard and import', () => {
     assert.equal((await run(['dashboard', fifth, '--out', file])).status, 0)
     const entries = JSON.parse(fs.readFileSync(file, 'utf8')) as Array<{ name: string; unit: string; value: number; range: string; extra: string }>
     assert.equal(entries.length, 20)
-    assert.equal(entries[0].name, 'fillrandom / strata')
+    assert.equal(entries[0].name, 'fillrandom / strata throughput')
     assert.equal(entries[0].unit, 'ops/s')
     assert.equal(entries[0].value, 77220)
-    assert.match(entries[0].extra, /p99 .* µs.*preset rocksdb-parity; commit 62eeca7/)
+    assert.match(entries[0].extra, /preset rocksdb-parity, .*commit 62eeca7; .*latency per write batch: p50 .* µs/)
   })
   test('import db-bench and criterion write valid result files', async () => {
     const dbBench = path.join(out, 'db_bench.json')
