@@ -3,7 +3,8 @@
  * on throughput (bigger is better). The rule (docs/reports.md "The regression rule"):
  *
  * - the change is the ratio of medians minus 1; with 3–5 repetitions the median is the only
- *   robust summary, and a bootstrap interval of the ratio (90%, seeded) says how far noise moves it;
+ *   robust summary, and a bootstrap interval of that ratio (90%, seeded, over the engine's own
+ *   repetitions on both sides) says how far their noise moves it;
  * - drift correction: an engine is also compared through its ratio to the workload's baseline
  *   engine (a peer such as rocksdb-native) measured in the same run, which cancels a machine that
  *   is slower or faster as a whole. A drop counts only as far as both the raw and the paired
@@ -57,7 +58,7 @@ export interface Change {
   peerEngine: string | null
   /** The change of (engine median / peer median) between the runs; null without a peer. */
   pairedChangeFraction: number | null
-  /** 90% bootstrap interval of the change that decided the level (paired when a peer exists), as fractions. */
+  /** 90% bootstrap interval of `changeFraction` over both sides' repetitions, as fractions. */
   interval: RatioInterval | null
   level: ChangeLevel
 }
@@ -125,13 +126,7 @@ export function classifyChange(
   const paired = peer !== null && peer.baseline.medianOpsPerSecond > 0 && peer.current.medianOpsPerSecond > 0
   const pairedChangeFraction = paired ? (current.medianOpsPerSecond / peer.current.medianOpsPerSecond) / (baseline.medianOpsPerSecond / peer.baseline.medianOpsPerSecond) - 1 : null
   const decisive = pairedChangeFraction === null ? changeFraction : agreedChange(changeFraction, pairedChangeFraction)
-  const ratio = bootstrapRatioInterval(
-    paired
-      ? [current.repetitionsOpsPerSecond, peer.current.repetitionsOpsPerSecond, baseline.repetitionsOpsPerSecond, peer.baseline.repetitionsOpsPerSecond]
-      : [current.repetitionsOpsPerSecond, baseline.repetitionsOpsPerSecond],
-    paired ? ([c, pc, b, pb]) => c / pc / (b / pb) : ([c, b]) => c / b,
-    label,
-  )
+  const ratio = bootstrapRatioInterval([current.repetitionsOpsPerSecond, baseline.repetitionsOpsPerSecond], ([c, b]) => c / b, label)
   const interval = ratio === null ? null : { low: ratio.low - 1, high: ratio.high - 1 }
   let level: ChangeLevel = 'ok'
   if (decisive <= -thresholds.failFraction + EPSILON) level = 'fail'

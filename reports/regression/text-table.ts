@@ -15,7 +15,7 @@ const VERDICT_NOTES: Readonly<Record<Verdict, string>> = {
   ok: '',
 }
 
-/** The decisive change's 90% bootstrap interval, or a dash. */
+/** The change's 90% bootstrap interval, or a dash. */
 export function intervalText(change: Change): string {
   return change.interval === null ? '–' : `${formatChange(change.interval.low)} … ${formatChange(change.interval.high)}`
 }
