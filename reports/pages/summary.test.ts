@@ -13,7 +13,7 @@ describe('summaryTable() latency columns (review finding 6)', () => {
     assert.ok(labels.includes('p50 latency per 1,000-entry write batch'), labels.join(' | '))
     assert.ok(summaryTable(workload('readseq')).columns.some((c) => c.label === 'p50 latency per full scan'))
     const strata = summaryTable(workload('readrandom')).rows.find((row) => row[0] === 'strata')!
-    assert.equal(strata[column('readrandom', 'Latency samples')], 50000)
+    assert.equal(strata[column('readrandom', 'Latency samples')], '50,000')
   })
   test('leave the p99 out below 100 samples: one full scan has no p99, 200 batches do', () => {
     const scan = summaryTable(workload('readseq')).rows.find((row) => row[0] === 'strata')!

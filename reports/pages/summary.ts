@@ -8,7 +8,7 @@
 import { latencySampleOf, percentileSupported } from '../../benchsuite/result/latency-sample.ts'
 import type { Provenance, WorkloadResult } from '../../benchsuite/result/schema.ts'
 import type { DataTable } from '../charts/figure.ts'
-import { formatNumber, formatParameters, formatRatio } from '../format.ts'
+import { formatCount, formatNumber, formatParameters, formatRatio } from '../format.ts'
 import { escapeHtml } from '../html/escape.ts'
 import { renderTable } from '../html/page.ts'
 
@@ -34,11 +34,11 @@ export function summaryTable(workload: WorkloadResult): DataTable {
         engine.engine === workload.baselineEngine ? `${engine.engine} (baseline)` : engine.engine,
         engine.opsPerSecond,
         `${formatNumber(engine.opsPerSecondSpread.min)} – ${formatNumber(engine.opsPerSecondSpread.max)}`,
-        engine.repetitions.length,
+        formatCount(engine.repetitions.length),
         formatRatio(engine.ratioToBaseline),
         measured && engine.latencyUs.p50 > 0 ? engine.latencyUs.p50 : null,
         measured && engine.latencyUs.p99 > 0 && percentileSupported('p99', engine.latencyUs.count) ? engine.latencyUs.p99 : null,
-        measured ? engine.latencyUs.count : null,
+        measured ? formatCount(engine.latencyUs.count) : null,
         engine.storage.writeAmplification > 0 ? engine.storage.writeAmplification : null,
         engine.engine === workload.baselineEngine ? 'baseline' : engine.parityWithBaseline ? 'yes' : 'no, see notes',
       ]
