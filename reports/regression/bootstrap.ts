@@ -30,8 +30,8 @@ export function medianOf(values: readonly number[]): number {
 
 /**
  * The 90% bootstrap interval of `statistic(medians)`, where `samples` lists the repetitions of each
- * quantity (for example [current, baseline] or [current, currentPeer, baseline, baselinePeer]) and
- * `statistic` combines their resampled medians. Null when a sample is empty or a resample divides by 0.
+ * quantity (the gate passes [current, baseline]) and `statistic` combines their resampled medians.
+ * Null when a sample is empty or a resample divides by 0.
  * @example
  * ```ts
  * const interval = bootstrapRatioInterval([[70, 72, 69], [100, 98, 103]], ([c, b]) => c / b, 'fillrandom/strata')
