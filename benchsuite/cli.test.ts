@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { main, suiteLabel } from './cli.ts'
+import { main, suiteLabel, summaryTable } from './cli.ts'
 import { overallProgress } from './runner/run.ts'
 import { SUITES } from './suites.ts'
 import { readResultFile } from './result/validate.ts'
@@ -81,5 +81,11 @@ describe('strata bench', () => {
   test('overall progress names the engine run, the elapsed time and an ETA', () => {
     assert.equal(overallProgress(0, 8, 0), '(engine run 1 of 8, 0 min elapsed, ETA ?)')
     assert.equal(overallProgress(2, 8, 120_000), '(engine run 3 of 8, 2 min elapsed, ETA 6 min)')
+  })
+  test('the terminal table names the latency sample and prints no p99 of fewer than 100 samples', () => {
+    const result = readResultFile('docs/reports/standard-2026-11-26.json')
+    const text = summaryTable({ ...result, workloads: result.workloads.filter((w) => w.workload === 'readseq') })
+    assert.match(text, /^readseq \(baseline rocksdb-native; latency per full scan\)$/m)
+    assert.match(text, /^ {2}strata +505,546 +3\.35 +395611\.7 +– +1 /m)
   })
 })

@@ -14,6 +14,7 @@ import { rocksdbNativeAdapter } from './engines/rocksdb-native.ts'
 import { describePreset, PRESET_NAMES, resolvePreset } from './presets.ts'
 import { buildResultFile } from './result/build.ts'
 import { toDashboards } from './result/dashboard.ts'
+import { latencySampleOf, percentileSupported } from './result/latency-sample.ts'
 import { collectProvenance } from './result/provenance.ts'
 import type { ResultFile } from './result/schema.ts'
 import { runPlan } from './runner/run.ts'
@@ -205,15 +206,20 @@ function writeOutputs(result: ResultFile, outDirectory: string): string[] {
   return [resultPath, biggerPath, smallerPath]
 }
 
-/** A plain-text table for the terminal: ops/s, ratio, p50/p99, WA per workload and engine. */
+/**
+ * A plain-text table for the terminal: ops/s, ratio, p50/p99 latency with the sample count, WA per
+ * workload and engine. The heading names what one latency sample is; a p99 of fewer than 100
+ * samples is only their maximum, so it prints as a dash.
+ */
 export function summaryTable(result: ResultFile): string {
   const lines: string[] = []
   for (const workload of result.workloads) {
-    lines.push(`\n${workload.workload} (baseline ${workload.baselineEngine})`)
-    lines.push(`  ${'engine'.padEnd(22)}${'ops/s'.padStart(12)}${'ratio'.padStart(8)}${'p50 µs'.padStart(10)}${'p99 µs'.padStart(10)}${'WA'.padStart(7)}  parity`)
+    lines.push(`\n${workload.workload} (baseline ${workload.baselineEngine}; latency ${latencySampleOf(workload.workload, workload.parameters)})`)
+    lines.push(`  ${'engine'.padEnd(22)}${'ops/s'.padStart(12)}${'ratio'.padStart(8)}${'p50 µs'.padStart(10)}${'p99 µs'.padStart(10)}${'n'.padStart(8)}${'WA'.padStart(7)}  parity`)
     for (const e of workload.engines) {
+      const p99 = percentileSupported('p99', e.latencyUs.count) ? e.latencyUs.p99.toFixed(1) : '–'
       lines.push(`  ${e.engine.padEnd(22)}${Math.round(e.opsPerSecond).toLocaleString('en-US').padStart(12)}${(e.ratioToBaseline ?? 0).toFixed(2).padStart(8)}` +
-        `${e.latencyUs.p50.toFixed(1).padStart(10)}${e.latencyUs.p99.toFixed(1).padStart(10)}${e.storage.writeAmplification.toFixed(2).padStart(7)}  ` +
+        `${e.latencyUs.p50.toFixed(1).padStart(10)}${p99.padStart(10)}${String(e.latencyUs.count).padStart(8)}${e.storage.writeAmplification.toFixed(2).padStart(7)}  ` +
         `${e.parityWithBaseline ? 'yes' : `no (${e.parityDifferences.map((d) => d.split(':')[0]).join(', ')})`}`)
     }
     for (const s of workload.skipped ?? []) lines.push(`  ${s.engine.padEnd(22)} skipped: ${s.reason}`)

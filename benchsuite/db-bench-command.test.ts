@@ -21,6 +21,17 @@ describe('dbBenchCommand()', () => {
     assert.ok(omitted.some((line) => line.startsWith('readrandom misses')))
   })
 
+  test('names what differs in how db_bench runs: one database, --duration on readseq, its defaults (review finding 13)', () => {
+    const { omitted } = dbBenchCommand(SUITES.standard.workloads, SUITES.standard.parameters, TABLE)
+    assert.ok(omitted.some((line) => line.startsWith('one database:')), omitted.join('\n'))
+    assert.ok(omitted.some((line) => line.startsWith('--duration also cuts db_bench\'s readseq short')))
+    const defaults = omitted.find((line) => line.startsWith('db_bench defaults differ'))
+    assert.ok(defaults !== undefined)
+    for (const option of ['max_background_jobs 2', 'level_compaction_dynamic_level_bytes false', 'cache_index_and_filter_blocks false']) assert.ok(defaults.includes(option), option)
+    const single = dbBenchCommand(['fillrandom'], { ...DEFAULT_PARAMETERS, durationSeconds: 0 }, TABLE).omitted
+    assert.ok(!single.some((line) => line.startsWith('one database:') || line.startsWith('--duration')), single.join('\n'))
+  })
+
   test('loads before a read-only selection, maps zstd levels, and names what it cannot express', () => {
     const parameters = { ...DEFAULT_PARAMETERS, compression: { codec: 'zstd' as const, level: 5 }, valueSize: SUITES.full.parameters.valueSize, valueContent: { kind: 'json' as const } }
     const { argv, omitted } = dbBenchCommand(['readrandom'], parameters, TABLE)

@@ -125,7 +125,7 @@ describe('reports in Chromium', { skip: chromiumPresent ? false : `${CHROMIUM_PA
     const summary = await seen.text('table[data-summary]:run1-summary-1-fillrandom')
     const strata = summary.find((row) => row[0] === 'strata')!
     assert.equal(strata[1], formatNumber(engineOf(history[4], 'fillrandom', 'strata').opsPerSecond))
-    assert.equal(summary.find((row) => row[0] === 'lmdb')![8], 'no, see notes')
+    assert.equal(summary.find((row) => row[0] === 'lmdb')![9], 'no, see notes')
   })
 
   test('compare report renders, shows the FAIL verdict and the planned changes', async () => {

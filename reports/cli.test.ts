@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, describe, test } from 'node:test'
+import type { ResultFile } from '../benchsuite/result/schema.ts'
 import { main } from './cli.ts'
 import { checkResultFile } from './result/read.ts'
 
@@ -75,7 +76,47 @@ describe('strata report compare', () => {
     assert.equal(result.status, 0)
     assert.match(result.stdout, /Verdict: OK \(20 ok\)/)
   })
+  test('another seed still matches, with a warning; --verdict-file appends the verdict', async () => {
+    const reseeded = rewritten(fifth, 'reseeded.json', (result) => {
+      result.provenance.seed = 7
+      for (const workload of result.workloads) workload.parameters = { ...workload.parameters, seed: 7 }
+    })
+    const verdictFile = path.join(out, 'github-output')
+    fs.writeFileSync(verdictFile, 'earlier=1\n')
+    const result = await run(['compare', '--baseline', fifth, '--current', reseeded, '--verdict-file', verdictFile])
+    assert.equal(result.status, 0)
+    assert.match(result.stdout, /Verdict: OK \(20 ok\)/)
+    assert.match(result.stdout, /Warning: seed differs: 42 \(baseline\) vs 7 \(current\)/)
+    assert.equal(fs.readFileSync(verdictFile, 'utf8'), 'earlier=1\nverdict=ok\n')
+  })
+  test('nothing matched exits 3 (no-match), not a vacuous OK', async () => {
+    const other = rewritten(fifth, 'other-keys.json', (result) => {
+      for (const workload of result.workloads) workload.parameters = { ...workload.parameters, keyCount: 123 }
+    })
+    const result = await run(['compare', '--baseline', fifth, '--current', other])
+    assert.equal(result.status, 3)
+    assert.match(result.stdout, /Verdict: NO-MATCH/)
+    assert.match(result.stdout, /Warning: \S+: keyCount differs/)
+  })
+  test('baseline rows missing from the current run exit 3 (incomplete) unless --allow-missing', async () => {
+    const fewer = rewritten(fifth, 'fewer.json', (result) => {
+      result.workloads = result.workloads.slice(1)
+    })
+    const result = await run(['compare', '--baseline', fifth, '--current', fewer])
+    assert.equal(result.status, 3)
+    assert.match(result.stdout, /Verdict: INCOMPLETE/)
+    assert.equal((await run(['compare', '--baseline', fifth, '--current', fewer, '--allow-missing'])).status, 0)
+  })
 })
+
+/** Writes a copy of the result file `source`, changed by `change`, into the scratch folder. */
+function rewritten(source: string, name: string, change: (result: ResultFile) => void): string {
+  const result = JSON.parse(fs.readFileSync(source, 'utf8')) as ResultFile
+  change(result)
+  const file = path.join(out, name)
+  fs.writeFileSync(file, JSON.stringify(result))
+  return file
+}
 
 describe('strata report history, dashboard and import', () => {
   test('history writes a page from a folder', async () => {
@@ -88,10 +129,10 @@ describe('strata report history, dashboard and import', () => {
     assert.equal((await run(['dashboard', fifth, '--out', file])).status, 0)
     const entries = JSON.parse(fs.readFileSync(file, 'utf8')) as Array<{ name: string; unit: string; value: number; range: string; extra: string }>
     assert.equal(entries.length, 20)
-    assert.equal(entries[0].name, 'fillrandom / strata')
+    assert.equal(entries[0].name, 'fillrandom / strata throughput')
     assert.equal(entries[0].unit, 'ops/s')
     assert.equal(entries[0].value, 77220)
-    assert.match(entries[0].extra, /p99 .* µs.*preset rocksdb-parity; commit 62eeca7/)
+    assert.match(entries[0].extra, /preset rocksdb-parity, .*commit 62eeca7; .*latency per write batch: p50 .* µs/)
   })
   test('import db-bench and criterion write valid result files', async () => {
     const dbBench = path.join(out, 'db_bench.json')

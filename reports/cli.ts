@@ -2,7 +2,8 @@
  * `strata report`: builds HTML reports from result files, compares runs as a CI gate, draws
  * history, exports dashboard JSON and imports db_bench / criterion output. bin/strata.ts
  * dispatches here. Exit status: 0 success (a compare with alerts included), 1 a compare past
- * the fail threshold, 2 a usage error or an input that cannot be read.
+ * the fail threshold, 2 a usage error or an input that cannot be read, 3 a compare whose runs do
+ * not cover each other (nothing matched, or baseline rows missing from the current run).
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
@@ -17,7 +18,7 @@ import { buildCompareReport } from './pages/compare-report.ts'
 import { buildHistoryReport } from './pages/history-report.ts'
 import { buildRunReport } from './pages/run-report.ts'
 import { compareRows, exitStatusOf, parseThreshold, verdictOf } from './regression/compare.ts'
-import { provenanceWarnings } from './regression/provenance-check.ts'
+import { parameterWarnings, provenanceWarnings } from './regression/provenance-check.ts'
 import { changesText } from './regression/text-table.ts'
 import { checkResultFile, readResultFiles } from './result/read.ts'
 import { engineRows } from './result/rows.ts'
@@ -28,8 +29,12 @@ const USAGE = `Usage:
       amplification and scaling charts.
   strata report compare --baseline <file|folder> --current <file|folder>
                         [--threshold 10%] [--fail-threshold 25%] [--out page.html]
-      Regression gate. Prints a table of changes; exits 1 when a throughput drop passes the fail
-      threshold and the runs' repetition ranges do not overlap, 0 otherwise (alerts warn only).
+                        [--allow-missing] [--verdict-file FILE]
+      Regression gate on median throughput (docs/reports.md, "The regression rule"). Prints a
+      table of changes; exits 1 when a drop passes the fail threshold, 3 when no workload and
+      engine matched or baseline rows are missing from the current run (--allow-missing: after
+      a deliberate rename), 0 otherwise (alerts warn only). --verdict-file appends
+      "verdict=<fail|no-match|incomplete|alert|ok>" (for $GITHUB_OUTPUT).
       --baseline and --current may repeat; several runs on one side pool their repetitions.
   strata report history <folder…> --out trends.html [--title TEXT]
       Throughput trends per workload and engine over the runs' dates.
@@ -41,7 +46,8 @@ const USAGE = `Usage:
                       --hostname NAME --preset rocksdb-parity|lsm-default|lsm-paranoid
                       --parameter-name NAME (criterion: what the id's value part is, e.g. keyCount)
 
-Exit status: 0 ok, 1 compare failed the gate, 2 usage error or unreadable input.
+Exit status: 0 ok, 1 compare failed the gate, 2 usage error or unreadable input,
+3 compare matched nothing or missed baseline rows.
 `
 
 /** Parses `argv` with `options`; unknown options and missing values become usage errors. */
@@ -59,12 +65,25 @@ function requireOut(value: unknown): string {
   return value
 }
 
+function writeError(file: string, error: unknown): ReportError {
+  return new ReportError('IO_ERROR', `Cannot write ${file}: ${String((error as { code?: string }).code ?? error)}`, { cause: error, details: { path: file } })
+}
+
 async function writeOutput(file: string, text: string): Promise<void> {
   try {
     await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true })
     await fs.writeFile(file, text)
   } catch (error) {
-    throw new ReportError('IO_ERROR', `Cannot write ${file}: ${String((error as { code?: string }).code ?? error)}`, { cause: error, details: { path: file } })
+    throw writeError(file, error)
+  }
+}
+
+/** Appends `verdict=<verdict>` as a line: appending lets the file be GitHub's $GITHUB_OUTPUT. */
+async function appendVerdict(file: string, verdict: string): Promise<void> {
+  try {
+    await fs.appendFile(file, `verdict=${verdict}\n`)
+  } catch (error) {
+    throw writeError(file, error)
   }
 }
 
@@ -94,6 +113,8 @@ async function runCompare(argv: string[]): Promise<number> {
     threshold: { type: 'string' },
     'fail-threshold': { type: 'string' },
     out: { type: 'string', short: 'o' },
+    'allow-missing': { type: 'boolean' },
+    'verdict-file': { type: 'string' },
   })
   if (values.help) return help()
   if (positionals.length > 0) throw new ReportError('INVALID_ARGUMENT', `Unexpected argument ${JSON.stringify(positionals[0])}: use --baseline and --current`)
@@ -107,11 +128,17 @@ async function runCompare(argv: string[]): Promise<number> {
   }
   const baselineRuns = await readResultFiles(baselineInputs)
   const currentRuns = await readResultFiles(currentInputs)
-  const changes = compareRows(engineRows(baselineRuns), engineRows(currentRuns), thresholds)
-  const verdict = verdictOf(changes)
-  const warnings = provenanceWarnings(baselineRuns.map((r) => r.result.provenance), currentRuns.map((r) => r.result.provenance))
+  const baselineRows = engineRows(baselineRuns)
+  const currentRows = engineRows(currentRuns)
+  const changes = compareRows(baselineRows, currentRows, thresholds)
+  const verdict = verdictOf(changes, { allowMissing: values['allow-missing'] === true })
+  const warnings = [
+    ...provenanceWarnings(baselineRuns.map((r) => r.result.provenance), currentRuns.map((r) => r.result.provenance)),
+    ...parameterWarnings(baselineRows, currentRows),
+  ]
   process.stdout.write(changesText(changes, thresholds, verdict))
   for (const warning of warnings) process.stdout.write(`Warning: ${warning}\n`)
+  if (typeof values['verdict-file'] === 'string') await appendVerdict(values['verdict-file'], verdict)
   if (typeof values.out === 'string') {
     const page = buildCompareReport({ baselineRuns, currentRuns, changes, thresholds, verdict, warnings, generatedAt: new Date().toISOString() })
     await writeOutput(values.out, page.html)

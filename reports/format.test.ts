@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { formatBytes, formatChange, formatNumber, formatRatio, shortCommit } from './format.ts'
+import { formatBytes, formatChange, formatCount, formatNumber, formatRatio, shortCommit } from './format.ts'
 import { escapeHtml, jsonForScript, scriptForInline } from './html/escape.ts'
+
+describe('formatCount()', () => {
+  test('groups integers and never shows decimals (a count of 3 is not 3.00)', () => {
+    assert.deepEqual([3, 50000, 1].map(formatCount), ['3', '50,000', '1'])
+  })
+})
 
 describe('formatNumber()', () => {
   test('groups from 100, one decimal from 10, two below, dash for non-finite', () => {

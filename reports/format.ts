@@ -9,6 +9,14 @@ const fixed1 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximu
 const fixed2 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
 
 /**
+ * Formats a count (repetitions, samples): a grouped integer, never decimals.
+ * @example formatCount(50000) // '50,000'
+ */
+export function formatCount(value: number): string {
+  return grouped0.format(value)
+}
+
+/**
  * Formats a measured quantity: grouped integers from 100 up, one decimal from 10, two below.
  * @example formatNumber(184537.4) // '184,537'
  */

@@ -51,7 +51,22 @@ describe('latencyData()', () => {
     const data = latencyData(engineRows([twoEngines]))
     assert.equal(data.length, 15) // 3 results with histograms × 5 percentiles
     assert.deepEqual(data.slice(0, 5).map((d) => d.percentile), ['p50', 'p95', 'p99', 'p99.9', 'max'])
-    assert.ok(!data.some((d) => d.workload === 'readrandom' && d.engine === 'strata'))
+    assert.ok(!data.some((d) => d.workload.startsWith('readrandom') && d.engine === 'strata'))
+    assert.equal(data[0].workload, 'fillrandom, per write batch')
+  })
+  test('names the sample and leaves out percentiles the sample count cannot support', () => {
+    const latencyUs = { p50: 395612, p95: 395612, p99: 395612, p999: 395612, max: 395612, mean: 395612, count: 1 }
+    const run = sampleRun('r', sampleResult([
+      sampleWorkload('readseq', [sampleEngine('strata', 1, { latencyUs })]),
+      sampleWorkload('multiget', [sampleEngine('strata', 1, { latencyUs: { ...latencyUs, count: 50 } })], { batchSize: 1000 }),
+    ]))
+    assert.deepEqual(latencyData(engineRows([run])).map((d) => [d.workload, d.percentile, d.sampleCount]), [
+      ['readseq, per full scan', 'p50', 1],
+      ['readseq, per full scan', 'max', 1],
+      ['multiget, per 1,000-key multiget', 'p50', 50],
+      ['multiget, per 1,000-key multiget', 'p95', 50],
+      ['multiget, per 1,000-key multiget', 'max', 50],
+    ])
   })
   test('latencyFigure() uses a log y axis titled in µs', () => {
     const figure = latencyFigure(engineRows([twoEngines]), 'l')

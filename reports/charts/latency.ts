@@ -1,9 +1,12 @@
 /**
  * Latency percentiles per workload and engine: p50 → max on an ordinal axis, microseconds on a
- * log scale (tails run 10–100× the median). Results with no latency histogram (count 0, as
- * imports without one write) and non-positive values are left out: a log scale cannot show 0
- * and 0 would mean "not measured", not "instant".
+ * log scale (tails run 10–100× the median). A sample is what the workload times (a get, a write
+ * batch, a full scan), so each panel names it. Left out: results with no latency histogram
+ * (count 0, as imports without one write), non-positive values (a log scale cannot show 0, and 0
+ * would mean "not measured", not "instant") and percentiles the sample count cannot support
+ * (p99 below 100 samples, p99.9 below 1,000: they would only repeat the maximum).
  */
+import { latencySampleOf, percentileSupported } from '../../benchsuite/result/latency-sample.ts'
 import type { EngineRow } from '../result/rows.ts'
 import { distinct } from '../result/rows.ts'
 import { baseSpec, engineColor, engineOrder, engineShape, type Figure } from './figure.ts'
@@ -19,8 +22,10 @@ export const PERCENTILES = [
 
 /** One point of the latency chart. */
 export interface LatencyDatum {
+  /** The workload label and what one sample is, e.g. 'readseq, per full scan'. */
   workload: string
   engine: string
+  sampleCount: number
   percentile: string
   latencyUs: number
 }
@@ -29,10 +34,12 @@ export interface LatencyDatum {
 export function latencyData(rows: readonly EngineRow[]): LatencyDatum[] {
   const data: LatencyDatum[] = []
   for (const row of rows) {
-    if (row.result.latencyUs.count === 0) continue
+    const sampleCount = row.result.latencyUs.count
+    if (sampleCount === 0) continue
+    const workload = `${row.workloadLabel}, ${latencySampleOf(row.workload, row.parameters)}`
     for (const { label, field } of PERCENTILES) {
       const latencyUs = row.result.latencyUs[field]
-      if (latencyUs > 0) data.push({ workload: row.workloadLabel, engine: row.engine, percentile: label, latencyUs })
+      if (latencyUs > 0 && percentileSupported(field, sampleCount)) data.push({ workload, engine: row.engine, sampleCount, percentile: label, latencyUs })
     }
   }
   return data
@@ -54,7 +61,7 @@ export function latencyFigure(rows: readonly EngineRow[], id: string, pageEngine
     color: engineColor(engines, pageEngines),
   }
   const spec = baseSpec(title, description, data, {
-    facet: { field: 'workload', type: 'nominal', title: 'Workload', sort: workloads },
+    facet: { field: 'workload', type: 'nominal', title: 'Workload, latency sample', sort: workloads },
     columns: Math.min(3, workloads.length),
     spec: {
       width: 200,
@@ -72,8 +79,8 @@ export function latencyFigure(rows: readonly EngineRow[], id: string, pageEngine
     description,
     spec,
     table: {
-      columns: [{ label: 'Workload' }, { label: 'Engine' }, { label: 'Percentile' }, { label: 'Latency', unit: 'µs', numeric: true }],
-      rows: data.map((d) => [d.workload, d.engine, d.percentile, d.latencyUs]),
+      columns: [{ label: 'Workload, latency sample' }, { label: 'Engine' }, { label: 'Samples', numeric: true }, { label: 'Percentile' }, { label: 'Latency', unit: 'µs', numeric: true }],
+      rows: data.map((d) => [d.workload, d.engine, d.sampleCount, d.percentile, d.latencyUs]),
     },
   }
 }

@@ -12,6 +12,7 @@ export const LEVEL_COLORS: Readonly<Record<Exclude<ChangeLevel, 'missing' | 'new
   fail: '#D55E00',
   alert: '#E69F00',
   noise: '#999999',
+  drift: '#56B4E9',
   ok: '#C8C8C8',
   improved: '#0072B2',
 }

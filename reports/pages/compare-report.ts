@@ -9,7 +9,7 @@ import { formatChange, formatNumber, shortCommit } from '../format.ts'
 import { escapeHtml } from '../html/escape.ts'
 import { renderFigure, renderPage, renderTable } from '../html/page.ts'
 import type { Change, Thresholds, Verdict } from '../regression/compare.ts'
-import { sortChanges } from '../regression/text-table.ts'
+import { intervalText, sortChanges } from '../regression/text-table.ts'
 import type { LoadedRun } from '../result/read.ts'
 import { renderProvenance } from './provenance.ts'
 import type { BuiltPage } from './run-report.ts'
@@ -26,7 +26,9 @@ export interface CompareReportInput {
 }
 
 const VERDICT_TEXT: Readonly<Record<Verdict, string>> = {
-  fail: 'FAIL: at least one throughput drop passed the fail threshold outside the noise.',
+  fail: 'FAIL: at least one throughput drop passed the fail threshold.',
+  'no-match': 'NO MATCH: no workload and engine was measured on both sides, so nothing was compared.',
+  incomplete: 'INCOMPLETE: workloads or engines of the baseline are missing from the current run.',
   alert: 'ALERT: at least one throughput drop passed the alert threshold outside the noise.',
   ok: 'OK: no throughput drop passed the alert threshold outside the noise.',
 }
@@ -49,7 +51,8 @@ export function buildCompareReport(input: CompareReportInput): BuiltPage {
     c.current === null ? null : c.current.medianOpsPerSecond,
     c.current === null ? '–' : `${formatNumber(c.current.lowOpsPerSecond)} – ${formatNumber(c.current.highOpsPerSecond)}`,
     c.changeFraction === null ? '–' : formatChange(c.changeFraction),
-    c.overlapping === null ? '–' : c.overlapping ? 'yes' : 'no',
+    c.pairedChangeFraction === null ? '–' : `${formatChange(c.pairedChangeFraction)} (vs ${c.peerEngine})`,
+    intervalText(c),
   ])
   const table = renderTable(
     {
@@ -62,7 +65,8 @@ export function buildCompareReport(input: CompareReportInput): BuiltPage {
         { label: 'Current median', unit: 'ops/s', numeric: true },
         { label: 'Current range', unit: 'ops/s', numeric: true },
         { label: 'Change', numeric: true },
-        { label: 'Ranges overlap' },
+        { label: 'Change vs peer', numeric: true },
+        { label: '90% interval', numeric: true },
       ],
       rows,
     },
@@ -72,9 +76,10 @@ export function buildCompareReport(input: CompareReportInput): BuiltPage {
   const sections = [
     `<section id="verdict"><h2>Verdict</h2>`,
     `<p class="verdict level-${input.verdict}" data-verdict="${input.verdict}">${escapeHtml(VERDICT_TEXT[input.verdict])}</p>`,
-    `<p>Throughput (bigger is better) per workload and engine. A drop counts as an alert at ${alertFraction * 100}% and fails at ` +
-      `${failFraction * 100}%, and only when the baseline's and the current run's repetition ranges do not overlap; a larger move ` +
-      `inside the runs' own spread is marked <em>noise</em>. Several runs on one side pool their repetitions.</p>`,
+    `<p>Throughput (bigger is better) per workload and engine, compared on medians. A drop counts only as far as both the ` +
+      `change and the change relative to the workload's baseline engine measured in the same run (<em>vs peer</em>, which ` +
+      `cancels a machine that is slower as a whole) show it. It fails at ${failFraction * 100}%; it alerts at ${alertFraction * 100}% ` +
+      `when the 90% bootstrap interval of the change lies below 0, else it is marked <em>noise</em>. Several runs on one side pool their repetitions.</p>`,
     input.warnings.length === 0
       ? `<p>Both sides were measured with the same preset, suite, machine and versions.</p>`
       : `<h3>Measured differently</h3><ul class="notes" data-warnings>${input.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`,

@@ -1,17 +1,20 @@
 /**
  * The summary table of one workload in one run: each engine's throughput with its spread, the
- * ratio to the baseline engine, latency at p50/p99, write amplification and parity. Plus the
+ * ratio to the baseline engine, latency at p50/p99 with what one sample is and how many there were
+ * (p99 only from 100 samples: below that it is the maximum), write amplification and parity. Plus the
  * parity notes: every comparison that is not at parity, with the differences, so nobody reads a
  * ratio without knowing what it compares.
  */
+import { latencySampleOf, percentileSupported } from '../../benchsuite/result/latency-sample.ts'
 import type { Provenance, WorkloadResult } from '../../benchsuite/result/schema.ts'
 import type { DataTable } from '../charts/figure.ts'
-import { formatNumber, formatParameters, formatRatio } from '../format.ts'
+import { formatCount, formatNumber, formatParameters, formatRatio } from '../format.ts'
 import { escapeHtml } from '../html/escape.ts'
 import { renderTable } from '../html/page.ts'
 
 /** The summary of one workload as a table; numbers stay numbers, formatted by the renderer. */
 export function summaryTable(workload: WorkloadResult): DataTable {
+  const sample = latencySampleOf(workload.workload, workload.parameters)
   return {
     columns: [
       { label: 'Engine' },
@@ -19,8 +22,9 @@ export function summaryTable(workload: WorkloadResult): DataTable {
       { label: 'Repetition range', unit: 'ops/s', numeric: true },
       { label: 'Repetitions', numeric: true },
       { label: `Ratio to ${workload.baselineEngine}`, numeric: true },
-      { label: 'p50 latency', unit: 'µs', numeric: true },
-      { label: 'p99 latency', unit: 'µs', numeric: true },
+      { label: `p50 latency ${sample}`, unit: 'µs', numeric: true },
+      { label: `p99 latency ${sample}`, unit: 'µs', numeric: true },
+      { label: 'Latency samples', numeric: true },
       { label: 'Write amplification', unit: '×', numeric: true },
       { label: 'At parity' },
     ],
@@ -30,10 +34,11 @@ export function summaryTable(workload: WorkloadResult): DataTable {
         engine.engine === workload.baselineEngine ? `${engine.engine} (baseline)` : engine.engine,
         engine.opsPerSecond,
         `${formatNumber(engine.opsPerSecondSpread.min)} – ${formatNumber(engine.opsPerSecondSpread.max)}`,
-        engine.repetitions.length,
+        formatCount(engine.repetitions.length),
         formatRatio(engine.ratioToBaseline),
         measured && engine.latencyUs.p50 > 0 ? engine.latencyUs.p50 : null,
-        measured && engine.latencyUs.p99 > 0 ? engine.latencyUs.p99 : null,
+        measured && engine.latencyUs.p99 > 0 && percentileSupported('p99', engine.latencyUs.count) ? engine.latencyUs.p99 : null,
+        measured ? formatCount(engine.latencyUs.count) : null,
         engine.storage.writeAmplification > 0 ? engine.storage.writeAmplification : null,
         engine.engine === workload.baselineEngine ? 'baseline' : engine.parityWithBaseline ? 'yes' : 'no, see notes',
       ]
