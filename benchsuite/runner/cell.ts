@@ -101,8 +101,9 @@ export async function runCell(spec: CellSpec): Promise<CellMeasurement> {
 /**
  * After a load: flush what the engine still buffers and wait for its background work, so the
  * phase neither reads a load that happens to sit in a memtable nor pays for flushing and
- * compacting it (the standard run of 2026-11-26 had Strata flush ~28 MB of load data inside
- * ycsb-b's phase: WA 42.9 against rocksdb-native's 1.09). Engines with no flush call say so.
+ * compacting it (docs/reports/standard-2026-11-26.json: Strata's ycsb-b WA 42.94 against
+ * rocksdb-native's 1.09; at 200k keys here WA 21.56 in one of two runs before, 1.12 in both
+ * after). Engines with no flush call say so.
  */
 export async function flushAndSettle(session: EngineSession, settle: () => Promise<SettleOutcome> = settleBackgroundWork): Promise<PhaseFigures> {
   if (session.flush === undefined) return { loadState: 'not-flushable', ...(await settle()) }
@@ -162,7 +163,8 @@ async function warmUp(session: EngineSession, dataset: Dataset, hot: boolean): P
 async function measure(spec: CellSpec, session: EngineSession, dataset: Dataset, directory: string, phase: PhaseFigures, closedCounters: EngineCounters | undefined): Promise<CellMeasurement> {
   const meter = new OperationMeter(spec.workload.plannedOperations({ parameters: spec.parameters }), spec.parameters.durationSeconds, () => dataset.generationMs)
   // Garbage the load and earlier cells of this process left would otherwise count in this
-  // phase's RSS (readrandom alone vs after the fills: strata 225 vs 304 MiB in the review).
+  // phase's RSS: Strata's readrandom peaked at 244 MiB alone and 328 MiB after fillrandom,
+  // fillseq and overwrite in the same process (100k keys); with this GC 279 and 272 MiB.
   const gc = (globalThis as { gc?: () => void }).gc
   gc?.()
   phase.gcBeforePhase = gc !== undefined

@@ -1,8 +1,9 @@
 /**
  * The unmeasured warm-up every worker process runs before its first measured cell. Each engine's
  * repetition runs in a fresh process (run.ts), so without it the first cell of every process ran
- * on a cold JIT: Strata's fillseq at 100k keys measured 246k/360k/396k ops/s as the first cell
- * against 525k/520k/452k after a fillrandom (review, 2026-11-26). It drives every session call a
+ * on a cold JIT: Strata's fillseq at 100k keys as a process's first cell ran at 0.53 and 0.84 of
+ * the same processes' fillrandom (medians of 6 repetitions, two runs); with the warm-up 0.93 and
+ * 0.89, fillseq first in half the repetitions. It drives every session call a
  * workload makes (batched puts and deletes, gets, multi-gets, scans, flush, compaction) against a
  * scratch store of the same engine for about `budgetMs`, then removes the store.
  */
