@@ -53,8 +53,9 @@ Options:
                                 readseq or compaction), like db_bench --duration
   --sync                        fsync every write batch
   --compression c               none | zstd:LEVEL (Strata only; peers keep their baseline)
-  --cache warm|hot|cold         1,000 warm-up reads; flush, every key read and one scan; or
-                                close and reopen after loading
+  --cache warm|hot|cold         after the load (always flushed and settled): 1,000 warm-up reads;
+                                every key read and one scan; or close, drop the files from the
+                                OS page cache and reopen
   --block-cache-bytes n         Strata's block cache (default: the preset's; peers keep theirs)
   --min-blob-size bytes         KV-separation threshold for blobtree (default 1024)
   --repetitions n  --warmup n   measured and discarded repetitions

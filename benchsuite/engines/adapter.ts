@@ -51,7 +51,25 @@ export interface EngineSession {
   flush?(): Promise<void>
   /** Full manual compaction. Absent: the compaction workload skips this engine. */
   compact?(): Promise<void>
+  /** The engine's own counters, read around a phase. Absent: the engine exposes none (all peers today). */
+  counters?(): EngineCounters
   close(): Promise<void>
+}
+
+/**
+ * What the runner reads from an engine that reports on itself (Strata): whether load data still
+ * sat in memtables when a phase started, how many flushes and compactions ran inside it, and how
+ * many values KV separation moved out of the tree. Counts are since the engine was opened.
+ */
+export interface EngineCounters {
+  memtableBytes: number
+  immutableMemtableCount: number
+  flushCount: number
+  compactionCount: number
+  /** Values written to blob files (blobtree); absent when KV separation is off. */
+  separatedValueCount?: number
+  /** Bytes appended to blob files (blobtree); absent when KV separation is off. */
+  blobBytesWritten?: number
 }
 
 export type Availability = { available: true; version: string } | { available: false; reason: string }

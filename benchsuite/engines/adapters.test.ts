@@ -9,7 +9,7 @@ import { describe, test } from 'node:test'
 import { encodeKey } from '../../datasets/mod.ts'
 import { PRESETS } from '../presets.ts'
 import { PARITY_FIELDS, parityDifferences } from './effective-options.ts'
-import { ENGINES } from './registry.ts'
+import { ENGINES, findEngine } from './registry.ts'
 
 const runOptions = { preset: PRESETS['rocksdb-parity'], compression: { codec: 'preset' as const }, sync: false, minBlobSizeBytes: 1024 }
 
@@ -73,12 +73,52 @@ describe('engine adapters', () => {
 
 describe('parityDifferences()', () => {
   test('names every differing or unknown field and is empty only at parity', () => {
-    const base = { codec: 'none', codecLevel: 0, bloomBitsPerKey: 10, blockCacheBytes: 1, wal: 'on', sync: false, kvSeparationMinBytes: 0 }
+    const base = { codec: 'none', codecLevel: 0, bloomBitsPerKey: 10, blockCacheBytes: 1, wal: 'on', sync: false, kvSeparationMinBytes: 0, memtableBytes: 64, memtableCountMax: 2 }
     assert.deepEqual(parityDifferences({ ...base }, base), [])
     assert.deepEqual(parityDifferences({ ...base, codec: 'zstd' }, base), ['codec: zstd vs none'])
     assert.match(parityDifferences({ ...base, blockCacheBytes: 'unknown' }, base)[0], /not known on both sides/)
     assert.deepEqual(parityDifferences({ ...base, kvSeparationMinBytes: 1024 }, base), ['kvSeparationMinBytes: 1024 vs 0'])
     const { kvSeparationMinBytes: _omitted, ...silent } = base
     assert.match(parityDifferences(silent, base)[0], /^kvSeparationMinBytes: unknown vs 0 \(not known on both sides\)/)
+  })
+
+  test('the parity preset gives Strata rocksdb-native\'s write buffer; other presets show the difference', () => {
+    const strata = findEngine('strata')!
+    const rocks = findEngine('rocksdb-native')!
+    assert.deepEqual(parityDifferences(strata.effectiveOptions(runOptions), rocks.effectiveOptions(runOptions)), [])
+    const lsmDefault = { ...runOptions, preset: PRESETS['lsm-default'] }
+    const differences = parityDifferences(strata.effectiveOptions(lsmDefault), rocks.effectiveOptions(lsmDefault))
+    assert.ok(differences.includes(`memtableBytes: ${32 * 1024 * 1024} vs ${64 * 1024 * 1024}`), differences.join('; '))
+    assert.ok(differences.includes('memtableCountMax: 3 vs 2'), differences.join('; '))
+  })
+})
+
+describe('Strata counters', () => {
+  test('report memtable bytes, flushes and separated values', async (t) => {
+    const blobtree = findEngine('blobtree')!
+    const availability = await blobtree.load()
+    if (!availability.available) {
+      t.skip(availability.reason)
+      return
+    }
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'adapter-counters-'))
+    const session = await blobtree.open(directory, runOptions)
+    try {
+      await session.putBatch([
+        { key: encodeKey(1, 16), value: new Uint8Array(2048).fill(1) },
+        { key: encodeKey(2, 16), value: new Uint8Array(16).fill(2) },
+      ])
+      const before = session.counters!()
+      assert.ok(before.memtableBytes > 0)
+      assert.equal(before.separatedValueCount, 1)
+      await session.flush!()
+      const after = session.counters!()
+      assert.equal(after.memtableBytes, 0)
+      assert.equal(after.flushCount, before.flushCount + 1)
+      assert.ok(after.blobBytesWritten! >= 2048)
+    } finally {
+      await session.close()
+      fs.rmSync(directory, { recursive: true, force: true })
+    }
   })
 })

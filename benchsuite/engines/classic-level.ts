@@ -66,11 +66,13 @@ export const classicLevelAdapter: EngineAdapter = {
       wal: 'on',
       sync: options.sync,
       kvSeparationMinBytes: 0,
-      writeBufferBytes: 4 * 1024 * 1024,
+      // LevelDB's write_buffer_size, plus the one immutable memtable it keeps while flushing.
+      memtableBytes: 4 * 1024 * 1024,
+      memtableCountMax: 2,
       maxFileBytes: 2 * 1024 * 1024,
     }
   },
   notes(): string[] {
-    return ['LevelDB defaults as set by classic-level: Snappy on, 8 MiB cache. No flush call in the API.']
+    return ['LevelDB defaults as set by classic-level: Snappy on, 8 MiB cache, 4 MiB write buffer. No flush call in the API: after a load, data that is still in its memtable stays there for the measured phase.']
   },
 }

@@ -72,6 +72,8 @@ export const lmdbAdapter: EngineAdapter = {
       wal: 'none (copy-on-write B+tree)',
       sync: false,
       kvSeparationMinBytes: 0,
+      memtableBytes: 'n/a (B+tree)',
+      memtableCountMax: 'n/a (B+tree)',
       pageSizeBytes: 4096,
       syncRequested: options.sync,
     }

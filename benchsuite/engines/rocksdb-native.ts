@@ -1,7 +1,8 @@
 /**
  * RocksDB through holepunch's `rocksdb-native` (RocksDB 10.x), driven as in
  * /work/shared/reference/peer-baseline.md: build defaults (no compression: Snappy is not compiled
- * in; 32 MiB LRU block cache, not settable from JS; bloom 10 bits; 64 MiB write buffer ×2;
+ * in; 32 MiB LRU block cache, not settable from JS; bloom 10 bits; 64 MiB write buffer ×2 (set
+ * explicitly, = the parity preset's Strata memtable);
  * 6 background jobs), writes through `db.write({capacity})` + `tryPut` + `flush()`, gets through
  * read batches, scans through the default iterator (8 entries per native call). The `-blob`
  * variant turns BlobDB on: enableBlobFiles, minBlobSize = the run's KV-separation threshold (default
@@ -11,8 +12,14 @@ import { createRequire } from 'node:module'
 import type { Availability, EffectiveOptions, EngineAdapter, EngineRunOptions, EngineSession, ScanRange, WriteEntry } from './adapter.ts'
 import { reasonOf, ScanTally } from './adapter.ts'
 import { packageVersion } from './package-version.ts'
+import { PARITY_MEMTABLE_BYTES, PARITY_MEMTABLE_COUNT_MAX } from '../presets.ts'
 
 const require = createRequire(import.meta.url)
+/**
+ * The write buffer, set explicitly so the result records what ran: the binding's defaults
+ * (64 MiB × 2, lib/column-family.js), which the parity preset gives Strata too.
+ */
+const WRITE_BUFFER_OPTIONS = { writeBufferSize: PARITY_MEMTABLE_BYTES, maxWriteBufferNumber: PARITY_MEMTABLE_COUNT_MAX }
 /** BlobDB settings; minBlobSize comes from the run (`--min-blob-size`, default 1024), like blobtree's threshold. */
 const BLOB_OPTIONS = { enableBlobFiles: true, blobFileSize: 256 * 1024 * 1024, enableBlobGarbageCollection: true }
 
@@ -51,7 +58,7 @@ function createRocksNativeAdapter(name: string, blob: boolean): EngineAdapter {
     async open(directory: string, options: EngineRunOptions): Promise<EngineSession> {
       const loaded = loadRocks()
       if ('reason' in loaded) throw new Error(loaded.reason)
-      const db = new loaded.RocksDB(directory, blob ? { ...BLOB_OPTIONS, minBlobSize: options.minBlobSizeBytes } : {})
+      const db = new loaded.RocksDB(directory, blob ? { ...WRITE_BUFFER_OPTIONS, ...BLOB_OPTIONS, minBlobSize: options.minBlobSizeBytes } : WRITE_BUFFER_OPTIONS)
       await db.ready()
       return {
         async putBatch(entries: readonly WriteEntry[]) {
@@ -91,9 +98,10 @@ function createRocksNativeAdapter(name: string, blob: boolean): EngineAdapter {
         blockCacheBytes: 32 * 1024 * 1024,
         wal: 'on',
         sync: false,
-        writeBufferBytes: 64 * 1024 * 1024,
         maxBackgroundJobs: 6,
         kvSeparationMinBytes: blob ? options.minBlobSizeBytes : 0,
+        memtableBytes: WRITE_BUFFER_OPTIONS.writeBufferSize,
+        memtableCountMax: WRITE_BUFFER_OPTIONS.maxWriteBufferNumber,
         blobFileSizeBytes: blob ? BLOB_OPTIONS.blobFileSize : 0,
         syncRequested: options.sync,
       }

@@ -7,12 +7,24 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { Availability, EffectiveOptions, EngineAdapter, EngineRunOptions, EngineSession } from './adapter.ts'
+import type { Availability, EffectiveOptions, EngineAdapter, EngineCounters, EngineRunOptions, EngineSession } from './adapter.ts'
 import { reasonOf } from './adapter.ts'
 import { levelStyleWritesAndScan } from './level-style.ts'
 
 /** The package entry; a URL so the import does not depend on the working directory. */
 const STRATA_ENTRY_URL = new URL('../../index.ts', import.meta.url).href
+/** Strata's own defaults (engine/options.ts), for presets that leave them alone. */
+const STRATA_DEFAULT_MEMTABLE_BYTES = 32 * 1024 * 1024
+const STRATA_DEFAULT_IMMUTABLE_MEMTABLE_COUNT_MAX = 2
+
+/** The part of Strata's stats() (engine/stats.ts; `blob` from blobtree/blob-db.ts) the runner reads. */
+interface StrataStats {
+  memtableSizeBytes: number
+  immutableMemtableCount: number
+  flushCount: number
+  compactionCount: number
+  blob?: { separatedValueCount: number; bytesWritten: number }
+}
 
 interface StrataDb {
   get(key: Uint8Array): Promise<Uint8Array | undefined>
@@ -20,6 +32,7 @@ interface StrataDb {
   iterator(options: { gte?: Uint8Array; lt?: Uint8Array; limit?: number }): AsyncIterable<[Uint8Array, Uint8Array]>
   flush(): Promise<void>
   compact(): Promise<void>
+  stats(): StrataStats
   close(): Promise<void>
 }
 interface StrataModule {
@@ -96,6 +109,7 @@ function createStrataAdapter(name: 'strata' | 'blobtree', kvSeparation: boolean)
         getMany: (keys: readonly Uint8Array[]) => Promise.all(keys.map((key) => db.get(key))),
         flush: () => db.flush(),
         compact: () => db.compact(),
+        counters: () => strataCounters(db.stats()),
         close: () => db.close(),
       }
     },
@@ -110,6 +124,8 @@ function createStrataAdapter(name: 'strata' | 'blobtree', kvSeparation: boolean)
         wal: 'on',
         sync: options.sync,
         kvSeparationMinBytes: kvSeparation ? options.minBlobSizeBytes : 0,
+        memtableBytes: numberOption(preset.strataOptions.memtableSizeBytes) ?? STRATA_DEFAULT_MEMTABLE_BYTES,
+        memtableCountMax: 1 + (numberOption(preset.strataOptions.immutableMemtableCountMax) ?? STRATA_DEFAULT_IMMUTABLE_MEMTABLE_COUNT_MAX),
         preset: preset.name,
         perKeyChecksums: String(preset.protections.perKeyChecksums),
         ecc: preset.protections.ecc,
@@ -124,6 +140,24 @@ function createStrataAdapter(name: 'strata' | 'blobtree', kvSeparation: boolean)
       ]
     },
   }
+}
+
+function numberOption(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined
+}
+
+export function strataCounters(stats: StrataStats): EngineCounters {
+  const counters: EngineCounters = {
+    memtableBytes: stats.memtableSizeBytes,
+    immutableMemtableCount: stats.immutableMemtableCount,
+    flushCount: stats.flushCount,
+    compactionCount: stats.compactionCount,
+  }
+  if (stats.blob !== undefined) {
+    counters.separatedValueCount = stats.blob.separatedValueCount
+    counters.blobBytesWritten = stats.blob.bytesWritten
+  }
+  return counters
 }
 
 export const strataAdapter = createStrataAdapter('strata', false)

@@ -120,6 +120,8 @@ export const surrealkvAdapter: EngineAdapter = {
       sync: false,
       // SurrealDB's default value-log threshold (peer-baseline.md, from its source config).
       kvSeparationMinBytes: 4096,
+      memtableBytes: 'unknown',
+      memtableCountMax: 'unknown',
       syncData: 'never',
       syncRequested: options.sync,
     }

@@ -32,12 +32,14 @@ function kernelPeakBytes(): number | undefined {
 
 export class RssSampler {
   #peakBytes = 0
+  #startBytes = 0
   #timer: NodeJS.Timeout | undefined
   #kernelPeak = false
 
   start(): void {
     this.#kernelPeak = resetKernelPeak()
-    this.#peakBytes = process.memoryUsage.rss()
+    this.#startBytes = process.memoryUsage.rss()
+    this.#peakBytes = this.#startBytes
     this.#timer = setInterval(() => this.#sample(), SAMPLE_INTERVAL_MS)
     this.#timer.unref()
   }
@@ -49,6 +51,11 @@ export class RssSampler {
     this.#sample()
     if (this.#kernelPeak) this.#peakBytes = Math.max(this.#peakBytes, kernelPeakBytes() ?? 0)
     return this.#peakBytes
+  }
+
+  /** RSS when the last start() ran, bytes: the phase's peak above it is the phase's own. */
+  get startBytes(): number {
+    return this.#startBytes
   }
 
   /** Whether the last start() could use the kernel's exact peak (else the peak is sampled). */

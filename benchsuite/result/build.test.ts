@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { PRESETS } from '../presets.ts'
 import type { CellMeasurement } from '../runner/cell.ts'
-import { buildResultFile } from './build.ts'
+import { buildResultFile, phaseNotes } from './build.ts'
 import { toDashboards } from './dashboard.ts'
 import { validateResultFile } from './validate.ts'
 
@@ -13,7 +13,7 @@ function cell(opsPerSecond: number): CellMeasurement {
   return {
     status: 'ok', opsPerSecond, seconds: 1, latencyUs: { p50: 1, p95: 2, p99: 3, p999: 4, max: 5, mean: 1.5, count: 10 },
     userBytesWritten: 1000, userBytesRead: 0, liveUserBytes: 1000, diskBytesWritten: 2000, diskBytesRead: 0, directoryBytes: 1500,
-    peakRssBytes: 1, cpuUserMs: 1, cpuSystemMs: 1, check: 'ok',
+    peakRssBytes: 1, cpuUserMs: 1, cpuSystemMs: 1, check: 'ok', phase: { loadState: 'no-load', valueBytesMax: 256 },
   }
 }
 
@@ -67,6 +67,31 @@ describe('buildResultFile()', () => {
     // blobtree and RocksDB's BlobDB run the same threshold, whatever it is.
     assert.equal(engines['rocksdb-native-blob'].options.kvSeparationMinBytes, 1024)
     assert.equal(build(4096).workloads[0].engines.find((e) => e.engine === 'rocksdb-native-blob')!.options.kvSeparationMinBytes, 4096)
+  })
+
+  test('the median repetition\'s phase figures are kept; a KV-separation engine below its threshold is flagged', () => {
+    const engines = Object.fromEntries(build().workloads[0].engines.map((e) => [e.engine, e]))
+    assert.deepEqual(engines.strata.phase, { loadState: 'no-load', valueBytesMax: 256 })
+    const flag = /No value reaches the KV-separation threshold \(largest value 256 B < 1024 B\)/
+    assert.ok(engines.blobtree.notes.some((note) => flag.test(note)), engines.blobtree.notes.join('\n'))
+    assert.ok(engines['rocksdb-native-blob'].notes.some((note) => flag.test(note)))
+    assert.ok(!engines.strata.notes.some((note) => flag.test(note)))
+  })
+
+  test('phaseNotes names load state, in-phase flushes, unsettled work, a cache that was not cold and zero separated values', () => {
+    const blob = { kvSeparationMinBytes: 1024 }
+    const notes = phaseNotes([
+      { loadState: 'not-flushable', valueBytesMax: 4096, separatedValueCount: 0 },
+      { loadState: 'flushed', loadFlushedInPhase: true, settled: false, cacheState: 'reopen (OS page cache warm)', valueBytesMax: 4096, separatedValueCount: 0 },
+      undefined,
+    ], blob)
+    assert.equal(notes.length, 5, notes.join('\n'))
+    assert.match(notes[0], /^Load not flushed/)
+    assert.match(notes[1], /flushed inside the measured phase \(1 of 3 repetitions\)/)
+    assert.match(notes[2], /still running .* \(1 of 3 repetitions\)/)
+    assert.match(notes[3], /could not drop the OS page cache \(1 of 3 repetitions\)/)
+    assert.match(notes[4], /No value was separated in any repetition/)
+    assert.deepEqual(phaseNotes([{ loadState: 'flushed', settled: true, valueBytesMax: 4096, separatedValueCount: 7 }], blob), [])
   })
 
   test('the file validates, and the dashboards carry throughput, latency with its sample and write amplification', () => {

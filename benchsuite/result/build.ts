@@ -9,7 +9,7 @@ import { findEngine } from '../engines/registry.ts'
 import { safeRatio, summarize } from '../measure/summary.ts'
 import type { CellMeasurement } from '../runner/cell.ts'
 import type { RunMeasurements } from '../runner/run.ts'
-import type { EngineResult, Provenance, ResultFile, WorkloadResult } from './schema.ts'
+import type { EngineResult, PhaseFigures, Provenance, ResultFile, WorkloadResult } from './schema.ts'
 import { RESULT_SCHEMA_VERSION } from './schema.ts'
 
 type OkCell = Extract<CellMeasurement, { status: 'ok' }>
@@ -62,7 +62,7 @@ function engineResult(engine: string, cells: OkCell[], runOptions: EngineRunOpti
   return {
     engine,
     options,
-    notes: [...(adapter?.notes(runOptions) ?? []), `check: ${median.check}`],
+    notes: [...(adapter?.notes(runOptions) ?? []), ...phaseNotes(cells.map((cell) => cell.phase), options), `check: ${median.check}`],
     opsPerSecond: spread.median,
     opsPerSecondSpread: { min: spread.min, max: spread.max, stddev: spread.stddev },
     repetitions,
@@ -82,5 +82,39 @@ function engineResult(engine: string, cells: OkCell[], runOptions: EngineRunOpti
     ratioToBaseline: null,
     parityWithBaseline: false,
     parityDifferences: [],
+    phase: median.phase,
   }
+}
+
+/**
+ * What a reader must know about the state the phases ran in, over every repetition: load data
+ * the engine could not flush, load data flushed inside the phase, background work that never
+ * settled, a cold cache that was not cold, a KV-separation engine that separated nothing.
+ */
+export function phaseNotes(phases: ReadonlyArray<PhaseFigures | undefined>, options: EffectiveOptions): string[] {
+  const known = phases.filter((phase): phase is PhaseFigures => phase !== undefined)
+  const count = (test: (phase: PhaseFigures) => boolean): string => `${known.filter(test).length} of ${phases.length} repetitions`
+  const notes: string[] = []
+  if (known.some((p) => p.loadState === 'not-flushable')) {
+    notes.push('Load not flushed: the engine has no flush call, so the phase may read (and later flush) load data still in its memtable.')
+  }
+  if (known.some((p) => p.loadFlushedInPhase === true)) {
+    notes.push(`Load data still in memtables was flushed inside the measured phase (${count((p) => p.loadFlushedInPhase === true)}): its cost is in this phase's time and bytes.`)
+  }
+  if (known.some((p) => p.settled === false)) {
+    notes.push(`Background work was still running when the wait after the load gave up (${count((p) => p.settled === false)}): the phase shared the CPU with it.`)
+  }
+  if (known.some((p) => p.cacheState?.startsWith('reopen') === true)) {
+    notes.push(`--cache cold could not drop the OS page cache (${count((p) => p.cacheState?.startsWith('reopen') === true)}): those phases read after a reopen with a warm page cache.`)
+  }
+  const threshold = options.kvSeparationMinBytes
+  if (typeof threshold === 'number' && threshold > 0 && known.length > 0) {
+    const largest = Math.max(...known.map((p) => p.valueBytesMax ?? Number.POSITIVE_INFINITY))
+    if (largest < threshold) {
+      notes.push(`No value reaches the KV-separation threshold (largest value ${largest} B < ${threshold} B): nothing was separated, so this column measures the engine without KV separation.`)
+    } else if (known.every((p) => p.separatedValueCount === 0)) {
+      notes.push('No value was separated in any repetition (separatedValueCount 0): this column measures the engine without KV separation.')
+    }
+  }
+  return notes
 }

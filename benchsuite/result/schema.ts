@@ -47,6 +47,47 @@ export interface StorageFigures {
   spaceAmplification: number // directoryBytes / live user bytes
 }
 
+/**
+ * The state an engine was in when its measured phase started, and what ran inside the phase that
+ * was not the workload's own work. Added after v1 shipped: every field optional, readers treat
+ * absence as "not recorded".
+ */
+export interface PhaseFigures {
+  /**
+   * After the unmeasured load: 'flushed' (the engine flushed its memtables and its background
+   * work settled), 'not-flushable' (no flush call: load data may still be in its memtable),
+   * 'no-load' (the workload starts from an empty store).
+   */
+  loadState?: 'flushed' | 'not-flushable' | 'no-load'
+  /** Time waited for background work after the load's flush (runner/settle.ts). */
+  settleMs?: number
+  /** False when background work was still running when the wait gave up. */
+  settled?: boolean
+  /**
+   * The cache state reads started from: 'warm', 'hot', 'cold (page cache dropped)', or
+   * 'reopen (OS page cache warm)' when `--cache cold` could not drop the files' pages.
+   */
+  cacheState?: string
+  /** Whether a full GC ran just before the phase (worker runs with --expose-gc). */
+  gcBeforePhase?: boolean
+  /** RSS when the phase started (after that GC). */
+  rssAtStartBytes?: number
+  /** Peak RSS during the phase above rssAtStartBytes. */
+  peakRssAboveStartBytes?: number
+  /** Largest value the workload's size distribution can produce. */
+  valueBytesMax?: number
+  /** Engine's own counters (Strata only): memtable bytes, frozen ones included, at the phase start. */
+  memtableBytesAtStart?: number
+  flushesInPhase?: number
+  compactionsInPhase?: number
+  /** True when the phase flushed memtables that held load data at its start. */
+  loadFlushedInPhase?: boolean
+  /** Values KV separation moved to blob files over the load and the phase (blobtree). */
+  separatedValueCount?: number
+  /** Bytes appended to blob files over the load and the phase (blobtree). */
+  blobBytesWritten?: number
+}
+
 /** One engine on one workload: repetitions summarised, raw repetitions kept. */
 export interface EngineResult {
   engine: string // adapter name, e.g. 'strata', 'blobtree', 'rocksdb-native', 'lmdb'
@@ -67,6 +108,8 @@ export interface EngineResult {
   /** Whether this engine's settings match the baseline's on codec, level, bloom, cache, WAL, sync. */
   parityWithBaseline: boolean
   parityDifferences: string[]
+  /** The median repetition's phase figures. Optional: added after v1 shipped. */
+  phase?: PhaseFigures
 }
 
 /** One workload with its parameters and every engine's result. */

@@ -42,6 +42,14 @@ describe('validateResultFile()', () => {
     assert.throws(() => validateResultFile(skipped), /skipped\[0\]\.reason/)
   })
 
+  test('reads files with and without the phase figures added after v1 (sample() has none), and checks them when present', () => {
+    const file = sample()
+    file.workloads[0].engines[0].phase = { loadState: 'flushed', settleMs: 300, settled: true, cacheState: 'cold (page cache dropped)', separatedValueCount: 0 }
+    assert.equal(validateResultFile(file).workloads[0].engines[0].phase?.loadState, 'flushed')
+    file.workloads[0].engines[0].phase.loadState = 'in memory'
+    assert.throws(() => validateResultFile(file), /engines\[0\]\.phase\.loadState: expected one of flushed, not-flushable, no-load/)
+  })
+
   test('rejects another schema version with UNSUPPORTED_FORMAT_VERSION', () => {
     assert.throws(() => validateResultFile({ ...sample(), schemaVersion: 2 }), { code: 'UNSUPPORTED_FORMAT_VERSION' })
     assert.throws(() => validateResultFile([]), /\$: expected an object/)

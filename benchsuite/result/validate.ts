@@ -58,6 +58,13 @@ const provenance = shape({
   suite: string, seed: number, source: string,
 })
 
+const phaseFigures = shape({}, {
+  loadState: oneOf(['flushed', 'not-flushable', 'no-load']), settleMs: nonNegative, settled: boolean, cacheState: string,
+  gcBeforePhase: boolean, rssAtStartBytes: nonNegative, peakRssAboveStartBytes: nonNegative, valueBytesMax: nonNegative,
+  memtableBytesAtStart: nonNegative, flushesInPhase: nonNegative, compactionsInPhase: nonNegative, loadFlushedInPhase: boolean,
+  separatedValueCount: nonNegative, blobBytesWritten: nonNegative,
+})
+
 const engineResult = shape({
   engine: string,
   options: scalarRecord,
@@ -74,7 +81,7 @@ const engineResult = shape({
   ratioToBaseline: nullableNumber,
   parityWithBaseline: boolean,
   parityDifferences: array(string),
-})
+}, { phase: phaseFigures })
 
 const workloadResult = shape(
   { workload: string, parameters: scalarRecord, baselineEngine: string, engines: array(engineResult) },

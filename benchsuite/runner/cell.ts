@@ -6,9 +6,10 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import type { LatencyUs } from '../result/schema.ts'
-import type { EngineAdapter, EngineRunOptions, EngineSession } from '../engines/adapter.ts'
+import type { LatencyUs, PhaseFigures } from '../result/schema.ts'
+import type { EngineAdapter, EngineCounters, EngineRunOptions, EngineSession } from '../engines/adapter.ts'
 import { directorySize } from '../measure/directory-size.ts'
+import { dropPageCache } from '../measure/page-cache.ts'
 import { syncDirectory } from '../measure/sync-directory.ts'
 import { ioDelta, readIoCounters } from '../measure/io-counters.ts'
 import { RssSampler } from '../measure/rss-sampler.ts'
@@ -16,6 +17,8 @@ import { Dataset, OperationMeter } from '../workloads/context.ts'
 import type { WorkloadParameters } from '../workloads/parameters.ts'
 import type { Workload } from '../workloads/workload.ts'
 import { writeAllKeys } from '../workloads/writes.ts'
+import type { SettleOutcome } from './settle.ts'
+import { settleBackgroundWork } from './settle.ts'
 
 /** Reads before the clock starts on a warm-cache read workload. */
 const WARMUP_READ_COUNT_MAX = 1000
@@ -37,6 +40,7 @@ export type CellMeasurement =
       cpuUserMs: number
       cpuSystemMs: number
       check: string
+      phase: PhaseFigures
     }
   | { status: 'skipped' | 'failed'; reason: string }
 
@@ -59,6 +63,9 @@ export async function runCell(spec: CellSpec): Promise<CellMeasurement> {
     const unsupported = spec.workload.unsupported?.(session)
     if (unsupported !== undefined) return { status: 'skipped', reason: unsupported }
     const dataset = new Dataset(spec.parameters, spec.workload.name)
+    const phase: PhaseFigures = { loadState: 'no-load', valueBytesMax: dataset.sizer('phase figures').maxBytes }
+    // Counters of an engine session closed before the phase (cold reopen): added to the phase's.
+    let closedCounters: EngineCounters | undefined
     if (spec.workload.needsLoad) {
       // Timed into a throwaway meter only so the terminal shows the load's progress.
       const loadMeter = new OperationMeter(spec.parameters.keyCount)
@@ -68,8 +75,13 @@ export async function runCell(spec: CellSpec): Promise<CellMeasurement> {
       } finally {
         clearInterval(progress)
       }
+      Object.assign(phase, await flushAndSettle(session))
+      phase.cacheState = spec.parameters.cache
       if (spec.parameters.cache === 'cold') {
+        closedCounters = session.counters?.()
         await session.close()
+        session = undefined
+        phase.cacheState = dropCaches(directory)
         session = await spec.adapter.open(directory, spec.runOptions)
       } else if (spec.workload.readsData) {
         await warmUp(session, dataset, spec.parameters.cache === 'hot')
@@ -77,13 +89,38 @@ export async function runCell(spec: CellSpec): Promise<CellMeasurement> {
       // Unmeasured: the load's dirty pages go to disk now, so the phase's page writes all count.
       syncDirectory(directory)
     }
-    return await measure(spec, session, dataset, directory)
+    return await measure(spec, session, dataset, directory, phase, closedCounters)
   } catch (error) {
     return { status: 'failed', reason: error instanceof Error ? error.message : String(error) }
   } finally {
     await session?.close().catch(() => undefined)
     removeCellDirectory(directory)
   }
+}
+
+/**
+ * After a load: flush what the engine still buffers and wait for its background work, so the
+ * phase neither reads a load that happens to sit in a memtable nor pays for flushing and
+ * compacting it (docs/reports/standard-2026-11-26.json: Strata's ycsb-b WA 42.94 against
+ * rocksdb-native's 1.09; at 200k keys here WA 21.56 in one of two runs before, 1.12 in both
+ * after). Engines with no flush call say so.
+ */
+export async function flushAndSettle(session: EngineSession, settle: () => Promise<SettleOutcome> = settleBackgroundWork): Promise<PhaseFigures> {
+  if (session.flush === undefined) return { loadState: 'not-flushable', ...(await settle()) }
+  await session.flush()
+  return { loadState: 'flushed', ...(await settle()) }
+}
+
+/**
+ * `--cache cold` with the engine closed: fsync its files (only clean pages can be dropped), then
+ * drop them from the OS page cache. Returns the cache state the phase starts from.
+ */
+function dropCaches(directory: string): string {
+  syncDirectory(directory)
+  const drop = dropPageCache(directory)
+  if (drop.failure === undefined) return 'cold (page cache dropped)'
+  process.stderr.write(`  could not drop the page cache of ${drop.failure}: the phase starts from a warm OS page cache\n`)
+  return 'reopen (OS page cache warm)'
 }
 
 /**
@@ -107,14 +144,13 @@ function defaultRemove(target: string): void {
 }
 
 /**
- * Reads before the clock starts: 1,000 random gets, or (hot) a flush (the reads then run on a
- * flushed tree, not on a memtable that happens to hold the whole load), every key once in order
- * and one full scan, so block caches, the OS page cache and a JIT engine's compiled code are warm.
+ * Reads before the clock starts (on the flushed tree flushAndSettle left): 1,000 random gets, or
+ * (hot) every key once in order and one full scan, so block caches, the OS page cache and a JIT
+ * engine's compiled code are warm.
  */
 async function warmUp(session: EngineSession, dataset: Dataset, hot: boolean): Promise<void> {
   const keyCount = dataset.parameters.keyCount
   if (hot) {
-    await session.flush?.()
     for (let i = 0; i < keyCount; i++) await session.get(dataset.key(i))
     await session.scan({}, Number.POSITIVE_INFINITY)
     return
@@ -124,11 +160,19 @@ async function warmUp(session: EngineSession, dataset: Dataset, hot: boolean): P
   for (let i = 0; i < count; i++) await session.get(dataset.key(prng.nextBelow(keyCount)))
 }
 
-async function measure(spec: CellSpec, session: EngineSession, dataset: Dataset, directory: string): Promise<CellMeasurement> {
+async function measure(spec: CellSpec, session: EngineSession, dataset: Dataset, directory: string, phase: PhaseFigures, closedCounters: EngineCounters | undefined): Promise<CellMeasurement> {
   const meter = new OperationMeter(spec.workload.plannedOperations({ parameters: spec.parameters }), spec.parameters.durationSeconds, () => dataset.generationMs)
+  // Garbage the load and earlier cells of this process left would otherwise count in this
+  // phase's RSS: Strata's readrandom peaked at 244 MiB alone and 328 MiB after fillrandom,
+  // fillseq and overwrite in the same process (100k keys); with this GC 279 and 272 MiB.
+  const gc = (globalThis as { gc?: () => void }).gc
+  gc?.()
+  phase.gcBeforePhase = gc !== undefined
+  const countersBefore = session.counters?.()
   const progress = startProgress(spec, 'measuring', meter)
   const rss = new RssSampler()
   rss.start()
+  phase.rssAtStartBytes = rss.startBytes
   const ioBefore = readIoCounters()
   const dataBytesBefore = directorySize(directory).dataBytes
   const cpuBefore = process.cpuUsage()
@@ -144,6 +188,9 @@ async function measure(spec: CellSpec, session: EngineSession, dataset: Dataset,
   const cpu = process.cpuUsage(cpuBefore)
   const io = ioDelta(ioBefore, readIoCounters())
   const peakRssBytes = rss.stop()
+  phase.peakRssAboveStartBytes = Math.max(0, peakRssBytes - rss.startBytes)
+  const countersAfter = session.counters?.()
+  if (countersBefore !== undefined && countersAfter !== undefined) Object.assign(phase, counterFigures(countersBefore, countersAfter, closedCounters, phase.loadState !== 'no-load'))
   const after = directorySize(directory)
   const directoryBytes = after.apparentBytes
   // Writes through a memory map (lmdb) dirty pages the kernel writes back later, unseen by
@@ -167,7 +214,26 @@ async function measure(spec: CellSpec, session: EngineSession, dataset: Dataset,
     cpuUserMs: cpu.user / 1000,
     cpuSystemMs: cpu.system / 1000,
     check: outcome.check.message,
+    phase,
   }
+}
+
+/**
+ * The phase figures an engine's own counters give: flushes and compactions inside the phase,
+ * whether load data was still in memtables and got flushed by the phase, and the values KV
+ * separation moved out over the load and the phase (`closed`: a session closed before the phase).
+ */
+export function counterFigures(before: EngineCounters, after: EngineCounters, closed: EngineCounters | undefined, loaded: boolean): PhaseFigures {
+  const flushesInPhase = after.flushCount - before.flushCount
+  const figures: PhaseFigures = {
+    memtableBytesAtStart: before.memtableBytes,
+    flushesInPhase,
+    compactionsInPhase: after.compactionCount - before.compactionCount,
+    loadFlushedInPhase: loaded && (before.memtableBytes > 0 || before.immutableMemtableCount > 0) && flushesInPhase > 0,
+  }
+  if (after.separatedValueCount !== undefined) figures.separatedValueCount = after.separatedValueCount + (closed?.separatedValueCount ?? 0)
+  if (after.blobBytesWritten !== undefined) figures.blobBytesWritten = after.blobBytesWritten + (closed?.blobBytesWritten ?? 0)
+  return figures
 }
 
 /**

@@ -1,8 +1,11 @@
 /**
- * The runner: every workload × engine × repetition, engines interleaved within each repetition
- * (rep 1: A B C, rep 2: A B C …) so machine drift hits all engines alike. With isolation
- * 'process' each engine's repetition runs in its own child process (worker.ts); with 'none' in
- * this process (tests). Warm-up repetitions run first and are discarded.
+ * The runner: every workload × engine × repetition, engines interleaved within each repetition so
+ * machine drift hits all engines alike, and the order of engines and of workloads rotated by one
+ * per repetition from an offset the run's seed picks (rep 1: B C A, rep 2: C A B …), so no
+ * engine always runs first (on a fresh machine) and no workload is always a process's first cell.
+ * With isolation 'process' each engine's repetition runs in its own child process (worker.ts),
+ * with 'none' in this process (tests); each starts with an unmeasured JIT warm-up
+ * (jit-warmup.ts). Warm-up repetitions run first and are discarded.
  */
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -17,6 +20,7 @@ import type { WorkloadParameters } from '../workloads/parameters.ts'
 import { findWorkload } from '../workloads/registry.ts'
 import type { CellMeasurement } from './cell.ts'
 import { runCell } from './cell.ts'
+import { JIT_WARMUP_MS, jitWarmup } from './jit-warmup.ts'
 
 export interface WorkerSpec {
   engine: string
@@ -25,6 +29,8 @@ export interface WorkerSpec {
   preset: PresetName
   dataRoot: string
   label: string
+  /** Budget of the unmeasured warm-up before the first cell (0: none). */
+  jitWarmupMs: number
 }
 
 /**
@@ -41,6 +47,7 @@ export async function runEngineCells(spec: WorkerSpec, onCell?: (so: Record<stri
     minBlobSizeBytes: spec.parameters.minBlobSizeBytes,
     blockCacheBytes: spec.parameters.blockCacheBytes,
   }
+  if (spec.jitWarmupMs > 0) await jitWarmup(adapter, runOptions, spec.parameters, spec.dataRoot, spec.jitWarmupMs)
   const measurements: Record<string, CellMeasurement> = {}
   for (const name of spec.workloads) {
     const workload = findWorkload(name)
@@ -61,6 +68,8 @@ export interface RunPlan {
   isolation: 'process' | 'none'
   dataRoot: string
   log: (line: string) => void
+  /** Each engine process's warm-up budget; default JIT_WARMUP_MS (tests pass 0 or a few ms). */
+  jitWarmupMs?: number
 }
 
 /** measurements[workload][engine] = one CellMeasurement per measured repetition, in run order. */
@@ -92,10 +101,12 @@ async function runRepetitions(plan: RunPlan, dataRoot: string, measurements: Run
   for (let repetition = 0; repetition < totalRepetitions; repetition++) {
     const warmup = repetition < plan.warmupRepetitions
     const label = warmup ? `warm-up ${repetition + 1}/${plan.warmupRepetitions}` : `rep ${repetition - plan.warmupRepetitions + 1}/${plan.repetitions}`
-    for (const engine of plan.engines) {
-      plan.log(`[${label}] ${engine}: ${plan.workloads.join(', ')} ${overallProgress(runsDone, runsTotal, performance.now() - startMs)}`)
+    const offset = plan.parameters.seed + repetition
+    const workloads = rotated(plan.workloads, offset)
+    for (const engine of rotated(plan.engines, offset)) {
+      plan.log(`[${label}] ${engine}: ${workloads.join(', ')} ${overallProgress(runsDone, runsTotal, performance.now() - startMs)}`)
       runsDone++
-      const spec: WorkerSpec = { engine, workloads: plan.workloads, parameters: plan.parameters, preset: plan.preset, dataRoot, label }
+      const spec: WorkerSpec = { engine, workloads, parameters: plan.parameters, preset: plan.preset, dataRoot, label, jitWarmupMs: plan.jitWarmupMs ?? JIT_WARMUP_MS }
       const cells = plan.isolation === 'process' ? runInChild(spec) : await runEngineCells(spec)
       if (warmup) continue
       for (const workload of plan.workloads) {
@@ -105,6 +116,13 @@ async function runRepetitions(plan: RunPlan, dataRoot: string, measurements: Run
       }
     }
   }
+}
+
+/** `items` rotated left by `offset` (any integer ≥ 0): offset 1 turns A B C into B C A. */
+export function rotated<T>(items: readonly T[], offset: number): T[] {
+  if (items.length === 0) return []
+  const start = offset % items.length
+  return [...items.slice(start), ...items.slice(0, start)]
 }
 
 /**
@@ -125,7 +143,8 @@ function runInChild(spec: WorkerSpec): Record<string, CellMeasurement> {
     const specPath = path.join(scratch, 'spec.json')
     const outPath = path.join(scratch, 'out.json')
     fs.writeFileSync(specPath, JSON.stringify(spec))
-    const child = spawnSync(process.execPath, ['--import', 'tsx', WORKER_PATH, specPath, outPath], { stdio: ['ignore', 'inherit', 'inherit'] })
+    // --expose-gc: each cell runs a full GC before its phase, so its RSS figures are its own (cell.ts).
+    const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', WORKER_PATH, specPath, outPath], { stdio: ['ignore', 'inherit', 'inherit'] })
     // The worker writes its measurements after every cell: a crash loses only the cells after it.
     const measured = fs.existsSync(outPath) ? JSON.parse(fs.readFileSync(outPath, 'utf8')) as Record<string, CellMeasurement> : {}
     if (child.status === 0) return measured
