@@ -63,6 +63,7 @@ export function dbBenchCommand(
     `--cache_size=${table.blockCacheBytes}`,
     '--histogram=1',
   ]
+  if (workloads.includes('readwhilewriting')) argv.push(`--benchmark_write_rate_limit=${parameters.writeRateLimitBytesPerSecond}`)
   if (parameters.durationSeconds > 0) {
     argv.push(`--duration=${parameters.durationSeconds}`)
     if (benchmarks.some((b) => b.startsWith('fill'))) omitted.push('--duration also cuts db_bench\'s fills short (ours always write every key)')

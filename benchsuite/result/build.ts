@@ -82,5 +82,7 @@ function engineResult(engine: string, cells: OkCell[], runOptions: EngineRunOpti
     ratioToBaseline: null,
     parityWithBaseline: false,
     parityDifferences: [],
+    ...(median.writer === undefined ? {} : { writer: median.writer }),
+    ...(median.callTimings === undefined ? {} : { callTimings: median.callTimings }),
   }
 }

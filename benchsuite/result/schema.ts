@@ -47,6 +47,27 @@ export interface StorageFigures {
   spaceAmplification: number // directoryBytes / live user bytes
 }
 
+/**
+ * readwhilewriting's background writer during the measured phase (the repetition closest to the
+ * median). Optional: added after v1 shipped; older files and other workloads have none.
+ */
+export interface WriterFigures {
+  batchCount: number
+  operationCount: number // entries written
+  userBytesWritten: number // key + value bytes; a batch in flight when the readers finished counts
+  opsPerSecond: number // entries written per second of the readers' measured span
+  batchesDueCount: number // batches the rate limit scheduled over the writer's run
+  rateLimitBytesPerSecond: number
+}
+
+/** Calls of one kind timed apart from the operation histogram (the compaction workload's flush and compact). */
+export interface CallTiming {
+  call: string
+  count: number
+  totalMs: number
+  maxMs: number
+}
+
 /** One engine on one workload: repetitions summarised, raw repetitions kept. */
 export interface EngineResult {
   engine: string // adapter name, e.g. 'strata', 'blobtree', 'rocksdb-native', 'lmdb'
@@ -67,6 +88,10 @@ export interface EngineResult {
   /** Whether this engine's settings match the baseline's on codec, level, bloom, cache, WAL, sync. */
   parityWithBaseline: boolean
   parityDifferences: string[]
+  /** readwhilewriting only. Optional: added after v1 shipped. */
+  writer?: WriterFigures
+  /** Calls inside the measured span but outside `latencyUs`. Optional: added after v1 shipped. */
+  callTimings?: CallTiming[]
 }
 
 /** One workload with its parameters and every engine's result. */

@@ -58,6 +58,11 @@ const provenance = shape({
   suite: string, seed: number, source: string,
 })
 
+const writerFigures = shape({
+  batchCount: nonNegative, operationCount: nonNegative, userBytesWritten: nonNegative, opsPerSecond: nonNegative,
+  batchesDueCount: nonNegative, rateLimitBytesPerSecond: nonNegative,
+})
+
 const engineResult = shape({
   engine: string,
   options: scalarRecord,
@@ -74,6 +79,9 @@ const engineResult = shape({
   ratioToBaseline: nullableNumber,
   parityWithBaseline: boolean,
   parityDifferences: array(string),
+}, {
+  writer: writerFigures,
+  callTimings: array(shape({ call: string, count: nonNegative, totalMs: nonNegative, maxMs: nonNegative })),
 })
 
 const workloadResult = shape(

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import type { LatencyUs } from '../result/schema.ts'
+import type { CallTiming, LatencyUs, WriterFigures } from '../result/schema.ts'
 import type { EngineAdapter, EngineRunOptions, EngineSession } from '../engines/adapter.ts'
 import { directorySize } from '../measure/directory-size.ts'
 import { syncDirectory } from '../measure/sync-directory.ts'
@@ -37,6 +37,8 @@ export type CellMeasurement =
       cpuUserMs: number
       cpuSystemMs: number
       check: string
+      writer?: WriterFigures
+      callTimings?: CallTiming[]
     }
   | { status: 'skipped' | 'failed'; reason: string }
 
@@ -167,6 +169,8 @@ async function measure(spec: CellSpec, session: EngineSession, dataset: Dataset,
     cpuUserMs: cpu.user / 1000,
     cpuSystemMs: cpu.system / 1000,
     check: outcome.check.message,
+    ...(outcome.writer === undefined ? {} : { writer: outcome.writer }),
+    ...(meter.callTimings.size === 0 ? {} : { callTimings: [...meter.callTimings.values()] }),
   }
 }
 
