@@ -58,6 +58,8 @@ Options:
                                 OS page cache and reopen
   --block-cache-bytes n         Strata's block cache (default: the preset's; peers keep theirs)
   --min-blob-size bytes         KV-separation threshold for blobtree (default 1024)
+  --write-rate-limit bytes      readwhilewriting's writer, key + value bytes per second (default
+                                2097152, as RocksDB's benchmark.sh MB_WRITE_PER_SEC=2)
   --repetitions n  --warmup n   measured and discarded repetitions
   --isolation process|none      a child process per engine and repetition (default) or in-process
   --data-dir dir                where engine directories are created (default <out>/data)
@@ -102,7 +104,7 @@ function parseRunArguments(argv: string[]) {
       baseline: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, keys: { type: 'string' }, ops: { type: 'string' },
       'key-size': { type: 'string' }, 'value-size': { type: 'string' }, 'value-content': { type: 'string' }, 'key-order': { type: 'string' },
       'batch-size': { type: 'string' }, clients: { type: 'string' }, duration: { type: 'string' }, sync: { type: 'boolean' }, compression: { type: 'string' },
-      cache: { type: 'string' }, 'block-cache-bytes': { type: 'string' }, 'min-blob-size': { type: 'string' }, repetitions: { type: 'string' }, warmup: { type: 'string' },
+      cache: { type: 'string' }, 'block-cache-bytes': { type: 'string' }, 'min-blob-size': { type: 'string' }, 'write-rate-limit': { type: 'string' }, repetitions: { type: 'string' }, warmup: { type: 'string' },
       isolation: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   })
@@ -134,6 +136,7 @@ function buildParameters(values: RunArguments, base: WorkloadParameters): Worklo
     cache: (values.cache as 'warm' | 'hot' | 'cold' | undefined) ?? base.cache,
     blockCacheBytes: integer(values['block-cache-bytes'], '--block-cache-bytes', 0) ?? base.blockCacheBytes,
     minBlobSizeBytes: integer(values['min-blob-size'], '--min-blob-size', 0) ?? base.minBlobSizeBytes,
+    writeRateLimitBytesPerSecond: integer(values['write-rate-limit'], '--write-rate-limit', 1) ?? base.writeRateLimitBytesPerSecond,
   }
 }
 

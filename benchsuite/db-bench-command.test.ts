@@ -19,6 +19,9 @@ describe('dbBenchCommand()', () => {
     }
     assert.equal(omitted.filter((line) => line.startsWith('ycsb-')).length, 6)
     assert.ok(omitted.some((line) => line.startsWith('readrandom misses')))
+    // The rate limit would throttle every write benchmark of the command: readwhilewriting runs apart.
+    assert.ok(!argv.some((flag) => flag.startsWith('--benchmark_write_rate_limit')))
+    assert.ok(omitted.some((line) => line.startsWith("readwhilewriting's writer rate") && line.includes('--benchmark_write_rate_limit=2097152')))
   })
 
   test('names what differs in how db_bench runs: one database, --duration on readseq, its defaults (review finding 13)', () => {
@@ -36,6 +39,7 @@ describe('dbBenchCommand()', () => {
     const parameters = { ...DEFAULT_PARAMETERS, compression: { codec: 'zstd' as const, level: 5 }, valueSize: SUITES.full.parameters.valueSize, valueContent: { kind: 'json' as const } }
     const { argv, omitted } = dbBenchCommand(['readrandom'], parameters, TABLE)
     assert.ok(argv.includes('--benchmarks=filluniquerandom,readrandom'))
+    assert.ok(!omitted.some((line) => line.startsWith("readwhilewriting's writer rate")), 'no writer without readwhilewriting')
     assert.ok(argv.includes('--compression_type=zstd') && argv.includes('--compression_level=5'))
     assert.ok(!argv.some((flag) => flag.startsWith('--value_size=')))
     assert.ok(omitted.some((line) => line.startsWith('value size pareto')))

@@ -94,6 +94,23 @@ describe('buildResultFile()', () => {
     assert.deepEqual(phaseNotes([{ loadState: 'flushed', settled: true, valueBytesMax: 4096, separatedValueCount: 7 }], blob), [])
   })
 
+  test("the writer figures and call timings are the median repetition's; engines without them have none", () => {
+    const writer = (batchCount: number) => ({ batchCount, operationCount: batchCount * 100, userBytesWritten: batchCount * 27200, opsPerSecond: batchCount * 10, batchesDueCount: batchCount, rateLimitBytesPerSecond: 2097152 })
+    const withExtras = (opsPerSecond: number, batchCount: number): CellMeasurement => ({
+      ...cell(opsPerSecond), writer: writer(batchCount), callTimings: [{ call: 'compact', count: 1, totalMs: batchCount, maxMs: batchCount }],
+    } as CellMeasurement)
+    const result = buildResultFile({
+      provenance, parameters: {}, baselineEngine: 'strata', unavailable: [],
+      runOptions: { preset: PRESETS['rocksdb-parity'], compression: { codec: 'preset' }, sync: false, minBlobSizeBytes: 1024 },
+      measurements: { readwhilewriting: { strata: [withExtras(100, 11), withExtras(200, 22), withExtras(300, 33)], lmdb: [cell(5)] } },
+    })
+    const [strata, lmdb] = validateResultFile(JSON.parse(JSON.stringify(result))).workloads[0].engines
+    assert.deepEqual(strata.writer, writer(22))
+    assert.deepEqual(strata.callTimings, [{ call: 'compact', count: 1, totalMs: 22, maxMs: 22 }])
+    assert.equal(lmdb.writer, undefined)
+    assert.equal(lmdb.callTimings, undefined)
+  })
+
   test('the file validates, and the dashboards carry throughput, latency with its sample and write amplification', () => {
     const result = validateResultFile(JSON.parse(JSON.stringify(build())))
     const { biggerIsBetter, smallerIsBetter } = toDashboards(result)

@@ -83,6 +83,8 @@ function engineResult(engine: string, cells: OkCell[], runOptions: EngineRunOpti
     parityWithBaseline: false,
     parityDifferences: [],
     phase: median.phase,
+    ...(median.writer === undefined ? {} : { writer: median.writer }),
+    ...(median.callTimings === undefined ? {} : { callTimings: median.callTimings }),
   }
 }
 

@@ -88,6 +88,27 @@ export interface PhaseFigures {
   blobBytesWritten?: number
 }
 
+/**
+ * readwhilewriting's background writer during the measured phase (the repetition closest to the
+ * median). Optional: added after v1 shipped; older files and other workloads have none.
+ */
+export interface WriterFigures {
+  batchCount: number
+  operationCount: number // entries written
+  userBytesWritten: number // key + value bytes; a batch in flight when the readers finished counts
+  opsPerSecond: number // entries written per second of the readers' measured span
+  batchesDueCount: number // batches the rate limit scheduled over the writer's run
+  rateLimitBytesPerSecond: number
+}
+
+/** Calls of one kind timed apart from the operation histogram (the compaction workload's flush and compact). */
+export interface CallTiming {
+  call: string
+  count: number
+  totalMs: number
+  maxMs: number
+}
+
 /** One engine on one workload: repetitions summarised, raw repetitions kept. */
 export interface EngineResult {
   engine: string // adapter name, e.g. 'strata', 'blobtree', 'rocksdb-native', 'lmdb'
@@ -110,6 +131,10 @@ export interface EngineResult {
   parityDifferences: string[]
   /** The median repetition's phase figures. Optional: added after v1 shipped. */
   phase?: PhaseFigures
+  /** readwhilewriting only. Optional: added after v1 shipped. */
+  writer?: WriterFigures
+  /** Calls inside the measured span but outside `latencyUs`. Optional: added after v1 shipped. */
+  callTimings?: CallTiming[]
 }
 
 /** One workload with its parameters and every engine's result. */

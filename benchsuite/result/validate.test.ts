@@ -50,6 +50,20 @@ describe('validateResultFile()', () => {
     assert.throws(() => validateResultFile(file), /engines\[0\]\.phase\.loadState: expected one of flushed, not-flushable, no-load/)
   })
 
+  test('accepts the optional writer and call timings, and a file without them (written before they existed)', () => {
+    const file = sample()
+    const engine = file.workloads[0].engines[0]
+    engine.writer = { batchCount: 10, operationCount: 1000, userBytesWritten: 272000, opsPerSecond: 7700, batchesDueCount: 11, rateLimitBytesPerSecond: 2097152 }
+    engine.callTimings = [{ call: 'flush', count: 4, totalMs: 12.5, maxMs: 4 }]
+    assert.equal(validateResultFile(file).workloads[0].engines[0].writer?.batchCount, 10)
+    assert.equal(validateResultFile(sample()).workloads[0].engines[0].writer, undefined)
+    engine.writer.opsPerSecond = -1
+    assert.throws(() => validateResultFile(file), /engines\[0\]\.writer\.opsPerSecond: expected a number ≥ 0/)
+    delete engine.writer
+    engine.callTimings = [{ call: 'flush', count: 4, totalMs: 12.5 }]
+    assert.throws(() => validateResultFile(file), /callTimings\[0\]\.maxMs/)
+  })
+
   test('rejects another schema version with UNSUPPORTED_FORMAT_VERSION', () => {
     assert.throws(() => validateResultFile({ ...sample(), schemaVersion: 2 }), { code: 'UNSUPPORTED_FORMAT_VERSION' })
     assert.throws(() => validateResultFile([]), /\$: expected an object/)

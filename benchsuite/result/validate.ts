@@ -65,6 +65,11 @@ const phaseFigures = shape({}, {
   separatedValueCount: nonNegative, blobBytesWritten: nonNegative,
 })
 
+const writerFigures = shape({
+  batchCount: nonNegative, operationCount: nonNegative, userBytesWritten: nonNegative, opsPerSecond: nonNegative,
+  batchesDueCount: nonNegative, rateLimitBytesPerSecond: nonNegative,
+})
+
 const engineResult = shape({
   engine: string,
   options: scalarRecord,
@@ -81,7 +86,11 @@ const engineResult = shape({
   ratioToBaseline: nullableNumber,
   parityWithBaseline: boolean,
   parityDifferences: array(string),
-}, { phase: phaseFigures })
+}, {
+  phase: phaseFigures,
+  writer: writerFigures,
+  callTimings: array(shape({ call: string, count: nonNegative, totalMs: nonNegative, maxMs: nonNegative })),
+})
 
 const workloadResult = shape(
   { workload: string, parameters: scalarRecord, baselineEngine: string, engines: array(engineResult) },

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import type { LatencyUs, PhaseFigures } from '../result/schema.ts'
+import type { CallTiming, LatencyUs, PhaseFigures, WriterFigures } from '../result/schema.ts'
 import type { EngineAdapter, EngineCounters, EngineRunOptions, EngineSession } from '../engines/adapter.ts'
 import { directorySize } from '../measure/directory-size.ts'
 import { dropPageCache } from '../measure/page-cache.ts'
@@ -41,6 +41,8 @@ export type CellMeasurement =
       cpuSystemMs: number
       check: string
       phase: PhaseFigures
+      writer?: WriterFigures
+      callTimings?: CallTiming[]
     }
   | { status: 'skipped' | 'failed'; reason: string }
 
@@ -215,6 +217,8 @@ async function measure(spec: CellSpec, session: EngineSession, dataset: Dataset,
     cpuSystemMs: cpu.system / 1000,
     check: outcome.check.message,
     phase,
+    ...(outcome.writer === undefined ? {} : { writer: outcome.writer }),
+    ...(meter.callTimings.size === 0 ? {} : { callTimings: [...meter.callTimings.values()] }),
   }
 }
 

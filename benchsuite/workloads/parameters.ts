@@ -44,6 +44,11 @@ export interface WorkloadParameters {
   missRatio: number
   /** Entries per seek (seekrandom) and the maximum YCSB-E scan length. */
   scanLength: number
+  /**
+   * readwhilewriting's writer: key + value bytes per second (db_bench's
+   * `--benchmark_write_rate_limit`); the same write load for every engine.
+   */
+  writeRateLimitBytesPerSecond: number
   /** Flushes (overlapping tables) before the compaction workload's major compaction. */
   flushCount: number
   minBlobSizeBytes: number
@@ -65,6 +70,9 @@ export const DEFAULT_PARAMETERS: WorkloadParameters = {
   cache: 'warm',
   missRatio: 0.1,
   scanLength: 100,
+  // RocksDB's published readwhilewriting runs limit the writer to 2 MB/s (tools/benchmark.sh,
+  // MB_WRITE_PER_SEC=2): a steady background load, not a second write benchmark.
+  writeRateLimitBytesPerSecond: 2 * 1024 * 1024,
   flushCount: 4,
   minBlobSizeBytes: 1024,
   seed: 42,
@@ -89,6 +97,7 @@ export function describeParameters(parameters: WorkloadParameters): Record<strin
     ...(parameters.blockCacheBytes === undefined ? {} : { blockCacheBytes: parameters.blockCacheBytes }),
     missRatio: parameters.missRatio,
     scanLength: parameters.scanLength,
+    writeRateLimitBytesPerSecond: parameters.writeRateLimitBytesPerSecond,
     flushCount: parameters.flushCount,
     minBlobSizeBytes: parameters.minBlobSizeBytes,
     seed: parameters.seed,

@@ -1,5 +1,6 @@
 /** Every workload by name. */
-import { multiget, readrandom, readseq, readwhilewriting, seekrandom } from './reads.ts'
+import { readwhilewriting } from './read-while-writing.ts'
+import { multiget, readrandom, readseq, seekrandom } from './reads.ts'
 import type { Workload } from './workload.ts'
 import { compaction, deleterandom, fillrandom, fillseq, overwrite } from './writes.ts'
 import { ycsbWorkloads } from './ycsb.ts'

@@ -3,42 +3,13 @@
 // Method: an in-memory engine (a sorted Map) behind EngineSession; tiny sizes; seeds printed.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import type { EngineSession, ScanRange, WriteEntry } from '../engines/adapter.ts'
-import { ScanTally } from '../engines/adapter.ts'
 import { Dataset, OperationMeter, runClients } from './context.ts'
 import type { WorkloadParameters } from './parameters.ts'
+import { memorySession } from './memory-session.ts'
 import { DEFAULT_PARAMETERS } from './parameters.ts'
+import { planReadrandom } from './reads.ts'
 import { WORKLOADS } from './registry.ts'
 import { writeAllKeys } from './writes.ts'
-
-/** A correct engine: latin1 strings of the key bytes as Map keys, sorted on scan. */
-function memorySession(options: { delayMs?: number } = {}): EngineSession & { size: () => number } {
-  const map = new Map<string, Uint8Array>()
-  const id = (key: Uint8Array): string => Buffer.from(key).toString('latin1')
-  const pause = (): Promise<void> => new Promise((resolve) => (options.delayMs ? setTimeout(resolve, options.delayMs) : setImmediate(resolve)))
-  return {
-    size: () => map.size,
-    async putBatch(entries: readonly WriteEntry[]) { await pause(); for (const e of entries) map.set(id(e.key), e.value) },
-    async deleteBatch(keys: readonly Uint8Array[]) { await pause(); for (const k of keys) map.delete(id(k)) },
-    async get(key: Uint8Array) { await pause(); return map.get(id(key)) },
-    async getMany(keys: readonly Uint8Array[]) { await pause(); return keys.map((k) => map.get(id(k))) },
-    async scan(range: ScanRange, limit: number) {
-      await pause()
-      const tally = new ScanTally()
-      const low = range.gte === undefined ? undefined : id(range.gte)
-      const high = range.lt === undefined ? undefined : id(range.lt)
-      for (const key of [...map.keys()].sort()) {
-        if (tally.count >= limit) break
-        if ((low !== undefined && key < low) || (high !== undefined && key >= high)) continue
-        tally.add(Buffer.from(key, 'latin1'), map.get(key))
-      }
-      return tally.outcome()
-    },
-    async flush() {},
-    async compact() {},
-    async close() {},
-  }
-}
 
 const SEED = 11
 const TINY: WorkloadParameters = { ...DEFAULT_PARAMETERS, keyCount: 300, operationCount: 200, batchSize: 16, scanLength: 10, flushCount: 2, seed: SEED }
@@ -87,6 +58,39 @@ describe('workloads on an in-memory engine', () => {
   })
 })
 
+describe('readrandom', () => {
+  test('misses are the missRatio share of the reads, aimed at keys never loaded, the same plan for every engine', () => {
+    const parameters = { ...TINY, keyCount: 1000, operationCount: 20_000, missRatio: 0.1 }
+    const plan = planReadrandom({ session: memorySession(), dataset: new Dataset(parameters, 'readrandom'), meter: new OperationMeter(1), parameters })
+    const again = planReadrandom({ session: memorySession(), dataset: new Dataset(parameters, 'readrandom'), meter: new OperationMeter(1), parameters })
+    assert.deepEqual(again, plan)
+    const misses = plan.filter((index) => index >= parameters.keyCount)
+    // 20,000 draws at 0.1: a standard deviation of 0.21 points; the old plan's share was 9.09%.
+    const share = misses.length / plan.length
+    assert.ok(Math.abs(share - 0.1) < 0.006, `seed=${SEED}: miss share ${share}`)
+    assert.ok(misses.every((index) => index < 2 * parameters.keyCount), `seed=${SEED}: a miss index past 2 × keyCount`)
+  })
+
+  test('its check expects exactly the planned hits', async () => {
+    const { outcome } = await runWorkload('readrandom', { ...TINY, missRatio: 0.25 })
+    const [found, done, expected] = /^(\d+) of (\d+) found \(expected (\d+)\)/.exec(outcome.check.message)!.slice(1).map(Number)
+    assert.equal(found, expected)
+    assert.ok(done - found > 0.1 * done, outcome.check.message)
+  })
+})
+
+describe('compaction', () => {
+  test('counts every pass as user bytes and keeps the flush and compact calls out of the batch latencies', async () => {
+    const { outcome, meter, session } = await runWorkload('compaction', TINY)
+    const passBytes = TINY.keyCount * (TINY.keySizeBytes + 256)
+    assert.equal(outcome.userBytesWritten, TINY.flushCount * passBytes)
+    assert.equal(outcome.liveUserBytes, passBytes)
+    assert.equal(meter.histogram.count, TINY.flushCount * Math.ceil(TINY.keyCount / TINY.batchSize))
+    assert.deepEqual([...meter.callTimings.values()].map((t) => [t.call, t.count]), [['flush', TINY.flushCount], ['compact', 1]])
+    assert.deepEqual(session.calls, { flush: TINY.flushCount, compact: 1 })
+  })
+})
+
 describe('runClients()', () => {
   test('issues every index once, in increasing order, whatever the interleaving', async () => {
     const issued: number[] = []
@@ -108,6 +112,20 @@ describe('runClients()', () => {
 })
 
 describe('OperationMeter', () => {
+  test('timeCall() extends the span but not the histogram, and tallies the call by name', async () => {
+    const meter = new OperationMeter(1)
+    await meter.time(() => Promise.resolve())
+    const spanBefore = meter.spanMs
+    await meter.timeCall('flush', () => new Promise((resolve) => setTimeout(resolve, 5)))
+    await meter.timeCall('flush', () => Promise.resolve())
+    assert.equal(meter.histogram.count, 1)
+    assert.equal(meter.done, 1)
+    assert.ok(meter.spanMs > spanBefore)
+    const flush = meter.callTimings.get('flush')!
+    assert.equal(flush.count, 2)
+    assert.ok(flush.maxMs > 0 && flush.totalMs >= flush.maxMs)
+  })
+
   test('the span leaves out excluded time inside it, but not excluded time before the first operation', async () => {
     const sleep = () => new Promise((resolve) => setTimeout(resolve, 2))
     let excludedMs = 1_000_000 // e.g. value generation before the first timed operation: not subtracted

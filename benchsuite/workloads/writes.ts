@@ -129,23 +129,26 @@ export const deleterandom: Workload = {
 export const compaction: Workload = {
   name: 'compaction',
   summary:
-    'write every key flushCount times (one flush after each pass, so the tables overlap), then one full manual compaction; the clock covers the passes, flushes and compaction, because an engine that compacts in the background (Strata, RocksDB) has done part of the work before the manual call; ops = entries written',
+    'write every key flushCount times (one flush after each pass, so the tables overlap), then one full manual compaction; the clock covers the passes, flushes and compaction, because an engine that compacts in the background (Strata, RocksDB) has done part of the work before the manual call; ops = entries written, user bytes = every pass\'s bytes; the flush and compact calls are timed apart from the batch latencies',
   needsLoad: false,
   readsData: false,
   plannedOperations: ({ parameters }) => parameters.keyCount * parameters.flushCount,
   unsupported: (session) => (session.compact === undefined ? 'the engine exposes no manual compaction' : undefined),
   async run({ session, dataset, meter, parameters }: WorkloadContext): Promise<WorkloadOutcome> {
     let liveBytes = 0
+    let userBytes = 0
     // Timing only the manual compact() credited background compaction during the passes to no
     // one: Strata's call found the tree already compacted and "ran" 200k entries in 0.4 ms.
     for (let pass = 0; pass < parameters.flushCount; pass++) {
       liveBytes = await writeAllKeys(session, dataset, { kind: 'permutation' }, meter, pass)
-      await meter.time(() => session.flush?.() ?? Promise.resolve(), 0)
+      userBytes += liveBytes
+      if (session.flush !== undefined) await meter.timeCall('flush', () => session.flush!())
     }
     const entryCount = parameters.keyCount * parameters.flushCount
-    await meter.time(() => session.compact!(), 0)
+    await meter.timeCall('compact', () => session.compact!())
     const check = await verifySample(session, dataset, () => true)
-    // Compaction writes no user bytes: write amplification here is compaction bytes per live user byte.
-    return { operationCount: entryCount, userBytesWritten: liveBytes, userBytesRead: 0, liveUserBytes: liveBytes, check }
+    // The disk bytes cover every pass's WAL and flushes and the compaction, so the user bytes are
+    // every pass's too: counting one pass put WA at 10.43 for Strata (fillrandom: 1.02) at 50k keys.
+    return { operationCount: entryCount, userBytesWritten: userBytes, userBytesRead: 0, liveUserBytes: liveBytes, check }
   },
 }
