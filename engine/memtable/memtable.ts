@@ -176,7 +176,10 @@ export class Memtable {
    * it: `strata bench run --engines strata --workloads readrandom,readwhilewriting --keys 200000
    * --ops 200000 --value-size 256 --repetitions 1 --warmup 0 --cache warm`, eight runs of this
    * tree alternating with one indexing every add() (PENDING_KEY_COUNT_MAX = 1), 2026-11-26, load
-   * 1.4-4.4: medians 162,914 vs 152,539 reads/s and 169,857 vs 161,763 in readwhilewriting.
+   * 1.4-4.4: medians 162,914 vs 152,539 reads/s and 169,857 vs 161,763 in readwhilewriting. That
+   * readwhilewriting was a second read-after-load figure, not reads among writes: its writer
+   * wrote one batch for engines whose gets resolve without I/O (fixed the same day:
+   * benchsuite/workloads/read-while-writing.ts), so the interleaved case is not measured here.
    */
   #indexPending(): void {
     // add() also calls this every PENDING_KEY_COUNT_MAX keys, which bounds the stall.
