@@ -952,7 +952,8 @@ export class BlobDb {
 
   /**
    * Writes a consistent copy into `directory` that opens as an independent store (Db.checkpoint):
-   * tables and sealed blob files hard-linked, the active blob file copied.
+   * tables and sealed blob files hard-linked (copied where the file system cannot link), the
+   * active blob file copied.
    */
   checkpoint(directory: string): ReturnType<Db['checkpoint']> {
     const run = (async () => {
