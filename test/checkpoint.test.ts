@@ -10,11 +10,12 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { open, type OpenOptions, type Db, type StrataError } from '../index.ts'
+import { open, BlobDb, type OpenOptions, type Db, type StrataError } from '../index.ts'
 import { seedFromEnv, Rng } from './support/seed.ts'
 import { MemVfs, NodeVfs, type Vfs } from '../engine/vfs/mod.ts'
 import { FaultVfs } from '../engine/vfs/fault-vfs.ts'
 import { readFile, writeFile } from '../engine/vfs/test-support.ts'
+import { HookedVfs } from '../engine/wal/hooked-vfs.ts'
 import type { CheckpointReport } from '../engine/checkpoint.ts'
 
 type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: string }
@@ -25,6 +26,11 @@ function tempRoot(t: TestContext): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-checkpoint-'))
   t.after(() => fs.rmSync(root, { recursive: true, force: true }))
   return root
+}
+
+/** Resolves after `count` turns of the event loop. */
+async function turns(count: number): Promise<void> {
+  for (let index = 0; index < count; index++) await new Promise((resolve) => setImmediate(resolve))
 }
 
 function randomOps(rng: Rng, count: number, tag: string): Op[] {
@@ -227,7 +233,7 @@ describe('Db.checkpoint()', () => {
 // Method: FaultVfs over MemVfs refuses every link with EXDEV (another file system), so every file
 // is copied; MemVfs.crash() right after the checkpoint keeps only synced bytes and directory
 // entries, and the copy must open with every value. Hooks on the Vfs inject a file into the
-// target mid-checkpoint, and record directory syncs.
+// target mid-checkpoint, hold a checkpoint at a sync, and record directory syncs.
 describe('Db.checkpoint() durability and exclusion', () => {
   const KV_OPTIONS = { kvSeparation: { minBlobSize: 256, blobFileSizeBytesTarget: 8 * 1024 * 1024 } }
   const valueOf = (index: number): string => `${index}:`.padEnd(index % 5 === 0 ? 300_000 : 700, String.fromCharCode(97 + (index % 26)))
@@ -362,6 +368,45 @@ describe('Db.checkpoint() durability and exclusion', () => {
     assert.deepEqual(memory.list('/copy'), ['CURRENT'], 'nothing added')
     assert.equal(Buffer.from(readFile(memory, '/copy/CURRENT')).toString(), 'theirs')
     memory.lock('/copy/LOCK').release() // the refused checkpoint released the lock
+  })
+
+  test('BlobDb: a stream commit waits for every running checkpoint, also after another one failed fast', async () => {
+    // Checkpoint A is held at its sync of the target, after its links, until released.
+    let releaseA = (): void => {}
+    const heldA = new Promise<void>((resolve) => {
+      releaseA = resolve
+    })
+    let holdingA = false
+    const memory = new MemVfs()
+    const vfs = new HookedVfs(memory, {
+      beforeSync: async (op, filePath) => {
+        if (op !== 'syncDirectory' || filePath !== '/cp-a') return
+        holdingA = true
+        await heldA
+      },
+    })
+    const db = await BlobDb.open('/db', { vfs }, { minBlobSize: 512, streamChunkSizeBytes: 1024 })
+    await db.put('a', 'x')
+    memory.mkdirp('/full')
+    writeFile(memory, '/full/x', Buffer.from('x'))
+    const order: string[] = []
+    const first = db.checkpoint('/cp-a').then(() => order.push('A done'))
+    while (!holdingA) await turns(1)
+    await db.checkpoint('/full').catch((error: StrataError) => order.push(`B rejected ${error.code}`))
+    const stream = db.putStream('s', [Buffer.alloc(5000, 3)]).then(() => order.push('stream committed'))
+    // Enough turns for the stream to commit were the gate open (it takes far fewer).
+    await Promise.race([stream, turns(200)])
+    releaseA()
+    await Promise.all([first, stream])
+    await db.close()
+    assert.deepEqual(order, ['B rejected INVALID_ARGUMENT', 'A done', 'stream committed'])
+    const copy = await BlobDb.open('/cp-a', { vfs: memory, createIfMissing: false }, { minBlobSize: 512, streamChunkSizeBytes: 1024 })
+    try {
+      assert.equal((await copy.get('a'))?.toString(), 'x')
+      assert.equal(await copy.get('s'), undefined, 'the stream committed after the checkpoint')
+    } finally {
+      await copy.close()
+    }
   })
 
   test('syncs the parent of every directory it creates', async () => {
