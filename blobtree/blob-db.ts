@@ -278,8 +278,8 @@ export class BlobDb {
   #userBytesWritten = 0
   /** Stream commits between writing their chunk list and listing their files. */
   readonly #commitsInFlight = new Set<Promise<void>>()
-  /** The running checkpoint, which stream commits wait for. */
-  #checkpointRun: Promise<void> | undefined
+  /** The running checkpoints (any number run at once), which stream commits wait for. */
+  readonly #checkpointRuns = new Set<Promise<void>>()
   #separatedValueCount = 0
   /** Frame bytes #recount counted stale at this open. */
   #staleBytesRecounted = 0
@@ -590,9 +590,9 @@ export class BlobDb {
   async #commitStream(internalKey: string, list: ChunkList, files: BlobFileSummary[], options: WriteOptions): Promise<void> {
     await this.#log.syncDirectory()
     // A checkpoint copies the files its version lists: a chunk list written before its files
-    // are listed must not fall into one. Commits wait for a running checkpoint, and a
+    // are listed must not fall into one. Commits wait for every running checkpoint, and a
     // checkpoint waits for the commits already past this point (same turn: no gap between).
-    while (this.#checkpointRun !== undefined) await this.#checkpointRun.catch(() => undefined)
+    while (this.#checkpointRuns.size > 0) await Promise.allSettled([...this.#checkpointRuns])
     const commit = this.#writeChunkList(internalKey, list, files, options)
     this.#commitsInFlight.add(commit)
     try {
@@ -952,7 +952,8 @@ export class BlobDb {
 
   /**
    * Writes a consistent copy into `directory` that opens as an independent store (Db.checkpoint):
-   * tables and sealed blob files hard-linked, the active blob file copied.
+   * tables and sealed blob files hard-linked (copied where the file system cannot link), the
+   * active blob file copied.
    */
   checkpoint(directory: string): ReturnType<Db['checkpoint']> {
     const run = (async () => {
@@ -961,12 +962,10 @@ export class BlobDb {
       while (this.#commitsInFlight.size > 0) await Promise.allSettled([...this.#commitsInFlight])
       return this.#db.checkpoint(directory)
     })()
-    const gate = run.then(() => undefined)
-    this.#checkpointRun = gate
-    const clear = (): void => {
-      if (this.#checkpointRun === gate) this.#checkpointRun = undefined
-    }
-    gate.then(clear, clear)
+    // One entry per checkpoint: one that fails fast must not open the gate while another runs.
+    const gate = run.then(() => undefined, () => undefined)
+    this.#checkpointRuns.add(gate)
+    void gate.then(() => this.#checkpointRuns.delete(gate))
     return run
   }
 

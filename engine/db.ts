@@ -1111,9 +1111,11 @@ export class Db {
   /**
    * Writes a consistent copy of the database into `directory` (absent or empty) that opens as an
    * independent store, while writes and compaction go on. It holds every write acknowledged
-   * before the call (and possibly some made during it). Tables and sealed blob files are
-   * hard-linked, copied where links are impossible. Method: engine/checkpoint.ts.
-   * @throws {StrataError} `INVALID_ARGUMENT` when `directory` is not empty, `CLOSED`, `READ_ONLY`, `IO_ERROR`.
+   * before the call (and possibly some made during it), and is durable once the promise
+   * resolves. Tables and sealed blob files are hard-linked, copied (and synced) where the file
+   * system cannot link. Method: engine/checkpoint.ts.
+   * @throws {StrataError} `INVALID_ARGUMENT` when `directory` is not empty or another checkpoint
+   * is writing into it, `CLOSED`, `READ_ONLY`, `IO_ERROR` (errno `EEXIST` when a file appeared in it).
    */
   async checkpoint(directory: string): Promise<CheckpointReport> {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot checkpoint: database is closed')

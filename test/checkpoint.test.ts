@@ -10,10 +10,13 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { open, type OpenOptions, type Db } from '../index.ts'
+import { open, BlobDb, type OpenOptions, type Db, type StrataError } from '../index.ts'
 import { seedFromEnv, Rng } from './support/seed.ts'
-import { MemVfs } from '../engine/vfs/mod.ts'
+import { MemVfs, NodeVfs, type Vfs } from '../engine/vfs/mod.ts'
 import { FaultVfs } from '../engine/vfs/fault-vfs.ts'
+import { readFile, writeFile } from '../engine/vfs/test-support.ts'
+import { HookedVfs } from '../engine/wal/hooked-vfs.ts'
+import type { CheckpointReport } from '../engine/checkpoint.ts'
 
 type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: string }
 
@@ -23,6 +26,11 @@ function tempRoot(t: TestContext): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-checkpoint-'))
   t.after(() => fs.rmSync(root, { recursive: true, force: true }))
   return root
+}
+
+/** Resolves after `count` turns of the event loop. */
+async function turns(count: number): Promise<void> {
+  for (let index = 0; index < count; index++) await new Promise((resolve) => setImmediate(resolve))
 }
 
 function randomOps(rng: Rng, count: number, tag: string): Op[] {
@@ -218,5 +226,202 @@ describe('Db.checkpoint()', () => {
       await db.close()
     }
     await assert.rejects(open('/copy', { vfs }), { code: 'CORRUPTION' })
+  })
+})
+
+// Goal: a checkpoint is durable once it resolves, wherever it is written, and owns its target.
+// Method: FaultVfs over MemVfs refuses every link with EXDEV (another file system), so every file
+// is copied; MemVfs.crash() right after the checkpoint keeps only synced bytes and directory
+// entries, and the copy must open with every value. Hooks on the Vfs inject a file into the
+// target mid-checkpoint, hold a checkpoint at a sync, and record directory syncs.
+describe('Db.checkpoint() durability and exclusion', () => {
+  const KV_OPTIONS = { kvSeparation: { minBlobSize: 256, blobFileSizeBytesTarget: 8 * 1024 * 1024 } }
+  const valueOf = (index: number): string => `${index}:`.padEnd(index % 5 === 0 ? 300_000 : 700, String.fromCharCode(97 + (index % 26)))
+
+  /** A store with tables, sealed blob files (one over two copy chunks) and an unsealed one. */
+  async function filledStore(vfs: Vfs, directory: string): Promise<Db> {
+    const first = await open(directory, { vfs, ...KV_OPTIONS })
+    for (let index = 0; index < 40; index++) await first.put(`k${index}`, valueOf(index))
+    await first.close()
+    const db = await open(directory, { vfs, ...KV_OPTIONS })
+    for (let index = 40; index < 50; index++) await db.put(`k${index}`, valueOf(index))
+    return db
+  }
+
+  async function assertHoldsEveryValue(vfs: Vfs, directory: string, message: string): Promise<void> {
+    const copy = await open(directory, { vfs, ...KV_OPTIONS, createIfMissing: false })
+    try {
+      for (let index = 0; index < 50; index++) assert.equal((await copy.get(`k${index}`))?.toString(), valueOf(index), `${message}: k${index}`)
+      assert.ok((await copy.verify()).ok, `${message}: verify() finds the copy clean`)
+    } finally {
+      await copy.close()
+    }
+  }
+
+  test('copies what the file system cannot link, syncs every copy before CURRENT, and yields between chunks', async () => {
+    const memory = new MemVfs()
+    const vfs = new FaultVfs(memory, { rules: [{ op: 'link', errno: 'EXDEV' }] })
+    const db = await filledStore(vfs, '/db')
+    // Event-loop turns, counted by a setImmediate chain, at each append to a copied blob file.
+    let turnCount = 0
+    let counting = true
+    const countTurn = (): void => {
+      turnCount++
+      if (counting) setImmediate(countTurn)
+    }
+    setImmediate(countTurn)
+    const appendTurns = new Map<string, number[]>()
+    vfs.onOp = (op, filePath) => {
+      if (op === 'append' && filePath.startsWith('/backups/copy/') && filePath.endsWith('.blob')) appendTurns.set(filePath, [...(appendTurns.get(filePath) ?? []), turnCount])
+    }
+    let report: CheckpointReport
+    let image: MemVfs
+    try {
+      report = await db.checkpoint('/backups/copy')
+      image = memory.crash() // the power fails the moment checkpoint() resolved
+    } finally {
+      counting = false
+      vfs.onOp = undefined
+      await db.close()
+    }
+    assert.ok(report.tableCount > 0 && report.blobFileCount >= 2, JSON.stringify(report))
+    assert.equal(report.linkedFileCount, 0, 'nothing could be linked')
+    assert.equal(report.copiedFileCount, report.tableCount + report.blobFileCount, 'every file was copied and counted')
+    const chunked = [...appendTurns.values()].filter((turns) => turns.length >= 3)
+    assert.ok(chunked.length >= 1, `a blob file spans three copy chunks: ${JSON.stringify([...appendTurns])}`)
+    for (const turns of chunked) {
+      for (let index = 1; index < turns.length; index++) assert.ok(turns[index] > turns[index - 1], `the copy yields between chunks: ${turns.join(' ')}`)
+    }
+    await assertHoldsEveryValue(image, '/backups/copy', 'after a crash')
+  })
+
+  for (const linkable of [true, false]) {
+    test(`fails with IO_ERROR EEXIST and replaces nothing when a file appears in the target (${linkable ? 'link' : 'copy'})`, async () => {
+      const memory = new MemVfs()
+      const vfs = new FaultVfs(memory, { rules: linkable ? [] : [{ op: 'link', errno: 'EXDEV' }] })
+      const db = await filledStore(vfs, '/db')
+      let intruder: string | undefined
+      vfs.onOp = (op, filePath) => {
+        if (op !== 'link' || intruder !== undefined) return
+        intruder = filePath // another writer creates the file the checkpoint is about to make
+        writeFile(memory, filePath, Buffer.from('not yours'))
+      }
+      try {
+        await assert.rejects(db.checkpoint('/copy'), (error: StrataError) => {
+          assert.equal(error.code, 'IO_ERROR')
+          assert.equal(error.details.errno, 'EEXIST')
+          return true
+        })
+      } finally {
+        vfs.onOp = undefined
+        await db.close()
+      }
+      assert.ok(intruder !== undefined)
+      assert.equal(Buffer.from(readFile(memory, intruder)).toString(), 'not yours')
+      await assert.rejects(open('/copy', { vfs: memory, ...KV_OPTIONS }), { code: 'CORRUPTION' }, 'the failed copy never opens')
+    })
+  }
+
+  for (const onDisk of [false, true]) {
+    test(`two concurrent checkpoints into one target: the second is refused, the first opens and verifies (${onDisk ? 'NodeVfs' : 'MemVfs'})`, async (t) => {
+      const vfs: Vfs = onDisk ? new NodeVfs() : new MemVfs()
+      const root = onDisk ? tempRoot(t) : '/'
+      const copy = path.join(root, 'copy')
+      const db = await filledStore(vfs, path.join(root, 'db'))
+      try {
+        const first = db.checkpoint(copy)
+        const second = db.checkpoint(copy)
+        await assert.rejects(open(copy, { vfs, ...KV_OPTIONS }), { code: 'LOCKED' }, 'the target is not opened while written')
+        for (let index = 0; index < 50; index++) await db.put(`later${index}`, valueOf(index))
+        await assert.rejects(second, { code: 'INVALID_ARGUMENT' })
+        await first
+      } finally {
+        await db.close()
+      }
+      await assertHoldsEveryValue(vfs, copy, 'the winner')
+    })
+  }
+
+  test('refuses a target another process filled between the emptiness check and the lock', async () => {
+    const memory = new MemVfs()
+    let armed = false
+    const vfs = new Proxy(memory, {
+      get(target, property) {
+        if (property === 'lock') {
+          return (lockPath: string) => {
+            // Another process's checkpoint finishes just before this one takes the lock.
+            if (armed && lockPath === '/copy/LOCK') writeFile(target, '/copy/CURRENT', Buffer.from('theirs'))
+            return target.lock(lockPath)
+          }
+        }
+        const member: unknown = Reflect.get(target, property)
+        return typeof member === 'function' ? member.bind(target) : member
+      },
+    })
+    const db = await filledStore(vfs, '/db')
+    armed = true
+    try {
+      await assert.rejects(db.checkpoint('/copy'), { code: 'INVALID_ARGUMENT' })
+    } finally {
+      await db.close()
+    }
+    assert.deepEqual(memory.list('/copy'), ['CURRENT'], 'nothing added')
+    assert.equal(Buffer.from(readFile(memory, '/copy/CURRENT')).toString(), 'theirs')
+    memory.lock('/copy/LOCK').release() // the refused checkpoint released the lock
+  })
+
+  test('BlobDb: a stream commit waits for every running checkpoint, also after another one failed fast', async () => {
+    // Checkpoint A is held at its sync of the target, after its links, until released.
+    let releaseA = (): void => {}
+    const heldA = new Promise<void>((resolve) => {
+      releaseA = resolve
+    })
+    let holdingA = false
+    const memory = new MemVfs()
+    const vfs = new HookedVfs(memory, {
+      beforeSync: async (op, filePath) => {
+        if (op !== 'syncDirectory' || filePath !== '/cp-a') return
+        holdingA = true
+        await heldA
+      },
+    })
+    const db = await BlobDb.open('/db', { vfs }, { minBlobSize: 512, streamChunkSizeBytes: 1024 })
+    await db.put('a', 'x')
+    memory.mkdirp('/full')
+    writeFile(memory, '/full/x', Buffer.from('x'))
+    const order: string[] = []
+    const first = db.checkpoint('/cp-a').then(() => order.push('A done'))
+    while (!holdingA) await turns(1)
+    await db.checkpoint('/full').catch((error: StrataError) => order.push(`B rejected ${error.code}`))
+    const stream = db.putStream('s', [Buffer.alloc(5000, 3)]).then(() => order.push('stream committed'))
+    // Enough turns for the stream to commit were the gate open (it takes far fewer).
+    await Promise.race([stream, turns(200)])
+    releaseA()
+    await Promise.all([first, stream])
+    await db.close()
+    assert.deepEqual(order, ['B rejected INVALID_ARGUMENT', 'A done', 'stream committed'])
+    const copy = await BlobDb.open('/cp-a', { vfs: memory, createIfMissing: false }, { minBlobSize: 512, streamChunkSizeBytes: 1024 })
+    try {
+      assert.equal((await copy.get('a'))?.toString(), 'x')
+      assert.equal(await copy.get('s'), undefined, 'the stream committed after the checkpoint')
+    } finally {
+      await copy.close()
+    }
+  })
+
+  test('syncs the parent of every directory it creates', async () => {
+    const vfs = new FaultVfs(new MemVfs())
+    const db = await filledStore(vfs, '/db')
+    const synced: string[] = []
+    vfs.onOp = (op, directory) => {
+      if (op === 'syncDirectory') synced.push(directory)
+    }
+    try {
+      await db.checkpoint('/backups/daily/copy')
+    } finally {
+      vfs.onOp = undefined
+      await db.close()
+    }
+    for (const directory of ['/', '/backups', '/backups/daily', '/backups/daily/copy']) assert.ok(synced.includes(directory), `${directory} synced: ${synced.join(' ')}`)
   })
 })

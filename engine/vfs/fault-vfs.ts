@@ -31,7 +31,7 @@ export type FaultOp =
   | 'syncDirectory'
 
 /** The system error codes a fault may carry (what the kernel returns for the failure modelled). */
-export type FaultErrno = 'EIO' | 'ENOSPC' | 'EDQUOT' | 'EROFS' | 'EACCES' | 'EMFILE' | 'EBADF'
+export type FaultErrno = 'EIO' | 'ENOSPC' | 'EDQUOT' | 'EROFS' | 'EACCES' | 'EMFILE' | 'EBADF' | 'EXDEV' | 'EMLINK'
 
 /**
  * `fail`: the operation does nothing and throws (a sync rejects).
@@ -186,6 +186,10 @@ export class FaultVfs implements Vfs {
   create(filePath: string): VfsFile {
     this.check('create', filePath)
     return new FaultFile(this, this.inner.create(filePath))
+  }
+  createExclusive(filePath: string): VfsFile {
+    this.check('create', filePath)
+    return new FaultFile(this, this.inner.createExclusive(filePath))
   }
   exists(filePath: string): boolean {
     return this.inner.exists(filePath)

@@ -127,13 +127,28 @@ export class MemVfs implements Vfs {
     return new MemFile(filePath, this.#inode(filePath), true)
   }
   create(filePath: string): VfsFile {
-    const key = normalize(filePath)
-    if (!this.#directories.has(path.posix.dirname(key))) {
-      throw new StrataError('NOT_FOUND', `Cannot create ${filePath}: no such directory`)
-    }
+    const key = this.#newEntryKey('create', filePath)
     const inode = new MemInode()
     this.#entries.set(key, inode)
     return new MemFile(filePath, inode, true)
+  }
+  createExclusive(filePath: string): VfsFile {
+    this.#refuseExisting('create', filePath)
+    return this.create(filePath)
+  }
+  /** The key of a new entry at `filePath`, whose directory must exist. */
+  #newEntryKey(action: string, filePath: string): string {
+    const key = normalize(filePath)
+    if (!this.#directories.has(path.posix.dirname(key))) {
+      throw new StrataError('NOT_FOUND', `Cannot ${action} ${filePath}: no such directory`, { details: { path: filePath } })
+    }
+    return key
+  }
+  /** Throws the IO_ERROR (errno EEXIST) NodeVfs throws for an exclusive creation over `filePath`. */
+  #refuseExisting(action: string, filePath: string): void {
+    if (this.exists(filePath)) {
+      throw new StrataError('IO_ERROR', `Cannot ${action} ${filePath}: EEXIST`, { details: { path: filePath, errno: 'EEXIST' } })
+    }
   }
   exists(filePath: string): boolean {
     const key = normalize(filePath)
@@ -178,7 +193,9 @@ export class MemVfs implements Vfs {
     return this.#inode(filePath).sizeBytes
   }
   link(source: string, target: string): void {
-    this.#entries.set(normalize(target), this.#inode(source))
+    const inode = this.#inode(source)
+    this.#refuseExisting(`link ${source} to`, target)
+    this.#entries.set(this.#newEntryKey(`link ${source} to`, target), inode)
   }
   lock(lockPath: string): VfsLock {
     const key = normalize(lockPath)

@@ -173,6 +173,9 @@ export class NodeVfs implements Vfs {
   create(filePath: string): VfsFile {
     return openFile(filePath, 'w+')
   }
+  createExclusive(filePath: string): VfsFile {
+    return openFile(filePath, 'wx+')
+  }
   exists(filePath: string): boolean {
     return fs.existsSync(filePath)
   }
@@ -225,12 +228,13 @@ export class NodeVfs implements Vfs {
   link(source: string, target: string): void {
     try {
       fs.linkSync(source, target)
-    } catch {
-      try {
-        fs.copyFileSync(source, target)
-      } catch (error) {
-        throw ioError('link', source, error)
+    } catch (error) {
+      // No copy here: a copy must be synced before anything names it, and copying a large file
+      // synchronously stalls the event loop, so the caller copies (engine/checkpoint.ts).
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new StrataError('NOT_FOUND', `Cannot link ${source} to ${target}: no such file or directory`, { cause: error, details: { path: source } })
       }
+      throw ioError(`link ${source} to`, target, error)
     }
   }
   lock(lockPath: string): VfsLock {

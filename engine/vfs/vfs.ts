@@ -11,6 +11,7 @@
  * Errors: every method throws a StrataError `IO_ERROR` (with the errno in details) or
  * `NOT_FOUND` for a missing path.
  */
+import { StrataError } from '../errors.ts'
 
 /** An open file. Positions and sizes are in bytes. */
 export interface VfsFile {
@@ -38,6 +39,8 @@ export interface Vfs {
   openAppend(path: string): VfsFile
   /** Creates a new empty file for appending; an existing file is truncated. */
   create(path: string): VfsFile
+  /** Creates a new empty file for appending; throws IO_ERROR (errno EEXIST) when `path` exists. */
+  createExclusive(path: string): VfsFile
   /** True when a file or directory exists at `path`. */
   exists(path: string): boolean
   /** Names (not paths) of the entries of a directory. */
@@ -52,10 +55,28 @@ export interface Vfs {
   syncDirectory(directory: string): Promise<void>
   /** Size of the file at `path`, in bytes. Throws NOT_FOUND when absent. */
   sizeBytes(path: string): number
-  /** Creates a hard link (or copies where links are impossible). */
+  /**
+   * Creates a hard link `target` to the file `source`; never copies, never replaces. Throws
+   * IO_ERROR with errno EEXIST when `target` exists, and with an errno of
+   * LINK_UNSUPPORTED_ERRNOS when this file system cannot link here (the caller may copy).
+   */
   link(source: string, target: string): void
   /** Takes an exclusive advisory lock on `path`; throws LOCKED when another holder has it. */
   lock(path: string): VfsLock
+}
+
+/**
+ * The errnos of link(2) that mean "no hard link possible here", as opposed to a failure: the
+ * target is on another file system (EXDEV), the file system has no hard links (EPERM on Linux,
+ * ENOTSUP/EOPNOTSUPP elsewhere), or the source has its file system's maximum link count (EMLINK).
+ */
+export const LINK_UNSUPPORTED_ERRNOS: ReadonlySet<string> = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK'])
+
+/** True when `error` is Vfs.link's IO_ERROR for a file system that cannot hard-link there. */
+export function isLinkUnsupported(error: unknown): boolean {
+  if (!(error instanceof StrataError) || error.code !== 'IO_ERROR') return false
+  const errno = error.details.errno
+  return typeof errno === 'string' && LINK_UNSUPPORTED_ERRNOS.has(errno)
 }
 
 /** A held lock; release is idempotent. */

@@ -72,6 +72,11 @@ export class HookedVfs implements Vfs {
     this.hooks.afterOp?.('create', path)
     return file
   }
+  createExclusive(path: string): VfsFile {
+    const file = new HookedFile(this.#inner.createExclusive(path), this.hooks)
+    this.hooks.afterOp?.('create', path)
+    return file
+  }
   exists(path: string): boolean {
     return this.#inner.exists(path)
   }
