@@ -6,7 +6,7 @@
  * that is the implicit snapshot abstract-level asks for.
  */
 import { AbstractLevel, type AbstractDatabaseOptions } from 'abstract-level'
-import { open, type Db, type OpenOptions, type Snapshot } from '../index.ts'
+import { BlobDb, open, type Db, type OpenOptions, type Snapshot } from '../index.ts'
 import { clearRange, type LevelClearOptions } from './clear.ts'
 import { LevelError, toLevelError, toOpenError } from './errors.ts'
 import { toFormat, type LevelBytes } from './format.ts'
@@ -71,7 +71,8 @@ const MANIFEST = {
  * ```
  * Errors: abstract-level's codes; engine errors map to `LEVEL_DATABASE_NOT_OPEN` (CLOSED),
  * `LEVEL_LOCKED`, `LEVEL_IO_ERROR`, `LEVEL_READONLY`, `LEVEL_CORRUPTION`, with the StrataError
- * as `cause` (docs/level.md).
+ * as `cause`; codes with no level equivalent (`INVALID_ARGUMENT`, `VALUE_TOO_LARGE`, …) reach
+ * the caller as the StrataError itself (docs/level.md "Errors").
  */
 export class StrataLevel<K = string, V = string> extends AbstractLevel<LevelBytes, K, V> {
   readonly #location: string
@@ -152,14 +153,16 @@ export class StrataLevel<K = string, V = string> extends AbstractLevel<LevelByte
 
   /** @internal abstract-level's implementation hook behind `has()`, which callers use instead. */
   async _has(key: LevelBytes, options: ReadOptions): Promise<boolean> {
-    return this.#read(() => this.strata.getSync(key, { snapshot: engineSnapshot(options) }) !== undefined)
+    const exists = existenceOf(this.strata)
+    const snapshot = engineSnapshot(options)
+    return this.#read(() => exists(key, snapshot))
   }
 
   /** @internal abstract-level's implementation hook behind `hasMany()`, which callers use instead. */
   async _hasMany(keys: LevelBytes[], options: ReadOptions): Promise<boolean[]> {
-    const db = this.strata
+    const exists = existenceOf(this.strata)
     const snapshot = engineSnapshot(options)
-    return this.#read(() => keys.map((key) => db.getSync(key, { snapshot }) !== undefined))
+    return this.#read(() => keys.map((key) => exists(key, snapshot)))
   }
 
   /** @internal abstract-level's implementation hook behind `put()`, which callers use instead. */
@@ -233,6 +236,17 @@ export class StrataLevel<K = string, V = string> extends AbstractLevel<LevelByte
       throw toLevelError(error)
     }
   }
+}
+
+/**
+ * Whether a key exists, without reading its value where that costs a blob read: a BlobDb answers
+ * from the handle in the index (`valueSize`), so has() of a separated or streamed value reads no
+ * blob file and cannot fail on one (VALUE_TOO_LARGE, a damaged blob). Without KV separation the
+ * value is inline in the index and the engine has no cheaper lookup.
+ */
+function existenceOf(db: Db): (key: LevelBytes, snapshot: Snapshot | undefined) => boolean {
+  if (db instanceof BlobDb) return (key, snapshot) => db.valueSize(key, { snapshot }) !== undefined
+  return (key, snapshot) => db.getSync(key, { snapshot }) !== undefined
 }
 
 function engineSnapshot(options: { snapshot?: unknown }): Snapshot | undefined {

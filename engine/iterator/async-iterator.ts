@@ -3,6 +3,12 @@
  * synchronous underneath (tables are read with readSync), so each `next()` costs one resolved
  * promise (~0.1 µs, js-building-blocks.md §5). `nextSync()` skips even that for callers that
  * can use it (the abstract-level adapter).
+ *
+ * A value that fails to read (a damaged blob, a streamed value past `streamGetSizeBytesMax`) fails
+ * that step only: the iterator has already moved past the entry, so the next step returns the
+ * entry after it. Skipping rather than retrying is what lets a salvage loop read every value that
+ * still reads (a damaged blob fails every retry); the error names the skipped key in
+ * `details.keyHex`, so a caller that wants to retry (a transient IO_ERROR) seeks back to it.
  */
 import { Buffer } from 'node:buffer'
 import { StrataError } from '../errors.ts'
@@ -33,7 +39,11 @@ export class StrataIterator implements AsyncIterableIterator<[Buffer, Buffer]> {
     if (!this.#isDbOpen()) throw new StrataError('CLOSED', 'Cannot read iterator: database is closed')
   }
 
-  /** The next entry, or undefined at the end; synchronous. Closes itself at the end. */
+  /**
+   * The next entry, or undefined at the end; synchronous. Closes itself at the end.
+   * @throws {StrataError} `CLOSED`; when the entry's value fails to read, that error with the
+   * key in `details.keyHex`: the entry is skipped, the next call returns the one after it.
+   */
   nextSync(): [Buffer, Buffer] | undefined {
     this.#check()
     const entry = this.#inner.next()
@@ -41,11 +51,29 @@ export class StrataIterator implements AsyncIterableIterator<[Buffer, Buffer]> {
       this.closeSync()
       return undefined
     }
-    const value = this.#readValue === undefined ? Buffer.alloc(0) : this.#readValue(entry)
+    const value = this.#readValue === undefined ? Buffer.alloc(0) : this.#valueOf(entry, this.#readValue)
     return [toCallerKey(entry.key), value]
   }
 
-  /** The next `[key, value]` pair; `done` at the end, after which the iterator is closed. @throws {StrataError} `CLOSED` when the database was closed meanwhile. */
+  #valueOf(entry: VisibleEntry, readValue: ValueReader): Buffer {
+    try {
+      return readValue(entry)
+    } catch (error) {
+      if (!(error instanceof StrataError) || error.details.keyHex !== undefined) throw error
+      // Not every value-read error knows its key (VALUE_TOO_LARGE, a missing blob file): the
+      // iterator does, and a caller told the entry was skipped needs to know which one.
+      const keyHex = Buffer.from(entry.key, 'latin1').toString('hex')
+      throw new StrataError(error.code, error.message, { cause: error, details: { ...error.details, keyHex } })
+    }
+  }
+
+  /**
+   * The next `[key, value]` pair; `done` at the end, after which the iterator is closed.
+   * A rejection leaves the iterator open (a `for await` loop does not call `return()` when
+   * `next()` rejects): close it in a `finally`.
+   * @throws {StrataError} as `nextSync()`: `CLOSED` when the database was closed meanwhile; a
+   * value read error skips that entry.
+   */
   async next(): Promise<IteratorResult<[Buffer, Buffer]>> {
     if (this.#closed) return { done: true, value: undefined }
     const entry = this.nextSync()
