@@ -15,7 +15,7 @@ import { describePreset, PRESET_NAMES, resolvePreset } from './presets.ts'
 import { buildResultFile } from './result/build.ts'
 import { toDashboards } from './result/dashboard.ts'
 import { latencySampleOf, percentileSupported } from './result/latency-sample.ts'
-import { collectProvenance } from './result/provenance.ts'
+import { collectProvenance, noteTreeChange } from './result/provenance.ts'
 import type { ResultFile } from './result/schema.ts'
 import { runPlan } from './runner/run.ts'
 import { SUITES } from './suites.ts'
@@ -168,15 +168,19 @@ async function run(argv: string[]): Promise<number> {
   if (engines.length === 0) { log('no requested engine is available: nothing to run'); return 1 }
   const repetitions = integer(values.repetitions, '--repetitions', 1) ?? suite.repetitions
   const warmupRepetitions = integer(values.warmup, '--warmup', 0) ?? suite.warmupRepetitions
+  // Taken before the run: startedAt, and the commit the workers start on.
+  const provenance = collectProvenance({ preset: preset.name, suite: suiteLabel(suite, { workloads, parameters, repetitions, warmupRepetitions }), seed: parameters.seed })
   const measurements = await runPlan({
     engines, workloads, parameters, preset: preset.name, repetitions, warmupRepetitions,
     isolation: (values.isolation as 'process' | 'none' | undefined) ?? 'process',
     dataRoot: path.resolve(values['data-dir'] ?? path.join(outDirectory, 'data')),
     log,
   })
+  const treeChange = noteTreeChange(provenance)
+  if (treeChange !== undefined) log(`warning: ${treeChange}; engine runs may have run different code (recorded in provenance)`)
   const runOptions = { preset, compression: parameters.compression, sync: parameters.sync, minBlobSizeBytes: parameters.minBlobSizeBytes, blockCacheBytes: parameters.blockCacheBytes }
   const result = buildResultFile({
-    provenance: collectProvenance({ preset: preset.name, suite: suiteLabel(suite, { workloads, parameters, repetitions, warmupRepetitions }), seed: parameters.seed }),
+    provenance,
     measurements, parameters: describeParameters(parameters), runOptions, baselineEngine, unavailable,
   })
   const written = writeOutputs(result, outDirectory)

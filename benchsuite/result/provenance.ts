@@ -16,15 +16,25 @@ function git(args: string[]): string | undefined {
   }
 }
 
+/** The checkout's HEAD commit ('unknown' outside a git checkout) and whether tracked files differ from it. */
+export function gitState(): { commit: string; dirty: boolean } {
+  const commit = git(['rev-parse', 'HEAD'])
+  return {
+    commit: commit !== undefined && /^[0-9a-f]{40}$/.test(commit) ? commit : 'unknown',
+    dirty: (git(['status', '--porcelain', '--untracked-files=no']) ?? '') !== '',
+  }
+}
+
+/** Provenance as of now: call it before the run starts (startedAt, and the commit the run began on). */
 export function collectProvenance(options: { preset: PresetName; suite: string; seed: number }): Provenance {
   const packages = new Set([...ENGINES.flatMap((engine) => engine.packages), ...EXTRA_PACKAGES])
   packages.delete('strata-kv')
   const packageVersions: Record<string, string> = {}
   for (const name of packages) packageVersions[name] = packageVersion(name)
-  const commit = git(['rev-parse', 'HEAD'])
+  const { commit, dirty } = gitState()
   return {
-    gitCommit: commit !== undefined && /^[0-9a-f]{40}$/.test(commit) ? commit : 'unknown',
-    gitDirty: (git(['status', '--porcelain', '--untracked-files=no']) ?? '') !== '',
+    gitCommit: commit,
+    gitDirty: dirty,
     startedAt: new Date().toISOString(),
     hostname: os.hostname(),
     platform: `${process.platform} ${process.arch}`,
@@ -38,4 +48,18 @@ export function collectProvenance(options: { preset: PresetName; suite: string; 
     seed: options.seed,
     source: 'strata-bench',
   }
+}
+
+/**
+ * Marks `provenance` (taken at the start of a run) when the checkout changed since: a commit, a
+ * merge or an edit of a tracked file during a run changes the code that worker processes started
+ * afterwards load. Returns the change, or undefined when there was none.
+ */
+export function noteTreeChange(provenance: Provenance, atEnd: { commit: string; dirty: boolean } = gitState()): string | undefined {
+  const moved = atEnd.commit !== provenance.gitCommit
+  if (!moved && (!atEnd.dirty || provenance.gitDirty)) return undefined
+  const change = moved ? `HEAD moved from ${provenance.gitCommit.slice(0, 12)} to ${atEnd.commit.slice(0, 12)} during the run` : 'tracked files changed during the run'
+  provenance.gitDirty = true
+  provenance.treeChangedDuringRun = change
+  return change
 }

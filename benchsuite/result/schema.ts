@@ -23,6 +23,13 @@ export interface Provenance {
   seed: number
   /** Imported runs (db_bench, criterion) name their origin here; native runs say 'strata-bench'. */
   source: string
+  /**
+   * Set when the checkout changed while the run went on (HEAD moved, or tracked files changed):
+   * worker processes load the code as it is when they start, so later engine runs may have run
+   * other code than `gitCommit` (the commit at the start; `gitDirty` is then true). Optional:
+   * added after v1 shipped.
+   */
+  treeChangedDuringRun?: string
 }
 
 /** Latency percentiles of one operation kind, from a histogram of every operation, microseconds. */

@@ -56,7 +56,7 @@ const provenance = shape({
   packageVersions: scalarRecord,
   preset: oneOf(['rocksdb-parity', 'lsm-default', 'lsm-paranoid']),
   suite: string, seed: number, source: string,
-})
+}, { treeChangedDuringRun: string })
 
 const phaseFigures = shape({}, {
   loadState: oneOf(['flushed', 'not-flushable', 'no-load']), settleMs: nonNegative, settled: boolean, cacheState: string,

@@ -13,7 +13,7 @@ export function provenanceEntries(provenance: Provenance): Array<[string, string
     .map(([name, version]) => `${name} ${version}`)
     .join(', ')
   return [
-    ['Commit', `${provenance.gitCommit}${provenance.gitDirty ? ' (uncommitted changes)' : ''}`],
+    ['Commit', `${provenance.gitCommit}${provenance.treeChangedDuringRun !== undefined ? ` (at the start; ${provenance.treeChangedDuringRun})` : provenance.gitDirty ? ' (uncommitted changes)' : ''}`],
     ['Started at', provenance.startedAt],
     ['Machine', `${provenance.hostname}, ${provenance.platform}`],
     ['CPU', `${provenance.cpuModel} × ${provenance.cpuCount}`],
