@@ -229,6 +229,38 @@ describe('BlobCollector.collect()', () => {
     assert.equal(collector.stats().framesMoved, 0)
     await log.close()
   })
+
+  test('a round that moved its byte budget with a streamed value starts no further file', async () => {
+    // #pick budgets a file's own live bytes, but a chunk there moves the whole value.
+    const { log, index, collector, manifest, pause } = await setUp({ relocationBytesMax: 4000 })
+    const { first } = await streamInSharedFile(log, index, collector, manifest, pause)
+    const keys = ['r0', 'r1', 'r2', 'r3']
+    for (const key of keys) {
+      const [handle] = log.append([{ key: Buffer.from(key, 'latin1'), value: Buffer.alloc(1000, 3) }])
+      index.set(key, encodeBlobHandle(handle))
+      await log.syncAll()
+    }
+    // One more value rotates the r-values' file out: sealed, it may be picked.
+    const [tail] = log.append([{ key: Buffer.from('r4', 'latin1'), value: Buffer.alloc(1000, 4) }])
+    index.set('r4', encodeBlobHandle(tail))
+    await log.syncAll()
+    await log.settleRotation()
+    const later = decodeBlobHandle(index.get('r0')!).fileNumber
+    assert.ok(keys.every((key) => decodeBlobHandle(index.get(key)!).fileNumber === later) && later > first, 'the r-values share a later file')
+    assert.ok(isSealed(manifest.currentVersion().blobFiles.get(later)!.meta.sizeBytes))
+    for (const key of keys.slice(0, 3)) {
+      collector.onDroppedValue(key, index.get(key)!)
+      index.delete(key)
+    }
+    await manifest.logValueEdit(collector.takeCompactionEdit(manifest.currentVersion()))
+    const round = await collector.collect()
+    assert.ok(round.bytesMoved >= STREAM_CHUNK_COUNT * STREAM_CHUNK_SIZE_BYTES, `the stream moved whole (${round.bytesMoved} bytes)`)
+    assert.deepEqual(round.relocatedFileNumbers, [first], 'the later file waits for the next round')
+    const next = await collector.collect()
+    assert.ok(next.relocatedFileNumbers.includes(later), 'and goes in the next one')
+    assert.deepEqual(Buffer.from(log.read('r3', index.get('r3')!)), Buffer.alloc(1000, 3))
+    await log.close()
+  })
 })
 
 const STREAM_CHUNK_COUNT = 10
