@@ -842,8 +842,8 @@ export class BlobCollector {
   /**
    * Under a write pause: points `key` at `copies` (synced, after the copies were) if it still
    * maps to exactly `listBytes`, and returns true; otherwise counts the copies stale and returns
-   * false. The check and the write see the same index, so no user write that
-   * landed during the copy is overwritten by the older value.
+   * false. The check and the write see the same index, so no user write that landed during the
+   * copy is overwritten by the older value.
    */
   async #commitStreamMove(key: string, listBytes: Uint8Array, copies: ChunkList): Promise<boolean> {
     const port = this.#portOrThrow()
