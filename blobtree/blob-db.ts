@@ -70,7 +70,10 @@ export interface KvSeparationOptions {
   blobFileSizeBytesTarget?: number
   /** GC relocates a sealed blob file once this fraction of its bytes is stale. Default 0.25. */
   stalenessThreshold?: number
-  /** Live bytes one GC round copies at most (one file at least). Default 256 MiB. */
+  /**
+   * Live bytes one GC round copies, about: no file is started past it (one at least); a streamed
+   * value moves whole, so one file holding a chunk of it can take a round past it. Default 256 MiB.
+   */
   gcRelocationBytesMax?: number
   /** Run GC at the end of `compact()`. Default true. */
   gcOnCompact?: boolean
@@ -281,6 +284,11 @@ export class BlobDb {
   /** The running checkpoints (any number run at once), which stream commits wait for. */
   readonly #checkpointRuns = new Set<Promise<void>>()
   #separatedValueCount = 0
+  /**
+   * Streams getStream returned that have not ended, failed or been destroyed: close() cuts them
+   * (ValueStream.closeSource). One entry per open stream, each holding a snapshot.
+   */
+  readonly #streams = new Set<ValueStream>()
   /** Frame bytes #recount counted stale at this open. */
   #staleBytesRecounted = 0
 
@@ -784,25 +792,33 @@ export class BlobDb {
    * whole when the stream is made (it is at most 256 MiB). The stream holds a snapshot of its own
    * until it ends or is destroyed: destroy streams you abandon, or GC cannot delete old files.
    * `end` past the value's size is clamped to it; `start` past `end` gives an empty stream.
+   * `close()` cuts every stream that has not ended: its snapshot is released and its next read
+   * destroys it with `CLOSED` (bytes it had buffered are still delivered). Close does not wait
+   * for streams, since an abandoned one would hold it forever.
    * @example
    * ```ts
    * const stream = await db.getStream('video', { start: 1_000_000, end: 2_000_000 })
    * stream?.pipe(response)
    * ```
-   * @throws {StrataError} `INVALID_ARGUMENT` for a bad key or range, `CLOSED`; read errors
-   * (`CHECKSUM_MISMATCH`, `CORRUPTION`, …) destroy the stream with that error.
+   * @throws {StrataError} `INVALID_ARGUMENT` for a bad key, range or highWaterMark, `CLOSED`;
+   * read errors (`CHECKSUM_MISMATCH`, `CORRUPTION`, …) and reads after `close()` (`CLOSED`)
+   * destroy the stream with that error.
    */
   async getStream(key: BytesLike, options: GetStreamOptions = {}): Promise<ValueStream | undefined> {
     const internalKey = toInternalKey(key, 'get stream')
     if (options === null || typeof options !== 'object') throw new StrataError('INVALID_ARGUMENT', 'Cannot get stream: options must be an object')
-    const startBytes = rangeBound(options.start, 0, 'start')
-    const endOption = rangeBound(options.end, Number.MAX_SAFE_INTEGER, 'end')
+    const startBytes = nonNegativeOption(options.start, 0, 'start')
+    const endOption = nonNegativeOption(options.end, Number.MAX_SAFE_INTEGER, 'end')
+    // Node's own check throws an untyped TypeError (review, 2026-11-26).
+    const highWaterMark = options.highWaterMark === undefined ? undefined : nonNegativeOption(options.highWaterMark, 0, 'highWaterMark')
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot get stream: database is closed')
     const pin = this.#db.snapshot()
     let released = false
+    let stream: ValueStream | undefined
     const release = (): void => {
       if (released) return
       released = true
+      if (stream !== undefined) this.#streams.delete(stream)
       pin.release()
     }
     try {
@@ -814,7 +830,9 @@ export class BlobDb {
       const source = this.#sourceOf(internalKey, found)
       const sizeBytes = source.kind === 'bytes' ? source.bytes.length : source.list.totalSizeBytes
       const endBytes = Math.min(endOption, sizeBytes)
-      return new ValueStream({ source, startBytes: Math.min(startBytes, endBytes), endBytes, highWaterMark: options.highWaterMark, release })
+      stream = new ValueStream({ source, startBytes: Math.min(startBytes, endBytes), endBytes, highWaterMark, release })
+      this.#streams.add(stream)
+      return stream
     } catch (error) {
       release()
       throw error
@@ -1000,7 +1018,10 @@ export class BlobDb {
     return this.#closed
   }
 
-  /** Waits for writes and GC, seals the active blob file, and closes the engine. Idempotent. */
+  /**
+   * Cuts open getStream streams (their next read fails `CLOSED`), waits for writes and GC, seals
+   * the active blob file, and closes the engine. Idempotent.
+   */
   close(): Promise<void> {
     this.#closing ??= this.#close()
     return this.#closing
@@ -1010,6 +1031,9 @@ export class BlobDb {
     this.#closed = true
     const error = new StrataError('CLOSED', 'Cannot write: database is closed')
     for (const queued of this.#queue.splice(0)) queued.reject(error)
+    // Before anything is awaited: a stream reading on would reopen blob readers into a store
+    // being closed. Each releases its snapshot (and leaves #streams) here.
+    for (const stream of [...this.#streams]) stream.closeSource(new StrataError('CLOSED', 'Cannot read stream: database is closed'))
     try {
       await this.#gcTail
       while (this.#inflightCount > 0) await new Promise<void>((resolve) => this.#inflightWaiters.push(resolve))
@@ -1038,7 +1062,8 @@ function blobCodecOf(options: EngineOptions, onRepair: (event: RepairEvent) => v
   return resolveIntegrity(options.integrity, onRepair).codec
 }
 
-function rangeBound(value: number | undefined, fallback: number, name: string): number {
+/** getStream's option `name` (start, end, highWaterMark), or `fallback` when absent. */
+function nonNegativeOption(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback
   if (!Number.isSafeInteger(value) || value < 0) throw new StrataError('INVALID_ARGUMENT', `Cannot get stream: ${name} must be a non-negative integer, got ${String(value)}`)
   return value

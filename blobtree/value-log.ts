@@ -162,6 +162,12 @@ export class ValueLog {
    * list yet (docs/formats/blob-stream.md §5): their stale deltas wait like sealEditsInFlight's.
    */
   readonly registrationsInFlight = new Set<number>()
+  /**
+   * Set when close() starts: from then on readerOf refuses. A reader opened after close went
+   * into a cache nothing would ever clear again: a getStream stream read on after close() left
+   * up to blobReaderCountMax descriptors open per closed store (review, 2026-11-26).
+   */
+  #closed = false
 
   constructor(options: ValueLogOptions) {
     this.#vfs = options.vfs
@@ -340,8 +346,12 @@ export class ValueLog {
     }
   }
 
-  /** The reader of `fileNumber`: the live one of a file being written, else a cached one. */
+  /**
+   * The reader of `fileNumber`: the live one of a file being written, else a cached one.
+   * @throws {StrataError} `CLOSED` once close() has started; `CORRUPTION` when the file is missing.
+   */
   readerOf(fileNumber: number, keyForErrors?: Uint8Array): BlobFileReader {
+    if (this.#closed) throw new StrataError('CLOSED', `Cannot read blob file ${fileNumber}: database is closed`, { details: { fileNumber } })
     if (this.#active?.writer.fileNumber === fileNumber) return this.#active.reader
     const sealing = this.#sealing.get(fileNumber)
     if (sealing !== undefined) return sealing.file.reader
@@ -687,8 +697,9 @@ export class ValueLog {
     if (this.#rotation !== undefined) await this.#rotation.catch(() => undefined)
   }
 
-  /** Seals the active file and waits for every seal; closes readers. */
+  /** Seals the active file and waits for every seal; closes readers, and readerOf refuses from now on. */
   async close(): Promise<void> {
+    this.#closed = true
     await this.settleRotation()
     const active = this.#active
     this.#active = undefined

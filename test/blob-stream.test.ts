@@ -11,7 +11,10 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
 import { Readable } from 'node:stream'
-import { BlobDb, MemVfs } from '../index.ts'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { BlobDb, MemVfs, NodeVfs } from '../index.ts'
 import type { IntegrityOptions } from '../engine/integrity-options.ts'
 import { readStream } from '../blobtree/testing/read-stream.ts'
 import { Rng, seedFromEnv } from './support/seed.ts'
@@ -173,6 +176,63 @@ describe('putStream()', () => {
     await db.close()
     await assert.rejects(db.putStream('k', [Buffer.alloc(1)]), { code: 'CLOSED' })
     await assert.rejects(db.getStream('k'), { code: 'CLOSED' })
+  })
+
+  test('rejects a bad highWaterMark with INVALID_ARGUMENT and releases its snapshot', async () => {
+    const db = await BlobDb.open('/hwm', { vfs: new MemVfs() }, kv)
+    const value = Buffer.alloc(3 * CHUNK_SIZE_BYTES + 5, 4)
+    await db.putStream('k', [value])
+    for (const highWaterMark of [-1, Number.NaN, 1.5, Number.POSITIVE_INFINITY, 'x', null, {}]) {
+      await assert.rejects(db.getStream('k', { highWaterMark: highWaterMark as number }), { code: 'INVALID_ARGUMENT' }, `highWaterMark ${String(highWaterMark)}`)
+    }
+    for (const highWaterMark of [0, 1, 16 * 1024]) assert.deepEqual(await readStream(db, 'k', { highWaterMark }), value, `highWaterMark ${highWaterMark}`)
+    assert.equal(db.stats().snapshotCount, 0, 'no snapshot left pinned')
+    await db.close()
+  })
+
+  test('close() cuts open streams (their next read fails CLOSED) and leaves no file descriptor into the store', async () => {
+    // A stream opened before close() read on afterwards, reopening blob readers that nothing
+    // closed again: five descriptors stayed open per store (review, 2026-11-26).
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-stream-close-'))
+    const fdsInto = (): string[] => fs.readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        const target = fs.readlinkSync(`/proc/self/fd/${fd}`)
+        return target.startsWith(directory) ? [target] : []
+      } catch {
+        return [] // the descriptor readdir itself used, closed by now
+      }
+    })
+    try {
+      let db = await BlobDb.open(directory, { vfs: new NodeVfs() }, { ...kv, blobFileSizeBytesTarget: 16 * 1024 })
+      const value = Buffer.alloc(20 * CHUNK_SIZE_BYTES, 1)
+      await db.putStream('k', [value])
+      await db.close()
+      db = await BlobDb.open(directory, { vfs: new NodeVfs() }, { ...kv, blobFileSizeBytesTarget: 16 * 1024 })
+      const reading = (await db.getStream('k', { highWaterMark: 1 }))!
+      const idle = (await db.getStream('k'))!
+      // Paused mode: flowing, the synchronous reads would consume the whole value in one turn.
+      await new Promise((resolve) => reading.once('readable', resolve))
+      const first = reading.read() as Buffer
+      assert.ok(first.length > 0 && first.length < value.length)
+      // Node reads ahead after read(): after close that read fails, as any read error, with an
+      // 'error' event (uncaught without a listener, as for every Readable).
+      const errors: (Error & { code?: string })[] = []
+      reading.on('error', (error) => errors.push(error))
+      await db.close()
+      assert.deepEqual(fdsInto(), [], 'no descriptor into the store after close')
+      let bytesAfterClose = 0
+      await assert.rejects(async () => {
+        for await (const piece of reading) bytesAfterClose += (piece as Buffer).length
+      }, { code: 'CLOSED' })
+      assert.ok(first.length + bytesAfterClose < value.length, `only buffered bytes after close (${bytesAfterClose})`)
+      assert.deepEqual(errors.map((error) => error.code), ['CLOSED'])
+      await assert.rejects(async () => {
+        for await (const _ of idle) assert.fail('a stream never read reads nothing after close')
+      }, { code: 'CLOSED' })
+      assert.deepEqual(fdsInto(), [], 'reading after close opened no descriptor')
+    } finally {
+      fs.rmSync(directory, { recursive: true, force: true })
+    }
   })
 })
 

@@ -23,14 +23,16 @@
  *
  * Liveness: a frame is live iff the index still maps its key to exactly that handle. The check
  * and the write of the new handle happen while user writes are paused (`withWritesPaused`), so
- * no user write can land between them and be overwritten by a relocated older value.
+ * no user write can land between them and be overwritten by a relocated older value. A streamed
+ * value (up to 64 GiB) is read, verified and copied with writes running; only the check that its
+ * key still maps to the same chunk list and the write of the new one are paused (#moveStreamOf).
  * Single-threaded; one collection runs at a time (the caller serialises `collect`).
  */
 import { Buffer } from 'node:buffer'
 import { OpKind, type BatchOp } from '../../engine/mod.ts'
 import type { Version } from '../../engine/manifest/mod.ts'
 import { failureOf, isDamageCode } from '../../engine/scrub/mod.ts'
-import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type BlobFileReader, type CheckedFrame, type ScannedFrame } from '../blob-file/mod.ts'
+import { FILE_HEADER_SIZE_BYTES, FOOTER_SIZE_BYTES, scanBlobFile, type BlobFileReader, type ScannedFrame } from '../blob-file/mod.ts'
 import { BLOB_HANDLE_FORMAT_VERSION, decodeBlobHandle, encodeBlobHandle, type BlobHandle } from '../handle.ts'
 import { chunkHandleOf, encodeChunkList, type ChunkList } from '../chunk-list.ts'
 import { decodeValueHandle, framesNamedBy, referencesFrame, type ValueHandle } from '../value-handle.ts'
@@ -69,7 +71,11 @@ export interface CollectorPort {
 export interface CollectorOptions {
   /** Relocate a sealed file once this fraction of its frame bytes is stale. Default 0.25. */
   stalenessThreshold: number
-  /** Live bytes one collection copies at most (at least one file is always taken). */
+  /**
+   * Live bytes one collection copies, about: files are picked up to it (at least one), and none
+   * is started once the round has copied it. A streamed value moves whole, so one file holding a
+   * chunk of it can take the round past it.
+   */
   relocationBytesMax: number
   /**
    * Told when a relocation (heal or not) left `fileNumber` in place on a live frame it could not
@@ -170,10 +176,11 @@ interface RelocationRun {
   chunk: RelocatedFrame[]
   chunkBytes: number
   /**
-   * Streamed values whose move failed on damage: their other chunks in this file are live still,
-   * and each would start the same doomed move again. Bounded by the file's frames.
+   * Streamed values with a live chunk in this file, by key, with the chunk list the index held
+   * when the pass met them: moved after the paused passes (#moveStreamOf). Bounded by the
+   * file's frames.
    */
-  unmovableStreams: Set<string>
+  streams: Map<string, Uint8Array>
 }
 
 /** A live frame a relocation moves: decoded, and re-encoded (heal, or ECC repaired it) or copied. */
@@ -192,6 +199,12 @@ const RELOCATION_CHUNK_BYTES_MAX = 4 * 1024 * 1024
  * torture's GC stopped after its first 30 rounds).
  */
 const DEAD_FILES_PER_DELETION_MAX = 8
+/**
+ * Chunks of a streamed value GC reads or copies between two event-loop turns (each turn also
+ * asks the index whether the key still maps to the list being moved).
+ */
+const STREAM_CHUNKS_PER_TURN = 4
+const EMPTY_BYTES = new Uint8Array(0)
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
@@ -276,7 +289,7 @@ export class BlobCollector {
   /** Engine hook: compaction dropped `handleBytes`. */
   onDroppedValue(_key: string, handleBytes: Uint8Array): void {
     // A chunk list makes every chunk stale: no two index entries share a chunk frame, since
-    // relocation moves a streamed value whole (#moveStream). A handle that does not decode
+    // relocation moves a streamed value whole (#moveStreamOf). A handle that does not decode
     // points at nothing to reclaim.
     for (const { fileNumber, frameSizeBytes } of framesNamedBy(handleBytes)) this.#countStale(fileNumber, frameSizeBytes)
   }
@@ -367,6 +380,10 @@ export class BlobCollector {
     }
     for (const fileNumber of toRelocate) {
       const heal = healing.includes(fileNumber)
+      // #pick budgets each file's live bytes, but a streamed value moves whole, chunks in other
+      // files too: once the round has copied its budget, the files left wait for the next round.
+      // A heal does not wait (#takeHealable took it off its queue).
+      if (!heal && report.bytesMoved >= this.#options.relocationBytesMax) continue
       let outcome: RelocationOutcome
       try {
         outcome = await this.#relocate(fileNumber, heal)
@@ -573,19 +590,23 @@ export class BlobCollector {
    * pause around it held every user write that long (review, 2026-11-26). Outside a pause no write
    * can make a key name this sealed file (user writes and relocations append to the active one),
    * so the walk's keys are every candidate; each is looked up again under the second pause.
+   * Streamed values the passes met are moved after them, each under a short pause of its own
+   * (#moveStreamOf).
    * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
    */
   async #relocate(fileNumber: number, reencode: boolean): Promise<RelocationOutcome> {
     const port = this.#portOrThrow()
     const outcome: RelocationOutcome = { bytesMoved: 0, damage: undefined, otherDamage: new Map(), held: false }
-    const unmovableStreams = new Set<string>()
+    const streams = new Map<string, Uint8Array>()
     this.#relocating = fileNumber
     try {
-      const scanDamage = await port.withWritesPaused(() => this.#pass(fileNumber, reencode, outcome, unmovableStreams, (run) => this.#moveScanned(run)))
-      if (scanDamage === undefined) return outcome
-      const liveKeys = await this.#liveKeysOf(fileNumber)
-      if (liveKeys === undefined) outcome.damage ??= scanDamage
-      else if (liveKeys.length > 0) await port.withWritesPaused(() => this.#pass(fileNumber, reencode, outcome, unmovableStreams, (run) => this.#moveIndexed(run, liveKeys)))
+      const scanDamage = await port.withWritesPaused(() => this.#pass(fileNumber, reencode, outcome, streams, (run) => this.#moveScanned(run)))
+      if (scanDamage !== undefined) {
+        const liveKeys = await this.#liveKeysOf(fileNumber)
+        if (liveKeys === undefined) outcome.damage ??= scanDamage
+        else if (liveKeys.length > 0) await port.withWritesPaused(() => this.#pass(fileNumber, reencode, outcome, streams, (run) => this.#moveIndexed(run, liveKeys)))
+      }
+      for (const [key, listBytes] of streams) await this.#moveStreamOf(fileNumber, key, listBytes, reencode, outcome)
       return outcome
     } finally {
       this.#relocating = undefined
@@ -598,7 +619,13 @@ export class BlobCollector {
    * the file from opening goes into `outcome`; undefined is then returned.
    * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
    */
-  async #pass<T>(fileNumber: number, reencode: boolean, outcome: RelocationOutcome, unmovableStreams: Set<string>, moves: (run: RelocationRun) => Promise<T>): Promise<T | undefined> {
+  async #pass<T>(
+    fileNumber: number,
+    reencode: boolean,
+    outcome: RelocationOutcome,
+    streams: Map<string, Uint8Array>,
+    moves: (run: RelocationRun) => Promise<T>,
+  ): Promise<T | undefined> {
     let reader: BlobFileReader
     try {
       reader = this.#log.openDetachedReader(fileNumber)
@@ -607,7 +634,7 @@ export class BlobCollector {
       return undefined
     }
     try {
-      const run: RelocationRun = { reader, reencode, outcome, chunk: [], chunkBytes: 0, unmovableStreams }
+      const run: RelocationRun = { reader, reencode, outcome, chunk: [], chunkBytes: 0, streams }
       const result = await moves(run)
       if (run.chunk.length > 0) outcome.bytesMoved += await this.#move(run.chunk, true)
       return result
@@ -661,34 +688,17 @@ export class BlobCollector {
   /**
    * Moves the value `current` names (the index's handle of `key`, naming a frame of the file being
    * relocated): a frame joins the run's chunk, read by handle unless the scan found it
-   * (`scanned`); a streamed value moves whole. Damage is recorded in the run's outcome, and the
-   * value stays where it is.
+   * (`scanned`); a streamed value is noted in the run's `streams`, to move whole once the pause
+   * ends. Damage is recorded in the run's outcome, and the value stays where it is.
    * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
    */
   async #moveLive(run: RelocationRun, key: string, current: Uint8Array, scanned: ScannedFrame | undefined): Promise<void> {
     const port = this.#portOrThrow()
     const { reader, outcome } = run
     if (current[0] !== BLOB_HANDLE_FORMAT_VERSION) {
-      // A chunk of a streamed value: the whole value moves, so later chunks of it in this file
-      // are no longer referenced and the scan skips them.
-      const handle = decodeValueHandle(current)
-      if (handle.kind !== 'chunks' || run.unmovableStreams.has(key)) return
-      const markedElsewhere = handle.list.chunks.some((chunk) => chunk.fileNumber !== reader.fileNumber && this.#options.rewriteFailed?.(chunk.fileNumber) === true)
-      const damage = markedElsewhere ? undefined : await this.#streamDamageOf(Buffer.from(key, 'latin1'), handle.list)
-      if (markedElsewhere || damage !== undefined) {
-        // The damage is the file's that holds the chunk: a chunk elsewhere makes that file the
-        // failure, and this one is only held (not marked: nothing in it is damaged). A chunk in
-        // a file whose move already failed on its damage is not read again.
-        run.unmovableStreams.add(key)
-        if (damage === undefined) outcome.held = true
-        else if (damage.fileNumber === reader.fileNumber) outcome.damage ??= damage.error
-        else {
-          outcome.held = true
-          if (!outcome.otherDamage.has(damage.fileNumber)) outcome.otherDamage.set(damage.fileNumber, damage.error)
-        }
-        return
-      }
-      outcome.bytesMoved += await this.#moveStream(key, handle.list, run.reencode)
+      // A chunk of a streamed value: the whole value moves after the pause (#moveStreamOf), once
+      // however many of its chunks this file holds.
+      run.streams.set(key, current)
       return
     }
     const repairsBefore = port.repairCountOf(reader.fileNumber)
@@ -715,16 +725,57 @@ export class BlobCollector {
   }
 
   /**
+   * Moves the streamed value of `key` whose chunk list was `listBytes` when a paused pass over
+   * `fileNumber` met a chunk of it, with user writes running: every chunk is read and verified
+   * (#streamDamageOf), then copied (#copyStream), and only the check that the key still maps to
+   * exactly `listBytes` and the write of the new list run under a pause (#commitStreamMove). A
+   * 96 MiB value moved inside the pause held a concurrent put 139 ms (review, 2026-11-26), and a
+   * value may be 64 GiB. No write can make the key name `fileNumber` again meanwhile (user writes
+   * and relocations append to the active file), so a key that changed has left the file: its
+   * old chunks there are no longer live. Damage is recorded in `outcome`, as for a frame.
+   * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
+   */
+  async #moveStreamOf(fileNumber: number, key: string, listBytes: Uint8Array, reencode: boolean, outcome: RelocationOutcome): Promise<void> {
+    const handle = decodeValueHandle(listBytes)
+    if (handle.kind !== 'chunks') return
+    const markedElsewhere = handle.list.chunks.some((chunk) => chunk.fileNumber !== fileNumber && this.#options.rewriteFailed?.(chunk.fileNumber) === true)
+    const unchanged = (): boolean => bytesEqual(this.#portOrThrow().lookupHandle(key) ?? EMPTY_BYTES, listBytes)
+    const damage = markedElsewhere ? undefined : await this.#streamDamageOf(Buffer.from(key, 'latin1'), handle.list, unchanged)
+    if (markedElsewhere || damage !== undefined) {
+      // The damage is the file's that holds the chunk: a chunk elsewhere makes that file the
+      // failure, and this one is only held (not marked: nothing in it is damaged). A chunk in
+      // a file whose move already failed on its damage is not read again.
+      if (damage === undefined) outcome.held = true
+      else if (damage.fileNumber === fileNumber) outcome.damage ??= damage.error
+      else {
+        outcome.held = true
+        if (!outcome.otherDamage.has(damage.fileNumber)) outcome.otherDamage.set(damage.fileNumber, damage.error)
+      }
+      return
+    }
+    if (!unchanged()) return
+    const copies = await this.#copyStream(key, handle.list, reencode, unchanged)
+    if (copies === undefined || !(await this.#commitStreamMove(key, listBytes, copies))) return
+    // Source frame bytes, as #move counts them (a re-encoded copy may differ in size).
+    let bytesMoved = 0
+    for (const chunk of handle.list.chunks) bytesMoved += chunk.frameSizeBytes
+    this.#stats.bytesMoved += bytesMoved
+    this.#stats.framesMoved += copies.chunks.length
+    outcome.bytesMoved += bytesMoved
+  }
+
+  /**
    * The damage a move of the streamed value `list` would meet (the first chunk that does not
-   * read or decode, with the file that holds it), or undefined when every chunk reads. The
-   * chunks are read and decoded here and read again by #moveStream: twice the reads of a stream
-   * GC moves, traded for never copying a chunk no handle will name (a move that stopped at a
+   * read or decode, with the file that holds it), or undefined when every chunk reads or
+   * `unchanged` (asked every few chunks) says the key no longer maps to `list`. The chunks are
+   * read and decoded here and read again by #copyStream: twice the reads of a stream GC moves,
+   * traded for never copying a chunk of a value that cannot move (a move that stopped at a
    * damaged chunk left copies whose stale count lived only in memory: lost at close, they
    * counted as live forever, and every open copied them again). The bytes are dropped chunk by
    * chunk: a stream may not fit in memory.
    * @throws {StrataError} `IO_ERROR` and other non-damage errors (isDamageCode).
    */
-  async #streamDamageOf(keyBytes: Uint8Array, list: ChunkList): Promise<{ fileNumber: number; error: unknown } | undefined> {
+  async #streamDamageOf(keyBytes: Uint8Array, list: ChunkList, unchanged: () => boolean): Promise<{ fileNumber: number; error: unknown } | undefined> {
     for (let chunkIndex = 0; chunkIndex < list.chunks.length; chunkIndex++) {
       const handle = chunkHandleOf(list, chunkIndex)
       try {
@@ -733,59 +784,87 @@ export class BlobCollector {
       } catch (error) {
         return { fileNumber: handle.fileNumber, error: damageOrThrow(error) }
       }
-      // Reads run synchronously; a turn every few chunks keeps a long value from starving reads.
-      if (chunkIndex % 4 === 3) await new Promise((resolve) => setImmediate(resolve))
+      // Reads run synchronously; a turn every few chunks lets reads and writes in. The key may
+      // change meanwhile: its value then needs no move, and the rest is not read.
+      if (chunkIndex % STREAM_CHUNKS_PER_TURN === STREAM_CHUNKS_PER_TURN - 1) {
+        await new Promise((resolve) => setImmediate(resolve))
+        if (!unchanged()) return undefined
+      }
     }
     return undefined
   }
 
   /**
-   * Copies every chunk of a streamed value into the active file and writes the new chunk list,
-   * synced; the caller has verified every chunk first (#streamDamageOf). Moving the value whole,
-   * not just the chunks in the file being relocated, keeps chunk frames unshared between index
-   * entries, so dropping the old list later counts exactly its own frames stale. Readers older
-   * than the new list keep reading the old frames until the old files are deleted.
+   * Copies every chunk of a streamed value into the active file and syncs it, with user writes
+   * running; the caller has verified every chunk first (#streamDamageOf). Returns the copies'
+   * chunk list, or undefined when `unchanged` (asked every few chunks) found the key moved on:
+   * the copies made so far are then counted stale. Moving the value whole, not just the chunks
+   * in the file being relocated, keeps chunk frames unshared between index entries, so dropping
+   * the old list later counts exactly its own frames stale.
    * @throws {StrataError} any error, read or write: it fails the round (the chunks verified
-   * just before, so a read failing now is not the file's settled damage).
+   * just before, so a read failing now is not the file's settled damage); the copies made so
+   * far are counted stale first.
    */
-  async #moveStream(key: string, list: ChunkList, reencode: boolean): Promise<number> {
+  async #copyStream(key: string, list: ChunkList, reencode: boolean, unchanged: () => boolean): Promise<ChunkList | undefined> {
     const port = this.#portOrThrow()
     const keyBytes = Buffer.from(key, 'latin1')
     const moved: ChunkList = { totalSizeBytes: list.totalSizeBytes, chunkSizeBytes: list.chunkSizeBytes, chunks: [] }
-    let bytesMoved = 0
-    for (let chunkIndex = 0; chunkIndex < list.chunks.length; chunkIndex++) {
-      const handle = chunkHandleOf(list, chunkIndex)
-      let value: Uint8Array
-      let checked: CheckedFrame
-      let repaired: boolean
-      try {
+    try {
+      for (let chunkIndex = 0; chunkIndex < list.chunks.length; chunkIndex++) {
+        const handle = chunkHandleOf(list, chunkIndex)
         const reader = this.#log.readerOf(handle.fileNumber, keyBytes)
-        checked = reader.readCheckedFrame(handle, keyBytes)
+        const checked = reader.readCheckedFrame(handle, keyBytes)
         const repairsBefore = port.repairCountOf(handle.fileNumber)
-        value = reader.decodeValue(checked)
-        repaired = port.repairCountOf(handle.fileNumber) !== repairsBefore
-      } catch (error) {
-        // Every chunk read a moment ago (#streamDamageOf), so this is an I/O error or bytes that
-        // changed since, and the round fails. No handle will ever name the copies made so far:
-        // count them stale, as a compaction counts a dropped handle's frames (in memory until
-        // the next edit, the most a failing round can do).
-        for (const copy of moved.chunks) this.#countStale(copy.fileNumber, copy.frameSizeBytes)
-        throw error
+        const value = reader.decodeValue(checked)
+        const repaired = port.repairCountOf(handle.fileNumber) !== repairsBefore
+        // A repaired chunk is re-encoded, not copied with its flipped bits (#move).
+        const [copy] = reencode || repaired
+          ? this.#log.append([{ key: keyBytes, value }])
+          : this.#log.copy([{ frameBytes: checked.frameBytes, rawValueSizeBytes: handle.rawValueSizeBytes }])
+        moved.chunks.push({ fileNumber: copy.fileNumber, offsetBytes: copy.offsetBytes, frameSizeBytes: copy.frameSizeBytes })
+        // Copies run synchronously; a turn every few chunks lets reads and writes in.
+        if (chunkIndex % STREAM_CHUNKS_PER_TURN === STREAM_CHUNKS_PER_TURN - 1) {
+          await new Promise((resolve) => setImmediate(resolve))
+          if (!unchanged()) {
+            this.#countCopiesStale(moved)
+            return undefined
+          }
+        }
       }
-      // A repaired chunk is re-encoded, not copied with its flipped bits (#relocateFrames).
-      const [copy] = reencode || repaired
-        ? this.#log.append([{ key: keyBytes, value }])
-        : this.#log.copy([{ frameBytes: checked.frameBytes, rawValueSizeBytes: handle.rawValueSizeBytes }])
-      moved.chunks.push({ fileNumber: copy.fileNumber, offsetBytes: copy.offsetBytes, frameSizeBytes: copy.frameSizeBytes })
-      bytesMoved += checked.frameBytes.length
-      // Copies run synchronously; a turn per chunk keeps a long value from starving reads.
-      if (chunkIndex % 4 === 3) await new Promise((resolve) => setImmediate(resolve))
+      await this.#log.syncAll()
+    } catch (error) {
+      this.#countCopiesStale(moved)
+      throw error
     }
-    await this.#log.syncAll()
-    await port.writeHandles([{ kind: OpKind.BlobHandle, key, value: encodeChunkList(moved) }], true)
-    this.#stats.bytesMoved += bytesMoved
-    this.#stats.framesMoved += moved.chunks.length
-    return bytesMoved
+    return moved
+  }
+
+  /**
+   * Under a write pause: points `key` at `copies` (synced, after the copies were) if it still
+   * maps to exactly `listBytes`, and returns true; otherwise counts the copies stale and returns
+   * false. The check and the write see the same index, so no user write that landed during the
+   * copy is overwritten by the older value.
+   */
+  async #commitStreamMove(key: string, listBytes: Uint8Array, copies: ChunkList): Promise<boolean> {
+    const port = this.#portOrThrow()
+    const written = await port.withWritesPaused(async () => {
+      if (!bytesEqual(port.lookupHandle(key) ?? EMPTY_BYTES, listBytes)) return false
+      await port.writeHandles([{ kind: OpKind.BlobHandle, key, value: encodeChunkList(copies) }], true)
+      return true
+    })
+    if (!written) this.#countCopiesStale(copies)
+    return written
+  }
+
+  /**
+   * Counts copies of a stream move that no handle will name stale, as a compaction counts a
+   * dropped handle's frames: in the next flush's or compaction's edit, or the one close() logs.
+   * A crash before either leaves them to the recount at the next open, which counts every frame
+   * no index entry names (docs/formats/blob-file.md §8); being in no entry, no later drop names
+   * them, so they are counted once.
+   */
+  #countCopiesStale(copies: ChunkList): void {
+    for (const copy of copies.chunks) this.#countStale(copy.fileNumber, copy.frameSizeBytes)
   }
 
   async #move(chunk: readonly RelocatedFrame[], last: boolean): Promise<number> {

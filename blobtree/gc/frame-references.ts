@@ -8,7 +8,7 @@
  * Memory is one number per blob file, plus the keys of the files named at construction. Frames
  * are summed, not collected, because no two index entries name the same frame: every put and
  * every relocation writes a frame of its own, a streamed value moves whole (collector.ts
- * #moveStream), and a job that moves entries (flush, compaction, table heal, WAL replay) swaps
+ * #moveStreamOf), and a job that moves entries (flush, compaction, table heal, WAL replay) swaps
  * its inputs for its outputs in one manifest edit.
  */
 import { framesNamedBy } from '../value-handle.ts'

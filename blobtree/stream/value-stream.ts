@@ -3,7 +3,7 @@
  * per `_read()` call, so it reads ahead only as far as the consumer's highWaterMark lets Node
  * ask: a slow consumer holds at most about highWaterMark plus one chunk in memory. It keeps a
  * pin (an engine snapshot) for its whole life so GC deletes no file it still has to read, and
- * releases it on end, error or destroy.
+ * releases it on end, error or destroy, or when the store closes (closeSource).
  */
 import { Readable } from 'node:stream'
 import { chunkRawSizeBytes, type ChunkList } from '../chunk-list.ts'
@@ -31,6 +31,8 @@ export class ValueStream extends Readable {
   #positionBytes: number
   #release: (() => void) | undefined
   #chunkReadCount = 0
+  /** Set by closeSource: the error the next read destroys the stream with. */
+  #closedError: Error | undefined
 
   /** @internal Made by `BlobDb.getStream`. */
   constructor(options: ValueStreamOptions) {
@@ -46,10 +48,27 @@ export class ValueStream extends Readable {
     return this.#chunkReadCount
   }
 
+  /**
+   * @internal For `BlobDb.close()`: releases the snapshot now, and the next read destroys the
+   * stream with `error` (bytes already buffered are still delivered, and a stream that has read
+   * its last byte still ends). Not destroyed here: a stream nobody listens to yet would throw
+   * the error as an uncaught 'error' event, and one abandoned without destroy() is common.
+   */
+  closeSource(error: Error): void {
+    this.#closedError = error
+    const release = this.#release
+    this.#release = undefined
+    release?.()
+  }
+
   /** Reads the next chunk (or the rest of an in-memory value) and pushes it; Node calls it on demand. */
   override _read(): void {
     if (this.#positionBytes >= this.#endBytes) {
       this.push(null)
+      return
+    }
+    if (this.#closedError !== undefined) {
+      this.destroy(this.#closedError)
       return
     }
     let piece: Uint8Array
