@@ -75,7 +75,10 @@ export interface PhaseFigures {
    * 'reopen (OS page cache warm)' when `--cache cold` could not drop the files' pages.
    */
   cacheState?: string
-  /** Whether a full GC ran just before the phase (worker runs with --expose-gc). */
+  /**
+   * True in results of the runs (2026-11-26, a few hours) whose workers forced a full GC just
+   * before each phase; no longer done (runner/cell.ts says why), so absent in newer results.
+   */
   gcBeforePhase?: boolean
   /** RSS when the phase started (after that GC). */
   rssAtStartBytes?: number

@@ -164,12 +164,12 @@ async function warmUp(session: EngineSession, dataset: Dataset, hot: boolean): P
 
 async function measure(spec: CellSpec, session: EngineSession, dataset: Dataset, directory: string, phase: PhaseFigures, closedCounters: EngineCounters | undefined): Promise<CellMeasurement> {
   const meter = new OperationMeter(spec.workload.plannedOperations({ parameters: spec.parameters }), spec.parameters.durationSeconds, () => dataset.generationMs)
-  // Garbage the load and earlier cells of this process left would otherwise count in this
-  // phase's RSS: Strata's readrandom peaked at 244 MiB alone and 328 MiB after fillrandom,
-  // fillseq and overwrite in the same process (100k keys); with this GC 279 and 272 MiB.
-  const gc = (globalThis as { gc?: () => void }).gc
-  gc?.()
-  phase.gcBeforePhase = gc !== undefined
+  // No forced GC before the phase (one ran here for a few hours of 2026-11-26): it keeps earlier
+  // cells' garbage out of the phase's RSS, but it also resets V8's heap sizing right before the
+  // clock starts, and Strata's random gets of 16 KiB values then ran at 84,000 and 80,083/s
+  // against 91,711 and 97,854/s without it (lmdb 128,056 / 119,789 and 129,970 / 131,727; issue
+  // #4's read, alternating, one run each). RSS is reported at the phase's start and as the peak
+  // above it instead, so what earlier cells left is in the start figure, not in the rise.
   const countersBefore = session.counters?.()
   const progress = startProgress(spec, 'measuring', meter)
   const rss = new RssSampler()

@@ -143,8 +143,7 @@ function runInChild(spec: WorkerSpec): Record<string, CellMeasurement> {
     const specPath = path.join(scratch, 'spec.json')
     const outPath = path.join(scratch, 'out.json')
     fs.writeFileSync(specPath, JSON.stringify(spec))
-    // --expose-gc: each cell runs a full GC before its phase, so its RSS figures are its own (cell.ts).
-    const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', WORKER_PATH, specPath, outPath], { stdio: ['ignore', 'inherit', 'inherit'] })
+    const child = spawnSync(process.execPath, ['--import', 'tsx', WORKER_PATH, specPath, outPath], { stdio: ['ignore', 'inherit', 'inherit'] })
     // The worker writes its measurements after every cell: a crash loses only the cells after it.
     const measured = fs.existsSync(outPath) ? JSON.parse(fs.readFileSync(outPath, 'utf8')) as Record<string, CellMeasurement> : {}
     if (child.status === 0) return measured

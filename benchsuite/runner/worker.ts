@@ -2,9 +2,8 @@
  * The child process of an isolated run: runs one engine's cells for one repetition (after an
  * unmeasured JIT warm-up) and writes their measurements as JSON. One engine per process means
  * CPU time and /proc/self/io belong to that engine alone, and a crashing native binding cannot
- * take the run down; a full GC before each phase (--expose-gc) keeps one cell's garbage out of
- * the next one's RSS.
- * Usage (by run.ts only): node --expose-gc --import tsx benchsuite/runner/worker.ts <spec.json> <out.json>
+ * take the run down.
+ * Usage (by run.ts only): node --import tsx benchsuite/runner/worker.ts <spec.json> <out.json>
  */
 import fs from 'node:fs'
 import { runEngineCells } from './run.ts'
