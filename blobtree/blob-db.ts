@@ -463,7 +463,10 @@ export class BlobDb {
         return this.#track(this.#db.write(ops, { sync }))
       },
       withWritesPaused: <T>(work: () => Promise<T>) => this.#withWritesPaused(work),
-      makeWritesDurable: () => this.syncWal(),
+      // Not syncWal(): close() waits for a running GC round after it refuses new calls, and the
+      // round's last step (deleting retired files) must still sync (review, 2026-11-26: a round
+      // cut there rejected CLOSED after its moves had committed, its relocated file left behind).
+      makeWritesDurable: () => this.#syncWrites(),
       walkValueHandles: (visit: (key: string, handle: Uint8Array) => void) => this.#db.walkValueHandles(visit, () => undefined, { yieldEveryEntries: GC_WALK_YIELD_EVERY_ENTRIES }),
       repairCountOf: (fileNumber: number) => this.#repairs.repairCountOf(fileNumber),
     }
@@ -887,6 +890,11 @@ export class BlobDb {
    */
   async syncWal(): Promise<void> {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot sync the WAL: database is closed')
+    await this.#syncWrites()
+  }
+
+  /** Blob frames synced, then the WAL: every write applied so far durable. */
+  async #syncWrites(): Promise<void> {
     await this.#log.syncAll()
     await this.#db.syncWal()
   }

@@ -153,4 +153,39 @@ describe('blob GC', () => {
     for (const [key, value] of latest) assert.deepEqual(await db.get(key), value, `seed=${seed} latest after delete ${key}`)
     await db.close()
   })
+
+  test('a GC round still running when close() starts finishes its deletions instead of failing CLOSED', async (t) => {
+    // close() refuses new calls, then waits for the round; the round's last step syncs the
+    // writes so far before deleting retired files, and that sync went through the public
+    // syncWal(), which refused: gc() rejected after its moves had committed and the relocated
+    // files stayed on disk (review, 2026-11-26).
+    const seed = seedFromEnv('blob-gc close during round')
+    t.diagnostic(`seed=${seed}`)
+    const rng = new Rng(seed)
+    const vfs = new MemVfs()
+    const db = await openDb(vfs, kvNoGcOnCompact)
+    const latest = new Map<string, Buffer>()
+    for (let index = 0; index < KEY_COUNT; index++) {
+      const value = valueOf(rng, 0, index)
+      await db.put(keyOf(index), value)
+      latest.set(keyOf(index), value)
+    }
+    for (let index = 0; index < KEY_COUNT; index += 2) {
+      const value = valueOf(rng, 1, index)
+      await db.put(keyOf(index), value)
+      latest.set(keyOf(index), value)
+    }
+    await db.compact() // half of the first files stale: past the threshold, no GC yet
+    const round = db.gc()
+    const closing = db.close()
+    const report = await round
+    await closing
+    assert.ok(report.relocatedFileNumbers.length > 0, `seed=${seed}: the round relocated nothing`)
+    assert.deepEqual(report.deletedFileNumbers.toSorted(), report.relocatedFileNumbers.toSorted(), `seed=${seed}: every relocated file deleted`)
+    const blobFiles = vfs.list('/gc').filter((name) => name.endsWith('.blob')).map((name) => Number.parseInt(name, 10))
+    for (const fileNumber of report.relocatedFileNumbers) assert.ok(!blobFiles.includes(fileNumber), `seed=${seed}: file ${fileNumber} left on disk`)
+    const reopened = await openDb(vfs, kvNoGcOnCompact)
+    await assertModel(reopened, latest, `seed=${seed} after reopen`)
+    await reopened.close()
+  })
 })

@@ -826,6 +826,9 @@ export class BlobCollector {
         if (chunkIndex % STREAM_CHUNKS_PER_TURN === STREAM_CHUNKS_PER_TURN - 1) {
           await new Promise((resolve) => setImmediate(resolve))
           if (!unchanged()) {
+            // Synced before they are counted: a count logged for frames a crash then cuts from
+            // the active file would over-count it for good (the recount at open only raises).
+            await this.#log.syncAll()
             this.#countCopiesStale(moved)
             return undefined
           }
