@@ -7,7 +7,7 @@ import { describe, test } from 'node:test'
 import { Buffer } from 'node:buffer'
 import { MemVfs } from '../../engine/vfs/mem-vfs.ts'
 import { Version, type VersionEdit } from '../../engine/manifest/mod.ts'
-import { OpKind, type BatchOp } from '../../engine/mod.ts'
+import { OpKind, StrataError, type BatchOp } from '../../engine/mod.ts'
 import { decodeBlobHandle, encodeBlobHandle } from '../handle.ts'
 import { decodeChunkList, encodeChunkList, type ChunkList } from '../chunk-list.ts'
 import { isSealed } from '../value-log.ts'
@@ -29,7 +29,7 @@ async function setUp(options: Partial<CollectorOptions> = {}) {
   await log.ensureActive()
   const index = new Map<string, Uint8Array>()
   const collector = new BlobCollector(log, { stalenessThreshold: 0.25, relocationBytesMax: 1 << 20, ...options })
-  const walks = { count: 0, whilePaused: 0 }
+  const walks = { count: 0, whilePaused: 0, failure: undefined as Error | undefined }
   const pause = { paused: false, count: 0 }
   collector.attach({
     currentVersion: () => version,
@@ -51,6 +51,7 @@ async function setUp(options: Partial<CollectorOptions> = {}) {
     walkValueHandles: async (visit: (key: string, handle: Uint8Array) => void) => {
       walks.count++
       if (pause.paused) walks.whilePaused++
+      if (walks.failure !== undefined) throw walks.failure
       for (const [key, handle] of index) visit(key, handle)
     },
     repairCountOf: () => 0,
@@ -115,6 +116,40 @@ describe('BlobCollector.collect()', () => {
     await collector.collect()
     assert.equal(walks.count, 2, 'more of it counted stale: walked again')
     assert.equal(collector.stats().filesDeleted, 0, 'still referenced, so never deleted')
+    await log.close()
+  })
+
+  test('a dead-by-count file whose index walk meets damage of its own is walked for again only once more of it is counted stale', async () => {
+    const { vfs, log, index, collector, manifest, walks } = await setUp()
+    const keys = Array.from({ length: 12 }, (_, position) => `key${position}`)
+    for (const key of keys) {
+      const [handle] = log.append([{ key: Buffer.from(key, 'latin1'), value: Buffer.from(`${key}:`.padEnd(1000, 'v')) }])
+      index.set(key, encodeBlobHandle(handle))
+      await log.syncAll()
+    }
+    const first = [...manifest.currentVersion().blobFiles.values()].find((state) => state.meta.sizeBytes > 0)!.meta.fileNumber
+    const firstKeys = keys.filter((key) => decodeBlobHandle(index.get(key)!).fileNumber === first)
+    // No footer: only the index can prove the file dead, and the walk fails on a damaged table.
+    const file = vfs.openAppend(log.pathOf(first))
+    file.truncate(file.sizeBytes() - 10)
+    await file.sync()
+    file.close()
+    walks.failure = new StrataError('CHECKSUM_MISMATCH', 'a table block does not verify')
+    const countStale = async (key: string): Promise<void> => {
+      collector.onDroppedValue(key, index.get(key)!)
+      await manifest.logValueEdit(collector.takeCompactionEdit(manifest.currentVersion()))
+    }
+    for (const key of firstKeys) await countStale(key) // dead by count, though the index keeps them
+    await collector.collect()
+    await collector.collect()
+    assert.equal(walks.count, 1, 'the stale count did not change: no second walk')
+    assert.equal(collector.stats().filesDeleted, 0, 'not proven dead')
+    walks.failure = undefined
+    await countStale(firstKeys[0]) // a compaction drops a handle again: the count changes
+    for (const key of firstKeys) index.delete(key)
+    await collector.collect()
+    assert.equal(walks.count, 2, 'more of it counted stale: walked again')
+    assert.equal(collector.stats().filesDeleted, 1, 'the walk now proves it dead')
     await log.close()
   })
 

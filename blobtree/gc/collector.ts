@@ -259,10 +259,12 @@ export class BlobCollector {
    */
   #relocating: number | undefined
   /**
-   * Files marked by a failed relocation (`rewriteFailed`) whose dead-file check walked the index
-   * and did not prove them dead, with their stale bytes then. The walk reads every table, so it
-   * runs again for such a file only once compaction has counted more of it stale (a key
-   * overwritten or deleted), the one change that can make it dead. One entry per listed file.
+   * Files whose dead-file check did not prove them dead and must not walk the index again each
+   * round, with their stale bytes then: marked by a failed relocation (`rewriteFailed`) and
+   * still live, or left unknown (the walk met damage of its own, or the file did not open). The
+   * walk reads every table, so it runs again for such a file only once compaction has counted
+   * more of it stale (a key overwritten or deleted), the one change that can make it dead. One
+   * entry per listed file.
    */
   readonly #walkedAtStaleBytes = new Map<number, number>()
   readonly #stats: Omit<CollectorStats, 'filesAwaitingDeletion'> = {
@@ -359,13 +361,14 @@ export class BlobCollector {
       // The count says every frame is stale; the index has the last word before a file goes.
       // A live frame here means the count ran ahead of the truth (a drop counted twice, or in
       // the wrong job's edit): relocating instead keeps every live value readable.
-      // A file whose relocation already failed on damage is not walked for again each round (the
-      // index walk reads every table) unless more of it was counted stale since the last walk:
-      // otherwise only its scan may still prove it dead, and a file without a footer has none.
+      // The index walk reads every table, so a file it did not prove dead (its relocation already
+      // failed on damage, or the walk itself met a damaged table) is not walked for again each
+      // round, only once more of it was counted stale since (review, 2026-11-26): otherwise only
+      // its scan may still prove it dead, and a file without a footer has none.
       const marked = this.#options.rewriteFailed?.(fileNumber) === true
       const staleBytes = version.blobFiles.get(fileNumber)!.staleBytes
-      const live = await this.#hasLiveFrame(fileNumber, !marked || this.#walkedAtStaleBytes.get(fileNumber) !== staleBytes)
-      if (marked && live !== false) this.#walkedAtStaleBytes.set(fileNumber, staleBytes)
+      const live = await this.#hasLiveFrame(fileNumber, this.#walkedAtStaleBytes.get(fileNumber) !== staleBytes)
+      if (live === undefined || (marked && live)) this.#walkedAtStaleBytes.set(fileNumber, staleBytes)
       // A file that cannot be scanned (damaged) stays: nothing proves it unreferenced, and a
       // read of a live frame in it reports the damage itself. verify() lists it.
       if (live === undefined) continue
