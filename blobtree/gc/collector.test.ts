@@ -59,6 +59,36 @@ async function setUp(options: Partial<CollectorOptions> = {}) {
   return { vfs, log, index, collector, manifest, walks, pause }
 }
 
+/** The value footerlessFirstFile writes under `key`. */
+function footerlessValue(key: string): Buffer {
+  return Buffer.from(`${key}:`.padEnd(1000, 'v'))
+}
+
+/**
+ * Twelve 1000-byte values in files of 4 KiB, then the first sealed file's footer cut off (its
+ * frames intact), so only the index can say which of its frames are live. Returns that file,
+ * the keys whose frames it holds, and a way to count a key's frame stale as a compaction would.
+ */
+async function footerlessFirstFile({ vfs, log, index, collector, manifest }: Pick<Awaited<ReturnType<typeof setUp>>, 'vfs' | 'log' | 'index' | 'collector' | 'manifest'>) {
+  const keys = Array.from({ length: 12 }, (_, position) => `key${position}`)
+  for (const key of keys) {
+    const [handle] = log.append([{ key: Buffer.from(key, 'latin1'), value: footerlessValue(key) }])
+    index.set(key, encodeBlobHandle(handle))
+    await log.syncAll()
+  }
+  const first = [...manifest.currentVersion().blobFiles.values()].find((state) => state.meta.sizeBytes > 0)!.meta.fileNumber
+  const file = vfs.openAppend(log.pathOf(first))
+  file.truncate(file.sizeBytes() - 10)
+  await file.sync()
+  file.close()
+  const firstKeys = keys.filter((key) => decodeBlobHandle(index.get(key)!).fileNumber === first)
+  const countStale = async (key: string): Promise<void> => {
+    collector.onDroppedValue(key, index.get(key)!)
+    await manifest.logValueEdit(collector.takeCompactionEdit(manifest.currentVersion()))
+  }
+  return { first, firstKeys, countStale }
+}
+
 describe('BlobCollector.collect()', () => {
   test('a file counted dead that the index still references is relocated, not deleted', async () => {
     const { log, index, collector, manifest } = await setUp()
@@ -90,24 +120,9 @@ describe('BlobCollector.collect()', () => {
   test('a marked file counted dead that the index still references is walked for again only once more of it is counted stale', async () => {
     const marked = new Set<number>()
     const { vfs, log, index, collector, manifest, walks } = await setUp({ rewriteFailed: (fileNumber) => marked.has(fileNumber) })
-    const keys = Array.from({ length: 12 }, (_, position) => `key${position}`)
-    for (const key of keys) {
-      const [handle] = log.append([{ key: Buffer.from(key, 'latin1'), value: Buffer.from(`${key}:`.padEnd(1000, 'v')) }])
-      index.set(key, encodeBlobHandle(handle))
-      await log.syncAll()
-    }
-    const first = [...manifest.currentVersion().blobFiles.values()].find((state) => state.meta.sizeBytes > 0)!.meta.fileNumber
     // No footer: only the index can answer for the file. Marked, as a failed relocation leaves it.
-    const file = vfs.openAppend(log.pathOf(first))
-    file.truncate(file.sizeBytes() - 10)
-    await file.sync()
-    file.close()
+    const { first, firstKeys, countStale } = await footerlessFirstFile({ vfs, log, index, collector, manifest })
     marked.add(first)
-    const firstKeys = keys.filter((key) => decodeBlobHandle(index.get(key)!).fileNumber === first)
-    const countStale = async (key: string): Promise<void> => {
-      collector.onDroppedValue(key, index.get(key)!)
-      await manifest.logValueEdit(collector.takeCompactionEdit(manifest.currentVersion()))
-    }
     for (const key of firstKeys) await countStale(key) // over-counted: the index keeps them
     await collector.collect()
     await collector.collect()
@@ -121,24 +136,9 @@ describe('BlobCollector.collect()', () => {
 
   test('a dead-by-count file whose index walk meets damage of its own is walked for again only once more of it is counted stale', async () => {
     const { vfs, log, index, collector, manifest, walks } = await setUp()
-    const keys = Array.from({ length: 12 }, (_, position) => `key${position}`)
-    for (const key of keys) {
-      const [handle] = log.append([{ key: Buffer.from(key, 'latin1'), value: Buffer.from(`${key}:`.padEnd(1000, 'v')) }])
-      index.set(key, encodeBlobHandle(handle))
-      await log.syncAll()
-    }
-    const first = [...manifest.currentVersion().blobFiles.values()].find((state) => state.meta.sizeBytes > 0)!.meta.fileNumber
-    const firstKeys = keys.filter((key) => decodeBlobHandle(index.get(key)!).fileNumber === first)
     // No footer: only the index can prove the file dead, and the walk fails on a damaged table.
-    const file = vfs.openAppend(log.pathOf(first))
-    file.truncate(file.sizeBytes() - 10)
-    await file.sync()
-    file.close()
+    const { firstKeys, countStale } = await footerlessFirstFile({ vfs, log, index, collector, manifest })
     walks.failure = new StrataError('CHECKSUM_MISMATCH', 'a table block does not verify')
-    const countStale = async (key: string): Promise<void> => {
-      collector.onDroppedValue(key, index.get(key)!)
-      await manifest.logValueEdit(collector.takeCompactionEdit(manifest.currentVersion()))
-    }
     for (const key of firstKeys) await countStale(key) // dead by count, though the index keeps them
     await collector.collect()
     await collector.collect()
@@ -157,20 +157,8 @@ describe('BlobCollector.collect()', () => {
     // The walk waits for a running flush or compaction and reads every table: inside the pause
     // it held every user write that long (review, 2026-11-26).
     const { vfs, log, index, collector, manifest, walks } = await setUp()
-    const keys = Array.from({ length: 12 }, (_, position) => `key${position}`)
-    const value = (key: string): Buffer => Buffer.from(`${key}:`.padEnd(1000, 'v'))
-    for (const key of keys) {
-      const [handle] = log.append([{ key: Buffer.from(key, 'latin1'), value: value(key) }])
-      index.set(key, encodeBlobHandle(handle))
-      await log.syncAll()
-    }
-    const first = [...manifest.currentVersion().blobFiles.values()].find((state) => state.meta.sizeBytes > 0)!.meta.fileNumber
-    const firstKeys = keys.filter((key) => decodeBlobHandle(index.get(key)!).fileNumber === first)
     // No footer: only the index names its values. Half of them stale, past the threshold.
-    const file = vfs.openAppend(log.pathOf(first))
-    file.truncate(file.sizeBytes() - 10)
-    await file.sync()
-    file.close()
+    const { first, firstKeys } = await footerlessFirstFile({ vfs, log, index, collector, manifest })
     for (const key of firstKeys.slice(0, Math.ceil(firstKeys.length / 2))) {
       collector.onDroppedValue(key, index.get(key)!)
       index.delete(key)
@@ -181,7 +169,7 @@ describe('BlobCollector.collect()', () => {
     assert.ok(report.relocatedFileNumbers.includes(first), 'relocated through the index')
     assert.equal(walks.count, 1)
     assert.equal(walks.whilePaused, 0, 'the index walk ran outside the write pause')
-    for (const key of index.keys()) assert.deepEqual(Buffer.from(log.read(key, index.get(key)!)), value(key), `${key} still reads`)
+    for (const key of index.keys()) assert.deepEqual(Buffer.from(log.read(key, index.get(key)!)), footerlessValue(key), `${key} still reads`)
     for (const key of firstKeys.slice(Math.ceil(firstKeys.length / 2))) assert.notEqual(decodeBlobHandle(index.get(key)!).fileNumber, first, `${key} moved`)
     await log.close()
   })
