@@ -30,10 +30,12 @@ async function setUp(options: Partial<CollectorOptions> = {}) {
   const index = new Map<string, Uint8Array>()
   const collector = new BlobCollector(log, { stalenessThreshold: 0.25, relocationBytesMax: 1 << 20, ...options })
   const walks = { count: 0, whilePaused: 0, failure: undefined as Error | undefined }
+  /** Open snapshots and iterators, and what happens while the collector syncs before deleting. */
+  const readers = { count: 0, duringSync: (): void => undefined }
   const pause = { paused: false, count: 0 }
   collector.attach({
     currentVersion: () => version,
-    readerCount: () => 0,
+    readerCount: () => readers.count,
     lookupHandle: (key) => index.get(key),
     writeHandles: async (ops: BatchOp[]) => {
       for (const op of ops) if (op.kind === OpKind.BlobHandle) index.set(op.key, op.value)
@@ -47,7 +49,7 @@ async function setUp(options: Partial<CollectorOptions> = {}) {
         pause.paused = false
       }
     },
-    makeWritesDurable: async () => undefined,
+    makeWritesDurable: async () => readers.duringSync(),
     walkValueHandles: async (visit: (key: string, handle: Uint8Array) => void) => {
       walks.count++
       if (pause.paused) walks.whilePaused++
@@ -56,7 +58,7 @@ async function setUp(options: Partial<CollectorOptions> = {}) {
     },
     repairCountOf: () => 0,
   })
-  return { vfs, log, index, collector, manifest, walks, pause }
+  return { vfs, log, index, collector, manifest, walks, pause, readers }
 }
 
 /** The value footerlessFirstFile writes under `key`. */
@@ -114,6 +116,26 @@ describe('BlobCollector.collect()', () => {
     assert.deepEqual(report.relocatedFileNumbers.includes(first.fileNumber), true, 'relocated instead')
     assert.ok(collector.stats().deadFilesFoundLive >= 1)
     for (const key of keys) assert.deepEqual(Buffer.from(log.read(key, index.get(key)!)), value(key), `${key} still reads`)
+    await log.close()
+  })
+
+  test('a reader that arrives while retired files wait for the sync before their deletion keeps them', async () => {
+    // A checkpoint pins its version synchronously and links every file it lists: one removed
+    // under it failed with NOT_FOUND (review, 2026-11-26).
+    const { vfs, log, index, collector, manifest, readers } = await setUp()
+    const { first, firstKeys, countStale } = await footerlessFirstFile({ vfs, log, index, collector, manifest })
+    for (const key of firstKeys) await countStale(key)
+    for (const key of firstKeys) index.delete(key)
+    const fileNames = (): string[] => vfs.list('/g')
+    const name = log.pathOf(first).split('/').at(-1)!
+    readers.duringSync = () => { readers.count = 1 } // a checkpoint pins the current version
+    const report = await collector.collect()
+    assert.deepEqual(report.deletedFileNumbers, [], 'nothing removed under the new reader')
+    assert.ok(fileNames().includes(name), 'the dead file is still on disk')
+    readers.duringSync = () => undefined
+    readers.count = 0 // the checkpoint released its pin
+    assert.deepEqual(await collector.deleteRetired(), [first], 'deleted once no reader is left')
+    assert.ok(!fileNames().includes(name))
     await log.close()
   })
 

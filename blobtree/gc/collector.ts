@@ -481,6 +481,13 @@ export class BlobCollector {
     // served from the value cache changed the operation order). Their frames and WAL records
     // are enough; this used to flush the memtable, a small level-0 table per round.
     await port.makeWritesDurable()
+    // A reader that came during the sync pinned a version listing these files: a checkpoint links
+    // every file of its version, and failed NOT_FOUND on one removed under it (review,
+    // 2026-11-26). They stay retired, for a round with no reader.
+    if (port.readerCount() > 0) {
+      for (const fileNumber of fileNumbers) this.#removed.delete(fileNumber)
+      return []
+    }
     await this.#log.removeFiles(fileNumbers)
     for (const fileNumber of fileNumbers) this.#retired.delete(fileNumber)
     this.#stats.filesDeleted += fileNumbers.length
