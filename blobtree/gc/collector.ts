@@ -29,6 +29,7 @@
  * Single-threaded; one collection runs at a time (the caller serialises `collect`).
  */
 import { Buffer } from 'node:buffer'
+import { setImmediate } from 'node:timers/promises'
 import { OpKind, type BatchOp } from '../../engine/mod.ts'
 import type { Version } from '../../engine/manifest/mod.ts'
 import { failureOf, isDamageCode } from '../../engine/scrub/mod.ts'
@@ -205,6 +206,17 @@ const DEAD_FILES_PER_DELETION_MAX = 8
  */
 const STREAM_CHUNKS_PER_TURN = 4
 const EMPTY_BYTES = new Uint8Array(0)
+
+/**
+ * A stream move reads and copies chunks synchronously: after every STREAM_CHUNKS_PER_TURN of
+ * them it gives the event loop a turn (reads and writes go on) and reports whether the key has
+ * moved on from the list being moved (`unchanged` false); false between turns.
+ */
+async function keyChangedAtTurn(chunkIndex: number, unchanged: () => boolean): Promise<boolean> {
+  if (chunkIndex % STREAM_CHUNKS_PER_TURN !== STREAM_CHUNKS_PER_TURN - 1) return false
+  await setImmediate()
+  return !unchanged()
+}
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
@@ -794,12 +806,8 @@ export class BlobCollector {
       } catch (error) {
         return { fileNumber: handle.fileNumber, error: damageOrThrow(error) }
       }
-      // Reads run synchronously; a turn every few chunks lets reads and writes in. The key may
-      // change meanwhile: its value then needs no move, and the rest is not read.
-      if (chunkIndex % STREAM_CHUNKS_PER_TURN === STREAM_CHUNKS_PER_TURN - 1) {
-        await new Promise((resolve) => setImmediate(resolve))
-        if (!unchanged()) return undefined
-      }
+      // The key may change meanwhile: its value then needs no move, and the rest is not read.
+      if (await keyChangedAtTurn(chunkIndex, unchanged)) return undefined
     }
     return undefined
   }
@@ -832,16 +840,12 @@ export class BlobCollector {
           ? this.#log.append([{ key: keyBytes, value }])
           : this.#log.copy([{ frameBytes: checked.frameBytes, rawValueSizeBytes: handle.rawValueSizeBytes }])
         moved.chunks.push({ fileNumber: copy.fileNumber, offsetBytes: copy.offsetBytes, frameSizeBytes: copy.frameSizeBytes })
-        // Copies run synchronously; a turn every few chunks lets reads and writes in.
-        if (chunkIndex % STREAM_CHUNKS_PER_TURN === STREAM_CHUNKS_PER_TURN - 1) {
-          await new Promise((resolve) => setImmediate(resolve))
-          if (!unchanged()) {
-            // Synced before they are counted: a count logged for frames a crash then cuts from
-            // the active file would over-count it for good (the recount at open only raises).
-            await this.#log.syncAll()
-            this.#countCopiesStale(moved)
-            return undefined
-          }
+        if (await keyChangedAtTurn(chunkIndex, unchanged)) {
+          // Synced before they are counted: a count logged for frames a crash then cuts from
+          // the active file would over-count it for good (the recount at open only raises).
+          await this.#log.syncAll()
+          this.#countCopiesStale(moved)
+          return undefined
         }
       }
       await this.#log.syncAll()
