@@ -36,17 +36,14 @@
  * leaves the target holding what was written so far (never opening as a store) and unlocked.
  */
 import path from 'node:path'
-import { setImmediate } from 'node:timers/promises'
 import { StrataError } from './errors.ts'
 import { isLinkUnsupported, type Vfs, type VfsLock } from './vfs/vfs.ts'
+import { copyFileSynced } from './vfs/copy-file.ts'
 import type { LogCipher } from './wal/mod.ts'
 import { LOCK_FILE_NAME, blobFileName, createManifestWriter, encodeVersionEdit, manifestFileName, tableFileName, type Version, type VersionEdit } from './manifest/mod.ts'
 // Not re-exported by manifest/mod.ts; the checkpoint is the one writer of CURRENT outside the
 // VersionSet, so it uses the same function rather than a second copy of the format.
 import { writeCurrentFile } from './manifest/current-file.ts'
-
-/** Bytes copied per read, with a yield between, when a file is copied rather than linked. */
-export const CHECKPOINT_COPY_CHUNK_BYTES = 1024 * 1024
 
 /** Number of the copy's manifest: file 1, which a store only ever uses for its first manifest. */
 const CHECKPOINT_MANIFEST_FILE_NUMBER = 1
@@ -187,7 +184,7 @@ async function copyVersion(
     if (state.meta.sizeBytes > 0) {
       await linkOrCopy(vfs, from, to, report)
     } else {
-      await copyFile(vfs, from, to)
+      await copyFileSynced(vfs, from, to)
       report.copiedFileCount++
     }
     highestFileNumber = Math.max(highestFileNumber, fileNumber)
@@ -222,39 +219,8 @@ async function linkOrCopy(vfs: Vfs, from: string, to: string, report: Checkpoint
     report.linkedFileCount++
   } catch (error) {
     if (!isLinkUnsupported(error)) throw error
-    await copyFile(vfs, from, to)
+    await copyFileSynced(vfs, from, to)
     report.copiedFileCount++
   }
 }
 
-/**
- * Copies the bytes `from` holds now into a new file `to` (created exclusively), and syncs it. The
- * size is read once: bytes appended meanwhile are not copied (the source only appends, so the
- * prefix is stable). Yields to the event loop after each chunk, so a large copy does not stall
- * the writes and reads the source serves meanwhile.
- */
-async function copyFile(vfs: Vfs, from: string, to: string): Promise<void> {
-  const input = vfs.openRead(from)
-  try {
-    const sizeBytes = input.sizeBytes()
-    const output = vfs.createExclusive(to)
-    try {
-      // One buffer for every chunk: append() has written it before it returns.
-      const buffer = new Uint8Array(Math.min(CHECKPOINT_COPY_CHUNK_BYTES, sizeBytes))
-      for (let offsetBytes = 0; offsetBytes < sizeBytes; offsetBytes += CHECKPOINT_COPY_CHUNK_BYTES) {
-        const chunk = buffer.subarray(0, Math.min(CHECKPOINT_COPY_CHUNK_BYTES, sizeBytes - offsetBytes))
-        const readBytes = input.read(chunk, offsetBytes)
-        if (readBytes !== chunk.length) {
-          throw new StrataError('IO_ERROR', `Cannot checkpoint ${from}: short read at offset ${offsetBytes}`, { details: { fileName: from, offsetBytes } })
-        }
-        output.append([chunk])
-        await setImmediate()
-      }
-      await output.sync()
-    } finally {
-      output.close()
-    }
-  } finally {
-    input.close()
-  }
-}

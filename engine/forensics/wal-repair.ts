@@ -13,6 +13,7 @@ import { StrataError } from '../errors.ts'
 import type { IntegrityOptions } from '../integrity-options.ts'
 import type { RecoveryReport } from '../recovery.ts'
 import type { Vfs, VfsLock } from '../vfs/mod.ts'
+import { copyFileSynced } from '../vfs/copy-file.ts'
 import type { WalSurvey } from './wal-survey.ts'
 
 /** What a repair needs of an open store. */
@@ -85,7 +86,7 @@ export async function saveLogs(vfs: Vfs, directory: string, logs: readonly Omit<
   const saved: SavedLog[] = []
   for (const log of logs) {
     const name = unusedName(vfs, lostDirectory, log.file)
-    await copyFile(vfs, path.join(directory, log.file), path.join(lostDirectory, name))
+    await copyFileSynced(vfs, path.join(directory, log.file), path.join(lostDirectory, name))
     saved.push({ ...log, savedAs: path.join(LOST_DIRECTORY_NAME, name) })
   }
   await vfs.syncDirectory(lostDirectory)
@@ -102,26 +103,6 @@ function unusedName(vfs: Vfs, lostDirectory: string, file: string): string {
     if (!vfs.exists(path.join(lostDirectory, name))) return name
   }
   throw new StrataError('IO_ERROR', `Cannot save ${file}: ${lostDirectory} holds ${LOST_COPY_COUNT_MAX} copies of it already`, { details: { fileName: file } })
-}
-
-/** Bytes copied at a time: a log is at most a memtable plus one record (64 MiB). */
-const COPY_CHUNK_BYTES = 1024 * 1024
-
-async function copyFile(vfs: Vfs, sourcePath: string, targetPath: string): Promise<void> {
-  const source = vfs.openRead(sourcePath)
-  const target = vfs.create(targetPath)
-  try {
-    const sizeBytes = source.sizeBytes()
-    for (let offsetBytes = 0; offsetBytes < sizeBytes; offsetBytes += COPY_CHUNK_BYTES) {
-      const chunk = new Uint8Array(Math.min(COPY_CHUNK_BYTES, sizeBytes - offsetBytes))
-      const readBytes = source.read(chunk, offsetBytes)
-      target.append([chunk.subarray(0, readBytes)])
-    }
-    await target.sync()
-  } finally {
-    source.close()
-    target.close()
-  }
 }
 
 /**
