@@ -146,7 +146,7 @@ function numberOption(value: unknown): number | undefined {
   return typeof value === 'number' ? value : undefined
 }
 
-export function strataCounters(stats: StrataStats): EngineCounters {
+function strataCounters(stats: StrataStats): EngineCounters {
   const counters: EngineCounters = {
     memtableBytes: stats.memtableSizeBytes,
     immutableMemtableCount: stats.immutableMemtableCount,

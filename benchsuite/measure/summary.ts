@@ -7,11 +7,19 @@ export interface Spread {
   stddev: number
 }
 
+/**
+ * The median of `sorted` (ascending, not empty).
+ * @example medianOfSorted([1, 2, 3, 4]) // 2.5
+ */
+export function medianOfSorted(sorted: readonly number[]): number {
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
 export function summarize(values: readonly number[]): Spread {
   if (values.length === 0) return { median: 0, min: 0, max: 0, stddev: 0 }
   const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  const median = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+  const median = medianOfSorted(sorted)
   const mean = values.reduce((sum, v) => sum + v, 0) / values.length
   const variance = values.length < 2 ? 0 : values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1)
   return { median, min: sorted[0], max: sorted[sorted.length - 1], stddev: Math.sqrt(variance) }

@@ -50,7 +50,7 @@ export function toDashboards(result: ResultFile): Dashboards {
  * The series name prefix of a workload and engine: 'fillrandom / strata'.
  * @example seriesName('fillrandom', 'strata') // 'fillrandom / strata'
  */
-export function seriesName(workload: string, engine: string): string {
+function seriesName(workload: string, engine: string): string {
   return `${workload} / ${engine}`
 }
 

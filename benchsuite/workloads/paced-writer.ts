@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import type { EngineSession, WriteEntry } from '../engines/adapter.ts'
 import type { Dataset } from './context.ts'
+import type { WriterFigures } from '../result/schema.ts'
 
 /**
  * Bounds the pre-generated batches; past them the writer rewrites the same batches from the first
@@ -17,15 +18,8 @@ export const PACED_WRITER_RING_BYTES_MAX = 8 * 1024 * 1024
 /** The writer's pre-generated seconds of writes when the phase has no duration limit. */
 export const PACED_WRITER_RING_SECONDS_DEFAULT = 10
 
-/** What the writer did, for the result file. */
-export interface WriterTally {
-  batchCount: number
-  operationCount: number
-  userBytesWritten: number
-  /** Batches the rate scheduled from the writer's start to its stop (the pace it was asked for). */
-  batchesDueCount: number
-  rateLimitBytesPerSecond: number
-}
+/** What the writer did, for the result file (its WriterFigures but the rate over the readers' span). */
+export type WriterTally = Omit<WriterFigures, 'opsPerSecond'>
 
 export interface PacedWriterOptions {
   rateLimitBytesPerSecond: number

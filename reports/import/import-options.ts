@@ -3,6 +3,7 @@
  * given on the command line so an imported run still says where and what it was.
  */
 import type { Provenance } from '../../benchsuite/result/schema.ts'
+import { medianOfSorted } from '../../benchsuite/measure/summary.ts'
 
 /** What the caller knows about an imported run; every field has a stated default. */
 export interface ImportOptions {
@@ -45,8 +46,7 @@ export function importedProvenance(source: string, options: ImportOptions, known
 /** Median, min, max and sample standard deviation of positive values (at least one). */
 export function summarise(values: readonly number[]): { median: number; min: number; max: number; stddev: number } {
   const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  const median = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+  const median = medianOfSorted(sorted)
   const mean = sorted.reduce((s, v) => s + v, 0) / sorted.length
   const stddev = sorted.length < 2 ? 0 : Math.sqrt(sorted.reduce((s, v) => s + (v - mean) ** 2, 0) / (sorted.length - 1))
   return { median, min: sorted[0], max: sorted[sorted.length - 1], stddev }

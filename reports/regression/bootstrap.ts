@@ -5,6 +5,7 @@
  * so the same inputs give the same interval on every machine and in every order of comparisons.
  */
 import { Prng } from '../../datasets/mod.ts'
+import { medianOfSorted } from '../../benchsuite/measure/summary.ts'
 
 /** Resamples per interval: the 5% and 95% percentiles move by under 1% of the ratio past ~1,000. */
 export const BOOTSTRAP_RESAMPLE_COUNT = 2000
@@ -23,9 +24,7 @@ export interface RatioInterval {
  * @example medianOf([3, 1, 2]) // 2
  */
 export function medianOf(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+  return medianOfSorted([...values].sort((a, b) => a - b))
 }
 
 /**
