@@ -559,11 +559,15 @@ export class Db {
     const found = this.#lookup(internalKey, snapshotSeqno)
     if (found === undefined || found.kind === EntryKind.Delete) return undefined
     if (this.#tombstoneSet().covers(internalKey, found.seqno, snapshotSeqno)) return undefined
-    return this.#readValue(internalKey, found.kind, found.value)
+    return this.#readValue(internalKey, found.kind, found.value, found.owned === true)
   }
 
-  /** The caller's copy of a visible value: a Put's bytes, or what the value layer resolves a handle to. */
-  #readValue(key: string, kind: EntryKind, value: Uint8Array): Buffer {
+  /**
+   * The caller's copy of a visible value: a Put's bytes, or what the value layer resolves a handle
+   * to. `owned`: `value` is already a copy nothing else holds (a table's get result), so it is
+   * handed out as it is instead of copied again.
+   */
+  #readValue(key: string, kind: EntryKind, value: Uint8Array, owned = false): Buffer {
     if (kind === EntryKind.BlobHandle) {
       if (this.#valueHooks === undefined) {
         throw new StrataError('CORRUPTION', `Cannot read value of key: it lives in a blob file but no blob layer is open`, { details: { directory: this.directory } })
@@ -571,7 +575,7 @@ export class Db {
       const resolved = this.#valueHooks.resolveValue(key, value)
       return Buffer.isBuffer(resolved) ? resolved : Buffer.from(resolved.buffer, resolved.byteOffset, resolved.byteLength)
     }
-    return toCallerValue(value)
+    return owned ? (value as Buffer) : toCallerValue(value)
   }
 
   #snapshotSeqno(snapshot: Snapshot | undefined, action: string): number {
@@ -582,7 +586,7 @@ export class Db {
   }
 
   /** Newest version of `key` visible at `snapshotSeqno` across memtables and tables. */
-  #lookup(key: string, snapshotSeqno: number): { seqno: number; kind: EntryKind; value: Uint8Array } | undefined {
+  #lookup(key: string, snapshotSeqno: number): { seqno: number; kind: EntryKind; value: Uint8Array; owned?: true } | undefined {
     const inMemtable = this.#memtable.get(key, snapshotSeqno)
     if (inMemtable !== undefined) return inMemtable
     for (let index = this.#immutables.length - 1; index >= 0; index--) {

@@ -16,6 +16,7 @@ const blobConfigurations = [
   { name: 'blob min 24 (half the small values), 16 KiB files, GC at 10%', base: configurations[2].options, kvSeparation: { minBlobSize: 24, blobFileSizeBytesTarget: 16 * 1024, stalenessThreshold: 0.1 } },
   { name: 'blob min 1024 (large values only), defaults', base: configurations[1].options, kvSeparation: { minBlobSize: 1024 } },
   { name: 'blob min 64, 4 KiB blob files, flushes and compactions in the worker thread', base: configurations[3].options, realFileSystem: true, kvSeparation: { minBlobSize: 64, blobFileSizeBytesTarget: 4096 } },
+  { name: 'blob min 64, tiny block cache (handles read from recycled blocks)', base: configurations[4].options, kvSeparation: { minBlobSize: 64, blobFileSizeBytesTarget: 4096, handleCacheSizeBytes: 0 } },
 ]
 
 describe('KV separation against the model', () => {

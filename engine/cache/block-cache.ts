@@ -13,9 +13,12 @@
  * get's CPU profile; CLOCK approximates LRU and keeps the same byte bound. `evictFile` drops
  * every block of a deleted table.
  * File numbers are unique across tables and blob files of a database, so one cache may serve
- * both. Not thread-safe; JS is single-threaded and no method yields.
+ * both. A block that leaves with its `ownBuffer` set gives that buffer to `buffers`, the pool the
+ * next point-get read takes from (block-buffer-pool.ts). Not thread-safe; JS is single-threaded
+ * and no method yields.
  */
 import assert from 'node:assert/strict'
+import { BlockBufferPool, type BlockBufferPoolStats } from './block-buffer-pool.ts'
 
 /** Default capacity: 16 MiB of decoded blocks. */
 export const BLOCK_CACHE_CAPACITY_BYTES_DEFAULT = 16 * 1024 * 1024
@@ -35,12 +38,20 @@ export interface BlockCacheStats {
   entryCount: number
   usageBytes: number
   capacityBytes: number
+  /** The read buffers of evicted blocks, reused by later reads (block-buffer-pool.ts). */
+  buffers: BlockBufferPoolStats
 }
 
 /** What the cache holds: a decoded block carrying the cache's CLOCK reference bit. */
 export interface CachedBlock {
   /** Hit since eviction last passed it: spared once more. Set and cleared by the cache only. */
   referenced: boolean
+  /**
+   * The read buffer the block alone views, while nothing but the cache and a running point get
+   * can reach it; the cache gives it to `buffers` when the block leaves. Whoever hands the block
+   * to anything that keeps it (an iterator) clears it first.
+   */
+  ownBuffer?: ArrayBuffer
 }
 
 /**
@@ -87,6 +98,8 @@ class CacheNode {
  */
 export class BlockCache {
   readonly capacityBytes: number
+  /** Read buffers of blocks that left the cache, for the next point-get read to take. */
+  readonly buffers = new BlockBufferPool()
   readonly #files = new Map<number, Map<number, CacheNode>>()
   /** Oldest and newest ends of the list: eviction inspects from the oldest end. */
   #oldest: CacheNode | undefined = undefined
@@ -227,6 +240,7 @@ export class BlockCache {
       entryCount: this.#entryCount,
       usageBytes: this.#usageBytes,
       capacityBytes: this.capacityBytes,
+      buffers: this.buffers.stats(),
     }
   }
 
@@ -237,6 +251,11 @@ export class BlockCache {
     if (blocks.size === 0) this.#files.delete(node.fileNumber)
     this.#usageBytes -= node.chargeBytes
     this.#entryCount--
+    const buffer = node.value.ownBuffer
+    if (buffer !== undefined) {
+      node.value.ownBuffer = undefined
+      this.buffers.give(buffer)
+    }
   }
 
   #unlink(node: CacheNode): void {

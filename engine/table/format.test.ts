@@ -75,7 +75,7 @@ describe('table format version 1', () => {
   for (const [bytes, hex, shadowedEntryCount] of [['today\'s', VERSION_1_TABLE_HEX, 0], ['the frozen (no shadowedEntryCount)', VERSION_1_NO_SHADOWED_COUNT_TABLE_HEX, undefined]] as const) {
     test(`TableReader decodes ${bytes} version 1 bytes`, () => {
       const reader = openHex(hex)
-      assert.deepEqual(reader.get('ab', SEQNO_MAX), { seqno: 300, kind: EntryKind.Put, value: Uint8Array.from([0x78]) })
+      assert.deepEqual(reader.get('ab', SEQNO_MAX), { seqno: 300, kind: EntryKind.Put, value: Buffer.from([0x78]), owned: true })
       assert.equal(reader.get('ac', SEQNO_MAX)?.kind, EntryKind.Delete)
       assert.equal(reader.get('ab', 299), undefined)
       assert.equal(reader.properties.creator, 'strata 0.1.0')
@@ -144,7 +144,7 @@ describe('table format version 2 (per-KV checksums)', () => {
       const reader = openHex(hex)
       assert.equal(reader.properties.formatVersion, 2)
       assert.equal(reader.kvChecksums, true)
-      assert.deepEqual(reader.get('ab', SEQNO_MAX), { seqno: 300, kind: EntryKind.Put, value: Uint8Array.from([0x78]) })
+      assert.deepEqual(reader.get('ab', SEQNO_MAX), { seqno: 300, kind: EntryKind.Put, value: Buffer.from([0x78]), owned: true })
       assert.equal(reader.get('ac', SEQNO_MAX)?.kind, EntryKind.Delete)
       assert.equal(reader.properties.shadowedEntryCount, shadowedEntryCount)
       reader.close()

@@ -5,8 +5,11 @@
  * (readSync beats async reads 7–25x here, js-building-blocks.md §5) and kept in the shared
  * block cache when one is given. Every block passes through the codec, which verifies it first.
  *
- * Values returned by get() and by iterators are views into cached blocks: copy them before
- * handing them to users. A reader is used from one thread; get() reuses one cursor.
+ * get() returns a copy of the value, which the caller owns; values from iterators are views into
+ * cached blocks: copy them before handing them to users. The blocks get() reads take their
+ * buffers from the cache's pool and give them back when evicted (block-buffer-pool.ts), so no
+ * view into one may outlive the get; a block an iterator takes is never recycled. A reader is
+ * used from one thread; get() reuses one cursor.
  */
 import { Buffer } from 'node:buffer'
 import { StrataError } from '../errors.ts'
@@ -33,11 +36,13 @@ export interface TableReaderOptions {
   blockCache?: BlockCache
 }
 
-/** One version found by get(). `value` is a view into a cached block: copy it before handing it out. */
+/** One version found by get(). `value` is a copy the caller owns. */
 export interface TableGetResult {
   seqno: number
   kind: EntryKind
-  value: Uint8Array
+  value: Buffer
+  /** Always true: tells a table's result from a memtable's, whose value is a view. */
+  owned: true
 }
 
 /**
@@ -137,7 +142,8 @@ export class TableReader {
         if (verify) cursor.verifyEntry()
       }
       if (!cursor.keyEquals(key)) return undefined
-      if (cursor.seqno() <= snapshotSeqno) return { seqno: cursor.seqno(), kind: cursor.kind(), value: cursor.value() }
+      // A copy: the block's buffer may be recycled once the cache evicts it.
+      if (cursor.seqno() <= snapshotSeqno) return { seqno: cursor.seqno(), kind: cursor.kind(), value: cursor.valueCopy(), owned: true }
       cursor.next()
       if (verify && cursor.valid()) cursor.verifyEntry()
     }
@@ -160,32 +166,27 @@ export class TableReader {
 
   /**
    * The decoded data block `blockIndex`, from the block cache or read now. Without `readahead`
-   * (a point get) the block is read alone and cached, evicting others. With it (an iterator)
-   * it comes from the readahead window and is cached only into free capacity unless
-   * `fillCache`; a block cut from a larger window is copied first.
+   * (a point get) the block is read alone, into a buffer from the cache's pool, and cached,
+   * evicting others. With it (an iterator) it comes from the readahead window and is cached only
+   * into free capacity unless `fillCache`; a block cut from a larger window is copied first.
+   * An iterator keeps its blocks across awaits, so every block it takes is marked shared
+   * (`ownBuffer` cleared): the cache never recycles its buffer.
    */
   loadDataBlock(blockIndex: number, readahead?: Readahead, fillCache = true): DataBlock {
     if (this.#closed) this.#throwClosed()
     const cache = this.#blockCache
     const slots = this.#blockSlots
     const inSlot = cache?.getInSlot(slots, blockIndex)
-    if (inSlot !== undefined) {
-      readahead?.note(blockIndex)
-      return inSlot as DataBlock
-    }
+    if (inSlot !== undefined) return readahead === undefined ? (inSlot as DataBlock) : shareCached(inSlot as DataBlock, readahead, blockIndex)
     const offsetBytes = this.#index.offsetsBytes[blockIndex]
     if (cache !== undefined) {
       const cached = cache.get(this.fileNumber, offsetBytes, slots, blockIndex)
-      if (cached !== undefined) {
-        readahead?.note(blockIndex)
-        return cached as DataBlock
-      }
+      if (cached !== undefined) return readahead === undefined ? (cached as DataBlock) : shareCached(cached as DataBlock, readahead, blockIndex)
     }
+    const handle = { offsetBytes, sizeBytes: this.#index.sizesBytes[blockIndex] }
+    if (readahead === undefined && cache !== undefined) return this.#readPooledBlock(cache, handle, blockIndex)
     if (readahead === undefined) {
-      const handle = { offsetBytes, sizeBytes: this.#index.sizesBytes[blockIndex] }
-      const block = decodeDataBlock(readBlock(this.#file, this.fileNumber, this.#codec, handle, BlockType.Data), this.path, offsetBytes, this.kvChecksums)
-      cache?.insert(this.fileNumber, offsetBytes, block, block.chargeBytes, slots, blockIndex)
-      return block
+      return decodeDataBlock(readBlock(this.#file, this.fileNumber, this.#codec, handle, BlockType.Data), this.path, offsetBytes, this.kvChecksums)
     }
     const onDisk = readahead.read(this.#file, this.#index, blockIndex)
     const context = { fileNumber: this.fileNumber, blockType: BlockType.Data, fileName: this.path, offsetBytes }
@@ -195,6 +196,23 @@ export class TableReader {
       const owned = raw.buffer.byteLength > onDisk.length ? block.copy() : block
       cache.insert(this.fileNumber, offsetBytes, owned, owned.chargeBytes, slots, blockIndex)
     }
+    return block
+  }
+
+  /**
+   * A point get's miss: reads block `blockIndex` into a pooled buffer and caches it. The block
+   * keeps the buffer as its `ownBuffer` when it views it (a codec that returns the payload in
+   * place); a codec that decodes into a new buffer leaves the read buffer free at once.
+   */
+  #readPooledBlock(cache: BlockCache, handle: BlockHandle, blockIndex: number): DataBlock {
+    const onDisk = cache.buffers.take(handle.sizeBytes)
+    const raw = decodeBlockRead(this.#file, this.fileNumber, this.#codec, handle, BlockType.Data, onDisk)
+    const inPlace = raw.buffer === onDisk.buffer
+    const block = decodeDataBlock(raw, this.path, handle.offsetBytes, this.kvChecksums, inPlace ? onDisk.buffer : undefined)
+    if (!inPlace) cache.buffers.give(onDisk.buffer)
+    // Charged for the whole class-sized buffer it keeps (the restarts may sit in its slack).
+    const slackBytes = inPlace ? onDisk.buffer.byteLength - raw.length : 0
+    cache.insert(this.fileNumber, handle.offsetBytes, block, block.chargeBytes + slackBytes, this.#blockSlots, blockIndex)
     return block
   }
 
@@ -212,12 +230,23 @@ export class TableReader {
   }
 }
 
+/** An iterator takes a cached block: it keeps it across awaits, so the cache must never recycle its buffer. */
+function shareCached(block: DataBlock, readahead: Readahead, blockIndex: number): DataBlock {
+  block.ownBuffer = undefined
+  readahead.note(blockIndex)
+  return block
+}
+
 /** Reads the on-disk bytes of one block and decodes them through the codec. */
 function readBlock(file: VfsFile, fileNumber: number, codec: BlockCodec, handle: BlockHandle, blockType: BlockType): Uint8Array {
   // Unzeroed and outside Buffer's pool: every byte is overwritten by the read (a short read
   // throws below), and a cached block keeps only its own buffer alive. The codec's view of a
   // Buffer is a Buffer, so decodeDataBlock needs no second wrapper.
-  const onDisk = Buffer.allocUnsafeSlow(handle.sizeBytes)
+  return decodeBlockRead(file, fileNumber, codec, handle, blockType, Buffer.allocUnsafeSlow(handle.sizeBytes))
+}
+
+/** Reads the on-disk bytes of one block into `onDisk` (exactly its size) and decodes them through the codec. */
+function decodeBlockRead(file: VfsFile, fileNumber: number, codec: BlockCodec, handle: BlockHandle, blockType: BlockType, onDisk: Buffer): Uint8Array {
   const readBytes = file.read(onDisk, handle.offsetBytes)
   const context = { fileNumber, blockType, fileName: file.path, offsetBytes: handle.offsetBytes }
   if (readBytes !== handle.sizeBytes) {

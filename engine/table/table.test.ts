@@ -84,7 +84,7 @@ describe('TableWriter / TableReader', () => {
           const found = reader.get(key, snapshot)
           const expected = modelGet(entries, key, snapshot)
           assert.deepEqual(found && { ...found, value: Uint8Array.from(found.value) },
-            expected && { seqno: expected.seqno, kind: expected.kind, value: Uint8Array.from(expected.value) },
+            expected && { seqno: expected.seqno, kind: expected.kind, value: Uint8Array.from(expected.value), owned: true },
             `get ${JSON.stringify(key)} @${snapshot} seed=${seed}`)
         }
         assert.equal(reader.mayContain(key), true)

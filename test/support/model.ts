@@ -33,6 +33,8 @@ export const configurations: Configuration[] = [
     options: { memtableSizeBytes: 8 * 1024, l1SizeBytes: 16 * 1024, targetTableSizeBytes: 8 * 1024, l0CompactionTrigger: 2, blockSizeBytes: 512, flushThread: 'worker', compactionThread: 'worker' },
     realFileSystem: true,
   },
+  // A few blocks of cache: nearly every get misses, evicts, and reads into a recycled buffer.
+  { name: 'tiny block cache', options: { memtableSizeBytes: 8 * 1024, l1SizeBytes: 16 * 1024, targetTableSizeBytes: 8 * 1024, blockSizeBytes: 512, blockCacheSizeBytes: 4096 } },
 ]
 
 const OPERATION_COUNT = Number(process.env.STRATA_MODEL_OPS ?? 2500)
