@@ -45,6 +45,10 @@ describe('BlockBufferPool', () => {
     const fitCount = Math.floor(SPARE_BYTES_MAX / classBytes)
     for (let index = 0; index < fitCount + 5; index++) pool.give(new ArrayBuffer(classBytes))
     assert.deepEqual(pool.stats(), { reuseCount: 0, keptCount: fitCount, spareBytes: fitCount * classBytes })
+    pool.clear()
+    assert.equal(pool.stats().spareBytes, 0)
+    assert.equal(pool.take(4200).buffer.byteLength, classBytes)
+    assert.equal(pool.stats().reuseCount, 0, 'cleared: the take got a fresh buffer')
   })
 })
 

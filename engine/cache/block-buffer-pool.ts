@@ -18,8 +18,9 @@
  *
  * Buffers are grouped by size class (a block's size rounded up to an eighth of its power of
  * two: at most 12.5% slack, 4,608 bytes for the 4.1-4.5 KiB blocks of a 4 KiB block size), so a
- * block's buffer fits any block of its class. The pool holds at most SPARE_BYTES_MAX; what would
- * exceed it is left to the garbage collector.
+ * block's buffer fits any block of its class. The pool holds at most SPARE_BYTES_MAX, on top of
+ * the block cache's capacity (its spares are memory no block uses); what would exceed it is left
+ * to the garbage collector. The cache's clear() (at close) empties it.
  */
 import { Buffer } from 'node:buffer'
 
@@ -89,6 +90,12 @@ export class BlockBufferPool {
     list.push(buffer)
     this.#spareBytes += classBytes
     this.#keptCount++
+  }
+
+  /** Drops every spare buffer (the counters stay). */
+  clear(): void {
+    this.#spares.clear()
+    this.#spareBytes = 0
   }
 
   stats(): BlockBufferPoolStats {

@@ -226,9 +226,10 @@ export class BlockCache {
     return count
   }
 
-  /** Drops everything. */
+  /** Drops everything, the pool's spare buffers too (close() clears the cache: nothing reads after). */
   clear(): void {
     for (const fileNumber of [...this.#files.keys()]) this.evictFile(fileNumber)
+    this.buffers.clear()
   }
 
   stats(): BlockCacheStats {

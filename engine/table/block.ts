@@ -93,6 +93,15 @@ export class DataBlock {
     return (this.restarts[2 * restartIndex + 1] & RESTART_FIRST_OF_KEY_FLAG) !== 0
   }
 
+  /**
+   * What the block costs the block cache when it keeps all of `buffer`, the pooled read buffer its
+   * bytes view: the whole (class-sized) buffer, the objects around it, and the restart array
+   * unless it sits in the buffer's slack.
+   */
+  chargeKeepingBytes(buffer: ArrayBuffer): number {
+    return buffer.byteLength + BLOCK_OVERHEAD_BYTES + (this.restarts.buffer === buffer ? 0 : this.restarts.byteLength)
+  }
+
   /** The same block over a private copy of its bytes, so caching it keeps no larger read buffer alive. */
   copy(): DataBlock {
     const bytes = allocLatin1(this.bytes.length)

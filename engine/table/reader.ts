@@ -127,7 +127,7 @@ export class TableReader {
     let blockIndex = this.#index.windows.lowerBound(key, false)
     if (blockIndex === separatorKeys.length) return undefined
     const cursor = this.#cursor
-    cursor.attach(this.loadDataBlock(blockIndex))
+    cursor.attach(this.#loadForGet(blockIndex))
     // With per-KV checksums every entry get() decides on is verified, not just the one it
     // returns: seek() checks each entry it scans, the loop each later one, so a damaged key or
     // seqno cannot turn "found" into "absent" or into an older version.
@@ -137,7 +137,7 @@ export class TableReader {
       if (!cursor.valid()) {
         // The key's versions may continue in the next block.
         if (++blockIndex === separatorKeys.length) return undefined
-        cursor.attach(this.loadDataBlock(blockIndex))
+        cursor.attach(this.#loadForGet(blockIndex))
         cursor.seekToFirst()
         if (verify) cursor.verifyEntry()
       }
@@ -165,38 +165,52 @@ export class TableReader {
   }
 
   /**
-   * The decoded data block `blockIndex`, from the block cache or read now. Without `readahead`
-   * (a point get) the block is read alone, into a buffer from the cache's pool, and cached,
-   * evicting others. With it (an iterator) it comes from the readahead window and is cached only
-   * into free capacity unless `fillCache`; a block cut from a larger window is copied first.
-   * An iterator keeps its blocks across awaits, so every block it takes is marked shared
-   * (`ownBuffer` cleared): the cache never recycles its buffer.
+   * The decoded data block `blockIndex` for an iterator, from the block cache or from the
+   * readahead window, cached then only into free capacity unless `fillCache` (a block cut from a
+   * larger window is copied first). An iterator keeps its blocks across awaits, so every block
+   * it takes from the cache is marked shared (`ownBuffer` cleared): the cache never recycles its
+   * buffer. The only other way to a data block is get()'s #loadForGet, whose blocks never leave it.
    */
-  loadDataBlock(blockIndex: number, readahead?: Readahead, fillCache = true): DataBlock {
+  loadDataBlock(blockIndex: number, readahead: Readahead, fillCache: boolean): DataBlock {
     if (this.#closed) this.#throwClosed()
     const cache = this.#blockCache
-    const slots = this.#blockSlots
-    const inSlot = cache?.getInSlot(slots, blockIndex)
-    if (inSlot !== undefined) return readahead === undefined ? (inSlot as DataBlock) : shareCached(inSlot as DataBlock, readahead, blockIndex)
+    const cached = this.#cachedBlock(blockIndex)
+    if (cached !== undefined) {
+      cached.ownBuffer = undefined
+      readahead.note(blockIndex)
+      return cached
+    }
     const offsetBytes = this.#index.offsetsBytes[blockIndex]
-    if (cache !== undefined) {
-      const cached = cache.get(this.fileNumber, offsetBytes, slots, blockIndex)
-      if (cached !== undefined) return readahead === undefined ? (cached as DataBlock) : shareCached(cached as DataBlock, readahead, blockIndex)
-    }
-    const handle = { offsetBytes, sizeBytes: this.#index.sizesBytes[blockIndex] }
-    if (readahead === undefined && cache !== undefined) return this.#readPooledBlock(cache, handle, blockIndex)
-    if (readahead === undefined) {
-      return decodeDataBlock(readBlock(this.#file, this.fileNumber, this.#codec, handle, BlockType.Data), this.path, offsetBytes, this.kvChecksums)
-    }
     const onDisk = readahead.read(this.#file, this.#index, blockIndex)
     const context = { fileNumber: this.fileNumber, blockType: BlockType.Data, fileName: this.path, offsetBytes }
     const raw = this.#codec.decode(onDisk, context)
     const block = decodeDataBlock(raw, this.path, offsetBytes, this.kvChecksums)
     if (cache !== undefined && (fillCache || cache.fits(block.chargeBytes))) {
       const owned = raw.buffer.byteLength > onDisk.length ? block.copy() : block
-      cache.insert(this.fileNumber, offsetBytes, owned, owned.chargeBytes, slots, blockIndex)
+      cache.insert(this.fileNumber, offsetBytes, owned, owned.chargeBytes, this.#blockSlots, blockIndex)
     }
     return block
+  }
+
+  /** Block `blockIndex` from the block cache (through this reader's slot first), or undefined. */
+  #cachedBlock(blockIndex: number): DataBlock | undefined {
+    const cache = this.#blockCache
+    if (cache === undefined) return undefined
+    const slots = this.#blockSlots
+    return (cache.getInSlot(slots, blockIndex) ?? cache.get(this.fileNumber, this.#index.offsetsBytes[blockIndex], slots, blockIndex)) as DataBlock | undefined
+  }
+
+  /**
+   * Block `blockIndex` for get(): from the cache, or read alone, into a buffer from the cache's
+   * pool, and cached, evicting others. The block may be recycled once evicted, so get() lets no
+   * view into it out (it returns a copy of the value).
+   */
+  #loadForGet(blockIndex: number): DataBlock {
+    if (this.#closed) this.#throwClosed()
+    const handle = { offsetBytes: this.#index.offsetsBytes[blockIndex], sizeBytes: this.#index.sizesBytes[blockIndex] }
+    const cache = this.#blockCache
+    if (cache === undefined) return decodeDataBlock(readBlock(this.#file, this.fileNumber, this.#codec, handle, BlockType.Data), this.path, handle.offsetBytes, this.kvChecksums)
+    return this.#cachedBlock(blockIndex) ?? this.#readPooledBlock(cache, handle, blockIndex)
   }
 
   /**
@@ -210,9 +224,8 @@ export class TableReader {
     const inPlace = raw.buffer === onDisk.buffer
     const block = decodeDataBlock(raw, this.path, handle.offsetBytes, this.kvChecksums, inPlace ? onDisk.buffer : undefined)
     if (!inPlace) cache.buffers.give(onDisk.buffer)
-    // Charged for the whole class-sized buffer it keeps (the restarts may sit in its slack).
-    const slackBytes = inPlace ? onDisk.buffer.byteLength - raw.length : 0
-    cache.insert(this.fileNumber, handle.offsetBytes, block, block.chargeBytes + slackBytes, this.#blockSlots, blockIndex)
+    const chargeBytes = inPlace ? block.chargeKeepingBytes(onDisk.buffer) : block.chargeBytes
+    cache.insert(this.fileNumber, handle.offsetBytes, block, chargeBytes, this.#blockSlots, blockIndex)
     return block
   }
 
@@ -228,13 +241,6 @@ export class TableReader {
   #throwClosed(): never {
     throw new StrataError('CLOSED', `Cannot read ${this.path}: table reader is closed`, { details: { fileName: this.path } })
   }
-}
-
-/** An iterator takes a cached block: it keeps it across awaits, so the cache must never recycle its buffer. */
-function shareCached(block: DataBlock, readahead: Readahead, blockIndex: number): DataBlock {
-  block.ownBuffer = undefined
-  readahead.note(blockIndex)
-  return block
 }
 
 /** Reads the on-disk bytes of one block and decodes them through the codec. */
