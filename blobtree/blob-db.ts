@@ -34,6 +34,7 @@ import {
   type BytesLike,
 } from '../engine/mod.ts'
 import { toInternalKey, toValueBytes } from '../engine/keys.ts'
+import { getManyWith } from '../engine/get-many.ts'
 import { resolveIntegrity } from '../engine/integrity-options.ts'
 import { BATCH_OP_COUNT_MAX } from '../engine/limits.ts'
 import type { BlockCodec } from '../engine/transform/block-codec.ts'
@@ -758,6 +759,15 @@ export class BlobDb {
   /** The value stored under `key`, or undefined. */
   async get(key: BytesLike, options?: ReadOptions): Promise<Buffer | undefined> {
     return this.getSync(key, options)
+  }
+
+  /**
+   * The values of `keys`, in order (undefined for an absent key), read as `getSync` reads each:
+   * one promise for the batch, every key at the same point (engine/get-many.ts).
+   * @throws {StrataError} as `Db.getMany`.
+   */
+  async getMany(keys: readonly BytesLike[], options?: ReadOptions): Promise<(Buffer | undefined)[]> {
+    return getManyWith((key, keyOptions) => this.getSync(key, keyOptions), keys, options)
   }
 
   /**

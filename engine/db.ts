@@ -42,6 +42,7 @@ import type { Vfs } from './vfs/vfs.ts'
 import type { EngineStats } from './stats.ts'
 import { removeObsoleteFiles } from './obsolete-files.ts'
 import { writeCheckpoint, type CheckpointReport } from './checkpoint.ts'
+import { getManyWith } from './get-many.ts'
 import { copyTable, HEAL_QUEUE_LENGTH_MAX, PatrolScrub, runScrubPass, SCRUB_BYTES_PER_SECOND_MAX, tableKeyEpoch, verifyTable, type VerifyReport, type VerifyTableSettings } from './scrub/mod.ts'
 
 /** Options of a single write. */
@@ -539,6 +540,22 @@ export class Db {
   /** The value stored under `key`, or undefined. */
   async get(key: BytesLike, options?: ReadOptions): Promise<Buffer | undefined> {
     return this.getSync(key, options)
+  }
+
+  /**
+   * The values of `keys`, in order (undefined for an absent key): one promise for the batch, and
+   * every key read at the same point (the snapshot's, or the state when the call runs). The keys
+   * are read synchronously in one turn (engine/get-many.ts).
+   * @example
+   * ```ts
+   * const [ada, bob] = await db.getMany(['user:1', 'user:2'])
+   * ```
+   * @throws {StrataError} `INVALID_ARGUMENT` for a bad key or a `keys` that is not an array,
+   * `CLOSED`, and what a read throws (`CHECKSUM_MISMATCH`, `CORRUPTION`, `IO_ERROR`): one failing
+   * key rejects the call.
+   */
+  async getMany(keys: readonly BytesLike[], options?: ReadOptions): Promise<(Buffer | undefined)[]> {
+    return getManyWith((key, keyOptions) => this.getSync(key, keyOptions), keys, options)
   }
 
   /** `get()` without the promise, for adapters that can use it. */
