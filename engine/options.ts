@@ -38,7 +38,10 @@ export interface EngineOptions {
   blockRestartInterval?: number
   /** Bloom filter bits per key. Default 10 (≈1% false positives). 0 disables filters. */
   bloomBitsPerKey?: number
-  /** Byte budget of the decoded-block cache. Default 16 MiB. */
+  /**
+   * Byte budget of the decoded-block cache. Default 16 MiB. Up to 1 MiB more holds the read
+   * buffers of evicted blocks that the next reads reuse (engine/cache/block-buffer-pool.ts).
+   */
   blockCacheSizeBytes?: number
   /** Most table files kept open at once. Default 500. */
   openFileCountMax?: number
@@ -101,7 +104,6 @@ function threadOption(name: string, value: 'auto' | 'worker' | 'main' | undefine
   throw new StrataError('INVALID_ARGUMENT', `Cannot open: option ${name} must be 'auto', 'worker' or 'main', got ${String(value)}`)
 }
 
-/** Applies defaults and validates; throws INVALID_ARGUMENT naming the option. */
 /** Every option name open() knows; anything else is a typo or a feature this build lacks. */
 const OPTION_NAMES: ReadonlySet<string> = new Set<keyof EngineOptions>([
   'vfs', 'createIfMissing', 'errorIfExists', 'memtableSizeBytes', 'immutableMemtableCountMax',
@@ -111,6 +113,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof EngineOptions>([
   'compactionThread',
 ])
 
+/** Applies defaults and validates; throws INVALID_ARGUMENT naming the option. */
 export function resolveOptions(options: EngineOptions, defaultVfs: () => Vfs): ResolvedOptions {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new StrataError('INVALID_ARGUMENT', 'Cannot open: options must be an object')
