@@ -18,13 +18,11 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { createValueSource, encodeKey, Prng, randomPermutation } from '../datasets/mod.ts'
+import { Prng } from '../datasets/mod.ts'
 import { baseDirectory, envNumber, loadAverageText, median, seed } from './blob-bench-shape.ts'
+import { readShapeBatches, readShapeKeys, VALUE_SIZE_BYTES } from './read-bench-shape.ts'
 
 const KEY_COUNT = 200_000
-const KEY_SIZE_BYTES = 16
-const VALUE_SIZE_BYTES = 256
-const BATCH_COUNT = 1000
 const blockCacheSizeBytes = envNumber('BLOCK_CACHE_BYTES', 32 * 1024 * 1024)
 const getCount = envNumber('GET_COUNT', 300_000)
 const warmupGetCount = envNumber('WARMUP_GET_COUNT', 100_000)
@@ -41,7 +39,7 @@ async function openAt(root: string, directory: string): Promise<StrataDb> {
   return module.open(directory, { bloomBitsPerKey: 10, blockCacheSizeBytes })
 }
 
-const keys = Array.from({ length: KEY_COUNT }, (_, index) => encodeKey(index, KEY_SIZE_BYTES))
+const keys = readShapeKeys(KEY_COUNT)
 
 /** Child: opens its copy of the store with `root`'s code, warms up, prints µs per get. */
 async function measure(root: string, directory: string): Promise<void> {
@@ -66,15 +64,7 @@ if (process.env.READ_MISS_CHILD !== undefined) {
   const source = path.join(directory, 'source')
   // Loaded once, by the first checkout; every child reads a copy of the same tables.
   const db = await openAt(roots[0], source)
-  const values = createValueSource({ kind: 'compressible', ratio: 0.5 }, seed)
-  const order = randomPermutation(KEY_COUNT, Prng.derive(seed, 'read-miss-ab load'))
-  for (let start = 0; start < KEY_COUNT; start += BATCH_COUNT) {
-    const batch = []
-    for (let position = start; position < start + BATCH_COUNT; position++) {
-      batch.push({ type: 'put' as const, key: keys[order[position]], value: values.value(order[position], VALUE_SIZE_BYTES) })
-    }
-    await db.batch(batch)
-  }
+  for (const batch of readShapeBatches(keys, 'read-miss-ab load')) await db.batch(batch)
   await db.flush()
   await db.close()
   const script = fileURLToPath(import.meta.url)

@@ -19,12 +19,10 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { spawnSync } from 'node:child_process'
 import { Session } from 'node:inspector/promises'
-import { createValueSource, encodeKey, Prng, randomPermutation } from '../datasets/mod.ts'
+import { encodeKey, Prng } from '../datasets/mod.ts'
 import { baseDirectory, envNumber, loadAverageText, median, openLmdb, seed } from './blob-bench-shape.ts'
+import { KEY_SIZE_BYTES, readShapeBatches, readShapeKeys, VALUE_SIZE_BYTES } from './read-bench-shape.ts'
 
-const VALUE_SIZE_BYTES = 256
-const KEY_SIZE_BYTES = 16
-const BATCH_COUNT = 1000
 const BLOCK_CACHE_SIZE_BYTES = envNumber('BLOCK_CACHE_BYTES', 128 * 1024 * 1024)
 const keyCount = envNumber('KEY_COUNT', 200000)
 const getCount = envNumber('GET_COUNT', 20000)
@@ -48,9 +46,7 @@ interface StrataDb {
   close(): Promise<void>
 }
 
-const keys = Array.from({ length: keyCount }, (_, index) => encodeKey(index, KEY_SIZE_BYTES))
-const values = createValueSource({ kind: 'compressible', ratio: 0.5 }, seed)
-const order = randomPermutation(keyCount, Prng.derive(seed, 'read-path-ab load'))
+const keys = readShapeKeys(keyCount)
 const directory = process.env.READ_AB_DIRECTORY ?? fs.mkdtempSync(path.join(baseDirectory, 'strata-read-ab-'))
 if (process.env.READ_AB_LOAD_ONLY !== '1') process.on('exit', () => fs.rmSync(directory, { recursive: true, force: true }))
 
@@ -60,13 +56,7 @@ const sourceDirectory = path.join(directory, 'source')
 async function loadSource(root: string): Promise<void> {
   const module = (await import(pathToFileURL(path.join(root, 'index.ts')).href)) as { open(directory: string, options: object): Promise<StrataDb> }
   const db = await module.open(sourceDirectory, { bloomBitsPerKey: 10, blockCacheSizeBytes: BLOCK_CACHE_SIZE_BYTES })
-  for (let start = 0; start < keyCount; start += BATCH_COUNT) {
-    const batch = []
-    for (let position = start; position < Math.min(keyCount, start + BATCH_COUNT); position++) {
-      batch.push({ type: 'put' as const, key: keys[order[position]], value: values.value(order[position], VALUE_SIZE_BYTES) })
-    }
-    await db.batch(batch)
-  }
+  for (const batch of readShapeBatches(keys, 'read-path-ab load')) await db.batch(batch)
   await db.flush()
   await db.close()
 }
@@ -96,13 +86,7 @@ async function openLmdbEngine(): Promise<Engine> {
   const lmdb = openLmdb(path.join(directory, 'lmdb')) as ReturnType<typeof openLmdb> & {
     getRange(options: { reverse?: boolean }): Iterable<{ key: Uint8Array; value: Uint8Array }>
   }
-  for (let start = 0; start < keyCount; start += BATCH_COUNT) {
-    const puts = []
-    for (let position = start; position < Math.min(keyCount, start + BATCH_COUNT); position++) {
-      puts.push(lmdb.put(keys[order[position]], values.value(order[position], VALUE_SIZE_BYTES)))
-    }
-    await Promise.all(puts)
-  }
+  for (const batch of readShapeBatches(keys, 'read-path-ab load')) await Promise.all(batch.map((op) => lmdb.put(op.key, op.value)))
   await lmdb.flushed
   return {
     name: 'lmdb',
