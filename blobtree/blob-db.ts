@@ -767,7 +767,7 @@ export class BlobDb {
    * @throws {StrataError} as `Db.getMany`.
    */
   async getMany(keys: readonly BytesLike[], options?: ReadOptions): Promise<(Buffer | undefined)[]> {
-    return getManyWith((key, keyOptions) => this.getSync(key, keyOptions), keys, options)
+    return getManyWith((key) => this.getSync(key, options), keys)
   }
 
   /**

@@ -555,7 +555,7 @@ export class Db {
    * key rejects the call.
    */
   async getMany(keys: readonly BytesLike[], options?: ReadOptions): Promise<(Buffer | undefined)[]> {
-    return getManyWith((key, keyOptions) => this.getSync(key, keyOptions), keys, options)
+    return getManyWith((key) => this.getSync(key, options), keys)
   }
 
   /** `get()` without the promise, for adapters that can use it. */

@@ -8,12 +8,11 @@
  */
 import { StrataError } from './errors.ts'
 import type { BytesLike } from './keys.ts'
-import type { ReadOptions } from './db.ts'
 
-/** The values of `keys` in order, undefined where a key is absent, read through `getSync`. */
-export function getManyWith(getSync: (key: BytesLike, options?: ReadOptions) => Buffer | undefined, keys: readonly BytesLike[], options: ReadOptions | undefined): (Buffer | undefined)[] {
+/** The values of `keys` in order, undefined where a key is absent, each read by `getSync`. */
+export function getManyWith(getSync: (key: BytesLike) => Buffer | undefined, keys: readonly BytesLike[]): (Buffer | undefined)[] {
   if (!Array.isArray(keys)) throw new StrataError('INVALID_ARGUMENT', `Cannot get many: keys must be an array, got ${typeof keys}`)
   const values = new Array<Buffer | undefined>(keys.length)
-  for (let index = 0; index < keys.length; index++) values[index] = getSync(keys[index], options)
+  for (let index = 0; index < keys.length; index++) values[index] = getSync(keys[index])
   return values
 }

@@ -5,6 +5,7 @@
 import type { Buffer } from 'node:buffer'
 import { StrataError } from './errors.ts'
 import type { BytesLike } from './keys.ts'
+import { getManyWith } from './get-many.ts'
 import type { IteratorOptions, ReadOptions } from './db.ts'
 import type { StrataIterator } from './iterator/async-iterator.ts'
 
@@ -79,6 +80,15 @@ export class Snapshot {
   /** `get` without the promise. @throws {StrataError} as `get`. */
   getSync(key: BytesLike): Buffer | undefined {
     return this.#reader.getSync(key, { snapshot: this })
+  }
+
+  /**
+   * The values of `keys` in this view, in order: `db.getMany(keys, { snapshot })`.
+   * @throws {StrataError} as `db.getMany`, and `INVALID_ARGUMENT` once released.
+   */
+  async getMany(keys: readonly BytesLike[]): Promise<(Buffer | undefined)[]> {
+    const options = { snapshot: this }
+    return getManyWith((key) => this.#reader.getSync(key, options), keys)
   }
 
   /**

@@ -49,6 +49,7 @@ async function checkAgainstModel(db: Store, seed: number, valueBytes: (rng: Rng)
       assert.deepEqual(now.map((value) => value?.toString()), keys.map((key) => model.get(key)), `seed=${seed} round=${round} latest ${keys.join(',')}`)
       const then = await db.getMany(keys, { snapshot })
       assert.deepEqual(then.map((value) => value?.toString()), keys.map((key) => frozen.get(key)), `seed=${seed} round=${round} snapshot ${keys.join(',')}`)
+      assert.deepEqual(await snapshot.getMany(keys), then, `seed=${seed} round=${round} snapshot.getMany ${keys.join(',')}`)
     }
   } finally {
     snapshot.release()
@@ -85,6 +86,9 @@ describe('getMany', () => {
       assert.deepEqual(await db.getMany([]), [])
       await assert.rejects(db.getMany('key' as unknown as string[]), { code: 'INVALID_ARGUMENT' })
       await assert.rejects(db.getMany(['a', 7 as unknown as string]), { code: 'INVALID_ARGUMENT' })
+      const snapshot = db.snapshot()
+      snapshot.release()
+      await assert.rejects(snapshot.getMany(['a']), { code: 'INVALID_ARGUMENT' })
       await db.close()
       await assert.rejects(db.getMany(['a']), { code: 'CLOSED' })
     }
