@@ -38,17 +38,22 @@
  * for every flush and compaction queued before it (a read-only store starts none after), then
  * syncs the logs and the blob files their records point at, and pins the version. Step 4 also
  * copies those logs, never links them: an open truncates a log's torn tail in place, so through
- * a shared inode either store's recovery could cut the other's log. The manifest's logNumber is
- * the oldest of them, so the copy's open replays them as a reopen of the source would. Nothing appends to them meanwhile: a read-only store
- * takes no write, and its WAL files stay until it is reopened. The copy's lastSeqno is the last
- * write applied, the newest record the logs hold.
+ * a shared inode either store's recovery could cut the other's log. A log without records (the
+ * active one, when nothing was written since its switch) is left out. The manifest's logNumber
+ * is the oldest log copied, so the copy's open replays them as a reopen of the source would.
+ * Nothing changes them meanwhile: a read-only store takes no write, and flushes no memtable, so
+ * its logs stay until it is reopened. The copy's lastSeqno is the last write applied, the newest
+ * record the logs hold.
  * If that sync fails (a log or blob file failed now or earlier: a failed append, fsync, or the
  * sync of an older log its records wait for), the checkpoint is refused with READ_ONLY: after a
  * failed fsync the kernel may have dropped the file's dirty pages, so reading it back may give
  * neither what was appended nor what is on disk, and a copy could lose acknowledged writes
- * without a sign, or hold a tail the source will never recover. What the source does hold is
- * decided by its own recovery: closing and opening it (or a copy of its directory made after the
- * close) keeps every write that reached the disk, in order.
+ * without a sign, or hold a tail the source will never recover. Copying only the prefix synced
+ * before the failure would not do either: it lacks writes acknowledged since (unsynced ones),
+ * which a checkpoint promises. (After a failed append alone the records before it are intact,
+ * but a log writer keeps one failure state for both, and refusing is the safe side.) What the
+ * source does hold is decided by its own recovery: closing and opening it (or a copy of its
+ * directory made after the close) keeps every write that reached the disk, in order.
  *
  * Contract: called on an open database; `targetDirectory` must be absent or empty. A failure
  * leaves the target holding what was written so far (never opening as a store) and unlocked.

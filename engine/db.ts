@@ -113,6 +113,8 @@ export interface ValueHooks {
   /**
    * Called before a memtable is written to a table: the value layer makes every blob byte the
    * memtable's handles point at durable, since after the flush no WAL record vouches for them.
+   * A read-only store's checkpoint calls it too, before it copies the logs holding such handles
+   * (engine/checkpoint.ts): it rejects when a blob file's write or sync failed.
    */
   beforeFlush?(): Promise<void>
 }
