@@ -9,9 +9,11 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
+import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { open, isStrataError, StrataError, type Db, type OpenOptions } from '../index.ts'
-import { MemVfs, type Vfs } from '../engine/vfs/mod.ts'
+import { MemVfs, NodeVfs, type Vfs } from '../engine/vfs/mod.ts'
 import { FaultVfs, type FaultRule } from '../engine/vfs/fault-vfs.ts'
 import { HookedVfs } from '../engine/wal/hooked-vfs.ts'
 import { seedFromEnv, Rng } from './support/seed.ts'
@@ -107,8 +109,8 @@ async function quietListing(vfs: MemVfs, directory: string): Promise<string[]> {
 }
 
 /** A store on `vfs` with tables (and blob files) written and flushed by a healthy phase. */
-async function filledStore(vfs: Vfs, options: OpenOptions, rng: Rng, model: Model): Promise<Db> {
-  const db = await open('/db', { ...options, vfs })
+async function filledStore(vfs: Vfs, options: OpenOptions, rng: Rng, model: Model, directory = '/db'): Promise<Db> {
+  const db = await open(directory, { ...options, vfs })
   for (let index = 0; index < 150; index++) await writeOne(db, rng, model, index)
   await db.flush()
   return db
@@ -245,6 +247,37 @@ describe('Db.checkpoint() of a read-only store', () => {
       }
     })
   }
+
+  test('on the real file system: tables are linked, the logs copied into files of their own', async (t) => {
+    const seed = seedFromEnv('read-only checkpoint node vfs')
+    t.diagnostic(`seed=${seed}`)
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-checkpoint-read-only-'))
+    t.after(() => fs.rmSync(root, { recursive: true, force: true }))
+    const source = path.join(root, 'db')
+    const target = path.join(root, 'copy')
+    const rng = new Rng(seed)
+    const model: Model = new Map()
+    const vfs = new FaultVfs(new NodeVfs())
+    const db = await filledStore(vfs, SMALL, rng, model, source)
+    vfs.addRule({ op: 'append', path: /\.sst$/, errno: 'ENOSPC' })
+    assert.ok(isStrataError(await writeUntilReadOnly(db, rng, model, false), 'READ_ONLY'), `seed=${seed}`)
+    const report = await db.checkpoint(target)
+    await db.close()
+    assert.ok(report.logFileCount >= 1, `seed=${seed}: ${JSON.stringify(report)}`)
+    const inodeOf = (directory: string, name: string): number => fs.statSync(path.join(directory, name)).ino
+    const names = fs.readdirSync(target)
+    assert.ok(names.some((name) => name.endsWith('.sst')) && names.some((name) => name.endsWith('.wal')), names.join(' '))
+    for (const name of names) {
+      if (name.endsWith('.sst')) assert.equal(inodeOf(target, name), inodeOf(source, name), `${name} is linked`)
+      if (name.endsWith('.wal')) assert.notEqual(inodeOf(target, name), inodeOf(source, name), `${name} is a copy`)
+    }
+    const copy = await open(target, { ...SMALL, createIfMissing: false })
+    try {
+      assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
+    } finally {
+      await copy.close()
+    }
+  })
 
   test('ENOSPC creating the next log: the logs are whole, so the checkpoint copies them', async () => {
     const seed = seedFromEnv('read-only checkpoint next log')
