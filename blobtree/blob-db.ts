@@ -989,7 +989,10 @@ export class BlobDb {
   /**
    * Writes a consistent copy into `directory` that opens as an independent store (Db.checkpoint):
    * tables and sealed blob files hard-linked (copied where the file system cannot link), the
-   * active blob file copied.
+   * active blob file copied. Of a read-only store, the copy also holds the logs of its unflushed
+   * memtables, after the engine synced them and, through the beforeFlush hook, the blob files
+   * their handles point at; a blob file whose write or sync failed refuses it with `READ_ONLY`
+   * (engine/checkpoint.ts).
    */
   checkpoint(directory: string): ReturnType<Db['checkpoint']> {
     const run = (async () => {

@@ -29,18 +29,43 @@
  *    docs/encryption.md §8), sync it, and only then write CURRENT. Until CURRENT exists the
  *    directory holds data files without CURRENT, which Db.open refuses as CORRUPTION, so a crash
  *    mid-checkpoint can never open as an empty store. Release both pins and the lock.
- * Once `writeCheckpoint` resolves, every byte and name of the copy is durable.
+ * Once `writeCheckpoint` resolves, every byte and name of the copy is durable. The copy of a
+ * writable source holds no WAL: its manifest's logNumber is past every file number it names.
  *
- * The copy holds no WAL: its manifest's logNumber is past every file number it names.
+ * A read-only source (a flush, compaction or log failure stopped its writes: Db's background
+ * error), or one that turns read-only in step 2, cannot flush: the writes its memtables hold are
+ * only in its write-ahead logs. Steps 2 and 3 become a capture (`captureUnflushed`) that waits
+ * for every flush and compaction queued before it (a read-only store starts none after), then
+ * syncs the logs and the blob files their records point at, and pins the version. Step 4 also
+ * copies those logs, never links them: an open truncates a log's torn tail in place, so through
+ * a shared inode either store's recovery could cut the other's log. A log without records (the
+ * active one, when nothing was written since its switch) is left out. The manifest's logNumber
+ * is the oldest log copied, so the copy's open replays them as a reopen of the source would.
+ * Nothing changes them meanwhile: a read-only store takes no write, and flushes no memtable, so
+ * its logs stay until it is reopened. The copy's lastSeqno is the last write applied, the newest
+ * record the logs hold.
+ * If that sync fails (a log or blob file failed now or earlier: a failed append, fsync, or the
+ * sync of an older log its records wait for), the checkpoint is refused with READ_ONLY: after a
+ * failed fsync the kernel may have dropped the file's dirty pages, so reading it back may give
+ * neither what was appended nor what is on disk, and a copy could lose acknowledged writes
+ * without a sign, or hold a tail the source will never recover. Copying only the prefix synced
+ * before the failure would not do either: it lacks writes acknowledged since (unsynced ones),
+ * which a checkpoint promises. (After a failed append alone the records before it are intact,
+ * but a log writer keeps one failure state for both, and refusing is the safe side.) What the
+ * source does hold is decided by its own recovery: closing and opening it (or a copy of its
+ * directory made after the close) keeps every write that reached the disk, in order.
+ *
  * Contract: called on an open database; `targetDirectory` must be absent or empty. A failure
  * leaves the target holding what was written so far (never opening as a store) and unlocked.
  */
 import path from 'node:path'
-import { StrataError } from './errors.ts'
+import { StrataError, isStrataError } from './errors.ts'
 import { isLinkUnsupported, type Vfs, type VfsLock } from './vfs/vfs.ts'
 import { copyFileSynced } from './vfs/copy-file.ts'
 import type { LogCipher } from './wal/mod.ts'
-import { LOCK_FILE_NAME, blobFileName, createManifestWriter, encodeVersionEdit, manifestFileName, tableFileName, type Version, type VersionEdit } from './manifest/mod.ts'
+import {
+  LOCK_FILE_NAME, blobFileName, createManifestWriter, encodeVersionEdit, manifestFileName, tableFileName, walFileName, type Version, type VersionEdit,
+} from './manifest/mod.ts'
 // Not re-exported by manifest/mod.ts; the checkpoint is the one writer of CURRENT outside the
 // VersionSet, so it uses the same function rather than a second copy of the format.
 import { writeCurrentFile } from './manifest/current-file.ts'
@@ -51,9 +76,15 @@ const CHECKPOINT_MANIFEST_FILE_NUMBER = 1
 /** A version held on disk until `release()`, and the manifest counters that go with it. */
 export interface PinnedVersion {
   version: Version
-  /** The manifest's lastSeqno: at least the largest seqno in the version's tables. */
+  /** The copy's lastSeqno: at least the largest seqno in the version's tables (and in the logs copied with it). */
   lastSeqno: number
   release(): void
+}
+
+/** A read-only source's state for its checkpoint (file comment): a pinned version and the logs that complete it. */
+export interface UnflushedState extends PinnedVersion {
+  /** Numbers of the write-ahead logs holding the memtables' writes, oldest first; synced, and appended to no more. */
+  logNumbers: number[]
 }
 
 /** What writeCheckpoint needs of the database; Db.checkpoint() builds it from its internals. */
@@ -65,6 +96,14 @@ export interface CheckpointSource {
   pinCurrentVersion(): PinnedVersion
   /** Flushes every memtable as of the call into tables. */
   flush(): Promise<void>
+  /** Why the source is read-only (its background error), or undefined while it takes writes. */
+  readOnlyCause(): StrataError | undefined
+  /**
+   * Read-only sources only: once every flush and compaction queued before the call has run,
+   * syncs the blob files and the logs holding the memtables' writes, and pins the version.
+   * Rejects with the `IO_ERROR` of a log or blob file that failed (now or earlier).
+   */
+  captureUnflushed(): Promise<UnflushedState>
   /** Write the copy's manifest hardened (format 3), as the source writes its own. */
   manifestHardening: boolean
   /** Seal the copy's manifest with this cipher, as the source seals its own; undefined: plaintext. */
@@ -78,16 +117,19 @@ export interface CheckpointReport {
   blobFileCount: number
   /** Tables and sealed blob files hard-linked. */
   linkedFileCount: number
-  /** Files copied byte for byte: unsealed blob files, and any file the file system could not link. */
+  /** Files copied byte for byte: unsealed blob files, write-ahead logs, and any file the file system could not link. */
   copiedFileCount: number
+  /** Write-ahead logs copied: those of a read-only source's unflushed memtables (0 when the checkpoint flushed). */
+  logFileCount: number
   lastSeqno: number
 }
 
 /**
  * Writes a checkpoint of `source` into `targetDirectory` (see the file comment for the method).
  * @throws {StrataError} `INVALID_ARGUMENT` when the target is the source, is not empty, or
- * another checkpoint (or an open database) holds it; `CLOSED` / `READ_ONLY` from the flush;
- * `IO_ERROR` from the links and copies (errno EEXIST when a file appeared in the target).
+ * another checkpoint (or an open database) holds it; `CLOSED`; `READ_ONLY` when the source is
+ * read-only and one of its logs or blob files failed (file comment); `IO_ERROR` from the links
+ * and copies (errno EEXIST when a file appeared in the target).
  */
 export async function writeCheckpoint(source: CheckpointSource, targetDirectory: string): Promise<CheckpointReport> {
   if (typeof targetDirectory !== 'string' || targetDirectory.length === 0) {
@@ -115,8 +157,7 @@ export async function writeCheckpoint(source: CheckpointSource, targetDirectory:
 async function pinAndCopy(source: CheckpointSource, target: string): Promise<CheckpointReport> {
   const early = source.pinCurrentVersion()
   try {
-    await source.flush()
-    const pinned = source.pinCurrentVersion()
+    const pinned = (await flushUnlessReadOnly(source)) ? { ...source.pinCurrentVersion(), logNumbers: [] } : await captureUnflushed(source)
     try {
       return await copyVersion(source.vfs, source.directory, target, pinned, { hardened: source.manifestHardening, cipher: source.manifestCipher })
     } finally {
@@ -124,6 +165,33 @@ async function pinAndCopy(source: CheckpointSource, target: string): Promise<Che
     }
   } finally {
     early.release()
+  }
+}
+
+/** Flushes a writable source; false when it is read-only, before the flush or because the flush failed. */
+async function flushUnlessReadOnly(source: CheckpointSource): Promise<boolean> {
+  if (source.readOnlyCause() !== undefined) return false
+  try {
+    await source.flush()
+    return true
+  } catch (error) {
+    // A flush that turned the store read-only (a full disk) leaves its writes in the logs.
+    if (source.readOnlyCause() === undefined) throw error
+    return false
+  }
+}
+
+/** source.captureUnflushed(), refused with READ_ONLY when a log or blob file failed (file comment). */
+async function captureUnflushed(source: CheckpointSource): Promise<UnflushedState> {
+  try {
+    return await source.captureUnflushed()
+  } catch (error) {
+    if (!isStrataError(error, 'IO_ERROR')) throw error
+    throw new StrataError(
+      'READ_ONLY',
+      `Cannot checkpoint ${source.directory}: the store is read-only and a log or blob file of its unflushed writes failed, so which writes the file holds is unknown (close and open the store to recover what reached the disk): ${error.message}`,
+      { cause: error, details: { directory: source.directory } },
+    )
   }
 }
 
@@ -164,10 +232,10 @@ function targetNotEmpty(target: string): StrataError {
 }
 
 async function copyVersion(
-  vfs: Vfs, sourceDirectory: string, target: string, pinned: PinnedVersion, manifestOptions: { hardened: boolean; cipher?: LogCipher },
+  vfs: Vfs, sourceDirectory: string, target: string, pinned: UnflushedState, manifestOptions: { hardened: boolean; cipher?: LogCipher },
 ): Promise<CheckpointReport> {
   const { version } = pinned
-  const report: CheckpointReport = { directory: target, tableCount: 0, blobFileCount: 0, linkedFileCount: 0, copiedFileCount: 0, lastSeqno: pinned.lastSeqno }
+  const report: CheckpointReport = { directory: target, tableCount: 0, blobFileCount: 0, linkedFileCount: 0, copiedFileCount: 0, logFileCount: 0, lastSeqno: pinned.lastSeqno }
   let highestFileNumber = CHECKPOINT_MANIFEST_FILE_NUMBER
   for (const tables of version.levels) {
     for (const table of tables) {
@@ -190,11 +258,21 @@ async function copyVersion(
     highestFileNumber = Math.max(highestFileNumber, fileNumber)
     report.blobFileCount++
   }
+  for (const logNumber of pinned.logNumbers) {
+    // Copied, never linked: see the file comment.
+    await copyFileSynced(vfs, path.join(sourceDirectory, walFileName(logNumber)), path.join(target, walFileName(logNumber)))
+    highestFileNumber = Math.max(highestFileNumber, logNumber)
+    report.copiedFileCount++
+    report.logFileCount++
+  }
   // Links and copies must be durable before a manifest names them.
   await vfs.syncDirectory(target)
   const nextFileNumber = highestFileNumber + 1
-  const snapshot: VersionEdit = { ...version.toSnapshotEdit(), logNumber: nextFileNumber, lastSeqno: pinned.lastSeqno, nextFileNumber: nextFileNumber + 1 }
-  // The copy holds no WAL, so every log it ever gets must be encrypted: from file 1 on.
+  // The copy replays the logs it holds from the oldest on; without any, its logNumber is past every file it names.
+  const logNumber = pinned.logNumbers[0] ?? nextFileNumber
+  const snapshot: VersionEdit = { ...version.toSnapshotEdit(), logNumber, lastSeqno: pinned.lastSeqno, nextFileNumber: nextFileNumber + 1 }
+  // Every log the copy holds was written with the source's cipher (one LogCipher seals its
+  // manifests and logs: Db.open), and every log it gets will be: encrypted from file 1 on.
   if (manifestOptions.cipher !== undefined) snapshot.encryptedFromFileNumber = CHECKPOINT_MANIFEST_FILE_NUMBER
   const manifestPath = path.join(target, manifestFileName(CHECKPOINT_MANIFEST_FILE_NUMBER))
   const manifest = createManifestWriter(vfs, manifestPath, CHECKPOINT_MANIFEST_FILE_NUMBER, manifestOptions)

@@ -114,6 +114,8 @@ export interface ValueHooks {
   /**
    * Called before a memtable is written to a table: the value layer makes every blob byte the
    * memtable's handles point at durable, since after the flush no WAL record vouches for them.
+   * A read-only store's checkpoint calls it too, before it copies the logs holding such handles
+   * (engine/checkpoint.ts): it rejects when a blob file's write or sync failed.
    */
   beforeFlush?(): Promise<void>
 }
@@ -1134,18 +1136,45 @@ export class Db {
    * independent store, while writes and compaction go on. It holds every write acknowledged
    * before the call (and possibly some made during it), and is durable once the promise
    * resolves. Tables and sealed blob files are hard-linked, copied (and synced) where the file
-   * system cannot link. Method: engine/checkpoint.ts.
+   * system cannot link. A read-only store (after a background failure, or one its flush meets)
+   * cannot flush its memtables: the copy then also holds copies of the write-ahead logs they are
+   * in, which its open replays (`logFileCount` in the report). Method: engine/checkpoint.ts.
    * @throws {StrataError} `INVALID_ARGUMENT` when `directory` is not empty or another checkpoint
-   * is writing into it, `CLOSED`, `READ_ONLY`, `IO_ERROR` (errno `EEXIST` when a file appeared in it).
+   * is writing into it, `CLOSED`, `READ_ONLY` when the store is read-only because a log or blob
+   * file failed (which writes it holds is unknown: close and open the store to recover what
+   * reached the disk), `IO_ERROR` (errno `EEXIST` when a file appeared in it).
    */
   async checkpoint(directory: string): Promise<CheckpointReport> {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot checkpoint: database is closed')
-    const pinCurrentVersion = () => {
+    const pinCurrentVersion = (lastSeqno = this.#versions.lastSeqno) => {
       const version = this.#versions.current
       this.#pin(version)
-      return { version, lastSeqno: this.#versions.lastSeqno, release: () => this.#unpin(version) }
+      return { version, lastSeqno, release: () => this.#unpin(version) }
     }
-    return writeCheckpoint({ vfs: this.#vfs, directory: this.directory, pinCurrentVersion, flush: () => this.flush(), manifestHardening: this.#versions.manifestHardening, manifestCipher: this.#versions.manifestCipher }, directory)
+    // Queued behind every flush and compaction asked for before; a read-only store starts none
+    // after (flush() refuses, #scheduleWork stops) and appends to no log (#checkWritable), so the
+    // logs listed here hold every write of the memtables and stay as they are.
+    const captureUnflushed = () => this.#exclusive(async () => {
+      if (this.#closed) throw new StrataError('CLOSED', 'Cannot checkpoint: database is closed')
+      // A log without records (the active one when nothing was written since the switch) holds
+      // nothing to copy; its sync could only fail for an older log's (WalWriter.syncAfter), which
+      // is then in this list itself, or was flushed into tables since.
+      const logs = [...this.#immutables.map((immutable) => immutable.wal), this.#wal].filter((wal) => wal.recordCount > 0)
+      // The logs' records point at blob frames: the value layer syncs them as before a flush.
+      await this.#valueHooks?.beforeFlush?.()
+      await Promise.all(logs.map((wal) => wal.sync()))
+      return { ...pinCurrentVersion(this.#lastSeqno), logNumbers: logs.map((wal) => wal.logNumber) }
+    })
+    return writeCheckpoint({
+      vfs: this.#vfs,
+      directory: this.directory,
+      pinCurrentVersion,
+      flush: () => this.flush(),
+      readOnlyCause: () => this.#backgroundError,
+      captureUnflushed,
+      manifestHardening: this.#versions.manifestHardening,
+      manifestCipher: this.#versions.manifestCipher,
+    }, directory)
   }
 
   // ---------------------------------------------------------------- observation

@@ -1,0 +1,358 @@
+// Goal: a store that turned read-only (a flush or compaction failed, e.g. a full disk) still
+// checkpoints, which is when a rescue copy is needed most: its memtables cannot be flushed, so
+// the copy carries the logs they are in, and opens (also after a power loss the moment the
+// checkpoint resolved) holding every acknowledged write; the source stays read-only and
+// unchanged. When a log or blob file itself failed, what it holds is unknown: the checkpoint is
+// refused with READ_ONLY, and the store, closed and opened again, recovers and checkpoints.
+// Method: FaultVfs over MemVfs injects the fault while seeded writes run against a Map model;
+// MemVfs.crash() takes the power-loss image. STRATA_SEED=<n> replays a run.
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Buffer } from 'node:buffer'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { open, isStrataError, StrataError, type Db, type OpenOptions } from '../index.ts'
+import { MemVfs, NodeVfs, type Vfs } from '../engine/vfs/mod.ts'
+import { FaultVfs, type FaultRule } from '../engine/vfs/fault-vfs.ts'
+import { HookedVfs } from '../engine/wal/hooked-vfs.ts'
+import { seedFromEnv, Rng } from './support/seed.ts'
+
+type Model = Map<string, string>
+
+const SMALL: OpenOptions = { memtableSizeBytes: 8 * 1024, l0CompactionTrigger: 2, targetTableSizeBytes: 8 * 1024, blockSizeBytes: 512 }
+const KV_OPTIONS: OpenOptions = { ...SMALL, kvSeparation: { minBlobSize: 64, blobFileSizeBytesTarget: 16 * 1024 } }
+const KEY = Uint8Array.from({ length: 32 }, (_, index) => 7 * index + 3)
+const ENCRYPTED_OPTIONS: OpenOptions = { ...SMALL, integrity: { encryption: { suite: 'aes-256-gcm', keys: [{ epoch: 1, key: KEY }], activeEpoch: 1 } } }
+
+const STORES: { name: string; options: OpenOptions }[] = [
+  { name: 'engine', options: SMALL },
+  { name: 'kv separation', options: KV_OPTIONS },
+  { name: 'encrypted', options: ENCRYPTED_OPTIONS },
+]
+
+/** One seeded write, applied to the store and, once acknowledged, to the model. */
+async function writeOne(db: Db, rng: Rng, model: Model, index: number): Promise<void> {
+  const key = `key-${String(rng.below(300)).padStart(4, '0')}`
+  const sync = rng.chance(0.1)
+  if (rng.chance(0.15)) {
+    await db.delete(key, { sync })
+    model.delete(key)
+    return
+  }
+  const value = `${index}:`.padEnd(8 + rng.below(400), String.fromCharCode(97 + rng.below(26)))
+  await db.put(key, value, { sync })
+  model.set(key, value)
+}
+
+/** Waits until background work settled (the store went read-only or no memtable awaits flush). */
+async function settle(db: Db): Promise<void> {
+  for (let turn = 0; turn < 200; turn++) {
+    const stats = db.stats()
+    if (stats.readOnly || stats.immutableMemtableCount === 0) return
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
+/**
+ * Writes until the store refuses with READ_ONLY; returns that error. `settleEach`: let background
+ * work finish after each write (else writes run on while a flush fails, into later memtables).
+ */
+async function writeUntilReadOnly(db: Db, rng: Rng, model: Model, settleEach: boolean): Promise<unknown> {
+  for (let index = 0; index < 5000; index++) {
+    try {
+      await writeOne(db, rng, model, index)
+    } catch (error) {
+      return error
+    }
+    if (settleEach) await settle(db)
+  }
+  return undefined
+}
+
+async function readAll(db: Db): Promise<Model> {
+  const entries: Model = new Map()
+  for await (const [key, value] of db.iterator()) entries.set(Buffer.from(key).toString('latin1'), Buffer.from(value).toString('latin1'))
+  return entries
+}
+
+/** The model as text, keys in order: what two stores holding the same writes compare equal on. */
+function textOf(model: Model): string {
+  return JSON.stringify([...model].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+}
+
+/** The store's contents as textOf gives them, less `ignoredKey`. */
+async function contentsOf(db: Db, ignoredKey?: string): Promise<string> {
+  const entries = await readAll(db)
+  if (ignoredKey !== undefined) entries.delete(ignoredKey)
+  return textOf(entries)
+}
+
+/** Every file of `directory` with its size: what a checkpoint must leave as it was. */
+function listing(vfs: MemVfs, directory: string): string[] {
+  return vfs.list(directory).map((name) => `${name}:${vfs.sizeBytes(path.join(directory, name))}`).sort()
+}
+
+/**
+ * listing() once the store's own background work is done: the blob layer may still be sealing a
+ * file it rotated away from (footer, manifest edit), which is not the checkpoint's doing.
+ */
+async function quietListing(vfs: MemVfs, directory: string): Promise<string[]> {
+  let files = listing(vfs, directory)
+  for (let round = 0; round < 50; round++) {
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve))
+    const later = listing(vfs, directory)
+    if (later.join() === files.join()) return later
+    files = later
+  }
+  assert.fail(`the files of ${directory} never stopped changing`)
+}
+
+/** A store on `vfs` with tables (and blob files) written and flushed by a healthy phase. */
+async function filledStore(vfs: Vfs, options: OpenOptions, rng: Rng, model: Model, directory = '/db'): Promise<Db> {
+  const db = await open(directory, { ...options, vfs })
+  for (let index = 0; index < 150; index++) await writeOne(db, rng, model, index)
+  await db.flush()
+  return db
+}
+
+interface ReadOnlyStore {
+  memory: MemVfs
+  db: Db
+  model: Model
+}
+
+/** Every table append fails with ENOSPC from the healthy phase on; writes run on while the flush fails. */
+async function failedFlushStore(options: OpenOptions, seed: number): Promise<ReadOnlyStore> {
+  const rng = new Rng(seed)
+  const model: Model = new Map()
+  const memory = new MemVfs()
+  const vfs = new FaultVfs(memory)
+  const db = await filledStore(vfs, options, rng, model)
+  vfs.addRule({ op: 'append', path: /\.sst$/, errno: 'ENOSPC' })
+  const failure = await writeUntilReadOnly(db, rng, model, false)
+  assert.ok(isStrataError(failure, 'READ_ONLY'), `seed=${seed}: the store turned read-only: ${String(failure)}`)
+  return { memory, db, model }
+}
+
+/**
+ * The first compaction output's sync (a table created while no memtable awaits flush) is held
+ * until writes filled a frozen memtable and started the next, then fails with ENOSPC: the
+ * frozen memtable waits behind the compaction, so both memtables stay unflushed.
+ */
+async function failedCompactionStore(options: OpenOptions, seed: number): Promise<ReadOnlyStore> {
+  const rng = new Rng(seed)
+  const model: Model = new Map()
+  const memory = new MemVfs()
+  let release = (): void => {}
+  const gate = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  const state: { db?: Db; held?: string } = {}
+  const vfs = new HookedVfs(memory, {
+    afterOp: (op, filePath) => {
+      if (op !== 'create' || !filePath.endsWith('.sst') || state.db === undefined || state.held !== undefined) return
+      if (state.db.stats().immutableMemtableCount === 0) state.held = filePath
+    },
+    beforeSync: async (op, filePath) => {
+      if (op !== 'sync' || filePath !== state.held) return
+      await gate
+      throw new StrataError('IO_ERROR', `Cannot sync ${filePath}: ENOSPC (injected)`, { details: { errno: 'ENOSPC' } })
+    },
+  })
+  const db = await filledStore(vfs, options, rng, model)
+  state.db = db
+  let index = 0
+  // Bounded: a compaction is due from the second flush on (l0CompactionTrigger 2).
+  for (; state.held === undefined && index < 2000; index++) {
+    await writeOne(db, rng, model, index)
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  assert.ok(state.held !== undefined, `seed=${seed}: a compaction started`)
+  // One frozen memtable, a few writes in the next; a second freeze would stall writers behind the held compaction.
+  while (db.stats().immutableMemtableCount === 0) await writeOne(db, rng, model, index++)
+  for (let more = 0; more < 5; more++) await writeOne(db, rng, model, index++)
+  release()
+  const failure = await writeUntilReadOnly(db, rng, model, true)
+  assert.ok(isStrataError(failure, 'READ_ONLY'), `seed=${seed}: the store turned read-only: ${String(failure)}`)
+  return { memory, db, model }
+}
+
+describe('Db.checkpoint() of a read-only store', () => {
+  for (const store of STORES) {
+    for (const fault of ['flush', 'compaction'] as const) {
+      test(`holds every acknowledged write after a failed ${fault} and leaves the source as it was (${store.name})`, async (t) => {
+        const seed = seedFromEnv(`read-only checkpoint ${fault} ${store.name}`)
+        t.diagnostic(`seed=${seed}`)
+        const { memory, db, model } = fault === 'flush' ? await failedFlushStore(store.options, seed) : await failedCompactionStore(store.options, seed)
+        const before = await quietListing(memory, '/db')
+        const stats = db.stats()
+        const unflushedLogCount = stats.immutableMemtableCount + (stats.memtableSizeBytes > 0 ? 1 : 0)
+        t.diagnostic(`frozen memtables: ${stats.immutableMemtableCount}, active memtable bytes: ${stats.memtableSizeBytes}`)
+        const report = await db.checkpoint('/copy')
+        const image = memory.crash() // the power fails the moment checkpoint() resolved
+        t.diagnostic(`report=${JSON.stringify(report)}`)
+        assert.equal(report.logFileCount, unflushedLogCount, `seed=${seed}: the logs of every unflushed memtable are copied`)
+        assert.ok(report.copiedFileCount >= report.logFileCount, `seed=${seed}`)
+        assert.ok(report.tableCount > 0, `seed=${seed}: the tables of the healthy phase are in it`)
+
+        assert.deepEqual(listing(memory, '/db'), before, `seed=${seed}: the source's files are as they were`)
+        assert.ok(db.stats().readOnly, `seed=${seed}: the source stays read-only`)
+        await assert.rejects(db.put('late', 'x'), (error) => isStrataError(error, 'READ_ONLY'))
+        assert.equal(await contentsOf(db), textOf(model), `seed=${seed}: the source reads the same`)
+        await db.close()
+
+        const copy = await open('/copy', { ...store.options, vfs: image, createIfMissing: false })
+        try {
+          assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
+          const { recovery } = copy.stats()
+          assert.equal(recovery.walFilesReplayed, report.logFileCount, `seed=${seed}: the copy replays the logs`)
+          assert.equal(recovery.tailBytesDropped + recovery.walFilesDropped, 0, `seed=${seed}: no log of the copy is cut`)
+          assert.ok((await copy.verify()).ok, `seed=${seed}: verify() finds the copy clean`)
+          await copy.put('after', 'works')
+          await copy.compact()
+          model.set('after', 'works')
+          assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy takes writes, flushes and compacts`)
+        } finally {
+          await copy.close()
+        }
+        if (store.options.integrity?.encryption !== undefined) {
+          await assert.rejects(open('/copy', { ...SMALL, vfs: image }), (error) => isStrataError(error, 'UNKNOWN_KEY_EPOCH'), 'the copy needs the key')
+        }
+      })
+    }
+  }
+
+  for (const store of STORES.slice(0, 2)) {
+    test(`a checkpoint whose own flush fails copies the logs instead (${store.name})`, async (t) => {
+      const seed = seedFromEnv(`read-only checkpoint own flush ${store.name}`)
+      t.diagnostic(`seed=${seed}`)
+      const rng = new Rng(seed)
+      const memory = new MemVfs()
+      const vfs = new FaultVfs(memory)
+      const model: Model = new Map()
+      const db = await open('/db', { ...store.options, vfs })
+      for (let index = 0; index < 150; index++) await writeOne(db, rng, model, index)
+      await settle(db)
+      vfs.addRule({ op: 'append', path: /\.sst$/, errno: 'ENOSPC' })
+      const report = await db.checkpoint('/copy')
+      assert.ok(db.stats().readOnly, `seed=${seed}: the flush turned the store read-only`)
+      assert.ok(report.logFileCount >= 1, `seed=${seed}: ${JSON.stringify(report)}`)
+      await db.close()
+      const copy = await open('/copy', { ...store.options, vfs: memory.crash(), createIfMissing: false })
+      try {
+        assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
+      } finally {
+        await copy.close()
+      }
+    })
+  }
+
+  test('on the real file system: tables are linked, the logs copied into files of their own', async (t) => {
+    const seed = seedFromEnv('read-only checkpoint node vfs')
+    t.diagnostic(`seed=${seed}`)
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-checkpoint-read-only-'))
+    t.after(() => fs.rmSync(root, { recursive: true, force: true }))
+    const source = path.join(root, 'db')
+    const target = path.join(root, 'copy')
+    const rng = new Rng(seed)
+    const model: Model = new Map()
+    const vfs = new FaultVfs(new NodeVfs())
+    const db = await filledStore(vfs, SMALL, rng, model, source)
+    vfs.addRule({ op: 'append', path: /\.sst$/, errno: 'ENOSPC' })
+    assert.ok(isStrataError(await writeUntilReadOnly(db, rng, model, false), 'READ_ONLY'), `seed=${seed}`)
+    const report = await db.checkpoint(target)
+    await db.close()
+    assert.ok(report.logFileCount >= 1, `seed=${seed}: ${JSON.stringify(report)}`)
+    const inodeOf = (directory: string, name: string): number => fs.statSync(path.join(directory, name)).ino
+    const names = fs.readdirSync(target)
+    assert.ok(names.some((name) => name.endsWith('.sst')) && names.some((name) => name.endsWith('.wal')), names.join(' '))
+    for (const name of names) {
+      if (name.endsWith('.sst')) assert.equal(inodeOf(target, name), inodeOf(source, name), `${name} is linked`)
+      if (name.endsWith('.wal')) assert.notEqual(inodeOf(target, name), inodeOf(source, name), `${name} is a copy`)
+    }
+    const copy = await open(target, { ...SMALL, createIfMissing: false })
+    try {
+      assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
+    } finally {
+      await copy.close()
+    }
+  })
+
+  test('ENOSPC creating the next log: the logs are whole, so the checkpoint copies them', async () => {
+    const seed = seedFromEnv('read-only checkpoint next log')
+    const rng = new Rng(seed)
+    const model: Model = new Map()
+    const memory = new MemVfs()
+    const vfs = new FaultVfs(memory)
+    const db = await filledStore(vfs, SMALL, rng, model)
+    vfs.addRule({ op: 'create', path: /^\/db\/.*\.wal$/, errno: 'ENOSPC' })
+    assert.ok(isStrataError(await writeUntilReadOnly(db, rng, model, true), 'READ_ONLY'), `seed=${seed}`)
+    assert.ok(vfs.injected.every((fault) => fault.op === 'create'), `seed=${seed}: only the next log's creation failed`)
+    const report = await db.checkpoint('/copy')
+    assert.equal(report.logFileCount, 1, `seed=${seed}: the active memtable's log, which could not be switched`)
+    await db.close()
+    const copy = await open('/copy', { ...SMALL, vfs: memory.crash(), createIfMissing: false })
+    try {
+      assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
+    } finally {
+      await copy.close()
+    }
+  })
+
+  // `writeAgain`: a WAL whose fsync failed stops writes at the next append (Db #failWrites); the
+  // other faults stop them at once, or (a blob file's) when the checkpoint's flush meets them.
+  const LOG_FAULTS: { name: string; options: OpenOptions; rule: FaultRule; writeAgain: boolean }[] = [
+    { name: 'a failed WAL fsync', options: SMALL, rule: { op: 'sync', path: /\.wal$/, nth: 1, errno: 'EIO' }, writeAgain: true },
+    { name: 'a short WAL append', options: SMALL, rule: { op: 'append', path: /\.wal$/, nth: 1, mode: 'short-write', errno: 'ENOSPC' }, writeAgain: false },
+    // One blob file (the default target size): the first blob sync is the write's, not a rotation's.
+    { name: 'a failed blob file fsync', options: { ...SMALL, kvSeparation: { minBlobSize: 64 } }, rule: { op: 'sync', path: /\.blob$/, nth: 1, errno: 'EIO' }, writeAgain: false },
+  ]
+  for (const { name, options, rule, writeAgain } of LOG_FAULTS) {
+    test(`${name}: refused with READ_ONLY; closed and opened again, the store recovers and checkpoints`, async (t) => {
+      const seed = seedFromEnv(`read-only checkpoint ${name}`)
+      t.diagnostic(`seed=${seed}`)
+      const rng = new Rng(seed)
+      const memory = new MemVfs()
+      const vfs = new FaultVfs(memory, { seed })
+      const model: Model = new Map()
+      const db = await filledStore(vfs, options, rng, model)
+      // A few writes in the memtable, too few to switch logs: a switch could flush the failed
+      // log's memtable into a table (its writes are in memory), leaving no unflushed write behind it.
+      for (let index = 0; index < 10; index++) await writeOne(db, rng, model, 1000 + index)
+      await db.syncWal()
+      vfs.addRule(rule)
+      // A synced write meets the fault; its value may or may not survive, so it goes to a key of its own.
+      await assert.rejects(db.put('failed', 'v'.repeat(200), { sync: true }), (error) => isStrataError(error, 'IO_ERROR'))
+      // IO_ERROR, or READ_ONLY when the write switched logs and the frozen log's fsync already failed.
+      if (writeAgain) await assert.rejects(db.put('refused', 'x'), (error) => isStrataError(error))
+      await assert.rejects(db.checkpoint('/copy'), (error) => {
+        assert.ok(isStrataError(error, 'READ_ONLY'), `seed=${seed}: ${String(error)}`)
+        assert.ok(isStrataError(error.cause, 'IO_ERROR'), `seed=${seed}: the cause is the file's failure`)
+        return true
+      })
+      assert.ok(!memory.exists('/copy/CURRENT'), `seed=${seed}: the refused copy never opens as a store`)
+      assert.ok(db.stats().readOnly, `seed=${seed}: the source is read-only`)
+      assert.equal(await contentsOf(db, 'failed'), textOf(model), `seed=${seed}: the source still reads every acknowledged write`)
+      await db.close().catch(() => undefined)
+      vfs.clearRules()
+      // What the advice says: the store opened again keeps every write that reached the disk.
+      const reopened = await open('/db', { ...options, vfs })
+      try {
+        const failed = (await reopened.get('failed'))?.toString()
+        if (failed !== undefined) model.set('failed', failed)
+        assert.equal(await contentsOf(reopened), textOf(model), `seed=${seed}: every acknowledged write is recovered`)
+        const report = await reopened.checkpoint('/copy-after-reopen')
+        assert.equal(report.logFileCount, 0, `seed=${seed}: a writable store's checkpoint flushes`)
+      } finally {
+        await reopened.close()
+      }
+      const copy = await open('/copy-after-reopen', { ...options, vfs: memory, createIfMissing: false })
+      try {
+        assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}`)
+      } finally {
+        await copy.close()
+      }
+    })
+  }
+})
