@@ -12,7 +12,7 @@ import { Buffer } from 'node:buffer'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { open, isStrataError, StrataError, type Db, type OpenOptions } from '../index.ts'
+import { open, isStrataError, StrataError, type BlobDb, type Db, type OpenOptions } from '../index.ts'
 import { MemVfs, NodeVfs, type Vfs } from '../engine/vfs/mod.ts'
 import { FaultVfs, type FaultRule } from '../engine/vfs/fault-vfs.ts'
 import { HookedVfs } from '../engine/wal/hooked-vfs.ts'
@@ -355,4 +355,38 @@ describe('Db.checkpoint() of a read-only store', () => {
       }
     })
   }
+
+  test('a streamed value whose files the manifest could not list: refused until a reopen lists them', async () => {
+    // putStream logs its chunk list (synced), then lists its files in the manifest; that edit
+    // fails here, so the WAL refers to files no version lists. A checkpoint copies listed files
+    // only: whether its flush fails (the log-copying path) or the manifest works again, the copy
+    // would hold the key without its files (review, 2026-11-26: the copy's get failed with "file
+    // is missing" while its verify() passed).
+    const memory = new MemVfs()
+    const vfs = new FaultVfs(memory)
+    const options: OpenOptions = { memtableSizeBytes: 64 * 1024, kvSeparation: { minBlobSize: 64, streamChunkSizeBytes: 1024 } }
+    const db = (await open('/db', { ...options, vfs })) as Db & BlobDb
+    for (let index = 0; index < 20; index++) await db.put(`k${index}`, 'x'.repeat(100))
+    await db.flush()
+    vfs.addRule({ op: 'append', path: /^\/db\/MANIFEST/, errno: 'ENOSPC' })
+    const streamed = Buffer.concat([Buffer.alloc(1024, 1), Buffer.alloc(1024, 2), Buffer.alloc(500, 3)])
+    await assert.rejects(db.putStream('big', [streamed.subarray(0, 1024), streamed.subarray(1024, 2048), streamed.subarray(2048)]), (error) => isStrataError(error))
+    await assert.rejects(db.checkpoint('/copy'), (error) => isStrataError(error, 'READ_ONLY') && /could not be listed/.test(error.message))
+    assert.ok(!memory.exists('/copy/CURRENT'), 'the refused copy never opens as a store')
+    await db.close().catch(() => undefined)
+    vfs.clearRules()
+    const reopened = (await open('/db', { ...options, vfs })) as Db & BlobDb
+    try {
+      assert.deepEqual(await reopened.get('big'), streamed, 'the reopened store lists the files and reads the value')
+      await reopened.checkpoint('/copy-after-reopen')
+    } finally {
+      await reopened.close()
+    }
+    const copy = await open('/copy-after-reopen', { ...options, vfs: memory, createIfMissing: false })
+    try {
+      assert.deepEqual(await copy.get('big'), streamed, 'the checkpoint after the reopen holds the streamed value')
+    } finally {
+      await copy.close()
+    }
+  })
 })
