@@ -4,7 +4,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import type { BackgroundWorkerSettings } from './background-worker-protocol.ts'
-import { warmUpJit, type JitWarmUpPlan } from './jit-warm-up.ts'
+import { warmUpJit, warmUpSettings, type JitWarmUpPlan } from './jit-warm-up.ts'
 import { TEST_ENCRYPTION } from './worker-test-support.ts'
 
 const SETTINGS: BackgroundWorkerSettings = { blockSizeBytes: 4096, blockRestartInterval: 16, bloomBitsPerKey: 10, integrity: undefined }
@@ -33,6 +33,20 @@ describe('warmUpJit()', () => {
       assert.equal(await warmUpJit({ ...SETTINGS, integrity }, { stopRequested: () => false }, PLAN), PLAN.roundCount)
     })
   }
+
+  test("warmUpSettings() seals with a fresh key of the store's suite and epoch, never the store's", () => {
+    const store: BackgroundWorkerSettings = { ...SETTINGS, integrity: { encryption: TEST_ENCRYPTION, perKeyChecksums: true } }
+    const first = warmUpSettings(store).integrity!
+    const second = warmUpSettings(store).integrity!
+    assert.equal(first.perKeyChecksums, true)
+    assert.equal(first.encryption!.suite, TEST_ENCRYPTION.suite)
+    assert.equal(first.encryption!.activeEpoch, TEST_ENCRYPTION.activeEpoch)
+    assert.deepEqual(first.encryption!.keys.map((k) => k.epoch), [TEST_ENCRYPTION.activeEpoch])
+    assert.notDeepEqual(Buffer.from(first.encryption!.keys[0].key), Buffer.from(TEST_ENCRYPTION.keys[0].key))
+    assert.notDeepEqual(Buffer.from(first.encryption!.keys[0].key), Buffer.from(second.encryption!.keys[0].key))
+    assert.equal(store.integrity!.encryption, TEST_ENCRYPTION, "the store's settings are left alone")
+    assert.equal(warmUpSettings(SETTINGS), SETTINGS, 'nothing to swap without encryption')
+  })
 
   test('stops at the first turn after stopRequested turns true', async () => {
     let jobArrived = false

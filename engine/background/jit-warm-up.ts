@@ -82,8 +82,9 @@ const TABLE_SIZE_BYTES_TARGET = 64 * 1024 * 1024
 /**
  * The store's settings with its encryption keys swapped for one throwaway key of the same suite
  * and epoch: the warm-up seals only synthetic data, and never under a key of the store.
+ * Exported for its test.
  */
-function warmUpSettings(settings: BackgroundWorkerSettings): BackgroundWorkerSettings {
+export function warmUpSettings(settings: BackgroundWorkerSettings): BackgroundWorkerSettings {
   const encryption = settings.integrity?.encryption
   if (encryption === undefined) return settings
   const integrity: IntegrityOptions = {
