@@ -22,10 +22,8 @@ import { open } from '../index.ts'
 import { mulberry32 } from '../engine/mulberry32.ts'
 import type { EngineStats } from '../engine/stats.ts'
 import { loadAverageText } from './blob-bench-shape.ts'
+import { BATCH_OP_COUNT, fillOrder, fillValue, keyOf } from './fillrandom-shape.ts'
 
-const KEY_SIZE_BYTES = 16
-const VALUE_SIZE_BYTES = 256
-const BATCH_OP_COUNT = 1000
 const keyCount = Number(process.env.KEY_COUNT ?? 800_000)
 const readCountMin = Number(process.env.READ_COUNT_MIN ?? 20_000)
 const roundCount = Number(process.env.ROUND_COUNT ?? 2)
@@ -38,24 +36,6 @@ const benchDirectory = process.env.BENCH_DIR ?? os.tmpdir()
 const getsPerTurn = Number(process.env.GETS_PER_TURN ?? 10)
 
 type Placement = 'worker' | 'main'
-
-function keyOf(index: number): Buffer {
-  return Buffer.from(String(index).padStart(KEY_SIZE_BYTES, '0'))
-}
-
-/** The fill order: a seeded permutation of 0..keyCount - 1 (Fisher-Yates). */
-function fillOrder(seed: number): Uint32Array {
-  const next = mulberry32(seed)
-  const order = new Uint32Array(keyCount)
-  for (let i = 0; i < keyCount; i++) order[i] = i
-  for (let i = keyCount - 1; i > 0; i--) {
-    const j = next() % (i + 1)
-    const swap = order[i]
-    order[i] = order[j]
-    order[j] = swap
-  }
-  return order
-}
 
 /** CPU time of the main thread (its task id is the process id) in ms, from /proc; NaN elsewhere. */
 function mainThreadCpuMs(): number {
@@ -149,10 +129,8 @@ async function runOnce(placement: Placement, order: Uint32Array, value: Buffer):
   }
 }
 
-const order = fillOrder(42)
-const value = Buffer.alloc(VALUE_SIZE_BYTES)
-const fillValue = mulberry32(3)
-for (let i = 0; i < VALUE_SIZE_BYTES; i++) value[i] = fillValue() & 0xff
+const order = fillOrder(42, keyCount)
+const value = fillValue(3)
 console.log(`keys ${keyCount}, reads at least ${readCountMin}, rounds ${roundCount}, load average ${loadAverageText()}`)
 for (let round = 0; round < roundCount; round++) {
   const placements: Placement[] = round % 2 === 0 ? ['worker', 'main'] : ['main', 'worker']

@@ -32,13 +32,15 @@ export type BackgroundWorkerRequest =
   | { jobId: number; outputFileNumber: number }
 
 /**
- * A job's end (its result, with the ECC repairs its reads made, or its error), or a
- * compaction's ask for its next output's file number.
+ * A job's end (its result, with the ECC repairs its reads made, or its error), a compaction's
+ * ask for its next output's file number, or the JIT warm-up's progress (jit-warm-up.ts): the
+ * rounds done so far, and whether it ended (all rounds, or stopped by a job).
  */
 export type BackgroundWorkerReply =
   | { jobId: number; result: WalFlushResult | FileCompactionResult; repairs: RepairEvent[] }
   | { jobId: number; error: { code?: StrataErrorCode; message: string; details?: StrataErrorDetails } }
   | { jobId: number; outputFileNumberWanted: true }
+  | { warmUpRoundCount: number; warmUpEnded: boolean }
 
 /**
  * Builds what flushFromWal and compactFromFiles need from the settings: the codec and log

@@ -10,12 +10,16 @@ import { NodeVfs } from '../vfs/node-vfs.ts'
 import type { RepairEvent } from '../transform/mod.ts'
 import { compactFromFiles } from '../compaction/compact-from-files.ts'
 import { flushFromWal } from './wal-flush.ts'
+import { warmUpJit } from './jit-warm-up.ts'
 import { flushContextOf, type BackgroundWorkerReply, type BackgroundWorkerRequest, type BackgroundWorkerSettings } from './background-worker-protocol.ts'
 
 /** ECC repairs the current job's reads made; they go back with its result (the database counts them). */
 const repairs: RepairEvent[] = []
-const context = flushContextOf(workerData as BackgroundWorkerSettings, new NodeVfs(), (event) => repairs.push({ ...event }))
+const settings = workerData as BackgroundWorkerSettings
+const context = flushContextOf(settings, new NodeVfs(), (event) => repairs.push({ ...event }))
 const port = parentPort!
+/** Set by the first job's message: the JIT warm-up stops before its next step. */
+let jobArrived = false
 /** The compaction in flight waiting for a file number, by job id (at most one: jobs run one at a time). */
 const awaitingNumbers = new Map<number, (fileNumber: number) => void>()
 
@@ -34,6 +38,7 @@ port.on('message', (request: BackgroundWorkerRequest) => {
     resolve?.(request.outputFileNumber)
     return
   }
+  jobArrived = true
   // A failed job's repairs go unreported: its error makes the store read-only anyway.
   repairs.length = 0
   const done =
@@ -50,3 +55,17 @@ port.on('message', (request: BackgroundWorkerRequest) => {
     },
   )
 })
+
+// The warm-up runs between the jobs' turns of the event loop and touches none of their state (its
+// own MemVfs, codec and cipher). It cannot fail on synthetic data but through a bug of ours; such
+// a failure is caught and dropped here: the real jobs do not depend on it (the warm-up's own
+// tests, jit-warm-up.test.ts, find it).
+if (process.env.STRATA_WORKER_WARM_UP !== '0') {
+  let warmUpRoundCount = 0
+  const report = (warmUpEnded: boolean): void => port.postMessage({ warmUpRoundCount, warmUpEnded } satisfies BackgroundWorkerReply)
+  const roundDone = (roundCount: number): void => {
+    warmUpRoundCount = roundCount
+    report(false)
+  }
+  warmUpJit(settings, { stopRequested: () => jobArrived, roundDone }).then(() => report(true), () => report(true))
+}

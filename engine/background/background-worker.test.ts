@@ -6,6 +6,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { spawnSync } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Db } from '../db.ts'
 import { resolveOptions, type EngineOptions } from '../options.ts'
 import { MemVfs } from '../vfs/mem-vfs.ts'
@@ -18,6 +20,8 @@ import { BackgroundWorker } from './background-worker.ts'
 import { flushFromWal } from './wal-flush.ts'
 import { flushContextOf } from './background-worker-protocol.ts'
 import { backgroundWorkerEntry } from './worker-bundle.ts'
+import { JIT_WARM_UP_PLAN } from './jit-warm-up.ts'
+import { tableFileName } from '../manifest/mod.ts'
 import { freshDirectory, placementOf, seededBatches, tableContent, TEST_ENCRYPTION } from './worker-test-support.ts'
 
 describe("choosePlacement('flush')", () => {
@@ -213,5 +217,63 @@ describe('background worker failures', () => {
     const context = flushContextOf(settings, new NodeVfs())
     const request = { ...job(directory), logNumber, expected: { entryCount: 3, rangeTombstoneCount: 0, smallestSeqno: 1, largestSeqno: 2 } }
     await assert.rejects(flushFromWal(context, request), (error: any) => error.code === 'CORRUPTION' && /\.wal/.test(error.details.fileName))
+  })
+})
+
+describe('background worker JIT warm-up', () => {
+  const settings = { blockSizeBytes: 4096, blockRestartInterval: 16, bloomBitsPerKey: 10, integrity: undefined }
+
+  test('a flush sent as the worker starts stops the warm-up early and writes the table the main thread writes', async () => {
+    const directory = freshDirectory()
+    const db = await Db.open(directory, { flushThread: 'main', backgroundWork: false })
+    const batchCount = 50
+    for (let b = 0; b < batchCount; b++) {
+      await db.batch(Array.from({ length: 20 }, (_, i) => ({ type: 'put' as const, key: `key-${String((b * 7 + i * 13) % 500).padStart(4, '0')}`, value: `value-${b}-${i}` })))
+    }
+    // Closed without a flush: the log keeps the memtable's 1000 entries (seqnos 1 to 1000).
+    await db.close()
+    const logNumber = Number(fs.readdirSync(directory).filter((n) => n.endsWith('.wal')).sort().at(-1)!.slice(0, -4))
+    const job = (tableFileNumber: number) => ({
+      directory,
+      logNumber,
+      encrypted: false,
+      tableFileNumber,
+      snapshots: [],
+      expected: { entryCount: 1000, rangeTombstoneCount: 0, smallestSeqno: 1, largestSeqno: 1000 },
+    })
+    const worker = new BackgroundWorker(settings)
+    try {
+      // Sent before the worker has started: it meets the job as its warm-up begins.
+      const inWorker = await worker.run(job(1000))
+      const inThread = await flushFromWal(flushContextOf(settings, new NodeVfs()), job(1001))
+      assert.equal(inWorker?.added.length, 1)
+      assert.deepEqual(tableContent(path.join(directory, tableFileName(1000)), {}, false), tableContent(path.join(directory, tableFileName(1001)), {}, false))
+      assert.deepEqual({ ...inWorker!.added[0], fileNumber: 0 }, { ...inThread.added[0], fileNumber: 0 })
+      // The warm-up reports its end once the job stopped it; waiting for that report decides nothing.
+      while (!worker.warmUp.ended) await sleep(5)
+      assert.ok(worker.warmUp.roundCount < JIT_WARM_UP_PLAN.roundCount, `the warm-up ran all ${worker.warmUp.roundCount} rounds`)
+    } finally {
+      await worker.close()
+    }
+  })
+
+  test('close() during the warm-up ends the worker, and the process exits on its own', () => {
+    const moduleUrl = new URL('./background-worker.ts', import.meta.url).href
+    const script = `
+      import { BackgroundWorker } from ${JSON.stringify(moduleUrl)}
+      const worker = new BackgroundWorker(${JSON.stringify(settings)})
+      worker.prewarm()
+      while (worker.warmUp.roundCount === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+      const during = worker.warmUp
+      await worker.close()
+      console.log(JSON.stringify({ during, after: worker.warmUp, usable: worker.usable }))
+    `
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 })
+    assert.equal(child.status, 0, child.stderr)
+    const report = JSON.parse(child.stdout) as { during: { roundCount: number; ended: boolean }; after: { ended: boolean }; usable: boolean }
+    assert.equal(report.during.ended, false, 'closed during the warm-up')
+    assert.ok(report.during.roundCount < JIT_WARM_UP_PLAN.roundCount)
+    assert.equal(report.after.ended, true)
+    assert.equal(report.usable, false)
   })
 })

@@ -4,7 +4,9 @@
  * half full, so its start-up overlaps the fill) and kept until close(). A job error comes back
  * as the StrataError the worker threw; a worker that cannot start or dies makes run() and
  * compact() resolve undefined, and the database does that work on its main thread from then on
- * (the memtable and the compaction's inputs are still there, so nothing is lost).
+ * (the memtable and the compaction's inputs are still there, so nothing is lost). As it starts,
+ * the worker warms its JIT on synthetic data in memory (jit-warm-up.ts) until the first job
+ * arrives; `warmUp` follows that.
  */
 import { Worker } from 'node:worker_threads'
 import { StrataError } from '../errors.ts'
@@ -31,6 +33,8 @@ export class BackgroundWorker {
   #failure: string | undefined
   #nextJobId = 1
   readonly #pending = new Map<number, PendingJob>()
+  #warmUpRoundCount = 0
+  #warmUpEnded = false
 
   readonly #onRepair: (event: RepairEvent) => void
 
@@ -43,6 +47,11 @@ export class BackgroundWorker {
   /** False once the worker failed: callers flush on the main thread. */
   get usable(): boolean {
     return this.#failure === undefined
+  }
+
+  /** The worker's JIT warm-up so far: rounds done, and whether it ended (or the worker is gone). */
+  get warmUp(): { roundCount: number; ended: boolean } {
+    return { roundCount: this.#warmUpRoundCount, ended: this.#warmUpEnded || this.#failure !== undefined }
   }
 
   /** Starts the worker now (idempotent), so its start-up does not delay the first flush. */
@@ -76,6 +85,11 @@ export class BackgroundWorker {
   }
 
   #settle(reply: BackgroundWorkerReply): void {
+    if ('warmUpRoundCount' in reply) {
+      this.#warmUpRoundCount = reply.warmUpRoundCount
+      this.#warmUpEnded = reply.warmUpEnded
+      return
+    }
     const pending = this.#pending.get(reply.jobId)
     if (pending === undefined) return
     if ('outputFileNumberWanted' in reply) {
