@@ -45,7 +45,23 @@ describe('warmUpJit()', () => {
     assert.notDeepEqual(Buffer.from(first.encryption!.keys[0].key), Buffer.from(TEST_ENCRYPTION.keys[0].key))
     assert.notDeepEqual(Buffer.from(first.encryption!.keys[0].key), Buffer.from(second.encryption!.keys[0].key))
     assert.equal(store.integrity!.encryption, TEST_ENCRYPTION, "the store's settings are left alone")
-    assert.equal(warmUpSettings(SETTINGS), SETTINGS, 'nothing to swap without encryption')
+    assert.deepEqual(warmUpSettings(SETTINGS), SETTINGS, 'nothing to swap without encryption')
+  })
+
+  test('warmUpSettings() caps zstd levels at 3 and blocks at 64 KiB, leaving the rest as the store has them', () => {
+    const store: BackgroundWorkerSettings = {
+      ...SETTINGS,
+      blockSizeBytes: 4 * 1024 * 1024,
+      integrity: { compression: { kind: 'zstd', level: 22, perLevel: [{ kind: 'none' }, { kind: 'zstd', level: 19 }, null], perBlockKind: { index: { kind: 'zstd', level: 2 }, blob: { kind: 'zstd', level: 12 } } }, perKeyChecksums: true },
+    }
+    const capped = warmUpSettings(store)
+    assert.equal(capped.blockSizeBytes, 64 * 1024)
+    assert.deepEqual(capped.integrity, {
+      compression: { kind: 'zstd', level: 3, perLevel: [{ kind: 'none' }, { kind: 'zstd', level: 3 }, null], perBlockKind: { index: { kind: 'zstd', level: 2 }, blob: { kind: 'zstd', level: 3 } } },
+      encryption: undefined,
+      perKeyChecksums: true,
+    })
+    assert.equal(store.blockSizeBytes, 4 * 1024 * 1024, "the store's settings are left alone")
   })
 
   test('stops at the first turn after stopRequested turns true', async () => {

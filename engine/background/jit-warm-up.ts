@@ -21,7 +21,9 @@
  * event loop between them, so a real job waits for at most the rest of one step (the longest,
  * cold, took 60–68 ms; the whole plan 650–700 ms of CPU, three runs on the main thread). A step
  * may interleave with the job that arrived during it, as the database's own thread interleaves
- * flush slices with reads: they share no state. The warm-up encrypts with a throwaway key of the
+ * flush slices with reads: what they share is used within one synchronous call only (the XXH3
+ * hashers, block decode scratch, the process's nonce source, whose nonces stay distinct across
+ * keys). The warm-up encrypts with a throwaway key of the
  * store's suite, never with the store's keys.
  *
  * Measured (`node --import tsx scripts/worker-flush-warmth.ts`, variants interleaved, two runs of
@@ -78,6 +80,17 @@ const BATCH_OP_COUNT = 100
 /** Where the warm-up's files live, in its own MemVfs only. */
 const DIRECTORY = '/jit-warm-up'
 const TABLE_SIZE_BYTES_TARGET = 64 * 1024 * 1024
+/**
+ * Bounds on what the store's settings may make the warm-up cost (review, 2026-11-26: cold, on the
+ * main thread, zstd level 22 took the plan 25.7 s of CPU and went on 1.2 s after the stop flag,
+ * XChaCha with zstd 19 and SEC-DED 17 s, 4 MiB blocks with zstd 19 a 290 ms step). zstd runs
+ * natively, so a higher level warms no more JavaScript than level 3; blocks above 64 KiB neither.
+ * The wall-clock budget ends the plan on a loaded machine or with costly settings however far
+ * it got (the default plan took 650-700 ms of CPU).
+ */
+const WARM_UP_ZSTD_LEVEL_MAX = 3
+const WARM_UP_BLOCK_SIZE_BYTES_MAX = 64 * 1024
+export const WARM_UP_BUDGET_MS = 2000
 
 /**
  * The store's settings with its encryption keys swapped for one throwaway key of the same suite
@@ -85,13 +98,26 @@ const TABLE_SIZE_BYTES_TARGET = 64 * 1024 * 1024
  * Exported for its test.
  */
 export function warmUpSettings(settings: BackgroundWorkerSettings): BackgroundWorkerSettings {
-  const encryption = settings.integrity?.encryption
-  if (encryption === undefined) return settings
-  const integrity: IntegrityOptions = {
-    ...settings.integrity,
-    encryption: { ...encryption, keys: [{ epoch: encryption.activeEpoch, key: randomBytes(32) }] },
+  const blockSizeBytes = Math.min(settings.blockSizeBytes, WARM_UP_BLOCK_SIZE_BYTES_MAX)
+  const integrity = settings.integrity
+  if (integrity === undefined) return { ...settings, blockSizeBytes }
+  const encryption = integrity.encryption
+  const warmUpIntegrity: IntegrityOptions = {
+    ...integrity,
+    compression: integrity.compression === undefined ? undefined : cappedCompression(integrity.compression),
+    encryption: encryption === undefined ? undefined : { ...encryption, keys: [{ epoch: encryption.activeEpoch, key: randomBytes(32) }] },
   }
-  return { ...settings, integrity }
+  return { ...settings, blockSizeBytes, integrity: warmUpIntegrity }
+}
+
+type Compression = NonNullable<IntegrityOptions['compression']>
+
+/** `compression` with every zstd level above WARM_UP_ZSTD_LEVEL_MAX lowered to it. */
+function cappedCompression(compression: Compression): Compression {
+  const cap = <T extends { kind: 'none' | 'zstd'; level?: number } | undefined | null>(choice: T): T =>
+    choice?.kind === 'zstd' && choice.level !== undefined && choice.level > WARM_UP_ZSTD_LEVEL_MAX ? { ...choice, level: WARM_UP_ZSTD_LEVEL_MAX } : choice
+  const perBlockKind = compression.perBlockKind === undefined ? undefined : Object.fromEntries(Object.entries(compression.perBlockKind).map(([kind, choice]) => [kind, cap(choice)]))
+  return { ...cap(compression), perLevel: compression.perLevel?.map(cap), perBlockKind }
 }
 
 /** Writes log `logNumber`: `entryCount` seeded puts and deletes in batches, from `firstSeqno` on. */
@@ -157,7 +183,8 @@ async function warmUpRound(settings: BackgroundWorkerSettings, hooks: JitWarmUpH
 
 /**
  * Runs the flush and compaction code on synthetic data, in memory only, for `plan.roundCount`
- * rounds, or until `hooks.stopRequested()` is true at one of the turns of the event loop it
+ * rounds, or for WARM_UP_BUDGET_MS (checked between rounds), with zstd levels and block sizes
+ * capped (warmUpSettings), or until `hooks.stopRequested()` is true at one of the turns of the event loop it
  * takes between its steps (a log's write and flush, or a compaction). Returns the rounds completed.
  * @example
  * ```ts
@@ -167,7 +194,9 @@ async function warmUpRound(settings: BackgroundWorkerSettings, hooks: JitWarmUpH
  */
 export async function warmUpJit(settings: BackgroundWorkerSettings, hooks: JitWarmUpHooks, plan: JitWarmUpPlan = JIT_WARM_UP_PLAN): Promise<number> {
   const throwawaySettings = warmUpSettings(settings)
+  const startedMs = performance.now()
   for (let round = 0; round < plan.roundCount; round++) {
+    if (performance.now() - startedMs > WARM_UP_BUDGET_MS) return round
     const entryCountPerLog = Math.min(plan.entryCountPerLogMax, plan.entryCountPerLogMin * 2 ** round)
     if (!(await warmUpRound(throwawaySettings, hooks, entryCountPerLog, round))) return round
     hooks.roundDone?.(round + 1)
