@@ -8,7 +8,7 @@
 // (STRATA_SEED replays a run).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { open, MemVfs, BlobDb, type Db } from '../index.ts'
+import { open, MemVfs, BlobDb, type Db, type OpenOptions } from '../index.ts'
 import { Rng, seedFromEnv } from './support/seed.ts'
 
 const KEY_COUNT = 3000
@@ -24,9 +24,10 @@ function valueOf(index: number, rng: Rng): string {
   return `value-${index}-`.padEnd(8 + rng.below(rng.chance(0.1) ? 900 : 200), String.fromCharCode(97 + (index % 26)))
 }
 
-async function loadedStore(seed: number): Promise<{ db: Db; expected: Map<string, string> }> {
+/** KEY_COUNT keys loaded, flushed and compacted; `options` override the tiny-cache defaults. */
+async function loadedStore(seed: number, options: OpenOptions = {}): Promise<{ db: Db; expected: Map<string, string> }> {
   const rng = new Rng(seed)
-  const db = await open('/db', { vfs: new MemVfs(), blockSizeBytes: BLOCK_SIZE_BYTES, blockCacheSizeBytes: BLOCK_CACHE_SIZE_BYTES, memtableSizeBytes: 64 * 1024 })
+  const db = await open('/db', { vfs: new MemVfs(), blockSizeBytes: BLOCK_SIZE_BYTES, blockCacheSizeBytes: BLOCK_CACHE_SIZE_BYTES, memtableSizeBytes: 64 * 1024, ...options })
   const expected = new Map<string, string>()
   for (let start = 0; start < KEY_COUNT; start += 100) {
     const batch = []
@@ -116,17 +117,9 @@ test('an iterator that finds a block a get cached through another reader of its 
   const seed = seedFromEnv('block-buffer-recycling reopened reader')
   t.diagnostic(`seed=${seed}`)
   const rng = new Rng(seed)
-  const db = await open('/db', { vfs: new MemVfs(), blockSizeBytes: BLOCK_SIZE_BYTES, blockCacheSizeBytes: 16 * 1024, memtableSizeBytes: 64 * 1024,
-    targetTableSizeBytes: 8 * 1024, l1SizeBytes: 64 * 1024, openFileCountMax: 8 })
-  const valueOfKey = (index: number): string => `value-${index}-`.padEnd(120 + ((index * 37) % 100), String.fromCharCode(97 + (index % 26)))
+  const { db, expected } = await loadedStore(seed, { blockCacheSizeBytes: 16 * 1024, targetTableSizeBytes: 8 * 1024, l1SizeBytes: 64 * 1024, openFileCountMax: 8 })
+  const valueOfKey = (index: number): string => expected.get(keyOf(index))!
   try {
-    for (let start = 0; start < KEY_COUNT; start += 100) {
-      const batch = []
-      for (let index = start; index < start + 100; index++) batch.push({ type: 'put' as const, key: keyOf(index), value: valueOfKey(index) })
-      await db.batch(batch)
-    }
-    await db.flush()
-    await db.compact()
     const randomGets = async (count: number): Promise<void> => {
       for (let get = 0; get < count; get++) {
         const index = rng.below(KEY_COUNT)
