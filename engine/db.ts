@@ -163,6 +163,8 @@ export class Db {
   #tombstones: TombstoneSet | undefined
   #closed = false
   #closing: Promise<void> | undefined
+  /** Checkpoints running now (settled promises of them): close() waits for them. */
+  readonly #checkpointRuns = new Set<Promise<void>>()
   #backgroundError: StrataError | undefined
   #workScheduled = false
   #exclusiveTail: Promise<void> = Promise.resolve()
@@ -1165,7 +1167,7 @@ export class Db {
       await Promise.all(logs.map((wal) => wal.sync()))
       return { ...pinCurrentVersion(this.#lastSeqno), logNumbers: logs.map((wal) => wal.logNumber) }
     })
-    return writeCheckpoint({
+    const run = writeCheckpoint({
       vfs: this.#vfs,
       directory: this.directory,
       pinCurrentVersion,
@@ -1175,6 +1177,10 @@ export class Db {
       manifestHardening: this.#versions.manifestHardening,
       manifestCipher: this.#versions.manifestCipher,
     }, directory)
+    const settled = run.then(() => undefined, () => undefined)
+    this.#checkpointRuns.add(settled)
+    void settled.then(() => this.#checkpointRuns.delete(settled))
+    return run
   }
 
   // ---------------------------------------------------------------- observation
@@ -1255,8 +1261,9 @@ export class Db {
   }
 
   /**
-   * Waits for background work, syncs the log and releases files and the lock. Idempotent.
-   * Unflushed memtables stay in the log and are replayed on the next open.
+   * Waits for running checkpoints (their later steps fail with `CLOSED`) and background work,
+   * syncs the log and releases files and the lock. Idempotent. Unflushed memtables stay in the
+   * log and are replayed on the next open.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close()
@@ -1268,6 +1275,9 @@ export class Db {
     await this.#patrol?.stop()
     this.#wakeWaiters()
     try {
+      // Running checkpoints end first (a later step of theirs meets CLOSED): once the lock is
+      // released, a reopen's recovery could delete the logs or files one is still copying.
+      await Promise.allSettled([...this.#checkpointRuns])
       await this.#exclusive(async () => undefined)
       await this.#worker?.close()
       // Every log is closed (its descriptor released) even when one fails to sync: the newest

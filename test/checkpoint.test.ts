@@ -425,4 +425,37 @@ describe('Db.checkpoint() durability and exclusion', () => {
     }
     for (const directory of ['/', '/backups', '/backups/daily', '/backups/daily/copy']) assert.ok(synced.includes(directory), `${directory} synced: ${synced.join(' ')}`)
   })
+
+  test('close() waits for a running checkpoint, which completes and opens', async () => {
+    // Once close() released the lock, a reopen's recovery could delete files the checkpoint is
+    // still copying (review of the read-only checkpoint, 2026-11-26); close waits instead.
+    const memory = new MemVfs()
+    let held = false
+    let release = (): void => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const vfs = new HookedVfs(memory, {
+      beforeSync: async (_op, filePath) => {
+        if (!filePath.startsWith('/copy/')) return
+        held = true
+        await gate
+      },
+    })
+    const db = await filledStore(vfs, '/db')
+    const checkpoint = db.checkpoint('/copy')
+    while (!held) await new Promise((resolve) => setImmediate(resolve))
+    let closed = false
+    const closing = db.close().then(() => {
+      closed = true
+    })
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(closed, false, 'close() waits while the checkpoint is held')
+    await assert.rejects(db.checkpoint('/other'), { code: 'CLOSED' })
+    release()
+    const report = await checkpoint
+    await closing
+    assert.ok(report.linkedFileCount + report.copiedFileCount > 0)
+    await assertHoldsEveryValue(memory, '/copy', 'the checkpoint close() waited for')
+  })
 })
