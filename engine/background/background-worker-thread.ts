@@ -56,8 +56,9 @@ port.on('message', (request: BackgroundWorkerRequest) => {
   )
 })
 
-// The warm-up runs between the jobs' turns of the event loop and touches none of their state (its
-// own MemVfs, codec and cipher). It cannot fail on synthetic data but through a bug of ours; such
+// The warm-up runs between the jobs' turns of the event loop with its own MemVfs, codec and
+// cipher; what it shares with them is used within one synchronous call (jit-warm-up.ts). It
+// cannot fail on synthetic data but through a bug of ours; such
 // a failure is caught and dropped here: the real jobs do not depend on it (the warm-up's own
 // tests, jit-warm-up.test.ts, find it).
 if (process.env.STRATA_WORKER_WARM_UP !== '0') {

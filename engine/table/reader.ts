@@ -207,10 +207,13 @@ export class TableReader {
    */
   #loadForGet(blockIndex: number): DataBlock {
     if (this.#closed) this.#throwClosed()
+    const cached = this.#cachedBlock(blockIndex)
+    if (cached !== undefined) return cached
+    // Built on a miss only: a cached get allocates nothing here.
     const handle = { offsetBytes: this.#index.offsetsBytes[blockIndex], sizeBytes: this.#index.sizesBytes[blockIndex] }
     const cache = this.#blockCache
     if (cache === undefined) return decodeDataBlock(readBlock(this.#file, this.fileNumber, this.#codec, handle, BlockType.Data), this.path, handle.offsetBytes, this.kvChecksums)
-    return this.#cachedBlock(blockIndex) ?? this.#readPooledBlock(cache, handle, blockIndex)
+    return this.#readPooledBlock(cache, handle, blockIndex)
   }
 
   /**
