@@ -18,7 +18,7 @@ import type { FileCompactionResult } from '../compaction/compact-from-files.ts'
 
 /**
  * The open options a table writer and a log reader need, as given to open() (validated there).
- * `integrity` carries the encryption keys of an encrypted store: workerData, never logged.
+ * `integrity` carries the encryption keys of an encrypted store: sent in its registration, never logged.
  */
 export interface BackgroundWorkerSettings {
   blockSizeBytes: number

@@ -1,9 +1,11 @@
 /**
  * The process's background worker thread (background-worker-thread.ts), shared by every open
  * database: each store's BackgroundWorker (background-worker.ts) joins it, registers its
- * settings with it before its first job, and leaves it at close. A thread costs ~250 ms of CPU
- * to start, a JIT warm-up of up to 2 s of CPU, and ~90 MiB of RSS; one per process pays that once
- * however many stores are open (figures in the README, `scripts/shared-worker-cost.ts`).
+ * settings with it before its first job, and leaves it at close. A thread costs ~0.2 s of CPU
+ * to its first job, a JIT warm-up of up to 2 s, and its heap (RSS up ~90 MiB with the warm-up);
+ * one per process pays that once however many stores are open: four stores' fills took
+ * 0.54–0.57x the CPU and 0.72–0.79x the peak RSS of a thread per store (README,
+ * `scripts/shared-worker-cost.ts`).
  *
  * Lifetime: started by the first store that needs it, stopped when the last store that joined it
  * leaves. Stopped rather than kept: a process that closed every store gets the thread's memory

@@ -89,7 +89,7 @@ describe('compaction in the worker', () => {
   for (const [name, options] of [
     ['checksums only', {}],
     ['per-KV checksums, zstd on deeper levels only', { integrity: { perKeyChecksums: true, compression: { kind: 'none', perLevel: [{ kind: 'none' }, { kind: 'zstd', level: 3 }] } } }],
-    ['encrypted (the keys travel in workerData)', { integrity: { encryption: TEST_ENCRYPTION } }],
+    ['encrypted (the keys travel in its registration)', { integrity: { encryption: TEST_ENCRYPTION } }],
   ] as [string, EngineOptions][]) {
     test(`writes the same tables as the main thread, table for table (${name})`, async () => {
       const seed = 20261126
