@@ -38,7 +38,8 @@ type Variant = 'worker' | 'worker-cold' | 'main'
 
 async function runOnce(variant: Variant, order: Uint32Array, value: Buffer): Promise<Record<string, string | number>> {
   const directory = fs.mkdtempSync(path.join(benchDirectory, `strata-worker-warmth-${variant}-`))
-  // The worker copies process.env when it starts, so this reaches only this store's worker.
+  // The worker thread copies process.env when it starts, so this reaches only the thread this
+  // store starts (the previous store closed, which stopped the process's thread).
   process.env.STRATA_WORKER_WARM_UP = variant === 'worker-cold' ? '0' : '1'
   try {
     const openStartMs = performance.now()

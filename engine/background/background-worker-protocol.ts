@@ -1,7 +1,9 @@
 /**
- * What crosses between the database and its background worker (structured clone): the settings
- * the worker starts with, one request per flush or compaction, one reply per request, and for a
- * compaction the worker's asks for each output's file number with the database's answers.
+ * What crosses between the databases and the background worker thread they share (structured
+ * clone): the settings the thread's JIT warm-up starts with (workerData), each store's settings
+ * (registered before its first job, dropped at its close), one request per flush or compaction
+ * naming its store, one reply per request, and for a compaction the thread's asks for each
+ * output's file number with the owning database's answers.
  */
 import type { IntegrityOptions } from '../integrity-options.ts'
 import { integrityCodecOf } from '../options.ts'
@@ -16,7 +18,7 @@ import type { FileCompactionResult } from '../compaction/compact-from-files.ts'
 
 /**
  * The open options a table writer and a log reader need, as given to open() (validated there).
- * `integrity` carries the encryption keys of an encrypted store: workerData, never logged.
+ * `integrity` carries the encryption keys of an encrypted store: sent in its registration, never logged.
  */
 export interface BackgroundWorkerSettings {
   blockSizeBytes: number
@@ -25,21 +27,32 @@ export interface BackgroundWorkerSettings {
   integrity: IntegrityOptions | undefined
 }
 
-/** A job for the worker, or the file number the database allocated for a compaction's next output. */
+/**
+ * A store's settings, registered before its first job (`storeId` is unique in the process); the
+ * drop of a closed store's settings; a job for a registered store (`jobId` is unique in the
+ * thread); or the answer to a compaction's ask for its next output's file number: the number
+ * the database allocated, or a refusal when the job's store closed meanwhile (the compaction then
+ * fails in the thread; its partial outputs are orphans the next open removes).
+ */
 export type BackgroundWorkerRequest =
-  | { jobId: number; job: WalFlushJob }
-  | { jobId: number; compaction: CompactionJob }
+  | { storeId: number; settings: BackgroundWorkerSettings }
+  | { storeId: number; unregister: true }
+  | { jobId: number; storeId: number; job: WalFlushJob }
+  | { jobId: number; storeId: number; compaction: CompactionJob }
   | { jobId: number; outputFileNumber: number }
+  | { jobId: number; outputFileNumberRefused: true }
 
 /**
- * A job's end (its result, with the ECC repairs its reads made, or its error), a compaction's
- * ask for its next output's file number, or the JIT warm-up's progress (jit-warm-up.ts): the
- * rounds done so far, and whether it ended (all rounds, or stopped by a job).
+ * A job's end (its result, with the ECC repairs its own reads made, or its error), a
+ * compaction's ask for its next output's file number, a store's settings dropped once the jobs
+ * it had in the thread ended, or the JIT warm-up's progress (jit-warm-up.ts): the rounds done so
+ * far, and whether it ended (all rounds, or stopped by a job of any store).
  */
 export type BackgroundWorkerReply =
   | { jobId: number; result: WalFlushResult | FileCompactionResult; repairs: RepairEvent[] }
   | { jobId: number; error: { code?: StrataErrorCode; message: string; details?: StrataErrorDetails } }
   | { jobId: number; outputFileNumberWanted: true }
+  | { storeId: number; unregistered: true }
   | { warmUpRoundCount: number; warmUpEnded: boolean }
 
 /**

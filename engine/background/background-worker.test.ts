@@ -115,7 +115,7 @@ describe('flush in the worker', () => {
     for (const index of differing) assert.ok(index >= propertiesStart && index < mainBytes.indexOf('creator'), `byte ${index} differs outside the properties block`)
   })
 
-  test('flushes an encrypted log (the keys travel in workerData) to the same entries; reopen reads them', async () => {
+  test('flushes an encrypted log (the keys travel in its registration) to the same entries; reopen reads them', async () => {
     const seed = 7
     const options: EngineOptions = { integrity: { encryption: TEST_ENCRYPTION } }
     const main = await flushSeeded(freshDirectory(), { ...options, flushThread: 'main' }, seed)

@@ -48,6 +48,17 @@ describe('warmUpJit()', () => {
     assert.deepEqual(warmUpSettings(SETTINGS), SETTINGS, 'nothing to swap without encryption')
   })
 
+  test('warmUpSettings() of settings already swapped (the thread gets them so, and swaps again) keeps their shape and draws another throwaway key', () => {
+    const store: BackgroundWorkerSettings = { ...SETTINGS, blockSizeBytes: 1024 * 1024, integrity: { encryption: TEST_ENCRYPTION, compression: { kind: 'zstd', level: 19 } } }
+    const crossed = warmUpSettings(store)
+    const again = warmUpSettings(crossed)
+    assert.deepEqual({ ...again, integrity: { ...again.integrity, encryption: undefined } }, { ...crossed, integrity: { ...crossed.integrity, encryption: undefined } })
+    assert.equal(again.integrity!.encryption!.suite, TEST_ENCRYPTION.suite)
+    for (const key of [TEST_ENCRYPTION.keys[0].key, crossed.integrity!.encryption!.keys[0].key]) {
+      assert.notDeepEqual(Buffer.from(again.integrity!.encryption!.keys[0].key), Buffer.from(key))
+    }
+  })
+
   test('warmUpSettings() caps zstd levels at 3 and blocks at 64 KiB, leaving the rest as the store has them', () => {
     const store: BackgroundWorkerSettings = {
       ...SETTINGS,

@@ -1,10 +1,11 @@
 /**
  * JIT warm-up of the background worker: right after the worker thread starts, it runs the flush
  * and compaction code on synthetic data, entirely in memory (a MemVfs of its own, nothing
- * written to any file), so that V8 has optimized that code before the store's first real flush
- * arrives. The worker thread (background-worker-thread.ts) calls warmUpJit() once as it starts,
- * and stops it as soon as a real job arrives; STRATA_WORKER_WARM_UP=0 in the environment turns it
- * off (for the before/after measurement).
+ * written to any file), so that V8 has optimized that code before the first real flush arrives.
+ * The worker thread (background-worker-thread.ts), one per process for every store
+ * (shared-background-thread.ts), calls warmUpJit() once as it starts, with the settings of the
+ * store that started it, and stops it as soon as a real job of any store arrives;
+ * STRATA_WORKER_WARM_UP=0 in the environment turns it off (for the before/after measurement).
  *
  * Why: a worker's isolate starts with no optimized code, and the store's first flushes there ran
  * in the interpreter and baseline tiers. Measured before this warm-up, a 16.8 MB memtable's first
@@ -23,8 +24,9 @@
  * may interleave with the job that arrived during it, as the database's own thread interleaves
  * flush slices with reads: what they share is used within one synchronous call only (the XXH3
  * hashers, block decode scratch, the process's nonce source, whose nonces stay distinct across
- * keys). The warm-up encrypts with a throwaway key of the
- * store's suite, never with the store's keys.
+ * keys). The warm-up encrypts with a throwaway key of the suite of the store that started the
+ * thread, never with any store's keys: the swap (warmUpSettings) is made before the settings
+ * cross to the thread, whose other stores' keys the warm-up never sees.
  *
  * Measured (`node --import tsx scripts/worker-flush-warmth.ts`, variants interleaved, two runs of
  * two rounds, load average 3–3.7 on the 2-core machine), first flush of each store:

@@ -1,11 +1,13 @@
 /**
  * Helpers the background worker's tests share (flushes and compactions): temporary directories
- * removed after each test, seeded write batches, placement for given options, and a table's
- * content read back for comparing what the worker wrote with what the main thread wrote.
- * Test-only.
+ * removed after each test, seeded write batches, placement for given options, a table's content
+ * and record read back for comparing what the worker wrote with what the main thread wrote, and
+ * the worker threads started while a test runs. Test-only.
  */
 import { afterEach } from 'node:test'
 import fs from 'node:fs'
+import { createRequire, syncBuiltinESMExports } from 'node:module'
+import type { Worker, WorkerOptions } from 'node:worker_threads'
 import os from 'node:os'
 import path from 'node:path'
 import type { BatchOperation } from '../db.ts'
@@ -14,6 +16,7 @@ import { mulberry32 } from '../mulberry32.ts'
 import { choosePlacement, type ThreadPlacement } from './placement.ts'
 import { resolveIntegrity } from '../integrity-options.ts'
 import { TableReader } from '../table/mod.ts'
+import type { TableMeta } from '../manifest/mod.ts'
 import { NodeVfs } from '../vfs/node-vfs.ts'
 
 const directories: string[] = []
@@ -46,6 +49,48 @@ export function tableContent(file: string, options: EngineOptions, withFileNumbe
     return { properties, rangeTombstones: reader.rangeTombstones, entries }
   } finally {
     reader.close()
+  }
+}
+
+/** Table `name` of `directory` (at level 0) as the manifest records it, read with the codec of `options`. */
+export function tableMetaOf(directory: string, name: string, options: EngineOptions = {}): TableMeta {
+  const codec = options.integrity === undefined ? undefined : resolveIntegrity(options.integrity, () => undefined).codec
+  const fileNumber = Number(path.basename(name, '.sst'))
+  const reader = TableReader.open(new NodeVfs(), path.join(directory, name), fileNumber, { codec })
+  const p = reader.properties
+  reader.close()
+  const sizeBytes = fs.statSync(path.join(directory, name)).size
+  return { level: 0, fileNumber, sizeBytes, smallestKey: p.smallestKey, largestKey: p.largestKey, smallestSeqno: p.smallestSeqno, largestSeqno: p.largestSeqno, entryCount: p.entryCount, tombstoneCount: p.tombstoneCount, rangeTombstoneCount: p.rangeTombstoneCount }
+}
+
+/** A worker thread started while recordThreads() ran, with the workerData it started with. */
+export interface RecordedThread {
+  worker: Worker
+  workerData: unknown
+}
+
+/**
+ * Runs `body` with node:worker_threads' Worker swapped (for every module, through
+ * syncBuiltinESMExports) for one that records each thread it starts, so a test can count the
+ * threads and end one as a crash would; with `failStart`, one whose construction throws.
+ */
+export async function recordThreads<T>(body: (threads: RecordedThread[]) => Promise<T>, options: { failStart?: boolean } = {}): Promise<T> {
+  const workerThreads = createRequire(import.meta.url)('node:worker_threads') as { Worker: typeof Worker }
+  const Original = workerThreads.Worker
+  const threads: RecordedThread[] = []
+  workerThreads.Worker = class RecordingWorker extends Original {
+    constructor(filename: string | URL, workerOptions?: WorkerOptions) {
+      if (options.failStart === true) throw new Error('threads are refused in this test')
+      super(filename, workerOptions)
+      threads.push({ worker: this, workerData: workerOptions?.workerData })
+    }
+  }
+  syncBuiltinESMExports()
+  try {
+    return await body(threads)
+  } finally {
+    workerThreads.Worker = Original
+    syncBuiltinESMExports()
   }
 }
 

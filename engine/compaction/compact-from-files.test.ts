@@ -9,15 +9,13 @@ import path from 'node:path'
 import { Db } from '../db.ts'
 import { resolveOptions, type EngineOptions } from '../options.ts'
 import { MemVfs } from '../vfs/mem-vfs.ts'
-import { NodeVfs } from '../vfs/node-vfs.ts'
 import { PlainCodec } from '../transform/plain-codec.ts'
 import { mulberry32 } from '../mulberry32.ts'
 import { parseFileName, tableFileName, type TableMeta } from '../manifest/mod.ts'
-import { TableReader } from '../table/mod.ts'
 import { BlobDb } from '../../blobtree/blob-db.ts'
 import { WORKER_COMPACTION_INPUT_BYTES_MIN } from '../background/placement.ts'
 import { BackgroundWorker } from '../background/background-worker.ts'
-import { freshDirectory, placementOf, seededBatches, tableContent, TEST_ENCRYPTION } from '../background/worker-test-support.ts'
+import { freshDirectory, placementOf, seededBatches, tableContent, tableMetaOf, TEST_ENCRYPTION } from '../background/worker-test-support.ts'
 import type { CompactionJob } from './compact-tables.ts'
 
 describe("choosePlacement('compaction')", () => {
@@ -91,7 +89,7 @@ describe('compaction in the worker', () => {
   for (const [name, options] of [
     ['checksums only', {}],
     ['per-KV checksums, zstd on deeper levels only', { integrity: { perKeyChecksums: true, compression: { kind: 'none', perLevel: [{ kind: 'none' }, { kind: 'zstd', level: 3 }] } } }],
-    ['encrypted (the keys travel in workerData)', { integrity: { encryption: TEST_ENCRYPTION } }],
+    ['encrypted (the keys travel in its registration)', { integrity: { encryption: TEST_ENCRYPTION } }],
   ] as [string, EngineOptions][]) {
     test(`writes the same tables as the main thread, table for table (${name})`, async () => {
       const seed = 20261126
@@ -143,15 +141,7 @@ async function levelZeroTables(tableCount: number): Promise<{ directory: string;
     await db.flush()
   }
   await db.close()
-  const names = fs.readdirSync(directory).filter((name) => parseFileName(name)?.kind === 'table')
-  const tables = names.map((name): TableMeta => {
-    const fileNumber = tableNumber(name)
-    const reader = TableReader.open(new NodeVfs(), path.join(directory, name), fileNumber)
-    const p = reader.properties
-    reader.close()
-    const sizeBytes = fs.statSync(path.join(directory, name)).size
-    return { level: 0, fileNumber, sizeBytes, smallestKey: p.smallestKey, largestKey: p.largestKey, smallestSeqno: p.smallestSeqno, largestSeqno: p.largestSeqno, entryCount: p.entryCount, tombstoneCount: p.tombstoneCount, rangeTombstoneCount: p.rangeTombstoneCount }
-  })
+  const tables = fs.readdirSync(directory).filter((name) => parseFileName(name)?.kind === 'table').map((name) => tableMetaOf(directory, name))
   return { directory, tables }
 }
 
