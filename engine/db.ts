@@ -1142,9 +1142,10 @@ export class Db {
    * cannot flush its memtables: the copy then also holds copies of the write-ahead logs they are
    * in, which its open replays (`logFileCount` in the report). Method: engine/checkpoint.ts.
    * @throws {StrataError} `INVALID_ARGUMENT` when `directory` is not empty or another checkpoint
-   * is writing into it, `CLOSED`, `READ_ONLY` when the store is read-only because a log or blob
-   * file failed (which writes it holds is unknown: close and open the store to recover what
-   * reached the disk), `IO_ERROR` (errno `EEXIST` when a file appeared in it).
+   * is writing into it, `CLOSED`, `READ_ONLY` when the store is read-only and a sync of a log or
+   * blob file failed (which writes it holds is unknown: close and open the store to recover what
+   * reached the disk; a log whose append failed is copied up to that record), `IO_ERROR` (errno
+   * `EEXIST` when a file appeared in it).
    */
   async checkpoint(directory: string): Promise<CheckpointReport> {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot checkpoint: database is closed')
@@ -1164,8 +1165,12 @@ export class Db {
       const logs = [...this.#immutables.map((immutable) => immutable.wal), this.#wal].filter((wal) => wal.recordCount > 0)
       // The logs' records point at blob frames: the value layer syncs them as before a flush.
       await this.#valueHooks?.beforeFlush?.()
-      await Promise.all(logs.map((wal) => wal.sync()))
-      return { ...pinCurrentVersion(this.#lastSeqno), logNumbers: logs.map((wal) => wal.logNumber) }
+      // Up to their whole records: a log whose append failed is copied up to that record, which
+      // holds no acknowledged write (write() rejected it before the memtable insert, and refuses
+      // every write after: #failWrites). It is the active log: only that one takes appends, and
+      // no log switch follows a failed one (a switch needs a write, or flush(), to pass #checkWritable).
+      await Promise.all(logs.map((wal) => wal.syncIntact()))
+      return { ...pinCurrentVersion(this.#lastSeqno), logs: logs.map((wal) => ({ logNumber: wal.logNumber, sizeBytes: wal.intactSizeBytes })) }
     })
     const run = writeCheckpoint({
       vfs: this.#vfs,

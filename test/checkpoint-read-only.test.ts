@@ -304,7 +304,6 @@ describe('Db.checkpoint() of a read-only store', () => {
   // other faults stop them at once, or (a blob file's) when the checkpoint's flush meets them.
   const LOG_FAULTS: { name: string; options: OpenOptions; rule: FaultRule; writeAgain: boolean }[] = [
     { name: 'a failed WAL fsync', options: SMALL, rule: { op: 'sync', path: /\.wal$/, nth: 1, errno: 'EIO' }, writeAgain: true },
-    { name: 'a short WAL append', options: SMALL, rule: { op: 'append', path: /\.wal$/, nth: 1, mode: 'short-write', errno: 'ENOSPC' }, writeAgain: false },
     // One blob file (the default target size): the first blob sync is the write's, not a rotation's.
     { name: 'a failed blob file fsync', options: { ...SMALL, kvSeparation: { minBlobSize: 64 } }, rule: { op: 'sync', path: /\.blob$/, nth: 1, errno: 'EIO' }, writeAgain: false },
   ]
@@ -352,6 +351,52 @@ describe('Db.checkpoint() of a read-only store', () => {
         assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}`)
       } finally {
         await copy.close()
+      }
+    })
+  }
+
+  for (const store of STORES) {
+    test(`a short WAL append: the log is copied up to the failed record, and both stores recover the acknowledged writes (${store.name})`, async (t) => {
+      const seed = seedFromEnv(`read-only checkpoint short WAL append ${store.name}`)
+      t.diagnostic(`seed=${seed}`)
+      const rng = new Rng(seed)
+      const memory = new MemVfs()
+      const vfs = new FaultVfs(memory, { seed })
+      const model: Model = new Map()
+      const db = await filledStore(vfs, store.options, rng, model)
+      // Too few writes to switch logs: the failed append lands in the log of these (mostly unsynced) writes.
+      for (let index = 0; index < 10; index++) await writeOne(db, rng, model, 1000 + index)
+      vfs.addRule({ op: 'append', path: /\.wal$/, nth: 1, mode: 'short-write', errno: 'ENOSPC' })
+      await assert.rejects(db.put('failed', 'v'.repeat(200), { sync: true }), (error) => isStrataError(error, 'IO_ERROR'))
+      await assert.rejects(db.put('refused', 'x'), (error) => isStrataError(error, 'READ_ONLY'))
+      assert.equal(vfs.injected.length, 1, `seed=${seed}: one short append`)
+      const before = await quietListing(memory, '/db')
+      const report = await db.checkpoint('/copy')
+      const image = memory.crash() // the power fails the moment checkpoint() resolved
+      t.diagnostic(`report=${JSON.stringify(report)}`)
+      assert.equal(report.logFileCount, 1, `seed=${seed}: the log of the failed append`)
+      assert.deepEqual(listing(memory, '/db'), before, `seed=${seed}: the source's files are as they were`)
+      await db.close()
+      const logName = image.list('/copy').find((name) => name.endsWith('.wal'))!
+      const partialRecordBytes = image.sizeBytes(path.join('/db', logName)) - image.sizeBytes(path.join('/copy', logName))
+
+      const copy = await open('/copy', { ...store.options, vfs: image, createIfMissing: false })
+      try {
+        assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds every acknowledged write, not the failed one`)
+        const { recovery } = copy.stats()
+        assert.equal(recovery.walFilesReplayed, 1, `seed=${seed}`)
+        assert.equal(recovery.tailBytesDropped + recovery.walFilesDropped, 0, `seed=${seed}: the copy's log ends at its last whole record`)
+        assert.ok((await copy.verify()).ok, `seed=${seed}: verify() finds the copy clean`)
+      } finally {
+        await copy.close()
+      }
+      // The source's log also holds the failed record's partial bytes, synced: its recovery cuts them as a torn tail.
+      const reopened = await open('/db', { ...store.options, vfs: image, createIfMissing: false })
+      try {
+        assert.equal(await contentsOf(reopened), textOf(model), `seed=${seed}: the source recovers the same writes`)
+        assert.equal(reopened.stats().recovery.tailBytesDropped, partialRecordBytes, `seed=${seed}: exactly the partial record is cut`)
+      } finally {
+        await reopened.close()
       }
     })
   }
