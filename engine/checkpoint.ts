@@ -33,7 +33,7 @@
  * writable source holds no WAL: its manifest's logNumber is past every file number it names.
  *
  * A read-only source (a flush, compaction or log failure stopped its writes: Db's background
- * error), or one that turns read-only in step 2, cannot flush: the writes its memtables hold are
+ * error), or one whose flush in step 2 fails, cannot flush: the writes its memtables hold are
  * only in its write-ahead logs. Steps 2 and 3 become a capture (`captureUnflushed`) that waits
  * for every flush and compaction queued before it (a read-only store starts none after), then
  * syncs the logs and the blob files their records point at, and pins the version. Step 4 also
@@ -44,6 +44,13 @@
  * Nothing changes them meanwhile: a read-only store takes no write, and flushes no memtable, so
  * its logs stay until it is reopened. The copy's lastSeqno is the last write applied, the newest
  * record the logs hold.
+ * A source that turns read-only during step 2 while its flush succeeds (another failure meanwhile:
+ * a later write's log, a compaction) is copied as a writable one, without logs: the flushed
+ * version holds every write acknowledged before the call, in tables synced (with the blob bytes
+ * they point at: beforeFlush) before the manifest edit that installed it. What failed lies after
+ * it: a log of later writes, which the copy does not need, or blob bytes no handle of the version
+ * reaches (an unsealed blob file is copied whole, as from a writable source, and the copy's open
+ * cuts it after its last frame that verifies).
  * A log whose last append failed (a full disk) is copied up to that record: the records before it
  * are whole, and the failed one holds no acknowledged write, since Db.write() rejected it before
  * applying it and refuses every write after. Its fsync (WalWriter.syncIntact) must still succeed,
@@ -103,7 +110,10 @@ export interface CheckpointSource {
   directory: string
   /** Pins the current version (tables and blob files stay on disk while pinned). */
   pinCurrentVersion(): PinnedVersion
-  /** Flushes every memtable as of the call into tables. */
+  /**
+   * Flushes every memtable as of the call into tables. Resolves once they are, also when another
+   * failure turned the source read-only meanwhile; rejects when one of them stays unflushed.
+   */
   flush(): Promise<void>
   /** Why the source is read-only (its background error), or undefined while it takes writes. */
   readOnlyCause(): StrataError | undefined
@@ -178,7 +188,12 @@ async function pinAndCopy(source: CheckpointSource, target: string): Promise<Che
   }
 }
 
-/** Flushes a writable source; false when it is read-only, before the flush or because the flush failed. */
+/**
+ * Flushes a writable source; false when it is read-only before the flush, or the flush failed
+ * and left it read-only. True when the flush succeeded even though another failure turned the
+ * source read-only meanwhile: its tables hold every write acknowledged before the call, so the
+ * version after it is as complete as a writable source's (file comment, step 3).
+ */
 async function flushUnlessReadOnly(source: CheckpointSource): Promise<boolean> {
   if (source.readOnlyCause() !== undefined) return false
   try {

@@ -987,13 +987,28 @@ export class Db {
 
   /** Flushes the memtable to a table and waits until every frozen memtable is flushed. */
   async flush(): Promise<void> {
+    await this.#flushMemtables()
+    this.#throwBackgroundError()
+  }
+
+  /**
+   * flush() without its last step: resolves once the memtable as of the call and every frozen
+   * one are tables, even when another failure turned the store read-only meanwhile (a later
+   * write's log failed, a compaction failed). The checkpoint relies on that: those tables hold
+   * every write acknowledged before the call (engine/checkpoint.ts). Rejects when one of them
+   * stays unflushed: the store was read-only at the call, the memtable could not be frozen (no
+   * next log), or a flush failed.
+   */
+  async #flushMemtables(): Promise<void> {
     this.#checkWritable()
+    const memtable = this.#memtable
     this.#freezeMemtable()
     this.#scheduleWork()
     await this.#exclusive(async () => {
       while (this.#immutables.length > 0) await this.#flushOldestImmutable()
     })
-    this.#throwBackgroundError()
+    // Still the active memtable with writes in it: #freezeMemtable failed and set the cause.
+    if (this.#memtable === memtable && !memtable.isEmpty()) this.#throwBackgroundError()
   }
 
   /**
@@ -1176,7 +1191,7 @@ export class Db {
       vfs: this.#vfs,
       directory: this.directory,
       pinCurrentVersion,
-      flush: () => this.flush(),
+      flush: () => this.#flushMemtables(),
       readOnlyCause: () => this.#backgroundError,
       captureUnflushed,
       manifestHardening: this.#versions.manifestHardening,

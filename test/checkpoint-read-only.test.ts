@@ -2,10 +2,13 @@
 // checkpoints, which is when a rescue copy is needed most: its memtables cannot be flushed, so
 // the copy carries the logs they are in, and opens (also after a power loss the moment the
 // checkpoint resolved) holding every acknowledged write; the source stays read-only and
-// unchanged. When a log or blob file itself failed, what it holds is unknown: the checkpoint is
-// refused with READ_ONLY, and the store, closed and opened again, recovers and checkpoints.
+// unchanged. A log whose append failed is copied up to that record (the failed write was never
+// acknowledged). When a log's or blob file's sync failed, what it holds is unknown: the
+// checkpoint is refused with READ_ONLY, and the store, closed and opened again, recovers and
+// checkpoints. A checkpoint whose own flush succeeds needs no log, whatever failed meanwhile.
 // Method: FaultVfs over MemVfs injects the fault while seeded writes run against a Map model;
-// MemVfs.crash() takes the power-loss image. STRATA_SEED=<n> replays a run.
+// HookedVfs holds a table's sync to stop a flush mid-way; MemVfs.crash() takes the power-loss
+// image. STRATA_SEED=<n> replays a run.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
@@ -15,7 +18,7 @@ import path from 'node:path'
 import { open, isStrataError, StrataError, type BlobDb, type Db, type OpenOptions } from '../index.ts'
 import { MemVfs, NodeVfs, type Vfs } from '../engine/vfs/mod.ts'
 import { FaultVfs, type FaultRule } from '../engine/vfs/fault-vfs.ts'
-import { HookedVfs } from '../engine/wal/hooked-vfs.ts'
+import { HookedVfs, type VfsHooks } from '../engine/wal/hooked-vfs.ts'
 import { seedFromEnv, Rng } from './support/seed.ts'
 
 type Model = Map<string, string>
@@ -178,6 +181,43 @@ async function failedCompactionStore(options: OpenOptions, seed: number): Promis
   return { memory, db, model }
 }
 
+/**
+ * Holds the sync of the first table created after `arm()` until `release()` (or fails it with
+ * ENOSPC: `fail()`): a flush stopped mid-way, for as long as a test needs.
+ */
+function heldTableSync(): { hooks: VfsHooks; arm(): void; reached(message: string): Promise<void>; release(): void; fail(): void } {
+  let armed = false
+  let held: string | undefined
+  let waiting = false
+  let open = (_failure?: StrataError): void => {}
+  const gate = new Promise<StrataError | undefined>((resolve) => {
+    open = resolve
+  })
+  return {
+    hooks: {
+      afterOp: (op, filePath) => {
+        if (armed && held === undefined && op === 'create' && filePath.endsWith('.sst')) held = filePath
+      },
+      beforeSync: async (op, filePath) => {
+        if (op !== 'sync' || filePath !== held) return
+        waiting = true
+        const failure = await gate
+        if (failure !== undefined) throw failure
+      },
+    },
+    arm: () => {
+      armed = true
+    },
+    async reached(message) {
+      // Bounded: the flush reaches its table's sync within a few turns of the event loop.
+      for (let turn = 0; !waiting && turn < 10_000; turn++) await new Promise((resolve) => setImmediate(resolve))
+      assert.ok(waiting, message)
+    },
+    release: () => open(),
+    fail: () => open(new StrataError('IO_ERROR', `Cannot sync ${held}: ENOSPC (injected)`, { details: { errno: 'ENOSPC' } })),
+  }
+}
+
 describe('Db.checkpoint() of a read-only store', () => {
   for (const store of STORES) {
     for (const fault of ['flush', 'compaction'] as const) {
@@ -247,6 +287,71 @@ describe('Db.checkpoint() of a read-only store', () => {
       }
     })
   }
+
+  for (const store of STORES.slice(0, 2)) {
+    test(`a checkpoint whose own flush succeeds while a later write's log fails copies the flushed version, without logs (${store.name})`, async (t) => {
+      // The flush put every write acknowledged before the call into tables, so the failure (in the
+      // log of writes made after the call) is none of the copy's business: it goes on, as for a
+      // writable store, rather than being refused by that log's failed fsync.
+      const seed = seedFromEnv(`read-only checkpoint own flush succeeds ${store.name}`)
+      t.diagnostic(`seed=${seed}`)
+      const rng = new Rng(seed)
+      const memory = new MemVfs()
+      const faults = new FaultVfs(memory)
+      const hold = heldTableSync()
+      const model: Model = new Map()
+      const db = await filledStore(new HookedVfs(faults, hold.hooks), store.options, rng, model)
+      for (let index = 0; index < 10; index++) await writeOne(db, rng, model, 1000 + index)
+      const acknowledged = textOf(model)
+      hold.arm()
+      const checkpoint = db.checkpoint('/copy')
+      await hold.reached(`seed=${seed}: the checkpoint's flush writes its table`)
+      // The memtable is frozen: later writes go to the next log, whose fsync fails.
+      const activeLog = memory.list('/db').filter((name) => name.endsWith('.wal')).sort().at(-1)!
+      faults.addRule({ op: 'sync', path: new RegExp(`/${activeLog}$`), errno: 'EIO' })
+      await db.put('after-call', 'acknowledged, not synced')
+      await assert.rejects(db.put('late', 'x', { sync: true }), (error) => isStrataError(error, 'IO_ERROR'))
+      await assert.rejects(db.put('refused', 'x'), (error) => isStrataError(error, 'IO_ERROR'))
+      assert.ok(db.stats().readOnly, `seed=${seed}: the failed log turned the store read-only while the flush ran`)
+      hold.release()
+      const report = await checkpoint
+      const image = memory.crash()
+      t.diagnostic(`report=${JSON.stringify(report)}`)
+      assert.equal(report.logFileCount, 0, `seed=${seed}: no log is needed`)
+      await db.close().catch(() => undefined)
+      const copy = await open('/copy', { ...store.options, vfs: image, createIfMissing: false })
+      try {
+        assert.equal(await contentsOf(copy), acknowledged, `seed=${seed}: the copy holds exactly the writes acknowledged before the call`)
+        assert.ok((await copy.verify()).ok, `seed=${seed}: verify() finds the copy clean`)
+      } finally {
+        await copy.close()
+      }
+    })
+  }
+
+  test('a checkpoint whose own flush cannot freeze the memtable (no next log) copies the log instead', async (t) => {
+    // The flush of the older memtables succeeds, but the active one stays unflushed: the flushed
+    // version lacks its writes, so the checkpoint must not take it for a complete one.
+    const seed = seedFromEnv('read-only checkpoint own freeze fails')
+    t.diagnostic(`seed=${seed}`)
+    const rng = new Rng(seed)
+    const memory = new MemVfs()
+    const vfs = new FaultVfs(memory)
+    const model: Model = new Map()
+    const db = await filledStore(vfs, SMALL, rng, model)
+    for (let index = 0; index < 10; index++) await writeOne(db, rng, model, 1000 + index)
+    vfs.addRule({ op: 'create', path: /^\/db\/.*\.wal$/, errno: 'ENOSPC' })
+    const report = await db.checkpoint('/copy')
+    assert.ok(db.stats().readOnly, `seed=${seed}: the failed switch turned the store read-only`)
+    assert.equal(report.logFileCount, 1, `seed=${seed}: the active memtable's log`)
+    await db.close()
+    const copy = await open('/copy', { ...SMALL, vfs: memory.crash(), createIfMissing: false })
+    try {
+      assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
+    } finally {
+      await copy.close()
+    }
+  })
 
   test('on the real file system: tables are linked, the logs copied into files of their own', async (t) => {
     const seed = seedFromEnv('read-only checkpoint node vfs')
