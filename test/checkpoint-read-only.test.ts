@@ -329,6 +329,58 @@ describe('Db.checkpoint() of a read-only store', () => {
     })
   }
 
+  for (const store of STORES.slice(0, 2)) {
+    for (const outcome of ['succeeds', 'fails'] as const) {
+      test(`a checkpoint started while a flush runs waits for it, then copies what it left (the flush ${outcome}, ${store.name})`, async (t) => {
+        // A flush of memtable 1 is held at its table's sync; meanwhile memtable 2 fills and cannot
+        // be frozen (no next log): the store is read-only with a flush running. The checkpoint
+        // must wait behind it (Db #exclusive): a capture taken now would list log 1, which the
+        // flush deletes once its table is in the version.
+        const seed = seedFromEnv(`read-only checkpoint during flush ${outcome} ${store.name}`)
+        t.diagnostic(`seed=${seed}`)
+        const rng = new Rng(seed)
+        const memory = new MemVfs()
+        const faults = new FaultVfs(memory)
+        const hold = heldTableSync()
+        const model: Model = new Map()
+        const db = await filledStore(new HookedVfs(faults, hold.hooks), store.options, rng, model)
+        hold.arm()
+        let index = 0
+        for (; db.stats().immutableMemtableCount === 0 && index < 2000; index++) await writeOne(db, rng, model, index)
+        await hold.reached(`seed=${seed}: a background flush writes its table`)
+        faults.addRule({ op: 'create', path: /^\/db\/.*\.wal$/, errno: 'ENOSPC' })
+        const failure = await writeUntilReadOnly(db, rng, model, false)
+        assert.ok(isStrataError(failure, 'READ_ONLY'), `seed=${seed}: the store turned read-only: ${String(failure)}`)
+        assert.equal(db.stats().immutableMemtableCount, 1, `seed=${seed}: the held flush's memtable is still frozen`)
+
+        let settled = false
+        const checkpoint = db.checkpoint('/copy').finally(() => {
+          settled = true
+        })
+        for (let turn = 0; turn < 200; turn++) await new Promise((resolve) => setImmediate(resolve))
+        assert.equal(settled, false, `seed=${seed}: the checkpoint waits for the running flush`)
+        assert.equal(memory.exists('/copy/CURRENT'), false, `seed=${seed}`)
+        if (outcome === 'succeeds') hold.release()
+        else hold.fail()
+        const report = await checkpoint
+        const image = memory.crash() // the power fails the moment checkpoint() resolved
+        t.diagnostic(`report=${JSON.stringify(report)}`)
+        // Succeeded: memtable 1 is a table, memtable 2 in its log. Failed: both in their logs.
+        assert.equal(report.logFileCount, outcome === 'succeeds' ? 1 : 2, `seed=${seed}`)
+        assert.equal(await contentsOf(db), textOf(model), `seed=${seed}: the source reads the same`)
+        await db.close()
+        const copy = await open('/copy', { ...store.options, vfs: image, createIfMissing: false })
+        try {
+          assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds exactly the acknowledged writes`)
+          assert.equal(copy.stats().recovery.walFilesReplayed, report.logFileCount, `seed=${seed}`)
+          assert.ok((await copy.verify()).ok, `seed=${seed}: verify() finds the copy clean`)
+        } finally {
+          await copy.close()
+        }
+      })
+    }
+  }
+
   test('a checkpoint whose own flush cannot freeze the memtable (no next log) copies the log instead', async (t) => {
     // The flush of the older memtables succeeds, but the active one stays unflushed: the flushed
     // version lacks its writes, so the checkpoint must not take it for a complete one.
