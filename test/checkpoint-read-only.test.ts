@@ -91,6 +91,16 @@ async function contentsOf(db: Db, ignoredKey?: string): Promise<string> {
   return textOf(entries)
 }
 
+/** Opens the checkpoint in `directory` of `vfs` and checks that it reads `expected` (textOf). */
+async function assertCopyHolds(vfs: Vfs, options: OpenOptions, expected: string, message: string, directory = '/copy'): Promise<void> {
+  const copy = await open(directory, { ...options, vfs, createIfMissing: false })
+  try {
+    assert.equal(await contentsOf(copy), expected, message)
+  } finally {
+    await copy.close()
+  }
+}
+
 /** Every file of `directory` with its size: what a checkpoint must leave as it was. */
 function listing(vfs: MemVfs, directory: string): string[] {
   return vfs.list(directory).map((name) => `${name}:${vfs.sizeBytes(path.join(directory, name))}`).sort()
@@ -218,6 +228,23 @@ function heldTableSync(): { hooks: VfsHooks; arm(): void; reached(message: strin
   }
 }
 
+interface HeldFlushStore extends ReadOnlyStore {
+  rng: Rng
+  faults: FaultVfs
+  hold: ReturnType<typeof heldTableSync>
+}
+
+/** A store (not yet read-only) filled by a healthy phase on `faults` under a HookedVfs whose table sync `hold` can stop. */
+async function heldFlushStore(options: OpenOptions, seed: number): Promise<HeldFlushStore> {
+  const rng = new Rng(seed)
+  const memory = new MemVfs()
+  const faults = new FaultVfs(memory)
+  const hold = heldTableSync()
+  const model: Model = new Map()
+  const db = await filledStore(new HookedVfs(faults, hold.hooks), options, rng, model)
+  return { rng, memory, faults, hold, model, db }
+}
+
 describe('Db.checkpoint() of a read-only store', () => {
   for (const store of STORES) {
     for (const fault of ['flush', 'compaction'] as const) {
@@ -279,12 +306,7 @@ describe('Db.checkpoint() of a read-only store', () => {
       assert.ok(db.stats().readOnly, `seed=${seed}: the flush turned the store read-only`)
       assert.ok(report.logFileCount >= 1, `seed=${seed}: ${JSON.stringify(report)}`)
       await db.close()
-      const copy = await open('/copy', { ...store.options, vfs: memory.crash(), createIfMissing: false })
-      try {
-        assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
-      } finally {
-        await copy.close()
-      }
+      await assertCopyHolds(memory.crash(), store.options, textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
     })
   }
 
@@ -295,12 +317,7 @@ describe('Db.checkpoint() of a read-only store', () => {
       // writable store, rather than being refused by that log's failed fsync.
       const seed = seedFromEnv(`read-only checkpoint own flush succeeds ${store.name}`)
       t.diagnostic(`seed=${seed}`)
-      const rng = new Rng(seed)
-      const memory = new MemVfs()
-      const faults = new FaultVfs(memory)
-      const hold = heldTableSync()
-      const model: Model = new Map()
-      const db = await filledStore(new HookedVfs(faults, hold.hooks), store.options, rng, model)
+      const { rng, memory, faults, hold, model, db } = await heldFlushStore(store.options, seed)
       for (let index = 0; index < 10; index++) await writeOne(db, rng, model, 1000 + index)
       const acknowledged = textOf(model)
       hold.arm()
@@ -338,12 +355,7 @@ describe('Db.checkpoint() of a read-only store', () => {
         // flush deletes once its table is in the version.
         const seed = seedFromEnv(`read-only checkpoint during flush ${outcome} ${store.name}`)
         t.diagnostic(`seed=${seed}`)
-        const rng = new Rng(seed)
-        const memory = new MemVfs()
-        const faults = new FaultVfs(memory)
-        const hold = heldTableSync()
-        const model: Model = new Map()
-        const db = await filledStore(new HookedVfs(faults, hold.hooks), store.options, rng, model)
+        const { rng, memory, faults, hold, model, db } = await heldFlushStore(store.options, seed)
         hold.arm()
         let index = 0
         for (; db.stats().immutableMemtableCount === 0 && index < 2000; index++) await writeOne(db, rng, model, index)
@@ -397,12 +409,7 @@ describe('Db.checkpoint() of a read-only store', () => {
     assert.ok(db.stats().readOnly, `seed=${seed}: the failed switch turned the store read-only`)
     assert.equal(report.logFileCount, 1, `seed=${seed}: the active memtable's log`)
     await db.close()
-    const copy = await open('/copy', { ...SMALL, vfs: memory.crash(), createIfMissing: false })
-    try {
-      assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
-    } finally {
-      await copy.close()
-    }
+    await assertCopyHolds(memory.crash(), SMALL, textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
   })
 
   test('on the real file system: tables are linked, the logs copied into files of their own', async (t) => {
@@ -449,12 +456,7 @@ describe('Db.checkpoint() of a read-only store', () => {
     const report = await db.checkpoint('/copy')
     assert.equal(report.logFileCount, 1, `seed=${seed}: the active memtable's log, which could not be switched`)
     await db.close()
-    const copy = await open('/copy', { ...SMALL, vfs: memory.crash(), createIfMissing: false })
-    try {
-      assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
-    } finally {
-      await copy.close()
-    }
+    await assertCopyHolds(memory.crash(), SMALL, textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
   })
 
   // `writeAgain`: a WAL whose fsync failed stops writes at the next append (Db #failWrites); the
@@ -503,12 +505,7 @@ describe('Db.checkpoint() of a read-only store', () => {
       } finally {
         await reopened.close()
       }
-      const copy = await open('/copy-after-reopen', { ...options, vfs: memory, createIfMissing: false })
-      try {
-        assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}`)
-      } finally {
-        await copy.close()
-      }
+      await assertCopyHolds(memory, options, textOf(model), `seed=${seed}`, '/copy-after-reopen')
     })
   }
 
