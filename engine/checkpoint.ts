@@ -47,10 +47,11 @@
  * A source that turns read-only during step 2 while its flush succeeds (another failure meanwhile:
  * a later write's log, a compaction) is copied as a writable one, without logs: the flushed
  * version holds every write acknowledged before the call, in tables synced (with the blob bytes
- * they point at: beforeFlush) before the manifest edit that installed it. What failed lies after
- * it: a log of later writes, which the copy does not need, or blob bytes no handle of the version
- * reaches (an unsealed blob file is copied whole, as from a writable source, and the copy's open
- * cuts it after its last frame that verifies).
+ * they point at: beforeFlush) before the manifest edit that installed it. What failed is outside
+ * that version: a log of later writes, which the copy does not need, a job whose edit was never
+ * installed (the VersionSet installs a version only once its edit is synced), or blob bytes no
+ * handle of the version reaches (an unsealed blob file is copied whole, as from a writable source,
+ * and the copy's open cuts it after its last frame that verifies).
  * A log whose last append failed (a full disk) is copied up to that record: the records before it
  * are whole, and the failed one holds no acknowledged write, since Db.write() rejected it before
  * applying it and refuses every write after. Its fsync (WalWriter.syncIntact) must still succeed,
