@@ -33,7 +33,7 @@
  * writable source holds no WAL: its manifest's logNumber is past every file number it names.
  *
  * A read-only source (a flush, compaction or log failure stopped its writes: Db's background
- * error), or one that turns read-only in step 2, cannot flush: the writes its memtables hold are
+ * error), or one whose flush in step 2 fails, cannot flush: the writes its memtables hold are
  * only in its write-ahead logs. Steps 2 and 3 become a capture (`captureUnflushed`) that waits
  * for every flush and compaction queued before it (a read-only store starts none after), then
  * syncs the logs and the blob files their records point at, and pins the version. Step 4 also
@@ -44,16 +44,26 @@
  * Nothing changes them meanwhile: a read-only store takes no write, and flushes no memtable, so
  * its logs stay until it is reopened. The copy's lastSeqno is the last write applied, the newest
  * record the logs hold.
- * If that sync fails (a log or blob file failed now or earlier: a failed append, fsync, or the
- * sync of an older log its records wait for), the checkpoint is refused with READ_ONLY: after a
- * failed fsync the kernel may have dropped the file's dirty pages, so reading it back may give
- * neither what was appended nor what is on disk, and a copy could lose acknowledged writes
- * without a sign, or hold a tail the source will never recover. Copying only the prefix synced
- * before the failure would not do either: it lacks writes acknowledged since (unsynced ones),
- * which a checkpoint promises. (After a failed append alone the records before it are intact,
- * but a log writer keeps one failure state for both, and refusing is the safe side.) What the
- * source does hold is decided by its own recovery: closing and opening it (or a copy of its
- * directory made after the close) keeps every write that reached the disk, in order.
+ * A source that turns read-only during step 2 while its flush succeeds (another failure meanwhile:
+ * a later write's log, a compaction) is copied as a writable one, without logs: the flushed
+ * version holds every write acknowledged before the call, in tables synced (with the blob bytes
+ * they point at: beforeFlush) before the manifest edit that installed it. What failed is outside
+ * that version: a log of later writes, which the copy does not need, a job whose edit was never
+ * installed (the VersionSet installs a version only once its edit is synced), or blob bytes no
+ * handle of the version reaches (an unsealed blob file is copied whole, as from a writable source,
+ * and the copy's open cuts it after its last frame that verifies).
+ * A log whose last append failed (a full disk) is copied up to that record: the records before it
+ * are whole, and the failed one holds no acknowledged write, since Db.write() rejected it before
+ * applying it and refuses every write after. Its fsync (WalWriter.syncIntact) must still succeed,
+ * as every copied log's must: if a sync fails (a log or blob file failed now or earlier: an
+ * fsync, or the sync of an older log its records wait for), the checkpoint is refused with
+ * READ_ONLY: after a failed fsync the kernel may have dropped the file's dirty pages, so reading
+ * it back may give neither what was appended nor what is on disk, and a copy could lose
+ * acknowledged writes without a sign, or hold a tail the source will never recover. Copying only
+ * the prefix synced before the failure would not do either: it lacks writes acknowledged since
+ * (unsynced ones), which a checkpoint promises. What the source does hold is decided by its own
+ * recovery: closing and opening it (or a copy of its directory made after the close) keeps every
+ * write that reached the disk, in order.
  *
  * Contract: called on an open database; `targetDirectory` must be absent or empty. A failure
  * leaves the target holding what was written so far (never opening as a store) and unlocked.
@@ -81,10 +91,17 @@ export interface PinnedVersion {
   release(): void
 }
 
+/** A write-ahead log a read-only source's checkpoint copies: its first `sizeBytes` bytes. */
+export interface UnflushedLog {
+  logNumber: number
+  /** Bytes of whole records (WalWriter.intactSizeBytes): the file's size, or less after a failed append. */
+  sizeBytes: number
+}
+
 /** A read-only source's state for its checkpoint (file comment): a pinned version and the logs that complete it. */
 export interface UnflushedState extends PinnedVersion {
-  /** Numbers of the write-ahead logs holding the memtables' writes, oldest first; synced, and appended to no more. */
-  logNumbers: number[]
+  /** The write-ahead logs holding the memtables' writes, oldest first; synced up to `sizeBytes`, and appended to no more. */
+  logs: UnflushedLog[]
 }
 
 /** What writeCheckpoint needs of the database; Db.checkpoint() builds it from its internals. */
@@ -94,14 +111,18 @@ export interface CheckpointSource {
   directory: string
   /** Pins the current version (tables and blob files stay on disk while pinned). */
   pinCurrentVersion(): PinnedVersion
-  /** Flushes every memtable as of the call into tables. */
+  /**
+   * Flushes every memtable as of the call into tables. Resolves once they are, also when another
+   * failure turned the source read-only meanwhile; rejects when one of them stays unflushed.
+   */
   flush(): Promise<void>
   /** Why the source is read-only (its background error), or undefined while it takes writes. */
   readOnlyCause(): StrataError | undefined
   /**
    * Read-only sources only: once every flush and compaction queued before the call has run,
-   * syncs the blob files and the logs holding the memtables' writes, and pins the version.
-   * Rejects with the `IO_ERROR` of a log or blob file that failed (now or earlier).
+   * syncs the blob files and the logs holding the memtables' writes (a log whose append failed:
+   * its whole records, WalWriter.syncIntact), and pins the version. Rejects with the `IO_ERROR`
+   * of a log or blob file whose sync failed (now or earlier).
    */
   captureUnflushed(): Promise<UnflushedState>
   /** Write the copy's manifest hardened (format 3), as the source writes its own. */
@@ -128,7 +149,7 @@ export interface CheckpointReport {
  * Writes a checkpoint of `source` into `targetDirectory` (see the file comment for the method).
  * @throws {StrataError} `INVALID_ARGUMENT` when the target is the source, is not empty, or
  * another checkpoint (or an open database) holds it; `CLOSED`; `READ_ONLY` when the source is
- * read-only and one of its logs or blob files failed (file comment); `IO_ERROR` from the links
+ * read-only and a sync of one of its logs or blob files failed (file comment); `IO_ERROR` from the links
  * and copies (errno EEXIST when a file appeared in the target).
  */
 export async function writeCheckpoint(source: CheckpointSource, targetDirectory: string): Promise<CheckpointReport> {
@@ -157,7 +178,7 @@ export async function writeCheckpoint(source: CheckpointSource, targetDirectory:
 async function pinAndCopy(source: CheckpointSource, target: string): Promise<CheckpointReport> {
   const early = source.pinCurrentVersion()
   try {
-    const pinned = (await flushUnlessReadOnly(source)) ? { ...source.pinCurrentVersion(), logNumbers: [] } : await captureUnflushed(source)
+    const pinned = (await flushUnlessReadOnly(source)) ? { ...source.pinCurrentVersion(), logs: [] } : await captureUnflushed(source)
     try {
       return await copyVersion(source.vfs, source.directory, target, pinned, { hardened: source.manifestHardening, cipher: source.manifestCipher })
     } finally {
@@ -168,7 +189,12 @@ async function pinAndCopy(source: CheckpointSource, target: string): Promise<Che
   }
 }
 
-/** Flushes a writable source; false when it is read-only, before the flush or because the flush failed. */
+/**
+ * Flushes a writable source; false when it is read-only before the flush, or the flush failed
+ * and left it read-only. True when the flush succeeded even though another failure turned the
+ * source read-only meanwhile: its tables hold every write acknowledged before the call, so the
+ * version after it is as complete as a writable source's (file comment, step 3).
+ */
 async function flushUnlessReadOnly(source: CheckpointSource): Promise<boolean> {
   if (source.readOnlyCause() !== undefined) return false
   try {
@@ -258,9 +284,9 @@ async function copyVersion(
     highestFileNumber = Math.max(highestFileNumber, fileNumber)
     report.blobFileCount++
   }
-  for (const logNumber of pinned.logNumbers) {
-    // Copied, never linked: see the file comment.
-    await copyFileSynced(vfs, path.join(sourceDirectory, walFileName(logNumber)), path.join(target, walFileName(logNumber)))
+  for (const { logNumber, sizeBytes } of pinned.logs) {
+    // Copied, never linked, and only up to its whole records: see the file comment.
+    await copyFileSynced(vfs, path.join(sourceDirectory, walFileName(logNumber)), path.join(target, walFileName(logNumber)), sizeBytes)
     highestFileNumber = Math.max(highestFileNumber, logNumber)
     report.copiedFileCount++
     report.logFileCount++
@@ -269,7 +295,7 @@ async function copyVersion(
   await vfs.syncDirectory(target)
   const nextFileNumber = highestFileNumber + 1
   // The copy replays the logs it holds from the oldest on; without any, its logNumber is past every file it names.
-  const logNumber = pinned.logNumbers[0] ?? nextFileNumber
+  const logNumber = pinned.logs[0]?.logNumber ?? nextFileNumber
   const snapshot: VersionEdit = { ...version.toSnapshotEdit(), logNumber, lastSeqno: pinned.lastSeqno, nextFileNumber: nextFileNumber + 1 }
   // Every log the copy holds was written with the source's cipher (one LogCipher seals its
   // manifests and logs: Db.open), and every log it gets will be: encrypted from file 1 on.

@@ -1012,7 +1012,21 @@ export class Db {
    * how long a caller of flush() waits.
    */
   async flush(): Promise<void> {
+    await this.#flushMemtables()
+    this.#throwBackgroundError()
+  }
+
+  /**
+   * flush() without its last step: resolves once the memtable as of the call and every frozen
+   * one are tables, even when another failure turned the store read-only meanwhile (a later
+   * write's log failed, a compaction failed). The checkpoint relies on that: those tables hold
+   * every write acknowledged before the call (engine/checkpoint.ts). Rejects when one of them
+   * stays unflushed: the store was read-only at the call, the memtable could not be frozen (no
+   * next log), or a flush failed.
+   */
+  async #flushMemtables(): Promise<void> {
     this.#checkWritable()
+    const memtable = this.#memtable
     this.#flushCallerCount++
     try {
       this.#freezeMemtable()
@@ -1023,7 +1037,8 @@ export class Db {
     } finally {
       this.#flushCallerCount--
     }
-    this.#throwBackgroundError()
+    // Still the active memtable with writes in it: #freezeMemtable failed and set the cause.
+    if (this.#memtable === memtable && !memtable.isEmpty()) this.#throwBackgroundError()
   }
 
   /**
@@ -1172,9 +1187,10 @@ export class Db {
    * cannot flush its memtables: the copy then also holds copies of the write-ahead logs they are
    * in, which its open replays (`logFileCount` in the report). Method: engine/checkpoint.ts.
    * @throws {StrataError} `INVALID_ARGUMENT` when `directory` is not empty or another checkpoint
-   * is writing into it, `CLOSED`, `READ_ONLY` when the store is read-only because a log or blob
-   * file failed (which writes it holds is unknown: close and open the store to recover what
-   * reached the disk), `IO_ERROR` (errno `EEXIST` when a file appeared in it).
+   * is writing into it, `CLOSED`, `READ_ONLY` when the store is read-only and a sync of a log or
+   * blob file failed (which writes it holds is unknown: close and open the store to recover what
+   * reached the disk; a log whose append failed is copied up to that record), `IO_ERROR` (errno
+   * `EEXIST` when a file appeared in it).
    */
   async checkpoint(directory: string): Promise<CheckpointReport> {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot checkpoint: database is closed')
@@ -1194,14 +1210,18 @@ export class Db {
       const logs = [...this.#immutables.map((immutable) => immutable.wal), this.#wal].filter((wal) => wal.recordCount > 0)
       // The logs' records point at blob frames: the value layer syncs them as before a flush.
       await this.#valueHooks?.beforeFlush?.()
-      await Promise.all(logs.map((wal) => wal.sync()))
-      return { ...pinCurrentVersion(this.#lastSeqno), logNumbers: logs.map((wal) => wal.logNumber) }
+      // Up to their whole records: a log whose append failed is copied up to that record, which
+      // holds no acknowledged write (write() rejected it before the memtable insert, and refuses
+      // every write after: #failWrites). It is the active log: only that one takes appends, and
+      // no log switch follows a failed one (a switch needs a write, or flush(), to pass #checkWritable).
+      await Promise.all(logs.map((wal) => wal.syncIntact()))
+      return { ...pinCurrentVersion(this.#lastSeqno), logs: logs.map((wal) => ({ logNumber: wal.logNumber, sizeBytes: wal.intactSizeBytes })) }
     })
     const run = writeCheckpoint({
       vfs: this.#vfs,
       directory: this.directory,
       pinCurrentVersion,
-      flush: () => this.flush(),
+      flush: () => this.#flushMemtables(),
       readOnlyCause: () => this.#backgroundError,
       captureUnflushed,
       manifestHardening: this.#versions.manifestHardening,

@@ -2,10 +2,13 @@
 // checkpoints, which is when a rescue copy is needed most: its memtables cannot be flushed, so
 // the copy carries the logs they are in, and opens (also after a power loss the moment the
 // checkpoint resolved) holding every acknowledged write; the source stays read-only and
-// unchanged. When a log or blob file itself failed, what it holds is unknown: the checkpoint is
-// refused with READ_ONLY, and the store, closed and opened again, recovers and checkpoints.
+// unchanged. A log whose append failed is copied up to that record (the failed write was never
+// acknowledged). When a log's or blob file's sync failed, what it holds is unknown: the
+// checkpoint is refused with READ_ONLY, and the store, closed and opened again, recovers and
+// checkpoints. A checkpoint whose own flush succeeds needs no log, whatever failed meanwhile.
 // Method: FaultVfs over MemVfs injects the fault while seeded writes run against a Map model;
-// MemVfs.crash() takes the power-loss image. STRATA_SEED=<n> replays a run.
+// HookedVfs holds a table's sync to stop a flush mid-way; MemVfs.crash() takes the power-loss
+// image. STRATA_SEED=<n> replays a run.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
@@ -15,7 +18,7 @@ import path from 'node:path'
 import { open, isStrataError, StrataError, type BlobDb, type Db, type OpenOptions } from '../index.ts'
 import { MemVfs, NodeVfs, type Vfs } from '../engine/vfs/mod.ts'
 import { FaultVfs, type FaultRule } from '../engine/vfs/fault-vfs.ts'
-import { HookedVfs } from '../engine/wal/hooked-vfs.ts'
+import { HookedVfs, type VfsHooks } from '../engine/wal/hooked-vfs.ts'
 import { seedFromEnv, Rng } from './support/seed.ts'
 
 type Model = Map<string, string>
@@ -86,6 +89,16 @@ async function contentsOf(db: Db, ignoredKey?: string): Promise<string> {
   const entries = await readAll(db)
   if (ignoredKey !== undefined) entries.delete(ignoredKey)
   return textOf(entries)
+}
+
+/** Opens the checkpoint in `directory` of `vfs` and checks that it reads `expected` (textOf). */
+async function assertCopyHolds(vfs: Vfs, options: OpenOptions, expected: string, message: string, directory = '/copy'): Promise<void> {
+  const copy = await open(directory, { ...options, vfs, createIfMissing: false })
+  try {
+    assert.equal(await contentsOf(copy), expected, message)
+  } finally {
+    await copy.close()
+  }
 }
 
 /** Every file of `directory` with its size: what a checkpoint must leave as it was. */
@@ -178,6 +191,60 @@ async function failedCompactionStore(options: OpenOptions, seed: number): Promis
   return { memory, db, model }
 }
 
+/**
+ * Holds the sync of the first table created after `arm()` until `release()` (or fails it with
+ * ENOSPC: `fail()`): a flush stopped mid-way, for as long as a test needs.
+ */
+function heldTableSync(): { hooks: VfsHooks; arm(): void; reached(message: string): Promise<void>; release(): void; fail(): void } {
+  let armed = false
+  let held: string | undefined
+  let waiting = false
+  let open = (_failure?: StrataError): void => {}
+  const gate = new Promise<StrataError | undefined>((resolve) => {
+    open = resolve
+  })
+  return {
+    hooks: {
+      afterOp: (op, filePath) => {
+        if (armed && held === undefined && op === 'create' && filePath.endsWith('.sst')) held = filePath
+      },
+      beforeSync: async (op, filePath) => {
+        if (op !== 'sync' || filePath !== held) return
+        waiting = true
+        const failure = await gate
+        if (failure !== undefined) throw failure
+      },
+    },
+    arm: () => {
+      armed = true
+    },
+    async reached(message) {
+      // Bounded: the flush reaches its table's sync within a few turns of the event loop.
+      for (let turn = 0; !waiting && turn < 10_000; turn++) await new Promise((resolve) => setImmediate(resolve))
+      assert.ok(waiting, message)
+    },
+    release: () => open(),
+    fail: () => open(new StrataError('IO_ERROR', `Cannot sync ${held}: ENOSPC (injected)`, { details: { errno: 'ENOSPC' } })),
+  }
+}
+
+interface HeldFlushStore extends ReadOnlyStore {
+  rng: Rng
+  faults: FaultVfs
+  hold: ReturnType<typeof heldTableSync>
+}
+
+/** A store (not yet read-only) filled by a healthy phase on `faults` under a HookedVfs whose table sync `hold` can stop. */
+async function heldFlushStore(options: OpenOptions, seed: number): Promise<HeldFlushStore> {
+  const rng = new Rng(seed)
+  const memory = new MemVfs()
+  const faults = new FaultVfs(memory)
+  const hold = heldTableSync()
+  const model: Model = new Map()
+  const db = await filledStore(new HookedVfs(faults, hold.hooks), options, rng, model)
+  return { rng, memory, faults, hold, model, db }
+}
+
 describe('Db.checkpoint() of a read-only store', () => {
   for (const store of STORES) {
     for (const fault of ['flush', 'compaction'] as const) {
@@ -239,14 +306,111 @@ describe('Db.checkpoint() of a read-only store', () => {
       assert.ok(db.stats().readOnly, `seed=${seed}: the flush turned the store read-only`)
       assert.ok(report.logFileCount >= 1, `seed=${seed}: ${JSON.stringify(report)}`)
       await db.close()
-      const copy = await open('/copy', { ...store.options, vfs: memory.crash(), createIfMissing: false })
+      await assertCopyHolds(memory.crash(), store.options, textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
+    })
+  }
+
+  for (const store of STORES.slice(0, 2)) {
+    test(`a checkpoint whose own flush succeeds while a later write's log fails copies the flushed version, without logs (${store.name})`, async (t) => {
+      // The flush put every write acknowledged before the call into tables, so the failure (in the
+      // log of writes made after the call) is none of the copy's business: it goes on, as for a
+      // writable store, rather than being refused by that log's failed fsync.
+      const seed = seedFromEnv(`read-only checkpoint own flush succeeds ${store.name}`)
+      t.diagnostic(`seed=${seed}`)
+      const { rng, memory, faults, hold, model, db } = await heldFlushStore(store.options, seed)
+      for (let index = 0; index < 10; index++) await writeOne(db, rng, model, 1000 + index)
+      const acknowledged = textOf(model)
+      hold.arm()
+      const checkpoint = db.checkpoint('/copy')
+      await hold.reached(`seed=${seed}: the checkpoint's flush writes its table`)
+      // The memtable is frozen: later writes go to the next log, whose fsync fails.
+      const activeLog = memory.list('/db').filter((name) => name.endsWith('.wal')).sort().at(-1)!
+      faults.addRule({ op: 'sync', path: new RegExp(`/${activeLog}$`), errno: 'EIO' })
+      await db.put('after-call', 'acknowledged, not synced')
+      await assert.rejects(db.put('late', 'x', { sync: true }), (error) => isStrataError(error, 'IO_ERROR'))
+      await assert.rejects(db.put('refused', 'x'), (error) => isStrataError(error, 'IO_ERROR'))
+      assert.ok(db.stats().readOnly, `seed=${seed}: the failed log turned the store read-only while the flush ran`)
+      hold.release()
+      const report = await checkpoint
+      const image = memory.crash()
+      t.diagnostic(`report=${JSON.stringify(report)}`)
+      assert.equal(report.logFileCount, 0, `seed=${seed}: no log is needed`)
+      await db.close().catch(() => undefined)
+      const copy = await open('/copy', { ...store.options, vfs: image, createIfMissing: false })
       try {
-        assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
+        assert.equal(await contentsOf(copy), acknowledged, `seed=${seed}: the copy holds exactly the writes acknowledged before the call`)
+        assert.ok((await copy.verify()).ok, `seed=${seed}: verify() finds the copy clean`)
       } finally {
         await copy.close()
       }
     })
   }
+
+  for (const store of STORES.slice(0, 2)) {
+    for (const outcome of ['succeeds', 'fails'] as const) {
+      test(`a checkpoint started while a flush runs waits for it, then copies what it left (the flush ${outcome}, ${store.name})`, async (t) => {
+        // A flush of memtable 1 is held at its table's sync; meanwhile memtable 2 fills and cannot
+        // be frozen (no next log): the store is read-only with a flush running. The checkpoint
+        // must wait behind it (Db #exclusive): a capture taken now would list log 1, which the
+        // flush deletes once its table is in the version.
+        const seed = seedFromEnv(`read-only checkpoint during flush ${outcome} ${store.name}`)
+        t.diagnostic(`seed=${seed}`)
+        const { rng, memory, faults, hold, model, db } = await heldFlushStore(store.options, seed)
+        hold.arm()
+        let index = 0
+        for (; db.stats().immutableMemtableCount === 0 && index < 2000; index++) await writeOne(db, rng, model, index)
+        await hold.reached(`seed=${seed}: a background flush writes its table`)
+        faults.addRule({ op: 'create', path: /^\/db\/.*\.wal$/, errno: 'ENOSPC' })
+        const failure = await writeUntilReadOnly(db, rng, model, false)
+        assert.ok(isStrataError(failure, 'READ_ONLY'), `seed=${seed}: the store turned read-only: ${String(failure)}`)
+        assert.equal(db.stats().immutableMemtableCount, 1, `seed=${seed}: the held flush's memtable is still frozen`)
+
+        let settled = false
+        const checkpoint = db.checkpoint('/copy').finally(() => {
+          settled = true
+        })
+        for (let turn = 0; turn < 200; turn++) await new Promise((resolve) => setImmediate(resolve))
+        assert.equal(settled, false, `seed=${seed}: the checkpoint waits for the running flush`)
+        assert.equal(memory.exists('/copy/CURRENT'), false, `seed=${seed}`)
+        if (outcome === 'succeeds') hold.release()
+        else hold.fail()
+        const report = await checkpoint
+        const image = memory.crash() // the power fails the moment checkpoint() resolved
+        t.diagnostic(`report=${JSON.stringify(report)}`)
+        // Succeeded: memtable 1 is a table, memtable 2 in its log. Failed: both in their logs.
+        assert.equal(report.logFileCount, outcome === 'succeeds' ? 1 : 2, `seed=${seed}`)
+        assert.equal(await contentsOf(db), textOf(model), `seed=${seed}: the source reads the same`)
+        await db.close()
+        const copy = await open('/copy', { ...store.options, vfs: image, createIfMissing: false })
+        try {
+          assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds exactly the acknowledged writes`)
+          assert.equal(copy.stats().recovery.walFilesReplayed, report.logFileCount, `seed=${seed}`)
+          assert.ok((await copy.verify()).ok, `seed=${seed}: verify() finds the copy clean`)
+        } finally {
+          await copy.close()
+        }
+      })
+    }
+  }
+
+  test('a checkpoint whose own flush cannot freeze the memtable (no next log) copies the log instead', async (t) => {
+    // The flush of the older memtables succeeds, but the active one stays unflushed: the flushed
+    // version lacks its writes, so the checkpoint must not take it for a complete one.
+    const seed = seedFromEnv('read-only checkpoint own freeze fails')
+    t.diagnostic(`seed=${seed}`)
+    const rng = new Rng(seed)
+    const memory = new MemVfs()
+    const vfs = new FaultVfs(memory)
+    const model: Model = new Map()
+    const db = await filledStore(vfs, SMALL, rng, model)
+    for (let index = 0; index < 10; index++) await writeOne(db, rng, model, 1000 + index)
+    vfs.addRule({ op: 'create', path: /^\/db\/.*\.wal$/, errno: 'ENOSPC' })
+    const report = await db.checkpoint('/copy')
+    assert.ok(db.stats().readOnly, `seed=${seed}: the failed switch turned the store read-only`)
+    assert.equal(report.logFileCount, 1, `seed=${seed}: the active memtable's log`)
+    await db.close()
+    await assertCopyHolds(memory.crash(), SMALL, textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
+  })
 
   test('on the real file system: tables are linked, the logs copied into files of their own', async (t) => {
     const seed = seedFromEnv('read-only checkpoint node vfs')
@@ -292,19 +456,13 @@ describe('Db.checkpoint() of a read-only store', () => {
     const report = await db.checkpoint('/copy')
     assert.equal(report.logFileCount, 1, `seed=${seed}: the active memtable's log, which could not be switched`)
     await db.close()
-    const copy = await open('/copy', { ...SMALL, vfs: memory.crash(), createIfMissing: false })
-    try {
-      assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
-    } finally {
-      await copy.close()
-    }
+    await assertCopyHolds(memory.crash(), SMALL, textOf(model), `seed=${seed}: the copy holds every acknowledged write`)
   })
 
   // `writeAgain`: a WAL whose fsync failed stops writes at the next append (Db #failWrites); the
   // other faults stop them at once, or (a blob file's) when the checkpoint's flush meets them.
   const LOG_FAULTS: { name: string; options: OpenOptions; rule: FaultRule; writeAgain: boolean }[] = [
     { name: 'a failed WAL fsync', options: SMALL, rule: { op: 'sync', path: /\.wal$/, nth: 1, errno: 'EIO' }, writeAgain: true },
-    { name: 'a short WAL append', options: SMALL, rule: { op: 'append', path: /\.wal$/, nth: 1, mode: 'short-write', errno: 'ENOSPC' }, writeAgain: false },
     // One blob file (the default target size): the first blob sync is the write's, not a rotation's.
     { name: 'a failed blob file fsync', options: { ...SMALL, kvSeparation: { minBlobSize: 64 } }, rule: { op: 'sync', path: /\.blob$/, nth: 1, errno: 'EIO' }, writeAgain: false },
   ]
@@ -347,11 +505,52 @@ describe('Db.checkpoint() of a read-only store', () => {
       } finally {
         await reopened.close()
       }
-      const copy = await open('/copy-after-reopen', { ...options, vfs: memory, createIfMissing: false })
+      await assertCopyHolds(memory, options, textOf(model), `seed=${seed}`, '/copy-after-reopen')
+    })
+  }
+
+  for (const store of STORES) {
+    test(`a short WAL append: the log is copied up to the failed record, and both stores recover the acknowledged writes (${store.name})`, async (t) => {
+      const seed = seedFromEnv(`read-only checkpoint short WAL append ${store.name}`)
+      t.diagnostic(`seed=${seed}`)
+      const rng = new Rng(seed)
+      const memory = new MemVfs()
+      const vfs = new FaultVfs(memory, { seed })
+      const model: Model = new Map()
+      const db = await filledStore(vfs, store.options, rng, model)
+      // Too few writes to switch logs: the failed append lands in the log of these (mostly unsynced) writes.
+      for (let index = 0; index < 10; index++) await writeOne(db, rng, model, 1000 + index)
+      vfs.addRule({ op: 'append', path: /\.wal$/, nth: 1, mode: 'short-write', errno: 'ENOSPC' })
+      await assert.rejects(db.put('failed', 'v'.repeat(200), { sync: true }), (error) => isStrataError(error, 'IO_ERROR'))
+      await assert.rejects(db.put('refused', 'x'), (error) => isStrataError(error, 'READ_ONLY'))
+      assert.equal(vfs.injected.length, 1, `seed=${seed}: one short append`)
+      const before = await quietListing(memory, '/db')
+      const report = await db.checkpoint('/copy')
+      const image = memory.crash() // the power fails the moment checkpoint() resolved
+      t.diagnostic(`report=${JSON.stringify(report)}`)
+      assert.equal(report.logFileCount, 1, `seed=${seed}: the log of the failed append`)
+      assert.deepEqual(listing(memory, '/db'), before, `seed=${seed}: the source's files are as they were`)
+      await db.close()
+      const logName = image.list('/copy').find((name) => name.endsWith('.wal'))!
+      const partialRecordBytes = image.sizeBytes(path.join('/db', logName)) - image.sizeBytes(path.join('/copy', logName))
+
+      const copy = await open('/copy', { ...store.options, vfs: image, createIfMissing: false })
       try {
-        assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}`)
+        assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds every acknowledged write, not the failed one`)
+        const { recovery } = copy.stats()
+        assert.equal(recovery.walFilesReplayed, 1, `seed=${seed}`)
+        assert.equal(recovery.tailBytesDropped + recovery.walFilesDropped, 0, `seed=${seed}: the copy's log ends at its last whole record`)
+        assert.ok((await copy.verify()).ok, `seed=${seed}: verify() finds the copy clean`)
       } finally {
         await copy.close()
+      }
+      // The source's log also holds the failed record's partial bytes, synced: its recovery cuts them as a torn tail.
+      const reopened = await open('/db', { ...store.options, vfs: image, createIfMissing: false })
+      try {
+        assert.equal(await contentsOf(reopened), textOf(model), `seed=${seed}: the source recovers the same writes`)
+        assert.equal(reopened.stats().recovery.tailBytesDropped, partialRecordBytes, `seed=${seed}: exactly the partial record is cut`)
+      } finally {
+        await reopened.close()
       }
     })
   }

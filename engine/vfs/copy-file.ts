@@ -1,6 +1,7 @@
 /**
  * copyFileSynced: a byte copy of one file into a new one, for the two places that must copy what
- * a link cannot share (a checkpoint onto another file system, an unfinished blob file; the logs
+ * a link cannot share (a checkpoint onto another file system, an unfinished blob file, a read-only
+ * store's logs; the logs
  * `strata repair` saves to lost/). One definition so both create exclusively, stop on a short
  * read, yield between chunks and sync.
  */
@@ -16,12 +17,15 @@ export const COPY_CHUNK_BYTES = 1024 * 1024
  * replaced), and syncs it. The size is read once: bytes appended meanwhile are not copied (the
  * files copied only grow by appends, so the prefix is stable). Yields to the event loop after
  * each chunk, so a large copy does not stall the reads and writes a store serves meanwhile.
- * @throws {StrataError} `IO_ERROR`: a short read, or the file system's errors (EEXIST for `to`).
+ * `prefixSizeBytes`: copy only the file's first that many bytes (a log whose last append
+ * failed: WalWriter.intactSizeBytes); default the whole file.
+ * @throws {StrataError} `IO_ERROR`: a short read (a file shorter than `prefixSizeBytes` too),
+ * or the file system's errors (EEXIST for `to`).
  */
-export async function copyFileSynced(vfs: Vfs, from: string, to: string): Promise<void> {
+export async function copyFileSynced(vfs: Vfs, from: string, to: string, prefixSizeBytes?: number): Promise<void> {
   const input = vfs.openRead(from)
   try {
-    const sizeBytes = input.sizeBytes()
+    const sizeBytes = prefixSizeBytes ?? input.sizeBytes()
     const output = vfs.createExclusive(to)
     try {
       // One buffer for every chunk: append() has written it before it returns.

@@ -368,6 +368,42 @@ describe('WalWriter.create() failing', () => {
   })
 })
 
+describe('WalWriter after a failed append', () => {
+  test('intactSizeBytes ends at the last whole record; syncIntact makes the records up to it durable', async () => {
+    const mem = new MemVfs()
+    mem.mkdirp('/db')
+    const vfs = new FaultVfs(mem, { seed: SEED })
+    const writer = WalWriter.create(vfs, '/db/000003.wal', 3)
+    const payloads = randomPayloads(SEED + 3, 5, 300)
+    for (const payload of payloads) writer.add(payload)
+    const wholeBytes = writer.sizeBytes()
+    assert.equal(writer.intactSizeBytes, wholeBytes, 'healthy: the whole file')
+    vfs.addRule({ op: 'append', path: /\.wal$/, mode: 'short-write', errno: 'ENOSPC' })
+    assert.throws(() => writer.add(Buffer.alloc(400, 7)), { code: 'IO_ERROR' })
+    assert.equal(writer.intactSizeBytes, wholeBytes, `seed=${SEED}: the failed record's ${writer.sizeBytes() - wholeBytes} partial bytes are not counted`)
+    await assert.rejects(writer.sync(), { code: 'IO_ERROR' }, 'sync() still refuses')
+    await writer.syncIntact()
+    const crashed = mem.crash()
+    const { payloads: read } = await readWal(crashed, '/db/000003.wal', { onTornTail: 'truncate' })
+    assert.deepEqual(read.map((payload) => Buffer.from(payload).toString('hex')), payloads.map((payload) => Buffer.from(payload).toString('hex')), `seed=${SEED}`)
+    crashed.mkdirp('/copy')
+    writeFile(crashed, '/copy/000003.wal', readFile(crashed, '/db/000003.wal').subarray(0, wholeBytes))
+    const copied = await readWal(crashed, '/copy/000003.wal', { onTornTail: 'fail' })
+    assert.equal(copied.payloads.length, payloads.length, 'the prefix holds every record and no torn tail')
+  })
+
+  test('syncIntact refuses after a failed fsync', async () => {
+    const mem = new MemVfs()
+    mem.mkdirp('/db')
+    const vfs = new FaultVfs(mem)
+    const writer = WalWriter.create(vfs, '/db/000003.wal', 3)
+    writer.add(Buffer.from('a'))
+    vfs.addRule({ op: 'sync', path: /\.wal$/, nth: 1, errno: 'EIO' })
+    await assert.rejects(writer.sync(), { code: 'IO_ERROR' })
+    await assert.rejects(writer.syncIntact(), { code: 'IO_ERROR' }, 'which bytes the file holds is unknown')
+  })
+})
+
 describe('WalWriter on NodeVfs', () => {
   test('writes, syncs, reads back and truncates a torn tail on the real file system', async () => {
     const { NodeVfs } = await import('../vfs/mod.ts')

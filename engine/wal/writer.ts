@@ -3,7 +3,9 @@
  * `add` is synchronous (one Vfs append per record, header and payload as two chunks, so the
  * payload is never copied); `sync` resolves once everything added before it is durable.
  * One writer per file, used from one event loop. After a failed append or fsync the writer
- * refuses every further call with that IO_ERROR: the file's durable content is unknown.
+ * refuses every further call with that IO_ERROR: the file's durable content is unknown. The one
+ * exception is `syncIntact`: after a failed append (no failed fsync) the records before it are
+ * whole, and a read-only store's checkpoint copies them (engine/checkpoint.ts).
  * With a `cipher` the file is an encrypted log (format version 2, or 6 with a predecessor):
  * each payload is sealed on its own before it is framed (log-cipher.ts); without one the
  * version is 1, or 5 with a predecessor.
@@ -57,6 +59,8 @@ export class WalWriter {
   #recordCount = 0
   #directorySynced = false
   #appendFailure: StrataError | null = null
+  /** The file's size before the failed append (see intactSizeBytes); set with #appendFailure. */
+  #intactSizeBytes = 0
   #closed = false
   /** Set once createSuccessor succeeded: the successor's header holds this log's final size. */
   #hasSuccessor = false
@@ -171,6 +175,27 @@ export class WalWriter {
   }
 
   /**
+   * Bytes at the file's start that hold the header and whole records: the file's size, or after a
+   * failed append its size before that append (the failed record, which the caller never saw
+   * added, may lie partly behind them).
+   */
+  get intactSizeBytes(): number {
+    return this.#appendFailure === null ? this.#file.sizeBytes() : this.#intactSizeBytes
+  }
+
+  /**
+   * Resolves once the first `intactSizeBytes` of the file are durable: sync(), except that a failed
+   * append does not refuse it. The fsync then covers the failed record's partial bytes too, which
+   * the page cache would write back anyway: recovery cuts them as the torn tail a crash leaves.
+   * @throws {StrataError} `IO_ERROR` when this fsync, an earlier one, or an older log's
+   * (syncAfter) failed: which bytes the file holds is unknown then; `CLOSED` after close().
+   */
+  syncIntact(): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError())
+    return this.#groupCommit.request()
+  }
+
+  /**
    * Appends one record holding `payload` (not copied; do not mutate it until add returns).
    * An encrypted log appends the sealed payload instead (16 bytes longer).
    * @throws {StrataError} `INVALID_ARGUMENT` when the payload exceeds
@@ -199,6 +224,7 @@ export class WalWriter {
       this.#file.append([header, body])
     } catch (error) {
       // A partial record may be in the file; later records would sit behind it.
+      this.#intactSizeBytes = sizeBefore
       this.#appendFailure = isStrataError(error, 'IO_ERROR') ? error : ioError('append to', this.#file.path, error)
       throw this.#appendFailure
     }
