@@ -576,6 +576,7 @@ export class BlobDb {
       throw new StrataError('INVALID_ARGUMENT', 'Cannot put stream: source must be a Readable or an (async) iterable of Uint8Array')
     }
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot put stream: database is closed')
+    this.#db.checkWritable()
     const writer = new StreamWriter(
       { createStreamFile: () => this.#log.createStreamFile(), countBytesWritten: (bytes) => (this.#log.bytesWritten += bytes) },
       { key: Buffer.from(internalKey, 'latin1'), chunkSizeBytes: this.#options.streamChunkSizeBytes, fileSizeBytesTarget: this.#options.blobFileSizeBytesTarget },
@@ -584,6 +585,8 @@ export class BlobDb {
     try {
       for await (const piece of source as AsyncIterable<unknown>) {
         if (this.#closed) throw new StrataError('CLOSED', 'Cannot put stream: database is closed')
+        // A store turned read-only mid-stream would refuse the chunk list: stop writing chunks now.
+        this.#db.checkWritable()
         if (!(piece instanceof Uint8Array)) throw new StrataError('INVALID_ARGUMENT', `Cannot put stream: the source yielded ${typeof piece}, not a Uint8Array`)
         await writer.write(piece)
       }
@@ -662,6 +665,8 @@ export class BlobDb {
    */
   async #applyNow(ops: BatchOp[], sync: boolean): Promise<void> {
     if (this.#closed) throw new StrataError('CLOSED', 'Cannot write: database is closed')
+    // Before any frame is appended: the engine refuses writes once read-only.
+    this.#db.checkWritable()
     this.#forgetHandles(ops)
     const entries: BlobEntry[] = []
     const positions: number[] = []

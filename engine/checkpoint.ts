@@ -122,7 +122,8 @@ export interface CheckpointSource {
    * Read-only sources only: once every flush and compaction queued before the call has run,
    * syncs the blob files and the logs holding the memtables' writes (a log whose append failed:
    * its whole records, WalWriter.syncIntact), and pins the version. Rejects with the `IO_ERROR`
-   * of a log or blob file whose sync failed (now or earlier).
+   * of a log or blob file whose sync failed (now or earlier), or of a blob file whose append
+   * failed (a failed blob writer refuses to sync: its frames past the last good sync are unknown).
    */
   captureUnflushed(): Promise<UnflushedState>
   /** Write the copy's manifest hardened (format 3), as the source writes its own. */
@@ -149,7 +150,7 @@ export interface CheckpointReport {
  * Writes a checkpoint of `source` into `targetDirectory` (see the file comment for the method).
  * @throws {StrataError} `INVALID_ARGUMENT` when the target is the source, is not empty, or
  * another checkpoint (or an open database) holds it; `CLOSED`; `READ_ONLY` when the source is
- * read-only and a sync of one of its logs or blob files failed (file comment); `IO_ERROR` from the links
+ * read-only and a sync of one of its logs or blob files, or an append to a blob file, failed (file comment); `IO_ERROR` from the links
  * and copies (errno EEXIST when a file appeared in the target).
  */
 export async function writeCheckpoint(source: CheckpointSource, targetDirectory: string): Promise<CheckpointReport> {

@@ -353,6 +353,16 @@ export class Db {
     return this.#versions.nextFileNumber()
   }
 
+  /**
+   * Throws what a write would throw now (`CLOSED`, `READ_ONLY` with the cause). @internal For
+   * blobtree/: a write the engine will refuse must not append its blob frames first (review,
+   * 2026-11-26: on a read-only store 100 refused puts grew the blob files ~34x, burning what was
+   * left of a full disk).
+   */
+  checkWritable(): void {
+    this.#checkWritable()
+  }
+
   /** The current version (live tables and blob files). @internal For blobtree/ and tools. */
   currentVersion(): Version {
     return this.#versions.current
@@ -1188,8 +1198,9 @@ export class Db {
    * in, which its open replays (`logFileCount` in the report). Method: engine/checkpoint.ts.
    * @throws {StrataError} `INVALID_ARGUMENT` when `directory` is not empty or another checkpoint
    * is writing into it, `CLOSED`, `READ_ONLY` when the store is read-only and a sync of a log or
-   * blob file failed (which writes it holds is unknown: close and open the store to recover what
-   * reached the disk; a log whose append failed is copied up to that record), `IO_ERROR` (errno
+   * blob file, or an append to a blob file, failed (which writes it holds is unknown: close and
+   * open the store to recover what reached the disk; a log whose append failed is copied up to
+   * that record), `IO_ERROR` (errno
    * `EEXIST` when a file appeared in it).
    */
   async checkpoint(directory: string): Promise<CheckpointReport> {

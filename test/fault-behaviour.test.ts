@@ -7,7 +7,7 @@
 // models the power loss that follows; every check reads through the public API.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { open, isStrataError, MemVfs, type Db, type OpenOptions } from '../index.ts'
+import { open, isStrataError, BlobDb, MemVfs, type Db, type OpenOptions } from '../index.ts'
 import { FaultVfs } from '../engine/vfs/fault-vfs.ts'
 
 const SMALL: OpenOptions = { memtableSizeBytes: 8 * 1024, l0CompactionTrigger: 2, targetTableSizeBytes: 8 * 1024, blockSizeBytes: 512 }
@@ -311,6 +311,28 @@ for (const kvSeparation of [undefined, KV]) {
       } finally {
         await db.close()
       }
+    })
+
+    test('a read-only store appends nothing for the writes it refuses (no blob frames on a full disk)', async () => {
+      const mem = new MemVfs()
+      const vfs = new FaultVfs(mem)
+      const db = await open('/db', optionsOf(vfs))
+      for (let i = 0; i < 10; i++) await db.put(keyOf(i), valueOf(i, size))
+      vfs.addRule({ op: 'append', path: /\.wal$/, nth: 1, errno: 'ENOSPC' })
+      await assert.rejects(db.put(keyOf(10), valueOf(10, size)), (error) => isStrataError(error, 'IO_ERROR'))
+      assert.equal(db.stats().readOnly, true)
+      const bytesOnDisk = (): number => mem.list('/db').reduce((total, name) => total + mem.sizeBytes(`/db/${name}`), 0)
+      const before = bytesOnDisk()
+      for (let i = 0; i < 50; i++) await assert.rejects(db.put(keyOf(100 + i), valueOf(100 + i, 500)), (error) => isStrataError(error, 'READ_ONLY'))
+      await assert.rejects(db.batch([{ type: 'put', key: 'b', value: valueOf(0, 500) }]), (error) => isStrataError(error, 'READ_ONLY'))
+      if (db instanceof BlobDb) {
+        const chunks = Array.from({ length: 8 }, (_, index) => Buffer.alloc(4096, index))
+        await assert.rejects(db.putStream('stream', chunks), (error) => isStrataError(error, 'READ_ONLY'))
+      }
+      // Before: with KV separation each refused put still appended its frame (50 x ~560 bytes here).
+      assert.equal(bytesOnDisk(), before)
+      await expectAll(db, 10, 'read-only', size)
+      await db.close().catch((error) => assert.ok(isStrataError(error)))
     })
 
     test('a failing manifest sync during flush leaves the store readable and recoverable', async () => {
