@@ -167,7 +167,7 @@ export class Db {
   readonly #checkpointRuns = new Set<Promise<void>>()
   #backgroundError: StrataError | undefined
   #workScheduled = false
-  /** flush() calls waiting for their flush; background work yields to them before compacting. */
+  /** flush() calls and checkpoints' flushes waiting; background work yields to them before compacting. */
   #flushCallerCount = 0
   #exclusiveTail: Promise<void> = Promise.resolve()
   #waiters: (() => void)[] = []
@@ -1020,6 +1020,9 @@ export class Db {
    * throughput is the same (its compact() call now waits for that compaction instead: 0.88x and
    * 0.87x rocksdb-native against 0.89x and 0.87x before, two runs side by side); what changes is
    * how long a caller of flush() waits.
+   * @throws {StrataError} `CLOSED`; `READ_ONLY` when read-only at the call; the background
+   * failure's error when the store turned read-only meanwhile, even if its own memtables were
+   * flushed (the checkpoint, which needs only those, calls #flushMemtables).
    */
   async flush(): Promise<void> {
     await this.#flushMemtables()
@@ -1226,6 +1229,7 @@ export class Db {
       // every write after: #failWrites). It is the active log: only that one takes appends, and
       // no log switch follows a failed one (a switch needs a write, or flush(), to pass #checkWritable).
       await Promise.all(logs.map((wal) => wal.syncIntact()))
+      for (const wal of logs.slice(0, -1)) assert.equal(wal.intactSizeBytes, wal.sizeBytes(), 'only the newest log can hold a failed append')
       return { ...pinCurrentVersion(this.#lastSeqno), logs: logs.map((wal) => ({ logNumber: wal.logNumber, sizeBytes: wal.intactSizeBytes })) }
     })
     const run = writeCheckpoint({

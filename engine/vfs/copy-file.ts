@@ -1,9 +1,8 @@
 /**
  * copyFileSynced: a byte copy of one file into a new one, for the two places that must copy what
  * a link cannot share (a checkpoint onto another file system, an unfinished blob file, a read-only
- * store's logs; the logs
- * `strata repair` saves to lost/). One definition so both create exclusively, stop on a short
- * read, yield between chunks and sync.
+ * store's logs; the logs `strata repair` saves to lost/). One definition so both create
+ * exclusively, stop on a short read, yield between chunks and sync.
  */
 import { setImmediate } from 'node:timers/promises'
 import { StrataError } from '../errors.ts'

@@ -3,9 +3,10 @@
  * `add` is synchronous (one Vfs append per record, header and payload as two chunks, so the
  * payload is never copied); `sync` resolves once everything added before it is durable.
  * One writer per file, used from one event loop. After a failed append or fsync the writer
- * refuses every further call with that IO_ERROR: the file's durable content is unknown. The one
- * exception is `syncIntact`: after a failed append (no failed fsync) the records before it are
- * whole, and a read-only store's checkpoint copies them (engine/checkpoint.ts).
+ * refuses every further append and sync with that IO_ERROR: the file's durable content is
+ * unknown (its size, `intactSizeBytes` and close() still answer). One sync is still taken after
+ * a failed append (no failed fsync): `syncIntact`, as the records before it are whole, and a
+ * read-only store's checkpoint copies them (engine/checkpoint.ts).
  * With a `cipher` the file is an encrypted log (format version 2, or 6 with a predecessor):
  * each payload is sealed on its own before it is framed (log-cipher.ts); without one the
  * version is 1, or 5 with a predecessor.
