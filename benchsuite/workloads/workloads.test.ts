@@ -12,7 +12,11 @@ import { WORKLOADS } from './registry.ts'
 import { writeAllKeys } from './writes.ts'
 
 const SEED = 11
-const TINY: WorkloadParameters = { ...DEFAULT_PARAMETERS, keyCount: 300, operationCount: 200, batchSize: 16, scanLength: 10, flushCount: 2, seed: SEED }
+// readwhilewriting's writer paces its batches with timers: at the default 2 MiB/s a batch of 16
+// was due every 2 ms and its reader window (4x the time of the writer's minimum of 10 batches)
+// was 83 ms, which timer lateness on a loaded machine overran (7 of 43 due batches at load 6-10,
+// 2026-11-26). At 256 KiB/s a batch is due every 17 ms and the window is 680 ms.
+const TINY: WorkloadParameters = { ...DEFAULT_PARAMETERS, keyCount: 300, operationCount: 200, batchSize: 16, scanLength: 10, flushCount: 2, seed: SEED, writeRateLimitBytesPerSecond: 256 * 1024 }
 
 async function runWorkload(name: string, parameters: WorkloadParameters, session = memorySession()) {
   const workload = WORKLOADS.find((w) => w.name === name)!
