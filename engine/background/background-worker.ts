@@ -5,8 +5,10 @@
  * is half full, so a start-up overlaps the fill, or the first job), registers the store's
  * settings with it before its first job, and leaves it at close(). A job error comes back as the
  * StrataError the worker threw, to this store only; a thread that cannot start or dies makes
- * run() and compact() resolve undefined, and the database does that work on its main thread from
- * then on (the memtable and the compaction's inputs are still there, so nothing is lost). As it
+ * the jobs out in it resolve undefined, and the database does that work on its main thread (the
+ * memtable and the compaction's inputs are still there, so nothing is lost); its next job joins a
+ * new thread, unless the process saw too many fail (THREAD_FAILURE_COUNT_MAX): then `usable` is
+ * false and the database works on its main thread from then on. As it
  * starts, the thread warms its JIT on synthetic data in memory (jit-warm-up.ts) until the first
  * job of any store arrives; `warmUp` follows that.
  */
@@ -23,7 +25,7 @@ let nextStoreId = 1
 export class BackgroundWorker {
   readonly #settings: BackgroundWorkerSettings
   readonly #storeId = nextStoreId++
-  /** The thread this store joined, on its first use; kept (a failed one fails this store for good). */
+  /** The thread this store joined, on its first use; replaced by a new one at the next use after it failed. */
   #thread: SharedBackgroundThread | undefined
   #closed = false
   readonly #onRepair: (event: RepairEvent) => void
@@ -34,9 +36,9 @@ export class BackgroundWorker {
     this.#onRepair = onRepair
   }
 
-  /** False once closed or once the thread it joined failed: callers flush on the main thread. */
+  /** False once closed, or once its thread failed and no new one may start: callers flush on the main thread. */
   get usable(): boolean {
-    return !this.#closed && (this.#thread === undefined || this.#thread.usable)
+    return !this.#closed && (this.#thread?.usable === true || SharedBackgroundThread.joinable)
   }
 
   /**
@@ -54,8 +56,8 @@ export class BackgroundWorker {
   }
 
   #join(): SharedBackgroundThread | undefined {
-    if (!this.usable) return undefined
-    this.#thread ??= SharedBackgroundThread.join(this.#storeId, this.#settings)
+    if (this.#closed) return undefined
+    if (this.#thread?.usable !== true) this.#thread = SharedBackgroundThread.join(this.#storeId, this.#settings)
     return this.#thread
   }
 

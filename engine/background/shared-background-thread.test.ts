@@ -1,7 +1,8 @@
 // Tests of the background worker thread shared by every store of the process: one thread for
 // all, each job run with its own store's settings (codec, block shape, keys), its ECC repairs and
 // its compaction's file numbers going to its own store, failures isolated per job, and the thread's
-// death or refused start sending every store back to its main thread.
+// death or refused start sending its jobs back to their main threads, with a new thread for the
+// next job until too many failed.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
@@ -16,6 +17,7 @@ import type { RepairEvent } from '../transform/mod.ts'
 import { compactFromFiles } from '../compaction/compact-from-files.ts'
 import type { CompactionJob } from '../compaction/compact-tables.ts'
 import { BackgroundWorker } from './background-worker.ts'
+import { THREAD_FAILURE_COUNT_MAX } from './shared-background-thread.ts'
 import { flushContextOf, type BackgroundWorkerSettings } from './background-worker-protocol.ts'
 import { flushFromWal, type WalFlushJob } from './wal-flush.ts'
 import { JIT_WARM_UP_PLAN } from './jit-warm-up.ts'
@@ -240,7 +242,7 @@ describe('the shared background thread', () => {
     })
   })
 
-  test('a thread that dies mid-job sends every store that used it to its main thread; a store that comes later starts a new thread', async () => {
+  test('a thread that dies mid-job resolves its jobs out undefined; the next job of any store starts a new thread, which every store joins', async () => {
     await recordThreads(async (threads) => {
       const settings = settingsOf({})
       const work = await storeWithWork({}, 40)
@@ -253,34 +255,62 @@ describe('the shared background thread', () => {
           void threads[0].worker.terminate()
           return 2000
         })
-        assert.equal(result, undefined)
-        assert.equal(first.usable, false)
-        assert.equal(second.usable, false)
-        assert.equal(await second.run(work.flush), undefined, 'the database flushes on its own thread')
+        assert.equal(result, undefined, 'the database merges on its own thread')
         assert.equal(second.warmUp.ended, true)
-        assert.equal((await later.run(work.flush))?.added.length, 1)
-        assert.equal(threads.length, 2, 'the later store started a new thread')
-        assert.equal(first.usable || second.usable, false, 'the stores of the dead thread stay on their main threads')
+        assert.ok(first.usable && second.usable, 'the stores of the dead thread may use a new one')
+        assert.equal((await second.run(work.flush))?.added.length, 1)
+        assert.equal(threads.length, 2, 'the next job started a new thread')
+        assert.equal((await first.run({ ...work.flush, tableFileNumber: 1001 }))?.added.length, 1)
+        assert.equal((await later.run({ ...work.flush, tableFileNumber: 1002 }))?.added.length, 1)
+        assert.equal(threads.length, 2, 'every store joined the new thread')
       } finally {
         await Promise.all([first.close(), second.close(), later.close()])
       }
     })
   })
 
-  test('a thread that cannot start sends its stores to their main threads; once threads start again, a new store uses one', async () => {
+  test(`after ${THREAD_FAILURE_COUNT_MAX} threads died no thread starts: every store stays on its main thread`, async () => {
+    await recordThreads(async (threads) => {
+      const settings = settingsOf({})
+      const work = await storeWithWork({}, 45)
+      const [crashing, other] = [new BackgroundWorker(settings), new BackgroundWorker(settings)]
+      try {
+        for (let death = 1; death <= THREAD_FAILURE_COUNT_MAX; death++) {
+          // A job that kills its thread every time, as a crash loop would.
+          const result = await crashing.compact(work.compaction, () => {
+            void threads.at(-1)!.worker.terminate()
+            return 2000 + death
+          })
+          assert.equal(result, undefined)
+          assert.equal(threads.length, death)
+          assert.equal(crashing.usable && other.usable, death < THREAD_FAILURE_COUNT_MAX, `after death ${death}`)
+        }
+        other.prewarm()
+        assert.equal(await other.run(work.flush), undefined, 'the database flushes on its own thread')
+        assert.equal(await crashing.run(work.flush), undefined)
+        assert.equal(threads.length, THREAD_FAILURE_COUNT_MAX, 'no thread started after the last death')
+        assert.ok(other.warmUp.ended && crashing.warmUp.ended)
+      } finally {
+        await Promise.all([crashing.close(), other.close()])
+      }
+    })
+  })
+
+  test('a thread that cannot start sends its jobs to their main threads; once threads start again, the next job uses one', async () => {
     const settings = settingsOf({})
     const work = await storeWithWork({}, 50)
     const [first, second] = [new BackgroundWorker(settings), new BackgroundWorker(settings)]
-    const later = new BackgroundWorker(settings)
     try {
-      await recordThreads(async () => {
+      await recordThreads(async (threads) => {
         second.prewarm()
         assert.equal(await first.run(work.flush), undefined)
-        assert.equal(first.usable || second.usable, false)
+        assert.equal(threads.length, 0)
+        assert.ok(first.usable && second.usable, 'a refused start leaves the next job a new try')
       }, { failStart: true })
-      assert.equal((await later.run(work.flush))?.added.length, 1)
+      assert.equal((await first.run(work.flush))?.added.length, 1)
+      assert.equal((await second.run({ ...work.flush, tableFileNumber: 1001 }))?.added.length, 1)
     } finally {
-      await Promise.all([first.close(), second.close(), later.close()])
+      await Promise.all([first.close(), second.close()])
     }
   })
 

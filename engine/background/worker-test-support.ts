@@ -18,6 +18,8 @@ import { resolveIntegrity } from '../integrity-options.ts'
 import { TableReader } from '../table/mod.ts'
 import type { TableMeta } from '../manifest/mod.ts'
 import { NodeVfs } from '../vfs/node-vfs.ts'
+import { forgetThreadFailures } from './shared-background-thread.ts'
+import type { BackgroundWorkerRequest } from './background-worker-protocol.ts'
 
 const directories: string[] = []
 afterEach(() => {
@@ -63,34 +65,48 @@ export function tableMetaOf(directory: string, name: string, options: EngineOpti
   return { level: 0, fileNumber, sizeBytes, smallestKey: p.smallestKey, largestKey: p.largestKey, smallestSeqno: p.smallestSeqno, largestSeqno: p.largestSeqno, entryCount: p.entryCount, tombstoneCount: p.tombstoneCount, rangeTombstoneCount: p.rangeTombstoneCount }
 }
 
-/** A worker thread started while recordThreads() ran, with the workerData it started with. */
+/** A worker thread started while recordThreads() ran, with the workerData it started with and the messages sent to it. */
 export interface RecordedThread {
   worker: Worker
   workerData: unknown
+  sent: BackgroundWorkerRequest[]
 }
 
 /**
  * Runs `body` with node:worker_threads' Worker swapped (for every module, through
- * syncBuiltinESMExports) for one that records each thread it starts, so a test can count the
- * threads and end one as a crash would; with `failStart`, one whose construction throws.
+ * syncBuiltinESMExports) for one that records each thread it starts and what is sent to it, so
+ * a test can count the threads, end one as a crash would, and find a store's id in its
+ * registration; with `failStart`, one whose construction throws; with `dropUnregister`, one that
+ * never hears (so never acknowledges) a store's leave. The process's count of failed threads
+ * starts and ends at zero, so that no test spends another's restarts.
  */
-export async function recordThreads<T>(body: (threads: RecordedThread[]) => Promise<T>, options: { failStart?: boolean } = {}): Promise<T> {
+export async function recordThreads<T>(body: (threads: RecordedThread[]) => Promise<T>, options: { failStart?: boolean; dropUnregister?: boolean } = {}): Promise<T> {
   const workerThreads = createRequire(import.meta.url)('node:worker_threads') as { Worker: typeof Worker }
   const Original = workerThreads.Worker
   const threads: RecordedThread[] = []
   workerThreads.Worker = class RecordingWorker extends Original {
+    readonly #sent: BackgroundWorkerRequest[] = []
+
     constructor(filename: string | URL, workerOptions?: WorkerOptions) {
       if (options.failStart === true) throw new Error('threads are refused in this test')
       super(filename, workerOptions)
-      threads.push({ worker: this, workerData: workerOptions?.workerData })
+      threads.push({ worker: this, workerData: workerOptions?.workerData, sent: this.#sent })
+    }
+
+    override postMessage(request: BackgroundWorkerRequest): void {
+      this.#sent.push(request)
+      if (options.dropUnregister === true && 'unregister' in request) return
+      super.postMessage(request)
     }
   }
+  forgetThreadFailures()
   syncBuiltinESMExports()
   try {
     return await body(threads)
   } finally {
     workerThreads.Worker = Original
     syncBuiltinESMExports()
+    forgetThreadFailures()
   }
 }
 
