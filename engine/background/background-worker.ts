@@ -27,7 +27,8 @@ export class BackgroundWorker {
   readonly #storeId = nextStoreId++
   /** The thread this store joined, on its first use; replaced by a new one at the next use after it failed. */
   #thread: SharedBackgroundThread | undefined
-  #closed = false
+  /** The leave close() started, which every call of close() returns. */
+  #closing: Promise<void> | undefined
   readonly #onRepair: (event: RepairEvent) => void
 
   /** `onRepair` hears of the ECC repairs a job's reads made, before the job resolves. */
@@ -38,7 +39,7 @@ export class BackgroundWorker {
 
   /** False once closed, or once its thread failed and no new one may start: callers flush on the main thread. */
   get usable(): boolean {
-    return !this.#closed && (this.#thread?.usable === true || SharedBackgroundThread.joinable)
+    return this.#closing === undefined && (this.#thread?.usable === true || SharedBackgroundThread.joinable)
   }
 
   /**
@@ -56,7 +57,7 @@ export class BackgroundWorker {
   }
 
   #join(): SharedBackgroundThread | undefined {
-    if (this.#closed) return undefined
+    if (this.#closing !== undefined) return undefined
     if (this.#thread?.usable !== true) this.#thread = SharedBackgroundThread.join(this.#storeId, this.#settings)
     return this.#thread
   }
@@ -84,11 +85,12 @@ export class BackgroundWorker {
   /**
    * Leaves the thread: a job of this store still out resolves undefined, as if the thread had
    * died; resolves once the thread holds none of this store's jobs or keys. The last store to
-   * leave stops the thread; other stores' jobs go on.
+   * leave stops the thread; other stores' jobs go on. A thread that does not answer within
+   * `acknowledgementWaitMs` (default LEAVE_ACKNOWLEDGEMENT_WAIT_MS) is failed: terminated, and
+   * the other stores' jobs out in it resolve undefined. A second call returns the first's promise.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    await this.#thread?.leave(this.#storeId)
+  close(acknowledgementWaitMs?: number): Promise<void> {
+    this.#closing ??= this.#thread?.leave(this.#storeId, acknowledgementWaitMs) ?? Promise.resolve()
+    return this.#closing
   }
 }

@@ -6,8 +6,10 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import { once } from 'node:events'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { Worker } from 'node:worker_threads'
 import { Db, type BatchOperation } from '../db.ts'
 import type { EngineOptions } from '../options.ts'
 import { NodeVfs } from '../vfs/node-vfs.ts'
@@ -18,7 +20,7 @@ import { compactFromFiles } from '../compaction/compact-from-files.ts'
 import type { CompactionJob } from '../compaction/compact-tables.ts'
 import { BackgroundWorker } from './background-worker.ts'
 import { THREAD_FAILURE_COUNT_MAX } from './shared-background-thread.ts'
-import { flushContextOf, type BackgroundWorkerSettings } from './background-worker-protocol.ts'
+import { flushContextOf, type BackgroundWorkerReply, type BackgroundWorkerRequest, type BackgroundWorkerSettings } from './background-worker-protocol.ts'
 import { flushFromWal, type WalFlushJob } from './wal-flush.ts'
 import { JIT_WARM_UP_PLAN } from './jit-warm-up.ts'
 import { freshDirectory, placementOf, recordThreads, tableContent, tableMetaOf, TEST_ENCRYPTION } from './worker-test-support.ts'
@@ -32,6 +34,12 @@ const STORES: { name: string; options: EngineOptions }[] = [
   },
   { name: 'plain, 8 KiB blocks, 5 bloom bits', options: { blockSizeBytes: 8192, blockRestartInterval: 32, bloomBitsPerKey: 5 } },
 ]
+
+/**
+ * Every test waits on the thread (its start, jobs, leaves and exit): one that broke a refusal or
+ * an answer fails after this long rather than hanging the run. The slowest passes in ~1 s.
+ */
+const TIMEOUT_MS = 30_000
 
 function settingsOf(options: EngineOptions): BackgroundWorkerSettings {
   const placement = placementOf('flush', { ...options, flushThread: 'worker' })
@@ -95,7 +103,17 @@ function unnumbered(tables: readonly TableMeta[]): unknown[] {
   return tables.map((table) => ({ ...table, fileNumber: 0, sizeBytes: 0 }))
 }
 
-/** `thread`'s workerData holds no byte string of `key`. */
+/** The bound on a leave's answer in the test of a stuck thread: short, the thread never answers. */
+const STUCK_WAIT_MS = 100
+
+/** The replies `worker` sends from now on, as they arrive. */
+function repliesOf(worker: Worker): BackgroundWorkerReply[] {
+  const replies: BackgroundWorkerReply[] = []
+  worker.on('message', (reply: BackgroundWorkerReply) => replies.push(reply))
+  return replies
+}
+
+/** `workerData` holds no byte string of `key`. */
 function assertKeyAbsent(workerData: unknown, key: Uint8Array): void {
   const seen: Uint8Array[] = []
   const walk = (value: unknown): void => {
@@ -107,7 +125,7 @@ function assertKeyAbsent(workerData: unknown, key: Uint8Array): void {
 }
 
 describe('the shared background thread', () => {
-  test("three stores' flushes and compactions run at once in one thread, each with its own settings and keys, writing what the main thread writes", async () => {
+  test("three stores' flushes and compactions run at once in one thread, each with its own settings and keys, writing what the main thread writes", { timeout: TIMEOUT_MS }, async () => {
     await recordThreads(async (threads) => {
       const stores = await Promise.all(STORES.map(async ({ options }, index) => ({ options, settings: settingsOf(options), work: await storeWithWork(options, index + 1), worker: new BackgroundWorker(settingsOf(options)) })))
       try {
@@ -145,7 +163,7 @@ describe('the shared background thread', () => {
   })
 
   // With the warm-up turned off the thread reports no progress: nothing to compare.
-  test('runs one JIT warm-up, stopped by the first job of any store; every store sees that one', { skip: process.env.STRATA_WORKER_WARM_UP === '0' }, async () => {
+  test('runs one JIT warm-up, stopped by the first job of any store; every store sees that one', { skip: process.env.STRATA_WORKER_WARM_UP === '0', timeout: TIMEOUT_MS }, async () => {
     await recordThreads(async (threads) => {
       const [first, second] = [new BackgroundWorker(settingsOf(STORES[0].options)), new BackgroundWorker(settingsOf(STORES[2].options))]
       try {
@@ -168,7 +186,7 @@ describe('the shared background thread', () => {
     })
   })
 
-  test('each compaction hears only of the ECC repairs its own reads made, while both run at once', async () => {
+  test('each compaction hears only of the ECC repairs its own reads made, while both run at once', { timeout: TIMEOUT_MS }, async () => {
     const options: EngineOptions = { integrity: { ecc: 'sec-ded' } }
     const settings = settingsOf(options)
     const repairs: RepairEvent[][] = [[], []]
@@ -198,7 +216,7 @@ describe('the shared background thread', () => {
     }
   })
 
-  test("a job's error goes to its own store; the other store's job in flight completes, and both stay usable", async () => {
+  test("a job's error goes to its own store; the other store's job in flight completes, and both stay usable", { timeout: TIMEOUT_MS }, async () => {
     const settings = settingsOf({})
     const work = await storeWithWork({}, 20)
     const [failing, healthy] = [new BackgroundWorker(settings), new BackgroundWorker(settings)]
@@ -213,7 +231,7 @@ describe('the shared background thread', () => {
     }
   })
 
-  test("a store's close() while another store's compaction runs leaves that compaction and the thread alone; its own job out resolves undefined", async () => {
+  test("a store's close() while another store's compaction runs leaves that compaction and the thread alone; its own job out resolves undefined", { timeout: TIMEOUT_MS }, async () => {
     await recordThreads(async (threads) => {
       const settings = settingsOf({})
       const [closing, staying] = [await storeWithWork({}, 30), await storeWithWork({}, 31)]
@@ -242,7 +260,115 @@ describe('the shared background thread', () => {
     })
   })
 
-  test('a thread that dies mid-job resolves its jobs out undefined; the next job of any store starts a new thread, which every store joins', async () => {
+  test('every call of close() resolves only once the thread dropped the store\'s settings', { timeout: TIMEOUT_MS }, async () => {
+    await recordThreads(async (threads) => {
+      const settings = settingsOf({})
+      const work = await storeWithWork({}, 32)
+      const [leaver, stayer] = [new BackgroundWorker(settings), new BackgroundWorker(settings)]
+      try {
+        assert.equal((await leaver.run(work.flush))?.added.length, 1)
+        stayer.prewarm()
+        const replies = repliesOf(threads[0].worker)
+        const calls = [leaver.close(), leaver.close()]
+        await calls[1]
+        assert.ok(replies.some((reply) => 'unregistered' in reply), 'the second call waited for the drop')
+        await calls[0]
+      } finally {
+        await Promise.all([leaver.close(), stayer.close()])
+      }
+    })
+  })
+
+  test('close() of a store that is not the last resolves once the thread ended its job and dropped its settings', { timeout: TIMEOUT_MS }, async () => {
+    await recordThreads(async (threads) => {
+      const settings = settingsOf({})
+      const [leaving, staying] = [await storeWithWork({}, 33), await storeWithWork({}, 34)]
+      const [leaver, stayer] = [new BackgroundWorker(settings), new BackgroundWorker(settings)]
+      try {
+        stayer.prewarm()
+        let closed: Promise<void> | undefined
+        let replies: BackgroundWorkerReply[] = []
+        // The leaver closes as its compaction asks for its first number: the job goes on in the thread until its next ask is refused.
+        const ownJob = leaver.compact(leaving.compaction, () => {
+          replies = repliesOf(threads[0].worker)
+          closed ??= leaver.close()
+          return 2000
+        })
+        assert.equal(await ownJob, undefined)
+        await closed
+        const sent = threads[0].sent.find((request) => 'compaction' in request && request.compaction.directory === leaving.directory)
+        assert.ok(sent !== undefined && 'jobId' in sent && 'storeId' in sent)
+        assert.ok(replies.some((reply) => 'jobId' in reply && reply.jobId === sent.jobId && 'error' in reply), 'the job ended (refused its next number) before close() resolved')
+        // The thread holds the leaver's settings no more: a job for it is refused.
+        const probeJobId = 1_000_000
+        const probe = new Promise<BackgroundWorkerReply>((resolve) => threads[0].worker.on('message', (reply: BackgroundWorkerReply) => 'jobId' in reply && reply.jobId === probeJobId && resolve(reply)))
+        threads[0].worker.ref() // the probe is no job of the shared thread's: keep the process up until it is answered
+        threads[0].worker.postMessage({ jobId: probeJobId, storeId: sent.storeId, job: { ...leaving.flush, logNumber: 999_999 } } satisfies BackgroundWorkerRequest)
+        const answer = await probe
+        assert.ok('error' in answer && /not registered/.test(answer.error.message), JSON.stringify(answer))
+        assert.equal((await stayer.run(staying.flush))?.added.length, 1, 'the thread still runs the other store')
+      } finally {
+        await Promise.all([leaver.close(), stayer.close()])
+      }
+    })
+  })
+
+  test("a store that joins while the last store's close() stops the thread (starting or running) runs its jobs in a new thread", { timeout: TIMEOUT_MS }, async () => {
+    await recordThreads(async (threads) => {
+      const settings = settingsOf({})
+      const work = await storeWithWork({}, 35)
+      const [first, second, third] = [new BackgroundWorker(settings), new BackgroundWorker(settings), new BackgroundWorker(settings)]
+      try {
+        // The first store's thread is still starting when it closes; the second joins in the same turn.
+        first.prewarm()
+        const firstClosed = first.close()
+        second.prewarm()
+        await firstClosed
+        assert.equal((await second.run(work.flush))?.added.length, 1)
+        // The second store's thread runs (it just ran a job) when it closes; the third joins in the same turn.
+        const secondClosed = second.close()
+        third.prewarm()
+        await secondClosed
+        assert.equal(third.usable, true)
+        assert.equal((await third.run({ ...work.flush, tableFileNumber: 1001 }))?.added.length, 1)
+        assert.equal(threads.length, 2)
+        assert.equal(threads[0].worker.threadId, -1, "the second store's thread ended")
+      } finally {
+        await Promise.all([first.close(), second.close(), third.close()])
+      }
+      assert.ok(threads.every(({ worker }) => worker.threadId === -1), 'no thread outlives its stores')
+    })
+  })
+
+  test("a thread that does not answer a store's leave in time is failed: close() resolves, the other store's job out resolves undefined, its next job starts a new thread", { timeout: TIMEOUT_MS }, async () => {
+    // No compaction hears its file number: its job is stuck, and so is the leave that waits for it.
+    await recordThreads(async (threads) => {
+      const settings = settingsOf({})
+      const [leaving, staying] = [await storeWithWork({}, 36), await storeWithWork({}, 37)]
+      const [leaver, stayer] = [new BackgroundWorker(settings), new BackgroundWorker(settings)]
+      try {
+        const otherJob = stayer.compact(staying.compaction, () => 2000)
+        let closed: Promise<void> | undefined
+        let exited: Promise<unknown> | undefined
+        const ownJob = leaver.compact(leaving.compaction, () => {
+          exited = once(threads[0].worker, 'exit')
+          closed ??= leaver.close(STUCK_WAIT_MS)
+          return 3000
+        })
+        assert.equal(await ownJob, undefined)
+        await closed
+        assert.equal(await otherJob, undefined, 'the database merges on its own thread')
+        await exited // the stuck thread was terminated
+        assert.equal(stayer.usable, true)
+        assert.equal((await stayer.run(staying.flush))?.added.length, 1)
+        assert.equal(threads.length, 2)
+      } finally {
+        await Promise.all([leaver.close(), stayer.close()])
+      }
+    }, { unheard: (request) => 'outputFileNumber' in request })
+  })
+
+  test('a thread that dies mid-job resolves its jobs out undefined; the next job of any store starts a new thread, which every store joins', { timeout: TIMEOUT_MS }, async () => {
     await recordThreads(async (threads) => {
       const settings = settingsOf({})
       const work = await storeWithWork({}, 40)
@@ -269,7 +395,7 @@ describe('the shared background thread', () => {
     })
   })
 
-  test(`after ${THREAD_FAILURE_COUNT_MAX} threads died no thread starts: every store stays on its main thread`, async () => {
+  test(`after ${THREAD_FAILURE_COUNT_MAX} threads died no thread starts: every store stays on its main thread`, { timeout: TIMEOUT_MS }, async () => {
     await recordThreads(async (threads) => {
       const settings = settingsOf({})
       const work = await storeWithWork({}, 45)
@@ -296,7 +422,7 @@ describe('the shared background thread', () => {
     })
   })
 
-  test('a thread that cannot start sends its jobs to their main threads; once threads start again, the next job uses one', async () => {
+  test('a thread that cannot start sends its jobs to their main threads; once threads start again, the next job uses one', { timeout: TIMEOUT_MS }, async () => {
     const settings = settingsOf({})
     const work = await storeWithWork({}, 50)
     const [first, second] = [new BackgroundWorker(settings), new BackgroundWorker(settings)]
@@ -314,7 +440,7 @@ describe('the shared background thread', () => {
     }
   })
 
-  test('the last store to close stops the thread; the next store starts another', async () => {
+  test('the last store to close stops the thread; the next store starts another', { timeout: TIMEOUT_MS }, async () => {
     await recordThreads(async (threads) => {
       const settings = settingsOf({})
       const work = await storeWithWork({}, 60)

@@ -58,7 +58,18 @@ let current: SharedBackgroundThread | undefined
  * their jobs' main-thread work and a restart, and a crash loop ends after three.
  */
 export const THREAD_FAILURE_COUNT_MAX = 3
-/** Threads of this process that refused to start or died (a stopped thread is not counted). */
+/**
+ * How long a store's leave waits for the thread to say it dropped the store's settings. The
+ * answer comes once the store's jobs in the thread ended (Db.close() waits for its own jobs
+ * first, so usually at once) and the thread's event loop is free, which another store's flush
+ * holds while it reads, replays and sorts its log with no slicing: a whole 32 MiB flush (the
+ * default memtable) took ~1 s on this machine, so 30 s leaves room for memtables near 1 GiB. A
+ * thread that does not answer by then is taken for stuck and failed (terminated, its keys gone
+ * with it), so that close() cannot wait forever.
+ */
+export const LEAVE_ACKNOWLEDGEMENT_WAIT_MS = 30_000
+
+/** Threads of this process that refused to start, died or got stuck (a stopped thread is not counted). */
 let threadFailureCount = 0
 
 /** Test-only: forgets the threads that failed, so that each test starts with the whole budget. */
@@ -160,9 +171,10 @@ export class SharedBackgroundThread {
 
   /**
    * Member `storeId` leaves: its jobs still out resolve undefined now; resolves once the
-   * thread holds none of its jobs or settings (the last member stops the thread instead).
+   * thread holds none of its jobs or settings (the last member stops the thread instead). A
+   * thread that does not say so within `acknowledgementWaitMs` fails, as a death would.
    */
-  async leave(storeId: number): Promise<void> {
+  async leave(storeId: number, acknowledgementWaitMs = LEAVE_ACKNOWLEDGEMENT_WAIT_MS): Promise<void> {
     const member = this.#members.get(storeId)
     if (member === undefined) return
     this.#members.delete(storeId)
@@ -178,7 +190,12 @@ export class SharedBackgroundThread {
     const dropped = new Promise<void>((resolve) => this.#leaving.set(storeId, resolve))
     this.#refWhileBusy()
     worker.postMessage({ storeId, unregister: true } satisfies BackgroundWorkerRequest)
-    await dropped
+    const stuck = setTimeout(() => this.#fail(`background worker did not drop a closed store's settings within ${acknowledgementWaitMs} ms`), acknowledgementWaitMs)
+    try {
+      await dropped
+    } finally {
+      clearTimeout(stuck)
+    }
   }
 
   async #stop(): Promise<void> {

@@ -65,6 +65,19 @@ export function tableMetaOf(directory: string, name: string, options: EngineOpti
   return { level: 0, fileNumber, sizeBytes, smallestKey: p.smallestKey, largestKey: p.largestKey, smallestSeqno: p.smallestSeqno, largestSeqno: p.largestSeqno, entryCount: p.entryCount, tombstoneCount: p.tombstoneCount, rangeTombstoneCount: p.rangeTombstoneCount }
 }
 
+/**
+ * Recorded threads still running, and the undoing of the recordThreads() still running. A test
+ * that timed out waiting on a thread (a broken refusal, a leave never answered) never reaches
+ * recordThreads' end: undone after it here, or the next tests would run with its Worker, and its
+ * threads, still referenced, would keep the file's process from ever exiting.
+ */
+const runningThreads = new Set<Worker>()
+let undoRecording: (() => void) | undefined
+afterEach(async () => {
+  undoRecording?.()
+  await Promise.all([...runningThreads].map((worker) => worker.terminate()))
+})
+
 /** A worker thread started while recordThreads() ran, with the workerData it started with and the messages sent to it. */
 export interface RecordedThread {
   worker: Worker
@@ -76,11 +89,12 @@ export interface RecordedThread {
  * Runs `body` with node:worker_threads' Worker swapped (for every module, through
  * syncBuiltinESMExports) for one that records each thread it starts and what is sent to it, so
  * a test can count the threads, end one as a crash would, and find a store's id in its
- * registration; with `failStart`, one whose construction throws; with `dropUnregister`, one that
- * never hears (so never acknowledges) a store's leave. The process's count of failed threads
- * starts and ends at zero, so that no test spends another's restarts.
+ * registration; with `failStart`, one whose construction throws; with `unheard`, one that never
+ * hears the messages it names (recorded all the same), so that a test can leave a job or a
+ * store's leave without an answer. The process's count of failed threads starts and ends at
+ * zero, so that no test spends another's restarts.
  */
-export async function recordThreads<T>(body: (threads: RecordedThread[]) => Promise<T>, options: { failStart?: boolean; dropUnregister?: boolean } = {}): Promise<T> {
+export async function recordThreads<T>(body: (threads: RecordedThread[]) => Promise<T>, options: { failStart?: boolean; unheard?: (request: BackgroundWorkerRequest) => boolean } = {}): Promise<T> {
   const workerThreads = createRequire(import.meta.url)('node:worker_threads') as { Worker: typeof Worker }
   const Original = workerThreads.Worker
   const threads: RecordedThread[] = []
@@ -91,22 +105,31 @@ export async function recordThreads<T>(body: (threads: RecordedThread[]) => Prom
       if (options.failStart === true) throw new Error('threads are refused in this test')
       super(filename, workerOptions)
       threads.push({ worker: this, workerData: workerOptions?.workerData, sent: this.#sent })
+      runningThreads.add(this)
+      this.once('exit', () => runningThreads.delete(this))
     }
 
     override postMessage(request: BackgroundWorkerRequest): void {
       this.#sent.push(request)
-      if (options.dropUnregister === true && 'unregister' in request) return
+      if (options.unheard?.(request) === true) return
       super.postMessage(request)
     }
   }
   forgetThreadFailures()
   syncBuiltinESMExports()
-  try {
-    return await body(threads)
-  } finally {
+  // Once only: the body of a test that timed out may end during a later test's recording.
+  const undo = (): void => {
+    if (undoRecording !== undo) return
+    undoRecording = undefined
     workerThreads.Worker = Original
     syncBuiltinESMExports()
     forgetThreadFailures()
+  }
+  undoRecording = undo
+  try {
+    return await body(threads)
+  } finally {
+    undo()
   }
 }
 
