@@ -5,6 +5,7 @@
  * the worker threads started while a test runs. Test-only.
  */
 import { afterEach } from 'node:test'
+import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import { createRequire, syncBuiltinESMExports } from 'node:module'
 import type { Worker, WorkerOptions } from 'node:worker_threads'
@@ -16,7 +17,7 @@ import { mulberry32 } from '../mulberry32.ts'
 import { choosePlacement, type ThreadPlacement } from './placement.ts'
 import { resolveIntegrity } from '../integrity-options.ts'
 import { TableReader } from '../table/mod.ts'
-import type { TableMeta } from '../manifest/mod.ts'
+import { parseFileName, type TableMeta } from '../manifest/mod.ts'
 import { NodeVfs } from '../vfs/node-vfs.ts'
 import { forgetThreadFailures } from './shared-background-thread.ts'
 import type { BackgroundWorkerRequest } from './background-worker-protocol.ts'
@@ -39,7 +40,7 @@ export function freshDirectory(): string {
  */
 export function tableContent(file: string, options: EngineOptions, withFileNumber = true): unknown {
   const codec = options.integrity === undefined ? undefined : resolveIntegrity(options.integrity, () => undefined).codec
-  const reader = TableReader.open(new NodeVfs(), file, Number(path.basename(file, '.sst')), { codec })
+  const reader = TableReader.open(new NodeVfs(), file, tableFileNumberOf(path.basename(file)), { codec })
   try {
     const entries: unknown[] = []
     const iterator = reader.iterator()
@@ -54,10 +55,17 @@ export function tableContent(file: string, options: EngineOptions, withFileNumbe
   }
 }
 
+/** The file number in table file name `name` (manifest/file-names.ts). */
+export function tableFileNumberOf(name: string): number {
+  const parsed = parseFileName(name)
+  assert.ok(parsed?.kind === 'table', `${name} is no table file name`)
+  return parsed.fileNumber
+}
+
 /** Table `name` of `directory` (at level 0) as the manifest records it, read with the codec of `options`. */
 export function tableMetaOf(directory: string, name: string, options: EngineOptions = {}): TableMeta {
   const codec = options.integrity === undefined ? undefined : resolveIntegrity(options.integrity, () => undefined).codec
-  const fileNumber = Number(path.basename(name, '.sst'))
+  const fileNumber = tableFileNumberOf(name)
   const reader = TableReader.open(new NodeVfs(), path.join(directory, name), fileNumber, { codec })
   const p = reader.properties
   reader.close()
