@@ -260,7 +260,7 @@ describe('the shared background thread', () => {
     })
   })
 
-  test('every call of close() resolves only once the thread dropped the store\'s settings', { timeout: TIMEOUT_MS }, async () => {
+  test("every call of close() resolves only once the thread dropped the store's settings", { timeout: TIMEOUT_MS }, async () => {
     await recordThreads(async (threads) => {
       const settings = settingsOf({})
       const work = await storeWithWork({}, 32)
