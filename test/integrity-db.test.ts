@@ -257,6 +257,25 @@ describe('integrity through the Db', () => {
     await assertMatches(db, model, 'after rekey')
     await db.close()
   })
+  for (const thread of ['worker', 'main'] as const) {
+    test(`the caller may zero its key buffer after open(): flushes and compactions on the ${thread} thread use open()'s copy`, async (t) => {
+      const seed = seedFromEnv(`zeroed key ${thread}`)
+      t.diagnostic(`seed=${seed}`)
+      const directory = temporaryDirectory()
+      const options: OpenOptions = { ...SMALL, flushThread: thread, compactionThread: thread }
+      const callerKey = Uint8Array.from(KEY_1)
+      const db = await open(directory, { ...options, integrity: { encryption: encryption('aes-256-gcm', [{ epoch: 1, key: callerKey }], 1) } })
+      callerKey.fill(0) // key hygiene once the store is open
+      const model = await writeWorkload(db, new Rng(seed), 600)
+      await db.compact()
+      const { workerFlushCount, workerCompactionCount } = db.stats()
+      assert.deepEqual([workerFlushCount > 0, workerCompactionCount > 0], [thread === 'worker', thread === 'worker'], `seed=${seed}`)
+      await db.close()
+      const reopened = await open(directory, { ...options, integrity: { encryption: encryption('aes-256-gcm', [{ epoch: 1, key: KEY_1 }], 1) } })
+      await assertMatches(reopened, model, `seed=${seed} after reopen with the real key`)
+      await reopened.close()
+    })
+  }
 })
 
 describe('the integrity option', () => {

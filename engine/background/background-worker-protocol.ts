@@ -17,8 +17,9 @@ import type { CompactionJob } from '../compaction/compact-tables.ts'
 import type { FileCompactionResult } from '../compaction/compact-from-files.ts'
 
 /**
- * The open options a table writer and a log reader need, as given to open() (validated there).
- * `integrity` carries the encryption keys of an encrypted store: sent in its registration, never logged.
+ * The open options a table writer and a log reader need, as given to open() (validated there,
+ * and copied there: placement.ts). `integrity` carries the encryption keys of an encrypted store:
+ * sent in its registration, never logged.
  */
 export interface BackgroundWorkerSettings {
   blockSizeBytes: number

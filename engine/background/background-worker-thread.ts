@@ -4,9 +4,12 @@
  * level-0 tables (wal-flush.ts), and runs compactions (compaction/compact-from-files.ts), on the
  * second core. Each store registers its settings before its first job and drops them at its
  * close; they hold the encryption keys when the store is encrypted and are never logged. Jobs of
- * different stores may be in flight at once (flushFromWal and compactFromFiles await their I/O),
- * so nothing here belongs to "the current job": each job has its own context and its own list
- * of ECC repairs. workerData holds only the warm-up's settings (a throwaway key, jit-warm-up.ts).
+ * different stores may be in flight at once, so nothing here belongs to "the current job": each
+ * job has its own context and its own list of ECC repairs. NodeVfs reads and writes
+ * synchronously; what interleaves the jobs are their awaits: the table writing's yield every
+ * BACKGROUND_SLICE_MS (8 ms, merge-run.ts), the fdatasync calls (on libuv's thread pool), and a
+ * compaction's round trip to the main thread for each output's file number. A flush's reading
+ * and replaying of its log, and its sort, run without a break. workerData holds only the warm-up's settings (a throwaway key, jit-warm-up.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { isStrataError, StrataError } from '../errors.ts'
@@ -78,7 +81,8 @@ port.on('message', (request: BackgroundWorkerRequest) => {
     jobArrived = true
     const store = stores.get(request.storeId)
     if (store === undefined) {
-      port.postMessage(errorReply(request.jobId, new Error(`a job for store ${request.storeId}, which is not registered`)))
+      // The main thread registers a store before its first job and drops it only once its jobs ended.
+      port.postMessage(errorReply(request.jobId, new Error(`Assertion failed: a job for store ${request.storeId}, which is not registered in this thread`)))
       return
     }
     const job = runJob(store, request)

@@ -32,6 +32,16 @@ describe("choosePlacement('flush')", () => {
     assert.deepEqual(placement.kind === 'worker' && placement.settings.integrity, { encryption: TEST_ENCRYPTION })
   })
 
+  test("the worker's settings copy the keys at open, each in a buffer of its own: zeroing the caller's key later leaves them whole", () => {
+    // A small Buffer views a slab of Node's pool, which a structured clone would copy whole.
+    const callerKey = Buffer.from('33'.repeat(32), 'hex')
+    const placement = placementOf('flush', { integrity: { encryption: { ...TEST_ENCRYPTION, keys: [{ epoch: 1, key: callerKey }] } } })
+    callerKey.fill(0)
+    const key = placement.kind === 'worker' ? placement.settings.integrity?.encryption?.keys[0].key : undefined
+    assert.deepEqual(key, new Uint8Array(32).fill(0x33))
+    assert.equal(key?.buffer.byteLength, 32)
+  })
+
   test("'worker' flushes every memtable there; 'main' none", () => {
     const worker = placementOf('flush', { flushThread: 'worker' })
     assert.equal(worker.kind === 'worker' && worker.sizeBytesMin, 0)

@@ -5,8 +5,10 @@
  * is half full, so a start-up overlaps the fill, or the first job), registers the store's
  * settings with it before its first job, and leaves it at close(). A job error comes back as the
  * StrataError the worker threw, to this store only; a thread that cannot start or dies makes
- * run() and compact() resolve undefined, and the database does that work on its main thread from
- * then on (the memtable and the compaction's inputs are still there, so nothing is lost). As it
+ * the jobs out in it resolve undefined, and the database does that work on its main thread (the
+ * memtable and the compaction's inputs are still there, so nothing is lost); its next job joins a
+ * new thread, unless the process saw too many fail (THREAD_FAILURE_COUNT_MAX): then `usable` is
+ * false and the database works on its main thread from then on. As it
  * starts, the thread warms its JIT on synthetic data in memory (jit-warm-up.ts) until the first
  * job of any store arrives; `warmUp` follows that.
  */
@@ -23,9 +25,10 @@ let nextStoreId = 1
 export class BackgroundWorker {
   readonly #settings: BackgroundWorkerSettings
   readonly #storeId = nextStoreId++
-  /** The thread this store joined, on its first use; kept (a failed one fails this store for good). */
+  /** The thread this store joined, on its first use; replaced by a new one at the next use after it failed. */
   #thread: SharedBackgroundThread | undefined
-  #closed = false
+  /** The leave close() started, which every call of close() returns. */
+  #closing: Promise<void> | undefined
   readonly #onRepair: (event: RepairEvent) => void
 
   /** `onRepair` hears of the ECC repairs a job's reads made, before the job resolves. */
@@ -34,9 +37,9 @@ export class BackgroundWorker {
     this.#onRepair = onRepair
   }
 
-  /** False once closed or once the thread it joined failed: callers flush on the main thread. */
+  /** False once closed, or once its thread failed and no new one may start: callers flush on the main thread. */
   get usable(): boolean {
-    return !this.#closed && (this.#thread === undefined || this.#thread.usable)
+    return this.#closing === undefined && (this.#thread?.usable === true || SharedBackgroundThread.joinable)
   }
 
   /**
@@ -54,8 +57,8 @@ export class BackgroundWorker {
   }
 
   #join(): SharedBackgroundThread | undefined {
-    if (!this.usable) return undefined
-    this.#thread ??= SharedBackgroundThread.join(this.#storeId, this.#settings)
+    if (this.#closing !== undefined) return undefined
+    if (this.#thread?.usable !== true) this.#thread = SharedBackgroundThread.join(this.#storeId, this.#settings)
     return this.#thread
   }
 
@@ -82,11 +85,12 @@ export class BackgroundWorker {
   /**
    * Leaves the thread: a job of this store still out resolves undefined, as if the thread had
    * died; resolves once the thread holds none of this store's jobs or keys. The last store to
-   * leave stops the thread; other stores' jobs go on.
+   * leave stops the thread; other stores' jobs go on. A thread that does not answer within
+   * `acknowledgementWaitMs` (default LEAVE_ACKNOWLEDGEMENT_WAIT_MS) is failed: terminated, and
+   * the other stores' jobs out in it resolve undefined. A second call returns the first's promise.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    await this.#thread?.leave(this.#storeId)
+  close(acknowledgementWaitMs?: number): Promise<void> {
+    this.#closing ??= this.#thread?.leave(this.#storeId, acknowledgementWaitMs) ?? Promise.resolve()
+    return this.#closing
   }
 }

@@ -11,6 +11,7 @@ import { StrataError } from '../errors.ts'
 import type { EngineOptions, ResolvedOptions } from '../options.ts'
 import { NodeVfs } from '../vfs/node-vfs.ts'
 import type { BackgroundWorkerSettings } from './background-worker-protocol.ts'
+import type { IntegrityOptions } from '../integrity-options.ts'
 
 /**
  * Under 'auto', smaller memtables flush on the main thread: the worker's fixed cost per flush
@@ -30,25 +31,42 @@ export type ThreadPlacement =
   | { kind: 'worker'; settings: BackgroundWorkerSettings; sizeBytesMin: number }
   | { kind: 'main'; reason: string }
 
-/** Why the worker cannot serve this store, or undefined when it can. */
-function workerObstacle(options: EngineOptions, resolved: ResolvedOptions): string | undefined {
-  if (resolved.vfs.constructor !== NodeVfs) return 'the worker reaches files only through the real file system (NodeVfs)'
-  if (options.blockCodec !== undefined) return 'a custom blockCodec cannot cross to a worker thread'
-  try {
-    structuredClone(options.integrity)
-  } catch {
-    return 'option integrity cannot be copied to a worker thread'
-  }
-  return undefined
+/**
+ * A copy of `integrity` that shares nothing with the caller's: the keys cross to the thread only
+ * at the store's first job, so a caller that zeroes its key buffers after open() (key hygiene)
+ * would otherwise have the thread seal and open with zeros ("header authentication failed", the
+ * store read-only). Each key gets a buffer of its own: structuredClone copies the whole
+ * ArrayBuffer a key views (an 8 KiB slab of Node's pool for a small Buffer), and that slab would
+ * cross to the thread with it.
+ * @throws {DOMException} DataCloneError when `integrity` holds what cannot cross to a thread.
+ */
+function copiedIntegrity(integrity: IntegrityOptions | undefined): IntegrityOptions | undefined {
+  if (integrity === undefined) return undefined
+  const { encryption, ...rest } = integrity
+  const copy: IntegrityOptions = structuredClone(rest)
+  if (encryption !== undefined) copy.encryption = { ...encryption, keys: encryption.keys.map(({ epoch, key }) => ({ epoch, key: Uint8Array.from(key) })) }
+  return copy
 }
 
-/** The worker's settings: the open options a table writer and a log reader need. */
-function workerSettings(options: EngineOptions, resolved: ResolvedOptions): BackgroundWorkerSettings {
+/**
+ * The worker's settings: the open options a table writer and a log reader need, copied (nothing
+ * the caller does to its options after open() reaches them). Or why the worker cannot serve
+ * this store.
+ */
+function workerSettings(options: EngineOptions, resolved: ResolvedOptions): BackgroundWorkerSettings | { obstacle: string } {
+  if (resolved.vfs.constructor !== NodeVfs) return { obstacle: 'the worker reaches files only through the real file system (NodeVfs)' }
+  if (options.blockCodec !== undefined) return { obstacle: 'a custom blockCodec cannot cross to a worker thread' }
+  let integrity: IntegrityOptions | undefined
+  try {
+    integrity = copiedIntegrity(options.integrity)
+  } catch {
+    return { obstacle: 'option integrity cannot be copied to a worker thread' }
+  }
   return {
     blockSizeBytes: resolved.blockSizeBytes,
     blockRestartInterval: resolved.blockRestartInterval,
     bloomBitsPerKey: resolved.bloomBitsPerKey,
-    integrity: options.integrity,
+    integrity,
   }
 }
 
@@ -60,11 +78,11 @@ function workerSettings(options: EngineOptions, resolved: ResolvedOptions): Back
 export function choosePlacement(job: 'flush' | 'compaction', options: EngineOptions, resolved: ResolvedOptions): ThreadPlacement {
   const [name, thread] = job === 'flush' ? ['flushThread', resolved.flushThread] : ['compactionThread', resolved.compactionThread]
   if (thread === 'main') return { kind: 'main', reason: `${name} is 'main'` }
-  const obstacle = workerObstacle(options, resolved)
-  if (obstacle !== undefined) {
-    if (thread === 'worker') throw new StrataError('INVALID_ARGUMENT', `Cannot open: ${name} 'worker' is not possible here: ${obstacle}`)
-    return { kind: 'main', reason: obstacle }
+  const settings = workerSettings(options, resolved)
+  if ('obstacle' in settings) {
+    if (thread === 'worker') throw new StrataError('INVALID_ARGUMENT', `Cannot open: ${name} 'worker' is not possible here: ${settings.obstacle}`)
+    return { kind: 'main', reason: settings.obstacle }
   }
   const autoSizeBytesMin = job === 'flush' ? WORKER_FLUSH_SIZE_BYTES_MIN : WORKER_COMPACTION_INPUT_BYTES_MIN
-  return { kind: 'worker', settings: workerSettings(options, resolved), sizeBytesMin: thread === 'worker' ? 0 : autoSizeBytesMin }
+  return { kind: 'worker', settings, sizeBytesMin: thread === 'worker' ? 0 : autoSizeBytesMin }
 }

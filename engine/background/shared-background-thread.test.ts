@@ -1,12 +1,15 @@
 // Tests of the background worker thread shared by every store of the process: one thread for
 // all, each job run with its own store's settings (codec, block shape, keys), its ECC repairs and
 // its compaction's file numbers going to its own store, failures isolated per job, and the thread's
-// death or refused start sending every store back to its main thread.
+// death or refused start sending its jobs back to their main threads, with a new thread for the
+// next job until too many failed.
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import { once } from 'node:events'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { Worker } from 'node:worker_threads'
 import { Db, type BatchOperation } from '../db.ts'
 import type { EngineOptions } from '../options.ts'
 import { NodeVfs } from '../vfs/node-vfs.ts'
@@ -16,7 +19,8 @@ import type { RepairEvent } from '../transform/mod.ts'
 import { compactFromFiles } from '../compaction/compact-from-files.ts'
 import type { CompactionJob } from '../compaction/compact-tables.ts'
 import { BackgroundWorker } from './background-worker.ts'
-import { flushContextOf, type BackgroundWorkerSettings } from './background-worker-protocol.ts'
+import { THREAD_FAILURE_COUNT_MAX } from './shared-background-thread.ts'
+import { flushContextOf, type BackgroundWorkerReply, type BackgroundWorkerRequest, type BackgroundWorkerSettings } from './background-worker-protocol.ts'
 import { flushFromWal, type WalFlushJob } from './wal-flush.ts'
 import { JIT_WARM_UP_PLAN } from './jit-warm-up.ts'
 import { freshDirectory, placementOf, recordThreads, tableContent, tableMetaOf, TEST_ENCRYPTION } from './worker-test-support.ts'
@@ -30,6 +34,12 @@ const STORES: { name: string; options: EngineOptions }[] = [
   },
   { name: 'plain, 8 KiB blocks, 5 bloom bits', options: { blockSizeBytes: 8192, blockRestartInterval: 32, bloomBitsPerKey: 5 } },
 ]
+
+/**
+ * Every test waits on the thread (its start, jobs, leaves and exit): one that broke a refusal or
+ * an answer fails after this long rather than hanging the run. The slowest passes in ~1 s.
+ */
+const TIMEOUT_MS = 30_000
 
 function settingsOf(options: EngineOptions): BackgroundWorkerSettings {
   const placement = placementOf('flush', { ...options, flushThread: 'worker' })
@@ -93,7 +103,17 @@ function unnumbered(tables: readonly TableMeta[]): unknown[] {
   return tables.map((table) => ({ ...table, fileNumber: 0, sizeBytes: 0 }))
 }
 
-/** `thread`'s workerData holds no byte string of `key`. */
+/** The bound on a leave's answer in the test of a stuck thread: short, the thread never answers. */
+const STUCK_WAIT_MS = 100
+
+/** The replies `worker` sends from now on, as they arrive. */
+function repliesOf(worker: Worker): BackgroundWorkerReply[] {
+  const replies: BackgroundWorkerReply[] = []
+  worker.on('message', (reply: BackgroundWorkerReply) => replies.push(reply))
+  return replies
+}
+
+/** `workerData` holds no byte string of `key`. */
 function assertKeyAbsent(workerData: unknown, key: Uint8Array): void {
   const seen: Uint8Array[] = []
   const walk = (value: unknown): void => {
@@ -105,7 +125,7 @@ function assertKeyAbsent(workerData: unknown, key: Uint8Array): void {
 }
 
 describe('the shared background thread', () => {
-  test("three stores' flushes and compactions run at once in one thread, each with its own settings and keys, writing what the main thread writes", async () => {
+  test("three stores' flushes and compactions run at once in one thread, each with its own settings and keys, writing what the main thread writes", { timeout: TIMEOUT_MS }, async () => {
     await recordThreads(async (threads) => {
       const stores = await Promise.all(STORES.map(async ({ options }, index) => ({ options, settings: settingsOf(options), work: await storeWithWork(options, index + 1), worker: new BackgroundWorker(settingsOf(options)) })))
       try {
@@ -143,7 +163,7 @@ describe('the shared background thread', () => {
   })
 
   // With the warm-up turned off the thread reports no progress: nothing to compare.
-  test('runs one JIT warm-up, stopped by the first job of any store; every store sees that one', { skip: process.env.STRATA_WORKER_WARM_UP === '0' }, async () => {
+  test('runs one JIT warm-up, stopped by the first job of any store; every store sees that one', { skip: process.env.STRATA_WORKER_WARM_UP === '0', timeout: TIMEOUT_MS }, async () => {
     await recordThreads(async (threads) => {
       const [first, second] = [new BackgroundWorker(settingsOf(STORES[0].options)), new BackgroundWorker(settingsOf(STORES[2].options))]
       try {
@@ -166,7 +186,7 @@ describe('the shared background thread', () => {
     })
   })
 
-  test('each compaction hears only of the ECC repairs its own reads made, while both run at once', async () => {
+  test('each compaction hears only of the ECC repairs its own reads made, while both run at once', { timeout: TIMEOUT_MS }, async () => {
     const options: EngineOptions = { integrity: { ecc: 'sec-ded' } }
     const settings = settingsOf(options)
     const repairs: RepairEvent[][] = [[], []]
@@ -196,7 +216,7 @@ describe('the shared background thread', () => {
     }
   })
 
-  test("a job's error goes to its own store; the other store's job in flight completes, and both stay usable", async () => {
+  test("a job's error goes to its own store; the other store's job in flight completes, and both stay usable", { timeout: TIMEOUT_MS }, async () => {
     const settings = settingsOf({})
     const work = await storeWithWork({}, 20)
     const [failing, healthy] = [new BackgroundWorker(settings), new BackgroundWorker(settings)]
@@ -211,7 +231,7 @@ describe('the shared background thread', () => {
     }
   })
 
-  test("a store's close() while another store's compaction runs leaves that compaction and the thread alone; its own job out resolves undefined", async () => {
+  test("a store's close() while another store's compaction runs leaves that compaction and the thread alone; its own job out resolves undefined", { timeout: TIMEOUT_MS }, async () => {
     await recordThreads(async (threads) => {
       const settings = settingsOf({})
       const [closing, staying] = [await storeWithWork({}, 30), await storeWithWork({}, 31)]
@@ -240,7 +260,115 @@ describe('the shared background thread', () => {
     })
   })
 
-  test('a thread that dies mid-job sends every store that used it to its main thread; a store that comes later starts a new thread', async () => {
+  test("every call of close() resolves only once the thread dropped the store's settings", { timeout: TIMEOUT_MS }, async () => {
+    await recordThreads(async (threads) => {
+      const settings = settingsOf({})
+      const work = await storeWithWork({}, 32)
+      const [leaver, stayer] = [new BackgroundWorker(settings), new BackgroundWorker(settings)]
+      try {
+        assert.equal((await leaver.run(work.flush))?.added.length, 1)
+        stayer.prewarm()
+        const replies = repliesOf(threads[0].worker)
+        const calls = [leaver.close(), leaver.close()]
+        await calls[1]
+        assert.ok(replies.some((reply) => 'unregistered' in reply), 'the second call waited for the drop')
+        await calls[0]
+      } finally {
+        await Promise.all([leaver.close(), stayer.close()])
+      }
+    })
+  })
+
+  test('close() of a store that is not the last resolves once the thread ended its job and dropped its settings', { timeout: TIMEOUT_MS }, async () => {
+    await recordThreads(async (threads) => {
+      const settings = settingsOf({})
+      const [leaving, staying] = [await storeWithWork({}, 33), await storeWithWork({}, 34)]
+      const [leaver, stayer] = [new BackgroundWorker(settings), new BackgroundWorker(settings)]
+      try {
+        stayer.prewarm()
+        let closed: Promise<void> | undefined
+        let replies: BackgroundWorkerReply[] = []
+        // The leaver closes as its compaction asks for its first number: the job goes on in the thread until its next ask is refused.
+        const ownJob = leaver.compact(leaving.compaction, () => {
+          replies = repliesOf(threads[0].worker)
+          closed ??= leaver.close()
+          return 2000
+        })
+        assert.equal(await ownJob, undefined)
+        await closed
+        const sent = threads[0].sent.find((request) => 'compaction' in request && request.compaction.directory === leaving.directory)
+        assert.ok(sent !== undefined && 'jobId' in sent && 'storeId' in sent)
+        assert.ok(replies.some((reply) => 'jobId' in reply && reply.jobId === sent.jobId && 'error' in reply), 'the job ended (refused its next number) before close() resolved')
+        // The thread holds the leaver's settings no more: a job for it is refused.
+        const probeJobId = 1_000_000
+        const probe = new Promise<BackgroundWorkerReply>((resolve) => threads[0].worker.on('message', (reply: BackgroundWorkerReply) => 'jobId' in reply && reply.jobId === probeJobId && resolve(reply)))
+        threads[0].worker.ref() // the probe is no job of the shared thread's: keep the process up until it is answered
+        threads[0].worker.postMessage({ jobId: probeJobId, storeId: sent.storeId, job: { ...leaving.flush, logNumber: 999_999 } } satisfies BackgroundWorkerRequest)
+        const answer = await probe
+        assert.ok('error' in answer && /not registered/.test(answer.error.message), JSON.stringify(answer))
+        assert.equal((await stayer.run(staying.flush))?.added.length, 1, 'the thread still runs the other store')
+      } finally {
+        await Promise.all([leaver.close(), stayer.close()])
+      }
+    })
+  })
+
+  test("a store that joins while the last store's close() stops the thread (starting or running) runs its jobs in a new thread", { timeout: TIMEOUT_MS }, async () => {
+    await recordThreads(async (threads) => {
+      const settings = settingsOf({})
+      const work = await storeWithWork({}, 35)
+      const [first, second, third] = [new BackgroundWorker(settings), new BackgroundWorker(settings), new BackgroundWorker(settings)]
+      try {
+        // The first store's thread is still starting when it closes; the second joins in the same turn.
+        first.prewarm()
+        const firstClosed = first.close()
+        second.prewarm()
+        await firstClosed
+        assert.equal((await second.run(work.flush))?.added.length, 1)
+        // The second store's thread runs (it just ran a job) when it closes; the third joins in the same turn.
+        const secondClosed = second.close()
+        third.prewarm()
+        await secondClosed
+        assert.equal(third.usable, true)
+        assert.equal((await third.run({ ...work.flush, tableFileNumber: 1001 }))?.added.length, 1)
+        assert.equal(threads.length, 2)
+        assert.equal(threads[0].worker.threadId, -1, "the second store's thread ended")
+      } finally {
+        await Promise.all([first.close(), second.close(), third.close()])
+      }
+      assert.ok(threads.every(({ worker }) => worker.threadId === -1), 'no thread outlives its stores')
+    })
+  })
+
+  test("a thread that does not answer a store's leave in time is failed: close() resolves, the other store's job out resolves undefined, its next job starts a new thread", { timeout: TIMEOUT_MS }, async () => {
+    // No compaction hears its file number: its job is stuck, and so is the leave that waits for it.
+    await recordThreads(async (threads) => {
+      const settings = settingsOf({})
+      const [leaving, staying] = [await storeWithWork({}, 36), await storeWithWork({}, 37)]
+      const [leaver, stayer] = [new BackgroundWorker(settings), new BackgroundWorker(settings)]
+      try {
+        const otherJob = stayer.compact(staying.compaction, () => 2000)
+        let closed: Promise<void> | undefined
+        let exited: Promise<unknown> | undefined
+        const ownJob = leaver.compact(leaving.compaction, () => {
+          exited = once(threads[0].worker, 'exit')
+          closed ??= leaver.close(STUCK_WAIT_MS)
+          return 3000
+        })
+        assert.equal(await ownJob, undefined)
+        await closed
+        assert.equal(await otherJob, undefined, 'the database merges on its own thread')
+        await exited // the stuck thread was terminated
+        assert.equal(stayer.usable, true)
+        assert.equal((await stayer.run(staying.flush))?.added.length, 1)
+        assert.equal(threads.length, 2)
+      } finally {
+        await Promise.all([leaver.close(), stayer.close()])
+      }
+    }, { unheard: (request) => 'outputFileNumber' in request })
+  })
+
+  test('a thread that dies mid-job resolves its jobs out undefined; the next job of any store starts a new thread, which every store joins', { timeout: TIMEOUT_MS }, async () => {
     await recordThreads(async (threads) => {
       const settings = settingsOf({})
       const work = await storeWithWork({}, 40)
@@ -253,38 +381,66 @@ describe('the shared background thread', () => {
           void threads[0].worker.terminate()
           return 2000
         })
-        assert.equal(result, undefined)
-        assert.equal(first.usable, false)
-        assert.equal(second.usable, false)
-        assert.equal(await second.run(work.flush), undefined, 'the database flushes on its own thread')
+        assert.equal(result, undefined, 'the database merges on its own thread')
         assert.equal(second.warmUp.ended, true)
-        assert.equal((await later.run(work.flush))?.added.length, 1)
-        assert.equal(threads.length, 2, 'the later store started a new thread')
-        assert.equal(first.usable || second.usable, false, 'the stores of the dead thread stay on their main threads')
+        assert.ok(first.usable && second.usable, 'the stores of the dead thread may use a new one')
+        assert.equal((await second.run(work.flush))?.added.length, 1)
+        assert.equal(threads.length, 2, 'the next job started a new thread')
+        assert.equal((await first.run({ ...work.flush, tableFileNumber: 1001 }))?.added.length, 1)
+        assert.equal((await later.run({ ...work.flush, tableFileNumber: 1002 }))?.added.length, 1)
+        assert.equal(threads.length, 2, 'every store joined the new thread')
       } finally {
         await Promise.all([first.close(), second.close(), later.close()])
       }
     })
   })
 
-  test('a thread that cannot start sends its stores to their main threads; once threads start again, a new store uses one', async () => {
+  test(`after ${THREAD_FAILURE_COUNT_MAX} threads died no thread starts: every store stays on its main thread`, { timeout: TIMEOUT_MS }, async () => {
+    await recordThreads(async (threads) => {
+      const settings = settingsOf({})
+      const work = await storeWithWork({}, 45)
+      const [crashing, other] = [new BackgroundWorker(settings), new BackgroundWorker(settings)]
+      try {
+        for (let death = 1; death <= THREAD_FAILURE_COUNT_MAX; death++) {
+          // A job that kills its thread every time, as a crash loop would.
+          const result = await crashing.compact(work.compaction, () => {
+            void threads.at(-1)!.worker.terminate()
+            return 2000 + death
+          })
+          assert.equal(result, undefined)
+          assert.equal(threads.length, death)
+          assert.equal(crashing.usable && other.usable, death < THREAD_FAILURE_COUNT_MAX, `after death ${death}`)
+        }
+        other.prewarm()
+        assert.equal(await other.run(work.flush), undefined, 'the database flushes on its own thread')
+        assert.equal(await crashing.run(work.flush), undefined)
+        assert.equal(threads.length, THREAD_FAILURE_COUNT_MAX, 'no thread started after the last death')
+        assert.ok(other.warmUp.ended && crashing.warmUp.ended)
+      } finally {
+        await Promise.all([crashing.close(), other.close()])
+      }
+    })
+  })
+
+  test('a thread that cannot start sends its jobs to their main threads; once threads start again, the next job uses one', { timeout: TIMEOUT_MS }, async () => {
     const settings = settingsOf({})
     const work = await storeWithWork({}, 50)
     const [first, second] = [new BackgroundWorker(settings), new BackgroundWorker(settings)]
-    const later = new BackgroundWorker(settings)
     try {
-      await recordThreads(async () => {
+      await recordThreads(async (threads) => {
         second.prewarm()
         assert.equal(await first.run(work.flush), undefined)
-        assert.equal(first.usable || second.usable, false)
+        assert.equal(threads.length, 0)
+        assert.ok(first.usable && second.usable, 'a refused start leaves the next job a new try')
       }, { failStart: true })
-      assert.equal((await later.run(work.flush))?.added.length, 1)
+      assert.equal((await first.run(work.flush))?.added.length, 1)
+      assert.equal((await second.run({ ...work.flush, tableFileNumber: 1001 }))?.added.length, 1)
     } finally {
-      await Promise.all([first.close(), second.close(), later.close()])
+      await Promise.all([first.close(), second.close()])
     }
   })
 
-  test('the last store to close stops the thread; the next store starts another', async () => {
+  test('the last store to close stops the thread; the next store starts another', { timeout: TIMEOUT_MS }, async () => {
     await recordThreads(async (threads) => {
       const settings = settingsOf({})
       const work = await storeWithWork({}, 60)

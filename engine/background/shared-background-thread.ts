@@ -11,9 +11,11 @@
  * leaves. Stopped rather than kept: a process that closed every store gets the thread's memory
  * back, and a store opened later pays one start, as each store did before the thread was shared.
  * While no job is out the thread is unref'd, so a store never closed does not keep the process
- * alive. A thread that fails to start or dies fails every store that joined it (their jobs out
- * resolve undefined, and they work on their main threads from then on, as before); it is no
- * longer the process's thread, so a store opened afterwards starts a new one.
+ * alive. A thread that fails to start or dies is no longer the process's thread: the jobs out in
+ * it resolve undefined (their stores do that work on their main threads), and the next job of
+ * any store starts a new thread, which every store joins again, up to THREAD_FAILURE_COUNT_MAX
+ * failed threads in the process; from then on no thread starts and every store works on its main
+ * thread.
  */
 import { Worker } from 'node:worker_threads'
 import { StrataError } from '../errors.ts'
@@ -48,6 +50,33 @@ interface Member {
 /** The process's thread while it is usable; undefined before the first join and after it stops. */
 let current: SharedBackgroundThread | undefined
 
+/**
+ * Threads that may fail (refuse to start or die) in one process before no new one starts. A job
+ * that crashes the thread every time (a bug of ours, the thread running out of memory) would
+ * otherwise start a thread, kill it and redo the work on the main thread for every job of every
+ * store, each start paying ~0.2 s of CPU and a warm-up: with a bound, one or two crashes cost
+ * their jobs' main-thread work and a restart, and a crash loop ends after three.
+ */
+export const THREAD_FAILURE_COUNT_MAX = 3
+/**
+ * How long a store's leave waits for the thread to say it dropped the store's settings. The
+ * answer comes once the store's jobs in the thread ended (Db.close() waits for its own jobs
+ * first, so usually at once) and the thread's event loop is free, which another store's flush
+ * holds while it reads, replays and sorts its log with no slicing: a whole 32 MiB flush (the
+ * default memtable) took ~1 s on this machine, so 30 s leaves room for memtables near 1 GiB. A
+ * thread that does not answer by then is taken for stuck and failed (terminated, its keys gone
+ * with it), so that close() cannot wait forever.
+ */
+export const LEAVE_ACKNOWLEDGEMENT_WAIT_MS = 30_000
+
+/** Threads of this process that refused to start, died or got stuck (a stopped thread is not counted). */
+let threadFailureCount = 0
+
+/** Test-only: forgets the threads that failed, so that each test starts with the whole budget. */
+export function forgetThreadFailures(): void {
+  threadFailureCount = 0
+}
+
 export class SharedBackgroundThread {
   #worker: Worker | undefined
   /** The start of the thread (building its entry first). */
@@ -65,12 +94,19 @@ export class SharedBackgroundThread {
   #warmUpRoundCount = 0
   #warmUpEnded = false
 
+  /** True while a store can join a thread: the process has one, or may start one. */
+  static get joinable(): boolean {
+    return current !== undefined || threadFailureCount < THREAD_FAILURE_COUNT_MAX
+  }
+
   /**
    * The process's thread, started now if there is none (or the last one failed or stopped),
-   * with `storeId` a member. A new thread's JIT warm-up uses `settings`, a store's (with its keys
-   * swapped for a throwaway one before they cross: jit-warm-up.ts).
+   * with `storeId` a member; undefined when none may start (THREAD_FAILURE_COUNT_MAX). A new
+   * thread's JIT warm-up uses `settings`, a store's (with its keys swapped for a throwaway one
+   * before they cross: jit-warm-up.ts).
    */
-  static join(storeId: number, settings: BackgroundWorkerSettings): SharedBackgroundThread {
+  static join(storeId: number, settings: BackgroundWorkerSettings): SharedBackgroundThread | undefined {
+    if (!SharedBackgroundThread.joinable) return undefined
     current ??= new SharedBackgroundThread(settings)
     current.#members.set(storeId, { settings, registered: false })
     return current
@@ -102,7 +138,7 @@ export class SharedBackgroundThread {
     return worker
   }
 
-  /** False once the thread failed or stopped: its members work on their own threads. */
+  /** False once the thread failed or stopped: its members join a new one, or work on their own threads. */
   get usable(): boolean {
     return this.#failure === undefined
   }
@@ -135,9 +171,10 @@ export class SharedBackgroundThread {
 
   /**
    * Member `storeId` leaves: its jobs still out resolve undefined now; resolves once the
-   * thread holds none of its jobs or settings (the last member stops the thread instead).
+   * thread holds none of its jobs or settings (the last member stops the thread instead). A
+   * thread that does not say so within `acknowledgementWaitMs` fails, as a death would.
    */
-  async leave(storeId: number): Promise<void> {
+  async leave(storeId: number, acknowledgementWaitMs = LEAVE_ACKNOWLEDGEMENT_WAIT_MS): Promise<void> {
     const member = this.#members.get(storeId)
     if (member === undefined) return
     this.#members.delete(storeId)
@@ -153,7 +190,12 @@ export class SharedBackgroundThread {
     const dropped = new Promise<void>((resolve) => this.#leaving.set(storeId, resolve))
     this.#refWhileBusy()
     worker.postMessage({ storeId, unregister: true } satisfies BackgroundWorkerRequest)
-    await dropped
+    const stuck = setTimeout(() => this.#fail(`background worker did not drop a closed store's settings within ${acknowledgementWaitMs} ms`), acknowledgementWaitMs)
+    try {
+      await dropped
+    } finally {
+      clearTimeout(stuck)
+    }
   }
 
   async #stop(): Promise<void> {
@@ -204,6 +246,8 @@ export class SharedBackgroundThread {
   }
 
   #fail(reason: string): void {
+    // #stop() sets its reason first: a stop is not a failure.
+    if (this.#failure === undefined) threadFailureCount++
     this.#failure ??= reason
     if (current === this) current = undefined
     const worker = this.#worker

@@ -5,6 +5,7 @@
  * the worker threads started while a test runs. Test-only.
  */
 import { afterEach } from 'node:test'
+import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import { createRequire, syncBuiltinESMExports } from 'node:module'
 import type { Worker, WorkerOptions } from 'node:worker_threads'
@@ -16,8 +17,10 @@ import { mulberry32 } from '../mulberry32.ts'
 import { choosePlacement, type ThreadPlacement } from './placement.ts'
 import { resolveIntegrity } from '../integrity-options.ts'
 import { TableReader } from '../table/mod.ts'
-import type { TableMeta } from '../manifest/mod.ts'
+import { parseFileName, type TableMeta } from '../manifest/mod.ts'
 import { NodeVfs } from '../vfs/node-vfs.ts'
+import { forgetThreadFailures } from './shared-background-thread.ts'
+import type { BackgroundWorkerRequest } from './background-worker-protocol.ts'
 
 const directories: string[] = []
 afterEach(() => {
@@ -37,7 +40,7 @@ export function freshDirectory(): string {
  */
 export function tableContent(file: string, options: EngineOptions, withFileNumber = true): unknown {
   const codec = options.integrity === undefined ? undefined : resolveIntegrity(options.integrity, () => undefined).codec
-  const reader = TableReader.open(new NodeVfs(), file, Number(path.basename(file, '.sst')), { codec })
+  const reader = TableReader.open(new NodeVfs(), file, tableFileNumberOf(path.basename(file)), { codec })
   try {
     const entries: unknown[] = []
     const iterator = reader.iterator()
@@ -52,10 +55,17 @@ export function tableContent(file: string, options: EngineOptions, withFileNumbe
   }
 }
 
+/** The file number in table file name `name` (manifest/file-names.ts). */
+export function tableFileNumberOf(name: string): number {
+  const parsed = parseFileName(name)
+  assert.ok(parsed?.kind === 'table', `${name} is no table file name`)
+  return parsed.fileNumber
+}
+
 /** Table `name` of `directory` (at level 0) as the manifest records it, read with the codec of `options`. */
 export function tableMetaOf(directory: string, name: string, options: EngineOptions = {}): TableMeta {
   const codec = options.integrity === undefined ? undefined : resolveIntegrity(options.integrity, () => undefined).codec
-  const fileNumber = Number(path.basename(name, '.sst'))
+  const fileNumber = tableFileNumberOf(name)
   const reader = TableReader.open(new NodeVfs(), path.join(directory, name), fileNumber, { codec })
   const p = reader.properties
   reader.close()
@@ -63,34 +73,71 @@ export function tableMetaOf(directory: string, name: string, options: EngineOpti
   return { level: 0, fileNumber, sizeBytes, smallestKey: p.smallestKey, largestKey: p.largestKey, smallestSeqno: p.smallestSeqno, largestSeqno: p.largestSeqno, entryCount: p.entryCount, tombstoneCount: p.tombstoneCount, rangeTombstoneCount: p.rangeTombstoneCount }
 }
 
-/** A worker thread started while recordThreads() ran, with the workerData it started with. */
+/**
+ * Recorded threads still running, and the undoing of the recordThreads() still running. A test
+ * that timed out waiting on a thread (a broken refusal, a leave never answered) never reaches
+ * recordThreads' end: undone after it here, or the next tests would run with its Worker, and its
+ * threads, still referenced, would keep the file's process from ever exiting.
+ */
+const runningThreads = new Set<Worker>()
+let undoRecording: (() => void) | undefined
+afterEach(async () => {
+  undoRecording?.()
+  await Promise.all([...runningThreads].map((worker) => worker.terminate()))
+})
+
+/** A worker thread started while recordThreads() ran, with the workerData it started with and the messages sent to it. */
 export interface RecordedThread {
   worker: Worker
   workerData: unknown
+  sent: BackgroundWorkerRequest[]
 }
 
 /**
  * Runs `body` with node:worker_threads' Worker swapped (for every module, through
- * syncBuiltinESMExports) for one that records each thread it starts, so a test can count the
- * threads and end one as a crash would; with `failStart`, one whose construction throws.
+ * syncBuiltinESMExports) for one that records each thread it starts and what is sent to it, so
+ * a test can count the threads, end one as a crash would, and find a store's id in its
+ * registration; with `failStart`, one whose construction throws; with `unheard`, one that never
+ * hears the messages it names (recorded all the same), so that a test can leave a job or a
+ * store's leave without an answer. The process's count of failed threads starts and ends at
+ * zero, so that no test spends another's restarts.
  */
-export async function recordThreads<T>(body: (threads: RecordedThread[]) => Promise<T>, options: { failStart?: boolean } = {}): Promise<T> {
+export async function recordThreads<T>(body: (threads: RecordedThread[]) => Promise<T>, options: { failStart?: boolean; unheard?: (request: BackgroundWorkerRequest) => boolean } = {}): Promise<T> {
   const workerThreads = createRequire(import.meta.url)('node:worker_threads') as { Worker: typeof Worker }
   const Original = workerThreads.Worker
   const threads: RecordedThread[] = []
   workerThreads.Worker = class RecordingWorker extends Original {
+    readonly #sent: BackgroundWorkerRequest[] = []
+
     constructor(filename: string | URL, workerOptions?: WorkerOptions) {
       if (options.failStart === true) throw new Error('threads are refused in this test')
       super(filename, workerOptions)
-      threads.push({ worker: this, workerData: workerOptions?.workerData })
+      threads.push({ worker: this, workerData: workerOptions?.workerData, sent: this.#sent })
+      runningThreads.add(this)
+      this.once('exit', () => runningThreads.delete(this))
+    }
+
+    override postMessage(request: BackgroundWorkerRequest): void {
+      this.#sent.push(request)
+      if (options.unheard?.(request) === true) return
+      super.postMessage(request)
     }
   }
+  forgetThreadFailures()
   syncBuiltinESMExports()
+  // Once only: the body of a test that timed out may end during a later test's recording.
+  const undo = (): void => {
+    if (undoRecording !== undo) return
+    undoRecording = undefined
+    workerThreads.Worker = Original
+    syncBuiltinESMExports()
+    forgetThreadFailures()
+  }
+  undoRecording = undo
   try {
     return await body(threads)
   } finally {
-    workerThreads.Worker = Original
-    syncBuiltinESMExports()
+    undo()
   }
 }
 

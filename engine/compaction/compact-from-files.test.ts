@@ -15,7 +15,7 @@ import { parseFileName, tableFileName, type TableMeta } from '../manifest/mod.ts
 import { BlobDb } from '../../blobtree/blob-db.ts'
 import { WORKER_COMPACTION_INPUT_BYTES_MIN } from '../background/placement.ts'
 import { BackgroundWorker } from '../background/background-worker.ts'
-import { freshDirectory, placementOf, seededBatches, tableContent, tableMetaOf, TEST_ENCRYPTION } from '../background/worker-test-support.ts'
+import { freshDirectory, placementOf, seededBatches, tableContent, tableFileNumberOf, tableMetaOf, TEST_ENCRYPTION } from '../background/worker-test-support.ts'
 import type { CompactionJob } from './compact-tables.ts'
 
 describe("choosePlacement('compaction')", () => {
@@ -44,11 +44,6 @@ describe("choosePlacement('compaction')", () => {
   })
 })
 
-/** The file number of a table file name. */
-function tableNumber(name: string): number {
-  return Number(path.basename(name, '.sst'))
-}
-
 interface SeededRun {
   /** Every table left, in file-number (creation) order. */
   tables: unknown[]
@@ -76,7 +71,7 @@ async function compactSeeded(directory: string, options: EngineOptions, seed: nu
     const entries: [string, string][] = []
     for await (const [key, value] of db.iterator()) entries.push([Buffer.from(key).toString(), Buffer.from(value).toString()])
     const names = fs.readdirSync(directory).filter((name) => parseFileName(name)?.kind === 'table')
-    names.sort((a, b) => tableNumber(a) - tableNumber(b))
+    names.sort((a, b) => tableFileNumberOf(a) - tableFileNumberOf(b))
     const tables = names.map((name) => [name, tableContent(path.join(directory, name), options)])
     const { compactionCount, workerCompactionCount, compactionEntriesDropped } = db.stats()
     return { tables, entries, stats: { compactionCount, workerCompactionCount, compactionEntriesDropped } }
