@@ -9,7 +9,7 @@
 // Method: FaultVfs over MemVfs injects the fault while seeded writes run against a Map model;
 // HookedVfs holds a table's sync to stop a flush mid-way; MemVfs.crash() takes the power-loss
 // image. STRATA_SEED=<n> replays a run.
-import { describe, test } from 'node:test'
+import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { Buffer } from 'node:buffer'
 import fs from 'node:fs'
@@ -20,6 +20,7 @@ import { MemVfs, NodeVfs, type Vfs } from '../engine/vfs/mod.ts'
 import { FaultVfs, type FaultRule } from '../engine/vfs/fault-vfs.ts'
 import { HookedVfs, type VfsHooks } from '../engine/wal/hooked-vfs.ts'
 import { seedFromEnv, Rng } from './support/seed.ts'
+import type { CheckpointReport } from '../engine/checkpoint.ts'
 
 type Model = Map<string, string>
 
@@ -247,6 +248,21 @@ async function heldFlushStore(options: OpenOptions, seed: number): Promise<HeldF
   return { rng, memory, faults, hold, model, db }
 }
 
+/**
+ * Lets the held flush of an older memtable succeed or fail, awaits the checkpoint that waited
+ * behind it and takes the power-loss image of that moment. Succeeded: that memtable is a table and
+ * only the newer one's log is copied; failed: both logs are.
+ */
+async function endHeldFlush(hold: HeldFlushStore['hold'], outcome: 'succeeds' | 'fails', checkpoint: Promise<CheckpointReport>, memory: MemVfs, t: TestContext, seed: number): Promise<{ report: CheckpointReport; image: MemVfs }> {
+  if (outcome === 'succeeds') hold.release()
+  else hold.fail()
+  const report = await checkpoint
+  const image = memory.crash() // the power fails the moment checkpoint() resolved
+  t.diagnostic(`report=${JSON.stringify(report)}`)
+  assert.equal(report.logFileCount, outcome === 'succeeds' ? 1 : 2, `seed=${seed}`)
+  return { report, image }
+}
+
 describe('Db.checkpoint() of a read-only store', () => {
   for (const store of STORES) {
     for (const fault of ['flush', 'compaction'] as const) {
@@ -374,13 +390,7 @@ describe('Db.checkpoint() of a read-only store', () => {
         for (let turn = 0; turn < 200; turn++) await new Promise((resolve) => setImmediate(resolve))
         assert.equal(settled, false, `seed=${seed}: the checkpoint waits for the running flush`)
         assert.equal(memory.exists('/copy/CURRENT'), false, `seed=${seed}`)
-        if (outcome === 'succeeds') hold.release()
-        else hold.fail()
-        const report = await checkpoint
-        const image = memory.crash() // the power fails the moment checkpoint() resolved
-        t.diagnostic(`report=${JSON.stringify(report)}`)
-        // Succeeded: memtable 1 is a table, memtable 2 in its log. Failed: both in their logs.
-        assert.equal(report.logFileCount, outcome === 'succeeds' ? 1 : 2, `seed=${seed}`)
+        const { report, image } = await endHeldFlush(hold, outcome, checkpoint, memory, t, seed)
         assert.equal(await contentsOf(db), textOf(model), `seed=${seed}: the source reads the same`)
         await db.close()
         const copy = await open('/copy', { ...store.options, vfs: image, createIfMissing: false })
@@ -571,12 +581,7 @@ describe('Db.checkpoint() of a read-only store', () => {
         faults.addRule({ op: 'append', path: /\.wal$/, nth: 1, mode: 'short-write', errno: 'ENOSPC' })
         await assert.rejects(db.put('failed', 'v'.repeat(300)), (error) => isStrataError(error, 'IO_ERROR'))
         const checkpoint = db.checkpoint('/copy')
-        if (outcome === 'succeeds') hold.release()
-        else hold.fail()
-        const report = await checkpoint
-        const image = memory.crash() // the power fails the moment checkpoint() resolved
-        t.diagnostic(`report=${JSON.stringify(report)}`)
-        assert.equal(report.logFileCount, outcome === 'succeeds' ? 1 : 2, `seed=${seed}`)
+        const { image } = await endHeldFlush(hold, outcome, checkpoint, memory, t, seed)
         await db.close().catch((error) => assert.ok(isStrataError(error)))
         await assertCopyHolds(image, store.options, textOf(model), `seed=${seed}: the copy holds exactly the acknowledged writes`)
         const reopened = await open('/db', { ...store.options, vfs: image, createIfMissing: false })
