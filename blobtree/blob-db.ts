@@ -356,6 +356,7 @@ export class BlobDb {
       isDurable: (key, handle, version) => log.isDurable(key, handle, version),
       takeCompactionEdit: (version) => collector.takeCompactionEdit(version),
       beforeFlush: () => log.syncAll(),
+      beforeCheckpointCapture: () => log.syncAllIntact(),
     }
     const engine = await Db.open(resolvedDirectory, { ...engineOptions, vfs }, hooks)
     try {

@@ -468,6 +468,19 @@ export class ValueLog {
     await Promise.all(waits)
   }
 
+  /**
+   * syncAll() for a read-only store's checkpoint: the active file is synced up to its last whole
+   * frame even after a failed append (BlobFileWriter.syncIntact), since the WAL records that point
+   * into it are older than the failure. A failed fsync or seal still rejects.
+   */
+  async syncAllIntact(): Promise<void> {
+    if (this.#sealFailure !== undefined) throw this.#sealFailure
+    const waits: Promise<void>[] = [...this.#sealing.values()].map((entry) => entry.done)
+    const writer = this.#active?.writer
+    if (writer !== undefined && writer.durableSizeBytes() < writer.sizeBytes()) waits.push(this.#guard(writer.syncIntact()))
+    await Promise.all(waits)
+  }
+
   #activeOrThrow(): OpenBlobFile {
     if (this.#failure !== undefined) throw this.#failure
     assert(this.#active !== undefined, 'append without an active blob file: call ensureActive() first')

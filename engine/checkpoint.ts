@@ -54,7 +54,11 @@
  * and the copy's open cuts it after its last frame that verifies).
  * A log whose last append failed (a full disk) is copied up to that record: the records before it
  * are whole, and the failed one holds no acknowledged write, since Db.write() rejected it before
- * applying it and refuses every write after. Its fsync (WalWriter.syncIntact) must still succeed,
+ * applying it and refuses every write after. A blob file whose append failed is treated alike:
+ * synced up to its last whole frame (BlobFileWriter.syncIntact) and copied whole, since the
+ * handles in the logs all point before the failure (BlobDb appends a batch's frames before its
+ * WAL record, and a failed append rejects the batch) and the copy's open cuts what landed of the
+ * failed frames, as after a crash. Those fsyncs (WalWriter.syncIntact) must still succeed,
  * as every copied log's must: if a sync fails (a log or blob file failed now or earlier: an
  * fsync, or the sync of an older log its records wait for), the checkpoint is refused with
  * READ_ONLY: after a failed fsync the kernel may have dropped the file's dirty pages, so reading
@@ -122,8 +126,8 @@ export interface CheckpointSource {
    * Read-only sources only: once every flush and compaction queued before the call has run,
    * syncs the blob files and the logs holding the memtables' writes (a log whose append failed:
    * its whole records, WalWriter.syncIntact), and pins the version. Rejects with the `IO_ERROR`
-   * of a log or blob file whose sync failed (now or earlier), or of a blob file whose append
-   * failed (a failed blob writer refuses to sync: its frames past the last good sync are unknown).
+   * of a log or blob file whose sync failed (now or earlier); a blob file whose append failed is
+   * synced up to its last whole frame (ValueHooks.beforeCheckpointCapture).
    */
   captureUnflushed(): Promise<UnflushedState>
   /** Write the copy's manifest hardened (format 3), as the source writes its own. */
@@ -150,7 +154,7 @@ export interface CheckpointReport {
  * Writes a checkpoint of `source` into `targetDirectory` (see the file comment for the method).
  * @throws {StrataError} `INVALID_ARGUMENT` when the target is the source, is not empty, or
  * another checkpoint (or an open database) holds it; `CLOSED`; `READ_ONLY` when the source is
- * read-only and a sync of one of its logs or blob files, or an append to a blob file, failed (file comment); `IO_ERROR` from the links
+ * read-only and a sync of one of its logs or blob files failed (file comment); `IO_ERROR` from the links
  * and copies (errno EEXIST when a file appeared in the target).
  */
 export async function writeCheckpoint(source: CheckpointSource, targetDirectory: string): Promise<CheckpointReport> {

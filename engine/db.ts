@@ -114,10 +114,15 @@ export interface ValueHooks {
   /**
    * Called before a memtable is written to a table: the value layer makes every blob byte the
    * memtable's handles point at durable, since after the flush no WAL record vouches for them.
-   * A read-only store's checkpoint calls it too, before it copies the logs holding such handles
-   * (engine/checkpoint.ts): it rejects when a blob file's write or sync failed.
+   * It rejects when a blob file's write or sync failed.
    */
   beforeFlush?(): Promise<void>
+  /**
+   * Called by a read-only store's checkpoint before it copies the logs holding handles: as
+   * beforeFlush, except that a blob file whose append failed is synced up to its last whole frame
+   * (the logs' handles all point before it; engine/checkpoint.ts). Rejects when a sync failed.
+   */
+  beforeCheckpointCapture?(): Promise<void>
 }
 
 /** A key and the value (a blob handle) a flush or compaction dropped. */
@@ -1201,9 +1206,9 @@ export class Db {
    * in, which its open replays (`logFileCount` in the report). Method: engine/checkpoint.ts.
    * @throws {StrataError} `INVALID_ARGUMENT` when `directory` is not empty or another checkpoint
    * is writing into it, `CLOSED`, `READ_ONLY` when the store is read-only and a sync of a log or
-   * blob file, or an append to a blob file, failed (which writes it holds is unknown: close and
-   * open the store to recover what reached the disk; a log whose append failed is copied up to
-   * that record), `IO_ERROR` (errno
+   * blob file failed (which writes it holds is unknown: close and open the store to recover what
+   * reached the disk; a log whose append failed is copied up to that record, a blob file whose
+   * append failed up to its last whole frame), `IO_ERROR` (errno
    * `EEXIST` when a file appeared in it).
    */
   async checkpoint(directory: string): Promise<CheckpointReport> {
@@ -1223,7 +1228,7 @@ export class Db {
       // is then in this list itself, or was flushed into tables since.
       const logs = [...this.#immutables.map((immutable) => immutable.wal), this.#wal].filter((wal) => wal.recordCount > 0)
       // The logs' records point at blob frames: the value layer syncs them as before a flush.
-      await this.#valueHooks?.beforeFlush?.()
+      await this.#valueHooks?.beforeCheckpointCapture?.()
       // Up to their whole records: a log whose append failed is copied up to that record, which
       // holds no acknowledged write (write() rejected it before the memtable insert, and refuses
       // every write after: #failWrites). It is the active log: only that one takes appends, and

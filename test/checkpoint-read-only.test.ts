@@ -567,6 +567,43 @@ describe('Db.checkpoint() of a read-only store', () => {
     })
   }
 
+  for (const encrypted of [false, true]) {
+    test(`a short blob-file append (a full disk meets the blob file first): the file is synced up to its last whole frame and copied, and the copy holds every acknowledged write (${encrypted ? 'encrypted' : 'plain'})`, async (t) => {
+      const seed = seedFromEnv(`read-only checkpoint short blob append ${encrypted}`)
+      t.diagnostic(`seed=${seed}`)
+      const options: OpenOptions = { ...KV_OPTIONS, kvSeparation: { minBlobSize: 64, blobFileSizeBytesTarget: 1024 * 1024 }, ...(encrypted ? { integrity: ENCRYPTED_OPTIONS.integrity } : {}) }
+      const rng = new Rng(seed)
+      const memory = new MemVfs()
+      const vfs = new FaultVfs(memory, { seed })
+      const model: Model = new Map()
+      const db = await filledStore(vfs, options, rng, model)
+      // Unsynced separated writes in the active blob file, then the append that meets the full disk.
+      for (let index = 0; index < 10; index++) await writeOne(db, rng, model, 1000 + index)
+      vfs.addRule({ op: 'append', path: /\.blob$/, nth: 1, mode: 'short-write', errno: 'ENOSPC' })
+      await assert.rejects(db.put('failed', 'v'.repeat(300)), (error) => isStrataError(error, 'IO_ERROR'))
+      assert.equal(vfs.injected.length, 1, `seed=${seed}: one short blob append`)
+      // Before: refused with READ_ONLY (the failed blob writer refused every sync).
+      const report = await db.checkpoint('/copy')
+      const image = memory.crash() // the power fails the moment checkpoint() resolved
+      t.diagnostic(`report=${JSON.stringify(report)}`)
+      assert.ok(report.logFileCount >= 1, `seed=${seed}: the logs of the unflushed memtable are copied`)
+      await db.close().catch((error) => assert.ok(isStrataError(error)))
+      const copy = await open('/copy', { ...options, vfs: image, createIfMissing: false })
+      try {
+        assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds every acknowledged write, not the failed one`)
+        assert.ok((await copy.verify()).ok, `seed=${seed}: verify() finds the copy clean`)
+      } finally {
+        await copy.close()
+      }
+      const reopened = await open('/db', { ...options, vfs: image, createIfMissing: false })
+      try {
+        assert.equal(await contentsOf(reopened), textOf(model), `seed=${seed}: the source recovers the same writes`)
+      } finally {
+        await reopened.close()
+      }
+    })
+  }
+
   for (const store of STORES) {
     for (const outcome of ['succeeds', 'fails'] as const) {
       test(`a short append in the active log while an older memtable's flush is held: the older log is copied whole, the active one up to the failed record (the flush ${outcome}, ${store.name})`, async (t) => {

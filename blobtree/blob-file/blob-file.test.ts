@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { MemVfs } from '../../engine/vfs/mem-vfs.ts'
 import { NodeVfs } from '../../engine/vfs/node-vfs.ts'
+import { FaultVfs } from '../../engine/vfs/fault-vfs.ts'
 import { PlainCodec } from '../../engine/transform/plain-codec.ts'
 import type { BlockCodec, BlockContext } from '../../engine/transform/block-codec.ts'
 import { encodeBlobHandle, type BlobHandle } from '../handle.ts'
@@ -215,6 +216,36 @@ describe('BlobFileWriter and BlobFileReader', () => {
       assert.throws(() => BlobFileReader.open(vfs.openRead('/db/bad.blob')), { code })
     }
     assert.throws(() => BlobFileReader.open(vfs.openRead('/db/1.blob'), { expectedFileNumber: 2 }), { code: 'CORRUPTION' })
+  })
+})
+
+describe('BlobFileWriter.syncIntact()', () => {
+  test('after a failed append it makes the frames before it durable (they survive a crash and read back), while sync() and appends refuse', async () => {
+    const memory = freshVfs()
+    const vfs = new FaultVfs(memory, { seed: 3 })
+    const writer = BlobFileWriter.create(vfs.create('/db/1.blob'), { fileNumber: 1 })
+    await vfs.syncDirectory(DIRECTORY)
+    const before = [{ key: utf8('a'), value: new Uint8Array(300).fill(1) }, { key: utf8('b'), value: new Uint8Array(500).fill(2) }]
+    const handles = writer.addMany(before)
+    vfs.addRule({ op: 'append', path: /\.blob$/, nth: 1, mode: 'short-write', errno: 'ENOSPC' })
+    assert.throws(() => writer.add(utf8('failed'), new Uint8Array(400)), { code: 'IO_ERROR' })
+    assert.equal(writer.sizeBytes(), handles[1].offsetBytes + handles[1].frameSizeBytes, 'the failed frame is not counted')
+    await assert.rejects(writer.sync(), { code: 'IO_ERROR' })
+    assert.throws(() => writer.add(utf8('c'), new Uint8Array(10)), { code: 'IO_ERROR' })
+    await writer.syncIntact()
+    assert.equal(writer.durableSizeBytes(), writer.sizeBytes())
+    const reader = BlobFileReader.open(memory.crash().openRead('/db/1.blob'))
+    for (let index = 0; index < before.length; index++) assert.deepEqual(reader.read(handles[index], before[index].key), before[index].value)
+  })
+
+  test('after a failed fsync it refuses: the kernel may have dropped the pages', async () => {
+    const vfs = new FaultVfs(freshVfs())
+    const writer = BlobFileWriter.create(vfs.create('/db/1.blob'), { fileNumber: 1 })
+    writer.add(utf8('a'), new Uint8Array(300))
+    vfs.addRule({ op: 'sync', path: /\.blob$/, nth: 1, errno: 'EIO' })
+    await assert.rejects(writer.sync(), { code: 'IO_ERROR' })
+    vfs.clearRules()
+    await assert.rejects(writer.syncIntact(), { code: 'IO_ERROR' })
   })
 })
 

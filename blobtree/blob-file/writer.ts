@@ -123,6 +123,8 @@ export class BlobFileWriter {
   #frameCount = 0
   #rawValueBytesTotal = 0
   #state: 'open' | 'failed' | 'finished' = 'open'
+  /** Set when an fsync failed: unlike a failed append, that leaves even the frames before it unknown. */
+  #syncFailed = false
 
   private constructor(file: VfsFile, fileNumber: number, codec: BlockCodec) {
     this.#file = file
@@ -294,6 +296,24 @@ export class BlobFileWriter {
   }
 
   /**
+   * Makes the frames before a failed append durable: sync(), except that it also runs after a
+   * failed append (the frames before it are whole: `sizeBytes()` never counted the failed one,
+   * and recovery cuts whatever part of it landed). For a read-only store's checkpoint, which
+   * copies this file while WAL records point into it (engine/checkpoint.ts). Rejects after a
+   * failed fsync, now or earlier: the kernel may have dropped the dirty pages.
+   * @throws {StrataError} `IO_ERROR`, `CLOSED` when finished (a finished file was synced whole).
+   */
+  async syncIntact(): Promise<void> {
+    if (this.#state !== 'failed' || this.#syncFailed) {
+      await this.sync()
+      return
+    }
+    const sizeBytes = this.#sizeBytes
+    await this.#syncFile()
+    if (sizeBytes > this.#durableSizeBytes) this.#durableSizeBytes = sizeBytes
+  }
+
+  /**
    * Seals the file: appends the footer, syncs and closes. Returns what the manifest records.
    * @throws {StrataError} `CLOSED` when already finished, `IO_ERROR`.
    */
@@ -373,6 +393,7 @@ export class BlobFileWriter {
       // After a failed fsync the kernel may have dropped the dirty pages (fsyncgate): nothing
       // appended since the last good sync can be trusted, so the file takes no more writes.
       this.#state = 'failed'
+      this.#syncFailed = true
       throw error
     }
   }
