@@ -1009,9 +1009,9 @@ export class BlobDb {
    * Writes a consistent copy into `directory` that opens as an independent store (Db.checkpoint):
    * tables and sealed blob files hard-linked (copied where the file system cannot link), the
    * active blob file copied. Of a read-only store, the copy also holds the logs of its unflushed
-   * memtables, after the engine synced them and, through the beforeFlush hook, the blob files
-   * their handles point at; a blob file whose write or sync failed refuses it with `READ_ONLY`
-   * (engine/checkpoint.ts), as does a streamed value whose files could not be listed in the
+   * memtables, after the engine synced them and, through the beforeCheckpointCapture hook, the
+   * blob files their handles point at (one whose append failed up to its last whole frame); a
+   * blob file whose sync failed refuses it with `READ_ONLY` (engine/checkpoint.ts), as does a streamed value whose files could not be listed in the
    * manifest (reopening the store lists them).
    */
   checkpoint(directory: string): ReturnType<Db['checkpoint']> {

@@ -1228,7 +1228,8 @@ export class Db {
       // is then in this list itself, or was flushed into tables since.
       const logs = [...this.#immutables.map((immutable) => immutable.wal), this.#wal].filter((wal) => wal.recordCount > 0)
       // The logs' records point at blob frames: the value layer syncs them as before a flush.
-      await this.#valueHooks?.beforeCheckpointCapture?.()
+      const hooks = this.#valueHooks
+      await (hooks?.beforeCheckpointCapture ?? hooks?.beforeFlush)?.()
       // Up to their whole records: a log whose append failed is copied up to that record, which
       // holds no acknowledged write (write() rejected it before the memtable insert, and refuses
       // every write after: #failWrites). It is the active log: only that one takes appends, and

@@ -15,7 +15,7 @@ import { Buffer } from 'node:buffer'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { open, isStrataError, StrataError, type BlobDb, type Db, type OpenOptions } from '../index.ts'
+import { open, isStrataError, StrataError, BlobDb, type Db, type OpenOptions } from '../index.ts'
 import { MemVfs, NodeVfs, type Vfs } from '../engine/vfs/mod.ts'
 import { FaultVfs, type FaultRule } from '../engine/vfs/fault-vfs.ts'
 import { HookedVfs, type VfsHooks } from '../engine/wal/hooked-vfs.ts'
@@ -580,8 +580,13 @@ describe('Db.checkpoint() of a read-only store', () => {
       // Unsynced separated writes in the active blob file, then the append that meets the full disk.
       for (let index = 0; index < 10; index++) await writeOne(db, rng, model, 1000 + index)
       vfs.addRule({ op: 'append', path: /\.blob$/, nth: 1, mode: 'short-write', errno: 'ENOSPC' })
-      await assert.rejects(db.put('failed', 'v'.repeat(300)), (error) => isStrataError(error, 'IO_ERROR'))
+      // A batch of overwrites of live keys: frames of it that land whole must never be visible.
+      const overwrites = [...model.keys()].slice(0, 8).map((key) => ({ type: 'put' as const, key, value: 'F'.repeat(400) }))
+      await assert.rejects(db.batch(overwrites), (error) => isStrataError(error, 'IO_ERROR'))
       assert.equal(vfs.injected.length, 1, `seed=${seed}: one short blob append`)
+      // An inline write after the failure is still taken (the failed blob writer refuses separated values only).
+      await db.put('inline-after', 'v')
+      model.set('inline-after', 'v')
       // Before: refused with READ_ONLY (the failed blob writer refused every sync).
       const report = await db.checkpoint('/copy')
       const image = memory.crash() // the power fails the moment checkpoint() resolved
@@ -592,6 +597,9 @@ describe('Db.checkpoint() of a read-only store', () => {
       try {
         assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: the copy holds every acknowledged write, not the failed one`)
         assert.ok((await copy.verify()).ok, `seed=${seed}: verify() finds the copy clean`)
+        assert.ok(copy instanceof BlobDb)
+        await copy.gc()
+        assert.equal(await contentsOf(copy), textOf(model), `seed=${seed}: and after a GC round`)
       } finally {
         await copy.close()
       }

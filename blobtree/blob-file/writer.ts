@@ -310,6 +310,8 @@ export class BlobFileWriter {
     }
     const sizeBytes = this.#sizeBytes
     await this.#syncFile()
+    // A sync() that ran meanwhile and failed: Linux reports a writeback error to one fsync only.
+    if (this.#syncFailed) throw new StrataError('IO_ERROR', `Cannot sync blob file ${this.#file.path}: a concurrent sync failed`, { details: { fileName: this.#file.path } })
     if (sizeBytes > this.#durableSizeBytes) this.#durableSizeBytes = sizeBytes
   }
 
