@@ -460,12 +460,8 @@ export class ValueLog {
   }
 
   /** Makes every frame appended before this call durable (active file and files being sealed). */
-  async syncAll(): Promise<void> {
-    if (this.#sealFailure !== undefined) throw this.#sealFailure
-    const waits: Promise<void>[] = [...this.#sealing.values()].map((entry) => entry.done)
-    const writer = this.#active?.writer
-    if (writer !== undefined && writer.durableSizeBytes() < writer.sizeBytes()) waits.push(this.#guard(writer.sync()))
-    await Promise.all(waits)
+  syncAll(): Promise<void> {
+    return this.#syncAllWith((writer) => writer.sync())
   }
 
   /**
@@ -473,11 +469,16 @@ export class ValueLog {
    * frame even after a failed append (BlobFileWriter.syncIntact), since the WAL records that point
    * into it are older than the failure. A failed fsync or seal still rejects.
    */
-  async syncAllIntact(): Promise<void> {
+  syncAllIntact(): Promise<void> {
+    return this.#syncAllWith((writer) => writer.syncIntact())
+  }
+
+  /** Waits for the files being sealed and syncs the active one through `syncActive`. */
+  async #syncAllWith(syncActive: (writer: BlobFileWriter) => Promise<void>): Promise<void> {
     if (this.#sealFailure !== undefined) throw this.#sealFailure
     const waits: Promise<void>[] = [...this.#sealing.values()].map((entry) => entry.done)
     const writer = this.#active?.writer
-    if (writer !== undefined && writer.durableSizeBytes() < writer.sizeBytes()) waits.push(this.#guard(writer.syncIntact()))
+    if (writer !== undefined && writer.durableSizeBytes() < writer.sizeBytes()) waits.push(this.#guard(syncActive(writer)))
     await Promise.all(waits)
   }
 

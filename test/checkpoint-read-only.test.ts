@@ -138,6 +138,20 @@ interface ReadOnlyStore {
   model: Model
 }
 
+/**
+ * A store on a seeded FaultVfs, filled by a healthy phase, with 10 more writes in its memtable
+ * (too few to switch logs): the writes a fault that follows leaves unflushed.
+ */
+async function storeWithUnflushedWrites(options: OpenOptions, seed: number): Promise<{ rng: Rng; memory: MemVfs; vfs: FaultVfs; model: Model; db: Db }> {
+  const rng = new Rng(seed)
+  const memory = new MemVfs()
+  const vfs = new FaultVfs(memory, { seed })
+  const model: Model = new Map()
+  const db = await filledStore(vfs, options, rng, model)
+  for (let index = 0; index < 10; index++) await writeOne(db, rng, model, 1000 + index)
+  return { rng, memory, vfs, model, db }
+}
+
 /** Every table append fails with ENOSPC from the healthy phase on; writes run on while the flush fails. */
 async function failedFlushStore(options: OpenOptions, seed: number): Promise<ReadOnlyStore> {
   const rng = new Rng(seed)
@@ -482,14 +496,9 @@ describe('Db.checkpoint() of a read-only store', () => {
     test(`${name}: refused with READ_ONLY; closed and opened again, the store recovers and checkpoints`, async (t) => {
       const seed = seedFromEnv(`read-only checkpoint ${name}`)
       t.diagnostic(`seed=${seed}`)
-      const rng = new Rng(seed)
-      const memory = new MemVfs()
-      const vfs = new FaultVfs(memory, { seed })
-      const model: Model = new Map()
-      const db = await filledStore(vfs, options, rng, model)
       // A few writes in the memtable, too few to switch logs: a switch could flush the failed
       // log's memtable into a table (its writes are in memory), leaving no unflushed write behind it.
-      for (let index = 0; index < 10; index++) await writeOne(db, rng, model, 1000 + index)
+      const { memory, vfs, model, db } = await storeWithUnflushedWrites(options, seed)
       await db.syncWal()
       vfs.addRule(rule)
       // A synced write meets the fault; its value may or may not survive, so it goes to a key of its own.
@@ -525,13 +534,8 @@ describe('Db.checkpoint() of a read-only store', () => {
     test(`a short WAL append: the log is copied up to the failed record, and both stores recover the acknowledged writes (${store.name})`, async (t) => {
       const seed = seedFromEnv(`read-only checkpoint short WAL append ${store.name}`)
       t.diagnostic(`seed=${seed}`)
-      const rng = new Rng(seed)
-      const memory = new MemVfs()
-      const vfs = new FaultVfs(memory, { seed })
-      const model: Model = new Map()
-      const db = await filledStore(vfs, store.options, rng, model)
       // Too few writes to switch logs: the failed append lands in the log of these (mostly unsynced) writes.
-      for (let index = 0; index < 10; index++) await writeOne(db, rng, model, 1000 + index)
+      const { memory, vfs, model, db } = await storeWithUnflushedWrites(store.options, seed)
       vfs.addRule({ op: 'append', path: /\.wal$/, nth: 1, mode: 'short-write', errno: 'ENOSPC' })
       await assert.rejects(db.put('failed', 'v'.repeat(200), { sync: true }), (error) => isStrataError(error, 'IO_ERROR'))
       await assert.rejects(db.put('refused', 'x'), (error) => isStrataError(error, 'READ_ONLY'))
@@ -572,13 +576,8 @@ describe('Db.checkpoint() of a read-only store', () => {
       const seed = seedFromEnv(`read-only checkpoint short blob append ${encrypted}`)
       t.diagnostic(`seed=${seed}`)
       const options: OpenOptions = { ...KV_OPTIONS, kvSeparation: { minBlobSize: 64, blobFileSizeBytesTarget: 1024 * 1024 }, ...(encrypted ? { integrity: ENCRYPTED_OPTIONS.integrity } : {}) }
-      const rng = new Rng(seed)
-      const memory = new MemVfs()
-      const vfs = new FaultVfs(memory, { seed })
-      const model: Model = new Map()
-      const db = await filledStore(vfs, options, rng, model)
       // Unsynced separated writes in the active blob file, then the append that meets the full disk.
-      for (let index = 0; index < 10; index++) await writeOne(db, rng, model, 1000 + index)
+      const { memory, vfs, model, db } = await storeWithUnflushedWrites(options, seed)
       vfs.addRule({ op: 'append', path: /\.blob$/, nth: 1, mode: 'short-write', errno: 'ENOSPC' })
       // A batch of overwrites of live keys: frames of it that land whole must never be visible.
       const overwrites = [...model.keys()].slice(0, 8).map((key) => ({ type: 'put' as const, key, value: 'F'.repeat(400) }))
